@@ -1,0 +1,76 @@
+//! The exported `client` interface: thin glue from the contract to [`crate::operations`].
+
+use crate::bindings::exports::s3_connector::s3::client::Guest;
+use crate::bindings::s3_connector::s3::types::{
+    BucketInfo, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PutOptions, PutResult, S3Error,
+};
+use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::multipart;
+use crate::operations::{self as op, S3};
+use crate::wire::Body;
+
+/// The component's implementation of the exported interfaces.
+pub struct Plugin;
+
+impl Guest for Plugin {
+    fn create_bucket(bucket: String) -> Result<(), S3Error> {
+        op::create_bucket(&S3::from_host()?, &bucket)
+    }
+
+    fn delete_bucket(bucket: String) -> Result<(), S3Error> {
+        op::delete_bucket(&S3::from_host()?, &bucket)
+    }
+
+    fn head_bucket(bucket: String) -> Result<(), S3Error> {
+        op::head_bucket(&S3::from_host()?, &bucket)
+    }
+
+    fn list_buckets() -> Result<Vec<BucketInfo>, S3Error> {
+        op::list_buckets(&S3::from_host()?)
+    }
+
+    fn put_object(
+        bucket: String,
+        key: String,
+        body: &InputStream,
+        length: Option<u64>,
+        options: PutOptions,
+    ) -> Result<PutResult, S3Error> {
+        let s3 = S3::from_host()?;
+        match length {
+            Some(length) => op::put_stream(&s3, &bucket, &key, body, length, &options),
+            None => multipart::upload_unknown_length(&s3, &bucket, &key, body, &options),
+        }
+    }
+
+    fn put_object_bytes(
+        bucket: String,
+        key: String,
+        body: Vec<u8>,
+        options: PutOptions,
+    ) -> Result<PutResult, S3Error> {
+        let body = if body.is_empty() { Body::Empty } else { Body::Bytes(&body) };
+        op::put_object(&S3::from_host()?, &bucket, &key, body, &options)
+    }
+
+    fn get_object(
+        bucket: String,
+        key: String,
+        sink: &OutputStream,
+        options: GetOptions,
+    ) -> Result<ObjectInfo, S3Error> {
+        op::get_object(&S3::from_host()?, &bucket, &key, sink, &options)
+    }
+
+    fn head_object(bucket: String, key: String) -> Result<ObjectInfo, S3Error> {
+        op::head_object(&S3::from_host()?, &bucket, &key)
+    }
+
+    fn delete_object(bucket: String, key: String) -> Result<(), S3Error> {
+        op::delete_object(&S3::from_host()?, &bucket, &key)
+    }
+
+    fn list_objects(bucket: String, request: ListObjectsRequest) -> Result<ListObjectsResult, S3Error> {
+        op::list_objects(&S3::from_host()?, &bucket, &request)
+    }
+}

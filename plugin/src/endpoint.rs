@@ -1,0 +1,208 @@
+//! The S3 endpoint and where each request goes: path-style or virtual-hosted addressing.
+
+use s3_connector_rules::{encode_key, encode_query_component};
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP, for local S3-compatible servers.
+    Http,
+    /// HTTPS.
+    Https,
+}
+
+/// The S3 endpoint, parsed once from the host's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Host name or IP literal (IPv6 with its brackets).
+    pub host: String,
+    /// The port, when it is not the scheme's default.
+    pub port: Option<u16>,
+}
+
+impl Endpoint {
+    /// Parses `scheme://host[:port]` (a trailing `/` is allowed, nothing else after the host).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let (scheme, rest) = match url.split_once("://") {
+            Some(("http", rest)) => (Scheme::Http, rest),
+            Some(("https", rest)) => (Scheme::Https, rest),
+            _ => return Err(format!("endpoint {url:?} must start with http:// or https://")),
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+            return Err(format!("endpoint {url:?} must be scheme://host[:port], without a path"));
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => {
+                let port: u16 =
+                    port.parse().map_err(|_| format!("endpoint {url:?} has an invalid port {port:?}"))?;
+                (host, Some(port))
+            }
+            _ => (authority, None),
+        };
+        let default_port = match scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        Ok(Self { scheme, host: host.to_ascii_lowercase(), port: port.filter(|p| *p != default_port) })
+    }
+
+    /// `host[:port]`, the form SigV4 signs and HTTP sends.
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    fn host_is_ip_or_local(&self) -> bool {
+        self.host.starts_with('[')
+            || self.host.parse::<std::net::Ipv4Addr>().is_ok()
+            || self.host == "localhost"
+    }
+}
+
+/// Where one request goes, in the parts `wasi:http` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// `host[:port]`, with the bucket in front for virtual-hosted addressing.
+    pub authority: String,
+    /// The encoded path and query.
+    pub path_and_query: String,
+}
+
+impl Target {
+    /// The whole URL, as SigV4 signs it.
+    pub fn url(&self) -> String {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        format!("{scheme}://{}{}", self.authority, self.path_and_query)
+    }
+}
+
+/// Builds the target of a request to `bucket` (none: the service, as for ListBuckets) and `key`.
+///
+/// Virtual-hosted addressing falls back to path-style where it cannot work: endpoints that are
+/// IP literals or `localhost`, and dotted bucket names over HTTPS (the certificate would not
+/// match), as the AWS SDKs do.
+pub fn target(
+    endpoint: &Endpoint,
+    path_style: bool,
+    bucket: Option<&str>,
+    key: Option<&str>,
+    query: &[(&str, String)],
+) -> Target {
+    let virtual_hosted = match bucket {
+        Some(bucket) => {
+            !path_style
+                && !endpoint.host_is_ip_or_local()
+                && !(endpoint.scheme == Scheme::Https && bucket.contains('.'))
+        }
+        None => false,
+    };
+    let mut authority = endpoint.authority();
+    let mut path = String::from("/");
+    match (bucket, virtual_hosted) {
+        (Some(bucket), true) => authority = format!("{bucket}.{authority}"),
+        (Some(bucket), false) => {
+            path.push_str(bucket);
+            if key.is_some() {
+                path.push('/');
+            }
+        }
+        (None, _) => {}
+    }
+    if let Some(key) = key {
+        path.push_str(&encode_key(key));
+    }
+    for (i, (name, value)) in query.iter().enumerate() {
+        path.push(if i == 0 { '?' } else { '&' });
+        path.push_str(&encode_query_component(name));
+        if !value.is_empty() {
+            path.push('=');
+            path.push_str(&encode_query_component(value));
+        }
+    }
+    Target { scheme: endpoint.scheme, authority, path_and_query: path }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_and_drop_default_ports() {
+        let table: &[(&str, Result<(&str, Option<u16>), &str>)] = &[
+            ("http://127.0.0.1:9000", Ok(("127.0.0.1", Some(9000)))),
+            ("https://s3.us-east-1.amazonaws.com/", Ok(("s3.us-east-1.amazonaws.com", None))),
+            ("https://S3.example.com:443", Ok(("s3.example.com", None))),
+            ("http://[::1]:8080", Ok(("[::1]", Some(8080)))),
+            ("ftp://x", Err("must start with http")),
+            ("http://x/path", Err("without a path")),
+            ("http://x:port", Err("invalid port")),
+        ];
+        for (url, expected) in table {
+            match (Endpoint::parse(url), expected) {
+                (Ok(ep), Ok((host, port))) => {
+                    assert_eq!((ep.host.as_str(), ep.port), (*host, *port), "{url}")
+                }
+                (Err(e), Err(fragment)) => assert!(e.contains(fragment), "{url}: {e}"),
+                (got, _) => panic!("{url}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn targets_for_each_addressing_style() {
+        let aws = Endpoint::parse("https://s3.eu-west-1.amazonaws.com").unwrap();
+        let local = Endpoint::parse("http://127.0.0.1:9000").unwrap();
+        let q = |pairs: &[(&'static str, &str)]| {
+            pairs.iter().map(|(k, v)| (*k, v.to_string())).collect::<Vec<_>>()
+        };
+        let table = [
+            (
+                &aws,
+                false,
+                Some("bkt"),
+                Some("a b/c"),
+                q(&[]),
+                "https://bkt.s3.eu-west-1.amazonaws.com/a%20b/c",
+            ),
+            (
+                &aws,
+                true,
+                Some("bkt"),
+                Some("a b/c"),
+                q(&[]),
+                "https://s3.eu-west-1.amazonaws.com/bkt/a%20b/c",
+            ),
+            (&aws, false, Some("my.bkt"), Some("k"), q(&[]), "https://s3.eu-west-1.amazonaws.com/my.bkt/k"),
+            (&aws, false, None, None, q(&[]), "https://s3.eu-west-1.amazonaws.com/"),
+            (
+                &local,
+                false,
+                Some("bkt"),
+                None,
+                q(&[("list-type", "2"), ("prefix", "a/b")]),
+                "http://127.0.0.1:9000/bkt?list-type=2&prefix=a%2Fb",
+            ),
+            (
+                &local,
+                true,
+                Some("bkt"),
+                Some("//x"),
+                q(&[("uploads", "")]),
+                "http://127.0.0.1:9000/bkt///x?uploads",
+            ),
+        ];
+        for (endpoint, path_style, bucket, key, query, url) in table {
+            assert_eq!(target(endpoint, path_style, bucket, key, &query).url(), url);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The s3-connector guest: a WebAssembly component that speaks S3.
+//!
+//! Every exported call builds an S3 request, asks the host for credentials scoped to the bucket
+//! and operation, signs the request with SigV4 and sends it through `wasi:http`. The host sees
+//! (and checks) every request; the guest never sees the host's long-lived secrets.
+//!
+//! The modules split the pure parts (addressing, XML, error mapping), which are unit-tested on
+//! the native target, from the thin glue to `wasi:http` and `wasi:io`.
+
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "s3-connector:s3/plugin",
+        generate_all,
+    });
+}
+
+mod client_export;
+mod endpoint;
+mod multipart;
+mod operations;
+mod s3_error;
+mod signing;
+mod stream_copy;
+mod wire;
+mod xml;
+
+// The exports exist only in the component; the native build of this crate is for unit tests of
+// its pure modules, and has no host to import from.
+#[cfg(target_arch = "wasm32")]
+use client_export::Plugin;
+#[cfg(target_arch = "wasm32")]
+bindings::export!(Plugin with_types_in bindings);

@@ -1,0 +1,390 @@
+//! The S3 operations: each one a request shape, sent through one path that scopes credentials,
+//! signs, sends and maps errors.
+
+use std::time::SystemTime;
+
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RANGE};
+
+use crate::bindings::s3_connector::s3::credentials::{self, Scope};
+use crate::bindings::s3_connector::s3::settings;
+use crate::bindings::s3_connector::s3::types::{
+    BucketInfo, ByteRange, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, ObjectSummary,
+    PutOptions, PutResult, S3Error,
+};
+use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::endpoint::{self, Endpoint};
+use crate::s3_error::{self, Subject, invalid};
+use crate::signing::{self, Payload};
+use crate::wire::{self, Body, Response};
+use crate::xml;
+
+/// Bodies up to this size are hashed into the signature; larger ones go `UNSIGNED-PAYLOAD`
+/// (SHA-256 runs at a fraction of native speed in the guest).
+const MAX_HASHED_BODY: usize = 64 * 1024;
+/// XML answers (listings, errors) larger than this are refused rather than buffered.
+const MAX_XML_BODY: usize = 16 * 1024 * 1024;
+
+/// What the host's policy calls an operation, as asked in the credentials scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// GET and HEAD of objects.
+    Read,
+    /// PUT of objects, multipart uploads.
+    Write,
+    /// DELETE of objects.
+    Delete,
+    /// Listing a bucket, HEAD of a bucket, ListBuckets.
+    List,
+    /// Creating and deleting buckets.
+    Admin,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Write => "write",
+            Operation::Delete => "delete",
+            Operation::List => "list",
+            Operation::Admin => "admin",
+        }
+    }
+}
+
+/// One request, before it is addressed and signed.
+pub struct Call<'a> {
+    /// The HTTP method.
+    pub method: http::Method,
+    /// Bucket and key.
+    pub subject: Subject<'a>,
+    /// Query parameters (sub-resources with an empty value are sent bare, as `?uploads`).
+    pub query: Vec<(&'static str, String)>,
+    /// Extra headers.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The operation, for the credentials scope.
+    pub operation: Operation,
+}
+
+impl<'a> Call<'a> {
+    /// A call without query or headers.
+    pub fn new(
+        method: http::Method,
+        bucket: Option<&'a str>,
+        key: Option<&'a str>,
+        operation: Operation,
+    ) -> Self {
+        Self { method, subject: Subject { bucket, key }, query: Vec::new(), headers: Vec::new(), operation }
+    }
+}
+
+/// The connection to S3 for one exported call: settings read once from the host.
+pub struct S3 {
+    endpoint: Endpoint,
+    region: String,
+    path_style: bool,
+}
+
+impl S3 {
+    /// Reads the host's settings.
+    pub fn from_host() -> Result<Self, S3Error> {
+        let connection = settings::connection();
+        let endpoint = Endpoint::parse(&connection.endpoint).map_err(S3Error::Other)?;
+        Ok(Self { endpoint, region: connection.region, path_style: connection.path_style })
+    }
+
+    /// Scopes credentials, signs and sends `call`; a non-success status becomes its error.
+    pub fn send(&self, call: Call<'_>, body: Body<'_>) -> Result<Response, S3Error> {
+        let Subject { bucket, key } = call.subject;
+        let target = endpoint::target(&self.endpoint, self.path_style, bucket, key, &call.query);
+        let scope =
+            Scope { bucket: bucket.map(str::to_owned), operation: call.operation.as_str().to_owned() };
+        let credentials = credentials::get(&scope)?;
+
+        let mut request = http::Request::builder()
+            .method(call.method)
+            .uri(target.url())
+            .body(())
+            .map_err(|e| invalid(format!("cannot build a request for {}: {e}", call.subject)))?;
+        let headers = request.headers_mut();
+        for (name, value) in call.headers {
+            headers.append(name, value);
+        }
+        if let Some(length) = body.length() {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        let payload = match &body {
+            Body::Empty => Payload::Bytes(&[]),
+            Body::Bytes(bytes) if bytes.len() <= MAX_HASHED_BODY => Payload::Bytes(bytes),
+            _ => Payload::Unsigned,
+        };
+        signing::sign_request(&mut request, credentials, &self.region, payload, SystemTime::now())?;
+
+        let response = wire::send(&request, &target, body)?;
+        if (200..300).contains(&response.status) {
+            return Ok(response);
+        }
+        let status = response.status;
+        let request_id = response.header("x-amz-request-id").map(str::to_owned);
+        // An unreadable error body still leaves the status to map.
+        let text = response.text(MAX_XML_BODY).unwrap_or_default();
+        Err(s3_error::from_response(status, request_id, &text, call.subject))
+    }
+
+    /// Like [`S3::send`], then reads the XML answer.
+    pub fn send_for_xml(&self, call: Call<'_>, body: Body<'_>) -> Result<String, S3Error> {
+        self.send(call, body)?.text(MAX_XML_BODY)
+    }
+
+    /// The configured region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+/// Checks a bucket name before anything is sent.
+pub fn check_bucket(bucket: &str) -> Result<(), S3Error> {
+    s3_connector_rules::validate_bucket_name(bucket).map_err(invalid)
+}
+
+/// Checks a bucket name and a key before anything is sent.
+pub fn check_object(bucket: &str, key: &str) -> Result<(), S3Error> {
+    check_bucket(bucket)?;
+    s3_connector_rules::validate_key(key).map_err(invalid)
+}
+
+/// CreateBucket.
+pub fn create_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
+    check_bucket(bucket)?;
+    let call = Call::new(http::Method::PUT, Some(bucket), None, Operation::Admin);
+    // us-east-1 is the default location and AWS rejects it as an explicit constraint.
+    let configuration = (s3.region() != "us-east-1").then(|| xml::create_bucket_body(s3.region()));
+    let body = configuration.as_deref().map_or(Body::Empty, |xml| Body::Bytes(xml.as_bytes()));
+    s3.send(call, body).map(drop)
+}
+
+/// DeleteBucket.
+pub fn delete_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
+    check_bucket(bucket)?;
+    s3.send(Call::new(http::Method::DELETE, Some(bucket), None, Operation::Admin), Body::Empty).map(drop)
+}
+
+/// HeadBucket.
+pub fn head_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
+    check_bucket(bucket)?;
+    s3.send(Call::new(http::Method::HEAD, Some(bucket), None, Operation::List), Body::Empty).map(drop)
+}
+
+/// ListBuckets.
+pub fn list_buckets(s3: &S3) -> Result<Vec<BucketInfo>, S3Error> {
+    let text = s3.send_for_xml(Call::new(http::Method::GET, None, None, Operation::List), Body::Empty)?;
+    let parsed = xml::list_buckets(&text).map_err(|e| S3Error::Other(e.to_string()))?;
+    Ok(parsed
+        .buckets
+        .bucket
+        .into_iter()
+        .map(|b| BucketInfo { name: b.name, creation_date: b.creation_date })
+        .collect())
+}
+
+/// PutObject with a body of known length (a stream or bytes).
+pub fn put_object(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    body: Body<'_>,
+    options: &PutOptions,
+) -> Result<PutResult, S3Error> {
+    check_object(bucket, key)?;
+    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
+    call.headers = put_headers(options)?;
+    if matches!(body, Body::Empty) {
+        call.headers.push((CONTENT_LENGTH, HeaderValue::from(0)));
+    }
+    let response = s3.send(call, body)?;
+    Ok(PutResult {
+        etag: response.header("etag").map(str::to_owned),
+        version_id: response.header("x-amz-version-id").map(str::to_owned),
+    })
+}
+
+/// PutObject from a stream of known length.
+pub fn put_stream(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    source: &InputStream,
+    length: u64,
+    options: &PutOptions,
+) -> Result<PutResult, S3Error> {
+    let body = if length == 0 { Body::Empty } else { Body::Stream { source, length } };
+    put_object(s3, bucket, key, body, options)
+}
+
+/// The headers PutObject and CreateMultipartUpload take from the options.
+pub fn put_headers(options: &PutOptions) -> Result<Vec<(HeaderName, HeaderValue)>, S3Error> {
+    let mut headers = Vec::new();
+    if let Some(content_type) = &options.content_type {
+        let value = HeaderValue::from_str(content_type)
+            .map_err(|_| invalid(format!("content type {content_type:?} is not a valid header value")))?;
+        headers.push((CONTENT_TYPE, value));
+    }
+    for (name, value) in &options.metadata {
+        let header =
+            HeaderName::from_bytes(format!("x-amz-meta-{}", name.to_ascii_lowercase()).as_bytes())
+                .map_err(|_| invalid(format!("metadata name {name:?} is not a valid HTTP header name")))?;
+        let value = HeaderValue::from_str(value).ok().filter(|_| value.is_ascii()).ok_or_else(|| {
+            invalid(format!(
+                "metadata {name:?} has value {value:?}; S3 metadata values must be printable ASCII"
+            ))
+        })?;
+        headers.push((header, value));
+    }
+    Ok(headers)
+}
+
+/// GetObject into `sink`.
+pub fn get_object(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    sink: &OutputStream,
+    options: &GetOptions,
+) -> Result<ObjectInfo, S3Error> {
+    check_object(bucket, key)?;
+    let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+    if let Some(range) = options.range {
+        let value = range_header(range)?;
+        call.headers.push((RANGE, HeaderValue::from_str(&value).map_err(invalid)?));
+    }
+    let response = s3.send(call, Body::Empty)?;
+    let info = object_info(key, &response);
+    response.copy_to(sink)?;
+    Ok(info)
+}
+
+/// The `Range` header value of a byte range.
+pub fn range_header(range: ByteRange) -> Result<String, S3Error> {
+    match range {
+        ByteRange::Closed((first, last)) if first <= last => Ok(format!("bytes={first}-{last}")),
+        ByteRange::Closed((first, last)) => {
+            Err(invalid(format!("byte range {first}-{last} ends before it starts; give first <= last")))
+        }
+        ByteRange::StartingAt(first) => Ok(format!("bytes={first}-")),
+        ByteRange::Suffix(0) => Err(invalid("a suffix range of 0 bytes selects nothing; ask for at least 1")),
+        ByteRange::Suffix(n) => Ok(format!("bytes=-{n}")),
+    }
+}
+
+/// HeadObject.
+pub fn head_object(s3: &S3, bucket: &str, key: &str) -> Result<ObjectInfo, S3Error> {
+    check_object(bucket, key)?;
+    let response =
+        s3.send(Call::new(http::Method::HEAD, Some(bucket), Some(key), Operation::Read), Body::Empty)?;
+    Ok(object_info(key, &response))
+}
+
+/// DeleteObject.
+pub fn delete_object(s3: &S3, bucket: &str, key: &str) -> Result<(), S3Error> {
+    check_object(bucket, key)?;
+    s3.send(Call::new(http::Method::DELETE, Some(bucket), Some(key), Operation::Delete), Body::Empty)
+        .map(drop)
+}
+
+/// ListObjectsV2, one page.
+pub fn list_objects(
+    s3: &S3,
+    bucket: &str,
+    request: &ListObjectsRequest,
+) -> Result<ListObjectsResult, S3Error> {
+    check_bucket(bucket)?;
+    let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+    call.query.push(("list-type", "2".to_owned()));
+    let optional = [
+        ("prefix", request.prefix.clone()),
+        ("delimiter", request.delimiter.clone()),
+        ("max-keys", request.max_keys.map(|n| n.to_string())),
+        ("continuation-token", request.continuation_token.clone()),
+        ("start-after", request.start_after.clone()),
+    ];
+    call.query.extend(optional.into_iter().filter_map(|(name, value)| Some((name, value?))));
+    let text = s3.send_for_xml(call, Body::Empty)?;
+    let parsed = xml::list_objects_v2(&text).map_err(|e| S3Error::Other(e.to_string()))?;
+    Ok(ListObjectsResult {
+        objects: parsed
+            .contents
+            .into_iter()
+            .map(|c| ObjectSummary {
+                key: c.key,
+                size: c.size,
+                etag: c.etag,
+                last_modified: c.last_modified,
+                storage_class: c.storage_class,
+            })
+            .collect(),
+        common_prefixes: parsed.common_prefixes.into_iter().map(|p| p.prefix).collect(),
+        is_truncated: parsed.is_truncated,
+        next_continuation_token: parsed.next_continuation_token,
+    })
+}
+
+/// Object metadata from the headers of a GET or HEAD response.
+fn object_info(key: &str, response: &Response) -> ObjectInfo {
+    let header = |name: &str| response.header(name).map(str::to_owned);
+    let content_range = header("content-range");
+    // For a range, the whole object's size is after the slash of `bytes a-b/size`.
+    let size = content_range
+        .as_deref()
+        .and_then(|r| r.rsplit_once('/'))
+        .and_then(|(_, total)| total.parse().ok())
+        .or_else(|| response.header("content-length").and_then(|v| v.parse().ok()))
+        .unwrap_or(0);
+    let metadata = response
+        .headers()
+        .filter_map(|(name, value)| {
+            let name = name.to_ascii_lowercase();
+            name.strip_prefix("x-amz-meta-").map(|n| (n.to_owned(), value.to_owned()))
+        })
+        .collect();
+    ObjectInfo {
+        key: key.to_owned(),
+        size,
+        etag: header("etag").unwrap_or_default(),
+        last_modified: header("last-modified"),
+        content_type: header("content-type"),
+        metadata,
+        storage_class: header("x-amz-storage-class"),
+        version_id: header("x-amz-version-id"),
+        content_range,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_become_headers_or_errors() {
+        assert_eq!(range_header(ByteRange::Closed((0, 9))).unwrap(), "bytes=0-9");
+        assert_eq!(range_header(ByteRange::StartingAt(5)).unwrap(), "bytes=5-");
+        assert_eq!(range_header(ByteRange::Suffix(3)).unwrap(), "bytes=-3");
+        assert!(
+            matches!(range_header(ByteRange::Closed((9, 0))), Err(S3Error::InvalidRequest(m)) if m.contains("9-0"))
+        );
+        assert!(matches!(range_header(ByteRange::Suffix(0)), Err(S3Error::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn put_options_become_headers_or_errors() {
+        let options = PutOptions {
+            content_type: Some("text/plain".into()),
+            metadata: vec![("Owner".into(), "ops team".into())],
+        };
+        let headers = put_headers(&options).unwrap();
+        assert_eq!(headers[0], (CONTENT_TYPE, HeaderValue::from_static("text/plain")));
+        assert_eq!(headers[1].0.as_str(), "x-amz-meta-owner");
+        let bad = PutOptions { content_type: None, metadata: vec![("k".into(), "é".into())] };
+        assert!(matches!(put_headers(&bad), Err(S3Error::InvalidRequest(m)) if m.contains("ASCII")));
+        let bad_name = PutOptions { content_type: None, metadata: vec![("a b".into(), "v".into())] };
+        assert!(matches!(put_headers(&bad_name), Err(S3Error::InvalidRequest(m)) if m.contains("\"a b\"")));
+    }
+}

@@ -1,0 +1,214 @@
+//! One S3 request over `wasi:http`: headers, a body from bytes or a stream, the response.
+//!
+//! The request is handed to the host before its body is written (large bodies written first
+//! can stall), and the host's verdict (the response or its error code) always takes precedence
+//! over a failed body write, so a denial reads as a denial and not as a broken stream.
+
+use crate::bindings::s3_connector::s3::types::S3Error;
+use crate::bindings::wasi::http::outgoing_handler;
+use crate::bindings::wasi::http::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
+};
+use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::endpoint::{self, Target};
+use crate::stream_copy::{self, CopyEnd};
+
+/// A request body.
+pub enum Body<'a> {
+    /// No body at all (GET, HEAD, DELETE; PUT of an empty object sends `content-length: 0`).
+    Empty,
+    /// Bytes in guest memory.
+    Bytes(&'a [u8]),
+    /// Exactly `length` bytes read from a host stream.
+    Stream {
+        /// The host's stream.
+        source: &'a InputStream,
+        /// How many bytes to send (the `Content-Length`).
+        length: u64,
+    },
+}
+
+impl Body<'_> {
+    /// The `Content-Length` to send, when there is a body.
+    pub fn length(&self) -> Option<u64> {
+        match self {
+            Body::Empty => None,
+            Body::Bytes(bytes) => Some(bytes.len() as u64),
+            Body::Stream { length, .. } => Some(*length),
+        }
+    }
+}
+
+/// A response whose body has not been read yet.
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    headers: Vec<(String, Vec<u8>)>,
+    // Field order is drop order: the stream is a child of the body and must go first.
+    stream: InputStream,
+    _body: IncomingBody,
+}
+
+impl Response {
+    /// The first value of header `name` (lower case), if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+
+    /// All headers, names as sent.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers.iter().filter_map(|(n, v)| Some((n.as_str(), std::str::from_utf8(v).ok()?)))
+    }
+
+    /// Reads the whole body as text, refusing bodies over `limit` bytes (XML answers are small).
+    pub fn text(self, limit: usize) -> Result<String, S3Error> {
+        let (bytes, ended) = stream_copy::read_up_to(&self.stream, limit)
+            .map_err(|e| S3Error::Transport(format!("reading the response failed: {e}")))?;
+        if !ended {
+            return Err(S3Error::Other(format!(
+                "the response body is larger than the {limit} bytes expected"
+            )));
+        }
+        String::from_utf8(bytes).map_err(|_| S3Error::Other("the response body is not UTF-8".to_owned()))
+    }
+
+    /// Streams the body into `sink`; fails unless exactly `Content-Length` bytes arrived.
+    pub fn copy_to(self, sink: &OutputStream) -> Result<u64, S3Error> {
+        let expected = self.header("content-length").and_then(|v| v.parse::<u64>().ok());
+        match stream_copy::splice(&self.stream, sink, expected.unwrap_or(u64::MAX)) {
+            CopyEnd::Done(n) if expected.is_none_or(|e| e == n) => Ok(n),
+            CopyEnd::Done(n) => Err(S3Error::Transport(format!(
+                "the response ended after {n} of {} bytes",
+                expected.unwrap_or_default()
+            ))),
+            CopyEnd::SourceFailed(n, e) => {
+                Err(S3Error::Transport(format!("the download broke after {n} bytes: {e}")))
+            }
+            CopyEnd::SinkFailed(n, e) => {
+                Err(S3Error::Other(format!("writing to the destination failed after {n} bytes: {e}")))
+            }
+        }
+    }
+}
+
+/// Sends a signed request to `target` with `body` and waits for the response head.
+pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Result<Response, S3Error> {
+    let fields = Fields::new();
+    for (name, value) in request.headers() {
+        fields
+            .append(name.as_str(), value.as_bytes())
+            .map_err(|e| S3Error::InvalidRequest(format!("header {name} cannot be sent: {e:?}")))?;
+    }
+    let outgoing = OutgoingRequest::new(fields);
+    let method = match *request.method() {
+        http::Method::GET => Method::Get,
+        http::Method::HEAD => Method::Head,
+        http::Method::PUT => Method::Put,
+        http::Method::POST => Method::Post,
+        http::Method::DELETE => Method::Delete,
+        ref other => Method::Other(other.to_string()),
+    };
+    let scheme = match target.scheme {
+        endpoint::Scheme::Http => Scheme::Http,
+        endpoint::Scheme::Https => Scheme::Https,
+    };
+    let url = target.url();
+    let set = outgoing
+        .set_method(&method)
+        .and(outgoing.set_scheme(Some(&scheme)))
+        .and(outgoing.set_authority(Some(&target.authority)))
+        .and(outgoing.set_path_with_query(Some(&target.path_and_query)));
+    set.map_err(|()| S3Error::InvalidRequest(format!("the request URL {url} is not valid HTTP")))?;
+
+    let outgoing_body = match body {
+        Body::Empty => None,
+        // Invariant: `body` is called once, on a request that was just created.
+        _ => Some(
+            outgoing.body().map_err(|()| S3Error::Other("the request body was already taken".to_owned()))?,
+        ),
+    };
+    let future = outgoing_handler::handle(outgoing, None).map_err(|code| transport_error(code, &url))?;
+
+    let written = match outgoing_body {
+        Some(outgoing_body) => write_body(outgoing_body, body),
+        None => Ok(()),
+    };
+    let response = wait(&future, &url)?;
+    written?;
+
+    let status = response.status();
+    let headers = response.headers().entries();
+    let body =
+        response.consume().map_err(|()| S3Error::Other("the response body was already taken".to_owned()))?;
+    let stream =
+        body.stream().map_err(|()| S3Error::Other("the response stream was already taken".to_owned()))?;
+    Ok(Response { status, headers, stream, _body: body })
+}
+
+/// Writes the body, then finishes it. On a short source the body is dropped unfinished, which
+/// aborts the request instead of sending a truncated object.
+fn write_body(outgoing_body: OutgoingBody, body: Body<'_>) -> Result<(), S3Error> {
+    let sink = outgoing_body
+        .write()
+        .map_err(|()| S3Error::Other("the request stream was already taken".to_owned()))?;
+    let result = match body {
+        Body::Empty => Ok(()),
+        Body::Bytes(bytes) => stream_copy::write_all(&sink, bytes)
+            .map_err(|e| S3Error::Transport(format!("sending the request body failed: {e}"))),
+        Body::Stream { source, length } => match stream_copy::splice(source, &sink, length) {
+            CopyEnd::Done(n) if n == length => Ok(()),
+            CopyEnd::Done(n) => Err(S3Error::InvalidRequest(format!(
+                "the input ended after {n} of the {length} bytes announced; nothing was stored"
+            ))),
+            CopyEnd::SourceFailed(n, e) => Err(S3Error::Other(format!(
+                "reading the input failed after {n} bytes: {e}; nothing was stored"
+            ))),
+            CopyEnd::SinkFailed(n, e) => {
+                Err(S3Error::Transport(format!("sending the request body failed after {n} bytes: {e}")))
+            }
+        },
+    };
+    drop(sink);
+    match result {
+        Ok(()) => OutgoingBody::finish(outgoing_body, None)
+            .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}"))),
+        Err(e) => Err(e),
+    }
+}
+
+fn wait(
+    future: &FutureIncomingResponse,
+    url: &str,
+) -> Result<crate::bindings::wasi::http::types::IncomingResponse, S3Error> {
+    future.subscribe().block();
+    match future.get() {
+        Some(Ok(Ok(response))) => Ok(response),
+        Some(Ok(Err(code))) => Err(transport_error(code, url)),
+        Some(Err(())) => Err(S3Error::Other("the response was already taken".to_owned())),
+        None => Err(S3Error::Other("the response was not ready after waiting for it".to_owned())),
+    }
+}
+
+/// Maps a `wasi:http` error code to the contract's error, naming the URL.
+fn transport_error(code: ErrorCode, url: &str) -> S3Error {
+    match code {
+        // The host fills in the rule that refused it; this text is only a fallback.
+        ErrorCode::HttpRequestDenied => {
+            S3Error::DeniedByHost(format!("the host refused the request to {url}"))
+        }
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => S3Error::Timeout,
+        ErrorCode::ConnectionRefused => S3Error::Transport(format!(
+            "connection refused by {url}: check that the S3 endpoint is running and reachable"
+        )),
+        ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => {
+            S3Error::Transport(format!("cannot resolve the host of {url}: check the endpoint"))
+        }
+        other => S3Error::Transport(format!("the request to {url} failed: {other:?}")),
+    }
+}

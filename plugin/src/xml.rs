@@ -1,0 +1,237 @@
+//! S3's XML bodies: parsed with quick-xml and serde into plain records, written by hand where
+//! they are small.
+
+use serde::Deserialize;
+
+/// A body that is not the XML the operation expects.
+#[derive(Debug, thiserror::Error)]
+#[error("S3 answered {what} with XML that could not be read: {source}")]
+pub struct XmlError {
+    what: &'static str,
+    source: quick_xml::DeError,
+}
+
+fn parse<'de, T: Deserialize<'de>>(what: &'static str, body: &'de str) -> Result<T, XmlError> {
+    quick_xml::de::from_str(body).map_err(|source| XmlError { what, source })
+}
+
+/// `<Error>`: the body of every S3 error response.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ErrorBody {
+    /// The S3 error code.
+    pub code: String,
+    /// The message.
+    pub message: String,
+    /// The request id.
+    pub request_id: Option<String>,
+}
+
+/// Parses an error body; `None` when the body is empty or not S3 XML.
+pub fn error_body(body: &str) -> Option<ErrorBody> {
+    parse::<ErrorBody>("an error", body).ok().filter(|e| !e.code.is_empty())
+}
+
+/// `<ListAllMyBucketsResult>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListBuckets {
+    /// `<Buckets>`.
+    pub buckets: BucketList,
+}
+
+/// `<Buckets>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct BucketList {
+    /// Each `<Bucket>`.
+    #[serde(rename = "Bucket")]
+    pub bucket: Vec<Bucket>,
+}
+
+/// `<Bucket>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Bucket {
+    /// The name.
+    pub name: String,
+    /// ISO 8601 creation time.
+    pub creation_date: Option<String>,
+}
+
+/// Parses ListBuckets.
+pub fn list_buckets(body: &str) -> Result<ListBuckets, XmlError> {
+    parse("ListBuckets", body)
+}
+
+/// `<ListBucketResult>` of ListObjectsV2.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListObjectsV2 {
+    /// Each `<Contents>`.
+    pub contents: Vec<Contents>,
+    /// Each `<CommonPrefixes>`.
+    pub common_prefixes: Vec<CommonPrefix>,
+    /// `<IsTruncated>`.
+    pub is_truncated: bool,
+    /// `<NextContinuationToken>`.
+    pub next_continuation_token: Option<String>,
+}
+
+/// `<Contents>`: one object.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Contents {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The ETag.
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+    /// ISO 8601 time.
+    pub last_modified: Option<String>,
+    /// The storage class.
+    pub storage_class: Option<String>,
+}
+
+/// `<CommonPrefixes>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CommonPrefix {
+    /// The prefix.
+    pub prefix: String,
+}
+
+/// Parses ListObjectsV2.
+pub fn list_objects_v2(body: &str) -> Result<ListObjectsV2, XmlError> {
+    parse("ListObjectsV2", body)
+}
+
+/// `<InitiateMultipartUploadResult>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InitiateMultipartUpload {
+    /// The upload id.
+    pub upload_id: String,
+}
+
+/// Parses CreateMultipartUpload.
+pub fn initiate_multipart_upload(body: &str) -> Result<InitiateMultipartUpload, XmlError> {
+    parse("CreateMultipartUpload", body)
+}
+
+/// `<CompleteMultipartUploadResult>`, or an `<Error>` in a 200 response.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CompleteMultipartUpload {
+    /// The ETag of the assembled object.
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+}
+
+/// Parses CompleteMultipartUpload.
+pub fn complete_multipart_upload(body: &str) -> Result<CompleteMultipartUpload, XmlError> {
+    parse("CompleteMultipartUpload", body)
+}
+
+/// Escapes text for an XML element.
+fn escape(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
+}
+
+/// The body of CompleteMultipartUpload: the parts in order with their ETags.
+pub fn complete_multipart_upload_body(parts: &[(u32, String)]) -> String {
+    let mut xml = String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+    for (number, etag) in parts {
+        xml.push_str(&format!("<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>", escape(etag)));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    xml
+}
+
+/// The body of CreateBucket outside us-east-1.
+pub fn create_bucket_body(region: &str) -> String {
+    format!(
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+         <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+        escape(region)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_objects_v2_with_prefixes_and_escapes() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>b</Name><Prefix>dir/</Prefix><KeyCount>3</KeyCount><MaxKeys>2</MaxKeys>
+  <IsTruncated>true</IsTruncated>
+  <Contents><Key>dir/a &amp; b.txt</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>
+    <ETag>"abc"</ETag><Size>12</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <Contents><Key>dir/ü</Key><Size>0</Size></Contents>
+  <CommonPrefixes><Prefix>dir/sub/</Prefix></CommonPrefixes>
+  <NextContinuationToken>tok+/=</NextContinuationToken>
+</ListBucketResult>"#;
+        let parsed = list_objects_v2(body).unwrap();
+        assert_eq!(parsed.contents.len(), 2);
+        assert_eq!(parsed.contents[0].key, "dir/a & b.txt");
+        assert_eq!(parsed.contents[0].etag.as_deref(), Some("\"abc\""));
+        assert_eq!(parsed.contents[0].size, 12);
+        assert_eq!(parsed.contents[1].key, "dir/ü");
+        assert_eq!(parsed.common_prefixes, vec![CommonPrefix { prefix: "dir/sub/".into() }]);
+        assert!(parsed.is_truncated);
+        assert_eq!(parsed.next_continuation_token.as_deref(), Some("tok+/="));
+    }
+
+    #[test]
+    fn empty_listings_parse() {
+        let parsed =
+            list_objects_v2("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>").unwrap();
+        assert_eq!(parsed, ListObjectsV2::default());
+        let buckets =
+            list_buckets("<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>").unwrap();
+        assert!(buckets.buckets.bucket.is_empty());
+    }
+
+    #[test]
+    fn list_buckets_parses() {
+        let body = "<ListAllMyBucketsResult><Owner><ID>x</ID></Owner><Buckets>\
+            <Bucket><Name>one</Name><CreationDate>2024-01-01T00:00:00Z</CreationDate></Bucket>\
+            <Bucket><Name>two</Name></Bucket></Buckets></ListAllMyBucketsResult>";
+        let names: Vec<_> = list_buckets(body).unwrap().buckets.bucket.into_iter().map(|b| b.name).collect();
+        assert_eq!(names, ["one", "two"]);
+    }
+
+    #[test]
+    fn error_bodies_parse_or_are_none() {
+        let body = "<Error><Code>NoSuchKey</Code><Message>The key does not exist</Message>\
+                    <RequestId>R1</RequestId></Error>";
+        let parsed = error_body(body).unwrap();
+        assert_eq!((parsed.code.as_str(), parsed.request_id.as_deref()), ("NoSuchKey", Some("R1")));
+        assert_eq!(error_body(""), None);
+        assert_eq!(error_body("<html>bad gateway</html>"), None);
+    }
+
+    #[test]
+    fn request_bodies_escape_their_text() {
+        let body = complete_multipart_upload_body(&[(1, "\"a&b\"".into()), (2, "\"c\"".into())]);
+        assert!(
+            body.contains("<Part><PartNumber>1</PartNumber><ETag>&quot;a&amp;b&quot;</ETag></Part>"),
+            "{body}"
+        );
+        assert!(
+            create_bucket_body("eu-west-1").contains("<LocationConstraint>eu-west-1</LocationConstraint>")
+        );
+        assert_eq!(
+            initiate_multipart_upload(
+                "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>"
+            )
+            .unwrap()
+            .upload_id,
+            "u1"
+        );
+    }
+}
