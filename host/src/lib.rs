@@ -1,1 +1,41 @@
-pub fn x() {}
+//! The reference host of the s3-connector plugin.
+//!
+//! It runs the sandboxed S3 plugin (a WebAssembly component) on wasmtime, gives it short-lived
+//! credentials for the scope it asks, and checks every request it sends against a [`Policy`]
+//! parsed from the request itself. The [`Connector`] is the embedding API; the `s3-connector`
+//! binary is a CLI on top of it.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
+//!
+//! # async fn example() -> Result<(), s3_connector_host::Error> {
+//! let connection = Connection::resolve(Some("http://127.0.0.1:9000"), None, true, |_| None)
+//!     .map_err(s3_connector_host::Error::Usage)?;
+//! let policy = Policy::from_allow_flags(&["photos/in/=read,write,list"])
+//!     .map_err(|e| s3_connector_host::Error::Usage(e.to_string()))?;
+//! let credentials = Arc::new(StaticCredentials::new("AKID", Secret::new("SECRET"), None));
+//! let connector = Connector::new(connection, policy, credentials)?;
+//! connector.put_object_bytes("photos", "in/hello.txt", b"hello", Default::default()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod cli;
+pub mod connector;
+pub mod credentials;
+pub mod error;
+pub mod local_store;
+pub mod policy;
+pub mod runtime;
+pub mod settings;
+
+pub use connector::Connector;
+pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Secret, StaticCredentials};
+pub use error::Error;
+pub use policy::{Operation, Policy, Rule};
+pub use settings::{Connection, Endpoint};
+
+/// The contract's records and error variant, as the plugin's WIT defines them.
+pub mod types {
+    pub use crate::runtime::bindings::s3_connector::s3::types::*;
+}

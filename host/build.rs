@@ -1,0 +1,75 @@
+//! Builds the plugin component for wasm32-wasip2, so that `cargo build` and `cargo test` of the
+//! host are single commands. The component is embedded in the host with `include_bytes!`.
+//!
+//! The nested cargo uses its own target directory (`target/plugin`), so it never waits on the
+//! lock of the outer build, and the `plugin` profile (opt-level "s", LTO, strip) whatever the
+//! host's profile: a debug host still loads a small, fast component.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir.parent().expect("host/ lives in the workspace").to_path_buf();
+    for watched in ["plugin/src", "plugin/Cargo.toml", "rules/src", "rules/Cargo.toml", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=S3_CONNECTOR_PLUGIN_WASM");
+
+    // A prebuilt component (for example from CI's cache) skips the nested build.
+    if let Some(prebuilt) = std::env::var_os("S3_CONNECTOR_PLUGIN_WASM") {
+        embed(Path::new(&prebuilt));
+        return;
+    }
+
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir).join("plugin"),
+        None => workspace.join("target").join("plugin"),
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "--package",
+            "s3-connector-plugin",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "plugin",
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's settings are for the host, not for the wasm target.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let keep = name == "CARGO_HOME" || name == "CARGO_MAKEFLAGS" || name == "CARGO_NET_OFFLINE";
+        if (name.starts_with("CARGO_") && !keep) || name == "RUSTFLAGS" || name == "RUSTC_WRAPPER" {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let output = command.output().unwrap_or_else(|e| panic!("cannot run cargo to build the plugin: {e}"));
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("wasm32-wasip2")
+            && (stderr.contains("not installed") || stderr.contains("can't find crate"))
+        {
+            panic!(
+                "the wasm32-wasip2 target is missing, and the plugin needs it.\n\
+                 Install it with: rustup target add wasm32-wasip2\n\n{stderr}"
+            );
+        }
+        panic!("building the plugin (s3-connector-plugin for wasm32-wasip2) failed:\n{stderr}");
+    }
+    embed(&target_dir.join("wasm32-wasip2").join("plugin").join("s3_connector_plugin.wasm"));
+}
+
+fn embed(wasm: &Path) {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("s3_connector_plugin.wasm");
+    std::fs::copy(wasm, &out)
+        .unwrap_or_else(|e| panic!("cannot copy the plugin from {}: {e}", wasm.display()));
+    println!("cargo:rustc-env=S3_CONNECTOR_PLUGIN_WASM_PATH={}", out.display());
+}

@@ -1,0 +1,202 @@
+//! The embedding API: a [`Connector`] runs each S3 call in a fresh plugin instance, with the
+//! connection, policy and credentials it was built with.
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use wasmtime::Store;
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
+
+use crate::credentials::CredentialsProvider;
+use crate::error::Error;
+use crate::policy::Policy;
+use crate::runtime::bindings::Plugin;
+use crate::runtime::plugin_runtime::PluginRuntime;
+use crate::runtime::store_state::{Shared, StoreState};
+use crate::settings::Connection;
+use crate::types::{
+    BucketInfo, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PutOptions, PutResult, S3Error,
+};
+
+/// How many bytes a download may have in flight towards its sink.
+const SINK_BUDGET: usize = 1 << 20;
+
+/// An S3 connector: the sandboxed plugin, bound to one endpoint, policy and credentials.
+///
+/// Cheap to clone; every call instantiates the plugin afresh from the process-wide
+/// [`PluginRuntime`], so calls are independent and may run concurrently.
+#[derive(Clone)]
+pub struct Connector {
+    runtime: &'static PluginRuntime,
+    shared: Shared,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector").field("shared", &self.shared).finish_non_exhaustive()
+    }
+}
+
+impl Connector {
+    /// A connector. The policy is required: a library user states what the plugin may touch
+    /// ([`Policy::allow_all`] says so explicitly).
+    pub fn new(
+        connection: Connection,
+        policy: Policy,
+        credentials: Arc<dyn CredentialsProvider>,
+    ) -> Result<Self, Error> {
+        let runtime = PluginRuntime::shared()?;
+        Ok(Self { runtime, shared: Shared { connection, policy: Arc::new(policy), credentials } })
+    }
+
+    /// The connection settings.
+    pub fn connection(&self) -> &Connection {
+        &self.shared.connection
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.shared.policy
+    }
+
+    /// The name of the credentials provider.
+    pub fn credentials_provider(&self) -> &'static str {
+        self.shared.credentials.name()
+    }
+
+    async fn instantiate(&self) -> Result<(Store<StoreState>, Plugin), Error> {
+        let mut store = Store::new(&self.runtime.engine, StoreState::new(self.shared.clone()));
+        let plugin = self.runtime.pre.instantiate_async(&mut store).await.map_err(plugin_error)?;
+        Ok((store, plugin))
+    }
+
+    /// CreateBucket.
+    pub async fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_create_bucket(&mut store, bucket).await;
+        finish(&store, result)
+    }
+
+    /// DeleteBucket (the bucket must be empty).
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<(), Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_delete_bucket(&mut store, bucket).await;
+        finish(&store, result)
+    }
+
+    /// HeadBucket: `Ok` when the bucket exists and is accessible.
+    pub async fn head_bucket(&self, bucket: &str) -> Result<(), Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_head_bucket(&mut store, bucket).await;
+        finish(&store, result)
+    }
+
+    /// ListBuckets.
+    pub async fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_list_buckets(&mut store).await;
+        finish(&store, result)
+    }
+
+    /// PutObject from a reader. With `length` the body streams in one request; without, the
+    /// plugin uploads in parts and aborts the upload if anything fails. Never buffered whole.
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: impl AsyncRead + Send + 'static,
+        length: Option<u64>,
+        options: PutOptions,
+    ) -> Result<PutResult, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let stream: DynInputStream = Box::new(AsyncReadStream::new(body));
+        let resource: Resource<DynInputStream> = store.data_mut().table.push(stream).map_err(plugin_error)?;
+        let borrowed = Resource::new_borrow(resource.rep());
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_put_object(&mut store, bucket, key, borrowed, length, &options)
+            .await;
+        finish(&store, result)
+    }
+
+    /// PutObject from bytes in memory.
+    pub async fn put_object_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &[u8],
+        options: PutOptions,
+    ) -> Result<PutResult, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_put_object_bytes(&mut store, bucket, key, body, &options)
+            .await;
+        finish(&store, result)
+    }
+
+    /// GetObject, streamed into `sink` as it arrives. Returns once every byte was written and
+    /// the sink flushed.
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        sink: impl AsyncWrite + Send + 'static,
+        options: GetOptions,
+    ) -> Result<ObjectInfo, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET, sink));
+        let resource: Resource<DynOutputStream> =
+            store.data_mut().table.push(stream).map_err(plugin_error)?;
+        let borrowed = Resource::new_borrow(resource.rep());
+        let result =
+            plugin.s3_connector_s3_client().call_get_object(&mut store, bucket, key, borrowed, options).await;
+        finish(&store, result)
+    }
+
+    /// HeadObject.
+    pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_head_object(&mut store, bucket, key).await;
+        finish(&store, result)
+    }
+
+    /// DeleteObject (a missing key is not an error, as in S3).
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_delete_object(&mut store, bucket, key).await;
+        finish(&store, result)
+    }
+
+    /// ListObjectsV2: one page.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        request: ListObjectsRequest,
+    ) -> Result<ListObjectsResult, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_list_objects(&mut store, bucket, &request).await;
+        finish(&store, result)
+    }
+}
+
+/// The call's outcome as the host sees it: a host denial wins over whatever the guest
+/// reported, and a trap becomes a one-line error without the wasm backtrace.
+fn finish<T>(store: &Store<StoreState>, result: wasmtime::Result<Result<T, S3Error>>) -> Result<T, Error> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => match store.data().first_denial() {
+            Some(denial) => Err(Error::Denied(denial.clone())),
+            None => Err(Error::S3(error)),
+        },
+        Err(trap) => Err(plugin_error(trap)),
+    }
+}
+
+fn plugin_error(error: impl Into<wasmtime::Error>) -> Error {
+    let error = error.into();
+    // The root cause without the wasm backtrace, which is for developers (`RUST_LOG`), not users.
+    Error::Plugin(error.root_cause().to_string().lines().next().unwrap_or("unknown failure").to_owned())
+}

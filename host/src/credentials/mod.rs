@@ -1,0 +1,133 @@
+//! Credentials: the host owns them, the plugin gets a copy per call for the scope it asks.
+//!
+//! Providers sit behind one trait so that static keys, the environment and (later) STS,
+//! profiles and IMDS plug in the same way.
+
+mod secret;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+pub use secret::Secret;
+
+/// AWS credentials. Debug never shows the secret parts.
+#[derive(Clone, Debug)]
+pub struct AwsCredentials {
+    /// The access key id (not secret: it names the key, as in audit logs).
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: Secret,
+    /// The session token of temporary credentials.
+    pub session_token: Option<Secret>,
+    /// When temporary credentials expire.
+    pub expires_at: Option<SystemTime>,
+}
+
+/// Why no credentials could be had. The message names the provider and what supplies it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("no credentials from {provider}: {reason}")]
+pub struct CredentialsError {
+    /// The provider's name.
+    pub provider: &'static str,
+    /// What is missing and how to supply it.
+    pub reason: String,
+}
+
+/// A boxed future, so that the trait stays object-safe.
+pub type CredentialsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AwsCredentials, CredentialsError>> + Send + 'a>>;
+
+/// A source of credentials.
+pub trait CredentialsProvider: Send + Sync + fmt::Debug {
+    /// A short name for messages and logs, for example `static` or `environment`.
+    fn name(&self) -> &'static str;
+
+    /// Current credentials (providers of temporary credentials refresh them here).
+    fn credentials(&self) -> CredentialsFuture<'_>;
+}
+
+/// Fixed credentials: from flags, a config file, or read once from the environment.
+#[derive(Clone, Debug)]
+pub struct StaticCredentials {
+    name: &'static str,
+    credentials: AwsCredentials,
+}
+
+impl StaticCredentials {
+    /// Static keys with an optional session token.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: Secret,
+        session_token: Option<Secret>,
+    ) -> Self {
+        let credentials = AwsCredentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key,
+            session_token,
+            expires_at: None,
+        };
+        Self { name: "static", credentials }
+    }
+
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`, read
+    /// through `lookup` (normally `std::env::var`). `None` when neither key variable is set.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, CredentialsError> {
+        let nonempty = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        match (nonempty("AWS_ACCESS_KEY_ID"), nonempty("AWS_SECRET_ACCESS_KEY")) {
+            (Some(id), Some(secret)) => {
+                let mut provider =
+                    Self::new(id, Secret::new(secret), nonempty("AWS_SESSION_TOKEN").map(Secret::new));
+                provider.name = "environment";
+                Ok(Some(provider))
+            }
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(CredentialsError {
+                provider: "environment",
+                reason: "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both".to_owned(),
+            }),
+            (None, Some(_)) => Err(CredentialsError {
+                provider: "environment",
+                reason: "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not; set both".to_owned(),
+            }),
+        }
+    }
+}
+
+impl CredentialsProvider for StaticCredentials {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn credentials(&self) -> CredentialsFuture<'_> {
+        Box::pin(std::future::ready(Ok(self.credentials.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_credentials_need_both_keys() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        let both = StaticCredentials::from_env(env(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "SECRET"),
+            ("AWS_SESSION_TOKEN", "TOKEN"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(both.name(), "environment");
+        assert_eq!(both.credentials.session_token.as_ref().map(Secret::expose), Some("TOKEN"));
+        assert!(StaticCredentials::from_env(env(&[])).unwrap().is_none());
+        let half =
+            StaticCredentials::from_env(env(&[("AWS_ACCESS_KEY_ID", "AKID")])).unwrap_err().to_string();
+        assert!(half.contains("AWS_SECRET_ACCESS_KEY"), "{half}");
+        let debug = format!("{both:?}");
+        assert!(!debug.contains("SECRET") && !debug.contains("TOKEN"), "{debug}");
+    }
+}

@@ -1,0 +1,363 @@
+//! The host's policy: which buckets, key prefixes and operations the plugin may use.
+//!
+//! A policy is data (a list of [`Rule`]s) and a pure check. The check runs on every outgoing
+//! request, against what [`s3_address::parse`] reads from the request itself.
+
+mod config;
+pub mod s3_address;
+
+use std::fmt;
+
+pub use config::{PolicyConfigError, parse_allow};
+pub use s3_address::{AddressError, S3Request};
+
+/// The kinds of access a rule grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// GetObject, HeadObject, tagging reads, ListParts.
+    Read,
+    /// PutObject, CopyObject (destination), multipart uploads, tagging writes.
+    Write,
+    /// DeleteObject.
+    Delete,
+    /// ListObjects, HeadBucket, GetBucketLocation, ListBuckets (with a `*` rule only).
+    List,
+    /// CreateBucket, DeleteBucket, bucket tagging.
+    Admin,
+    /// DeleteObjects: the keys are in the body, where the host does not look, so it needs
+    /// `delete` on the whole bucket (a rule without a prefix).
+    DeleteMany,
+}
+
+impl Access {
+    /// The operation name a rule lists for this access.
+    pub fn grant(self) -> Operation {
+        match self {
+            Access::Read => Operation::Read,
+            Access::Write => Operation::Write,
+            Access::Delete | Access::DeleteMany => Operation::Delete,
+            Access::List => Operation::List,
+            Access::Admin => Operation::Admin,
+        }
+    }
+}
+
+/// The operations a rule names: `read`, `write`, `delete`, `list`, `admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// Get and head objects.
+    Read,
+    /// Put and copy objects, multipart uploads.
+    Write,
+    /// Delete objects.
+    Delete,
+    /// List keys, head and locate buckets.
+    List,
+    /// Create and delete buckets.
+    Admin,
+}
+
+impl Operation {
+    /// Every operation, in the order they are written.
+    pub const ALL: [Operation; 5] =
+        [Operation::Read, Operation::Write, Operation::Delete, Operation::List, Operation::Admin];
+
+    /// The name used in `--allow` and config files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Write => "write",
+            Operation::Delete => "delete",
+            Operation::List => "list",
+            Operation::Admin => "admin",
+        }
+    }
+
+    /// Parses a name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of operations.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Operations(u8);
+
+impl Operations {
+    /// `read`, `write`, `delete`, `list`: what `--allow BUCKET` grants without `=OPS`.
+    pub const OBJECTS: Operations = Operations(0b01111);
+    /// All five operations.
+    pub const ALL: Operations = Operations(0b11111);
+
+    /// The set of the given operations.
+    pub fn of(ops: impl IntoIterator<Item = Operation>) -> Self {
+        Operations(ops.into_iter().fold(0, |bits, op| bits | op.bit()))
+    }
+
+    /// Whether `op` is in the set.
+    pub fn contains(self, op: Operation) -> bool {
+        self.0 & op.bit() != 0
+    }
+}
+
+impl fmt::Debug for Operations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_string())
+    }
+}
+
+impl fmt::Display for Operations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<_> =
+            Operation::ALL.into_iter().filter(|op| self.contains(*op)).map(Operation::name).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// One grant: a bucket (or every bucket), an optional key prefix, and operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The bucket, or `None` for every bucket (`*`).
+    pub bucket: Option<String>,
+    /// Keys must start with this prefix; listings must ask for a prefix that starts with it.
+    pub prefix: Option<String>,
+    /// The operations granted.
+    pub operations: Operations,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.bucket.as_deref().unwrap_or("*"))?;
+        if let Some(prefix) = &self.prefix {
+            write!(f, "/{prefix}")?;
+        }
+        write!(f, "={}", self.operations)
+    }
+}
+
+impl Rule {
+    fn covers_bucket(&self, bucket: &str) -> bool {
+        self.bucket.as_deref().is_none_or(|b| b == bucket)
+    }
+
+    fn covers_key(&self, key: &str) -> bool {
+        self.prefix.as_deref().is_none_or(|p| key.starts_with(p))
+    }
+}
+
+/// A refused request: what was asked, and why no rule allows it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("denied by the host's policy: {0}")]
+pub struct Denial(pub String);
+
+/// The policy: a request is allowed when one rule allows all of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    rules: Vec<Rule>,
+}
+
+impl Policy {
+    /// A policy of these rules. No rules allow nothing.
+    pub fn new(rules: Vec<Rule>) -> Self {
+        Self { rules }
+    }
+
+    /// Every bucket, every operation: what the CLI uses when no policy is given.
+    pub fn allow_all() -> Self {
+        Self::new(vec![Rule { bucket: None, prefix: None, operations: Operations::ALL }])
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Checks a parsed request: the target and, for copies, the source.
+    pub fn check(&self, request: &S3Request) -> Result<(), Denial> {
+        self.check_target(request)?;
+        if let Some((bucket, key)) = &request.copy_source {
+            let source = S3Request {
+                operation: request.operation,
+                access: Access::Read,
+                bucket: Some(bucket.clone()),
+                key: Some(key.clone()),
+                list_prefix: None,
+                copy_source: None,
+            };
+            self.check_target(&source)
+                .map_err(|d| Denial(format!("the copy source of {}: {}", request.operation, d.0)))?;
+        }
+        Ok(())
+    }
+
+    fn check_target(&self, request: &S3Request) -> Result<(), Denial> {
+        let op = request.access.grant();
+        let allowed = self.rules.iter().any(|rule| {
+            if !rule.operations.contains(op) {
+                return false;
+            }
+            match (&request.bucket, &request.key, &request.list_prefix) {
+                // Service level (ListBuckets) reveals every bucket name: only `*` rules allow it.
+                (None, _, _) => rule.bucket.is_none() && rule.prefix.is_none(),
+                (Some(bucket), Some(key), _) => rule.covers_bucket(bucket) && rule.covers_key(key),
+                (Some(bucket), None, Some(list_prefix)) => {
+                    rule.covers_bucket(bucket) && rule.covers_key(list_prefix)
+                }
+                (Some(bucket), None, None) => {
+                    rule.covers_bucket(bucket)
+                        && (rule.prefix.is_none()
+                            || !matches!(request.access, Access::Admin | Access::DeleteMany))
+                }
+            }
+        });
+        if allowed {
+            return Ok(());
+        }
+        Err(Denial(format!(
+            "{} {} needs '{}'{}; allowed: {}",
+            request.operation,
+            describe(request),
+            op.name(),
+            needs_whole_bucket(request),
+            self.summary()
+        )))
+    }
+
+    /// Checks what the plugin asks credentials for, before any request exists.
+    pub fn check_scope(&self, bucket: Option<&str>, op: Operation) -> Result<(), Denial> {
+        let allowed = self.rules.iter().any(|rule| {
+            rule.operations.contains(op)
+                && match bucket {
+                    Some(bucket) => rule.covers_bucket(bucket),
+                    None => rule.bucket.is_none(),
+                }
+        });
+        if allowed {
+            return Ok(());
+        }
+        let target = bucket.map_or_else(|| "the whole service".to_owned(), |b| format!("s3://{b}"));
+        Err(Denial(format!(
+            "credentials for '{}' on {target} are not granted; allowed: {}",
+            op.name(),
+            self.summary()
+        )))
+    }
+
+    /// The rules in `--allow` syntax, for messages.
+    pub fn summary(&self) -> String {
+        if self.rules.is_empty() {
+            return "nothing".to_owned();
+        }
+        self.rules.iter().map(Rule::to_string).collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn describe(request: &S3Request) -> String {
+    match (&request.bucket, &request.key, &request.list_prefix) {
+        (None, _, _) => "of every bucket".to_owned(),
+        (Some(b), Some(k), _) => format!("s3://{b}/{k}"),
+        (Some(b), None, Some(p)) if !p.is_empty() => format!("s3://{b}/{p}*"),
+        (Some(b), None, _) => format!("s3://{b}"),
+    }
+}
+
+fn needs_whole_bucket(request: &S3Request) -> &'static str {
+    match (&request.bucket, request.access) {
+        (None, _) => " on every bucket (*)",
+        (_, Access::Admin | Access::DeleteMany) => " on the whole bucket",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(
+        access: Access,
+        bucket: Option<&str>,
+        key: Option<&str>,
+        list_prefix: Option<&str>,
+    ) -> S3Request {
+        S3Request {
+            operation: "Op",
+            access,
+            bucket: bucket.map(Into::into),
+            key: key.map(Into::into),
+            list_prefix: list_prefix.map(Into::into),
+            copy_source: None,
+        }
+    }
+
+    fn policy(flags: &[&str]) -> Policy {
+        Policy::new(flags.iter().map(|f| parse_allow(f).unwrap()).collect())
+    }
+
+    #[test]
+    fn rules_allow_exactly_what_they_name() {
+        let p = policy(&["photos/in/=read,write,list", "logs=read", "*=list"]);
+        let table: &[(S3Request, bool)] = &[
+            (request(Access::Read, Some("photos"), Some("in/a.jpg"), None), true),
+            (request(Access::Write, Some("photos"), Some("in/a.jpg"), None), true),
+            (request(Access::Read, Some("photos"), Some("out/a.jpg"), None), false),
+            (request(Access::Read, Some("photos"), Some("in"), None), false),
+            (request(Access::Delete, Some("photos"), Some("in/a.jpg"), None), false),
+            (request(Access::List, Some("photos"), None, Some("in/sub/")), true),
+            // The `*=list` rule lists any prefix of any bucket.
+            (request(Access::List, Some("photos"), None, Some("")), true),
+            (request(Access::Read, Some("logs"), Some("any/key"), None), true),
+            (request(Access::Write, Some("logs"), Some("any/key"), None), false),
+            (request(Access::Read, Some("other"), Some("k"), None), false),
+            (request(Access::List, None, None, None), true),
+            (request(Access::Admin, Some("photos"), None, None), false),
+        ];
+        for (req, allowed) in table {
+            assert_eq!(p.check(req).is_ok(), *allowed, "{req:?}");
+        }
+    }
+
+    #[test]
+    fn prefix_rules_do_not_grant_whole_bucket_operations() {
+        let p = policy(&["b/in/=read,write,delete,list,admin"]);
+        assert!(p.check(&request(Access::List, Some("b"), None, Some(""))).is_err());
+        assert!(p.check(&request(Access::Admin, Some("b"), None, None)).is_err());
+        assert!(p.check(&request(Access::DeleteMany, Some("b"), None, None)).is_err());
+        assert!(p.check(&request(Access::List, None, None, None)).is_err());
+        let whole = policy(&["b=delete,admin"]);
+        assert!(whole.check(&request(Access::DeleteMany, Some("b"), None, None)).is_ok());
+        assert!(whole.check(&request(Access::Admin, Some("b"), None, None)).is_ok());
+    }
+
+    #[test]
+    fn copies_need_read_on_the_source() {
+        let p = policy(&["dst=write", "src/pub/=read"]);
+        let mut copy = request(Access::Write, Some("dst"), Some("k"), None);
+        copy.copy_source = Some(("src".into(), "pub/x".into()));
+        assert!(p.check(&copy).is_ok());
+        copy.copy_source = Some(("src".into(), "private/x".into()));
+        let denial = p.check(&copy).unwrap_err().to_string();
+        assert!(denial.contains("copy source") && denial.contains("s3://src/private/x"), "{denial}");
+    }
+
+    #[test]
+    fn denials_say_what_and_what_is_allowed() {
+        let p = policy(&["b/in/=read"]);
+        let denial = p.check(&request(Access::Write, Some("b"), Some("in/x"), None)).unwrap_err().to_string();
+        assert_eq!(denial, "denied by the host's policy: Op s3://b/in/x needs 'write'; allowed: b/in/=read");
+        assert_eq!(Policy::new(vec![]).summary(), "nothing");
+    }
+
+    #[test]
+    fn scopes_are_checked_before_credentials_are_handed_out() {
+        let p = policy(&["b=read"]);
+        assert!(p.check_scope(Some("b"), Operation::Read).is_ok());
+        assert!(p.check_scope(Some("b"), Operation::Write).is_err());
+        assert!(p.check_scope(Some("c"), Operation::Read).is_err());
+        assert!(p.check_scope(None, Operation::List).is_err());
+        assert!(Policy::allow_all().check_scope(None, Operation::List).is_ok());
+    }
+}

@@ -1,0 +1,432 @@
+//! The one parser of S3 requests: from method, URI and headers to what the request does to
+//! which bucket and key. The policy is checked against its answer, never against what the
+//! plugin says it is doing. Anything it cannot classify is an error, and so a denial.
+
+use http::{HeaderMap, Method, Uri};
+use s3_connector_rules::{BucketNameError, Endpoint, decode_path, validate_bucket_name};
+
+use super::Access;
+
+/// What an S3 request does, as far as the policy is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Request {
+    /// The S3 API operation, for example `GetObject`.
+    pub operation: &'static str,
+    /// The access it needs.
+    pub access: Access,
+    /// The bucket, none for service-level calls (ListBuckets).
+    pub bucket: Option<String>,
+    /// The object key, for object-level calls.
+    pub key: Option<String>,
+    /// For listings: the key prefix listed (empty for the whole bucket).
+    pub list_prefix: Option<String>,
+    /// For CopyObject and UploadPartCopy: the source bucket and key, read from
+    /// `x-amz-copy-source`.
+    pub copy_source: Option<(String, String)>,
+}
+
+/// Why a request could not be classified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// Scheme, host or port differ from the configured endpoint.
+    #[error("{url} is not on the configured endpoint {endpoint}")]
+    WrongEndpoint {
+        /// The request's scheme and authority.
+        url: String,
+        /// The configured endpoint.
+        endpoint: String,
+    },
+    /// No path, or a path that is not absolute.
+    #[error("request path {0:?} is not an absolute S3 path")]
+    BadPath(String),
+    /// A bucket that breaks S3's naming rules.
+    #[error(transparent)]
+    BucketName(#[from] BucketNameError),
+    /// Percent-encoding that does not decode to UTF-8.
+    #[error("{0:?} does not decode to UTF-8")]
+    BadEncoding(String),
+    /// A method and sub-resource combination this parser does not know.
+    #[error("{method} {what} with query {query:?} is not an S3 operation the host recognises")]
+    Unrecognised {
+        /// The method.
+        method: Method,
+        /// `the service`, `a bucket` or `an object`.
+        what: &'static str,
+        /// The query string.
+        query: String,
+    },
+    /// A malformed `x-amz-copy-source`.
+    #[error("x-amz-copy-source {0:?} is not bucket/key")]
+    BadCopySource(String),
+}
+
+/// Query parameters that only shape a listing and never change what is touched.
+const LIST_PARAMS: &[&str] = &[
+    "list-type",
+    "prefix",
+    "delimiter",
+    "max-keys",
+    "continuation-token",
+    "start-after",
+    "encoding-type",
+    "fetch-owner",
+    "marker",
+    "key-marker",
+    "upload-id-marker",
+    "version-id-marker",
+    "max-uploads",
+];
+/// Query parameters of GetObject and HeadObject that only shape the response.
+const GET_PARAMS: &[&str] = &[
+    "versionId",
+    "partNumber",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+];
+/// Query parameters of ListBuckets.
+const LIST_BUCKETS_PARAMS: &[&str] = &["max-buckets", "continuation-token", "prefix", "bucket-region"];
+
+/// Parses a request against the configured endpoint.
+pub fn parse(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    endpoint: &Endpoint,
+) -> Result<S3Request, AddressError> {
+    let bucket_from_host = match_endpoint(uri, endpoint)?;
+    let path_and_query = uri.path_and_query().ok_or_else(|| AddressError::BadPath(String::new()))?;
+    let path = path_and_query.path();
+    let rest = path.strip_prefix('/').ok_or_else(|| AddressError::BadPath(path.to_owned()))?;
+    let (bucket, key) = match bucket_from_host {
+        Some(bucket) => (Some(bucket), rest),
+        None => match rest.split_once('/') {
+            Some((bucket, key)) => (Some(decode(bucket)?), key),
+            None if rest.is_empty() => (None, ""),
+            None => (Some(decode(rest)?), ""),
+        },
+    };
+    if let Some(bucket) = &bucket {
+        validate_bucket_name(bucket)?;
+    }
+    let key = if key.is_empty() { None } else { Some(decode(key)?) };
+    let query = parse_query(path_and_query.query().unwrap_or(""))?;
+    let copy_source = match headers.get("x-amz-copy-source") {
+        Some(value) => Some(parse_copy_source(value.to_str().unwrap_or("\u{0}"))?),
+        None => None,
+    };
+    classify(method, bucket, key, &query, copy_source, path_and_query.query().unwrap_or(""))
+}
+
+/// Checks scheme, host and port; returns the bucket for virtual-hosted requests.
+fn match_endpoint(uri: &Uri, endpoint: &Endpoint) -> Result<Option<String>, AddressError> {
+    let wrong = || AddressError::WrongEndpoint {
+        url: format!("{}://{}", uri.scheme_str().unwrap_or("?"), uri.authority().map_or("", |a| a.as_str())),
+        endpoint: endpoint.url(),
+    };
+    let authority = uri.authority().ok_or_else(wrong)?;
+    if uri.scheme_str() != Some(endpoint.scheme_str()) || authority.as_str().contains('@') {
+        return Err(wrong());
+    }
+    let port = authority.port_u16().unwrap_or(match endpoint.scheme_str() {
+        "https" => 443,
+        _ => 80,
+    });
+    if port != endpoint.effective_port() {
+        return Err(wrong());
+    }
+    let host = authority.host().to_ascii_lowercase();
+    if host == endpoint.host {
+        return Ok(None);
+    }
+    match host.strip_suffix(&format!(".{}", endpoint.host)) {
+        Some(bucket) if !endpoint.host_is_ip_or_local() => Ok(Some(bucket.to_owned())),
+        _ => Err(wrong()),
+    }
+}
+
+fn decode(encoded: &str) -> Result<String, AddressError> {
+    decode_path(encoded).ok_or_else(|| AddressError::BadEncoding(encoded.to_owned()))
+}
+
+fn parse_query(query: &str) -> Result<Vec<(String, String)>, AddressError> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
+fn parse_copy_source(value: &str) -> Result<(String, String), AddressError> {
+    let bad = || AddressError::BadCopySource(value.to_owned());
+    let path = value.split_once("?versionId=").map_or(value, |(path, _)| path);
+    let decoded = decode(path.strip_prefix('/').unwrap_or(path))?;
+    let (bucket, key) = decoded.split_once('/').ok_or_else(bad)?;
+    if key.is_empty() {
+        return Err(bad());
+    }
+    validate_bucket_name(bucket)?;
+    Ok((bucket.to_owned(), key.to_owned()))
+}
+
+fn classify(
+    method: &Method,
+    bucket: Option<String>,
+    key: Option<String>,
+    query: &[(String, String)],
+    copy_source: Option<(String, String)>,
+    raw_query: &str,
+) -> Result<S3Request, AddressError> {
+    let has = |name: &str| query.iter().any(|(n, _)| n == name);
+    let value = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let only = |allowed: &[&str]| query.iter().all(|(n, _)| allowed.contains(&n.as_str()));
+    let sub = |names: &[&str]| has(names[0]) && query.iter().all(|(n, _)| names.contains(&n.as_str()));
+    let unrecognised =
+        |what| AddressError::Unrecognised { method: method.clone(), what, query: raw_query.to_owned() };
+    let m = method.clone();
+
+    let (operation, access) = match (&bucket, &key) {
+        (None, _) => match m {
+            Method::GET if only(LIST_BUCKETS_PARAMS) => ("ListBuckets", Access::List),
+            _ => return Err(unrecognised("the service")),
+        },
+        (Some(_), None) => {
+            let listing = |names: &[&str]| has(names[0]) && only(&[names, LIST_PARAMS].concat());
+            match m {
+                Method::PUT if query.is_empty() => ("CreateBucket", Access::Admin),
+                Method::DELETE if query.is_empty() => ("DeleteBucket", Access::Admin),
+                Method::HEAD if query.is_empty() => ("HeadBucket", Access::List),
+                Method::GET if sub(&["location"]) => ("GetBucketLocation", Access::List),
+                Method::GET if listing(&["uploads"]) => ("ListMultipartUploads", Access::List),
+                Method::GET if listing(&["versions"]) => ("ListObjectVersions", Access::List),
+                Method::GET if only(LIST_PARAMS) && value("list-type").as_deref() == Some("2") => {
+                    ("ListObjectsV2", Access::List)
+                }
+                Method::GET if only(LIST_PARAMS) && !has("list-type") => ("ListObjects", Access::List),
+                Method::POST if sub(&["delete"]) => ("DeleteObjects", Access::DeleteMany),
+                Method::GET if sub(&["tagging"]) => ("GetBucketTagging", Access::Admin),
+                Method::PUT if sub(&["tagging"]) => ("PutBucketTagging", Access::Admin),
+                Method::DELETE if sub(&["tagging"]) => ("DeleteBucketTagging", Access::Admin),
+                _ => return Err(unrecognised("a bucket")),
+            }
+        }
+        (Some(_), Some(_)) => match m {
+            Method::GET if only(GET_PARAMS) => ("GetObject", Access::Read),
+            Method::HEAD if only(GET_PARAMS) => ("HeadObject", Access::Read),
+            Method::PUT if query.is_empty() && copy_source.is_some() => ("CopyObject", Access::Write),
+            Method::PUT if query.is_empty() => ("PutObject", Access::Write),
+            Method::PUT if sub(&["partNumber", "uploadId"]) && has("uploadId") => {
+                if copy_source.is_some() {
+                    ("UploadPartCopy", Access::Write)
+                } else {
+                    ("UploadPart", Access::Write)
+                }
+            }
+            Method::POST if sub(&["uploads"]) => ("CreateMultipartUpload", Access::Write),
+            Method::POST if sub(&["uploadId"]) => ("CompleteMultipartUpload", Access::Write),
+            Method::DELETE if sub(&["uploadId"]) => ("AbortMultipartUpload", Access::Write),
+            Method::GET if sub(&["uploadId", "max-parts", "part-number-marker"]) => {
+                ("ListParts", Access::Read)
+            }
+            Method::DELETE if only(&["versionId"]) => ("DeleteObject", Access::Delete),
+            Method::GET if sub(&["tagging", "versionId"]) => ("GetObjectTagging", Access::Read),
+            Method::PUT if sub(&["tagging", "versionId"]) => ("PutObjectTagging", Access::Write),
+            Method::DELETE if sub(&["tagging", "versionId"]) => ("DeleteObjectTagging", Access::Write),
+            _ => return Err(unrecognised("an object")),
+        },
+    };
+    // A copy source only belongs on the two copy operations.
+    let copy_source = match operation {
+        "CopyObject" | "UploadPartCopy" => copy_source,
+        _ if copy_source.is_some() => return Err(unrecognised("an object")),
+        _ => None,
+    };
+    let list_prefix =
+        (access == Access::List && bucket.is_some()).then(|| value("prefix").unwrap_or_default());
+    Ok(S3Request { operation, access, bucket, key, list_prefix, copy_source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint() -> Endpoint {
+        Endpoint::parse("http://127.0.0.1:9000").unwrap()
+    }
+
+    fn parse_str(method: &str, url: &str, copy_source: Option<&str>) -> Result<S3Request, AddressError> {
+        parse_with(method, url, copy_source, &endpoint())
+    }
+
+    fn parse_with(
+        method: &str,
+        url: &str,
+        copy_source: Option<&str>,
+        endpoint: &Endpoint,
+    ) -> Result<S3Request, AddressError> {
+        let mut headers = HeaderMap::new();
+        if let Some(source) = copy_source {
+            headers.insert("x-amz-copy-source", source.parse().unwrap());
+        }
+        parse(&method.parse().unwrap(), &url.parse().unwrap(), &headers, endpoint)
+    }
+
+    #[test]
+    fn operations_are_classified() {
+        let e = "http://127.0.0.1:9000";
+        let table: &[(&str, String, Option<&str>, &str, Access, Option<&str>, Option<&str>)] = &[
+            ("GET", format!("{e}/"), None, "ListBuckets", Access::List, None, None),
+            ("PUT", format!("{e}/bkt"), None, "CreateBucket", Access::Admin, Some("bkt"), None),
+            ("DELETE", format!("{e}/bkt/"), None, "DeleteBucket", Access::Admin, Some("bkt"), None),
+            ("HEAD", format!("{e}/bkt"), None, "HeadBucket", Access::List, Some("bkt"), None),
+            (
+                "GET",
+                format!("{e}/bkt?list-type=2&prefix=a%2F"),
+                None,
+                "ListObjectsV2",
+                Access::List,
+                Some("bkt"),
+                None,
+            ),
+            ("GET", format!("{e}/bkt?location"), None, "GetBucketLocation", Access::List, Some("bkt"), None),
+            (
+                "GET",
+                format!("{e}/bkt?uploads"),
+                None,
+                "ListMultipartUploads",
+                Access::List,
+                Some("bkt"),
+                None,
+            ),
+            ("POST", format!("{e}/bkt?delete"), None, "DeleteObjects", Access::DeleteMany, Some("bkt"), None),
+            ("GET", format!("{e}/bkt/a%20b"), None, "GetObject", Access::Read, Some("bkt"), Some("a b")),
+            (
+                "HEAD",
+                format!("{e}/bkt/k?versionId=3"),
+                None,
+                "HeadObject",
+                Access::Read,
+                Some("bkt"),
+                Some("k"),
+            ),
+            ("PUT", format!("{e}/bkt/k"), None, "PutObject", Access::Write, Some("bkt"), Some("k")),
+            (
+                "PUT",
+                format!("{e}/bkt/k"),
+                Some("/src/x%20y"),
+                "CopyObject",
+                Access::Write,
+                Some("bkt"),
+                Some("k"),
+            ),
+            (
+                "POST",
+                format!("{e}/bkt/k?uploads"),
+                None,
+                "CreateMultipartUpload",
+                Access::Write,
+                Some("bkt"),
+                Some("k"),
+            ),
+            (
+                "PUT",
+                format!("{e}/bkt/k?partNumber=1&uploadId=u"),
+                None,
+                "UploadPart",
+                Access::Write,
+                Some("bkt"),
+                Some("k"),
+            ),
+            (
+                "POST",
+                format!("{e}/bkt/k?uploadId=u"),
+                None,
+                "CompleteMultipartUpload",
+                Access::Write,
+                Some("bkt"),
+                Some("k"),
+            ),
+            (
+                "DELETE",
+                format!("{e}/bkt/k?uploadId=u"),
+                None,
+                "AbortMultipartUpload",
+                Access::Write,
+                Some("bkt"),
+                Some("k"),
+            ),
+            ("DELETE", format!("{e}/bkt/k"), None, "DeleteObject", Access::Delete, Some("bkt"), Some("k")),
+            (
+                "GET",
+                format!("{e}/bkt/k?tagging"),
+                None,
+                "GetObjectTagging",
+                Access::Read,
+                Some("bkt"),
+                Some("k"),
+            ),
+            // Keys are literal: no normalisation of dots or slashes, `+` is a plus.
+            ("GET", format!("{e}/bkt/a/../b"), None, "GetObject", Access::Read, Some("bkt"), Some("a/../b")),
+            ("GET", format!("{e}/bkt//x"), None, "GetObject", Access::Read, Some("bkt"), Some("/x")),
+            ("GET", format!("{e}/bkt/a+b%2Bc"), None, "GetObject", Access::Read, Some("bkt"), Some("a+b+c")),
+            ("GET", format!("{e}/bkt/%2E%2E/x"), None, "GetObject", Access::Read, Some("bkt"), Some("../x")),
+        ];
+        for (method, url, copy, operation, access, bucket, key) in table {
+            let got = parse_str(method, url, *copy).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+            assert_eq!(
+                (got.operation, got.access, got.bucket.as_deref(), got.key.as_deref()),
+                (*operation, *access, *bucket, *key),
+                "{method} {url}"
+            );
+        }
+        let copy = parse_str("PUT", &format!("{e}/bkt/k"), Some("src/x%20y?versionId=1")).unwrap();
+        assert_eq!(copy.copy_source, Some(("src".into(), "x y".into())));
+        let list = parse_str("GET", &format!("{e}/bkt?list-type=2&prefix=a%2Fb"), None).unwrap();
+        assert_eq!(list.list_prefix.as_deref(), Some("a/b"));
+    }
+
+    #[test]
+    fn virtual_hosted_requests_name_their_bucket_in_the_host() {
+        let aws = Endpoint::parse("https://s3.eu-west-1.amazonaws.com").unwrap();
+        let got = parse_with("GET", "https://bkt.s3.eu-west-1.amazonaws.com/k/x", None, &aws).unwrap();
+        assert_eq!((got.bucket.as_deref(), got.key.as_deref()), (Some("bkt"), Some("k/x")));
+        let got = parse_with("GET", "https://s3.eu-west-1.amazonaws.com/bkt/k", None, &aws).unwrap();
+        assert_eq!((got.bucket.as_deref(), got.key.as_deref()), (Some("bkt"), Some("k")));
+        // A bucket name that breaks the rules, even in the host, is refused.
+        assert!(parse_with("GET", "https://Bad_Bucket.s3.eu-west-1.amazonaws.com/k", None, &aws).is_err());
+    }
+
+    #[test]
+    fn anything_unclassifiable_or_off_endpoint_is_an_error() {
+        let e = "http://127.0.0.1:9000";
+        let table: &[(&str, String, Option<&str>, &str)] = &[
+            ("GET", "http://127.0.0.1:9001/bkt/k".into(), None, "not on the configured endpoint"),
+            ("GET", "https://127.0.0.1:9000/bkt/k".into(), None, "not on the configured endpoint"),
+            ("GET", "http://localhost:9000/bkt/k".into(), None, "not on the configured endpoint"),
+            ("GET", "http://10.0.0.1:9000/bkt/k".into(), None, "not on the configured endpoint"),
+            ("GET", "http://bkt.127.0.0.1:9000/k".into(), None, "not on the configured endpoint"),
+            ("GET", "http://user@127.0.0.1:9000/bkt/k".into(), None, "not on the configured endpoint"),
+            ("GET", format!("{e}/Bucket/k"), None, "lower-case"),
+            ("GET", format!("{e}/bk%2Ft/k"), None, "'/'"),
+            ("GET", format!("{e}/bkt/%FF"), None, "UTF-8"),
+            ("GET", format!("{e}/bkt?acl"), None, "not an S3 operation"),
+            ("PUT", format!("{e}/bkt?policy"), None, "not an S3 operation"),
+            ("GET", format!("{e}/bkt/k?X-Amz-Signature=x"), None, "not an S3 operation"),
+            ("PATCH", format!("{e}/bkt/k"), None, "not an S3 operation"),
+            ("POST", format!("{e}/"), None, "not an S3 operation"),
+            ("GET", format!("{e}/bkt/k"), Some("/other/x"), "not an S3 operation"),
+            ("PUT", format!("{e}/bkt/k"), Some("/other"), "not bucket/key"),
+            ("PUT", format!("{e}/bkt/k"), Some("/BAD/x"), "lower-case"),
+        ];
+        for (method, url, copy, fragment) in table {
+            let error = parse_str(method, url, *copy).expect_err(url).to_string();
+            assert!(error.contains(fragment), "{method} {url}: {error}");
+        }
+    }
+}

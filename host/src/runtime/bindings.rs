@@ -1,0 +1,18 @@
+//! Host bindings of the `s3-connector:s3/plugin` world, generated from `wit/`.
+//!
+//! WASI interfaces map onto wasmtime-wasi's and wasmtime-wasi-http's own bindings, so that
+//! streams and HTTP resources are the same types the WASI implementations hand out.
+
+#![allow(missing_docs)]
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "s3-connector:s3/plugin",
+    imports: { default: async },
+    exports: { default: async },
+    with: {
+        "wasi:io": wasmtime_wasi::p2::bindings::io,
+        "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+    },
+});

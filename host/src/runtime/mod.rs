@@ -1,0 +1,6 @@
+//! The wasmtime side: bindings, the compiled plugin, per-instance state and the egress guard.
+
+pub(crate) mod bindings;
+pub mod egress;
+pub mod plugin_runtime;
+pub mod store_state;

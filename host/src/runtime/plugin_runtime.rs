@@ -1,0 +1,59 @@
+//! The compiled plugin: one Engine, one Component and one InstancePre per process, with the
+//! pooling allocator, so that every call gets a fresh instance in microseconds.
+
+use std::sync::OnceLock;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::bindings::PluginPre;
+use super::bindings::s3_connector::s3::{credentials, settings, types};
+use super::store_state::StoreState;
+use crate::error::Error;
+
+/// The component, built from `plugin/` by `build.rs`.
+pub static PLUGIN_WASM: &[u8] = include_bytes!(env!("S3_CONNECTOR_PLUGIN_WASM_PATH"));
+
+/// How many instances may be alive at once in this process.
+pub const MAX_INSTANCES: u32 = 256;
+/// Linear memory one instance may grow to.
+pub const MAX_INSTANCE_MEMORY: usize = 128 << 20;
+
+/// The engine and the pre-linked plugin.
+pub struct PluginRuntime {
+    pub(crate) engine: Engine,
+    pub(crate) pre: PluginPre<StoreState>,
+}
+
+impl PluginRuntime {
+    /// The process-wide runtime, compiled on first use.
+    pub fn shared() -> Result<&'static PluginRuntime, Error> {
+        static RUNTIME: OnceLock<Result<PluginRuntime, String>> = OnceLock::new();
+        RUNTIME
+            .get_or_init(|| Self::load().map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| Error::Plugin(e.clone()))
+    }
+
+    fn load() -> wasmtime::Result<Self> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(MAX_INSTANCES)
+            .total_core_instances(MAX_INSTANCES * 4)
+            .total_memories(MAX_INSTANCES * 2)
+            .total_tables(MAX_INSTANCES * 4)
+            .max_memory_size(MAX_INSTANCE_MEMORY);
+        let mut config = Config::new();
+        config.wasm_component_model(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)?;
+        let component = Component::new(&engine, PLUGIN_WASM)?;
+        let mut linker = Linker::<StoreState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        // The world's own imports; WASI comes from the two crates above.
+        credentials::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        settings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        types::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Self { engine, pre })
+    }
+}

@@ -1,0 +1,112 @@
+//! The S3 endpoint: scheme, host and port, parsed once and compared exactly.
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP, for local S3-compatible servers.
+    Http,
+    /// HTTPS.
+    Https,
+}
+
+/// The S3 endpoint, parsed once from the host's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// Host name or IP literal (IPv6 with its brackets).
+    pub host: String,
+    /// The port, when it is not the scheme's default.
+    pub port: Option<u16>,
+}
+
+impl Endpoint {
+    /// Parses `scheme://host[:port]` (a trailing `/` is allowed, nothing else after the host).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let (scheme, rest) = match url.split_once("://") {
+            Some(("http", rest)) => (Scheme::Http, rest),
+            Some(("https", rest)) => (Scheme::Https, rest),
+            _ => return Err(format!("endpoint {url:?} must start with http:// or https://")),
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+            return Err(format!("endpoint {url:?} must be scheme://host[:port], without a path"));
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => {
+                let port: u16 =
+                    port.parse().map_err(|_| format!("endpoint {url:?} has an invalid port {port:?}"))?;
+                (host, Some(port))
+            }
+            _ => (authority, None),
+        };
+        let default_port = match scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        Ok(Self { scheme, host: host.to_ascii_lowercase(), port: port.filter(|p| *p != default_port) })
+    }
+
+    /// The port in use, default or not.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        })
+    }
+
+    /// `http` or `https`.
+    pub fn scheme_str(&self) -> &'static str {
+        match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    /// The endpoint as a URL, for messages.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme_str(), self.authority())
+    }
+
+    /// `host[:port]`, the form SigV4 signs and HTTP sends.
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// True for IP literals and `localhost`, where virtual-hosted addressing cannot work.
+    pub fn host_is_ip_or_local(&self) -> bool {
+        self.host.starts_with('[')
+            || self.host.parse::<std::net::Ipv4Addr>().is_ok()
+            || self.host == "localhost"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_and_drop_default_ports() {
+        let table: &[(&str, Result<(&str, Option<u16>), &str>)] = &[
+            ("http://127.0.0.1:9000", Ok(("127.0.0.1", Some(9000)))),
+            ("https://s3.us-east-1.amazonaws.com/", Ok(("s3.us-east-1.amazonaws.com", None))),
+            ("https://S3.example.com:443", Ok(("s3.example.com", None))),
+            ("http://[::1]:8080", Ok(("[::1]", Some(8080)))),
+            ("ftp://x", Err("must start with http")),
+            ("http://x/path", Err("without a path")),
+            ("http://x:port", Err("invalid port")),
+        ];
+        for (url, expected) in table {
+            match (Endpoint::parse(url), expected) {
+                (Ok(ep), Ok((host, port))) => {
+                    assert_eq!((ep.host.as_str(), ep.port), (*host, *port), "{url}")
+                }
+                (Err(e), Err(fragment)) => assert!(e.contains(fragment), "{url}: {e}"),
+                (got, _) => panic!("{url}: {got:?}"),
+            }
+        }
+    }
+}
