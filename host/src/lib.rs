@@ -38,4 +38,29 @@ pub use settings::{Connection, Endpoint};
 /// The contract's records and error variant, as the plugin's WIT defines them.
 pub mod types {
     pub use crate::runtime::bindings::s3_connector::s3::types::*;
+
+    // Empty options mean S3's defaults; `Default` lets callers name only what they set.
+    impl Default for PutOptions {
+        fn default() -> Self {
+            Self { content_type: None, metadata: Vec::new() }
+        }
+    }
+
+    impl Default for GetOptions {
+        fn default() -> Self {
+            Self { range: None }
+        }
+    }
+
+    impl Default for ListObjectsRequest {
+        fn default() -> Self {
+            Self {
+                prefix: None,
+                delimiter: None,
+                max_keys: None,
+                continuation_token: None,
+                start_after: None,
+            }
+        }
+    }
 }

@@ -1,1 +1,115 @@
+//! An embedded S3-compatible store for the demo and the tests: s3s-fs in-process, on
+//! 127.0.0.1 and a free port, in a directory of the caller's choosing, with SigV4 checked
+//! against one key pair. It counts the requests it receives, so a test can prove that a denied
+//! request never arrived.
 
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hyper::body::Incoming;
+use hyper::service::Service;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::credentials::Secret;
+
+/// A running local S3 server. Dropping it stops the server.
+pub struct LocalS3 {
+    address: SocketAddr,
+    access_key_id: String,
+    secret_access_key: Secret,
+    requests: Arc<AtomicU64>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl std::fmt::Debug for LocalS3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalS3").field("address", &self.address).finish_non_exhaustive()
+    }
+}
+
+/// Wraps the S3 service to count requests before they are handled.
+#[derive(Clone)]
+struct Counting {
+    inner: S3Service,
+    requests: Arc<AtomicU64>,
+}
+
+impl Service<http::Request<Incoming>> for Counting {
+    type Response = <S3Service as Service<http::Request<Incoming>>>::Response;
+    type Error = <S3Service as Service<http::Request<Incoming>>>::Error;
+    type Future = <S3Service as Service<http::Request<Incoming>>>::Future;
+
+    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        Service::call(&self.inner, request)
+    }
+}
+
+impl LocalS3 {
+    /// Starts a server storing its buckets under `root`, accepting only the given key pair.
+    /// Must be called inside a Tokio runtime.
+    pub async fn start(root: &Path, access_key_id: &str, secret_access_key: Secret) -> std::io::Result<Self> {
+        let fs = s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        let mut builder = S3ServiceBuilder::new(fs);
+        builder.set_auth(SimpleAuth::from_single(access_key_id, secret_access_key.expose()));
+        let requests = Arc::new(AtomicU64::new(0));
+        let service = Counting { inner: builder.build(), requests: requests.clone() };
+
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let connections = ConnBuilder::new(TokioExecutor::new());
+            loop {
+                let socket = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((socket, _)) => socket,
+                        Err(_) => continue,
+                    },
+                    _ = &mut stopped => break,
+                };
+                let connection =
+                    connections.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    Ok::<(), Infallible>(())
+                });
+            }
+        });
+        Ok(Self {
+            address,
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key,
+            requests,
+            _stop: stop,
+        })
+    }
+
+    /// The endpoint URL, `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The access key id it accepts.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The secret it accepts.
+    pub fn secret_access_key(&self) -> &Secret {
+        &self.secret_access_key
+    }
+
+    /// How many HTTP requests reached the server so far.
+    pub fn requests_received(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+}

@@ -45,6 +45,8 @@ pub fn splice(source: &InputStream, sink: &OutputStream, limit: u64) -> CopyEnd 
     }
     match sink.blocking_flush() {
         Ok(()) => CopyEnd::Done(moved),
+        // An HTTP body of known length closes itself once it has every byte.
+        Err(StreamError::Closed) => CopyEnd::Done(moved),
         Err(e) => CopyEnd::SinkFailed(moved, describe(e)),
     }
 }

@@ -1,1 +1,205 @@
+//! The `s3-connector` command line, in the manner of `aws s3`.
+//!
+//! Exit codes: 0 success, 1 the operation failed (S3 or network), 2 usage or bad input,
+//! 3 refused by the host's policy.
 
+mod commands;
+pub mod config_file;
+mod demo;
+mod output;
+pub mod s3_uri;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::connector::Connector;
+use crate::credentials::{CredentialsProvider, Secret, StaticCredentials};
+use crate::error::Error;
+use crate::policy::Policy;
+use crate::settings::Connection;
+use config_file::ConfigFile;
+
+const AFTER_HELP: &str = "\
+POLICY:
+  --allow BUCKET[/PREFIX][=OPS] grants OPS (comma-separated: read, write, delete, list, admin;
+  default read,write,delete,list) on BUCKET (or * for every bucket), limited to keys under PREFIX.
+  Repeat it, or use [[allow]] tables in --config. Listing all buckets needs '*=list'.
+  WITHOUT ANY --allow OR [[allow]], THE CLI ALLOWS EVERY BUCKET AND OPERATION on the configured
+  endpoint (the library has no such default).
+
+CREDENTIALS, in order: --access-key-id/--secret-access-key/--session-token, the [credentials]
+  table of --config, then AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS.
+REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
+
+EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy.";
+
+/// Command-line arguments.
+#[derive(Parser)]
+#[command(name = "s3-connector", version, about = "A sandboxed S3 client: the S3 plugin runs in WebAssembly, the host enforces the policy.", after_help = AFTER_HELP)]
+struct Cli {
+    /// S3 endpoint URL, for example http://127.0.0.1:9000.
+    #[arg(long, global = true, value_name = "URL")]
+    endpoint: Option<String>,
+    /// Signing region.
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// Path-style addressing (endpoint/bucket/key) instead of virtual-hosted.
+    #[arg(long, global = true)]
+    path_style: bool,
+    /// Access key id.
+    #[arg(long, global = true, value_name = "ID")]
+    access_key_id: Option<String>,
+    /// Secret access key (prefer the environment or --config: flags show in process lists).
+    #[arg(long, global = true, value_name = "SECRET", hide_env_values = true)]
+    secret_access_key: Option<String>,
+    /// Session token of temporary credentials.
+    #[arg(long, global = true, value_name = "TOKEN")]
+    session_token: Option<String>,
+    /// Grant access: BUCKET[/PREFIX][=OPS]. Repeatable. See POLICY below.
+    #[arg(long, global = true, value_name = "RULE")]
+    allow: Vec<String>,
+    /// TOML file with endpoint, region, path_style, [credentials] and [[allow]] rules.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Machine-readable JSON output (and JSON errors on stderr).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List buckets, or the keys and prefixes under s3://BUCKET[/PREFIX].
+    Ls {
+        /// s3://BUCKET[/PREFIX]; none lists the buckets.
+        location: Option<String>,
+        /// List every key under the prefix instead of one level.
+        #[arg(long)]
+        recursive: bool,
+    },
+    /// Copy a local file or stdin (-) to s3://BUCKET/KEY, or an object to a file or stdout (-).
+    Cp {
+        /// Source: a path, -, or s3://BUCKET/KEY.
+        source: String,
+        /// Destination: a path, -, or s3://BUCKET/KEY (a key ending in / takes the file name).
+        destination: String,
+        /// Content-Type of the uploaded object.
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+    /// Delete an object.
+    Rm {
+        /// s3://BUCKET/KEY
+        location: String,
+    },
+    /// Make a bucket.
+    Mb {
+        /// s3://BUCKET
+        location: String,
+    },
+    /// Remove an empty bucket.
+    Rb {
+        /// s3://BUCKET
+        location: String,
+    },
+    /// Print an object's metadata as JSON.
+    Head {
+        /// s3://BUCKET/KEY
+        location: String,
+    },
+    /// Run a guided tour on an embedded local S3 store: no account, no network.
+    Demo,
+}
+
+/// Runs the CLI with `args` (the program name first) and returns the exit code.
+pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version print to stdout and succeed; usage errors exit 2.
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let json = cli.json;
+    match execute(cli).await {
+        Ok(()) => 0,
+        Err(error) => {
+            output::print_error(&error, json);
+            error.exit_code()
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> Result<(), Error> {
+    if let Command::Demo = cli.command {
+        return demo::run().await;
+    }
+    let connector = connector(&cli, |name| std::env::var(name).ok())?;
+    let json = cli.json;
+    match cli.command {
+        Command::Ls { location, recursive } => {
+            commands::ls(&connector, location.as_deref(), recursive, json).await
+        }
+        Command::Cp { source, destination, content_type } => {
+            commands::cp(&connector, &source, &destination, content_type, json).await
+        }
+        Command::Rm { location } => commands::rm(&connector, &location, json).await,
+        Command::Mb { location } => commands::mb(&connector, &location, json).await,
+        Command::Rb { location } => commands::rb(&connector, &location, json).await,
+        Command::Head { location } => commands::head(&connector, &location).await,
+        Command::Demo => unreachable!("handled above"),
+    }
+}
+
+/// Builds the connector from flags, the config file and the environment (`lookup`).
+fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Connector, Error> {
+    let file = match &cli.config {
+        Some(path) => ConfigFile::load(path).map_err(Error::Usage)?,
+        None => ConfigFile::default(),
+    };
+    let connection = Connection::resolve(
+        cli.endpoint.as_deref().or(file.endpoint.as_deref()),
+        cli.region.as_deref().or(file.region.as_deref()),
+        cli.path_style || file.path_style.unwrap_or(false),
+        &lookup,
+    )
+    .map_err(Error::Usage)?;
+
+    let mut rules = file.rules().map_err(Error::Usage)?;
+    let flags = Policy::from_allow_flags(&cli.allow).map_err(|e| Error::Usage(e.to_string()))?;
+    rules.extend(flags.rules().iter().cloned());
+    let policy = if rules.is_empty() { Policy::allow_all() } else { Policy::new(rules) };
+
+    let credentials: Arc<dyn CredentialsProvider> = match (&cli.access_key_id, &cli.secret_access_key) {
+        (Some(id), Some(secret)) => Arc::new(StaticCredentials::new(
+            id.clone(),
+            Secret::new(secret.clone()),
+            cli.session_token.clone().map(Secret::new),
+        )),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::Usage(
+                "--access-key-id and --secret-access-key go together; give both".to_owned(),
+            ));
+        }
+        (None, None) => match file.credentials() {
+            Some(provider) => Arc::new(provider),
+            None => match StaticCredentials::from_env(&lookup).map_err(|e| Error::Usage(e.to_string()))? {
+                Some(provider) => Arc::new(provider),
+                None => {
+                    return Err(Error::Usage(
+                        "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --access-key-id \
+                         and --secret-access-key, or add a [credentials] table to --config FILE"
+                            .to_owned(),
+                    ));
+                }
+            },
+        },
+    };
+    Connector::new(connection, policy, credentials)
+}

@@ -73,7 +73,7 @@ fn rule(bucket: &str, prefix: Option<&str>, operations: Operations) -> Result<Ru
 /// One `[[allow]]` table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct AllowTable {
+pub struct AllowTable {
     bucket: String,
     prefix: Option<String>,
     operations: Option<Vec<String>>,
@@ -81,7 +81,7 @@ pub(crate) struct AllowTable {
 
 impl AllowTable {
     /// The rule this table describes.
-    pub(crate) fn to_rule(&self) -> Result<Rule, PolicyConfigError> {
+    pub fn to_rule(&self) -> Result<Rule, PolicyConfigError> {
         let input = format!("bucket = {:?}", self.bucket);
         let operations = match &self.operations {
             Some(names) => {

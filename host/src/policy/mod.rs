@@ -3,7 +3,7 @@
 //! A policy is data (a list of [`Rule`]s) and a pure check. The check runs on every outgoing
 //! request, against what [`s3_address::parse`] reads from the request itself.
 
-mod config;
+pub(crate) mod config;
 pub mod s3_address;
 
 use std::fmt;

@@ -1,0 +1,208 @@
+//! The commands: each parses its locations, makes its connector calls and prints the result.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::output;
+use super::s3_uri::S3Uri;
+use crate::connector::Connector;
+use crate::error::Error;
+use crate::types::{ListObjectsRequest, PutOptions};
+
+/// `ls [s3://BUCKET[/PREFIX]] [--recursive]`: every page, one level unless recursive.
+pub async fn ls(
+    connector: &Connector,
+    location: Option<&str>,
+    recursive: bool,
+    json: bool,
+) -> Result<(), Error> {
+    let Some(location) = location else {
+        let buckets = connector.list_buckets().await?;
+        if json {
+            println!("{}", json!(buckets.iter().map(output::bucket).collect::<Vec<_>>()));
+        } else {
+            buckets.iter().for_each(|b| println!("{}", output::bucket_line(b)));
+        }
+        return Ok(());
+    };
+    let uri = S3Uri::require(location).map_err(Error::Usage)?;
+    let mut request = ListObjectsRequest {
+        prefix: (!uri.key.is_empty()).then(|| uri.key.clone()),
+        delimiter: (!recursive).then(|| "/".to_owned()),
+        ..Default::default()
+    };
+    // When listing one level, a prefix without a trailing slash lists that "directory" as in
+    // `aws s3 ls`: the names shown are relative to the last slash of the prefix.
+    let shown_from = if recursive { "" } else { uri.key.rfind('/').map_or("", |i| &uri.key[..=i]) };
+    let (mut objects, mut prefixes) = (Vec::new(), Vec::new());
+    loop {
+        let page = connector.list_objects(&uri.bucket, request.clone()).await?;
+        if json {
+            objects.extend(page.objects.iter().map(output::summary));
+            prefixes.extend(page.common_prefixes.iter().cloned());
+        } else {
+            for prefix in &page.common_prefixes {
+                println!("{:>32} {}", "PRE", prefix.strip_prefix(shown_from).unwrap_or(prefix));
+            }
+            page.objects.iter().for_each(|o| println!("{}", output::summary_line(o, shown_from)));
+        }
+        match page.next_continuation_token {
+            Some(token) if page.is_truncated => request.continuation_token = Some(token),
+            _ => break,
+        }
+    }
+    if json {
+        println!("{}", json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes }));
+    }
+    Ok(())
+}
+
+/// `cp SRC DST`: upload (path or `-`) or download (to a path or `-`).
+pub async fn cp(
+    connector: &Connector,
+    source: &str,
+    destination: &str,
+    content_type: Option<String>,
+    json: bool,
+) -> Result<(), Error> {
+    match (S3Uri::parse(source), S3Uri::parse(destination)) {
+        (None, Some(to)) => upload(connector, source, to.map_err(Error::Usage)?, content_type, json).await,
+        (Some(from), None) => download(connector, from.map_err(Error::Usage)?, destination, json).await,
+        (Some(_), Some(_)) => {
+            Err(Error::Usage("copying from S3 to S3 is not supported yet; download and upload".to_owned()))
+        }
+        (None, None) => Err(Error::Usage(format!(
+            "neither {source:?} nor {destination:?} is an s3:// location; one side of cp must be S3"
+        ))),
+    }
+}
+
+async fn upload(
+    connector: &Connector,
+    source: &str,
+    mut to: S3Uri,
+    content_type: Option<String>,
+    json: bool,
+) -> Result<(), Error> {
+    let options = PutOptions { content_type, metadata: Vec::new() };
+    let (result, bytes) = if source == "-" {
+        to.require_key().map_err(Error::Usage)?;
+        let result = connector.put_object(&to.bucket, &to.key, tokio::io::stdin(), None, options).await?;
+        (result, None)
+    } else {
+        let path = Path::new(source);
+        if to.key.is_empty() || to.key.ends_with('/') {
+            let name = path.file_name().ok_or_else(|| Error::Usage(format!("{source:?} names no file")))?;
+            to.key.push_str(&name.to_string_lossy());
+        }
+        let file =
+            tokio::fs::File::open(path).await.map_err(|e| local(format!("cannot open {source}"), e))?;
+        let length = file.metadata().await.map_err(|e| local(format!("cannot read {source}"), e))?.len();
+        let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await?;
+        (result, Some(length))
+    };
+    if json {
+        println!(
+            "{}",
+            json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag, "bytes": bytes })
+        );
+    } else {
+        println!("upload: {source} to {to}");
+    }
+    Ok(())
+}
+
+async fn download(connector: &Connector, from: S3Uri, destination: &str, json: bool) -> Result<(), Error> {
+    let key = from.require_key().map_err(Error::Usage)?.to_owned();
+    if destination == "-" {
+        connector.get_object(&from.bucket, &key, tokio::io::stdout(), Default::default()).await?;
+        return Ok(());
+    }
+    let path = local_target(destination, &key);
+    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // Write beside the target and rename at the end: a failed download leaves nothing behind.
+    let partial = tempfile::Builder::new()
+        .prefix(".s3-connector-")
+        .tempfile_in(directory)
+        .map_err(|e| local(format!("cannot write in {}", directory.display()), e))?;
+    let file = tokio::fs::File::from_std(
+        partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
+    );
+    let info = connector.get_object(&from.bucket, &key, file, Default::default()).await?;
+    partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
+    partial.persist(&path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
+    if json {
+        println!(
+            "{}",
+            json!({ "operation": "download", "bucket": from.bucket, "key": key, "path": path, "bytes": info.size })
+        );
+    } else {
+        println!("download: {from} to {}", path.display());
+    }
+    Ok(())
+}
+
+/// The file a download writes: the destination, or the key's last segment inside it when the
+/// destination is a directory.
+fn local_target(destination: &str, key: &str) -> PathBuf {
+    let path = PathBuf::from(destination);
+    if destination.ends_with('/') || path.is_dir() {
+        let name = key.rsplit('/').find(|s| !s.is_empty()).unwrap_or("download");
+        path.join(name)
+    } else {
+        path
+    }
+}
+
+fn local(what: String, error: std::io::Error) -> Error {
+    Error::Local(format!("{what}: {error}"))
+}
+
+/// `rm s3://BUCKET/KEY`.
+pub async fn rm(connector: &Connector, location: &str, json: bool) -> Result<(), Error> {
+    let uri = S3Uri::require(location).map_err(Error::Usage)?;
+    connector.delete_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
+    report(json, "delete", &uri.to_string());
+    Ok(())
+}
+
+/// `mb s3://BUCKET`.
+pub async fn mb(connector: &Connector, location: &str, json: bool) -> Result<(), Error> {
+    let bucket = bucket_only(location)?;
+    connector.create_bucket(&bucket).await?;
+    report(json, "make_bucket", &bucket);
+    Ok(())
+}
+
+/// `rb s3://BUCKET`.
+pub async fn rb(connector: &Connector, location: &str, json: bool) -> Result<(), Error> {
+    let bucket = bucket_only(location)?;
+    connector.delete_bucket(&bucket).await?;
+    report(json, "remove_bucket", &bucket);
+    Ok(())
+}
+
+/// `head s3://BUCKET/KEY`: the metadata as JSON.
+pub async fn head(connector: &Connector, location: &str) -> Result<(), Error> {
+    let uri = S3Uri::require(location).map_err(Error::Usage)?;
+    let info = connector.head_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
+    println!("{}", serde_json::to_string_pretty(&output::object_info(&info)).unwrap_or_default());
+    Ok(())
+}
+
+fn bucket_only(location: &str) -> Result<String, Error> {
+    let uri = S3Uri::require(location).map_err(Error::Usage)?;
+    if !uri.key.is_empty() {
+        return Err(Error::Usage(format!("{location:?} has a key; buckets are written s3://BUCKET")));
+    }
+    Ok(uri.bucket)
+}
+
+fn report(json: bool, operation: &str, target: &str) {
+    if json {
+        println!("{}", json!({ "operation": operation, "target": target }));
+    } else {
+        println!("{operation}: {target}");
+    }
+}

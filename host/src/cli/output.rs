@@ -1,0 +1,65 @@
+//! How results and errors look: one readable line each, or JSON with `--json`.
+
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::types::{BucketInfo, ObjectInfo, ObjectSummary};
+
+/// Prints an error on stderr: `s3-connector: MESSAGE`, or `{"error": {...}}` with `--json`.
+pub fn print_error(error: &Error, json: bool) {
+    if json {
+        eprintln!("{}", json!({ "error": { "code": error.code(), "message": error.to_string() } }));
+    } else {
+        eprintln!("s3-connector: {error}");
+    }
+}
+
+/// An object's metadata as JSON.
+pub fn object_info(info: &ObjectInfo) -> Value {
+    let metadata: serde_json::Map<String, Value> =
+        info.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    json!({
+        "key": info.key,
+        "size": info.size,
+        "etag": info.etag,
+        "lastModified": info.last_modified,
+        "contentType": info.content_type,
+        "metadata": metadata,
+        "storageClass": info.storage_class,
+        "versionId": info.version_id,
+    })
+}
+
+/// A bucket as JSON.
+pub fn bucket(bucket: &BucketInfo) -> Value {
+    json!({ "name": bucket.name, "creationDate": bucket.creation_date })
+}
+
+/// A listed object as JSON.
+pub fn summary(object: &ObjectSummary) -> Value {
+    json!({
+        "key": object.key,
+        "size": object.size,
+        "etag": object.etag,
+        "lastModified": object.last_modified,
+        "storageClass": object.storage_class,
+    })
+}
+
+/// A listing line in the manner of `aws s3 ls`: date, size, key.
+pub fn summary_line(object: &ObjectSummary, prefix: &str) -> String {
+    let date = object.last_modified.as_deref().map(short_date).unwrap_or_default();
+    let name = object.key.strip_prefix(prefix).unwrap_or(&object.key);
+    format!("{date:<19} {:>12} {name}", object.size)
+}
+
+/// `2024-01-02T03:04:05.000Z` as `2024-01-02 03:04:05`.
+fn short_date(iso: &str) -> String {
+    iso.get(..19).unwrap_or(iso).replace('T', " ")
+}
+
+/// A bucket line: date and name.
+pub fn bucket_line(bucket: &BucketInfo) -> String {
+    let date = bucket.creation_date.as_deref().map(short_date).unwrap_or_default();
+    format!("{date:<19} {}", bucket.name)
+}
