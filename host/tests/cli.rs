@@ -1,0 +1,262 @@
+//! The `s3-connector` binary end to end, against the embedded s3s-fs store on 127.0.0.1:0.
+
+use std::path::Path;
+use std::process::Output;
+
+use s3_connector_host::Secret;
+use s3_connector_host::local_store::LocalS3;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+const ACCESS_KEY: &str = "AKCLITESTKEY0000001";
+/// Recognisable, so that a test can search every output for it.
+const SECRET: &str = "SECRET-sentinel-7f3a9c-never-print-me";
+const SESSION_TOKEN: &str = "TOKEN-sentinel-51d2e8-never-print-me";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+fn command(endpoint: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .args(["--endpoint", endpoint, "--path-style"])
+        .kill_on_drop(true);
+    command
+}
+
+async fn run(endpoint: &str, args: &[&str]) -> Run {
+    command(endpoint).args(args).output().await.expect("the binary runs").into()
+}
+
+async fn run_with_stdin(endpoint: &str, args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = command(endpoint)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut input = child.stdin.take().expect("piped stdin");
+    input.write_all(stdin).await.expect("stdin takes the bytes");
+    drop(input);
+    child.wait_with_output().await.expect("the binary ends").into()
+}
+
+async fn server(dir: &Path) -> LocalS3 {
+    LocalS3::start(dir, ACCESS_KEY, Secret::new(SECRET)).await.expect("the store starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_the_whole_scenario() {
+    let run = run("http://127.0.0.1:1", &["demo"]).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for expected in
+        ["make bucket s3://demo-photos", "SHA-256 matches", "refused as expected", "remove bucket"]
+    {
+        assert!(run.stdout.contains(expected), "missing {expected:?} in:\n{}", run.stdout);
+    }
+    assert!(!run.stdout.contains("DIFFERS"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_list_head_download_delete() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("report.csv");
+    std::fs::write(&file, b"a,b\n1,2\n").unwrap();
+
+    assert_eq!(run(&endpoint, &["mb", "s3://cli-bucket"]).await.stdout, "make_bucket: cli-bucket\n");
+    let up =
+        run(&endpoint, &["cp", file.to_str().unwrap(), "s3://cli-bucket/in/", "--content-type", "text/csv"])
+            .await;
+    assert_eq!(
+        (up.code, up.stdout.trim()),
+        (0, format!("upload: {} to s3://cli-bucket/in/report.csv", file.display()).as_str())
+    );
+    let piped =
+        run_with_stdin(&endpoint, &["cp", "-", "s3://cli-bucket/in/stdin.bin"], &[7u8; 100_000]).await;
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+
+    let ls = run(&endpoint, &["ls", "s3://cli-bucket/in/"]).await;
+    assert!(ls.stdout.contains(" report.csv\n") && ls.stdout.contains(" stdin.bin\n"), "{}", ls.stdout);
+    let top = run(&endpoint, &["ls", "s3://cli-bucket"]).await;
+    assert!(top.stdout.contains("PRE in/"), "{}", top.stdout);
+    let json: serde_json::Value = serde_json::from_str(
+        &run(&endpoint, &["--json", "ls", "s3://cli-bucket/", "--recursive"]).await.stdout,
+    )
+    .unwrap();
+    let keys: Vec<&str> =
+        json["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["in/report.csv", "in/stdin.bin"]);
+
+    let head: serde_json::Value =
+        serde_json::from_str(&run(&endpoint, &["head", "s3://cli-bucket/in/report.csv"]).await.stdout)
+            .unwrap();
+    assert_eq!((head["size"].as_u64(), head["contentType"].as_str()), (Some(8), Some("text/csv")));
+
+    let down = run(
+        &endpoint,
+        &["cp", "s3://cli-bucket/in/report.csv", work.path().join("copy.csv").to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(std::fs::read(work.path().join("copy.csv")).unwrap(), b"a,b\n1,2\n");
+    let into_dir =
+        run(&endpoint, &["cp", "s3://cli-bucket/in/stdin.bin", &format!("{}/", work.path().display())]).await;
+    assert_eq!(into_dir.code, 0, "{}", into_dir.stderr);
+    assert_eq!(std::fs::read(work.path().join("stdin.bin")).unwrap(), vec![7u8; 100_000]);
+    let stdout = command(&endpoint).args(["cp", "s3://cli-bucket/in/stdin.bin", "-"]).output().await.unwrap();
+    assert_eq!(stdout.stdout, vec![7u8; 100_000]);
+
+    assert_eq!(run(&endpoint, &["rm", "s3://cli-bucket/in/report.csv"]).await.code, 0);
+    assert_eq!(run(&endpoint, &["rm", "s3://cli-bucket/in/stdin.bin"]).await.code, 0);
+    assert_eq!(run(&endpoint, &["rb", "s3://cli-bucket"]).await.stdout, "remove_bucket: cli-bucket\n");
+    assert!(!store_dir.path().join("cli-bucket").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_and_one_line_errors() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://codes"]).await.code, 0);
+
+    let bad_name = run(&endpoint, &["mb", "s3://Bad_Bucket"]).await;
+    assert_eq!(bad_name.code, 2);
+    assert!(
+        bad_name.stderr.contains("\"Bad_Bucket\"") && bad_name.stderr.contains("lower-case"),
+        "{}",
+        bad_name.stderr
+    );
+
+    let before = s3.requests_received();
+    let denied = run(&endpoint, &["--allow", "codes/public/=read", "cp", "-", "s3://codes/private/x"]).await;
+    assert_eq!(denied.code, 3, "{}", denied.stderr);
+    assert!(denied.stderr.starts_with("s3-connector: denied by the host's policy"), "{}", denied.stderr);
+    assert_eq!(denied.stderr.lines().count(), 1, "{}", denied.stderr);
+    assert_eq!(s3.requests_received(), before, "a denied request reached the server");
+
+    let missing = run(&endpoint, &["head", "s3://codes/nothing-here"]).await;
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("s3://codes/nothing-here does not exist"), "{}", missing.stderr);
+
+    let json = run(&endpoint, &["--json", "head", "s3://codes/nothing-here"]).await;
+    let error: serde_json::Value = serde_json::from_str(json.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["code"], "no-such-key");
+
+    let unreachable = run("http://127.0.0.1:1", &["ls", "s3://codes"]).await;
+    assert_eq!(unreachable.code, 1);
+    assert!(unreachable.stderr.contains("127.0.0.1:1"), "{}", unreachable.stderr);
+
+    let no_credentials = command(&endpoint)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(["ls"])
+        .output()
+        .await
+        .unwrap();
+    let no_credentials = Run::from(no_credentials);
+    assert_eq!(no_credentials.code, 2);
+    assert!(
+        no_credentials.stderr.contains("AWS_ACCESS_KEY_ID")
+            && no_credentials.stderr.contains("--access-key-id"),
+        "{}",
+        no_credentials.stderr
+    );
+
+    let usage = run(&endpoint, &["cp", "only-one-argument"]).await;
+    assert_eq!(usage.code, 2);
+    let bad_rule = run(&endpoint, &["--allow", "codes=rwx", "ls", "s3://codes"]).await;
+    assert_eq!(bad_rule.code, 2);
+    assert!(bad_rule.stderr.contains("\"rwx\""), "{}", bad_rule.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_download_leaves_nothing_behind() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://partial"]).await.code, 0);
+    let work = tempfile::tempdir().unwrap();
+    let target = work.path().join("never.bin");
+    let failed = run(&endpoint, &["cp", "s3://partial/missing.bin", target.to_str().unwrap()]).await;
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "the work directory must stay empty");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_appear_in_any_output() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("bad.toml");
+    std::fs::write(&config, format!("[credentials]\naccess_key_id = \"{ACCESS_KEY}\"\nsecret_access_key = \"{SECRET}\"\nsurprise = 1\n")).unwrap();
+    let config = config.to_str().unwrap().to_owned();
+
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["mb", "s3://secrets"],
+        vec!["ls"],
+        vec!["--json", "ls", "s3://secrets"],
+        vec!["head", "s3://secrets/missing"],
+        vec!["--allow", "other=read", "ls", "s3://secrets"],
+        vec!["--secret-access-key", "wrong-secret", "--access-key-id", ACCESS_KEY, "ls", "s3://secrets"],
+        vec![
+            "--session-token",
+            SESSION_TOKEN,
+            "--access-key-id",
+            ACCESS_KEY,
+            "--secret-access-key",
+            SECRET,
+            "ls",
+            "s3://secrets",
+        ],
+        vec!["--config", &config, "ls"],
+        vec!["--endpoint", "http://127.0.0.1:1", "ls"],
+        vec!["--help"],
+    ] {
+        let run = run(&endpoint, &args).await;
+        outputs.push((args.join(" "), run.stdout, run.stderr));
+    }
+    outputs.push(("demo".into(), run(&endpoint, &["demo"]).await.stdout, String::new()));
+    for (args, stdout, stderr) in &outputs {
+        for secret in [SECRET, SESSION_TOKEN] {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "`{args}` printed a secret:\n{stdout}\n{stderr}"
+            );
+        }
+    }
+    // The failing runs did fail, so the check above covered error paths too.
+    assert!(outputs.iter().filter(|(_, _, stderr)| !stderr.is_empty()).count() >= 5);
+}
