@@ -46,10 +46,11 @@ fn main() {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         let keep = name == "CARGO_HOME" || name == "CARGO_MAKEFLAGS" || name == "CARGO_NET_OFFLINE";
-        if (name.starts_with("CARGO_") && !keep) || name == "RUSTFLAGS" || name == "RUSTC_WRAPPER" {
+        if (name.starts_with("CARGO_") && !keep) || name == "RUSTFLAGS" || name.starts_with("RUSTC_") {
             command.env_remove(name.as_ref());
         }
     }
+    ensure_wasm_target();
     let output = command.output().unwrap_or_else(|e| panic!("cannot run cargo to build the plugin: {e}"));
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -64,6 +65,26 @@ fn main() {
         panic!("building the plugin (s3-connector-plugin for wasm32-wasip2) failed:\n{stderr}");
     }
     embed(&target_dir.join("wasm32-wasip2").join("plugin").join("s3_connector_plugin.wasm"));
+}
+
+/// A fresh machine has the toolchain but not always its wasm32-wasip2 standard library (rustup
+/// installs the targets of rust-toolchain.toml only with the toolchain itself). Add it once,
+/// so that the README's first commands work as they are.
+fn ensure_wasm_target() {
+    let sysroot = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = sysroot.is_some_and(|root| root.join("lib/rustlib/wasm32-wasip2").is_dir());
+    if installed {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target with rustup (needed once to build the plugin)");
+    let added = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status();
+    if !added.is_ok_and(|status| status.success()) {
+        panic!("the wasm32-wasip2 target is missing and rustup could not add it; run: rustup target add wasm32-wasip2");
+    }
 }
 
 fn embed(wasm: &Path) {

@@ -36,6 +36,9 @@ pub use policy::{Operation, Policy, Rule};
 pub use settings::{Connection, Endpoint};
 
 /// The contract's records and error variant, as the plugin's WIT defines them.
+// bindgen derives the same traits for every type and the error variant has no default, so the
+// records' `Default` is written out here.
+#[allow(clippy::derivable_impls)]
 pub mod types {
     pub use crate::runtime::bindings::s3_connector::s3::types::*;
 

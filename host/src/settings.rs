@@ -68,12 +68,12 @@ mod tests {
             ("AWS_REGION", "eu-west-1"),
             ("AWS_DEFAULT_REGION", "eu-west-2"),
         ]);
-        let c = Connection::resolve(Some("http://127.0.0.1:9"), Some("ap-south-1"), true, &all).unwrap();
+        let c = Connection::resolve(Some("http://127.0.0.1:9"), Some("ap-south-1"), true, all).unwrap();
         assert_eq!(
             (c.endpoint.url().as_str(), c.region.as_str(), c.path_style),
             ("http://127.0.0.1:9", "ap-south-1", true)
         );
-        let c = Connection::resolve(None, None, false, &all).unwrap();
+        let c = Connection::resolve(None, None, false, all).unwrap();
         assert_eq!((c.endpoint.url().as_str(), c.region.as_str()), ("http://127.0.0.1:1", "eu-west-1"));
         let c = Connection::resolve(
             None,

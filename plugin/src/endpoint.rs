@@ -39,9 +39,8 @@ pub fn target(
 ) -> Target {
     let virtual_hosted = match bucket {
         Some(bucket) => {
-            !path_style
-                && !endpoint.host_is_ip_or_local()
-                && !(endpoint.scheme == Scheme::Https && bucket.contains('.'))
+            let dotted_over_tls = endpoint.scheme == Scheme::Https && bucket.contains('.');
+            !(path_style || endpoint.host_is_ip_or_local() || dotted_over_tls)
         }
         None => false,
     };
