@@ -80,10 +80,14 @@ fn ensure_wasm_target() {
     if installed {
         return;
     }
-    println!("cargo:warning=installing the wasm32-wasip2 target with rustup (needed once to build the plugin)");
+    println!(
+        "cargo:warning=installing the wasm32-wasip2 target with rustup (needed once to build the plugin)"
+    );
     let added = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status();
     if !added.is_ok_and(|status| status.success()) {
-        panic!("the wasm32-wasip2 target is missing and rustup could not add it; run: rustup target add wasm32-wasip2");
+        panic!(
+            "the wasm32-wasip2 target is missing and rustup could not add it; run: rustup target add wasm32-wasip2"
+        );
     }
 }
 

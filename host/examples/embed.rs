@@ -18,11 +18,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let credentials = Arc::new(StaticCredentials::new("AKEXAMPLE", Secret::new("example-secret"), None));
 
     // The operator may create buckets; the tenant may only write under its own prefix.
-    let operator = Connector::new(connection.clone(), Policy::from_allow_flags(&["shared=admin,list"])?, credentials.clone())?;
-    let tenant = Connector::new(connection, Policy::from_allow_flags(&["shared/tenant-a/=read,write,list"])?, credentials)?;
+    let operator = Connector::new(
+        connection.clone(),
+        Policy::from_allow_flags(&["shared=admin,list"])?,
+        credentials.clone(),
+    )?;
+    let tenant = Connector::new(
+        connection,
+        Policy::from_allow_flags(&["shared/tenant-a/=read,write,list"])?,
+        credentials,
+    )?;
 
     operator.create_bucket("shared").await?;
-    let put = tenant.put_object_bytes("shared", "tenant-a/hello.txt", b"hello", PutOptions::default()).await?;
+    let put =
+        tenant.put_object_bytes("shared", "tenant-a/hello.txt", b"hello", PutOptions::default()).await?;
     println!("tenant-a wrote its object, etag {}", put.etag.unwrap_or_default());
 
     // Outside its prefix, the host refuses before anything reaches S3.

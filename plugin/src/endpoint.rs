@@ -17,11 +17,7 @@ pub struct Target {
 impl Target {
     /// The whole URL, as SigV4 signs it.
     pub fn url(&self) -> String {
-        let scheme = match self.scheme {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        };
-        format!("{scheme}://{}{}", self.authority, self.path_and_query)
+        format!("{}://{}{}", self.scheme.as_str(), self.authority, self.path_and_query)
     }
 }
 

@@ -9,6 +9,24 @@ pub enum Scheme {
     Https,
 }
 
+impl Scheme {
+    /// 80 or 443.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// The S3 endpoint, parsed once from the host's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -49,18 +67,12 @@ impl Endpoint {
 
     /// The port in use, default or not.
     pub fn effective_port(&self) -> u16 {
-        self.port.unwrap_or(match self.scheme {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        })
+        self.port.unwrap_or(self.scheme.default_port())
     }
 
     /// `http` or `https`.
     pub fn scheme_str(&self) -> &'static str {
-        match self.scheme {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
+        self.scheme.as_str()
     }
 
     /// The endpoint as a URL, for messages.

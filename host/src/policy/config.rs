@@ -113,7 +113,7 @@ mod tests {
             ("photos/=read", Ok("photos=read")),
             ("*=list", Ok("*=list")),
             ("*", Ok("*=read,write,delete,list")),
-            ("b1=admin,read", Ok("b1=read,admin")),
+            ("bk1=admin,read", Ok("bk1=read,admin")),
             ("Photos=read", Err("lower-case")),
             ("photos=rread", Err("unknown operation \"rread\"")),
             ("photos=", Err("unknown operation \"\"")),

@@ -131,10 +131,8 @@ fn match_endpoint(uri: &Uri, endpoint: &Endpoint) -> Result<Option<String>, Addr
     if uri.scheme_str() != Some(endpoint.scheme_str()) || authority.as_str().contains('@') {
         return Err(wrong());
     }
-    let port = authority.port_u16().unwrap_or(match endpoint.scheme_str() {
-        "https" => 443,
-        _ => 80,
-    });
+    // The scheme matched, so the endpoint's default port is the request's default too.
+    let port = authority.port_u16().unwrap_or(endpoint.scheme.default_port());
     if port != endpoint.effective_port() {
         return Err(wrong());
     }
