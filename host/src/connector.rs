@@ -2,6 +2,7 @@
 //! connection, policy and credentials it was built with.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use wasmtime::Store;
@@ -11,14 +12,20 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use crate::credentials::CredentialsProvider;
 use crate::error::Error;
+use crate::policy::Denial;
 use crate::policy::Policy;
+use crate::policy::s3_address::parse_presigned;
 use crate::runtime::bindings::Plugin;
 use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
-    BucketInfo, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PutOptions, PutResult, S3Error,
+    BucketInfo, CopyResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PresignMethod,
+    PresignRequest, PutOptions, PutResult, S3Error,
 };
+
+/// S3's limit on a presigned URL's lifetime: 7 days.
+pub const MAX_PRESIGN_SECONDS: u32 = 7 * 24 * 3600;
 
 /// How many bytes a download may have in flight towards its sink.
 const SINK_BUDGET: usize = 1 << 20;
@@ -31,6 +38,7 @@ const SINK_BUDGET: usize = 1 << 20;
 pub struct Connector {
     runtime: &'static PluginRuntime,
     shared: Shared,
+    max_presign_seconds: u32,
 }
 
 impl std::fmt::Debug for Connector {
@@ -48,7 +56,21 @@ impl Connector {
         credentials: Arc<dyn CredentialsProvider>,
     ) -> Result<Self, Error> {
         let runtime = PluginRuntime::shared()?;
-        Ok(Self { runtime, shared: Shared { connection, policy: Arc::new(policy), credentials } })
+        let shared = Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None };
+        Ok(Self { runtime, shared, max_presign_seconds: MAX_PRESIGN_SECONDS })
+    }
+
+    /// Pins the wall clock the plugin sees, so that signatures and presigned URLs are
+    /// reproducible (the CLI's `--at`).
+    pub fn with_pinned_time(mut self, time: SystemTime) -> Self {
+        self.shared.pinned_time = Some(time);
+        self
+    }
+
+    /// Caps the lifetime of presigned URLs below S3's 7 days.
+    pub fn with_presign_cap(mut self, seconds: u32) -> Self {
+        self.max_presign_seconds = seconds.min(MAX_PRESIGN_SECONDS);
+        self
     }
 
     /// The connection settings.
@@ -179,6 +201,65 @@ impl Connector {
         let (mut store, plugin) = self.instantiate().await?;
         let result = plugin.s3_connector_s3_client().call_list_objects(&mut store, bucket, &request).await;
         finish(&store, result)
+    }
+}
+
+impl Connector {
+    /// CopyObject: server-side, within or across buckets. The host checks `read` on the source
+    /// (from the request's `x-amz-copy-source`) and `write` on the destination.
+    pub async fn copy_object(
+        &self,
+        source_bucket: &str,
+        source_key: &str,
+        bucket: &str,
+        key: &str,
+    ) -> Result<CopyResult, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_copy_object(&mut store, source_bucket, source_key, bucket, key)
+            .await;
+        finish(&store, result)
+    }
+
+    /// A presigned URL. The host checks the expiry against its cap first, then parses the URL
+    /// the plugin returns and checks it against the policy, as if it were a request: a URL
+    /// for anything else than what was asked, or anything the policy forbids, is discarded.
+    pub async fn presign(&self, request: PresignRequest) -> Result<String, Error> {
+        // Beyond S3's own 7 days it is bad input, which the plugin reports; below, the host's cap.
+        if request.expires_in_seconds > self.max_presign_seconds
+            && request.expires_in_seconds <= MAX_PRESIGN_SECONDS
+        {
+            return Err(Error::Denied(Denial(format!(
+                "an expiry of {} seconds is over the host's cap of {} seconds; ask for less",
+                request.expires_in_seconds, self.max_presign_seconds
+            ))));
+        }
+        let method = match request.method {
+            PresignMethod::Get => http::Method::GET,
+            PresignMethod::Head => http::Method::HEAD,
+            PresignMethod::Put => http::Method::PUT,
+            PresignMethod::Delete => http::Method::DELETE,
+        };
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_presign(&mut store, &request).await;
+        let url = finish(&store, result)?;
+        let refuse = |why: String| Error::Denied(Denial(format!("the presigned URL was refused: {why}")));
+        let (parsed, expires) = parse_presigned(&method, &url, &self.shared.connection.endpoint)
+            .map_err(|e| refuse(e.to_string()))?;
+        if expires > u64::from(self.max_presign_seconds) {
+            return Err(refuse(format!(
+                "it lasts {expires} seconds, over the cap of {}",
+                self.max_presign_seconds
+            )));
+        }
+        if parsed.bucket.as_deref() != Some(request.bucket.as_str())
+            || parsed.key.as_deref() != Some(request.key.as_str())
+        {
+            return Err(refuse(format!("it is not for s3://{}/{}", request.bucket, request.key)));
+        }
+        self.shared.policy.check(&parsed).map_err(Error::Denied)?;
+        Ok(url)
     }
 }
 

@@ -260,3 +260,59 @@ async fn secrets_never_appear_in_any_output() {
     // The failing runs did fail, so the check above covered error paths too.
     assert!(outputs.iter().filter(|(_, _, stderr)| !stderr.is_empty()).count() >= 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presign_with_a_pinned_clock_and_move_objects() {
+    let aws = Command::new(env!("CARGO_BIN_EXE_s3-connector"))
+        .args([
+            "--endpoint",
+            "https://s3.amazonaws.com",
+            "--region",
+            "us-east-1",
+            "--at",
+            "2013-05-24T00:00:00Z",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        .args(["presign", "s3://examplebucket/test.txt", "--expires-in", "86400"])
+        .output()
+        .await
+        .unwrap();
+    let url = String::from_utf8(aws.stdout).unwrap();
+    assert!(
+        url.ends_with("X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404\n"),
+        "{url}"
+    );
+    let bad_time =
+        run("http://127.0.0.1:1", &["--at", "yesterday", "presign", "s3://examplebucket/test.txt"]).await;
+    assert_eq!(bad_time.code, 2);
+    assert!(bad_time.stderr.contains("\"yesterday\""), "{}", bad_time.stderr);
+
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://moves"]).await.code, 0);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("a.txt");
+    std::fs::write(&file, b"moving").unwrap();
+    let up = run(&endpoint, &["mv", file.to_str().unwrap(), "s3://moves/a.txt"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert!(!file.exists(), "mv removes the local source after the upload");
+    let across = run(&endpoint, &["mv", "s3://moves/a.txt", "s3://moves/dir/"]).await;
+    assert_eq!(across.code, 0, "{}", across.stderr);
+    assert_eq!(run(&endpoint, &["head", "s3://moves/a.txt"]).await.code, 1, "the source is gone");
+    let head: serde_json::Value =
+        serde_json::from_str(&run(&endpoint, &["head", "s3://moves/dir/a.txt"]).await.stdout).unwrap();
+    assert_eq!(head["size"], 6);
+    let onto_itself = run(&endpoint, &["cp", "s3://moves/dir/a.txt", "s3://moves/dir/a.txt"]).await;
+    assert_eq!(onto_itself.code, 2);
+    let denied =
+        run(&endpoint, &["--allow", "moves/dir/=read", "mv", "s3://moves/dir/a.txt", "s3://moves/b.txt"])
+            .await;
+    assert_eq!(denied.code, 3, "{}", denied.stderr);
+    assert_eq!(
+        run(&endpoint, &["head", "s3://moves/dir/a.txt"]).await.code,
+        0,
+        "a refused move deletes nothing"
+    );
+}

@@ -2,7 +2,8 @@
 
 use crate::bindings::exports::s3_connector::s3::client::Guest;
 use crate::bindings::s3_connector::s3::types::{
-    BucketInfo, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PutOptions, PutResult, S3Error,
+    BucketInfo, CopyResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PresignRequest,
+    PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::multipart;
@@ -72,5 +73,18 @@ impl Guest for Plugin {
 
     fn list_objects(bucket: String, request: ListObjectsRequest) -> Result<ListObjectsResult, S3Error> {
         op::list_objects(&S3::from_host()?, &bucket, &request)
+    }
+
+    fn copy_object(
+        source_bucket: String,
+        source_key: String,
+        bucket: String,
+        key: String,
+    ) -> Result<CopyResult, S3Error> {
+        op::copy_object(&S3::from_host()?, &source_bucket, &source_key, &bucket, &key)
+    }
+
+    fn presign(request: PresignRequest) -> Result<String, S3Error> {
+        op::presign(&S3::from_host()?, &request)
     }
 }

@@ -1,18 +1,18 @@
 //! The S3 operations: each one a request shape, sent through one path that scopes credentials,
 //! signs, sends and maps errors.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RANGE};
 
 use crate::bindings::s3_connector::s3::credentials::{self, Scope};
 use crate::bindings::s3_connector::s3::settings;
 use crate::bindings::s3_connector::s3::types::{
-    BucketInfo, ByteRange, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, ObjectSummary,
-    PutOptions, PutResult, S3Error,
+    BucketInfo, ByteRange, CopyResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo,
+    ObjectSummary, PresignMethod, PresignRequest, PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
-use crate::endpoint::{self, Endpoint};
+use crate::endpoint::{self, Endpoint, Target};
 use crate::s3_error::{self, Subject, invalid};
 use crate::signing::{self, Payload};
 use crate::wire::{self, Body, Response};
@@ -92,8 +92,15 @@ impl S3 {
         Ok(Self { endpoint, region: connection.region, path_style: connection.path_style })
     }
 
-    /// Scopes credentials, signs and sends `call`; a non-success status becomes its error.
-    pub fn send(&self, call: Call<'_>, body: Body<'_>) -> Result<Response, S3Error> {
+    /// Addresses `call`, gets credentials scoped to it and signs it: in headers for a request
+    /// sent now, or in the query for a URL presigned for `presign_for`.
+    pub fn authorize(
+        &self,
+        call: &Call<'_>,
+        content_length: Option<u64>,
+        payload: Payload<'_>,
+        presign_for: Option<Duration>,
+    ) -> Result<(http::Request<()>, Target), S3Error> {
         let Subject { bucket, key } = call.subject;
         let target = endpoint::target(&self.endpoint, self.path_style, bucket, key, &call.query);
         let scope =
@@ -101,24 +108,36 @@ impl S3 {
         let credentials = credentials::get(&scope)?;
 
         let mut request = http::Request::builder()
-            .method(call.method)
+            .method(call.method.clone())
             .uri(target.url())
             .body(())
             .map_err(|e| invalid(format!("cannot build a request for {}: {e}", call.subject)))?;
         let headers = request.headers_mut();
-        for (name, value) in call.headers {
-            headers.append(name, value);
+        for (name, value) in &call.headers {
+            headers.append(name, value.clone());
         }
-        if let Some(length) = body.length() {
+        if let Some(length) = content_length {
             headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
         }
+        signing::sign_request(
+            &mut request,
+            credentials,
+            &self.region,
+            payload,
+            presign_for,
+            SystemTime::now(),
+        )?;
+        Ok((request, target))
+    }
+
+    /// Scopes credentials, signs and sends `call`; a non-success status becomes its error.
+    pub fn send(&self, call: Call<'_>, body: Body<'_>) -> Result<Response, S3Error> {
         let payload = match &body {
             Body::Empty => Payload::Bytes(&[]),
             Body::Bytes(bytes) if bytes.len() <= MAX_HASHED_BODY => Payload::Bytes(bytes),
             _ => Payload::Unsigned,
         };
-        signing::sign_request(&mut request, credentials, &self.region, payload, SystemTime::now())?;
-
+        let (request, target) = self.authorize(&call, body.length(), payload, None)?;
         let response = wire::send(&request, &target, body)?;
         if (200..300).contains(&response.status) {
             return Ok(response);
@@ -325,6 +344,56 @@ pub fn list_objects(
         is_truncated: parsed.is_truncated,
         next_continuation_token: parsed.next_continuation_token,
     })
+}
+
+/// CopyObject within or across buckets.
+pub fn copy_object(
+    s3: &S3,
+    source_bucket: &str,
+    source_key: &str,
+    bucket: &str,
+    key: &str,
+) -> Result<CopyResult, S3Error> {
+    check_object(source_bucket, source_key)?;
+    check_object(bucket, key)?;
+    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
+    let source = format!("/{source_bucket}/{}", s3_connector_rules::encode_key(source_key));
+    call.headers.push((
+        HeaderName::from_static("x-amz-copy-source"),
+        HeaderValue::from_str(&source).map_err(invalid)?,
+    ));
+    let subject = call.subject;
+    let text = s3.send_for_xml(call, Body::Empty)?;
+    // CopyObject can fail after a 200 status, with an <Error> body.
+    if xml::error_body(&text).is_some() {
+        return Err(s3_error::from_response(200, None, &text, subject));
+    }
+    let parsed = xml::copy_object(&text).map_err(|e| S3Error::Other(e.to_string()))?;
+    Ok(CopyResult { etag: parsed.etag, last_modified: parsed.last_modified, version_id: None })
+}
+
+/// S3's limit on a presigned URL's lifetime.
+pub const MAX_PRESIGN_SECONDS: u32 = 7 * 24 * 3600;
+
+/// A presigned URL for one method on one object.
+pub fn presign(s3: &S3, request: &PresignRequest) -> Result<String, S3Error> {
+    check_object(&request.bucket, &request.key)?;
+    if request.expires_in_seconds == 0 || request.expires_in_seconds > MAX_PRESIGN_SECONDS {
+        return Err(invalid(format!(
+            "expiry of {} seconds is out of range; presigned URLs last 1 to {MAX_PRESIGN_SECONDS} seconds (7 days)",
+            request.expires_in_seconds
+        )));
+    }
+    let (method, operation) = match request.method {
+        PresignMethod::Get => (http::Method::GET, Operation::Read),
+        PresignMethod::Head => (http::Method::HEAD, Operation::Read),
+        PresignMethod::Put => (http::Method::PUT, Operation::Write),
+        PresignMethod::Delete => (http::Method::DELETE, Operation::Delete),
+    };
+    let call = Call::new(method, Some(&request.bucket), Some(&request.key), operation);
+    let expires_in = Duration::from_secs(u64::from(request.expires_in_seconds));
+    let (signed, _) = s3.authorize(&call, None, Payload::Unsigned, Some(expires_in))?;
+    Ok(signed.uri().to_string())
 }
 
 /// Object metadata from the headers of a GET or HEAD response.

@@ -2,9 +2,11 @@
 
 use std::time::SystemTime;
 
+use std::time::Duration;
+
 use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode, sign,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
+    SigningSettings, UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 
@@ -19,13 +21,15 @@ pub enum Payload<'a> {
     Unsigned,
 }
 
-/// Signs `request` in place: adds `x-amz-date`, `x-amz-content-sha256`, the session token and
-/// `Authorization`. The request's URI must be absolute, as sent.
+/// Signs `request` in place. Without `presign_for`, in headers (`x-amz-date`,
+/// `x-amz-content-sha256`, the session token, `Authorization`); with it, in the query string, as
+/// a presigned URL valid for that long. The URI must be absolute.
 pub fn sign_request(
     request: &mut http::Request<()>,
     credentials: Credentials,
     region: &str,
     payload: Payload<'_>,
+    presign_for: Option<Duration>,
     now: SystemTime,
 ) -> Result<(), S3Error> {
     let identity = aws_credential_types::Credentials::new(
@@ -37,9 +41,15 @@ pub fn sign_request(
     )
     .into();
     let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     settings.percent_encoding_mode = PercentEncodingMode::Single;
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    match presign_for {
+        None => settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256,
+        Some(expires_in) => {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(expires_in);
+        }
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)

@@ -135,6 +135,22 @@ pub fn complete_multipart_upload(body: &str) -> Result<CompleteMultipartUpload, 
     parse("CompleteMultipartUpload", body)
 }
 
+/// `<CopyObjectResult>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CopyObject {
+    /// The copy's ETag.
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+    /// When the copy was made.
+    pub last_modified: Option<String>,
+}
+
+/// Parses CopyObject.
+pub fn copy_object(body: &str) -> Result<CopyObject, XmlError> {
+    parse("CopyObject", body)
+}
+
 /// Escapes text for an XML element.
 fn escape(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()

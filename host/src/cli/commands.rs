@@ -8,7 +8,7 @@ use super::output;
 use super::s3_uri::S3Uri;
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::types::{ListObjectsRequest, PutOptions};
+use crate::types::{ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
 
 /// `ls [s3://BUCKET[/PREFIX]] [--recursive]`: every page, one level unless recursive.
 pub async fn ls(
@@ -69,8 +69,8 @@ pub async fn cp(
     match (S3Uri::parse(source), S3Uri::parse(destination)) {
         (None, Some(to)) => upload(connector, source, to.map_err(Error::Usage)?, content_type, json).await,
         (Some(from), None) => download(connector, from.map_err(Error::Usage)?, destination, json).await,
-        (Some(_), Some(_)) => {
-            Err(Error::Usage("copying from S3 to S3 is not supported yet; download and upload".to_owned()))
+        (Some(from), Some(to)) => {
+            copy(connector, from.map_err(Error::Usage)?, to.map_err(Error::Usage)?, json).await
         }
         (None, None) => Err(Error::Usage(format!(
             "neither {source:?} nor {destination:?} is an s3:// location; one side of cp must be S3"
@@ -157,6 +157,70 @@ fn local_target(destination: &str, key: &str) -> PathBuf {
 
 fn local(what: String, error: std::io::Error) -> Error {
     Error::Local(format!("{what}: {error}"))
+}
+
+/// A server-side copy; a destination key ending in `/` takes the source's last segment.
+async fn copy(connector: &Connector, from: S3Uri, mut to: S3Uri, json: bool) -> Result<(), Error> {
+    let key = from.require_key().map_err(Error::Usage)?;
+    if to.key.is_empty() || to.key.ends_with('/') {
+        to.key.push_str(key.rsplit('/').find(|s| !s.is_empty()).unwrap_or(key));
+    }
+    if from == to {
+        return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
+    }
+    let result = connector.copy_object(&from.bucket, key, &to.bucket, &to.key).await?;
+    if json {
+        println!(
+            "{}",
+            json!({ "operation": "copy", "source": from.to_string(), "target": to.to_string(), "etag": result.etag })
+        );
+    } else {
+        println!("copy: {from} to {to}");
+    }
+    Ok(())
+}
+
+/// `mv SRC DST`: copy, then delete the source once the copy succeeded.
+pub async fn mv(connector: &Connector, source: &str, destination: &str, json: bool) -> Result<(), Error> {
+    if source == "-" || destination == "-" {
+        return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
+    }
+    cp(connector, source, destination, None, json).await?;
+    match S3Uri::parse(source) {
+        Some(from) => {
+            let from = from.map_err(Error::Usage)?;
+            connector.delete_object(&from.bucket, from.require_key().map_err(Error::Usage)?).await?;
+        }
+        None => std::fs::remove_file(source)
+            .map_err(|e| local(format!("copied, but cannot remove {source}"), e))?,
+    }
+    report(json, "delete", source);
+    Ok(())
+}
+
+/// `presign s3://BUCKET/KEY`: prints the URL.
+pub async fn presign(
+    connector: &Connector,
+    location: &str,
+    method: &str,
+    expires_in: u32,
+) -> Result<(), Error> {
+    let uri = S3Uri::require(location).map_err(Error::Usage)?;
+    let method = match method.to_ascii_uppercase().as_str() {
+        "GET" => PresignMethod::Get,
+        "PUT" => PresignMethod::Put,
+        "DELETE" => PresignMethod::Delete,
+        "HEAD" => PresignMethod::Head,
+        other => {
+            return Err(Error::Usage(format!(
+                "method {other:?} cannot be presigned; use GET, PUT, DELETE or HEAD"
+            )));
+        }
+    };
+    let key = uri.require_key().map_err(Error::Usage)?.to_owned();
+    let request = PresignRequest { method, bucket: uri.bucket, key, expires_in_seconds: expires_in };
+    println!("{}", connector.presign(request).await?);
+    Ok(())
 }
 
 /// `rm s3://BUCKET/KEY`.

@@ -7,6 +7,7 @@ mod commands;
 pub mod config_file;
 mod demo;
 mod output;
+pub mod pinned_time;
 pub mod s3_uri;
 
 use std::ffi::OsString;
@@ -68,6 +69,9 @@ struct Cli {
     /// Machine-readable JSON output (and JSON errors on stderr).
     #[arg(long, global = true)]
     json: bool,
+    /// Pin the clock the plugin sees (YYYYMMDDTHHMMSSZ or RFC 3339): reproducible signatures and URLs.
+    #[arg(long, global = true, value_name = "TIME")]
+    at: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -91,6 +95,24 @@ enum Command {
         /// Content-Type of the uploaded object.
         #[arg(long)]
         content_type: Option<String>,
+    },
+    /// Move: copy, then delete the source (S3 to S3 server-side, or to and from local files).
+    Mv {
+        /// Source: a path or s3://BUCKET/KEY.
+        source: String,
+        /// Destination: a path or s3://BUCKET/KEY.
+        destination: String,
+    },
+    /// Print a presigned URL for one request on s3://BUCKET/KEY.
+    Presign {
+        /// s3://BUCKET/KEY
+        location: String,
+        /// The method the URL is good for.
+        #[arg(long, default_value = "GET", value_parser = ["GET", "PUT", "DELETE", "HEAD"], ignore_case = true)]
+        method: String,
+        /// Lifetime in seconds (at most 604800, 7 days).
+        #[arg(long, default_value_t = 3600)]
+        expires_in: u32,
     },
     /// Delete an object.
     Rm {
@@ -149,6 +171,10 @@ async fn execute(cli: Cli) -> Result<(), Error> {
         Command::Cp { source, destination, content_type } => {
             commands::cp(&connector, &source, &destination, content_type, json).await
         }
+        Command::Mv { source, destination } => commands::mv(&connector, &source, &destination, json).await,
+        Command::Presign { location, method, expires_in } => {
+            commands::presign(&connector, &location, &method, expires_in).await
+        }
         Command::Rm { location } => commands::rm(&connector, &location, json).await,
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
@@ -201,5 +227,9 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
             },
         },
     };
-    Connector::new(connection, policy, credentials)
+    let connector = Connector::new(connection, policy, credentials)?;
+    match &cli.at {
+        Some(text) => Ok(connector.with_pinned_time(pinned_time::parse(text).map_err(Error::Usage)?)),
+        None => Ok(connector),
+    }
 }

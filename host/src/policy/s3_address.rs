@@ -121,6 +121,40 @@ pub fn parse(
     classify(method, bucket, key, &query, copy_source, path_and_query.query().unwrap_or(""))
 }
 
+/// The query parameters a presigned URL carries its signature in.
+const PRESIGN_PARAMS: &[&str] = &[
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// Parses a presigned URL for `method`: the request it allows, and its lifetime in seconds.
+/// The signature parameters are set aside; everything else is classified as for a request.
+pub fn parse_presigned(method: &Method, url: &str, endpoint: &Endpoint) -> Result<(S3Request, u64), AddressError> {
+    let uri: Uri = url.parse().map_err(|_| AddressError::BadPath(url.to_owned()))?;
+    let query = uri.query().unwrap_or("");
+    let (signature, rest): (Vec<&str>, Vec<&str>) = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .partition(|pair| PRESIGN_PARAMS.contains(&pair.split_once('=').map_or(*pair, |(name, _)| name)));
+    let expires = signature
+        .iter()
+        .find_map(|pair| pair.strip_prefix("X-Amz-Expires="))
+        .and_then(|value| value.parse::<u64>().ok())
+        .ok_or_else(|| AddressError::BadPath(format!("{} (no X-Amz-Expires)", uri.path())))?;
+    let mut unsigned = format!("{}://{}{}", uri.scheme_str().unwrap_or(""), uri.authority().map_or("", |a| a.as_str()), uri.path());
+    if !rest.is_empty() {
+        unsigned.push('?');
+        unsigned.push_str(&rest.join("&"));
+    }
+    let unsigned: Uri = unsigned.parse().map_err(|_| AddressError::BadPath(uri.path().to_owned()))?;
+    Ok((parse(method, &unsigned, &HeaderMap::new(), endpoint)?, expires))
+}
+
 /// Checks scheme, host and port; returns the bucket for virtual-hosted requests.
 fn match_endpoint(uri: &Uri, endpoint: &Endpoint) -> Result<Option<String>, AddressError> {
     let wrong = || AddressError::WrongEndpoint {
@@ -398,6 +432,20 @@ mod tests {
         assert_eq!((got.bucket.as_deref(), got.key.as_deref()), (Some("bkt"), Some("k")));
         // A bucket name that breaks the rules, even in the host, is refused.
         assert!(parse_with("GET", "https://Bad_Bucket.s3.eu-west-1.amazonaws.com/k", None, &aws).is_err());
+    }
+
+    #[test]
+    fn presigned_urls_are_classified_without_their_signature() {
+        let url = "http://127.0.0.1:9000/bkt/a%20b?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=abc";
+        let (request, expires) = parse_presigned(&Method::GET, url, &endpoint()).unwrap();
+        assert_eq!((request.operation, request.key.as_deref(), expires), ("GetObject", Some("a b"), 3600));
+        let (request, _) = parse_presigned(&Method::PUT, url, &endpoint()).unwrap();
+        assert_eq!(request.operation, "PutObject");
+        let sneaky = "http://127.0.0.1:9000/bkt/k?acl&X-Amz-Expires=60&X-Amz-Signature=abc";
+        assert!(parse_presigned(&Method::GET, sneaky, &endpoint()).is_err());
+        let elsewhere = "http://127.0.0.1:9001/bkt/k?X-Amz-Expires=60";
+        assert!(parse_presigned(&Method::GET, elsewhere, &endpoint()).is_err());
+        assert!(parse_presigned(&Method::GET, "http://127.0.0.1:9000/bkt/k", &endpoint()).is_err());
     }
 
     #[test]

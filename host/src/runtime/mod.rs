@@ -2,5 +2,6 @@
 
 pub(crate) mod bindings;
 pub mod egress;
+pub mod pinned_clock;
 pub mod plugin_runtime;
 pub mod store_state;

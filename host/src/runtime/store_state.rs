@@ -2,7 +2,7 @@
 //! the host side of the `credentials` and `settings` imports.
 
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -10,6 +10,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::s3_connector::s3::{credentials, settings, types};
 use super::egress::EgressGuard;
+use super::pinned_clock::PinnedClock;
 use crate::credentials::CredentialsProvider;
 use crate::policy::{Denial, Operation, Policy};
 use crate::settings::Connection;
@@ -23,6 +24,8 @@ pub struct Shared {
     pub policy: Arc<Policy>,
     /// Whose credentials sign them.
     pub credentials: Arc<dyn CredentialsProvider>,
+    /// The time the plugin sees, when pinned.
+    pub pinned_time: Option<SystemTime>,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -41,12 +44,15 @@ pub struct StoreState {
 impl StoreState {
     /// A fresh state: no environment, no files, no sockets; HTTP only through the guard.
     pub fn new(shared: Shared) -> Self {
-        let wasi = WasiCtx::builder()
-            .allow_tcp(false)
+        let mut wasi = WasiCtx::builder();
+        wasi.allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .build();
+            .socket_addr_check(|_, _| Box::pin(async { false }));
+        if let Some(time) = shared.pinned_time {
+            wasi.wall_clock(PinnedClock::new(time));
+        }
+        let wasi = wasi.build();
         let egress = EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone());
         Self {
             wasi,
