@@ -20,7 +20,7 @@ use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
-    BucketInfo, CopyResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PresignMethod,
+    BucketInfo, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PresignMethod,
     PresignRequest, PutOptions, PutResult, S3Error,
 };
 
@@ -219,6 +219,14 @@ impl Connector {
             .s3_connector_s3_client()
             .call_copy_object(&mut store, source_bucket, source_key, bucket, key)
             .await;
+        finish(&store, result)
+    }
+
+    /// DeleteObjects: many keys, 1000 per request, with a result per key. Needs `delete` on the
+    /// whole bucket, since the keys travel in the body.
+    pub async fn delete_objects(&self, bucket: &str, keys: &[String]) -> Result<DeleteObjectsResult, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_delete_objects(&mut store, bucket, keys).await;
         finish(&store, result)
     }
 

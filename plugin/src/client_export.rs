@@ -2,8 +2,8 @@
 
 use crate::bindings::exports::s3_connector::s3::client::Guest;
 use crate::bindings::s3_connector::s3::types::{
-    BucketInfo, CopyResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PresignRequest,
-    PutOptions, PutResult, S3Error,
+    BucketInfo, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest, ListObjectsResult,
+    ObjectInfo, PresignRequest, PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::multipart;
@@ -86,5 +86,9 @@ impl Guest for Plugin {
 
     fn presign(request: PresignRequest) -> Result<String, S3Error> {
         op::presign(&S3::from_host()?, &request)
+    }
+
+    fn delete_objects(bucket: String, keys: Vec<String>) -> Result<DeleteObjectsResult, S3Error> {
+        op::delete_objects(&S3::from_host()?, &bucket, &keys)
     }
 }

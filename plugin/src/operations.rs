@@ -3,13 +3,17 @@
 
 use std::time::{Duration, SystemTime};
 
+use base64::Engine as _;
+use md5::Digest as _;
+
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RANGE};
 
 use crate::bindings::s3_connector::s3::credentials::{self, Scope};
 use crate::bindings::s3_connector::s3::settings;
 use crate::bindings::s3_connector::s3::types::{
-    BucketInfo, ByteRange, CopyResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo,
-    ObjectSummary, PresignMethod, PresignRequest, PutOptions, PutResult, S3Error,
+    BucketInfo, ByteRange, CopyResult, DeleteFailure, DeleteObjectsResult, GetOptions, ListObjectsRequest,
+    ListObjectsResult, ObjectInfo, ObjectSummary, PresignMethod, PresignRequest, PutOptions, PutResult,
+    S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::endpoint::{self, Endpoint, Target};
@@ -370,6 +374,37 @@ pub fn copy_object(
     }
     let parsed = xml::copy_object(&text).map_err(|e| S3Error::Other(e.to_string()))?;
     Ok(CopyResult { etag: parsed.etag, last_modified: parsed.last_modified, version_id: None })
+}
+
+/// S3's limit on keys per DeleteObjects request.
+const MAX_KEYS_PER_DELETE: usize = 1000;
+
+/// DeleteObjects, 1000 keys per request; every key is reported as deleted or failed.
+pub fn delete_objects(s3: &S3, bucket: &str, keys: &[String]) -> Result<DeleteObjectsResult, S3Error> {
+    check_bucket(bucket)?;
+    for key in keys {
+        s3_connector_rules::validate_key(key).map_err(invalid)?;
+    }
+    let mut result = DeleteObjectsResult { deleted: Vec::new(), failed: Vec::new() };
+    for chunk in keys.chunks(MAX_KEYS_PER_DELETE) {
+        let body = xml::delete_objects_body(chunk.iter().map(String::as_str));
+        let mut call = Call::new(http::Method::POST, Some(bucket), None, Operation::Delete);
+        call.query.push(("delete", String::new()));
+        // S3 requires an integrity check on DeleteObjects.
+        let md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body.as_bytes()));
+        call.headers
+            .push((HeaderName::from_static("content-md5"), HeaderValue::from_str(&md5).map_err(invalid)?));
+        call.headers.push((CONTENT_TYPE, HeaderValue::from_static("application/xml")));
+        let text = s3.send_for_xml(call, Body::Bytes(body.as_bytes()))?;
+        let parsed = xml::delete_result(&text).map_err(|e| S3Error::Other(e.to_string()))?;
+        result.deleted.extend(parsed.deleted.into_iter().map(|d| d.key));
+        result.failed.extend(parsed.error.into_iter().map(|e| DeleteFailure {
+            key: e.key,
+            code: e.code,
+            message: e.message,
+        }));
+    }
+    Ok(result)
 }
 
 /// S3's limit on a presigned URL's lifetime.

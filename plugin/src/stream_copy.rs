@@ -63,7 +63,11 @@ pub fn write_all(sink: &OutputStream, mut bytes: &[u8]) -> Result<(), String> {
         sink.write(&bytes[..n]).map_err(describe)?;
         bytes = &bytes[n..];
     }
-    sink.blocking_flush().map_err(describe)
+    match sink.blocking_flush() {
+        // An HTTP body of known length closes itself once it has every byte.
+        Ok(()) | Err(StreamError::Closed) => Ok(()),
+        Err(e) => Err(describe(e)),
+    }
 }
 
 /// Reads until `limit` bytes or the end of the source. Returns the bytes and whether the

@@ -151,6 +151,51 @@ pub fn copy_object(body: &str) -> Result<CopyObject, XmlError> {
     parse("CopyObject", body)
 }
 
+/// `<DeleteResult>` of DeleteObjects.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeleteResult {
+    /// Each `<Deleted>`.
+    pub deleted: Vec<DeletedKey>,
+    /// Each `<Error>`.
+    pub error: Vec<DeleteError>,
+}
+
+/// `<Deleted>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeletedKey {
+    /// The key.
+    pub key: String,
+}
+
+/// `<Error>` inside `<DeleteResult>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeleteError {
+    /// The key.
+    pub key: String,
+    /// The S3 error code.
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Parses DeleteObjects.
+pub fn delete_result(body: &str) -> Result<DeleteResult, XmlError> {
+    parse("DeleteObjects", body)
+}
+
+/// The body of DeleteObjects.
+pub fn delete_objects_body<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
+    let mut xml = String::from("<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+    for key in keys {
+        xml.push_str(&format!("<Object><Key>{}</Key></Object>", escape(key)));
+    }
+    xml.push_str("</Delete>");
+    xml
+}
+
 /// Escapes text for an XML element.
 fn escape(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()

@@ -223,12 +223,47 @@ pub async fn presign(
     Ok(())
 }
 
-/// `rm s3://BUCKET/KEY`.
-pub async fn rm(connector: &Connector, location: &str, json: bool) -> Result<(), Error> {
+/// `rm s3://BUCKET/KEY`, or `rm --recursive s3://BUCKET/PREFIX`.
+pub async fn rm(connector: &Connector, location: &str, recursive: bool, json: bool) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
-    connector.delete_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
-    report(json, "delete", &uri.to_string());
-    Ok(())
+    if !recursive {
+        connector.delete_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
+        report(json, "delete", &uri.to_string());
+        return Ok(());
+    }
+    let keys = all_keys(connector, &uri.bucket, &uri.key).await?;
+    let result = connector.delete_objects(&uri.bucket, &keys).await?;
+    for key in &result.deleted {
+        report(json, "delete", &format!("s3://{}/{key}", uri.bucket));
+    }
+    for failure in &result.failed {
+        output::print_error(
+            &Error::Local(format!(
+                "cannot delete s3://{}/{}: {} ({})",
+                uri.bucket, failure.key, failure.message, failure.code
+            )),
+            json,
+        );
+    }
+    match result.failed.len() {
+        0 => Ok(()),
+        n => Err(Error::Local(format!("{n} of {} keys under {uri} were not deleted", keys.len()))),
+    }
+}
+
+/// Every key under `prefix`, through all pages.
+async fn all_keys(connector: &Connector, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
+    let mut request =
+        ListObjectsRequest { prefix: (!prefix.is_empty()).then(|| prefix.to_owned()), ..Default::default() };
+    let mut keys = Vec::new();
+    loop {
+        let page = connector.list_objects(bucket, request.clone()).await?;
+        keys.extend(page.objects.into_iter().map(|o| o.key));
+        match page.next_continuation_token {
+            Some(token) if page.is_truncated => request.continuation_token = Some(token),
+            _ => return Ok(keys),
+        }
+    }
 }
 
 /// `mb s3://BUCKET`.

@@ -114,10 +114,13 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         expires_in: u32,
     },
-    /// Delete an object.
+    /// Delete an object, or with --recursive every key under a prefix (in batches of 1000).
     Rm {
-        /// s3://BUCKET/KEY
+        /// s3://BUCKET/KEY, or s3://BUCKET/PREFIX with --recursive
         location: String,
+        /// Delete every key that starts with the prefix.
+        #[arg(long)]
+        recursive: bool,
     },
     /// Make a bucket.
     Mb {
@@ -175,7 +178,7 @@ async fn execute(cli: Cli) -> Result<(), Error> {
         Command::Presign { location, method, expires_in } => {
             commands::presign(&connector, &location, &method, expires_in).await
         }
-        Command::Rm { location } => commands::rm(&connector, &location, json).await,
+        Command::Rm { location, recursive } => commands::rm(&connector, &location, recursive, json).await,
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
         Command::Head { location } => commands::head(&connector, &location).await,
