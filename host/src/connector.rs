@@ -20,8 +20,8 @@ use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
-    BucketInfo, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest, ListObjectsResult, ObjectInfo, PresignMethod,
-    PresignRequest, PutOptions, PutResult, S3Error,
+    BucketInfo, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest, ListObjectsResult,
+    ObjectInfo, PresignMethod, PresignRequest, PutOptions, PutResult, S3Error,
 };
 
 /// S3's limit on a presigned URL's lifetime: 7 days.
@@ -173,22 +173,46 @@ impl Connector {
         let resource: Resource<DynOutputStream> =
             store.data_mut().table.push(stream).map_err(plugin_error)?;
         let borrowed = Resource::new_borrow(resource.rep());
-        let result =
-            plugin.s3_connector_s3_client().call_get_object(&mut store, bucket, key, borrowed, options).await;
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_get_object(&mut store, bucket, key, borrowed, &options)
+            .await;
         finish(&store, result)
     }
 
     /// HeadObject.
     pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo, Error> {
+        self.head_object_with(bucket, key, GetOptions::default()).await
+    }
+
+    /// HeadObject of a version, under conditions, or of an SSE-C object.
+    pub async fn head_object_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: GetOptions,
+    ) -> Result<ObjectInfo, Error> {
         let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_head_object(&mut store, bucket, key).await;
+        let result =
+            plugin.s3_connector_s3_client().call_head_object(&mut store, bucket, key, &options).await;
         finish(&store, result)
     }
 
     /// DeleteObject (a missing key is not an error, as in S3).
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        self.delete_object_version(bucket, key, None).await
+    }
+
+    /// DeleteObject of one version, or of the current object with `None`.
+    pub async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(), Error> {
         let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_delete_object(&mut store, bucket, key).await;
+        let result =
+            plugin.s3_connector_s3_client().call_delete_object(&mut store, bucket, key, version_id).await;
         finish(&store, result)
     }
 

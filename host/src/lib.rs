@@ -43,15 +43,31 @@ pub mod types {
     pub use crate::runtime::bindings::s3_connector::s3::types::*;
 
     // Empty options mean S3's defaults; `Default` lets callers name only what they set.
+    impl Default for Conditions {
+        fn default() -> Self {
+            Self { if_match: None, if_none_match: None, if_modified_since: None, if_unmodified_since: None }
+        }
+    }
+
     impl Default for PutOptions {
         fn default() -> Self {
-            Self { content_type: None, metadata: Vec::new() }
+            Self {
+                content_type: None,
+                metadata: Vec::new(),
+                content_disposition: None,
+                cache_control: None,
+                content_encoding: None,
+                storage_class: None,
+                tags: Vec::new(),
+                encryption: None,
+                conditions: Conditions::default(),
+            }
         }
     }
 
     impl Default for GetOptions {
         fn default() -> Self {
-            Self { range: None }
+            Self { range: None, version_id: None, conditions: Conditions::default(), customer_key: None }
         }
     }
 

@@ -63,12 +63,12 @@ impl Guest for Plugin {
         op::get_object(&S3::from_host()?, &bucket, &key, sink, &options)
     }
 
-    fn head_object(bucket: String, key: String) -> Result<ObjectInfo, S3Error> {
-        op::head_object(&S3::from_host()?, &bucket, &key)
+    fn head_object(bucket: String, key: String, options: GetOptions) -> Result<ObjectInfo, S3Error> {
+        op::head_object(&S3::from_host()?, &bucket, &key, &options)
     }
 
-    fn delete_object(bucket: String, key: String) -> Result<(), S3Error> {
-        op::delete_object(&S3::from_host()?, &bucket, &key)
+    fn delete_object(bucket: String, key: String, version_id: Option<String>) -> Result<(), S3Error> {
+        op::delete_object(&S3::from_host()?, &bucket, &key, version_id.as_deref())
     }
 
     fn list_objects(bucket: String, request: ListObjectsRequest) -> Result<ListObjectsResult, S3Error> {

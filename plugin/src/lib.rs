@@ -19,6 +19,7 @@ mod bindings {
 mod client_export;
 mod endpoint;
 mod multipart;
+mod object_headers;
 mod operations;
 mod s3_error;
 mod signing;

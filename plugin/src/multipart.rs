@@ -5,7 +5,8 @@
 
 use crate::bindings::s3_connector::s3::types::{PutOptions, PutResult, S3Error};
 use crate::bindings::wasi::io::streams::InputStream;
-use crate::operations::{Call, Operation, S3, check_object, put_headers, put_object};
+use crate::object_headers::put_headers;
+use crate::operations::{Call, Operation, S3, check_object, put_object};
 use crate::s3_error::{Subject, from_response};
 use crate::stream_copy::read_up_to;
 use crate::wire::Body;

@@ -17,6 +17,7 @@ use crate::bindings::s3_connector::s3::types::{
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::endpoint::{self, Endpoint, Target};
+use crate::object_headers;
 use crate::s3_error::{self, Subject, invalid};
 use crate::signing::{self, Payload};
 use crate::wire::{self, Body, Response};
@@ -219,7 +220,7 @@ pub fn put_object(
 ) -> Result<PutResult, S3Error> {
     check_object(bucket, key)?;
     let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
-    call.headers = put_headers(options)?;
+    call.headers = object_headers::put_headers(options)?;
     if matches!(body, Body::Empty) {
         call.headers.push((CONTENT_LENGTH, HeaderValue::from(0)));
     }
@@ -243,28 +244,6 @@ pub fn put_stream(
     put_object(s3, bucket, key, body, options)
 }
 
-/// The headers PutObject and CreateMultipartUpload take from the options.
-pub fn put_headers(options: &PutOptions) -> Result<Vec<(HeaderName, HeaderValue)>, S3Error> {
-    let mut headers = Vec::new();
-    if let Some(content_type) = &options.content_type {
-        let value = HeaderValue::from_str(content_type)
-            .map_err(|_| invalid(format!("content type {content_type:?} is not a valid header value")))?;
-        headers.push((CONTENT_TYPE, value));
-    }
-    for (name, value) in &options.metadata {
-        let header =
-            HeaderName::from_bytes(format!("x-amz-meta-{}", name.to_ascii_lowercase()).as_bytes())
-                .map_err(|_| invalid(format!("metadata name {name:?} is not a valid HTTP header name")))?;
-        let value = HeaderValue::from_str(value).ok().filter(|_| value.is_ascii()).ok_or_else(|| {
-            invalid(format!(
-                "metadata {name:?} has value {value:?}; S3 metadata values must be printable ASCII"
-            ))
-        })?;
-        headers.push((header, value));
-    }
-    Ok(headers)
-}
-
 /// GetObject into `sink`.
 pub fn get_object(
     s3: &S3,
@@ -275,9 +254,13 @@ pub fn get_object(
 ) -> Result<ObjectInfo, S3Error> {
     check_object(bucket, key)?;
     let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+    call.headers = object_headers::get_headers(options)?;
     if let Some(range) = options.range {
         let value = range_header(range)?;
         call.headers.push((RANGE, HeaderValue::from_str(&value).map_err(invalid)?));
+    }
+    if let Some(version) = &options.version_id {
+        call.query.push(("versionId", version.clone()));
     }
     let response = s3.send(call, Body::Empty)?;
     let info = object_info(key, &response);
@@ -299,18 +282,24 @@ pub fn range_header(range: ByteRange) -> Result<String, S3Error> {
 }
 
 /// HeadObject.
-pub fn head_object(s3: &S3, bucket: &str, key: &str) -> Result<ObjectInfo, S3Error> {
+pub fn head_object(s3: &S3, bucket: &str, key: &str, options: &GetOptions) -> Result<ObjectInfo, S3Error> {
     check_object(bucket, key)?;
-    let response =
-        s3.send(Call::new(http::Method::HEAD, Some(bucket), Some(key), Operation::Read), Body::Empty)?;
-    Ok(object_info(key, &response))
+    let mut call = Call::new(http::Method::HEAD, Some(bucket), Some(key), Operation::Read);
+    call.headers = object_headers::get_headers(options)?;
+    if let Some(version) = &options.version_id {
+        call.query.push(("versionId", version.clone()));
+    }
+    Ok(object_info(key, &s3.send(call, Body::Empty)?))
 }
 
 /// DeleteObject.
-pub fn delete_object(s3: &S3, bucket: &str, key: &str) -> Result<(), S3Error> {
+pub fn delete_object(s3: &S3, bucket: &str, key: &str, version_id: Option<&str>) -> Result<(), S3Error> {
     check_object(bucket, key)?;
-    s3.send(Call::new(http::Method::DELETE, Some(bucket), Some(key), Operation::Delete), Body::Empty)
-        .map(drop)
+    let mut call = Call::new(http::Method::DELETE, Some(bucket), Some(key), Operation::Delete);
+    if let Some(version) = version_id {
+        call.query.push(("versionId", version.to_owned()));
+    }
+    s3.send(call, Body::Empty).map(drop)
 }
 
 /// ListObjectsV2, one page.
@@ -475,20 +464,5 @@ mod tests {
             matches!(range_header(ByteRange::Closed((9, 0))), Err(S3Error::InvalidRequest(m)) if m.contains("9-0"))
         );
         assert!(matches!(range_header(ByteRange::Suffix(0)), Err(S3Error::InvalidRequest(_))));
-    }
-
-    #[test]
-    fn put_options_become_headers_or_errors() {
-        let options = PutOptions {
-            content_type: Some("text/plain".into()),
-            metadata: vec![("Owner".into(), "ops team".into())],
-        };
-        let headers = put_headers(&options).unwrap();
-        assert_eq!(headers[0], (CONTENT_TYPE, HeaderValue::from_static("text/plain")));
-        assert_eq!(headers[1].0.as_str(), "x-amz-meta-owner");
-        let bad = PutOptions { content_type: None, metadata: vec![("k".into(), "é".into())] };
-        assert!(matches!(put_headers(&bad), Err(S3Error::InvalidRequest(m)) if m.contains("ASCII")));
-        let bad_name = PutOptions { content_type: None, metadata: vec![("a b".into(), "v".into())] };
-        assert!(matches!(put_headers(&bad_name), Err(S3Error::InvalidRequest(m)) if m.contains("\"a b\"")));
     }
 }

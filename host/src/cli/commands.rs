@@ -63,11 +63,19 @@ pub async fn cp(
     connector: &Connector,
     source: &str,
     destination: &str,
-    content_type: Option<String>,
+    options: Option<PutOptions>,
     json: bool,
 ) -> Result<(), Error> {
+    let is_upload = S3Uri::parse(source).is_none() && S3Uri::parse(destination).is_some();
+    if options.is_some() && !is_upload {
+        return Err(Error::Usage(
+            "--content-type and the other object flags apply to uploads only".to_owned(),
+        ));
+    }
     match (S3Uri::parse(source), S3Uri::parse(destination)) {
-        (None, Some(to)) => upload(connector, source, to.map_err(Error::Usage)?, content_type, json).await,
+        (None, Some(to)) => {
+            upload(connector, source, to.map_err(Error::Usage)?, options.unwrap_or_default(), json).await
+        }
         (Some(from), None) => download(connector, from.map_err(Error::Usage)?, destination, json).await,
         (Some(from), Some(to)) => {
             copy(connector, from.map_err(Error::Usage)?, to.map_err(Error::Usage)?, json).await
@@ -82,10 +90,12 @@ async fn upload(
     connector: &Connector,
     source: &str,
     mut to: S3Uri,
-    content_type: Option<String>,
+    mut options: PutOptions,
     json: bool,
 ) -> Result<(), Error> {
-    let options = PutOptions { content_type, metadata: Vec::new() };
+    if options.content_type.is_none() && source != "-" {
+        options.content_type = mime_guess::from_path(source).first().map(|m| m.essence_str().to_owned());
+    }
     let (result, bytes) = if source == "-" {
         to.require_key().map_err(Error::Usage)?;
         let result = connector.put_object(&to.bucket, &to.key, tokio::io::stdin(), None, options).await?;

@@ -62,6 +62,7 @@ pub async fn run() -> Result<(), Error> {
         let options = PutOptions {
             content_type: Some((*content_type).to_owned()),
             metadata: vec![("origin".into(), "demo".into())],
+            ..Default::default()
         };
         let reader = std::io::Cursor::new(body.clone());
         let what = format!("upload s3://{BUCKET}/{key} ({}, streamed)", size(body.len() as u64));
@@ -96,7 +97,7 @@ pub async fn run() -> Result<(), Error> {
         }
     }
 
-    let range = GetOptions { range: Some(ByteRange::Closed((0, 36))) };
+    let range = GetOptions { range: Some(ByteRange::Closed((0, 36))), ..Default::default() };
     let (_, info) = step
         .run("read bytes 0-36 of notes/readme.txt", download(&connector, "notes/readme.txt", range))
         .await?;

@@ -9,6 +9,7 @@ mod demo;
 mod output;
 pub mod pinned_time;
 pub mod s3_uri;
+mod upload_flags;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use crate::error::Error;
 use crate::policy::Policy;
 use crate::settings::Connection;
 use config_file::ConfigFile;
+use upload_flags::UploadFlags;
 
 const AFTER_HELP: &str = "\
 POLICY:
@@ -86,15 +88,15 @@ enum Command {
         #[arg(long)]
         recursive: bool,
     },
-    /// Copy a local file or stdin (-) to s3://BUCKET/KEY, or an object to a file or stdout (-).
+    /// Copy a local file or stdin (-) to s3://BUCKET/KEY, an object to a file or stdout (-),
+    /// or an object to another S3 location (server-side).
     Cp {
         /// Source: a path, -, or s3://BUCKET/KEY.
         source: String,
         /// Destination: a path, -, or s3://BUCKET/KEY (a key ending in / takes the file name).
         destination: String,
-        /// Content-Type of the uploaded object.
-        #[arg(long)]
-        content_type: Option<String>,
+        #[command(flatten)]
+        upload: Box<UploadFlags>,
     },
     /// Move: copy, then delete the source (S3 to S3 server-side, or to and from local files).
     Mv {
@@ -171,8 +173,9 @@ async fn execute(cli: Cli) -> Result<(), Error> {
         Command::Ls { location, recursive } => {
             commands::ls(&connector, location.as_deref(), recursive, json).await
         }
-        Command::Cp { source, destination, content_type } => {
-            commands::cp(&connector, &source, &destination, content_type, json).await
+        Command::Cp { source, destination, upload } => {
+            let options = upload.to_options().map_err(Error::Usage)?;
+            commands::cp(&connector, &source, &destination, options, json).await
         }
         Command::Mv { source, destination } => commands::mv(&connector, &source, &destination, json).await,
         Command::Presign { location, method, expires_in } => {

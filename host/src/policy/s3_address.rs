@@ -134,7 +134,11 @@ const PRESIGN_PARAMS: &[&str] = &[
 
 /// Parses a presigned URL for `method`: the request it allows, and its lifetime in seconds.
 /// The signature parameters are set aside; everything else is classified as for a request.
-pub fn parse_presigned(method: &Method, url: &str, endpoint: &Endpoint) -> Result<(S3Request, u64), AddressError> {
+pub fn parse_presigned(
+    method: &Method,
+    url: &str,
+    endpoint: &Endpoint,
+) -> Result<(S3Request, u64), AddressError> {
     let uri: Uri = url.parse().map_err(|_| AddressError::BadPath(url.to_owned()))?;
     let query = uri.query().unwrap_or("");
     let (signature, rest): (Vec<&str>, Vec<&str>) = query
@@ -146,7 +150,12 @@ pub fn parse_presigned(method: &Method, url: &str, endpoint: &Endpoint) -> Resul
         .find_map(|pair| pair.strip_prefix("X-Amz-Expires="))
         .and_then(|value| value.parse::<u64>().ok())
         .ok_or_else(|| AddressError::BadPath(format!("{} (no X-Amz-Expires)", uri.path())))?;
-    let mut unsigned = format!("{}://{}{}", uri.scheme_str().unwrap_or(""), uri.authority().map_or("", |a| a.as_str()), uri.path());
+    let mut unsigned = format!(
+        "{}://{}{}",
+        uri.scheme_str().unwrap_or(""),
+        uri.authority().map_or("", |a| a.as_str()),
+        uri.path()
+    );
     if !rest.is_empty() {
         unsigned.push('?');
         unsigned.push_str(&rest.join("&"));

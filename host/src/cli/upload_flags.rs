@@ -1,0 +1,160 @@
+//! The flags of an upload: headers, metadata, tags, encryption and conditions.
+
+use clap::Args;
+
+use crate::types::{Conditions, Encryption, PutOptions};
+
+/// Flags that shape a new object. All optional; none given means S3's defaults.
+#[derive(Args, Debug, Default)]
+pub struct UploadFlags {
+    /// Content-Type (default: guessed from the file name's extension).
+    #[arg(long)]
+    content_type: Option<String>,
+    /// Content-Disposition, for example 'attachment; filename="a.pdf"'.
+    #[arg(long)]
+    content_disposition: Option<String>,
+    /// Cache-Control.
+    #[arg(long)]
+    cache_control: Option<String>,
+    /// Content-Encoding, for example gzip.
+    #[arg(long)]
+    content_encoding: Option<String>,
+    /// Storage class, for example STANDARD_IA.
+    #[arg(long)]
+    storage_class: Option<String>,
+    /// User metadata KEY=VALUE (x-amz-meta-KEY). Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    metadata: Vec<String>,
+    /// A tag KEY=VALUE. Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    tag: Vec<String>,
+    /// Server-side encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS).
+    #[arg(long, value_parser = ["AES256", "aws:kms"])]
+    sse: Option<String>,
+    /// The KMS key id or ARN for --sse aws:kms.
+    #[arg(long, value_name = "ID")]
+    sse_kms_key_id: Option<String>,
+    /// SSE-C: a file holding the 32-byte key (raw, or base64 text). The key is never printed.
+    #[arg(long, value_name = "FILE")]
+    sse_c_key_file: Option<std::path::PathBuf>,
+    /// Write only if the object's ETag is this one.
+    #[arg(long, value_name = "ETAG")]
+    if_match: Option<String>,
+    /// Write only if no object has this ETag; '*' writes only if the key is free.
+    #[arg(long, value_name = "ETAG")]
+    if_none_match: Option<String>,
+}
+
+impl UploadFlags {
+    /// The options these flags ask for, `None` when no flag was given.
+    pub fn to_options(&self) -> Result<Option<PutOptions>, String> {
+        let pairs = |flag: &str, values: &[String]| -> Result<Vec<(String, String)>, String> {
+            values
+                .iter()
+                .map(|v| {
+                    v.split_once('=')
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .filter(|(k, _)| !k.is_empty())
+                        .ok_or_else(|| format!("--{flag} {v:?} is not KEY=VALUE"))
+                })
+                .collect()
+        };
+        let encryption = match (self.sse.as_deref(), &self.sse_kms_key_id, &self.sse_c_key_file) {
+            (None, None, None) => None,
+            (Some("AES256"), None, None) => Some(Encryption::S3Managed),
+            (Some("aws:kms"), key_id, None) => Some(Encryption::Kms(key_id.clone())),
+            (None, Some(_), None) => return Err("--sse-kms-key-id needs --sse aws:kms".to_owned()),
+            (None, None, Some(path)) => Some(Encryption::CustomerKey(read_customer_key(path)?)),
+            _ => return Err(
+                "choose one encryption: --sse AES256, --sse aws:kms [--sse-kms-key-id], or --sse-c-key-file"
+                    .to_owned(),
+            ),
+        };
+        let options = PutOptions {
+            content_type: self.content_type.clone(),
+            metadata: pairs("metadata", &self.metadata)?,
+            content_disposition: self.content_disposition.clone(),
+            cache_control: self.cache_control.clone(),
+            content_encoding: self.content_encoding.clone(),
+            storage_class: self.storage_class.clone(),
+            tags: pairs("tag", &self.tag)?,
+            encryption,
+            conditions: Conditions {
+                if_match: self.if_match.clone(),
+                if_none_match: self.if_none_match.clone(),
+                ..Default::default()
+            },
+        };
+        let nothing_given = self.content_type.is_none()
+            && self.content_disposition.is_none()
+            && self.cache_control.is_none()
+            && self.content_encoding.is_none()
+            && self.storage_class.is_none()
+            && self.metadata.is_empty()
+            && self.tag.is_empty()
+            && options.encryption.is_none()
+            && self.if_match.is_none()
+            && self.if_none_match.is_none();
+        Ok((!nothing_given).then_some(options))
+    }
+}
+
+/// Reads a 32-byte key, raw or as base64 text. Errors never quote the file's content.
+fn read_customer_key(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read the SSE-C key file {}: {e}", path.display()))?;
+    if bytes.len() == 32 {
+        return Ok(bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+        Ok(key) if key.len() == 32 => Ok(key),
+        _ => Err(format!(
+            "the SSE-C key file {} holds {} bytes; it needs 32 raw bytes or their base64",
+            path.display(),
+            bytes.len()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_become_options() {
+        assert!(UploadFlags::default().to_options().unwrap().is_none());
+        let flags = UploadFlags {
+            metadata: vec!["owner=ops".into()],
+            tag: vec!["team=a=b".into()],
+            sse: Some("aws:kms".into()),
+            sse_kms_key_id: Some("key-1".into()),
+            if_none_match: Some("*".into()),
+            ..Default::default()
+        };
+        let options = flags.to_options().unwrap().unwrap();
+        assert_eq!(options.metadata, [("owner".to_owned(), "ops".to_owned())]);
+        assert_eq!(options.tags, [("team".to_owned(), "a=b".to_owned())]);
+        assert!(matches!(options.encryption, Some(Encryption::Kms(Some(ref id))) if id == "key-1"));
+        assert_eq!(options.conditions.if_none_match.as_deref(), Some("*"));
+    }
+
+    #[test]
+    fn bad_flags_name_themselves() {
+        let bad = UploadFlags { metadata: vec!["novalue".into()], ..Default::default() };
+        assert!(bad.to_options().unwrap_err().contains("--metadata \"novalue\""));
+        let both = UploadFlags {
+            sse: Some("AES256".into()),
+            sse_kms_key_id: Some("k".into()),
+            ..Default::default()
+        };
+        assert!(both.to_options().unwrap_err().contains("choose one encryption"));
+        let dir = tempfile::tempdir().unwrap();
+        let short = dir.path().join("key");
+        std::fs::write(&short, b"0123456789").unwrap();
+        let flags = UploadFlags { sse_c_key_file: Some(short), ..Default::default() };
+        let error = flags.to_options().unwrap_err();
+        assert!(error.contains("10 bytes") && !error.contains("0123456789"), "{error}");
+    }
+}
