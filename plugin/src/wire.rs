@@ -123,17 +123,35 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
         .and(outgoing.set_path_with_query(Some(&target.path_and_query)));
     set.map_err(|()| S3Error::InvalidRequest(format!("the request URL {url} is not valid HTTP")))?;
 
-    let outgoing_body = match body {
+    let mut outgoing_body = match body {
         Body::Empty => None,
-        // Invariant: `body` is called once, on a request that was just created.
-        _ => Some(
-            outgoing.body().map_err(|()| S3Error::Other("the request body was already taken".to_owned()))?,
-        ),
+        // Invariant: `body` and `write` are called once, on a request that was just created.
+        _ => {
+            let taken = || S3Error::Other("the request body was already taken".to_owned());
+            let outgoing_body = outgoing.body().map_err(|()| taken())?;
+            let sink = outgoing_body.write().map_err(|()| taken())?;
+            Some((outgoing_body, sink))
+        }
     };
+    // A small body goes in whole before the request is handed over: the server then gets
+    // headers and body together, and an early answer (412, 403) cannot race the body's write.
+    // Larger bodies are written after `handle`, since writing them first could stall.
+    if let (Body::Bytes(bytes), Some((_, sink))) = (&body, &outgoing_body)
+        && sink.check_write().is_ok_and(|permit| permit >= bytes.len() as u64)
+    {
+        sink.write(bytes).map_err(|e| {
+            S3Error::Transport(format!("buffering the request body failed: {}", stream_copy::describe(e)))
+        })?;
+        if let Some((whole, sink)) = outgoing_body.take() {
+            drop(sink);
+            OutgoingBody::finish(whole, None)
+                .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}")))?;
+        }
+    }
     let future = outgoing_handler::handle(outgoing, None).map_err(|code| transport_error(code, &url))?;
 
     let written = match outgoing_body {
-        Some(outgoing_body) => write_body(outgoing_body, body),
+        Some((outgoing_body, sink)) => write_body(outgoing_body, sink, body),
         None => Ok(()),
     };
     let response = wait(&future, &url)?;
@@ -150,10 +168,7 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
 
 /// Writes the body, then finishes it. On a short source the body is dropped unfinished, which
 /// aborts the request instead of sending a truncated object.
-fn write_body(outgoing_body: OutgoingBody, body: Body<'_>) -> Result<(), S3Error> {
-    let sink = outgoing_body
-        .write()
-        .map_err(|()| S3Error::Other("the request stream was already taken".to_owned()))?;
+fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -> Result<(), S3Error> {
     let result = match body {
         Body::Empty => Ok(()),
         Body::Bytes(bytes) => stream_copy::write_all(&sink, bytes)

@@ -1,0 +1,110 @@
+//! A recording HTTP server on 127.0.0.1:0 for wire-format checks where s3s-fs lacks a feature:
+//! it keeps every request's method, URI, headers and body, and answers with a canned status,
+//! headers and body.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use tokio::net::TcpListener;
+
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub uri: String,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The header names listed as signed in `Authorization`.
+    pub fn signed_headers(&self) -> Vec<String> {
+        let authorization = self.header("authorization").unwrap_or("");
+        authorization
+            .split("SignedHeaders=")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .map(|list| list.split(';').map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The canned answer.
+#[derive(Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+/// A running recording server.
+pub struct RecordingServer {
+    pub endpoint: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    answer: Arc<Mutex<Answer>>,
+}
+
+impl RecordingServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let answer = Arc::new(Mutex::new(Answer {
+            status: 200,
+            headers: vec![("etag", "\"recorded\"".to_owned())],
+            body: String::new(),
+        }));
+        let (log, canned) = (requests.clone(), answer.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let (log, canned) = (log.clone(), canned.clone());
+                let service = service_fn(move |request: http::Request<Incoming>| {
+                    let (log, canned) = (log.clone(), canned.clone());
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+                        log.lock().unwrap().push(Recorded {
+                            method: parts.method.to_string(),
+                            uri: parts.uri.to_string(),
+                            headers: parts.headers,
+                            body,
+                        });
+                        let answer = canned.lock().unwrap().clone();
+                        let mut response = http::Response::builder().status(answer.status);
+                        for (name, value) in &answer.headers {
+                            response = response.header(*name, value);
+                        }
+                        Ok::<_, Infallible>(response.body(Full::new(Bytes::from(answer.body))).unwrap())
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+        Self { endpoint, requests, answer }
+    }
+
+    /// Changes the canned answer.
+    pub fn answer(&self, answer: Answer) {
+        *self.answer.lock().unwrap() = answer;
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+}

@@ -1,0 +1,147 @@
+//! Object options end to end: conditions, metadata and content headers against s3s-fs;
+//! encryption, tags and storage class on the wire (a recording server, since s3s-fs ignores
+//! them).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::recording_server::{Answer, RecordingServer};
+use s3_connector_host::local_store::LocalS3;
+use s3_connector_host::types::{Conditions, Encryption, GetOptions, PutOptions, S3Error};
+use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
+
+fn connector(endpoint: &str) -> Connector {
+    let connection = Connection::resolve(Some(endpoint), Some("us-east-1"), true, |_| None).unwrap();
+    let credentials = StaticCredentials::new("AKOPTIONS0000000001", Secret::new("options-secret"), None);
+    Connector::new(connection, Policy::allow_all(), Arc::new(credentials)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditions_hold_or_fail_without_changing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = LocalS3::start(dir.path(), "AKOPTIONS0000000001", Secret::new("options-secret")).await.unwrap();
+    let c = connector(&s3.endpoint());
+    c.create_bucket("cond").await.unwrap();
+
+    let create_only = |body: &'static [u8]| {
+        let c = c.clone();
+        async move {
+            let options = PutOptions {
+                conditions: Conditions { if_none_match: Some("*".into()), ..Default::default() },
+                ..Default::default()
+            };
+            c.put_object_bytes("cond", "once.txt", body, options).await
+        }
+    };
+    let first = create_only(b"first").await.unwrap();
+    let second = create_only(b"second").await.unwrap_err();
+    assert!(matches!(second, Error::S3(S3Error::PreconditionFailed(_))), "{second:?}");
+    let info = c.head_object("cond", "once.txt").await.unwrap();
+    assert_eq!(info.size, 5, "the failed create-only write changed nothing");
+    let etag = first.etag.unwrap();
+    assert_eq!(info.etag, etag);
+}
+
+/// s3s-fs evaluates conditions on writes only, so reads are checked on the wire: the headers
+/// are sent and signed, and 412 and 304 answers map to precondition-failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_conditions_are_sent_and_their_failures_mapped() {
+    let server = RecordingServer::start().await;
+    let c = connector(&server.endpoint);
+    let read = |conditions: Conditions| GetOptions { conditions, ..Default::default() };
+
+    server.answer(Answer { status: 412, headers: vec![], body: String::new() });
+    let stale = read(Conditions { if_match: Some("\"old\"".into()), ..Default::default() });
+    let error = c.head_object_with("cond", "k", stale).await.unwrap_err();
+    assert!(matches!(error, Error::S3(S3Error::PreconditionFailed(_))), "{error:?}");
+
+    server.answer(Answer { status: 304, headers: vec![], body: String::new() });
+    let since = read(Conditions {
+        if_none_match: Some("\"e1\"".into()),
+        if_modified_since: Some("Mon, 01 Jan 2024 00:00:00 GMT".into()),
+        ..Default::default()
+    });
+    let (sink, _keep) = tokio::io::duplex(1024);
+    let error = c.get_object("cond", "k", sink, since).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::S3(S3Error::PreconditionFailed(m)) if m.contains("NotModified")),
+        "{error:?}"
+    );
+
+    let requests = server.requests();
+    assert_eq!(requests[0].header("if-match"), Some("\"old\""));
+    assert_eq!(requests[1].header("if-none-match"), Some("\"e1\""));
+    assert_eq!(requests[1].header("if-modified-since"), Some("Mon, 01 Jan 2024 00:00:00 GMT"));
+    assert!(requests[1].signed_headers().contains(&"if-modified-since".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_and_content_headers_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = LocalS3::start(dir.path(), "AKOPTIONS0000000001", Secret::new("options-secret")).await.unwrap();
+    let c = connector(&s3.endpoint());
+    c.create_bucket("meta").await.unwrap();
+    let options = PutOptions {
+        content_type: Some("application/pdf".into()),
+        metadata: vec![("Owner".into(), "ops team".into()), ("run".into(), "42".into())],
+        ..Default::default()
+    };
+    c.put_object_bytes("meta", "doc.pdf", b"%PDF-1.7", options).await.unwrap();
+    let info = c.head_object("meta", "doc.pdf").await.unwrap();
+    assert_eq!(info.content_type.as_deref(), Some("application/pdf"));
+    let mut metadata = info.metadata.clone();
+    metadata.sort();
+    assert_eq!(metadata, [("owner".to_owned(), "ops team".to_owned()), ("run".to_owned(), "42".to_owned())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encryption_tags_and_storage_class_are_sent_and_signed() {
+    let server = RecordingServer::start().await;
+    let c = connector(&server.endpoint);
+    let key = vec![0x42; 32];
+    let options = PutOptions {
+        content_disposition: Some("attachment; filename=\"r.pdf\"".into()),
+        cache_control: Some("max-age=60".into()),
+        content_encoding: Some("gzip".into()),
+        storage_class: Some("STANDARD_IA".into()),
+        tags: vec![("team".into(), "data eng".into())],
+        encryption: Some(Encryption::CustomerKey(key.clone())),
+        ..Default::default()
+    };
+    c.put_object_bytes("wire", "r.pdf", b"body", options).await.unwrap();
+    let kms = PutOptions {
+        encryption: Some(Encryption::Kms(Some("arn:aws:kms:us-east-1:1:key/k".into()))),
+        ..Default::default()
+    };
+    c.put_object_bytes("wire", "k.bin", b"body", kms).await.unwrap();
+    c.delete_object_version("wire", "k.bin", Some("v1")).await.unwrap();
+
+    let requests = server.requests();
+    let put = &requests[0];
+    for (name, value) in [
+        ("content-disposition", "attachment; filename=\"r.pdf\""),
+        ("cache-control", "max-age=60"),
+        ("content-encoding", "gzip"),
+        ("x-amz-storage-class", "STANDARD_IA"),
+        ("x-amz-tagging", "team=data%20eng"),
+        ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+    ] {
+        assert_eq!(put.header(name), Some(value), "{name}");
+        assert!(
+            put.signed_headers().contains(&name.to_owned()),
+            "{name} is signed: {:?}",
+            put.signed_headers()
+        );
+    }
+    assert!(put.header("x-amz-server-side-encryption-customer-key").is_some());
+    assert_eq!(requests[1].header("x-amz-server-side-encryption"), Some("aws:kms"));
+    assert_eq!(
+        requests[1].header("x-amz-server-side-encryption-aws-kms-key-id"),
+        Some("arn:aws:kms:us-east-1:1:key/k")
+    );
+    assert_eq!(
+        (requests[2].method.as_str(), requests[2].uri.as_str()),
+        ("DELETE", "/wire/k.bin?versionId=v1")
+    );
+}
