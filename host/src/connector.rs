@@ -254,6 +254,40 @@ impl Connector {
         finish(&store, result)
     }
 
+    /// GetObjectTagging.
+    pub async fn get_object_tags(&self, bucket: &str, key: &str) -> Result<Vec<(String, String)>, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_get_object_tags(&mut store, bucket, key).await;
+        finish(&store, result)
+    }
+
+    /// PutObjectTagging: replaces the object's tags.
+    pub async fn put_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result =
+            plugin.s3_connector_s3_client().call_put_object_tags(&mut store, bucket, key, tags).await;
+        finish(&store, result)
+    }
+
+    /// DeleteObjectTagging.
+    pub async fn delete_object_tags(&self, bucket: &str, key: &str) -> Result<(), Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_delete_object_tags(&mut store, bucket, key).await;
+        finish(&store, result)
+    }
+
+    /// GetBucketLocation: the bucket's region.
+    pub async fn get_bucket_location(&self, bucket: &str) -> Result<String, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin.s3_connector_s3_client().call_get_bucket_location(&mut store, bucket).await;
+        finish(&store, result)
+    }
+
     /// A presigned URL. The host checks the expiry against its cap first, then parses the URL
     /// the plugin returns and checks it against the policy, as if it were a request: a URL
     /// for anything else than what was asked, or anything the policy forbids, is discarded.

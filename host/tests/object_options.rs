@@ -145,3 +145,46 @@ async fn encryption_tags_and_storage_class_are_sent_and_signed() {
         ("DELETE", "/wire/k.bin?versionId=v1")
     );
 }
+
+/// s3s-fs has no tagging, so tags are checked on the wire: the XML sent (with the Content-MD5
+/// S3 requires) and the XML read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_tags_are_read_written_and_deleted() {
+    let server = RecordingServer::start().await;
+    let c = connector(&server.endpoint);
+    server.answer(Answer {
+        status: 200,
+        headers: vec![],
+        body: "<Tagging><TagSet><Tag><Key>team</Key><Value>data &amp; ml</Value></Tag></TagSet></Tagging>"
+            .into(),
+    });
+    let tags = c.get_object_tags("tags", "k").await.unwrap();
+    assert_eq!(tags, [("team".to_owned(), "data & ml".to_owned())]);
+    server.answer(Answer { status: 200, headers: vec![], body: String::new() });
+    c.put_object_tags("tags", "k", &[("a".into(), "<1>".into())]).await.unwrap();
+    c.delete_object_tags("tags", "k").await.unwrap();
+    let too_many: Vec<(String, String)> = (0..11).map(|i| (format!("k{i}"), "v".into())).collect();
+    assert_eq!(c.put_object_tags("tags", "k", &too_many).await.unwrap_err().exit_code(), 2);
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "the eleven tags were refused before sending");
+    assert_eq!((requests[0].method.as_str(), requests[0].uri.as_str()), ("GET", "/tags/k?tagging"));
+    let put = &requests[1];
+    assert_eq!((put.method.as_str(), put.uri.as_str()), ("PUT", "/tags/k?tagging"));
+    assert!(String::from_utf8_lossy(&put.body).contains("<Tag><Key>a</Key><Value>&lt;1&gt;</Value></Tag>"));
+    use base64::Engine as _;
+    let md5 = put.header("content-md5").unwrap();
+    assert_eq!(base64::engine::general_purpose::STANDARD.decode(md5).unwrap().len(), 16);
+    assert_eq!((requests[2].method.as_str(), requests[2].uri.as_str()), ("DELETE", "/tags/k?tagging"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_location_is_discovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = LocalS3::start(dir.path(), "AKOPTIONS0000000001", Secret::new("options-secret")).await.unwrap();
+    let c = connector(&s3.endpoint());
+    c.create_bucket("located").await.unwrap();
+    assert_eq!(c.get_bucket_location("located").await.unwrap(), "us-east-1");
+    let missing = c.get_bucket_location("not-there").await.unwrap_err();
+    assert!(matches!(missing, Error::S3(S3Error::NoSuchBucket(_))), "{missing:?}");
+}

@@ -91,4 +91,20 @@ impl Guest for Plugin {
     fn delete_objects(bucket: String, keys: Vec<String>) -> Result<DeleteObjectsResult, S3Error> {
         op::delete_objects(&S3::from_host()?, &bucket, &keys)
     }
+
+    fn get_object_tags(bucket: String, key: String) -> Result<Vec<(String, String)>, S3Error> {
+        op::get_object_tags(&S3::from_host()?, &bucket, &key)
+    }
+
+    fn put_object_tags(bucket: String, key: String, tags: Vec<(String, String)>) -> Result<(), S3Error> {
+        op::put_object_tags(&S3::from_host()?, &bucket, &key, &tags)
+    }
+
+    fn delete_object_tags(bucket: String, key: String) -> Result<(), S3Error> {
+        op::delete_object_tags(&S3::from_host()?, &bucket, &key)
+    }
+
+    fn get_bucket_location(bucket: String) -> Result<String, S3Error> {
+        op::get_bucket_location(&S3::from_host()?, &bucket)
+    }
 }

@@ -109,6 +109,16 @@ fn encryption_headers(encryption: &Encryption) -> Result<Headers, S3Error> {
     })
 }
 
+/// `Content-MD5`, which S3 requires on DeleteObjects and PutObjectTagging.
+pub fn content_md5(body: &[u8]) -> (HeaderName, HeaderValue) {
+    let digest = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body));
+    // Base64 is always a valid header value.
+    (
+        HeaderName::from_static("content-md5"),
+        HeaderValue::from_str(&digest).unwrap_or(HeaderValue::from_static("")),
+    )
+}
+
 /// SSE-C: the algorithm, the key and its MD5, all three on every request that touches the object.
 fn customer_key_headers(key: &[u8]) -> Result<Headers, S3Error> {
     if key.len() != 32 {

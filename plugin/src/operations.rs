@@ -3,9 +3,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use md5::Digest as _;
-
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RANGE};
 
 use crate::bindings::s3_connector::s3::credentials::{self, Scope};
@@ -380,9 +377,7 @@ pub fn delete_objects(s3: &S3, bucket: &str, keys: &[String]) -> Result<DeleteOb
         let mut call = Call::new(http::Method::POST, Some(bucket), None, Operation::Delete);
         call.query.push(("delete", String::new()));
         // S3 requires an integrity check on DeleteObjects.
-        let md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body.as_bytes()));
-        call.headers
-            .push((HeaderName::from_static("content-md5"), HeaderValue::from_str(&md5).map_err(invalid)?));
+        call.headers.push(object_headers::content_md5(body.as_bytes()));
         call.headers.push((CONTENT_TYPE, HeaderValue::from_static("application/xml")));
         let text = s3.send_for_xml(call, Body::Bytes(body.as_bytes()))?;
         let parsed = xml::delete_result(&text).map_err(|e| S3Error::Other(e.to_string()))?;
@@ -394,6 +389,49 @@ pub fn delete_objects(s3: &S3, bucket: &str, keys: &[String]) -> Result<DeleteOb
         }));
     }
     Ok(result)
+}
+
+/// GetObjectTagging.
+pub fn get_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<Vec<(String, String)>, S3Error> {
+    check_object(bucket, key)?;
+    let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+    call.query.push(("tagging", String::new()));
+    let text = s3.send_for_xml(call, Body::Empty)?;
+    xml::tagging(&text).map_err(|e| S3Error::Other(e.to_string()))
+}
+
+/// S3's limit on tags per object.
+const MAX_TAGS: usize = 10;
+
+/// PutObjectTagging.
+pub fn put_object_tags(s3: &S3, bucket: &str, key: &str, tags: &[(String, String)]) -> Result<(), S3Error> {
+    check_object(bucket, key)?;
+    if tags.len() > MAX_TAGS {
+        return Err(invalid(format!("{} tags given; S3 allows at most {MAX_TAGS} per object", tags.len())));
+    }
+    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
+    call.query.push(("tagging", String::new()));
+    let body = xml::tagging_body(tags);
+    call.headers.push(object_headers::content_md5(body.as_bytes()));
+    s3.send(call, Body::Bytes(body.as_bytes())).map(drop)
+}
+
+/// DeleteObjectTagging.
+pub fn delete_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<(), S3Error> {
+    check_object(bucket, key)?;
+    let mut call = Call::new(http::Method::DELETE, Some(bucket), Some(key), Operation::Write);
+    call.query.push(("tagging", String::new()));
+    s3.send(call, Body::Empty).map(drop)
+}
+
+/// GetBucketLocation; S3's empty answer means us-east-1.
+pub fn get_bucket_location(s3: &S3, bucket: &str) -> Result<String, S3Error> {
+    check_bucket(bucket)?;
+    let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+    call.query.push(("location", String::new()));
+    let region = xml::bucket_location(&s3.send_for_xml(call, Body::Empty)?)
+        .map_err(|e| S3Error::Other(e.to_string()))?;
+    Ok(if region.is_empty() { "us-east-1".to_owned() } else { region })
 }
 
 /// S3's limit on a presigned URL's lifetime.

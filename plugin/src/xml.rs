@@ -196,6 +196,62 @@ pub fn delete_objects_body<'a>(keys: impl IntoIterator<Item = &'a str>) -> Strin
     xml
 }
 
+/// `<Tagging>` of GetObjectTagging.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Tagging {
+    /// `<TagSet>`.
+    pub tag_set: TagSet,
+}
+
+/// `<TagSet>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TagSet {
+    /// Each `<Tag>`.
+    pub tag: Vec<Tag>,
+}
+
+/// `<Tag>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Tag {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+/// Parses GetObjectTagging.
+pub fn tagging(body: &str) -> Result<Vec<(String, String)>, XmlError> {
+    let parsed: Tagging = parse("GetObjectTagging", body)?;
+    Ok(parsed.tag_set.tag.into_iter().map(|t| (t.key, t.value)).collect())
+}
+
+/// The body of PutObjectTagging.
+pub fn tagging_body(tags: &[(String, String)]) -> String {
+    let mut xml = String::from("<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>");
+    for (key, value) in tags {
+        xml.push_str(&format!("<Tag><Key>{}</Key><Value>{}</Value></Tag>", escape(key), escape(value)));
+    }
+    xml.push_str("</TagSet></Tagging>");
+    xml
+}
+
+/// `<LocationConstraint>`: the text is the region, empty for us-east-1.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+pub struct LocationConstraint {
+    /// The region.
+    #[serde(rename = "$text", default)]
+    pub region: String,
+}
+
+/// Parses GetBucketLocation.
+pub fn bucket_location(body: &str) -> Result<String, XmlError> {
+    let parsed: LocationConstraint = parse("GetBucketLocation", body)?;
+    Ok(parsed.region)
+}
+
 /// Escapes text for an XML element.
 fn escape(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()
