@@ -20,8 +20,9 @@ use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
-    BucketInfo, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest, ListObjectsResult,
-    ObjectInfo, PresignMethod, PresignRequest, PutOptions, PutResult, S3Error,
+    BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
+    ListObjectsResult, MultipartUpload, ObjectInfo, PartInfo, PresignMethod, PresignRequest, PutOptions,
+    PutResult, S3Error,
 };
 
 /// S3's limit on a presigned URL's lifetime: 7 days.
@@ -285,6 +286,110 @@ impl Connector {
     pub async fn get_bucket_location(&self, bucket: &str) -> Result<String, Error> {
         let (mut store, plugin) = self.instantiate().await?;
         let result = plugin.s3_connector_s3_client().call_get_bucket_location(&mut store, bucket).await;
+        finish(&store, result)
+    }
+
+    /// CreateMultipartUpload: returns the upload id. For callers that drive parts themselves;
+    /// [`Connector::put_object`] does all of it for a stream.
+    pub async fn create_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: PutOptions,
+    ) -> Result<String, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_create_multipart_upload(&mut store, bucket, key, &options)
+            .await;
+        finish(&store, result)
+    }
+
+    /// UploadPart: `length` bytes from `body` as part `part_number`; returns the part's ETag.
+    pub async fn upload_part(
+        &self,
+        upload: (&str, &str, &str),
+        part_number: u32,
+        body: impl AsyncRead + Send + 'static,
+        length: u64,
+    ) -> Result<String, Error> {
+        let (bucket, key, upload_id) = upload;
+        let (mut store, plugin) = self.instantiate().await?;
+        let stream: DynInputStream = Box::new(AsyncReadStream::new(body));
+        let resource: Resource<DynInputStream> = store.data_mut().table.push(stream).map_err(plugin_error)?;
+        let borrowed = Resource::new_borrow(resource.rep());
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_upload_part(&mut store, bucket, key, upload_id, part_number, borrowed, length)
+            .await;
+        finish(&store, result)
+    }
+
+    /// UploadPartCopy: part `part_number` of the upload `(bucket, key, upload_id)` copied from
+    /// `(source_bucket, source_key)`, or the inclusive byte range of it. Returns the part's ETag.
+    pub async fn upload_part_copy(
+        &self,
+        source: (&str, &str),
+        range: Option<(u64, u64)>,
+        upload: (&str, &str, &str),
+        part_number: u32,
+    ) -> Result<String, Error> {
+        let (bucket, key, upload_id) = upload;
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_upload_part_copy(&mut store, source.0, source.1, range, bucket, key, upload_id, part_number)
+            .await;
+        finish(&store, result)
+    }
+
+    /// CompleteMultipartUpload.
+    pub async fn complete_multipart_upload(
+        &self,
+        upload: (&str, &str, &str),
+        parts: &[CompletedPart],
+    ) -> Result<PutResult, Error> {
+        let (bucket, key, upload_id) = upload;
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_complete_multipart_upload(&mut store, bucket, key, upload_id, parts)
+            .await;
+        finish(&store, result)
+    }
+
+    /// AbortMultipartUpload.
+    pub async fn abort_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = plugin
+            .s3_connector_s3_client()
+            .call_abort_multipart_upload(&mut store, bucket, key, upload_id)
+            .await;
+        finish(&store, result)
+    }
+
+    /// ListMultipartUploads, every page.
+    pub async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<MultipartUpload>, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result =
+            plugin.s3_connector_s3_client().call_list_multipart_uploads(&mut store, bucket, prefix).await;
+        finish(&store, result)
+    }
+
+    /// ListParts, every page.
+    pub async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<PartInfo>, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result =
+            plugin.s3_connector_s3_client().call_list_parts(&mut store, bucket, key, upload_id).await;
         finish(&store, result)
     }
 

@@ -2,8 +2,8 @@
 
 use crate::bindings::exports::s3_connector::s3::client::Guest;
 use crate::bindings::s3_connector::s3::types::{
-    BucketInfo, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest, ListObjectsResult,
-    ObjectInfo, PresignRequest, PutOptions, PutResult, S3Error,
+    BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
+    ListObjectsResult, MultipartUpload, ObjectInfo, PartInfo, PresignRequest, PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::multipart;
@@ -106,5 +106,58 @@ impl Guest for Plugin {
 
     fn get_bucket_location(bucket: String) -> Result<String, S3Error> {
         op::get_bucket_location(&S3::from_host()?, &bucket)
+    }
+
+    fn create_multipart_upload(bucket: String, key: String, options: PutOptions) -> Result<String, S3Error> {
+        multipart::create(&S3::from_host()?, &bucket, &key, &options)
+    }
+
+    fn upload_part(
+        bucket: String,
+        key: String,
+        upload_id: String,
+        part_number: u32,
+        body: &InputStream,
+        length: u64,
+    ) -> Result<String, S3Error> {
+        let body = if length == 0 { Body::Empty } else { Body::Stream { source: body, length } };
+        multipart::upload_part(&S3::from_host()?, &bucket, &key, &upload_id, part_number, body)
+    }
+
+    fn upload_part_copy(
+        source_bucket: String,
+        source_key: String,
+        range: Option<(u64, u64)>,
+        bucket: String,
+        key: String,
+        upload_id: String,
+        part_number: u32,
+    ) -> Result<String, S3Error> {
+        let source = (source_bucket.as_str(), source_key.as_str());
+        multipart::upload_part_copy(&S3::from_host()?, source, range, &bucket, &key, &upload_id, part_number)
+    }
+
+    fn complete_multipart_upload(
+        bucket: String,
+        key: String,
+        upload_id: String,
+        parts: Vec<CompletedPart>,
+    ) -> Result<PutResult, S3Error> {
+        multipart::complete(&S3::from_host()?, &bucket, &key, &upload_id, &parts)
+    }
+
+    fn abort_multipart_upload(bucket: String, key: String, upload_id: String) -> Result<(), S3Error> {
+        multipart::abort(&S3::from_host()?, &bucket, &key, &upload_id)
+    }
+
+    fn list_multipart_uploads(
+        bucket: String,
+        prefix: Option<String>,
+    ) -> Result<Vec<MultipartUpload>, S3Error> {
+        multipart::list_uploads(&S3::from_host()?, &bucket, prefix.as_deref())
+    }
+
+    fn list_parts(bucket: String, key: String, upload_id: String) -> Result<Vec<PartInfo>, S3Error> {
+        multipart::list_parts(&S3::from_host()?, &bucket, &key, &upload_id)
     }
 }

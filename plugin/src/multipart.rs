@@ -1,21 +1,208 @@
-//! Uploads of unknown length: one part in memory at a time, aborted on any failure.
+//! Multipart uploads: the explicit calls, and uploads of unknown length built from them.
 //!
-//! A stream that ends within the first part is stored with a plain PutObject; a longer one as a
-//! multipart upload. If any step fails the upload is aborted, so no orphaned parts remain.
+//! An upload of unknown length holds one part in guest memory at a time. A stream that ends
+//! within the first part is stored with a plain PutObject; a longer one as a multipart upload,
+//! aborted if any step fails, so that no orphaned parts remain.
 
-use crate::bindings::s3_connector::s3::types::{PutOptions, PutResult, S3Error};
+use http::header::{HeaderName, HeaderValue};
+
+use crate::bindings::s3_connector::s3::types::{
+    CompletedPart, MultipartUpload, PartInfo, PutOptions, PutResult, S3Error,
+};
 use crate::bindings::wasi::io::streams::InputStream;
 use crate::object_headers::put_headers;
-use crate::operations::{Call, Operation, S3, check_object, put_object};
-use crate::s3_error::{Subject, from_response};
+use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object};
+use crate::s3_error::{Subject, from_response, invalid};
 use crate::stream_copy::read_up_to;
 use crate::wire::Body;
 use crate::xml;
 
 /// The size of each part but the last (S3's minimum is 5 MiB).
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
-/// S3's maximum number of parts.
+/// S3's part numbers run from 1 to this.
 const MAX_PARTS: u32 = 10_000;
+
+fn xml_error(e: xml::XmlError) -> S3Error {
+    S3Error::Other(e.to_string())
+}
+
+fn check_part_number(part_number: u32) -> Result<(), S3Error> {
+    if !(1..=MAX_PARTS).contains(&part_number) {
+        return Err(invalid(format!(
+            "part number {part_number} is out of range; S3 parts are numbered 1 to {MAX_PARTS}"
+        )));
+    }
+    Ok(())
+}
+
+/// A call on one upload: `?uploadId=` (and `partNumber=` first, for parts).
+fn upload_call<'a>(
+    method: http::Method,
+    bucket: &'a str,
+    key: &'a str,
+    upload_id: &str,
+    part_number: Option<u32>,
+) -> Call<'a> {
+    let operation = if method == http::Method::GET { Operation::Read } else { Operation::Write };
+    let mut call = Call::new(method, Some(bucket), Some(key), operation);
+    if let Some(number) = part_number {
+        call.query.push(("partNumber", number.to_string()));
+    }
+    call.query.push(("uploadId", upload_id.to_owned()));
+    call
+}
+
+/// CreateMultipartUpload; returns the upload id.
+pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<String, S3Error> {
+    check_object(bucket, key)?;
+    let mut call = Call::new(http::Method::POST, Some(bucket), Some(key), Operation::Write);
+    call.query.push(("uploads", String::new()));
+    call.headers = put_headers(options)?;
+    let text = s3.send_for_xml(call, Body::Empty)?;
+    Ok(xml::initiate_multipart_upload(&text).map_err(xml_error)?.upload_id)
+}
+
+/// UploadPart from a body; returns the part's ETag.
+pub fn upload_part(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    body: Body<'_>,
+) -> Result<String, S3Error> {
+    check_object(bucket, key)?;
+    check_part_number(part_number)?;
+    let response =
+        s3.send(upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number)), body)?;
+    response
+        .header("etag")
+        .map(str::to_owned)
+        .ok_or_else(|| S3Error::Other(format!("S3 answered part {part_number} without an ETag")))
+}
+
+/// UploadPartCopy, optionally of the inclusive byte range `first..=last` of the source.
+pub fn upload_part_copy(
+    s3: &S3,
+    source: (&str, &str),
+    range: Option<(u64, u64)>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+) -> Result<String, S3Error> {
+    let (source_bucket, source_key) = source;
+    check_object(source_bucket, source_key)?;
+    check_object(bucket, key)?;
+    check_part_number(part_number)?;
+    let mut call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    let source_path = format!("/{source_bucket}/{}", s3_connector_rules::encode_key(source_key));
+    call.headers.push((
+        HeaderName::from_static("x-amz-copy-source"),
+        HeaderValue::from_str(&source_path).map_err(invalid)?,
+    ));
+    if let Some((first, last)) = range {
+        if first > last {
+            return Err(invalid(format!("copy range {first}-{last} ends before it starts")));
+        }
+        let value = HeaderValue::from_str(&format!("bytes={first}-{last}")).map_err(invalid)?;
+        call.headers.push((HeaderName::from_static("x-amz-copy-source-range"), value));
+    }
+    let subject = call.subject;
+    let text = s3.send_for_xml(call, Body::Empty)?;
+    if xml::error_body(&text).is_some() {
+        return Err(from_response(200, None, &text, subject));
+    }
+    Ok(xml::copy_part(&text).map_err(xml_error)?.etag)
+}
+
+/// CompleteMultipartUpload.
+pub fn complete(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: &[CompletedPart],
+) -> Result<PutResult, S3Error> {
+    check_object(bucket, key)?;
+    if parts.is_empty() {
+        return Err(invalid("a multipart upload completes with at least one part"));
+    }
+    if parts.windows(2).any(|pair| pair[0].part_number >= pair[1].part_number) {
+        return Err(invalid("parts must be listed in ascending part-number order, each once"));
+    }
+    let numbered: Vec<(u32, String)> = parts.iter().map(|p| (p.part_number, p.etag.clone())).collect();
+    let body = xml::complete_multipart_upload_body(&numbered);
+    let call = upload_call(http::Method::POST, bucket, key, upload_id, None);
+    let text = s3.send_for_xml(call, Body::Bytes(body.as_bytes()))?;
+    // CompleteMultipartUpload can fail with a 200 status and an <Error> body.
+    if xml::error_body(&text).is_some() {
+        return Err(from_response(200, None, &text, Subject { bucket: Some(bucket), key: Some(key) }));
+    }
+    let completed = xml::complete_multipart_upload(&text).map_err(xml_error)?;
+    Ok(PutResult { etag: completed.etag, version_id: None })
+}
+
+/// AbortMultipartUpload.
+pub fn abort(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+    check_object(bucket, key)?;
+    s3.send(upload_call(http::Method::DELETE, bucket, key, upload_id, None), Body::Empty).map(drop)
+}
+
+/// ListMultipartUploads, every page.
+pub fn list_uploads(s3: &S3, bucket: &str, prefix: Option<&str>) -> Result<Vec<MultipartUpload>, S3Error> {
+    check_bucket(bucket)?;
+    let mut uploads = Vec::new();
+    let mut markers: Option<(String, String)> = None;
+    loop {
+        let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+        call.query.push(("uploads", String::new()));
+        if let Some(prefix) = prefix {
+            call.query.push(("prefix", prefix.to_owned()));
+        }
+        if let Some((key_marker, upload_id_marker)) = markers.take() {
+            call.query.push(("key-marker", key_marker));
+            call.query.push(("upload-id-marker", upload_id_marker));
+        }
+        let page = xml::list_multipart_uploads(&s3.send_for_xml(call, Body::Empty)?).map_err(xml_error)?;
+        uploads.extend(page.upload.into_iter().map(|u| MultipartUpload {
+            key: u.key,
+            upload_id: u.upload_id,
+            initiated: u.initiated,
+        }));
+        match (page.is_truncated, page.next_key_marker, page.next_upload_id_marker) {
+            (true, Some(key), Some(id)) => markers = Some((key, id)),
+            _ => return Ok(uploads),
+        }
+    }
+}
+
+/// ListParts, every page.
+pub fn list_parts(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<PartInfo>, S3Error> {
+    check_object(bucket, key)?;
+    let mut parts = Vec::new();
+    let mut marker = None;
+    loop {
+        let mut call = upload_call(http::Method::GET, bucket, key, upload_id, None);
+        if let Some(marker) = marker.take() {
+            call.query.push(("part-number-marker", u32::to_string(&marker)));
+        }
+        let page = xml::list_parts(&s3.send_for_xml(call, Body::Empty)?).map_err(xml_error)?;
+        parts.extend(page.part.into_iter().map(|p| PartInfo {
+            part_number: p.part_number,
+            etag: p.etag,
+            size: p.size,
+        }));
+        match (page.is_truncated, page.next_part_number_marker) {
+            (true, Some(next)) => marker = Some(next),
+            _ => {
+                // S3 lists parts in ascending order; some compatible servers do not.
+                parts.sort_by_key(|p| p.part_number);
+                return Ok(parts);
+            }
+        }
+    }
+}
 
 /// Uploads everything `source` yields until it ends.
 pub fn upload_unknown_length(
@@ -31,27 +218,15 @@ pub fn upload_unknown_length(
         let body = if first.is_empty() { Body::Empty } else { Body::Bytes(&first) };
         return put_object(s3, bucket, key, body, options);
     }
-    let mut create = Call::new(http::Method::POST, Some(bucket), Some(key), Operation::Write);
-    create.query.push(("uploads", String::new()));
-    create.headers = put_headers(options)?;
-    let text = s3.send_for_xml(create, Body::Empty)?;
-    let upload_id =
-        xml::initiate_multipart_upload(&text).map_err(|e| S3Error::Other(e.to_string()))?.upload_id;
-
+    let upload_id = create(s3, bucket, key, options)?;
     match upload_parts(s3, bucket, key, &upload_id, source, first) {
         Ok(result) => Ok(result),
-        Err(error) => {
-            let mut abort = Call::new(http::Method::DELETE, Some(bucket), Some(key), Operation::Write);
-            abort.query.push(("uploadId", upload_id.clone()));
-            match s3.send(abort, Body::Empty) {
-                Ok(_) => Err(error),
-                Err(abort_error) => Err(S3Error::Other(format!(
-                    "{}; aborting multipart upload {upload_id} also failed ({}): list and abort it by hand",
-                    describe(&error),
-                    describe(&abort_error)
-                ))),
-            }
-        }
+        Err(error) => match abort(s3, bucket, key, &upload_id) {
+            Ok(()) => Err(error),
+            Err(abort_error) => Err(S3Error::Other(format!(
+                "{error:?}; aborting multipart upload {upload_id} also failed ({abort_error:?}): list and abort it by hand"
+            ))),
+        },
     }
 }
 
@@ -64,46 +239,28 @@ fn upload_parts(
     first: Vec<u8>,
 ) -> Result<PutResult, S3Error> {
     let mut parts = Vec::new();
-    let mut part = first;
-    let mut ended = false;
-    while !part.is_empty() || parts.is_empty() {
-        let number = parts.len() as u32 + 1;
-        if number > MAX_PARTS {
-            return Err(S3Error::InvalidRequest(format!(
+    let (mut part, mut ended) = (first, false);
+    loop {
+        let part_number = parts.len() as u32 + 1;
+        if part_number > MAX_PARTS {
+            return Err(invalid(format!(
                 "the input is larger than {MAX_PARTS} parts of {PART_SIZE} bytes, S3's limit for one object"
             )));
         }
-        let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
-        call.query.push(("partNumber", number.to_string()));
-        call.query.push(("uploadId", upload_id.to_owned()));
-        let response = s3.send(call, Body::Bytes(&part))?;
-        let etag = response
-            .header("etag")
-            .ok_or_else(|| S3Error::Other(format!("S3 answered part {number} without an ETag")))?
-            .to_owned();
-        parts.push((number, etag));
+        let etag = upload_part(s3, bucket, key, upload_id, part_number, Body::Bytes(&part))?;
+        parts.push(CompletedPart { part_number, etag });
         if ended {
             break;
         }
         (part, ended) = read_part(source)?;
+        if part.is_empty() {
+            break;
+        }
     }
-    let mut complete = Call::new(http::Method::POST, Some(bucket), Some(key), Operation::Write);
-    complete.query.push(("uploadId", upload_id.to_owned()));
-    let body = xml::complete_multipart_upload_body(&parts);
-    let text = s3.send_for_xml(complete, Body::Bytes(body.as_bytes()))?;
-    // CompleteMultipartUpload can fail with a 200 status and an <Error> body.
-    if xml::error_body(&text).is_some() {
-        return Err(from_response(200, None, &text, Subject { bucket: Some(bucket), key: Some(key) }));
-    }
-    let completed = xml::complete_multipart_upload(&text).map_err(|e| S3Error::Other(e.to_string()))?;
-    Ok(PutResult { etag: completed.etag, version_id: None })
+    complete(s3, bucket, key, upload_id, &parts)
 }
 
 fn read_part(source: &InputStream) -> Result<(Vec<u8>, bool), S3Error> {
     read_up_to(source, PART_SIZE)
         .map_err(|e| S3Error::Other(format!("reading the input failed: {e}; nothing was stored")))
-}
-
-fn describe(error: &S3Error) -> String {
-    format!("{error:?}")
 }

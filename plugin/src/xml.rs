@@ -252,6 +252,81 @@ pub fn bucket_location(body: &str) -> Result<String, XmlError> {
     Ok(parsed.region)
 }
 
+/// `<CopyPartResult>` of UploadPartCopy.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CopyPart {
+    /// The part's ETag.
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+/// Parses UploadPartCopy.
+pub fn copy_part(body: &str) -> Result<CopyPart, XmlError> {
+    parse("UploadPartCopy", body)
+}
+
+/// `<ListMultipartUploadsResult>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListMultipartUploads {
+    /// Each `<Upload>`.
+    pub upload: Vec<Upload>,
+    /// More pages follow.
+    pub is_truncated: bool,
+    /// The key marker of the next page.
+    pub next_key_marker: Option<String>,
+    /// The upload id marker of the next page.
+    pub next_upload_id_marker: Option<String>,
+}
+
+/// `<Upload>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Upload {
+    /// The key.
+    pub key: String,
+    /// The upload id.
+    pub upload_id: String,
+    /// When it started.
+    pub initiated: Option<String>,
+}
+
+/// Parses ListMultipartUploads.
+pub fn list_multipart_uploads(body: &str) -> Result<ListMultipartUploads, XmlError> {
+    parse("ListMultipartUploads", body)
+}
+
+/// `<ListPartsResult>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListParts {
+    /// Each `<Part>`.
+    pub part: Vec<Part>,
+    /// More pages follow.
+    pub is_truncated: bool,
+    /// The marker of the next page.
+    pub next_part_number_marker: Option<u32>,
+}
+
+/// `<Part>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Part {
+    /// The part number.
+    pub part_number: u32,
+    /// The ETag.
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Parses ListParts.
+pub fn list_parts(body: &str) -> Result<ListParts, XmlError> {
+    parse("ListParts", body)
+}
+
 /// Escapes text for an XML element.
 fn escape(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()

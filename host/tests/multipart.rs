@@ -1,0 +1,118 @@
+//! The explicit multipart calls against s3s-fs, and ListMultipartUploads on the wire (s3s-fs
+//! does not implement it).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::recording_server::{Answer, RecordingServer};
+use s3_connector_host::local_store::LocalS3;
+use s3_connector_host::types::{CompletedPart, S3Error};
+use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
+use tokio::io::AsyncReadExt;
+
+fn connector(endpoint: &str, flags: &[&str]) -> Connector {
+    let connection = Connection::resolve(Some(endpoint), Some("us-east-1"), true, |_| None).unwrap();
+    let credentials = StaticCredentials::new("AKMULTIPART00000001", Secret::new("multipart-secret"), None);
+    let policy =
+        if flags.is_empty() { Policy::allow_all() } else { Policy::from_allow_flags(flags).unwrap() };
+    Connector::new(connection, policy, Arc::new(credentials)).unwrap()
+}
+
+async fn download(c: &Connector, bucket: &str, key: &str) -> Vec<u8> {
+    let (sink, mut reader) = tokio::io::duplex(1 << 20);
+    let reading = tokio::spawn(async move {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await.unwrap();
+        bytes
+    });
+    c.get_object(bucket, key, sink, Default::default()).await.unwrap();
+    reading.await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_uploaded_copied_listed_and_completed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 =
+        LocalS3::start(dir.path(), "AKMULTIPART00000001", Secret::new("multipart-secret")).await.unwrap();
+    let c = connector(&s3.endpoint(), &[]);
+    c.create_bucket("parts").await.unwrap();
+    c.put_object_bytes("parts", "source.bin", &[b's'; 1000], Default::default()).await.unwrap();
+
+    let upload_id = c.create_multipart_upload("parts", "big.bin", Default::default()).await.unwrap();
+    let upload = ("parts", "big.bin", upload_id.as_str());
+    let first = vec![b'a'; 5 * 1024 * 1024];
+    let etag1 =
+        c.upload_part(upload, 1, std::io::Cursor::new(first.clone()), first.len() as u64).await.unwrap();
+    let etag2 = c.upload_part_copy(("parts", "source.bin"), Some((0, 99)), upload, 2).await.unwrap();
+    let parts = c.list_parts("parts", "big.bin", &upload_id).await.unwrap();
+    assert_eq!(
+        parts.iter().map(|p| (p.part_number, p.size)).collect::<Vec<_>>(),
+        [(1, 5 * 1024 * 1024), (2, 100)]
+    );
+
+    let out_of_order = [
+        CompletedPart { part_number: 2, etag: etag2.clone() },
+        CompletedPart { part_number: 1, etag: etag1.clone() },
+    ];
+    let error = c.complete_multipart_upload(upload, &out_of_order).await.unwrap_err();
+    assert_eq!(error.exit_code(), 2, "{error}");
+    let parts =
+        [CompletedPart { part_number: 1, etag: etag1 }, CompletedPart { part_number: 2, etag: etag2 }];
+    c.complete_multipart_upload(upload, &parts).await.unwrap();
+
+    let mut expected = first;
+    expected.extend_from_slice(&[b's'; 100]);
+    assert_eq!(download(&c, "parts", "big.bin").await, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_upload_is_gone_and_parts_obey_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 =
+        LocalS3::start(dir.path(), "AKMULTIPART00000001", Secret::new("multipart-secret")).await.unwrap();
+    let admin = connector(&s3.endpoint(), &[]);
+    admin.create_bucket("parts").await.unwrap();
+    let upload_id = admin.create_multipart_upload("parts", "tmp/x", Default::default()).await.unwrap();
+    admin
+        .upload_part(("parts", "tmp/x", &upload_id), 1, std::io::Cursor::new(vec![1u8; 10]), 10)
+        .await
+        .unwrap();
+    admin.abort_multipart_upload("parts", "tmp/x", &upload_id).await.unwrap();
+    // S3 answers NoSuchUpload; s3s-fs lists no parts.
+    match admin.list_parts("parts", "tmp/x", &upload_id).await {
+        Ok(parts) => assert!(parts.is_empty(), "{parts:?}"),
+        Err(error) => {
+            assert!(matches!(&error, Error::S3(S3Error::Service(e)) if e.code == "NoSuchUpload"), "{error:?}")
+        }
+    }
+
+    let limited = connector(&s3.endpoint(), &["parts/in/=read,write"]);
+    let before = s3.requests_received();
+    let error = limited.create_multipart_upload("parts", "out/x", Default::default()).await.unwrap_err();
+    assert!(matches!(error, Error::Denied(_)), "{error:?}");
+    let error =
+        limited.upload_part_copy(("parts", "tmp/x"), None, ("parts", "in/y", "id"), 1).await.unwrap_err();
+    assert!(matches!(&error, Error::Denied(d) if d.to_string().contains("copy source")), "{error:?}");
+    assert_eq!(s3.requests_received(), before);
+    let bad_number =
+        admin.upload_part(("parts", "k", "id"), 10_001, std::io::Cursor::new(vec![]), 0).await.unwrap_err();
+    assert_eq!(bad_number.exit_code(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_in_progress_are_listed_page_by_page() {
+    let server = RecordingServer::start().await;
+    let c = connector(&server.endpoint, &[]);
+    server.answer(Answer {
+        status: 200,
+        headers: vec![],
+        body: "<ListMultipartUploadsResult><Upload><Key>a</Key><UploadId>u1</UploadId>\
+               <Initiated>2024-01-01T00:00:00Z</Initiated></Upload><IsTruncated>false</IsTruncated>\
+               </ListMultipartUploadsResult>"
+            .into(),
+    });
+    let uploads = c.list_multipart_uploads("parts", Some("a")).await.unwrap();
+    assert_eq!((uploads[0].key.as_str(), uploads[0].upload_id.as_str()), ("a", "u1"));
+    assert_eq!(server.requests()[0].uri, "/parts?uploads&prefix=a");
+}
