@@ -21,8 +21,8 @@ use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
     BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
-    ListObjectsResult, MultipartUpload, ObjectInfo, PartInfo, PresignMethod, PresignRequest, PutOptions,
-    PutResult, S3Error,
+    ListObjectsResult, MultipartUpload, ObjectInfo, ObjectVersion, PartInfo, PresignMethod, PresignRequest,
+    PutOptions, PutResult, S3Error,
 };
 
 /// S3's limit on a presigned URL's lifetime: 7 days.
@@ -390,6 +390,18 @@ impl Connector {
         let (mut store, plugin) = self.instantiate().await?;
         let result =
             plugin.s3_connector_s3_client().call_list_parts(&mut store, bucket, key, upload_id).await;
+        finish(&store, result)
+    }
+
+    /// ListObjectVersions, every page.
+    pub async fn list_object_versions(
+        &self,
+        bucket: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<ObjectVersion>, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result =
+            plugin.s3_connector_s3_client().call_list_object_versions(&mut store, bucket, prefix).await;
         finish(&store, result)
     }
 

@@ -116,3 +116,25 @@ async fn uploads_in_progress_are_listed_page_by_page() {
     assert_eq!((uploads[0].key.as_str(), uploads[0].upload_id.as_str()), ("a", "u1"));
     assert_eq!(server.requests()[0].uri, "/parts?uploads&prefix=a");
 }
+
+/// s3s-fs keeps no versions, so ListObjectVersions is checked on the wire: the query, both
+/// kinds of entry in order, and the markers of the next page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_versions_and_delete_markers_are_listed_in_order() {
+    let server = RecordingServer::start().await;
+    let c = connector(&server.endpoint, &[]);
+    server.answer(Answer {
+        status: 200,
+        headers: vec![],
+        body: "<ListVersionsResult><Name>v</Name><Prefix>a</Prefix>\
+               <DeleteMarker><Key>a</Key><VersionId>3</VersionId><IsLatest>true</IsLatest></DeleteMarker>\
+               <Version><Key>a</Key><VersionId>2</VersionId><IsLatest>false</IsLatest><Size>7</Size>\
+               <ETag>\"e2\"</ETag></Version><IsTruncated>false</IsTruncated></ListVersionsResult>"
+            .into(),
+    });
+    let versions = c.list_object_versions("versioned", Some("a")).await.unwrap();
+    let summary: Vec<_> =
+        versions.iter().map(|v| (v.version_id.as_str(), v.is_delete_marker, v.is_latest, v.size)).collect();
+    assert_eq!(summary, [("3", true, true, 0), ("2", false, false, 7)]);
+    assert_eq!(server.requests()[0].uri, "/versioned?versions&prefix=a");
+}

@@ -3,7 +3,8 @@
 use crate::bindings::exports::s3_connector::s3::client::Guest;
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
-    ListObjectsResult, MultipartUpload, ObjectInfo, PartInfo, PresignRequest, PutOptions, PutResult, S3Error,
+    ListObjectsResult, MultipartUpload, ObjectInfo, ObjectVersion, PartInfo, PresignRequest, PutOptions,
+    PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::multipart;
@@ -159,5 +160,9 @@ impl Guest for Plugin {
 
     fn list_parts(bucket: String, key: String, upload_id: String) -> Result<Vec<PartInfo>, S3Error> {
         multipart::list_parts(&S3::from_host()?, &bucket, &key, &upload_id)
+    }
+
+    fn list_object_versions(bucket: String, prefix: Option<String>) -> Result<Vec<ObjectVersion>, S3Error> {
+        op::list_object_versions(&S3::from_host()?, &bucket, prefix.as_deref())
     }
 }

@@ -9,8 +9,8 @@ use crate::bindings::s3_connector::s3::credentials::{self, Scope};
 use crate::bindings::s3_connector::s3::settings;
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, ByteRange, CopyResult, DeleteFailure, DeleteObjectsResult, GetOptions, ListObjectsRequest,
-    ListObjectsResult, ObjectInfo, ObjectSummary, PresignMethod, PresignRequest, PutOptions, PutResult,
-    S3Error,
+    ListObjectsResult, ObjectInfo, ObjectSummary, ObjectVersion, PresignMethod, PresignRequest, PutOptions,
+    PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::endpoint::{self, Endpoint, Target};
@@ -432,6 +432,63 @@ pub fn get_bucket_location(s3: &S3, bucket: &str) -> Result<String, S3Error> {
     let region = xml::bucket_location(&s3.send_for_xml(call, Body::Empty)?)
         .map_err(|e| S3Error::Other(e.to_string()))?;
     Ok(if region.is_empty() { "us-east-1".to_owned() } else { region })
+}
+
+/// ListObjectVersions, every page.
+pub fn list_object_versions(
+    s3: &S3,
+    bucket: &str,
+    prefix: Option<&str>,
+) -> Result<Vec<ObjectVersion>, S3Error> {
+    check_bucket(bucket)?;
+    let mut versions = Vec::new();
+    let mut markers: Option<(String, String)> = None;
+    loop {
+        let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+        call.query.push(("versions", String::new()));
+        if let Some(prefix) = prefix {
+            call.query.push(("prefix", prefix.to_owned()));
+        }
+        if let Some((key, version)) = markers.take() {
+            call.query.push(("key-marker", key));
+            call.query.push(("version-id-marker", version));
+        }
+        let page = xml::list_versions(&s3.send_for_xml(call, Body::Empty)?)
+            .map_err(|e| S3Error::Other(e.to_string()))?;
+        let (mut truncated, mut next_key, mut next_version) = (false, None, None);
+        for entry in page.entries {
+            let (item, is_delete_marker) = match entry {
+                xml::VersionEntry::Version(item) => (item, false),
+                xml::VersionEntry::DeleteMarker(item) => (item, true),
+                xml::VersionEntry::IsTruncated(value) => {
+                    truncated = value;
+                    continue;
+                }
+                xml::VersionEntry::NextKeyMarker(key) => {
+                    next_key = Some(key);
+                    continue;
+                }
+                xml::VersionEntry::NextVersionIdMarker(version) => {
+                    next_version = Some(version);
+                    continue;
+                }
+                xml::VersionEntry::Other => continue,
+            };
+            versions.push(ObjectVersion {
+                key: item.key,
+                version_id: item.version_id,
+                is_latest: item.is_latest,
+                is_delete_marker,
+                size: item.size,
+                etag: item.etag,
+                last_modified: item.last_modified,
+            });
+        }
+        match (truncated, next_key, next_version) {
+            (true, Some(key), Some(version)) => markers = Some((key, version)),
+            _ => return Ok(versions),
+        }
+    }
 }
 
 /// S3's limit on a presigned URL's lifetime.

@@ -327,6 +327,58 @@ pub fn list_parts(body: &str) -> Result<ListParts, XmlError> {
     parse("ListParts", body)
 }
 
+/// `<ListVersionsResult>`. Versions and delete markers come interleaved in key order; serde
+/// reads them as one sequence of an enum so that the order is kept.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListVersions {
+    /// Each `<Version>` and `<DeleteMarker>`, in order.
+    #[serde(rename = "$value")]
+    pub entries: Vec<VersionEntry>,
+}
+
+/// One child of `<ListVersionsResult>`.
+#[derive(Debug, Deserialize, PartialEq)]
+pub enum VersionEntry {
+    /// `<Version>`.
+    Version(VersionItem),
+    /// `<DeleteMarker>`.
+    DeleteMarker(VersionItem),
+    /// `<IsTruncated>`.
+    IsTruncated(bool),
+    /// `<NextKeyMarker>`.
+    NextKeyMarker(String),
+    /// `<NextVersionIdMarker>`.
+    NextVersionIdMarker(String),
+    /// Anything else (`Name`, `Prefix`, `MaxKeys`, ...).
+    #[serde(other)]
+    Other,
+}
+
+/// The fields of a `<Version>` or `<DeleteMarker>`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VersionItem {
+    /// The key.
+    pub key: String,
+    /// The version id.
+    pub version_id: String,
+    /// Whether it is current.
+    pub is_latest: bool,
+    /// Size in bytes.
+    pub size: u64,
+    /// The ETag.
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+    /// ISO 8601 time.
+    pub last_modified: Option<String>,
+}
+
+/// Parses ListObjectVersions.
+pub fn list_versions(body: &str) -> Result<ListVersions, XmlError> {
+    parse("ListObjectVersions", body)
+}
+
 /// Escapes text for an XML element.
 fn escape(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()
