@@ -316,3 +316,37 @@ async fn presign_with_a_pinned_clock_and_move_objects() {
         "a refused move deletes nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directories_copy_recursively_both_ways() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://trees"]).await.code, 0);
+    let source = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(source.path().join("docs/deep")).unwrap();
+    std::fs::write(source.path().join("index.html"), b"<html>").unwrap();
+    std::fs::write(source.path().join("docs/a.txt"), b"a").unwrap();
+    std::fs::write(source.path().join("docs/deep/b.json"), b"{}").unwrap();
+
+    let up = run(&endpoint, &["cp", "--recursive", source.path().to_str().unwrap(), "s3://trees/site"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(up.stdout.lines().count(), 3, "{}", up.stdout);
+    let listing: serde_json::Value = serde_json::from_str(
+        &run(&endpoint, &["--json", "ls", "--recursive", "s3://trees/site/"]).await.stdout,
+    )
+    .unwrap();
+    let keys: Vec<&str> =
+        listing["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["site/docs/a.txt", "site/docs/deep/b.json", "site/index.html"]);
+    let head: serde_json::Value =
+        serde_json::from_str(&run(&endpoint, &["head", "s3://trees/site/index.html"]).await.stdout).unwrap();
+    assert_eq!(head["contentType"], "text/html", "guessed from the extension");
+
+    let target = tempfile::tempdir().unwrap();
+    let down =
+        run(&endpoint, &["cp", "--recursive", "s3://trees/site/", target.path().to_str().unwrap()]).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(std::fs::read(target.path().join("docs/deep/b.json")).unwrap(), b"{}");
+    assert_eq!(std::fs::read(target.path().join("index.html")).unwrap(), b"<html>");
+}

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::output;
 use super::s3_uri::S3Uri;
+use super::{output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
@@ -64,8 +64,30 @@ pub async fn cp(
     source: &str,
     destination: &str,
     options: Option<PutOptions>,
+    recursive: bool,
     json: bool,
 ) -> Result<(), Error> {
+    if recursive {
+        return match (S3Uri::parse(source), S3Uri::parse(destination)) {
+            (None, Some(to)) if source != "-" => {
+                let to = to.map_err(Error::Usage)?;
+                recursive::upload_tree(connector, Path::new(source), &to, options.unwrap_or_default(), json)
+                    .await
+            }
+            (Some(from), None) if destination != "-" && options.is_none() => {
+                recursive::download_tree(
+                    connector,
+                    &from.map_err(Error::Usage)?,
+                    Path::new(destination),
+                    json,
+                )
+                .await
+            }
+            _ => Err(Error::Usage(
+                "cp --recursive copies a directory to s3://BUCKET/PREFIX or back".to_owned(),
+            )),
+        };
+    }
     let is_upload = S3Uri::parse(source).is_none() && S3Uri::parse(destination).is_some();
     if options.is_some() && !is_upload {
         return Err(Error::Usage(
@@ -90,35 +112,52 @@ async fn upload(
     connector: &Connector,
     source: &str,
     mut to: S3Uri,
-    mut options: PutOptions,
+    options: PutOptions,
     json: bool,
 ) -> Result<(), Error> {
-    if options.content_type.is_none() && source != "-" {
-        options.content_type = mime_guess::from_path(source).first().map(|m| m.essence_str().to_owned());
-    }
-    let (result, bytes) = if source == "-" {
-        to.require_key().map_err(Error::Usage)?;
-        let result = connector.put_object(&to.bucket, &to.key, tokio::io::stdin(), None, options).await?;
-        (result, None)
-    } else {
+    if source != "-" {
         let path = Path::new(source);
         if to.key.is_empty() || to.key.ends_with('/') {
             let name = path.file_name().ok_or_else(|| Error::Usage(format!("{source:?} names no file")))?;
             to.key.push_str(&name.to_string_lossy());
         }
-        let file =
-            tokio::fs::File::open(path).await.map_err(|e| local(format!("cannot open {source}"), e))?;
-        let length = file.metadata().await.map_err(|e| local(format!("cannot read {source}"), e))?.len();
-        let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await?;
-        (result, Some(length))
-    };
+        return upload_file(connector, path, to, options, json).await;
+    }
+    to.require_key().map_err(Error::Usage)?;
+    let result = connector.put_object(&to.bucket, &to.key, tokio::io::stdin(), None, options).await?;
     if json {
         println!(
             "{}",
-            json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag, "bytes": bytes })
+            json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag })
         );
     } else {
-        println!("upload: {source} to {to}");
+        println!("upload: - to {to}");
+    }
+    Ok(())
+}
+
+/// Uploads one file to exactly `to`; the content type is guessed from its extension if unset.
+pub(super) async fn upload_file(
+    connector: &Connector,
+    path: &Path,
+    to: S3Uri,
+    mut options: PutOptions,
+    json: bool,
+) -> Result<(), Error> {
+    if options.content_type.is_none() {
+        options.content_type = mime_guess::from_path(path).first().map(|m| m.essence_str().to_owned());
+    }
+    let shown = path.display();
+    let file = tokio::fs::File::open(path).await.map_err(|e| local(format!("cannot open {shown}"), e))?;
+    let length = file.metadata().await.map_err(|e| local(format!("cannot read {shown}"), e))?.len();
+    let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await?;
+    if json {
+        println!(
+            "{}",
+            json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag, "bytes": length })
+        );
+    } else {
+        println!("upload: {shown} to {to}");
     }
     Ok(())
 }
@@ -129,9 +168,18 @@ async fn download(connector: &Connector, from: S3Uri, destination: &str, json: b
         connector.get_object(&from.bucket, &key, tokio::io::stdout(), Default::default()).await?;
         return Ok(());
     }
-    let path = local_target(destination, &key);
+    download_to(connector, &from, &local_target(destination, &key), json).await
+}
+
+/// Downloads `from` to `path` through a temporary file beside it, renamed when complete: a
+/// failed download leaves nothing behind.
+pub(super) async fn download_to(
+    connector: &Connector,
+    from: &S3Uri,
+    path: &Path,
+    json: bool,
+) -> Result<(), Error> {
     let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    // Write beside the target and rename at the end: a failed download leaves nothing behind.
     let partial = tempfile::Builder::new()
         .prefix(".s3-connector-")
         .tempfile_in(directory)
@@ -139,13 +187,13 @@ async fn download(connector: &Connector, from: S3Uri, destination: &str, json: b
     let file = tokio::fs::File::from_std(
         partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
     );
-    let info = connector.get_object(&from.bucket, &key, file, Default::default()).await?;
+    let info = connector.get_object(&from.bucket, &from.key, file, Default::default()).await?;
     partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
-    partial.persist(&path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
+    partial.persist(path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
     if json {
         println!(
             "{}",
-            json!({ "operation": "download", "bucket": from.bucket, "key": key, "path": path, "bytes": info.size })
+            json!({ "operation": "download", "bucket": from.bucket, "key": from.key, "path": path, "bytes": info.size })
         );
     } else {
         println!("download: {from} to {}", path.display());
@@ -195,7 +243,7 @@ pub async fn mv(connector: &Connector, source: &str, destination: &str, json: bo
     if source == "-" || destination == "-" {
         return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
     }
-    cp(connector, source, destination, None, json).await?;
+    cp(connector, source, destination, None, false, json).await?;
     match S3Uri::parse(source) {
         Some(from) => {
             let from = from.map_err(Error::Usage)?;

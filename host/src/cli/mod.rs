@@ -8,6 +8,7 @@ pub mod config_file;
 mod demo;
 mod output;
 pub mod pinned_time;
+mod recursive;
 pub mod s3_uri;
 mod upload_flags;
 
@@ -95,6 +96,9 @@ enum Command {
         source: String,
         /// Destination: a path, -, or s3://BUCKET/KEY (a key ending in / takes the file name).
         destination: String,
+        /// Copy a whole directory to a prefix, or a prefix to a directory.
+        #[arg(long)]
+        recursive: bool,
         #[command(flatten)]
         upload: Box<UploadFlags>,
     },
@@ -173,9 +177,9 @@ async fn execute(cli: Cli) -> Result<(), Error> {
         Command::Ls { location, recursive } => {
             commands::ls(&connector, location.as_deref(), recursive, json).await
         }
-        Command::Cp { source, destination, upload } => {
+        Command::Cp { source, destination, recursive, upload } => {
             let options = upload.to_options().map_err(Error::Usage)?;
-            commands::cp(&connector, &source, &destination, options, json).await
+            commands::cp(&connector, &source, &destination, options, recursive, json).await
         }
         Command::Mv { source, destination } => commands::mv(&connector, &source, &destination, json).await,
         Command::Presign { location, method, expires_in } => {
