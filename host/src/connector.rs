@@ -453,9 +453,29 @@ fn finish<T>(store: &Store<StoreState>, result: wasmtime::Result<Result<T, S3Err
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => match store.data().first_denial() {
             Some(denial) => Err(Error::Denied(denial.clone())),
-            None => Err(Error::S3(error)),
+            None => Err(Error::S3(scrub(store.data(), error))),
         },
         Err(trap) => Err(plugin_error(trap)),
+    }
+}
+
+/// The guest's error with any secret it was handed scrubbed from its text.
+fn scrub(state: &StoreState, error: S3Error) -> S3Error {
+    match error {
+        S3Error::DeniedByHost(m) => S3Error::DeniedByHost(state.scrub(&m)),
+        S3Error::NoSuchBucket(m) => S3Error::NoSuchBucket(state.scrub(&m)),
+        S3Error::NoSuchKey(m) => S3Error::NoSuchKey(state.scrub(&m)),
+        S3Error::AccessDenied(m) => S3Error::AccessDenied(state.scrub(&m)),
+        S3Error::PreconditionFailed(m) => S3Error::PreconditionFailed(state.scrub(&m)),
+        S3Error::InvalidRequest(m) => S3Error::InvalidRequest(state.scrub(&m)),
+        S3Error::Service(mut e) => {
+            e.code = state.scrub(&e.code);
+            e.message = state.scrub(&e.message);
+            S3Error::Service(e)
+        }
+        S3Error::Transport(m) => S3Error::Transport(state.scrub(&m)),
+        S3Error::Timeout => S3Error::Timeout,
+        S3Error::Other(m) => S3Error::Other(state.scrub(&m)),
     }
 }
 

@@ -11,7 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use super::bindings::s3_connector::s3::{credentials, settings, types};
 use super::egress::EgressGuard;
 use super::pinned_clock::PinnedClock;
-use crate::credentials::CredentialsProvider;
+use crate::credentials::{CredentialsProvider, Secret};
 use crate::policy::{Denial, Operation, Policy};
 use crate::settings::Connection;
 
@@ -38,6 +38,9 @@ pub struct StoreState {
     pub egress: EgressGuard,
     /// Denials of credential scopes.
     pub scope_denials: Vec<Denial>,
+    /// The secrets handed to the guest in this call, so that the host can scrub them from
+    /// anything the guest says back (a hostile plugin could put them in an error message).
+    pub handed_out: Vec<Secret>,
     shared: Shared,
 }
 
@@ -60,8 +63,17 @@ impl StoreState {
             table: ResourceTable::new(),
             egress,
             scope_denials: Vec::new(),
+            handed_out: Vec::new(),
             shared,
         }
+    }
+
+    /// `text` with every secret handed out in this call replaced by `<redacted>`.
+    pub fn scrub(&self, text: &str) -> String {
+        self.handed_out
+            .iter()
+            .filter(|secret| !secret.expose().is_empty())
+            .fold(text.to_owned(), |text, secret| text.replace(secret.expose(), "<redacted>"))
     }
 
     /// The first denial of this call, if any: the host's reason, whatever the guest said.
@@ -112,13 +124,45 @@ impl credentials::Host for StoreState {
         }
         let provider = self.shared.credentials.clone();
         match provider.credentials().await {
-            Ok(c) => Ok(credentials::Credentials {
-                access_key_id: c.access_key_id,
-                secret_access_key: c.secret_access_key.expose().to_owned(),
-                session_token: c.session_token.map(|t| t.expose().to_owned()),
-                expires_at: c.expires_at.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs()),
-            }),
+            Ok(c) => {
+                // Recorded before they leave, to be scrubbed from whatever the guest says back.
+                for secret in std::iter::once(&c.secret_access_key).chain(&c.session_token) {
+                    if !self.handed_out.contains(secret) {
+                        self.handed_out.push(secret.clone());
+                    }
+                }
+                Ok(credentials::Credentials {
+                    access_key_id: c.access_key_id,
+                    secret_access_key: c.secret_access_key.expose().to_owned(),
+                    session_token: c.session_token.map(|t| t.expose().to_owned()),
+                    expires_at: c
+                        .expires_at
+                        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs()),
+                })
+            }
             Err(e) => Err(types::S3Error::AccessDenied(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::StaticCredentials;
+
+    #[test]
+    fn secrets_handed_out_are_scrubbed_from_guest_text() {
+        let shared = Shared {
+            connection: Connection::aws("us-east-1"),
+            policy: Arc::new(Policy::allow_all()),
+            credentials: Arc::new(StaticCredentials::new("AKID", Secret::new("s3cr3t"), None)),
+            pinned_time: None,
+        };
+        let mut state = StoreState::new(shared);
+        assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");
+        state.handed_out.push(Secret::new("s3cr3t"));
+        state.handed_out.push(Secret::new("t0ken"));
+        assert_eq!(state.scrub("leak s3cr3t and t0ken"), "leak <redacted> and <redacted>");
     }
 }
