@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use super::progress::Progress;
 use super::s3_uri::S3Uri;
 use super::{output, recursive};
 use crate::connector::Connector;
@@ -150,7 +151,10 @@ pub(super) async fn upload_file(
     let shown = path.display();
     let file = tokio::fs::File::open(path).await.map_err(|e| local(format!("cannot open {shown}"), e))?;
     let length = file.metadata().await.map_err(|e| local(format!("cannot read {shown}"), e))?.len();
-    let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await?;
+    let (file, progress) = Progress::start(file, format!("upload {shown}"), Some(length));
+    let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await;
+    drop(progress);
+    let result = result?;
     if json {
         println!(
             "{}",
@@ -187,7 +191,10 @@ pub(super) async fn download_to(
     let file = tokio::fs::File::from_std(
         partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
     );
-    let info = connector.get_object(&from.bucket, &from.key, file, Default::default()).await?;
+    let (file, progress) = Progress::start(file, format!("download {from}"), None);
+    let info = connector.get_object(&from.bucket, &from.key, file, Default::default()).await;
+    drop(progress);
+    let info = info?;
     partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
     partial.persist(path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
     if json {

@@ -8,6 +8,7 @@ pub mod config_file;
 mod demo;
 mod output;
 pub mod pinned_time;
+mod progress;
 mod recursive;
 pub mod s3_uri;
 mod upload_flags;
