@@ -188,3 +188,20 @@ async fn bucket_location_is_discovered() {
     let missing = c.get_bucket_location("not-there").await.unwrap_err();
     assert!(matches!(missing, Error::S3(S3Error::NoSuchBucket(_))), "{missing:?}");
 }
+
+/// A key of S3's maximum length (1024 bytes, multi-byte characters included) goes out encoded
+/// and signed; one byte more is refused before sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_key_is_sent_and_a_longer_one_refused() {
+    let server = RecordingServer::start().await;
+    let c = connector(&server.endpoint);
+    let key = format!("ü/{}", "k".repeat(1024 - "ü/".len()));
+    assert_eq!(key.len(), 1024);
+    c.put_object_bytes("keys", &key, b"x", PutOptions::default()).await.unwrap();
+    let longer = format!("{key}k");
+    let error = c.put_object_bytes("keys", &longer, b"x", PutOptions::default()).await.unwrap_err();
+    assert!(matches!(&error, Error::S3(S3Error::InvalidRequest(m)) if m.contains("1025 bytes")), "{error:?}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].uri, format!("/keys/%C3%BC/{}", "k".repeat(1021)));
+}

@@ -154,8 +154,14 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
         Some((outgoing_body, sink)) => write_body(outgoing_body, sink, body),
         None => Ok(()),
     };
-    let response = wait(&future, &url)?;
-    written?;
+    let response = match (written, wait(&future, &url)) {
+        // The input itself failed (ended early, unreadable): that is the cause, whatever the
+        // abandoned request then answered.
+        (Err(error @ (S3Error::InvalidRequest(_) | S3Error::Other(_))), _) => return Err(error),
+        // Otherwise the host's verdict comes first: a denial reads as a denial.
+        (_, Err(error)) | (Err(error), Ok(_)) => return Err(error),
+        (Ok(()), Ok(response)) => response,
+    };
 
     let status = response.status();
     let headers = response.headers().entries();

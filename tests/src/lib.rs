@@ -1,1 +1,70 @@
+//! Shared setup of the end-to-end suite: a real S3 server (s3s-fs, in-process, on
+//! 127.0.0.1:0 with its own temporary directory and keys) and connectors pointed at it.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rand::distr::{Alphanumeric, SampleString};
+use s3_connector_host::local_store::LocalS3;
+use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
+
+/// A running server with its data directory.
+pub struct TestServer {
+    /// The server.
+    pub s3: LocalS3,
+    dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with fresh random keys.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let access_key = format!("AKTEST{}", Alphanumeric.sample_string(&mut rand::rng(), 14).to_uppercase());
+        let secret = Alphanumeric.sample_string(&mut rand::rng(), 40);
+        let s3 = LocalS3::start(dir.path(), &access_key, Secret::new(secret)).await.expect("the server starts");
+        Self { s3, dir }
+    }
+
+    /// The directory the server stores buckets in.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where the server keeps `bucket/key` on disk.
+    pub fn object_path(&self, bucket: &str, key: &str) -> PathBuf {
+        self.dir.path().join(bucket).join(key)
+    }
+
+    /// The connection settings for this server.
+    pub fn connection(&self) -> Connection {
+        Connection::resolve(Some(&self.s3.endpoint()), Some("us-east-1"), true, |_| None).expect("a valid endpoint")
+    }
+
+    /// A connector with the server's keys and `policy`.
+    pub fn connector(&self, policy: Policy) -> Connector {
+        let credentials =
+            StaticCredentials::new(self.s3.access_key_id(), self.s3.secret_access_key().clone(), None);
+        Connector::new(self.connection(), policy, Arc::new(credentials)).expect("the plugin loads")
+    }
+
+    /// A connector that may do everything.
+    pub fn admin(&self) -> Connector {
+        self.connector(Policy::allow_all())
+    }
+}
+
+/// A policy from `--allow` flags.
+pub fn policy(flags: &[&str]) -> Policy {
+    Policy::from_allow_flags(flags).expect("valid test policy")
+}
+
+/// Deterministic pseudo-random bytes, so that failures reproduce.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as u8
+        })
+        .collect()
+}
