@@ -1,6 +1,7 @@
 //! The wasmtime side: bindings, the compiled plugin, per-instance state and the egress guard.
 
 pub(crate) mod bindings;
+pub mod compiled_cache;
 pub mod egress;
 pub mod pinned_clock;
 pub mod plugin_runtime;

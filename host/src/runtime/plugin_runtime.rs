@@ -3,11 +3,12 @@
 
 use std::sync::OnceLock;
 
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::PluginPre;
 use super::bindings::s3_connector::s3::{credentials, settings, types};
+use super::compiled_cache;
 use super::store_state::StoreState;
 use crate::error::Error;
 
@@ -45,7 +46,8 @@ impl PluginRuntime {
         let mut config = Config::new();
         config.wasm_component_model(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
-        let component = Component::new(&engine, PLUGIN_WASM)?;
+        let cache = compiled_cache::cache_dir(|name| std::env::var(name).ok());
+        let component = compiled_cache::load(&engine, PLUGIN_WASM, cache.as_deref())?;
         let mut linker = Linker::<StoreState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
