@@ -1,17 +1,10 @@
 //! DeleteObjects in batches of 1000, per-key results, and `rm --recursive`.
 
-use std::sync::Arc;
+mod common;
 
+use common::connector_for;
 use s3_connector_host::local_store::LocalS3;
-use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
-
-fn connector(s3: &LocalS3, flags: &[&str]) -> Connector {
-    let connection = Connection::resolve(Some(&s3.endpoint()), Some("us-east-1"), true, |_| None).unwrap();
-    let credentials = StaticCredentials::new(s3.access_key_id(), s3.secret_access_key().clone(), None);
-    let policy =
-        if flags.is_empty() { Policy::allow_all() } else { Policy::from_allow_flags(flags).unwrap() };
-    Connector::new(connection, policy, Arc::new(credentials)).unwrap()
-}
+use s3_connector_host::{Connector, Error, Secret};
 
 async fn count(connector: &Connector, bucket: &str) -> usize {
     let mut request = s3_connector_host::types::ListObjectsRequest::default();
@@ -30,7 +23,7 @@ async fn count(connector: &Connector, bucket: &str) -> usize {
 async fn more_than_a_thousand_keys_are_deleted_in_batches() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = LocalS3::start(dir.path(), "AKBATCH000000000001", Secret::new("batch-secret")).await.unwrap();
-    let admin = connector(&s3, &[]);
+    let admin = connector_for(&s3, &[]);
     admin.create_bucket("batch").await.unwrap();
     let keys: Vec<String> = (0..1100).map(|i| format!("logs/{i:05}.txt")).collect();
     for key in &keys {
@@ -54,11 +47,11 @@ async fn more_than_a_thousand_keys_are_deleted_in_batches() {
 async fn batch_delete_needs_delete_on_the_whole_bucket() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = LocalS3::start(dir.path(), "AKBATCH000000000002", Secret::new("batch-secret")).await.unwrap();
-    let admin = connector(&s3, &[]);
+    let admin = connector_for(&s3, &[]);
     admin.create_bucket("batch").await.unwrap();
     admin.put_object_bytes("batch", "in/a", b"a", Default::default()).await.unwrap();
 
-    let limited = connector(&s3, &["batch/in/=read,delete,list"]);
+    let limited = connector_for(&s3, &["batch/in/=read,delete,list"]);
     let before = s3.requests_received();
     let error = limited.delete_objects("batch", &["in/a".to_owned()]).await.unwrap_err();
     assert!(matches!(&error, Error::Denied(d) if d.to_string().contains("whole bucket")), "{error:?}");
@@ -73,7 +66,7 @@ async fn batch_delete_needs_delete_on_the_whole_bucket() {
 async fn rm_recursive_deletes_a_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = LocalS3::start(dir.path(), "AKBATCH000000000003", Secret::new("batch-secret")).await.unwrap();
-    let admin = connector(&s3, &[]);
+    let admin = connector_for(&s3, &[]);
     admin.create_bucket("tree").await.unwrap();
     for key in ["a/1", "a/2", "a/b/3", "z/4"] {
         admin.put_object_bytes("tree", key, b"x", Default::default()).await.unwrap();

@@ -3,20 +3,14 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{CompletedPart, S3Error};
-use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
+use s3_connector_host::{Connector, Error, Secret};
 use tokio::io::AsyncReadExt;
 
 fn connector(endpoint: &str, flags: &[&str]) -> Connector {
-    let connection = Connection::resolve(Some(endpoint), Some("us-east-1"), true, |_| None).unwrap();
-    let credentials = StaticCredentials::new("AKMULTIPART00000001", Secret::new("multipart-secret"), None);
-    let policy =
-        if flags.is_empty() { Policy::allow_all() } else { Policy::from_allow_flags(flags).unwrap() };
-    Connector::new(connection, policy, Arc::new(credentials)).unwrap()
+    common::connector_at(endpoint, "AKMULTIPART00000001", &Secret::new("multipart-secret"), flags)
 }
 
 async fn download(c: &Connector, bucket: &str, key: &str) -> Vec<u8> {

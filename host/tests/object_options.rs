@@ -4,17 +4,13 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{Conditions, Encryption, GetOptions, PutOptions, S3Error};
-use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
+use s3_connector_host::{Connector, Error, Secret};
 
 fn connector(endpoint: &str) -> Connector {
-    let connection = Connection::resolve(Some(endpoint), Some("us-east-1"), true, |_| None).unwrap();
-    let credentials = StaticCredentials::new("AKOPTIONS0000000001", Secret::new("options-secret"), None);
-    Connector::new(connection, Policy::allow_all(), Arc::new(credentials)).unwrap()
+    common::connector_at(endpoint, "AKOPTIONS0000000001", &Secret::new("options-secret"), &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,9 +1,12 @@
 //! Presigned URLs and server-side copies: AWS's published SigV4 example, URLs that work against
 //! a real server, and the host's checks on both.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use common::connector_for;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -49,18 +52,10 @@ async fn setup() -> Setup {
     Setup { _dir: dir, s3 }
 }
 
-fn connector(s3: &LocalS3, flags: &[&str]) -> Connector {
-    let connection = Connection::resolve(Some(&s3.endpoint()), Some("us-east-1"), true, |_| None).unwrap();
-    let credentials = StaticCredentials::new(s3.access_key_id(), s3.secret_access_key().clone(), None);
-    let policy =
-        if flags.is_empty() { Policy::allow_all() } else { Policy::from_allow_flags(flags).unwrap() };
-    Connector::new(connection, policy, Arc::new(credentials)).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_urls_work_against_a_real_server() {
     let Setup { s3, _dir } = setup().await;
-    let admin = connector(&s3, &[]);
+    let admin = connector_for(&s3, &[]);
     admin.create_bucket("shared").await.unwrap();
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
 
@@ -91,7 +86,7 @@ async fn presigned_urls_work_against_a_real_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_checks_presigning_against_its_policy_and_cap() {
     let Setup { s3, _dir } = setup().await;
-    let reader = connector(&s3, &["shared/pub/=read"]);
+    let reader = connector_for(&s3, &["shared/pub/=read"]);
     assert!(reader.presign(request(PresignMethod::Get, "shared", "pub/a.txt", 60)).await.is_ok());
     for denied in [
         request(PresignMethod::Put, "shared", "pub/a.txt", 60),
@@ -106,8 +101,10 @@ async fn the_host_checks_presigning_against_its_policy_and_cap() {
     let capped = reader.clone().with_presign_cap(300);
     let error = capped.presign(request(PresignMethod::Get, "shared", "pub/a.txt", 301)).await.unwrap_err();
     assert!(matches!(&error, Error::Denied(d) if d.to_string().contains("cap of 300")), "{error:?}");
-    let too_long =
-        connector(&s3, &[]).presign(request(PresignMethod::Get, "shared", "k", 604_801)).await.unwrap_err();
+    let too_long = connector_for(&s3, &[])
+        .presign(request(PresignMethod::Get, "shared", "k", 604_801))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&too_long, Error::S3(S3Error::InvalidRequest(m)) if m.contains("604801")),
         "{too_long:?}"
@@ -118,14 +115,14 @@ async fn the_host_checks_presigning_against_its_policy_and_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copies_need_read_on_the_source_and_write_on_the_destination() {
     let Setup { s3, _dir } = setup().await;
-    let admin = connector(&s3, &[]);
+    let admin = connector_for(&s3, &[]);
     for bucket in ["source", "target"] {
         admin.create_bucket(bucket).await.unwrap();
     }
     admin.put_object_bytes("source", "open/a.txt", b"copy me", Default::default()).await.unwrap();
     admin.put_object_bytes("source", "secret/b.txt", b"not me", Default::default()).await.unwrap();
 
-    let copier = connector(&s3, &["source/open/=read", "target=write,read"]);
+    let copier = connector_for(&s3, &["source/open/=read", "target=write,read"]);
     let copied = copier.copy_object("source", "open/a.txt", "target", "a.txt").await.unwrap();
     assert!(copied.etag.is_some());
     let info = copier.head_object("target", "a.txt").await.unwrap();
