@@ -26,32 +26,7 @@ const MAX_HASHED_BODY: usize = 64 * 1024;
 /// XML answers (listings, errors) larger than this are refused rather than buffered.
 const MAX_XML_BODY: usize = 16 * 1024 * 1024;
 
-/// What the host's policy calls an operation, as asked in the credentials scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    /// GET and HEAD of objects.
-    Read,
-    /// PUT of objects, multipart uploads.
-    Write,
-    /// DELETE of objects.
-    Delete,
-    /// Listing a bucket, HEAD of a bucket, ListBuckets.
-    List,
-    /// Creating and deleting buckets.
-    Admin,
-}
-
-impl Operation {
-    fn as_str(self) -> &'static str {
-        match self {
-            Operation::Read => "read",
-            Operation::Write => "write",
-            Operation::Delete => "delete",
-            Operation::List => "list",
-            Operation::Admin => "admin",
-        }
-    }
-}
+pub use s3_connector_rules::Operation;
 
 /// One request, before it is addressed and signed.
 pub struct Call<'a> {
@@ -105,8 +80,7 @@ impl S3 {
     ) -> Result<(http::Request<()>, Target), S3Error> {
         let Subject { bucket, key } = call.subject;
         let target = endpoint::target(&self.endpoint, self.path_style, bucket, key, &call.query);
-        let scope =
-            Scope { bucket: bucket.map(str::to_owned), operation: call.operation.as_str().to_owned() };
+        let scope = Scope { bucket: bucket.map(str::to_owned), operation: call.operation.name().to_owned() };
         let credentials = credentials::get(&scope)?;
 
         let mut request = http::Request::builder()

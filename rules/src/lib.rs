@@ -7,7 +7,9 @@
 mod bucket_name;
 mod endpoint;
 mod key;
+mod operation;
 
 pub use bucket_name::{BucketNameError, validate_bucket_name};
 pub use endpoint::{Endpoint, Scheme};
 pub use key::{KeyError, MAX_KEY_BYTES, decode_path, encode_key, encode_query_component, validate_key};
+pub use operation::Operation;

@@ -42,45 +42,10 @@ impl Access {
     }
 }
 
-/// The operations a rule names: `read`, `write`, `delete`, `list`, `admin`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// Get and head objects.
-    Read,
-    /// Put and copy objects, multipart uploads.
-    Write,
-    /// Delete objects.
-    Delete,
-    /// List keys, head and locate buckets.
-    List,
-    /// Create and delete buckets.
-    Admin,
-}
+pub use s3_connector_rules::Operation;
 
-impl Operation {
-    /// Every operation, in the order they are written.
-    pub const ALL: [Operation; 5] =
-        [Operation::Read, Operation::Write, Operation::Delete, Operation::List, Operation::Admin];
-
-    /// The name used in `--allow` and config files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::Read => "read",
-            Operation::Write => "write",
-            Operation::Delete => "delete",
-            Operation::List => "list",
-            Operation::Admin => "admin",
-        }
-    }
-
-    /// Parses a name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|op| op.name() == name)
-    }
-
-    fn bit(self) -> u8 {
-        1 << (self as u8)
-    }
+fn bit(op: Operation) -> u8 {
+    1 << (op as u8)
 }
 
 /// A set of operations.
@@ -95,12 +60,12 @@ impl Operations {
 
     /// The set of the given operations.
     pub fn of(ops: impl IntoIterator<Item = Operation>) -> Self {
-        Operations(ops.into_iter().fold(0, |bits, op| bits | op.bit()))
+        Operations(ops.into_iter().fold(0, |bits, op| bits | bit(op)))
     }
 
     /// Whether `op` is in the set.
     pub fn contains(self, op: Operation) -> bool {
-        self.0 & op.bit() != 0
+        self.0 & bit(op) != 0
     }
 }
 
