@@ -16,6 +16,7 @@ use crate::policy::Denial;
 use crate::policy::Policy;
 use crate::policy::s3_address::parse_presigned;
 use crate::runtime::bindings::Plugin;
+use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
 use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
@@ -95,32 +96,34 @@ impl Connector {
         Ok((store, plugin))
     }
 
+    /// Runs one export in a fresh instance and reads its outcome as the host sees it.
+    async fn call<T>(
+        &self,
+        export: impl AsyncFnOnce(&Guest, &mut Store<StoreState>) -> wasmtime::Result<Result<T, S3Error>>,
+    ) -> Result<T, Error> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let result = export(plugin.s3_connector_s3_client(), &mut store).await;
+        finish(&store, result)
+    }
+
     /// CreateBucket.
     pub async fn create_bucket(&self, bucket: &str) -> Result<(), Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_create_bucket(&mut store, bucket).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_create_bucket(store, bucket).await).await
     }
 
     /// DeleteBucket (the bucket must be empty).
     pub async fn delete_bucket(&self, bucket: &str) -> Result<(), Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_delete_bucket(&mut store, bucket).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_delete_bucket(store, bucket).await).await
     }
 
     /// HeadBucket: `Ok` when the bucket exists and is accessible.
     pub async fn head_bucket(&self, bucket: &str) -> Result<(), Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_head_bucket(&mut store, bucket).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_head_bucket(store, bucket).await).await
     }
 
     /// ListBuckets.
     pub async fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_list_buckets(&mut store).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_list_buckets(store).await).await
     }
 
     /// PutObject from a reader. With `length` the body streams in one request; without, the
@@ -152,12 +155,10 @@ impl Connector {
         body: &[u8],
         options: PutOptions,
     ) -> Result<PutResult, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_put_object_bytes(&mut store, bucket, key, body, &options)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            client.call_put_object_bytes(store, bucket, key, body, &options).await
+        })
+        .await
     }
 
     /// GetObject, streamed into `sink` as it arrives. Returns once every byte was written and
@@ -193,10 +194,7 @@ impl Connector {
         key: &str,
         options: GetOptions,
     ) -> Result<ObjectInfo, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result =
-            plugin.s3_connector_s3_client().call_head_object(&mut store, bucket, key, &options).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_head_object(store, bucket, key, &options).await).await
     }
 
     /// DeleteObject (a missing key is not an error, as in S3).
@@ -211,10 +209,7 @@ impl Connector {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<(), Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result =
-            plugin.s3_connector_s3_client().call_delete_object(&mut store, bucket, key, version_id).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_delete_object(store, bucket, key, version_id).await).await
     }
 
     /// ListObjectsV2: one page.
@@ -223,9 +218,7 @@ impl Connector {
         bucket: &str,
         request: ListObjectsRequest,
     ) -> Result<ListObjectsResult, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_list_objects(&mut store, bucket, &request).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_list_objects(store, bucket, &request).await).await
     }
 }
 
@@ -239,27 +232,21 @@ impl Connector {
         bucket: &str,
         key: &str,
     ) -> Result<CopyResult, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_copy_object(&mut store, source_bucket, source_key, bucket, key)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            client.call_copy_object(store, source_bucket, source_key, bucket, key).await
+        })
+        .await
     }
 
     /// DeleteObjects: many keys, 1000 per request, with a result per key. Needs `delete` on the
     /// whole bucket, since the keys travel in the body.
     pub async fn delete_objects(&self, bucket: &str, keys: &[String]) -> Result<DeleteObjectsResult, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_delete_objects(&mut store, bucket, keys).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_delete_objects(store, bucket, keys).await).await
     }
 
     /// GetObjectTagging.
     pub async fn get_object_tags(&self, bucket: &str, key: &str) -> Result<Vec<(String, String)>, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_get_object_tags(&mut store, bucket, key).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_get_object_tags(store, bucket, key).await).await
     }
 
     /// PutObjectTagging: replaces the object's tags.
@@ -269,24 +256,17 @@ impl Connector {
         key: &str,
         tags: &[(String, String)],
     ) -> Result<(), Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result =
-            plugin.s3_connector_s3_client().call_put_object_tags(&mut store, bucket, key, tags).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_put_object_tags(store, bucket, key, tags).await).await
     }
 
     /// DeleteObjectTagging.
     pub async fn delete_object_tags(&self, bucket: &str, key: &str) -> Result<(), Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_delete_object_tags(&mut store, bucket, key).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_delete_object_tags(store, bucket, key).await).await
     }
 
     /// GetBucketLocation: the bucket's region.
     pub async fn get_bucket_location(&self, bucket: &str) -> Result<String, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_get_bucket_location(&mut store, bucket).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_get_bucket_location(store, bucket).await).await
     }
 
     /// CreateMultipartUpload: returns the upload id. For callers that drive parts themselves;
@@ -297,12 +277,10 @@ impl Connector {
         key: &str,
         options: PutOptions,
     ) -> Result<String, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_create_multipart_upload(&mut store, bucket, key, &options)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            client.call_create_multipart_upload(store, bucket, key, &options).await
+        })
+        .await
     }
 
     /// UploadPart: `length` bytes from `body` as part `part_number`; returns the part's ETag.
@@ -335,12 +313,12 @@ impl Connector {
         part_number: u32,
     ) -> Result<String, Error> {
         let (bucket, key, upload_id) = upload;
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_upload_part_copy(&mut store, source.0, source.1, range, bucket, key, upload_id, part_number)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            client
+                .call_upload_part_copy(store, source.0, source.1, range, bucket, key, upload_id, part_number)
+                .await
+        })
+        .await
     }
 
     /// CompleteMultipartUpload.
@@ -350,12 +328,10 @@ impl Connector {
         parts: &[CompletedPart],
     ) -> Result<PutResult, Error> {
         let (bucket, key, upload_id) = upload;
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_complete_multipart_upload(&mut store, bucket, key, upload_id, parts)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            client.call_complete_multipart_upload(store, bucket, key, upload_id, parts).await
+        })
+        .await
     }
 
     /// AbortMultipartUpload.
@@ -365,12 +341,10 @@ impl Connector {
         key: &str,
         upload_id: &str,
     ) -> Result<(), Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_abort_multipart_upload(&mut store, bucket, key, upload_id)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            client.call_abort_multipart_upload(store, bucket, key, upload_id).await
+        })
+        .await
     }
 
     /// ListMultipartUploads, every page.
@@ -379,18 +353,12 @@ impl Connector {
         bucket: &str,
         prefix: Option<&str>,
     ) -> Result<Vec<MultipartUpload>, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result =
-            plugin.s3_connector_s3_client().call_list_multipart_uploads(&mut store, bucket, prefix).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_list_multipart_uploads(store, bucket, prefix).await).await
     }
 
     /// ListParts, every page.
     pub async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<PartInfo>, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result =
-            plugin.s3_connector_s3_client().call_list_parts(&mut store, bucket, key, upload_id).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_list_parts(store, bucket, key, upload_id).await).await
     }
 
     /// ListObjectVersions, every page.
@@ -399,10 +367,7 @@ impl Connector {
         bucket: &str,
         prefix: Option<&str>,
     ) -> Result<Vec<ObjectVersion>, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let result =
-            plugin.s3_connector_s3_client().call_list_object_versions(&mut store, bucket, prefix).await;
-        finish(&store, result)
+        self.call(async |client, store| client.call_list_object_versions(store, bucket, prefix).await).await
     }
 
     /// A presigned URL. The host checks the expiry against its cap first, then parses the URL
@@ -483,4 +448,22 @@ fn plugin_error(error: impl Into<wasmtime::Error>) -> Error {
     let error = error.into();
     // The root cause without the wasm backtrace, which is for developers (`RUST_LOG`), not users.
     Error::Plugin(error.root_cause().to_string().lines().next().unwrap_or("unknown failure").to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Engines run calls on multi-threaded runtimes: every call's future must be `Send`.
+    #[allow(dead_code)]
+    fn calls_are_send(c: &super::Connector) {
+        fn send<T: Send>(_: T) {}
+        send(c.head_object("b", "k"));
+        send(c.put_object("b", "k", tokio::io::empty(), None, Default::default()));
+        send(c.get_object("b", "k", tokio::io::sink(), Default::default()));
+        send(c.presign(crate::types::PresignRequest {
+            method: crate::types::PresignMethod::Get,
+            bucket: "b".into(),
+            key: "k".into(),
+            expires_in_seconds: 60,
+        }));
+    }
 }
