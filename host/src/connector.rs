@@ -2,7 +2,7 @@
 //! connection, policy and credentials it was built with.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use wasmtime::Store;
@@ -29,6 +29,9 @@ use crate::types::{
 /// S3's limit on a presigned URL's lifetime: 7 days.
 pub const MAX_PRESIGN_SECONDS: u32 = 7 * 24 * 3600;
 
+/// How long a call may take unless [`Connector::with_call_timeout`] says otherwise.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// How many bytes a download may have in flight towards its sink.
 const SINK_BUDGET: usize = 1 << 20;
 
@@ -41,6 +44,7 @@ pub struct Connector {
     runtime: &'static PluginRuntime,
     shared: Shared,
     max_presign_seconds: u32,
+    call_timeout: Duration,
 }
 
 impl std::fmt::Debug for Connector {
@@ -59,13 +63,25 @@ impl Connector {
     ) -> Result<Self, Error> {
         let runtime = PluginRuntime::shared()?;
         let shared = Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None };
-        Ok(Self { runtime, shared, max_presign_seconds: MAX_PRESIGN_SECONDS })
+        Ok(Self {
+            runtime,
+            shared,
+            max_presign_seconds: MAX_PRESIGN_SECONDS,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+        })
     }
 
     /// Pins the wall clock the plugin sees, so that signatures and presigned URLs are
     /// reproducible (the CLI's `--at`).
     pub fn with_pinned_time(mut self, time: SystemTime) -> Self {
         self.shared.pinned_time = Some(time);
+        self
+    }
+
+    /// Bounds every call in wall-clock time (default one hour, for large transfers); a call that
+    /// takes longer is stopped with its instance and fails with `timeout`.
+    pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
         self
     }
 
@@ -102,8 +118,12 @@ impl Connector {
         export: impl AsyncFnOnce(&Guest, &mut Store<StoreState>) -> wasmtime::Result<Result<T, S3Error>>,
     ) -> Result<T, Error> {
         let (mut store, plugin) = self.instantiate().await?;
-        let result = export(plugin.s3_connector_s3_client(), &mut store).await;
-        finish(&store, result)
+        let call = export(plugin.s3_connector_s3_client(), &mut store);
+        // Dropping the call on timeout drops its instance: nothing of it runs on.
+        match tokio::time::timeout(self.call_timeout, call).await {
+            Ok(result) => finish(&store, result),
+            Err(_) => Err(Error::S3(S3Error::Timeout)),
+        }
     }
 
     /// CreateBucket.
@@ -136,15 +156,11 @@ impl Connector {
         length: Option<u64>,
         options: PutOptions,
     ) -> Result<PutResult, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let stream: DynInputStream = Box::new(AsyncReadStream::new(body));
-        let resource: Resource<DynInputStream> = store.data_mut().table.push(stream).map_err(plugin_error)?;
-        let borrowed = Resource::new_borrow(resource.rep());
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_put_object(&mut store, bucket, key, borrowed, length, &options)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            let body = input_stream(store, body)?;
+            client.call_put_object(store, bucket, key, body, length, &options).await
+        })
+        .await
     }
 
     /// PutObject from bytes in memory.
@@ -170,16 +186,12 @@ impl Connector {
         sink: impl AsyncWrite + Send + 'static,
         options: GetOptions,
     ) -> Result<ObjectInfo, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET, sink));
-        let resource: Resource<DynOutputStream> =
-            store.data_mut().table.push(stream).map_err(plugin_error)?;
-        let borrowed = Resource::new_borrow(resource.rep());
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_get_object(&mut store, bucket, key, borrowed, &options)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET, sink));
+            let sink = store.data_mut().table.push(stream)?;
+            client.call_get_object(store, bucket, key, Resource::new_borrow(sink.rep()), &options).await
+        })
+        .await
     }
 
     /// HeadObject.
@@ -292,15 +304,11 @@ impl Connector {
         length: u64,
     ) -> Result<String, Error> {
         let (bucket, key, upload_id) = upload;
-        let (mut store, plugin) = self.instantiate().await?;
-        let stream: DynInputStream = Box::new(AsyncReadStream::new(body));
-        let resource: Resource<DynInputStream> = store.data_mut().table.push(stream).map_err(plugin_error)?;
-        let borrowed = Resource::new_borrow(resource.rep());
-        let result = plugin
-            .s3_connector_s3_client()
-            .call_upload_part(&mut store, bucket, key, upload_id, part_number, borrowed, length)
-            .await;
-        finish(&store, result)
+        self.call(async |client, store| {
+            let body = input_stream(store, body)?;
+            client.call_upload_part(store, bucket, key, upload_id, part_number, body, length).await
+        })
+        .await
     }
 
     /// UploadPartCopy: part `part_number` of the upload `(bucket, key, upload_id)` copied from
@@ -422,6 +430,16 @@ fn finish<T>(store: &Store<StoreState>, result: wasmtime::Result<Result<T, S3Err
         },
         Err(trap) => Err(plugin_error(trap)),
     }
+}
+
+/// Hands `reader` to the instance as a `wasi:io` input stream, borrowed by the call.
+fn input_stream(
+    store: &mut Store<StoreState>,
+    reader: impl AsyncRead + Send + 'static,
+) -> wasmtime::Result<Resource<DynInputStream>> {
+    let stream: DynInputStream = Box::new(AsyncReadStream::new(reader));
+    let owned = store.data_mut().table.push(stream)?;
+    Ok(Resource::new_borrow(owned.rep()))
 }
 
 /// The guest's error with any secret it was handed scrubbed from its text.
