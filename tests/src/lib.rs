@@ -21,7 +21,8 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let access_key = format!("AKTEST{}", Alphanumeric.sample_string(&mut rand::rng(), 14).to_uppercase());
         let secret = Alphanumeric.sample_string(&mut rand::rng(), 40);
-        let s3 = LocalS3::start(dir.path(), &access_key, Secret::new(secret)).await.expect("the server starts");
+        let s3 =
+            LocalS3::start(dir.path(), &access_key, Secret::new(secret)).await.expect("the server starts");
         Self { s3, dir }
     }
 
@@ -37,7 +38,8 @@ impl TestServer {
 
     /// The connection settings for this server.
     pub fn connection(&self) -> Connection {
-        Connection::resolve(Some(&self.s3.endpoint()), Some("us-east-1"), true, |_| None).expect("a valid endpoint")
+        Connection::resolve(Some(&self.s3.endpoint()), Some("us-east-1"), true, |_| None)
+            .expect("a valid endpoint")
     }
 
     /// A connector with the server's keys and `policy`.
