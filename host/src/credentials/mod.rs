@@ -1,16 +1,40 @@
 //! Credentials: the host owns them, the plugin gets a copy per call for the scope it asks.
 //!
-//! Providers sit behind one trait so that static keys, the environment and (later) STS,
-//! profiles and IMDS plug in the same way.
+//! Providers sit behind one trait: static keys and the environment (here), the shared
+//! `~/.aws/config` and `~/.aws/credentials` files ([`profile`]), `credential_process`
+//! ([`process`]), STS AssumeRole ([`assume_role`]), web identity ([`web_identity`]), the
+//! container credentials endpoint ([`container`]), the EC2 instance metadata service ([`imds`])
+//! and the SDKs' default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
+//! refreshes before expiry, one refresh at a time.
 
+pub mod assume_role;
+mod cached;
+pub mod chain;
+pub mod container;
+mod http_client;
+pub mod imds;
+pub mod process;
+pub mod profile;
+pub mod profile_files;
 mod secret;
+mod sts;
+pub mod time;
+pub mod web_identity;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::SystemTime;
 
+pub use assume_role::AssumeRoleProvider;
+pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
+pub use chain::{ChainProvider, default_chain};
+pub use container::ContainerProvider;
+pub use imds::ImdsProvider;
+pub use process::ProcessProvider;
+pub use profile::{ProfileProvider, ProfileSettings};
 pub use secret::Secret;
+pub use web_identity::WebIdentityProvider;
 
 /// AWS credentials. Debug never shows the secret parts.
 #[derive(Clone, Debug)]

@@ -1,0 +1,715 @@
+//! Credentials and settings from a named profile of the shared files.
+//!
+//! A profile supplies credentials in one of these ways, tried in this order (the SDKs' order):
+//! `role_arn` with `source_profile` (itself resolved the same way, static keys winning there so
+//! that a profile may sign for its own role) or `credential_source` (`Environment`,
+//! `Ec2InstanceMetadata`, `EcsContainer`), or with `web_identity_token_file`; static keys
+//! (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`); `credential_process`.
+//! SSO profiles (`sso_session`, `sso_start_url`) are not supported: the error says how to use
+//! them through `credential_process` instead. `mfa_serial` is refused (no prompt here).
+//!
+//! Role sessions go to STS in the region `AWS_REGION`, `AWS_DEFAULT_REGION`, the selected
+//! profile's `region`, else `us-east-1`; at the endpoint `AWS_ENDPOINT_URL_STS`,
+//! `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else the regional STS endpoint.
+//!
+//! ```no_run
+//! use s3_connector_host::credentials::{CachedProvider, ProfileProvider};
+//! # fn example() -> Result<(), s3_connector_host::CredentialsError> {
+//! let lookup = |name: &str| std::env::var(name).ok();
+//! if let Some(provider) = ProfileProvider::load(&lookup, Some("dev"))? {
+//!     println!("{}", provider.description());
+//!     let cached = CachedProvider::new(std::sync::Arc::new(provider));
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::profile_files::{Profile, ProfileSet};
+use super::{
+    AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsError, CredentialsFuture, CredentialsProvider,
+    ImdsProvider, ProcessProvider, Secret, StaticCredentials, WebIdentityProvider,
+};
+
+const NAME: &str = "profile";
+
+/// How many profiles a `source_profile` chain may pass through.
+const MAX_CHAIN: usize = 16;
+
+/// Where the first credentials of a profile's chain come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseCredentials {
+    /// Static keys in a profile.
+    Static {
+        /// The profile holding them.
+        profile: String,
+        /// The access key id.
+        access_key_id: String,
+        /// The secret access key.
+        secret_access_key: Secret,
+        /// The session token, for temporary keys.
+        session_token: Option<Secret>,
+    },
+    /// A `credential_process` command.
+    Process {
+        /// The profile holding it.
+        profile: String,
+        /// The command (redacted: it may carry a token).
+        command: Secret,
+    },
+    /// `web_identity_token_file` with the profile's `role_arn`.
+    WebIdentity {
+        /// The profile holding it.
+        profile: String,
+        /// The role to assume.
+        role_arn: String,
+        /// The token file.
+        token_file: String,
+        /// `role_session_name`.
+        session_name: Option<String>,
+    },
+    /// `credential_source = Environment`.
+    Environment,
+    /// `credential_source = Ec2InstanceMetadata`.
+    Imds,
+    /// `credential_source = EcsContainer`.
+    Container,
+}
+
+/// One `AssumeRole` in a profile's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleStep {
+    /// The profile naming the role.
+    pub profile: String,
+    /// `role_arn`.
+    pub role_arn: String,
+    /// `role_session_name`.
+    pub session_name: Option<String>,
+    /// `external_id` (redacted in Debug).
+    pub external_id: Option<Secret>,
+    /// `duration_seconds`.
+    pub duration_seconds: Option<u64>,
+}
+
+/// A profile's credentials: a base, then roles assumed in order, each signed by the previous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedProfile {
+    /// Where the chain starts.
+    pub base: BaseCredentials,
+    /// The roles, first assumed first.
+    pub roles: Vec<RoleStep>,
+}
+
+fn static_keys(profile: &Profile) -> Result<Option<BaseCredentials>, String> {
+    match (profile.get("aws_access_key_id"), profile.get("aws_secret_access_key")) {
+        (Some(id), Some(secret)) => Ok(Some(BaseCredentials::Static {
+            profile: profile.name().to_owned(),
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: profile.get("aws_session_token").map(Secret::new),
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(format!(
+            "profile `{}` has aws_access_key_id but no aws_secret_access_key; add it",
+            profile.name()
+        )),
+        (None, Some(_)) => Err(format!(
+            "profile `{}` has aws_secret_access_key but no aws_access_key_id; add it",
+            profile.name()
+        )),
+    }
+}
+
+/// Resolves the credentials of profile `name` in `set`: `Ok(None)` when the profile exists but
+/// configures no credentials (it may hold only a region). Errors say which profile and key is
+/// wrong.
+pub fn resolve(set: &ProfileSet, name: &str) -> Result<Option<ResolvedProfile>, String> {
+    let mut roles: Vec<RoleStep> = Vec::new();
+    let mut visited: HashSet<String> = HashSet::new();
+    let mut current = name.to_owned();
+    let base = loop {
+        if visited.len() >= MAX_CHAIN {
+            return Err(format!("profile `{name}` chains through more than {MAX_CHAIN} source profiles"));
+        }
+        let Some(profile) = set.get(&current) else {
+            let names: Vec<&str> = set.names().collect();
+            return Err(match roles.last() {
+                Some(role) => format!(
+                    "profile `{}` names source_profile `{current}`, which is not defined (profiles: {})",
+                    role.profile,
+                    names.join(", ")
+                ),
+                None => format!("profile `{current}` is not defined (profiles: {})", names.join(", ")),
+            });
+        };
+        let first = visited.is_empty();
+        let revisit = !visited.insert(current.clone());
+        if !first && let Some(keys) = static_keys(profile)? {
+            break keys;
+        }
+        if revisit {
+            return Err(format!("source_profile of profile `{current}` loops back to itself without static keys"));
+        }
+        if profile.get("mfa_serial").is_some() {
+            return Err(format!("profile `{current}` needs an MFA code (mfa_serial), which cannot be prompted here"));
+        }
+        if let Some(role_arn) = profile.get("role_arn") {
+            let step = RoleStep {
+                profile: current.clone(),
+                role_arn: role_arn.to_owned(),
+                session_name: profile.get("role_session_name").map(str::to_owned),
+                external_id: profile.get("external_id").map(Secret::new),
+                duration_seconds: match profile.get("duration_seconds") {
+                    Some(text) => Some(text.parse().map_err(|_| {
+                        format!("profile `{current}`: duration_seconds {text:?} is not a number of seconds")
+                    })?),
+                    None => None,
+                },
+            };
+            match (profile.get("source_profile"), profile.get("credential_source"), profile.get("web_identity_token_file")) {
+                (Some(_), Some(_), _) => {
+                    return Err(format!(
+                        "profile `{current}` has both source_profile and credential_source; keep one"
+                    ));
+                }
+                (Some(source), None, _) => {
+                    roles.push(step);
+                    current = source.to_owned();
+                    continue;
+                }
+                (None, Some(source), _) => {
+                    roles.push(step);
+                    break match source {
+                        "Environment" => BaseCredentials::Environment,
+                        "Ec2InstanceMetadata" => BaseCredentials::Imds,
+                        "EcsContainer" => BaseCredentials::Container,
+                        other => {
+                            return Err(format!(
+                                "profile `{current}`: credential_source {other:?} is not Environment, \
+                                 Ec2InstanceMetadata or EcsContainer"
+                            ));
+                        }
+                    };
+                }
+                (None, None, Some(token_file)) => {
+                    break BaseCredentials::WebIdentity {
+                        profile: current.clone(),
+                        role_arn: step.role_arn,
+                        token_file: token_file.to_owned(),
+                        session_name: step.session_name,
+                    };
+                }
+                (None, None, None) => {
+                    return Err(format!(
+                        "profile `{current}` has role_arn but no source_profile, credential_source or \
+                         web_identity_token_file to assume it with"
+                    ));
+                }
+            }
+        }
+        if profile.get("web_identity_token_file").is_some() {
+            return Err(format!("profile `{current}` has web_identity_token_file but no role_arn"));
+        }
+        if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
+            return Err(format!(
+                "profile `{current}` uses IAM Identity Center (SSO), which is not supported; run `aws sso login` \
+                 and use a profile with credential_process = aws configure export-credentials --profile {current} \
+                 --format process"
+            ));
+        }
+        if let Some(keys) = static_keys(profile)? {
+            break keys;
+        }
+        if let Some(command) = profile.get("credential_process") {
+            break BaseCredentials::Process { profile: current.clone(), command: Secret::new(command) };
+        }
+        if first {
+            return Ok(None);
+        }
+        return Err(format!(
+            "source profile `{current}` has no credentials (static keys, credential_process, role_arn)"
+        ));
+    };
+    roles.reverse();
+    Ok(Some(ResolvedProfile { base, roles }))
+}
+
+/// Region and endpoint from the selected profile, for the connection settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileSettings {
+    /// The selected profile's name.
+    pub profile: String,
+    /// Its `region`.
+    pub region: Option<String>,
+    /// Its `endpoint_url`.
+    pub endpoint_url: Option<String>,
+}
+
+impl ProfileSettings {
+    /// The selected profile's settings (`profile`, else `AWS_PROFILE`, else `default`); empty
+    /// when the files or the profile do not exist, an error when a file does not parse or a
+    /// named profile is missing.
+    pub fn load(lookup: &dyn Fn(&str) -> Option<String>, profile: Option<&str>) -> Result<Self, CredentialsError> {
+        let set = ProfileSet::load(lookup, profile)?;
+        Self::from_set(&set)
+    }
+
+    /// The selected profile's settings in an already loaded set.
+    pub fn from_set(set: &ProfileSet) -> Result<Self, CredentialsError> {
+        let profile = set.selected_profile();
+        if profile.is_none() && set.is_explicit() {
+            return Err(missing_profile(set));
+        }
+        Ok(Self {
+            profile: set.selected().to_owned(),
+            region: profile.and_then(|p| p.get("region")).map(str::to_owned),
+            endpoint_url: profile.and_then(|p| p.get("endpoint_url")).map(str::to_owned),
+        })
+    }
+
+    /// `lookup`, falling back to this profile's region for `AWS_REGION` and its endpoint for
+    /// `AWS_ENDPOINT_URL`: the SDKs' precedence (environment before profile), ready for
+    /// `Connection::resolve`.
+    pub fn env_fallback<'a>(
+        &'a self,
+        lookup: impl Fn(&str) -> Option<String> + 'a,
+    ) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name: &str| {
+            lookup(name).filter(|v| !v.is_empty()).or_else(|| match name {
+                "AWS_REGION" => self.region.clone(),
+                "AWS_ENDPOINT_URL" => self.endpoint_url.clone(),
+                _ => None,
+            })
+        }
+    }
+}
+
+fn missing_profile(set: &ProfileSet) -> CredentialsError {
+    let files: Vec<String> = set.files().iter().map(|f| f.display().to_string()).collect();
+    let names: Vec<&str> = set.names().collect();
+    CredentialsError {
+        provider: NAME,
+        reason: format!(
+            "profile `{}` is not defined in {} (profiles: {}); check --profile / AWS_PROFILE, AWS_CONFIG_FILE \
+             and AWS_SHARED_CREDENTIALS_FILE",
+            set.selected(),
+            if files.is_empty() { "any file (none found)".to_owned() } else { files.join(", ") },
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        ),
+    }
+}
+
+/// Credentials from a profile: static keys, `credential_process`, web identity, or roles
+/// assumed with STS on top of any of them.
+pub struct ProfileProvider {
+    profile: String,
+    description: String,
+    inner: Arc<dyn CredentialsProvider>,
+}
+
+impl ProfileProvider {
+    /// Loads the files and builds the selected profile's provider (see [`ProfileSet::load`]).
+    /// `None` when the profile does not exist (and was not named) or configures no credentials.
+    pub fn load(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        profile: Option<&str>,
+    ) -> Result<Option<Self>, CredentialsError> {
+        let set = ProfileSet::load(lookup, profile)?;
+        Self::from_set(&set, lookup)
+    }
+
+    /// The selected profile's provider in an already loaded set; `lookup` gives the
+    /// environment for region, endpoint and `credential_source`.
+    pub fn from_set(
+        set: &ProfileSet,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, CredentialsError> {
+        let error = |reason: String| CredentialsError { provider: NAME, reason };
+        if set.selected_profile().is_none() {
+            return if set.is_explicit() { Err(missing_profile(set)) } else { Ok(None) };
+        }
+        let Some(resolved) = resolve(set, set.selected()).map_err(error)? else {
+            return Ok(None);
+        };
+        let nonempty = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let settings = ProfileSettings::from_set(set)?;
+        let region = nonempty("AWS_REGION")
+            .or_else(|| nonempty("AWS_DEFAULT_REGION"))
+            .or(settings.region)
+            .unwrap_or_else(|| crate::settings::DEFAULT_REGION.to_owned());
+        let endpoint =
+            nonempty("AWS_ENDPOINT_URL_STS").or_else(|| nonempty("AWS_ENDPOINT_URL")).or(settings.endpoint_url);
+        let in_profile = |e: CredentialsError| error(format!("profile `{}`: {e}", set.selected()));
+
+        let (mut inner, mut description): (Arc<dyn CredentialsProvider>, String) = match resolved.base {
+            BaseCredentials::Static { profile, access_key_id, secret_access_key, session_token } => {
+                let kind = if session_token.is_some() { "session keys" } else { "static keys" };
+                let description = format!("{kind} {} of profile `{profile}`", abbreviate(&access_key_id));
+                (Arc::new(StaticCredentials::new(access_key_id, secret_access_key, session_token)), description)
+            }
+            BaseCredentials::Process { profile, command } => {
+                let provider = ProcessProvider::new(command.expose(), profile.clone());
+                let description = format!("credential_process `{}` of profile `{profile}`", provider.program());
+                (Arc::new(CachedProvider::new(Arc::new(provider))), description)
+            }
+            BaseCredentials::WebIdentity { profile, role_arn, token_file, session_name } => {
+                let mut provider = WebIdentityProvider::new(&token_file, &role_arn).map_err(in_profile)?;
+                if let Some(name) = session_name {
+                    provider = provider.with_session_name(name).map_err(in_profile)?;
+                }
+                provider = provider.with_region(&region);
+                if let Some(url) = &endpoint {
+                    provider = provider.with_endpoint(url).map_err(in_profile)?;
+                }
+                let description = format!("web identity from {token_file} for {role_arn} (profile `{profile}`)");
+                (Arc::new(CachedProvider::new(Arc::new(provider))), description)
+            }
+            BaseCredentials::Environment => {
+                let provider = StaticCredentials::from_env(lookup).map_err(in_profile)?.ok_or_else(|| {
+                    error(format!(
+                        "profile `{}`: credential_source = Environment, but AWS_ACCESS_KEY_ID and \
+                         AWS_SECRET_ACCESS_KEY are not set",
+                        set.selected()
+                    ))
+                })?;
+                (Arc::new(provider), "the environment (credential_source)".to_owned())
+            }
+            BaseCredentials::Imds => {
+                let provider = ImdsProvider::from_env(lookup).map_err(in_profile)?.ok_or_else(|| {
+                    error(format!(
+                        "profile `{}`: credential_source = Ec2InstanceMetadata, but AWS_EC2_METADATA_DISABLED is true",
+                        set.selected()
+                    ))
+                })?;
+                let description = format!("IMDS at {} (credential_source)", provider.endpoint());
+                (Arc::new(CachedProvider::new(Arc::new(provider))), description)
+            }
+            BaseCredentials::Container => {
+                let provider = ContainerProvider::from_env(lookup).map_err(in_profile)?.ok_or_else(|| {
+                    error(format!(
+                        "profile `{}`: credential_source = EcsContainer, but neither \
+                         AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
+                        set.selected()
+                    ))
+                })?;
+                let description = format!("the container endpoint {} (credential_source)", provider.endpoint());
+                (Arc::new(CachedProvider::new(Arc::new(provider))), description)
+            }
+        };
+        let count = resolved.roles.len();
+        for (index, step) in resolved.roles.into_iter().enumerate() {
+            let mut role = AssumeRoleProvider::new(inner, &step.role_arn).map_err(in_profile)?.with_region(&region);
+            if let Some(name) = &step.session_name {
+                role = role.with_session_name(name).map_err(in_profile)?;
+            }
+            if let Some(external_id) = &step.external_id {
+                role = role.with_external_id(external_id.expose());
+            }
+            if let Some(seconds) = step.duration_seconds {
+                role = role.with_duration(Duration::from_secs(seconds)).map_err(in_profile)?;
+            }
+            if let Some(url) = &endpoint {
+                role = role.with_endpoint(url).map_err(in_profile)?;
+            }
+            description = format!("role {} (profile `{}`) via {description}", step.role_arn, step.profile);
+            // Intermediate roles are cached; the last one is cached by whoever wraps this provider.
+            inner = if index + 1 < count { Arc::new(CachedProvider::new(Arc::new(role))) } else { Arc::new(role) };
+        }
+        Ok(Some(Self { profile: set.selected().to_owned(), description, inner }))
+    }
+
+    /// What supplies the credentials, without secrets: for example `role
+    /// arn:aws:iam::123456789012:role/r (profile `dev`) via static keys AKIA...MPLE of profile `base``.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The selected profile's name.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+}
+
+/// An access key id shortened to its first and last four characters.
+pub(crate) fn abbreviate(access_key_id: &str) -> String {
+    if access_key_id.len() > 8 && access_key_id.is_ascii() {
+        format!("{}...{}", &access_key_id[..4], &access_key_id[access_key_id.len() - 4..])
+    } else {
+        "<short key id>".to_owned()
+    }
+}
+
+impl fmt::Debug for ProfileProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProfileProvider")
+            .field("profile", &self.profile)
+            .field("description", &self.description)
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl CredentialsProvider for ProfileProvider {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn credentials(&self) -> CredentialsFuture<'_> {
+        Box::pin(async move {
+            self.inner.credentials().await.map_err(|e| CredentialsError {
+                provider: NAME,
+                reason: format!("profile `{}`: {e}", self.profile),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(config: &str, credentials: &str, selected: &str) -> ProfileSet {
+        ProfileSet::parse(Some(config), Some(credentials), Some(selected)).unwrap()
+    }
+
+    fn static_base(profile: &str, id: &str, secret: &str) -> BaseCredentials {
+        BaseCredentials::Static {
+            profile: profile.into(),
+            access_key_id: id.into(),
+            secret_access_key: Secret::new(secret),
+            session_token: None,
+        }
+    }
+
+    fn role(profile: &str, arn: &str) -> RoleStep {
+        RoleStep {
+            profile: profile.into(),
+            role_arn: arn.into(),
+            session_name: None,
+            external_id: None,
+            duration_seconds: None,
+        }
+    }
+
+    #[test]
+    fn profiles_resolve_to_a_base_and_roles() {
+        let config = "\
+[profile keys]
+region = eu-west-1
+[profile token]
+aws_access_key_id = ASIA1
+aws_secret_access_key = S2
+aws_session_token = T2
+[profile process]
+credential_process = /bin/creds --json
+[profile role]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = keys
+role_session_name = sess
+external_id = ext
+duration_seconds = 3600
+[profile two-hops]
+role_arn = arn:aws:iam::123456789012:role/b
+source_profile = role
+[profile self]
+role_arn = arn:aws:iam::123456789012:role/self
+source_profile = self
+aws_access_key_id = AKSELF
+aws_secret_access_key = SSELF
+[profile env]
+role_arn = arn:aws:iam::123456789012:role/e
+credential_source = Environment
+[profile ec2]
+role_arn = arn:aws:iam::123456789012:role/e
+credential_source = Ec2InstanceMetadata
+[profile web]
+role_arn = arn:aws:iam::123456789012:role/w
+web_identity_token_file = /var/token
+[profile region-only]
+region = us-west-2
+[profile loop-a]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = loop-b
+[profile loop-b]
+role_arn = arn:aws:iam::123456789012:role/b
+source_profile = loop-a
+[profile dangling]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = nowhere
+[profile no-source]
+role_arn = arn:aws:iam::123456789012:role/a
+[profile both]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = keys
+credential_source = Environment
+[profile bad-source]
+role_arn = arn:aws:iam::123456789012:role/a
+credential_source = Laptop
+[profile half]
+aws_access_key_id = AKHALF
+[profile sso]
+sso_session = corp
+sso_account_id = 123456789012
+[profile mfa]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = keys
+mfa_serial = arn:aws:iam::123456789012:mfa/me
+[profile empty-source]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = region-only
+[profile bad-duration]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = keys
+duration_seconds = an hour
+";
+        let credentials = "[keys]\naws_access_key_id = AKID\naws_secret_access_key = S1\n";
+        let a = "arn:aws:iam::123456789012:role/a";
+        let table: Vec<(&str, Result<Option<ResolvedProfile>, &str>)> = vec![
+            ("keys", Ok(Some(ResolvedProfile { base: static_base("keys", "AKID", "S1"), roles: vec![] }))),
+            (
+                "token",
+                Ok(Some(ResolvedProfile {
+                    base: BaseCredentials::Static {
+                        profile: "token".into(),
+                        access_key_id: "ASIA1".into(),
+                        secret_access_key: Secret::new("S2"),
+                        session_token: Some(Secret::new("T2")),
+                    },
+                    roles: vec![],
+                })),
+            ),
+            (
+                "process",
+                Ok(Some(ResolvedProfile {
+                    base: BaseCredentials::Process {
+                        profile: "process".into(),
+                        command: Secret::new("/bin/creds --json"),
+                    },
+                    roles: vec![],
+                })),
+            ),
+            (
+                "role",
+                Ok(Some(ResolvedProfile {
+                    base: static_base("keys", "AKID", "S1"),
+                    roles: vec![RoleStep {
+                        session_name: Some("sess".into()),
+                        external_id: Some(Secret::new("ext")),
+                        duration_seconds: Some(3600),
+                        ..role("role", a)
+                    }],
+                })),
+            ),
+            (
+                "two-hops",
+                Ok(Some(ResolvedProfile {
+                    base: static_base("keys", "AKID", "S1"),
+                    roles: vec![
+                        RoleStep {
+                            session_name: Some("sess".into()),
+                            external_id: Some(Secret::new("ext")),
+                            duration_seconds: Some(3600),
+                            ..role("role", a)
+                        },
+                        role("two-hops", "arn:aws:iam::123456789012:role/b"),
+                    ],
+                })),
+            ),
+            (
+                "self",
+                Ok(Some(ResolvedProfile {
+                    base: static_base("self", "AKSELF", "SSELF"),
+                    roles: vec![role("self", "arn:aws:iam::123456789012:role/self")],
+                })),
+            ),
+            (
+                "env",
+                Ok(Some(ResolvedProfile {
+                    base: BaseCredentials::Environment,
+                    roles: vec![role("env", "arn:aws:iam::123456789012:role/e")],
+                })),
+            ),
+            (
+                "ec2",
+                Ok(Some(ResolvedProfile {
+                    base: BaseCredentials::Imds,
+                    roles: vec![role("ec2", "arn:aws:iam::123456789012:role/e")],
+                })),
+            ),
+            (
+                "web",
+                Ok(Some(ResolvedProfile {
+                    base: BaseCredentials::WebIdentity {
+                        profile: "web".into(),
+                        role_arn: "arn:aws:iam::123456789012:role/w".into(),
+                        token_file: "/var/token".into(),
+                        session_name: None,
+                    },
+                    roles: vec![],
+                })),
+            ),
+            ("region-only", Ok(None)),
+            ("loop-a", Err("source_profile of profile `loop-a` loops back")),
+            ("dangling", Err("profile `dangling` names source_profile `nowhere`, which is not defined")),
+            ("no-source", Err("profile `no-source` has role_arn but no source_profile")),
+            ("both", Err("profile `both` has both source_profile and credential_source")),
+            ("bad-source", Err("profile `bad-source`: credential_source \"Laptop\" is not")),
+            ("half", Err("profile `half` has aws_access_key_id but no aws_secret_access_key")),
+            ("sso", Err("profile `sso` uses IAM Identity Center (SSO), which is not supported")),
+            ("mfa", Err("profile `mfa` needs an MFA code")),
+            ("empty-source", Err("source profile `region-only` has no credentials")),
+            ("bad-duration", Err("profile `bad-duration`: duration_seconds \"an hour\" is not a number")),
+            ("missing", Err("profile `missing` is not defined (profiles: ")),
+        ];
+        for (name, expected) in table {
+            let got = resolve(&set(config, credentials, name), name);
+            match expected {
+                Ok(resolved) => assert_eq!(got, Ok(resolved), "{name}"),
+                Err(prefix) => {
+                    let error = got.unwrap_err();
+                    assert!(error.starts_with(prefix), "{name}: {error}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn settings_come_after_the_environment() {
+        let set = set("[profile p]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:9000\n", "", "p");
+        let settings = ProfileSettings::from_set(&set).unwrap();
+        assert_eq!(settings.region.as_deref(), Some("eu-west-3"));
+        let empty = |_: &str| None;
+        let lookup = settings.env_fallback(empty);
+        assert_eq!(lookup("AWS_REGION").as_deref(), Some("eu-west-3"));
+        assert_eq!(lookup("AWS_ENDPOINT_URL").as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(lookup("AWS_DEFAULT_REGION"), None);
+        let env = |name: &str| (name == "AWS_REGION").then(|| "ap-south-1".to_owned());
+        assert_eq!(settings.env_fallback(env)("AWS_REGION").as_deref(), Some("ap-south-1"));
+        let missing = ProfileSet::parse(None, None, Some("nope")).unwrap();
+        assert!(ProfileSettings::from_set(&missing).unwrap_err().to_string().contains("profile `nope` is not defined"));
+        let default = ProfileSet::parse(None, None, None).unwrap();
+        assert_eq!(ProfileSettings::from_set(&default).unwrap().region, None);
+    }
+
+    #[test]
+    fn providers_describe_their_source_without_secrets() {
+        let set = set(
+            "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = keys\n",
+            "[keys]\naws_access_key_id = AKIAEXAMPLEKEY1\naws_secret_access_key = S3CR3T\n",
+            "role",
+        );
+        let provider = ProfileProvider::from_set(&set, &|_| None).unwrap().unwrap();
+        assert_eq!(
+            provider.description(),
+            "role arn:aws:iam::123456789012:role/a (profile `role`) via static keys AKIA...KEY1 of profile `keys`"
+        );
+        assert_eq!(provider.name(), "profile");
+        assert!(!format!("{provider:?}").contains("S3CR3T"));
+        assert!(ProfileProvider::from_set(&ProfileSet::parse(None, None, None).unwrap(), &|_| None).unwrap().is_none());
+        let error = ProfileProvider::from_set(&ProfileSet::parse(None, None, Some("x")).unwrap(), &|_| None);
+        assert!(error.unwrap_err().to_string().contains("profile `x` is not defined in any file (none found)"));
+    }
+}

@@ -1,0 +1,469 @@
+//! Every network credential provider against a stub on 127.0.0.1:0 that checks what it
+//! receives: STS AssumeRole (the SigV4 signature recomputed with the known secret), profile role
+//! chains and credential_process, web identity, the container endpoint, IMDSv2, and the default
+//! chain picking each of them.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use s3_connector_host::credentials::{
+    AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsProvider, ImdsProvider, ProfileProvider,
+    WebIdentityProvider, default_chain, time,
+};
+use s3_connector_host::{Secret, StaticCredentials};
+use tokio::net::TcpListener;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/uploader";
+const SOURCE_ID: &str = "AKIDSOURCE";
+const SOURCE_SECRET: &str = "source-secret-VALUE";
+const SOURCE_TOKEN: &str = "source-token-VALUE";
+
+/// One request as the stub received it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn form(&self, name: &str) -> Option<String> {
+        self.body.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        })
+    }
+}
+
+type Handler = Arc<dyn Fn(&Seen) -> (u16, String) + Send + Sync>;
+
+/// A tiny HTTP server on 127.0.0.1:0 that records requests and answers with `handler`.
+struct Stub {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Stub {
+    async fn start(handler: impl Fn(&Seen) -> (u16, String) + Send + Sync + 'static) -> Self {
+        let handler: Handler = Arc::new(handler);
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { return };
+                let (log, handler) = (log.clone(), handler.clone());
+                let service = service_fn(move |request: http::Request<Incoming>| {
+                    let (log, handler) = (log.clone(), handler.clone());
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+                        let seen = Seen {
+                            method: parts.method.to_string(),
+                            path: parts.uri.to_string(),
+                            headers: parts.headers,
+                            body: String::from_utf8_lossy(&body).into_owned(),
+                        };
+                        let (status, answer) = handler(&seen);
+                        log.lock().unwrap().push(seen);
+                        Ok::<_, Infallible>(
+                            http::Response::builder().status(status).body(Full::new(Bytes::from(answer))).unwrap(),
+                        )
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+        Self { url, seen, task }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn in_an_hour() -> String {
+    time::format_rfc3339(SystemTime::now() + Duration::from_secs(3600))
+}
+
+fn sts_answer(action: &str, id: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>\
+         <Credentials><AccessKeyId>{id}</AccessKeyId><SecretAccessKey>assumed-secret-VALUE</SecretAccessKey>\
+         <SessionToken>assumed-token-VALUE</SessionToken><Expiration>{}</Expiration></Credentials>\
+         </{action}Result></{action}Response>",
+        in_an_hour()
+    )
+}
+
+fn sts_error(code: &str, message: &str) -> String {
+    format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error></ErrorResponse>")
+}
+
+/// Recomputes the SigV4 `Authorization` of a received STS request with the known secret and
+/// token: the same headers it says it signed, its `x-amz-date`, the scope's region and service.
+fn expected_authorization(seen: &Seen, host: &str, secret: &str, token: Option<&str>) -> Result<String, String> {
+    let authorization = seen.header("authorization").ok_or("no Authorization header")?;
+    let scope = authorization.split("Credential=").nth(1).and_then(|r| r.split(',').next()).ok_or("no Credential")?;
+    let parts: Vec<&str> = scope.split('/').collect();
+    let [access_key_id, _date, region, service, _] = parts[..] else { return Err(format!("scope {scope}")) };
+    let signed: Vec<&str> = authorization
+        .split("SignedHeaders=")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .ok_or("no SignedHeaders")?
+        .split(';')
+        .collect();
+    let amz_date = seen.header("x-amz-date").ok_or("no x-amz-date")?;
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &amz_date[0..4],
+        &amz_date[4..6],
+        &amz_date[6..8],
+        &amz_date[9..11],
+        &amz_date[11..13],
+        &amz_date[13..15]
+    );
+    let when = time::parse_rfc3339(&rfc3339).ok_or("bad x-amz-date")?;
+    if token != seen.header("x-amz-security-token") {
+        return Err("the session token header is not the source's token".into());
+    }
+    let identity =
+        aws_credential_types::Credentials::new(access_key_id, secret, token.map(str::to_owned), None, "stub").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(when)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let headers: Vec<(&str, &str)> = signed
+        .iter()
+        .filter(|name| !matches!(**name, "x-amz-date" | "x-amz-security-token"))
+        .map(|name| Ok((*name, seen.header(name).ok_or(format!("signed header {name} missing"))?)))
+        .collect::<Result<_, String>>()?;
+    let uri = format!("http://{host}{}", seen.path);
+    let signable =
+        SignableRequest::new(&seen.method, &uri, headers.into_iter(), SignableBody::Bytes(seen.body.as_bytes()))
+            .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
+    let mut request = http::Request::builder().uri(&uri).body(()).unwrap();
+    instructions.apply_to_request_http1x(&mut request);
+    Ok(request.headers()["authorization"].to_str().unwrap().to_owned())
+}
+
+/// An STS stub that accepts AssumeRole only when signed with `SOURCE_SECRET`.
+async fn verifying_sts() -> Stub {
+    let host = Arc::new(Mutex::new(String::new()));
+    let host_for_handler = host.clone();
+    let stub = Stub::start(move |seen| {
+        let host = host_for_handler.lock().unwrap().clone();
+        if seen.method != "POST" || seen.form("Action").as_deref() != Some("AssumeRole") {
+            return (400, sts_error("InvalidAction", "expected a POST of Action=AssumeRole"));
+        }
+        if seen.form("Version").as_deref() != Some("2011-06-15") {
+            return (400, sts_error("InvalidAction", "wrong Version"));
+        }
+        match expected_authorization(seen, &host, SOURCE_SECRET, Some(SOURCE_TOKEN)) {
+            Ok(expected) if Some(expected.as_str()) == seen.header("authorization") => {
+                (200, sts_answer("AssumeRole", "ASIAASSUMED"))
+            }
+            Ok(_) => (403, sts_error("SignatureDoesNotMatch", "the signature does not match")),
+            Err(e) => (403, sts_error("IncompleteSignature", &e)),
+        }
+    })
+    .await;
+    *host.lock().unwrap() = stub.url.trim_start_matches("http://").to_owned();
+    stub
+}
+
+fn source(secret: &str) -> Arc<StaticCredentials> {
+    Arc::new(StaticCredentials::new(SOURCE_ID, Secret::new(secret), Some(Secret::new(SOURCE_TOKEN))))
+}
+
+#[tokio::test]
+async fn assume_role_is_signed_and_the_stub_verifies_the_signature() {
+    let sts = verifying_sts().await;
+    let provider = AssumeRoleProvider::new(source(SOURCE_SECRET), ROLE)
+        .unwrap()
+        .with_endpoint(&sts.url)
+        .unwrap()
+        .with_region("eu-west-1")
+        .with_session_name("nightly")
+        .unwrap()
+        .with_duration(Duration::from_secs(900))
+        .unwrap()
+        .with_external_id("partner-42")
+        .with_policy(r#"{"Version":"2012-10-17","Statement":[]}"#);
+    let credentials = provider.credentials().await.unwrap();
+    assert_eq!(credentials.access_key_id, "ASIAASSUMED");
+    assert_eq!(credentials.secret_access_key.expose(), "assumed-secret-VALUE");
+    assert_eq!(credentials.session_token.as_ref().map(Secret::expose), Some("assumed-token-VALUE"));
+    assert!(credentials.expires_at.unwrap() > SystemTime::now() + Duration::from_secs(3000));
+
+    let seen = sts.seen();
+    assert_eq!(seen.len(), 1);
+    let request = &seen[0];
+    assert_eq!(request.form("RoleArn").as_deref(), Some(ROLE));
+    assert_eq!(request.form("RoleSessionName").as_deref(), Some("nightly"));
+    assert_eq!(request.form("DurationSeconds").as_deref(), Some("900"));
+    assert_eq!(request.form("ExternalId").as_deref(), Some("partner-42"));
+    assert_eq!(request.form("Policy").as_deref(), Some(r#"{"Version":"2012-10-17","Statement":[]}"#));
+    assert!(request.header("authorization").unwrap().contains("/eu-west-1/sts/aws4_request"));
+    assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded; charset=utf-8"));
+
+    // The wrong secret gives another signature: the stub refuses, the error says why.
+    let wrong = AssumeRoleProvider::new(source("not-the-secret"), ROLE).unwrap().with_endpoint(&sts.url).unwrap();
+    let error = wrong.credentials().await.unwrap_err().to_string();
+    assert!(error.starts_with("no credentials from assume-role: STS AssumeRole answered 403 Forbidden: SignatureDoesNotMatch"), "{error}");
+    assert!(error.contains(ROLE) && !error.contains("not-the-secret"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_calls_cause_one_sts_call() {
+    let sts = verifying_sts().await;
+    let role = AssumeRoleProvider::new(source(SOURCE_SECRET), ROLE).unwrap().with_endpoint(&sts.url).unwrap();
+    let cached = Arc::new(CachedProvider::new(Arc::new(role)));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let cached = cached.clone();
+            tokio::spawn(async move { cached.credentials().await.map(|c| c.access_key_id) })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(tokio::time::timeout(Duration::from_secs(30), task).await.unwrap().unwrap().unwrap(), "ASIAASSUMED");
+    }
+    assert_eq!(sts.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_sts_names_the_provider_and_the_cause() {
+    let closed = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let role = AssumeRoleProvider::new(source(SOURCE_SECRET), ROLE).unwrap().with_endpoint(&url).unwrap();
+    let error = CachedProvider::new(Arc::new(role)).credentials().await.unwrap_err().to_string();
+    assert!(error.starts_with(&format!("no credentials from assume-role: POST {url}/: ")), "{error}");
+}
+
+fn profile_lookup(dir: &std::path::Path, extra: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
+    let config = dir.join("config").display().to_string();
+    let credentials = dir.join("credentials").display().to_string();
+    let home = dir.display().to_string();
+    move |name: &str| match name {
+        "AWS_CONFIG_FILE" => Some(config.clone()),
+        "AWS_SHARED_CREDENTIALS_FILE" => Some(credentials.clone()),
+        "HOME" => Some(home.clone()),
+        _ => extra.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()),
+    }
+}
+
+#[tokio::test]
+async fn a_profile_with_role_arn_and_source_profile_assumes_the_role() {
+    let sts = verifying_sts().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config"),
+        format!("[profile uploader]\nrole_arn = {ROLE}\nsource_profile = base\nrole_session_name = from-profile\nregion = eu-north-1\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("credentials"),
+        format!(
+            "[base]\naws_access_key_id = {SOURCE_ID}\naws_secret_access_key = {SOURCE_SECRET}\naws_session_token = {SOURCE_TOKEN}\n"
+        ),
+    )
+    .unwrap();
+    let lookup = profile_lookup(dir.path(), vec![("AWS_ENDPOINT_URL_STS", sts.url.clone())]);
+    let provider = ProfileProvider::load(&lookup, Some("uploader")).unwrap().unwrap();
+    assert_eq!(provider.credentials().await.unwrap().access_key_id, "ASIAASSUMED");
+    let seen = sts.seen();
+    assert_eq!(seen[0].form("RoleSessionName").as_deref(), Some("from-profile"));
+    assert!(seen[0].header("authorization").unwrap().contains("/eu-north-1/sts/aws4_request"));
+
+    // The same through the default chain, with AWS_PROFILE.
+    let lookup = profile_lookup(
+        dir.path(),
+        vec![("AWS_ENDPOINT_URL_STS", sts.url.clone()), ("AWS_PROFILE", "uploader".to_owned())],
+    );
+    let chain = default_chain(lookup, None).unwrap();
+    assert_eq!(chain.source(), "profile");
+    assert!(chain.description().contains(ROLE) && !chain.description().contains(SOURCE_SECRET), "{}", chain.description());
+    assert_eq!(chain.credentials().await.unwrap().access_key_id, "ASIAASSUMED");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_profile_with_credential_process_runs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '{{\"Version\":1,\"AccessKeyId\":\"AKIDPROCESS\",\"SecretAccessKey\":\"process-secret-VALUE\",\
+             \"SessionToken\":\"process-token-VALUE\",\"Expiration\":\"{}\"}}'\n",
+            in_an_hour()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("config"), format!("[default]\ncredential_process = sh {}\n", script.display()))
+        .unwrap();
+    let lookup = profile_lookup(dir.path(), vec![]);
+    let chain = default_chain(lookup, None).unwrap();
+    assert_eq!(chain.source(), "profile");
+    let credentials = chain.credentials().await.unwrap();
+    assert_eq!(credentials.access_key_id, "AKIDPROCESS");
+    assert_eq!(credentials.session_token.as_ref().map(Secret::expose), Some("process-token-VALUE"));
+    assert!(credentials.expires_at.is_some());
+}
+
+#[tokio::test]
+async fn web_identity_sends_the_token_unsigned() {
+    let sts = Stub::start(|seen| {
+        let ok = seen.method == "POST"
+            && seen.form("Action").as_deref() == Some("AssumeRoleWithWebIdentity")
+            && seen.form("Version").as_deref() == Some("2011-06-15")
+            && seen.form("WebIdentityToken").as_deref() == Some("oidc-token-VALUE")
+            && seen.form("RoleArn").as_deref() == Some(ROLE)
+            && seen.header("authorization").is_none();
+        if ok {
+            (200, sts_answer("AssumeRoleWithWebIdentity", "ASIAWEB"))
+        } else {
+            (400, sts_error("InvalidIdentityToken", "the token is not valid"))
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "oidc-token-VALUE\n").unwrap();
+    let token_path = token.display().to_string();
+    let env = vec![
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", token_path.clone()),
+        ("AWS_ROLE_ARN", ROLE.to_owned()),
+        ("AWS_ROLE_SESSION_NAME", "pod-7".to_owned()),
+        ("AWS_ENDPOINT_URL_STS", sts.url.clone()),
+    ];
+    let lookup = profile_lookup(dir.path(), env);
+    let provider = WebIdentityProvider::from_env(&lookup).unwrap().unwrap();
+    assert_eq!(provider.credentials().await.unwrap().access_key_id, "ASIAWEB");
+    assert_eq!(sts.seen()[0].form("RoleSessionName").as_deref(), Some("pod-7"));
+    let chain = default_chain(&lookup, None).unwrap();
+    assert_eq!(chain.source(), "web-identity");
+    assert_eq!(chain.credentials().await.unwrap().access_key_id, "ASIAWEB");
+
+    std::fs::write(&token, "expired-token-VALUE").unwrap();
+    let error = provider.credentials().await.unwrap_err().to_string();
+    assert!(error.contains("InvalidIdentityToken: the token is not valid"), "{error}");
+    assert!(!error.contains("expired-token-VALUE"), "{error}");
+}
+
+fn json_credentials(id: &str) -> String {
+    format!(
+        r#"{{"Code":"Success","AccessKeyId":"{id}","SecretAccessKey":"json-secret-VALUE","Token":"json-token-VALUE","Expiration":"{}"}}"#,
+        in_an_hour()
+    )
+}
+
+#[tokio::test]
+async fn the_container_endpoint_gets_the_authorization_token() {
+    let agent = Stub::start(|seen| match (seen.method.as_str(), seen.path.as_str(), seen.header("authorization")) {
+        ("GET", "/v1/credentials", Some("container-auth-VALUE")) => (200, json_credentials("ASIACONTAINER")),
+        ("GET", "/v2/credentials/task-1", None) => (200, json_credentials("ASIARELATIVE")),
+        _ => (401, r#"{"code":"AccessDenied","message":"bad token"}"#.to_owned()),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "container-auth-VALUE\n").unwrap();
+    let env = vec![
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("{}/v1/credentials", agent.url)),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file.display().to_string()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-when-a-file-is-set".to_owned()),
+    ];
+    let lookup = profile_lookup(dir.path(), env);
+    let chain = default_chain(&lookup, None).unwrap();
+    assert_eq!(chain.source(), "container");
+    let credentials = chain.credentials().await.unwrap();
+    assert_eq!(credentials.access_key_id, "ASIACONTAINER");
+    assert_eq!(credentials.session_token.as_ref().map(Secret::expose), Some("json-token-VALUE"));
+
+    let wrong = ContainerProvider::new(&format!("{}/v1/credentials", agent.url))
+        .unwrap()
+        .with_token(Secret::new("wrong-auth-VALUE"));
+    let error = wrong.credentials().await.unwrap_err().to_string();
+    assert!(error.contains("answered 401 Unauthorized") && !error.contains("wrong-auth-VALUE"), "{error}");
+
+    let relative = [("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task-1")];
+    let lookup = |name: &str| relative.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
+    let provider = ContainerProvider::from_env_with_agent(&lookup, &agent.url).unwrap().unwrap();
+    assert_eq!(provider.credentials().await.unwrap().access_key_id, "ASIARELATIVE");
+    assert!(ContainerProvider::new("http://192.0.2.1/v1/credentials").is_err());
+}
+
+#[tokio::test]
+async fn imds_asks_for_a_token_first_then_the_role_then_its_credentials() {
+    let imds = Stub::start(|seen| {
+        let token_ok = seen.header("x-aws-ec2-metadata-token") == Some("imds-session-VALUE");
+        match (seen.method.as_str(), seen.path.as_str()) {
+            ("PUT", "/latest/api/token") if seen.header("x-aws-ec2-metadata-token-ttl-seconds").is_some() => {
+                (200, "imds-session-VALUE".to_owned())
+            }
+            (_, "/latest/api/token") => (400, String::new()),
+            (_, _) if !token_ok => (401, String::new()),
+            ("GET", "/latest/meta-data/iam/security-credentials/") => (200, "instance-role\n".to_owned()),
+            ("GET", "/latest/meta-data/iam/security-credentials/instance-role") => {
+                (200, json_credentials("ASIAIMDS"))
+            }
+            _ => (404, String::new()),
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let lookup = profile_lookup(dir.path(), vec![("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.clone())]);
+    let chain = default_chain(&lookup, None).unwrap();
+    assert_eq!(chain.source(), "imds");
+    assert_eq!(chain.credentials().await.unwrap().access_key_id, "ASIAIMDS");
+    let order: Vec<(String, String)> = imds.seen().into_iter().map(|s| (s.method, s.path)).collect();
+    assert_eq!(
+        order,
+        [
+            ("PUT".to_owned(), "/latest/api/token".to_owned()),
+            ("GET".to_owned(), "/latest/meta-data/iam/security-credentials/".to_owned()),
+            ("GET".to_owned(), "/latest/meta-data/iam/security-credentials/instance-role".to_owned()),
+        ]
+    );
+
+    let no_role = Stub::start(|seen| match seen.method.as_str() {
+        "PUT" => (200, "t".to_owned()),
+        _ => (404, String::new()),
+    })
+    .await;
+    let error = ImdsProvider::new(&no_role.url).unwrap().credentials().await.unwrap_err().to_string();
+    assert!(error.contains("IMDS has no IAM role for this instance"), "{error}");
+}
