@@ -40,10 +40,19 @@ fn command(endpoint: &str) -> Command {
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
         "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     ] {
         command.env_remove(name);
     }
+    // The default chain must never read the developer's ~/.aws or reach out to IMDS.
+    let nowhere = std::env::temp_dir().join("s3-connector-tests-no-such-aws-dir");
     command
+        .env("AWS_CONFIG_FILE", nowhere.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .args(["--endpoint", endpoint, "--path-style"])
@@ -198,6 +207,47 @@ async fn exit_codes_and_one_line_errors() {
     let bad_rule = run(&endpoint, &["--allow", "codes=rwx", "ls", "s3://codes"]).await;
     assert_eq!(bad_rule.code, 2);
     assert!(bad_rule.stderr.contains("\"rwx\""), "{}", bad_rule.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_profile_supplies_keys_and_region_and_verbose_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = server(dir.path()).await;
+    let endpoint = s3.endpoint();
+    let aws = tempfile::tempdir().unwrap();
+    let credentials = aws.path().join("credentials");
+    let config = aws.path().join("config");
+    std::fs::write(
+        &credentials,
+        format!("[work]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    std::fs::write(&config, "[profile work]\nregion = eu-west-3\n").unwrap();
+    let with_profile = |args: &[&str]| {
+        let mut command = command(&endpoint);
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_CONFIG_FILE", &config)
+            .args(args);
+        command
+    };
+
+    let made =
+        Run::from(with_profile(&["--profile", "work", "-v", "mb", "s3://profiled"]).output().await.unwrap());
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert!(made.stderr.contains("credentials from the default chain: profile `work`"), "{}", made.stderr);
+    assert!(!made.stderr.contains(SECRET) && !made.stdout.contains(SECRET), "{}", made.stderr);
+    // The profile's region is the one the request was signed for (s3s-fs accepts any region,
+    // so the presigned URL shows it).
+    let url =
+        Run::from(with_profile(&["--profile", "work", "presign", "s3://profiled/k"]).output().await.unwrap());
+    assert!(url.stdout.contains("%2Feu-west-3%2Fs3%2Faws4_request"), "{}", url.stdout);
+
+    let missing = Run::from(with_profile(&["--profile", "nope", "ls"]).output().await.unwrap());
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("profile `nope` is not defined"), "{}", missing.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,8 +14,8 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use s3_connector_host::credentials::{
-    AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsProvider, ImdsProvider, ProfileProvider,
-    WebIdentityProvider, default_chain, time,
+    AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsProvider, ImdsProvider,
+    ProfileProvider, WebIdentityProvider, default_chain, time,
 };
 use s3_connector_host::{Secret, StaticCredentials};
 use tokio::net::TcpListener;
@@ -81,7 +81,10 @@ impl Stub {
                         let (status, answer) = handler(&seen);
                         log.lock().unwrap().push(seen);
                         Ok::<_, Infallible>(
-                            http::Response::builder().status(status).body(Full::new(Bytes::from(answer))).unwrap(),
+                            http::Response::builder()
+                                .status(status)
+                                .body(Full::new(Bytes::from(answer)))
+                                .unwrap(),
                         )
                     }
                 });
@@ -121,14 +124,22 @@ fn sts_answer(action: &str, id: &str) -> String {
 }
 
 fn sts_error(code: &str, message: &str) -> String {
-    format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error></ErrorResponse>")
+    format!(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error></ErrorResponse>"
+    )
 }
 
 /// Recomputes the SigV4 `Authorization` of a received STS request with the known secret and
 /// token: the same headers it says it signed, its `x-amz-date`, the scope's region and service.
-fn expected_authorization(seen: &Seen, host: &str, secret: &str, token: Option<&str>) -> Result<String, String> {
+fn expected_authorization(
+    seen: &Seen,
+    host: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> Result<String, String> {
     let authorization = seen.header("authorization").ok_or("no Authorization header")?;
-    let scope = authorization.split("Credential=").nth(1).and_then(|r| r.split(',').next()).ok_or("no Credential")?;
+    let scope =
+        authorization.split("Credential=").nth(1).and_then(|r| r.split(',').next()).ok_or("no Credential")?;
     let parts: Vec<&str> = scope.split('/').collect();
     let [access_key_id, _date, region, service, _] = parts[..] else { return Err(format!("scope {scope}")) };
     let signed: Vec<&str> = authorization
@@ -153,7 +164,8 @@ fn expected_authorization(seen: &Seen, host: &str, secret: &str, token: Option<&
         return Err("the session token header is not the source's token".into());
     }
     let identity =
-        aws_credential_types::Credentials::new(access_key_id, secret, token.map(str::to_owned), None, "stub").into();
+        aws_credential_types::Credentials::new(access_key_id, secret, token.map(str::to_owned), None, "stub")
+            .into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
@@ -169,9 +181,13 @@ fn expected_authorization(seen: &Seen, host: &str, secret: &str, token: Option<&
         .map(|name| Ok((*name, seen.header(name).ok_or(format!("signed header {name} missing"))?)))
         .collect::<Result<_, String>>()?;
     let uri = format!("http://{host}{}", seen.path);
-    let signable =
-        SignableRequest::new(&seen.method, &uri, headers.into_iter(), SignableBody::Bytes(seen.body.as_bytes()))
-            .map_err(|e| e.to_string())?;
+    let signable = SignableRequest::new(
+        &seen.method,
+        &uri,
+        headers.into_iter(),
+        SignableBody::Bytes(seen.body.as_bytes()),
+    )
+    .map_err(|e| e.to_string())?;
     let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
     let mut request = http::Request::builder().uri(&uri).body(()).unwrap();
     instructions.apply_to_request_http1x(&mut request);
@@ -239,9 +255,15 @@ async fn assume_role_is_signed_and_the_stub_verifies_the_signature() {
     assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded; charset=utf-8"));
 
     // The wrong secret gives another signature: the stub refuses, the error says why.
-    let wrong = AssumeRoleProvider::new(source("not-the-secret"), ROLE).unwrap().with_endpoint(&sts.url).unwrap();
+    let wrong =
+        AssumeRoleProvider::new(source("not-the-secret"), ROLE).unwrap().with_endpoint(&sts.url).unwrap();
     let error = wrong.credentials().await.unwrap_err().to_string();
-    assert!(error.starts_with("no credentials from assume-role: STS AssumeRole answered 403 Forbidden: SignatureDoesNotMatch"), "{error}");
+    assert!(
+        error.starts_with(
+            "no credentials from assume-role: STS AssumeRole answered 403 Forbidden: SignatureDoesNotMatch"
+        ),
+        "{error}"
+    );
     assert!(error.contains(ROLE) && !error.contains("not-the-secret"), "{error}");
 }
 
@@ -257,7 +279,10 @@ async fn a_hundred_concurrent_calls_cause_one_sts_call() {
         })
         .collect();
     for task in tasks {
-        assert_eq!(tokio::time::timeout(Duration::from_secs(30), task).await.unwrap().unwrap().unwrap(), "ASIAASSUMED");
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(30), task).await.unwrap().unwrap().unwrap(),
+            "ASIAASSUMED"
+        );
     }
     assert_eq!(sts.seen().len(), 1);
 }
@@ -272,7 +297,10 @@ async fn an_unreachable_sts_names_the_provider_and_the_cause() {
     assert!(error.starts_with(&format!("no credentials from assume-role: POST {url}/: ")), "{error}");
 }
 
-fn profile_lookup(dir: &std::path::Path, extra: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
+fn profile_lookup(
+    dir: &std::path::Path,
+    extra: Vec<(&'static str, String)>,
+) -> impl Fn(&str) -> Option<String> {
     let config = dir.join("config").display().to_string();
     let credentials = dir.join("credentials").display().to_string();
     let home = dir.display().to_string();
@@ -314,7 +342,11 @@ async fn a_profile_with_role_arn_and_source_profile_assumes_the_role() {
     );
     let chain = default_chain(lookup, None).unwrap();
     assert_eq!(chain.source(), "profile");
-    assert!(chain.description().contains(ROLE) && !chain.description().contains(SOURCE_SECRET), "{}", chain.description());
+    assert!(
+        chain.description().contains(ROLE) && !chain.description().contains(SOURCE_SECRET),
+        "{}",
+        chain.description()
+    );
     assert_eq!(chain.credentials().await.unwrap().access_key_id, "ASIAASSUMED");
 }
 
@@ -332,8 +364,11 @@ async fn a_profile_with_credential_process_runs_it() {
         ),
     )
     .unwrap();
-    std::fs::write(dir.path().join("config"), format!("[default]\ncredential_process = sh {}\n", script.display()))
-        .unwrap();
+    std::fs::write(
+        dir.path().join("config"),
+        format!("[default]\ncredential_process = sh {}\n", script.display()),
+    )
+    .unwrap();
     let lookup = profile_lookup(dir.path(), vec![]);
     let chain = default_chain(lookup, None).unwrap();
     assert_eq!(chain.source(), "profile");
@@ -392,12 +427,15 @@ fn json_credentials(id: &str) -> String {
 
 #[tokio::test]
 async fn the_container_endpoint_gets_the_authorization_token() {
-    let agent = Stub::start(|seen| match (seen.method.as_str(), seen.path.as_str(), seen.header("authorization")) {
-        ("GET", "/v1/credentials", Some("container-auth-VALUE")) => (200, json_credentials("ASIACONTAINER")),
-        ("GET", "/v2/credentials/task-1", None) => (200, json_credentials("ASIARELATIVE")),
-        _ => (401, r#"{"code":"AccessDenied","message":"bad token"}"#.to_owned()),
-    })
-    .await;
+    let agent =
+        Stub::start(|seen| match (seen.method.as_str(), seen.path.as_str(), seen.header("authorization")) {
+            ("GET", "/v1/credentials", Some("container-auth-VALUE")) => {
+                (200, json_credentials("ASIACONTAINER"))
+            }
+            ("GET", "/v2/credentials/task-1", None) => (200, json_credentials("ASIARELATIVE")),
+            _ => (401, r#"{"code":"AccessDenied","message":"bad token"}"#.to_owned()),
+        })
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "container-auth-VALUE\n").unwrap();

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::connector::Connector;
-use crate::credentials::{CredentialsProvider, Secret, StaticCredentials};
+use crate::credentials::{CredentialsProvider, ProfileSettings, Secret, StaticCredentials, default_chain};
 use crate::error::Error;
 use crate::policy::Policy;
 use crate::settings::Connection;
@@ -36,9 +36,16 @@ POLICY:
   endpoint (the library has no such default).
 
 CREDENTIALS, in order: --access-key-id/--secret-access-key/--session-token, the [credentials]
-  table of --config, then AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
-ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS.
-REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
+  table of --config, then the AWS SDKs' default chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+  AWS_SESSION_TOKEN; the profile (--profile, AWS_PROFILE, else default) in AWS_SHARED_CREDENTIALS_FILE
+  (~/.aws/credentials) and AWS_CONFIG_FILE (~/.aws/config), with role_arn/source_profile,
+  credential_process and web_identity_token_file; AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN;
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI; the EC2 instance metadata service (IMDSv2)
+  unless AWS_EC2_METADATA_DISABLED=true. --verbose names the source on stderr.
+ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's
+  endpoint_url, else AWS.
+REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
+  else us-east-1.
 
 EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy.";
 
@@ -64,6 +71,12 @@ struct Cli {
     /// Session token of temporary credentials.
     #[arg(long, global = true, value_name = "TOKEN")]
     session_token: Option<String>,
+    /// Shared-config profile for credentials, region and endpoint (default: AWS_PROFILE, else default).
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
+    /// Say on stderr where the credentials came from (never the secrets).
+    #[arg(long, short, global = true)]
+    verbose: bool,
     /// Grant access: BUCKET[/PREFIX][=OPS]. Repeatable. See POLICY below.
     #[arg(long, global = true, value_name = "RULE")]
     allow: Vec<String>,
@@ -200,11 +213,13 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
         Some(path) => ConfigFile::load(path).map_err(Error::Usage)?,
         None => ConfigFile::default(),
     };
+    let profile =
+        ProfileSettings::load(&lookup, cli.profile.as_deref()).map_err(|e| Error::Usage(e.to_string()))?;
     let connection = Connection::resolve(
         cli.endpoint.as_deref().or(file.endpoint.as_deref()),
         cli.region.as_deref().or(file.region.as_deref()),
         cli.path_style || file.path_style.unwrap_or(false),
-        &lookup,
+        profile.env_fallback(&lookup),
     )
     .map_err(Error::Usage)?;
 
@@ -213,31 +228,41 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
     rules.extend(flags.rules().iter().cloned());
     let policy = if rules.is_empty() { Policy::allow_all() } else { Policy::new(rules) };
 
-    let credentials: Arc<dyn CredentialsProvider> = match (&cli.access_key_id, &cli.secret_access_key) {
-        (Some(id), Some(secret)) => Arc::new(StaticCredentials::new(
-            id.clone(),
-            Secret::new(secret.clone()),
-            cli.session_token.clone().map(Secret::new),
-        )),
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(Error::Usage(
-                "--access-key-id and --secret-access-key go together; give both".to_owned(),
-            ));
-        }
-        (None, None) => match file.credentials() {
-            Some(provider) => Arc::new(provider),
-            None => match StaticCredentials::from_env(&lookup).map_err(|e| Error::Usage(e.to_string()))? {
-                Some(provider) => Arc::new(provider),
+    let (credentials, source): (Arc<dyn CredentialsProvider>, String) =
+        match (&cli.access_key_id, &cli.secret_access_key) {
+            (Some(id), Some(secret)) => (
+                Arc::new(StaticCredentials::new(
+                    id.clone(),
+                    Secret::new(secret.clone()),
+                    cli.session_token.clone().map(Secret::new),
+                )),
+                "--access-key-id and --secret-access-key".to_owned(),
+            ),
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(Error::Usage(
+                    "--access-key-id and --secret-access-key go together; give both".to_owned(),
+                ));
+            }
+            (None, None) => match file.credentials() {
+                Some(provider) => (Arc::new(provider), "the [credentials] table of --config".to_owned()),
                 None => {
-                    return Err(Error::Usage(
-                        "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --access-key-id \
-                         and --secret-access-key, or add a [credentials] table to --config FILE"
-                            .to_owned(),
-                    ));
+                    let chain = default_chain(&lookup, cli.profile.as_deref()).map_err(|e| {
+                    let hint = if e.provider == "chain" {
+                        "; or pass --access-key-id and --secret-access-key, or add a [credentials] table to \
+                             --config FILE"
+                    } else {
+                        ""
+                    };
+                    Error::Usage(format!("{e}{hint}"))
+                })?;
+                    let source = format!("the default chain: {}", chain.description());
+                    (Arc::new(chain), source)
                 }
             },
-        },
-    };
+        };
+    if cli.verbose {
+        eprintln!("s3-connector: credentials from {source}");
+    }
     let connector = Connector::new(connection, policy, credentials)?;
     match &cli.at {
         Some(text) => Ok(connector.with_pinned_time(pinned_time::parse(text).map_err(Error::Usage)?)),

@@ -44,7 +44,10 @@ pub struct AssumeRoleProvider {
 impl AssumeRoleProvider {
     /// Assumes `role_arn` with `source`'s credentials, in `us-east-1` against the regional STS
     /// endpoint, with a session name `s3-connector-<unix time>` and STS's default duration.
-    pub fn new(source: Arc<dyn CredentialsProvider>, role_arn: impl Into<String>) -> Result<Self, CredentialsError> {
+    pub fn new(
+        source: Arc<dyn CredentialsProvider>,
+        role_arn: impl Into<String>,
+    ) -> Result<Self, CredentialsError> {
         let role_arn = role_arn.into();
         check_role_arn(NAME, &role_arn)?;
         Ok(Self {
@@ -269,7 +272,8 @@ mod tests {
 
     #[test]
     fn the_request_is_a_signed_form_post() {
-        let base = Arc::new(StaticCredentials::new("AKID", Secret::new("SECRET"), Some(Secret::new("TOKEN"))));
+        let base =
+            Arc::new(StaticCredentials::new("AKID", Secret::new("SECRET"), Some(Secret::new("TOKEN"))));
         let provider = AssumeRoleProvider::new(base, "arn:aws:iam::123456789012:role/demo")
             .unwrap()
             .with_region("eu-west-1")
@@ -293,7 +297,10 @@ mod tests {
              &RoleSessionName=s1&DurationSeconds=900&ExternalId=ext&Policy=%7B%7D"
         );
         let auth = request.headers()["authorization"].to_str().unwrap();
-        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKID/20231114/eu-west-1/sts/aws4_request"), "{auth}");
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKID/20231114/eu-west-1/sts/aws4_request"),
+            "{auth}"
+        );
         assert_eq!(request.headers()["x-amz-security-token"], "TOKEN");
         let debug = format!("{provider:?}");
         assert!(!debug.contains("SECRET") && !debug.contains("TOKEN") && !debug.contains("ext\""), "{debug}");

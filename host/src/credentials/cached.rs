@@ -80,7 +80,8 @@ impl CachedProvider {
                         ),
                     });
                 }
-                *self.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(credentials.clone());
+                *self.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                    Some(credentials.clone());
                 Ok(credentials)
             }
             Err(error) => match self.still_valid(now) {
@@ -214,6 +215,9 @@ mod tests {
 
         let stale = Arc::new(Counting::new(Some(Duration::ZERO)));
         let error = CachedProvider::new(stale).credentials().await.unwrap_err().to_string();
-        assert!(error.starts_with("no credentials from counting: the credentials it returned expired"), "{error}");
+        assert!(
+            error.starts_with("no credentials from counting: the credentials it returned expired"),
+            "{error}"
+        );
     }
 }

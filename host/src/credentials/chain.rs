@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use super::profile_files::ProfileSet;
 use super::{
-    CachedProvider, ContainerProvider, CredentialsError, CredentialsFuture, CredentialsProvider, ImdsProvider,
-    ProfileProvider, StaticCredentials, WebIdentityProvider,
+    CachedProvider, ContainerProvider, CredentialsError, CredentialsFuture, CredentialsProvider,
+    ImdsProvider, ProfileProvider, StaticCredentials, WebIdentityProvider,
 };
 
 /// The chain's choice: the provider that supplies the credentials, cached.
@@ -70,10 +70,8 @@ pub fn default_chain(
         return chosen("profile", description, Arc::new(provider));
     }
     if let Some(provider) = WebIdentityProvider::from_env(lookup)? {
-        let description = format!(
-            "web identity (AWS_WEB_IDENTITY_TOKEN_FILE) for role {}",
-            provider.role_arn()
-        );
+        let description =
+            format!("web identity (AWS_WEB_IDENTITY_TOKEN_FILE) for role {}", provider.role_arn());
         return chosen("web-identity", description, Arc::new(provider));
     }
     if let Some(provider) = ContainerProvider::from_env(lookup)? {
@@ -129,29 +127,44 @@ mod tests {
     fn the_first_configured_provider_wins_in_the_sdk_order() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
-        std::fs::write(&config, "[default]\naws_access_key_id = AKIDPROFILE1\naws_secret_access_key = S\n").unwrap();
+        std::fs::write(&config, "[default]\naws_access_key_id = AKIDPROFILE1\naws_secret_access_key = S\n")
+            .unwrap();
         let config = config.display().to_string();
         let nowhere = dir.path().join("none").display().to_string();
-        let env: [(&str, &str); 2] = [("AWS_ACCESS_KEY_ID", "AKIDENVIRONMENT"), ("AWS_SECRET_ACCESS_KEY", "S")];
+        let env: [(&str, &str); 2] =
+            [("AWS_ACCESS_KEY_ID", "AKIDENVIRONMENT"), ("AWS_SECRET_ACCESS_KEY", "S")];
         let profile: [(&str, &str); 1] = [("AWS_CONFIG_FILE", config.as_str())];
         let web: [(&str, &str); 2] =
             [("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"), ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/w")];
         let container: [(&str, &str); 1] = [("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c")];
         let imds: [(&str, &str); 1] = [("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:2")];
         // Every run points both files somewhere empty unless the profile layer is on.
-        let base: [(&str, &str); 3] =
-            [("AWS_CONFIG_FILE", nowhere.as_str()), ("AWS_SHARED_CREDENTIALS_FILE", nowhere.as_str()), ("HOME", nowhere.as_str())];
+        let base: [(&str, &str); 3] = [
+            ("AWS_CONFIG_FILE", nowhere.as_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", nowhere.as_str()),
+            ("HOME", nowhere.as_str()),
+        ];
         let layers: [&[(&str, &str)]; 5] = [&env, &profile, &web, &container, &imds];
         let expected = ["environment", "profile", "web-identity", "container", "imds"];
         for first in 0..layers.len() {
-            let mut pairs: Vec<(&str, &str)> = layers[first..].iter().flat_map(|l| l.iter().copied()).collect();
-            pairs.extend(base.iter().filter(|(name, _)| !pairs.iter().any(|(n, _)| n == name)).copied().collect::<Vec<_>>());
+            let mut pairs: Vec<(&str, &str)> =
+                layers[first..].iter().flat_map(|l| l.iter().copied()).collect();
+            pairs.extend(
+                base.iter()
+                    .filter(|(name, _)| !pairs.iter().any(|(n, _)| n == name))
+                    .copied()
+                    .collect::<Vec<_>>(),
+            );
             let lookup = |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
             let chain = default_chain(lookup, None).unwrap();
             assert_eq!(chain.source(), expected[first], "{pairs:?}");
             assert_eq!(chain.name(), expected[first]);
         }
-        let off = [("AWS_EC2_METADATA_DISABLED", "true"), ("AWS_CONFIG_FILE", nowhere.as_str()), ("HOME", nowhere.as_str())];
+        let off = [
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", nowhere.as_str()),
+            ("HOME", nowhere.as_str()),
+        ];
         let lookup = |name: &str| off.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
         let error = default_chain(lookup, None).unwrap_err().to_string();
         assert!(error.starts_with("no credentials from chain: nothing supplies credentials"), "{error}");

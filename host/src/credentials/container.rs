@@ -17,7 +17,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time};
+use super::{
+    AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time,
+};
 
 const NAME: &str = "container";
 
@@ -82,12 +84,13 @@ impl ContainerProvider {
                     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI {relative:?} must start with /"
                 )));
             }
-            let uri = format!("{}{relative}", agent.trim_end_matches('/'))
-                .parse()
-                .map_err(|e| error(format!("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI {relative:?} is not a path ({e})")))?;
+            let uri = format!("{}{relative}", agent.trim_end_matches('/')).parse().map_err(|e| {
+                error(format!("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI {relative:?} is not a path ({e})"))
+            })?;
             Self { uri, token: None }
         } else if let Some(full) = nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-            Self::new(&full).map_err(|e| error(format!("AWS_CONTAINER_CREDENTIALS_FULL_URI: {}", e.reason)))?
+            Self::new(&full)
+                .map_err(|e| error(format!("AWS_CONTAINER_CREDENTIALS_FULL_URI: {}", e.reason)))?
         } else {
             return Ok(None);
         };
@@ -200,11 +203,14 @@ pub(crate) fn parse_json_credentials(body: &[u8]) -> Result<AwsCredentials, Stri
         return Err(format!("the answer's Code is {code:?}: {}", json.message.unwrap_or_default()));
     }
     let nonempty = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let access_key_id = nonempty(json.access_key_id).ok_or_else(|| "the answer has no AccessKeyId".to_owned())?;
-    let secret = nonempty(json.secret_access_key).ok_or_else(|| "the answer has no SecretAccessKey".to_owned())?;
+    let access_key_id =
+        nonempty(json.access_key_id).ok_or_else(|| "the answer has no AccessKeyId".to_owned())?;
+    let secret =
+        nonempty(json.secret_access_key).ok_or_else(|| "the answer has no SecretAccessKey".to_owned())?;
     let expires_at = match nonempty(json.expiration) {
         Some(text) => Some(
-            time::parse_rfc3339(&text).ok_or_else(|| format!("Expiration {text:?} is not an RFC 3339 time"))?,
+            time::parse_rfc3339(&text)
+                .ok_or_else(|| format!("Expiration {text:?} is not an RFC 3339 time"))?,
         ),
         None => None,
     };
@@ -223,7 +229,10 @@ impl fmt::Debug for ContainerProvider {
             Some(Token::Value(_)) => "<redacted>".to_owned(),
             Some(Token::File(path)) => format!("from {}", path.display()),
         };
-        f.debug_struct("ContainerProvider").field("endpoint", &self.endpoint()).field("token", &token).finish()
+        f.debug_struct("ContainerProvider")
+            .field("endpoint", &self.endpoint())
+            .field("token", &token)
+            .finish()
     }
 }
 
@@ -284,9 +293,13 @@ mod tests {
         .unwrap();
         assert_eq!(full.endpoint(), "http://127.0.0.1:1/creds");
         assert!(!format!("{full:?}").contains("T0K3N"));
-        let remote = ContainerProvider::from_env(&env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.1.1.1/")]));
+        let remote =
+            ContainerProvider::from_env(&env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.1.1.1/")]));
         let message = remote.unwrap_err().to_string();
-        assert!(message.starts_with("no credentials from container: AWS_CONTAINER_CREDENTIALS_FULL_URI:"), "{message}");
+        assert!(
+            message.starts_with("no credentials from container: AWS_CONTAINER_CREDENTIALS_FULL_URI:"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -294,7 +307,10 @@ mod tests {
         let body = br#"{"Code":"Success","AccessKeyId":"ASIA","SecretAccessKey":"S3CR3T","Token":"T0K3N",
                         "Expiration":"2030-01-01T00:00:00Z","RoleArn":"arn:aws:iam::123456789012:role/r"}"#;
         let c = parse_json_credentials(body).unwrap();
-        assert_eq!((c.access_key_id.as_str(), c.session_token.as_ref().map(Secret::expose)), ("ASIA", Some("T0K3N")));
+        assert_eq!(
+            (c.access_key_id.as_str(), c.session_token.as_ref().map(Secret::expose)),
+            ("ASIA", Some("T0K3N"))
+        );
         assert!(c.expires_at.is_some());
         let table: &[(&[u8], &str)] = &[
             (b"S3CR3T", "the answer is not JSON credentials"),

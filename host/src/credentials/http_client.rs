@@ -33,7 +33,12 @@ impl Response {
 
 /// The URI without its query, for messages.
 pub(crate) fn redacted_uri(uri: &http::Uri) -> String {
-    format!("{}://{}{}", uri.scheme_str().unwrap_or("http"), uri.authority().map_or("", |a| a.as_str()), uri.path())
+    format!(
+        "{}://{}{}",
+        uri.scheme_str().unwrap_or("http"),
+        uri.authority().map_or("", |a| a.as_str()),
+        uri.path()
+    )
 }
 
 /// Sends `request` (absolute URI) and reads the whole answer within `timeout`. The `Host` header
@@ -46,7 +51,8 @@ pub(crate) async fn send(mut request: http::Request<Bytes>, timeout: Duration) -
         .ok_or_else(|| format!("{target}: the URL has no host"))?
         .as_str()
         .to_owned();
-    let host = http::HeaderValue::from_str(&authority).map_err(|_| format!("{target}: the host is not valid"))?;
+    let host =
+        http::HeaderValue::from_str(&authority).map_err(|_| format!("{target}: the host is not valid"))?;
     request.headers_mut().insert(http::header::HOST, host);
     let length = request.body().len();
     request.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(length));
@@ -83,7 +89,11 @@ pub(crate) fn form_body(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| {
-            format!("{}={}", percent_encoding::utf8_percent_encode(k, FORM), percent_encoding::utf8_percent_encode(v, FORM))
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, FORM),
+                percent_encoding::utf8_percent_encode(v, FORM)
+            )
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -96,7 +106,11 @@ mod tests {
     #[test]
     fn form_bodies_are_percent_encoded() {
         assert_eq!(
-            form_body(&[("Action", "AssumeRole"), ("RoleArn", "arn:aws:iam::1:role/a b"), ("Policy", "{\"a\":1}")]),
+            form_body(&[
+                ("Action", "AssumeRole"),
+                ("RoleArn", "arn:aws:iam::1:role/a b"),
+                ("Policy", "{\"a\":1}")
+            ]),
             "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b&Policy=%7B%22a%22%3A1%7D"
         );
     }

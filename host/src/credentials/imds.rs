@@ -46,7 +46,9 @@ impl ImdsProvider {
     /// IMDS at `endpoint` (`http://host[:port]`).
     pub fn new(endpoint: &str) -> Result<Self, CredentialsError> {
         let endpoint: http::Uri = endpoint.trim_end_matches('/').parse().map_err(|e| {
-            error(format!("IMDS endpoint {endpoint:?} is not a URL ({e}); check AWS_EC2_METADATA_SERVICE_ENDPOINT"))
+            error(format!(
+                "IMDS endpoint {endpoint:?} is not a URL ({e}); check AWS_EC2_METADATA_SERVICE_ENDPOINT"
+            ))
         })?;
         if !matches!(endpoint.scheme_str(), Some("http" | "https")) || endpoint.authority().is_none() {
             return Err(error(format!(
@@ -64,12 +66,17 @@ impl ImdsProvider {
         if nonempty("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
             return Ok(None);
         }
-        let endpoint = match (nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT"), nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")) {
+        let endpoint = match (
+            nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+            nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"),
+        ) {
             (Some(endpoint), _) => endpoint,
             (None, Some(mode)) if mode.eq_ignore_ascii_case("ipv6") => IMDS_IPV6.to_owned(),
             (None, Some(mode)) if mode.eq_ignore_ascii_case("ipv4") => IMDS_IPV4.to_owned(),
             (None, Some(mode)) => {
-                return Err(error(format!("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE {mode:?} is neither IPv4 nor IPv6")));
+                return Err(error(format!(
+                    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE {mode:?} is neither IPv4 nor IPv6"
+                )));
             }
             (None, None) => IMDS_IPV4.to_owned(),
         };
@@ -89,7 +96,9 @@ impl ImdsProvider {
 
     async fn exchange(&self, request: http::Request<Bytes>, what: &str) -> Result<Bytes, CredentialsError> {
         let response = http_client::send(request, TIMEOUT).await.map_err(|e| {
-            error(format!("{e} while asking for {what}; this is not an EC2 instance, or IMDS is off or blocked"))
+            error(format!(
+                "{e} while asking for {what}; this is not an EC2 instance, or IMDS is off or blocked"
+            ))
         })?;
         match response.status.as_u16() {
             200..=299 => Ok(response.body),
@@ -100,7 +109,11 @@ impl ImdsProvider {
                 "IMDS answered {} while asking for {what}; IMDS may be disabled or the token hop limit too low",
                 response.status
             ))),
-            _ => Err(error(format!("IMDS answered {} while asking for {what}: {}", response.status, response.excerpt()))),
+            _ => Err(error(format!(
+                "IMDS answered {} while asking for {what}: {}",
+                response.status,
+                response.excerpt()
+            ))),
         }
     }
 
@@ -128,14 +141,18 @@ impl ImdsProvider {
                     .lines()
                     .map(str::trim)
                     .find(|l| !l.is_empty())
-                    .ok_or_else(|| error("IMDS lists no IAM role for this instance; attach an instance profile".into()))?
+                    .ok_or_else(|| {
+                        error("IMDS lists no IAM role for this instance; attach an instance profile".into())
+                    })?
                     .to_owned()
             }
         };
         if role.contains(['/', '?', '#']) {
             return Err(error(format!("IMDS named the role {role:?}, which is not a role name")));
         }
-        let body = self.exchange(get(self.uri(&format!("{CREDENTIALS_PATH}{role}")))?, "the role's credentials").await?;
+        let body = self
+            .exchange(get(self.uri(&format!("{CREDENTIALS_PATH}{role}")))?, "the role's credentials")
+            .await?;
         parse_json_credentials(&body).map_err(|e| error(format!("role {role}: {e}")))
     }
 }
@@ -179,7 +196,9 @@ mod tests {
             let lookup = |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string());
             let got = ImdsProvider::from_env(&lookup);
             match expected {
-                Ok(endpoint) => assert_eq!(got.unwrap().map(|p| p.endpoint()).as_deref(), *endpoint, "{pairs:?}"),
+                Ok(endpoint) => {
+                    assert_eq!(got.unwrap().map(|p| p.endpoint()).as_deref(), *endpoint, "{pairs:?}")
+                }
                 Err(part) => assert!(got.unwrap_err().to_string().contains(part), "{pairs:?}"),
             }
         }

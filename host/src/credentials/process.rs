@@ -69,7 +69,10 @@ impl ProcessProvider {
         let output = tokio::time::timeout(self.timeout, command.output())
             .await
             .map_err(|_| {
-                self.error(format!("no answer within {} s; run the command yourself to see why", self.timeout.as_secs()))
+                self.error(format!(
+                    "no answer within {} s; run the command yourself to see why",
+                    self.timeout.as_secs()
+                ))
             })?
             .map_err(|e| self.error(format!("cannot start the shell: {e}")))?;
         if !output.status.success() {
@@ -106,15 +109,21 @@ pub fn parse_output(stdout: &[u8]) -> Result<AwsCredentials, String> {
     match output.version {
         Some(serde_json::Value::Number(n)) if n.as_u64() == Some(1) => {}
         Some(other) => return Err(format!("its output has Version {other}; only Version 1 is known")),
-        None => return Err("its output has no Version; credential_process output needs \"Version\": 1".to_owned()),
+        None => {
+            return Err(
+                "its output has no Version; credential_process output needs \"Version\": 1".to_owned()
+            );
+        }
     }
     let nonempty = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let access_key_id =
         nonempty(output.access_key_id).ok_or_else(|| "its output has no AccessKeyId".to_owned())?;
-    let secret = nonempty(output.secret_access_key).ok_or_else(|| "its output has no SecretAccessKey".to_owned())?;
+    let secret =
+        nonempty(output.secret_access_key).ok_or_else(|| "its output has no SecretAccessKey".to_owned())?;
     let expires_at = match nonempty(output.expiration) {
         Some(text) => Some(
-            time::parse_rfc3339(&text).ok_or_else(|| format!("its Expiration {text:?} is not an RFC 3339 time"))?,
+            time::parse_rfc3339(&text)
+                .ok_or_else(|| format!("its Expiration {text:?} is not an RFC 3339 time"))?,
         ),
         None => None,
     };
@@ -189,7 +198,10 @@ mod tests {
         assert_eq!(ok.credentials().await.unwrap().access_key_id, "AKID");
         let failing = ProcessProvider::new("false --token=VERYSECRET", "dev");
         let error = failing.credentials().await.unwrap_err().to_string();
-        assert!(error.starts_with("no credentials from credential-process: profile `dev`, program `false`"), "{error}");
+        assert!(
+            error.starts_with("no credentials from credential-process: profile `dev`, program `false`"),
+            "{error}"
+        );
         assert!(!error.contains("VERYSECRET") && !format!("{failing:?}").contains("VERYSECRET"), "{error}");
         let slow = ProcessProvider::new("sleep 5", "dev").with_timeout(Duration::from_millis(100));
         assert!(slow.credentials().await.unwrap_err().to_string().contains("no answer within"));

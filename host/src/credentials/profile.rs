@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use super::profile_files::{Profile, ProfileSet};
 use super::{
-    AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsError, CredentialsFuture, CredentialsProvider,
-    ImdsProvider, ProcessProvider, Secret, StaticCredentials, WebIdentityProvider,
+    AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsError, CredentialsFuture,
+    CredentialsProvider, ImdsProvider, ProcessProvider, Secret, StaticCredentials, WebIdentityProvider,
 };
 
 const NAME: &str = "profile";
@@ -151,10 +151,14 @@ pub fn resolve(set: &ProfileSet, name: &str) -> Result<Option<ResolvedProfile>, 
             break keys;
         }
         if revisit {
-            return Err(format!("source_profile of profile `{current}` loops back to itself without static keys"));
+            return Err(format!(
+                "source_profile of profile `{current}` loops back to itself without static keys"
+            ));
         }
         if profile.get("mfa_serial").is_some() {
-            return Err(format!("profile `{current}` needs an MFA code (mfa_serial), which cannot be prompted here"));
+            return Err(format!(
+                "profile `{current}` needs an MFA code (mfa_serial), which cannot be prompted here"
+            ));
         }
         if let Some(role_arn) = profile.get("role_arn") {
             let step = RoleStep {
@@ -169,7 +173,11 @@ pub fn resolve(set: &ProfileSet, name: &str) -> Result<Option<ResolvedProfile>, 
                     None => None,
                 },
             };
-            match (profile.get("source_profile"), profile.get("credential_source"), profile.get("web_identity_token_file")) {
+            match (
+                profile.get("source_profile"),
+                profile.get("credential_source"),
+                profile.get("web_identity_token_file"),
+            ) {
                 (Some(_), Some(_), _) => {
                     return Err(format!(
                         "profile `{current}` has both source_profile and credential_source; keep one"
@@ -252,7 +260,10 @@ impl ProfileSettings {
     /// The selected profile's settings (`profile`, else `AWS_PROFILE`, else `default`); empty
     /// when the files or the profile do not exist, an error when a file does not parse or a
     /// named profile is missing.
-    pub fn load(lookup: &dyn Fn(&str) -> Option<String>, profile: Option<&str>) -> Result<Self, CredentialsError> {
+    pub fn load(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        profile: Option<&str>,
+    ) -> Result<Self, CredentialsError> {
         let set = ProfileSet::load(lookup, profile)?;
         Self::from_set(&set)
     }
@@ -279,7 +290,10 @@ impl ProfileSettings {
     ) -> impl Fn(&str) -> Option<String> + 'a {
         move |name: &str| {
             lookup(name).filter(|v| !v.is_empty()).or_else(|| match name {
-                "AWS_REGION" => self.region.clone(),
+                // AWS_DEFAULT_REGION, read after AWS_REGION, still beats the profile.
+                "AWS_REGION" if lookup("AWS_DEFAULT_REGION").is_none_or(|v| v.is_empty()) => {
+                    self.region.clone()
+                }
                 "AWS_ENDPOINT_URL" => self.endpoint_url.clone(),
                 _ => None,
             })
@@ -340,19 +354,24 @@ impl ProfileProvider {
             .or_else(|| nonempty("AWS_DEFAULT_REGION"))
             .or(settings.region)
             .unwrap_or_else(|| crate::settings::DEFAULT_REGION.to_owned());
-        let endpoint =
-            nonempty("AWS_ENDPOINT_URL_STS").or_else(|| nonempty("AWS_ENDPOINT_URL")).or(settings.endpoint_url);
+        let endpoint = nonempty("AWS_ENDPOINT_URL_STS")
+            .or_else(|| nonempty("AWS_ENDPOINT_URL"))
+            .or(settings.endpoint_url);
         let in_profile = |e: CredentialsError| error(format!("profile `{}`: {e}", set.selected()));
 
         let (mut inner, mut description): (Arc<dyn CredentialsProvider>, String) = match resolved.base {
             BaseCredentials::Static { profile, access_key_id, secret_access_key, session_token } => {
                 let kind = if session_token.is_some() { "session keys" } else { "static keys" };
                 let description = format!("{kind} {} of profile `{profile}`", abbreviate(&access_key_id));
-                (Arc::new(StaticCredentials::new(access_key_id, secret_access_key, session_token)), description)
+                (
+                    Arc::new(StaticCredentials::new(access_key_id, secret_access_key, session_token)),
+                    description,
+                )
             }
             BaseCredentials::Process { profile, command } => {
                 let provider = ProcessProvider::new(command.expose(), profile.clone());
-                let description = format!("credential_process `{}` of profile `{profile}`", provider.program());
+                let description =
+                    format!("credential_process `{}` of profile `{profile}`", provider.program());
                 (Arc::new(CachedProvider::new(Arc::new(provider))), description)
             }
             BaseCredentials::WebIdentity { profile, role_arn, token_file, session_name } => {
@@ -364,7 +383,8 @@ impl ProfileProvider {
                 if let Some(url) = &endpoint {
                     provider = provider.with_endpoint(url).map_err(in_profile)?;
                 }
-                let description = format!("web identity from {token_file} for {role_arn} (profile `{profile}`)");
+                let description =
+                    format!("web identity from {token_file} for {role_arn} (profile `{profile}`)");
                 (Arc::new(CachedProvider::new(Arc::new(provider))), description)
             }
             BaseCredentials::Environment => {
@@ -395,13 +415,15 @@ impl ProfileProvider {
                         set.selected()
                     ))
                 })?;
-                let description = format!("the container endpoint {} (credential_source)", provider.endpoint());
+                let description =
+                    format!("the container endpoint {} (credential_source)", provider.endpoint());
                 (Arc::new(CachedProvider::new(Arc::new(provider))), description)
             }
         };
         let count = resolved.roles.len();
         for (index, step) in resolved.roles.into_iter().enumerate() {
-            let mut role = AssumeRoleProvider::new(inner, &step.role_arn).map_err(in_profile)?.with_region(&region);
+            let mut role =
+                AssumeRoleProvider::new(inner, &step.role_arn).map_err(in_profile)?.with_region(&region);
             if let Some(name) = &step.session_name {
                 role = role.with_session_name(name).map_err(in_profile)?;
             }
@@ -416,7 +438,11 @@ impl ProfileProvider {
             }
             description = format!("role {} (profile `{}`) via {description}", step.role_arn, step.profile);
             // Intermediate roles are cached; the last one is cached by whoever wraps this provider.
-            inner = if index + 1 < count { Arc::new(CachedProvider::new(Arc::new(role))) } else { Arc::new(role) };
+            inner = if index + 1 < count {
+                Arc::new(CachedProvider::new(Arc::new(role)))
+            } else {
+                Arc::new(role)
+            };
         }
         Ok(Some(Self { profile: set.selected().to_owned(), description, inner }))
     }
@@ -689,7 +715,12 @@ duration_seconds = an hour
         let env = |name: &str| (name == "AWS_REGION").then(|| "ap-south-1".to_owned());
         assert_eq!(settings.env_fallback(env)("AWS_REGION").as_deref(), Some("ap-south-1"));
         let missing = ProfileSet::parse(None, None, Some("nope")).unwrap();
-        assert!(ProfileSettings::from_set(&missing).unwrap_err().to_string().contains("profile `nope` is not defined"));
+        assert!(
+            ProfileSettings::from_set(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("profile `nope` is not defined")
+        );
         let default = ProfileSet::parse(None, None, None).unwrap();
         assert_eq!(ProfileSettings::from_set(&default).unwrap().region, None);
     }
@@ -708,8 +739,14 @@ duration_seconds = an hour
         );
         assert_eq!(provider.name(), "profile");
         assert!(!format!("{provider:?}").contains("S3CR3T"));
-        assert!(ProfileProvider::from_set(&ProfileSet::parse(None, None, None).unwrap(), &|_| None).unwrap().is_none());
+        assert!(
+            ProfileProvider::from_set(&ProfileSet::parse(None, None, None).unwrap(), &|_| None)
+                .unwrap()
+                .is_none()
+        );
         let error = ProfileProvider::from_set(&ProfileSet::parse(None, None, Some("x")).unwrap(), &|_| None);
-        assert!(error.unwrap_err().to_string().contains("profile `x` is not defined in any file (none found)"));
+        assert!(
+            error.unwrap_err().to_string().contains("profile `x` is not defined in any file (none found)")
+        );
     }
 }

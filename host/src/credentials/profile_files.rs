@@ -16,8 +16,13 @@ use std::path::{Path, PathBuf};
 use super::CredentialsError;
 
 /// Properties whose values are never printed.
-const SENSITIVE: &[&str] =
-    &["aws_secret_access_key", "aws_session_token", "credential_process", "external_id", "aws_security_token"];
+const SENSITIVE: &[&str] = &[
+    "aws_secret_access_key",
+    "aws_session_token",
+    "credential_process",
+    "external_id",
+    "aws_security_token",
+];
 
 /// One profile: a name and its properties.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -101,7 +106,8 @@ pub fn parse_ini(text: &str) -> Result<Vec<Section>, String> {
             let parent_key = parent.split('.').next().unwrap_or_default().to_owned();
             let is_nested = value.is_empty() || parent.contains('.');
             if is_nested && let Some((key, sub)) = line.split_once('=') {
-                properties.push((format!("{parent_key}.{}", key.trim()), strip_comment(sub.trim()).to_owned()));
+                properties
+                    .push((format!("{parent_key}.{}", key.trim()), strip_comment(sub.trim()).to_owned()));
             } else {
                 value.push('\n');
                 value.push_str(line);
@@ -155,7 +161,11 @@ pub struct ProfileSet {
 impl ProfileSet {
     /// Merges the texts of the config and credentials files (either may be absent) and selects
     /// `selected` (`default` when `None`). Errors name the file kind and line.
-    pub fn parse(config: Option<&str>, credentials: Option<&str>, selected: Option<&str>) -> Result<Self, String> {
+    pub fn parse(
+        config: Option<&str>,
+        credentials: Option<&str>,
+        selected: Option<&str>,
+    ) -> Result<Self, String> {
         let mut profiles: BTreeMap<String, Profile> = BTreeMap::new();
         for (kind, text) in [(FileKind::Config, config), (FileKind::Credentials, credentials)] {
             let Some(text) = text else { continue };
@@ -165,8 +175,9 @@ impl ProfileSet {
             };
             for (header, properties) in parse_ini(text).map_err(|e| format!("{label}, {e}"))? {
                 let Some(name) = profile_name(kind, &header) else { continue };
-                let profile =
-                    profiles.entry(name.clone()).or_insert_with(|| Profile { name, properties: BTreeMap::new() });
+                let profile = profiles
+                    .entry(name.clone())
+                    .or_insert_with(|| Profile { name, properties: BTreeMap::new() });
                 profile.properties.extend(properties);
             }
         }
@@ -182,7 +193,10 @@ impl ProfileSet {
     /// `AWS_SHARED_CREDENTIALS_FILE` (else `~/.aws/credentials`), through `lookup` (normally
     /// `std::env::var`). Missing files count as empty. The profile is `profile`, else
     /// `AWS_PROFILE`, else `default`.
-    pub fn load(lookup: &dyn Fn(&str) -> Option<String>, profile: Option<&str>) -> Result<Self, CredentialsError> {
+    pub fn load(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        profile: Option<&str>,
+    ) -> Result<Self, CredentialsError> {
         let error = |reason: String| CredentialsError { provider: "profile", reason };
         let nonempty = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let home = nonempty("HOME").or_else(|| nonempty("USERPROFILE"));
@@ -194,7 +208,9 @@ impl ProfileSet {
         };
         let mut texts = Vec::new();
         let mut files = Vec::new();
-        for (variable, default) in [("AWS_CONFIG_FILE", "config"), ("AWS_SHARED_CREDENTIALS_FILE", "credentials")] {
+        for (variable, default) in
+            [("AWS_CONFIG_FILE", "config"), ("AWS_SHARED_CREDENTIALS_FILE", "credentials")]
+        {
             let text = match path_of(variable, default) {
                 Some(path) => match std::fs::read_to_string(&path) {
                     Ok(text) => {
@@ -214,10 +230,11 @@ impl ProfileSet {
             texts.push(text);
         }
         let selected = profile.map(str::to_owned).or_else(|| nonempty("AWS_PROFILE"));
-        let mut set = Self::parse(texts[0].as_deref(), texts[1].as_deref(), selected.as_deref()).map_err(|e| {
-            let shown: Vec<_> = files.iter().map(|f| f.display().to_string()).collect();
-            error(format!("{e} (files: {}); fix the line or move the file away", shown.join(", ")))
-        })?;
+        let mut set =
+            Self::parse(texts[0].as_deref(), texts[1].as_deref(), selected.as_deref()).map_err(|e| {
+                let shown: Vec<_> = files.iter().map(|f| f.display().to_string()).collect();
+                error(format!("{e} (files: {}); fix the line or move the file away", shown.join(", ")))
+            })?;
         set.files = files;
         Ok(set)
     }
@@ -272,14 +289,22 @@ mod tests {
             ("", Ok(vec![])),
             ("# only a comment\n; another\n", Ok(vec![])),
             ("[default]\nregion = eu-west-1\n", Ok(vec![("default", vec![("region", "eu-west-1")])])),
-            ("[ default ] # comment\nregion=eu-west-1 ; inline\n", Ok(vec![("default", vec![("region", "eu-west-1")])])),
+            (
+                "[ default ] # comment\nregion=eu-west-1 ; inline\n",
+                Ok(vec![("default", vec![("region", "eu-west-1")])]),
+            ),
             ("[a]\nkey = with#hash\n", Ok(vec![("a", vec![("key", "with#hash")])])),
             ("[a]\nkey = x = y\n", Ok(vec![("a", vec![("key", "x = y")])])),
             (
                 "[profile dev]\ns3 =\n  addressing_style = path\n  max = 2\nregion = us-west-2\n",
                 Ok(vec![(
                     "profile dev",
-                    vec![("s3", ""), ("s3.addressing_style", "path"), ("s3.max", "2"), ("region", "us-west-2")],
+                    vec![
+                        ("s3", ""),
+                        ("s3.addressing_style", "path"),
+                        ("s3.max", "2"),
+                        ("region", "us-west-2"),
+                    ],
                 )]),
             ),
             ("[a]\nlong = one\n  two\n", Ok(vec![("a", vec![("long", "one\ntwo")])])),

@@ -38,7 +38,11 @@ pub(crate) fn request(
 ) -> Result<http::Request<Bytes>, String> {
     let body = http_client::form_body(form);
     let path = if endpoint.path().is_empty() { "/" } else { endpoint.path() };
-    let uri = format!("{}://{}{path}", endpoint.scheme_str().unwrap_or("https"), endpoint.authority().map_or("", |a| a.as_str()));
+    let uri = format!(
+        "{}://{}{path}",
+        endpoint.scheme_str().unwrap_or("https"),
+        endpoint.authority().map_or("", |a| a.as_str())
+    );
     let host = endpoint.authority().map_or("", |a| a.as_str()).to_owned();
     let mut request = http::Request::post(&uri)
         .header(http::header::HOST, host)
@@ -81,11 +85,16 @@ pub(crate) fn sign_request(
         let value = value.to_str().map_err(|_| format!("header {name} of the STS request is not ASCII"))?;
         headers.push((name.as_str(), value));
     }
-    let signable =
-        SignableRequest::new(request.method().as_str(), &uri, headers.into_iter(), SignableBody::Bytes(request.body()))
-            .map_err(|e| format!("cannot sign the STS request to {uri}: {e}"))?;
-    let (instructions, _signature) =
-        sign(signable, &params).map_err(|e| format!("cannot sign the STS request to {uri}: {e}"))?.into_parts();
+    let signable = SignableRequest::new(
+        request.method().as_str(),
+        &uri,
+        headers.into_iter(),
+        SignableBody::Bytes(request.body()),
+    )
+    .map_err(|e| format!("cannot sign the STS request to {uri}: {e}"))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|e| format!("cannot sign the STS request to {uri}: {e}"))?
+        .into_parts();
     instructions.apply_to_request_http1x(request);
     Ok(())
 }
@@ -154,7 +163,8 @@ pub(crate) fn parse_credentials(body: &[u8]) -> Result<AwsCredentials, String> {
         .ok_or_else(|| "the answer has no Credentials element".to_owned())?;
     let expires_at = match credentials.expiration {
         Some(text) => Some(
-            time::parse_rfc3339(&text).ok_or_else(|| format!("Expiration {text:?} is not an RFC 3339 time"))?,
+            time::parse_rfc3339(&text)
+                .ok_or_else(|| format!("Expiration {text:?} is not an RFC 3339 time"))?,
         ),
         None => None,
     };
@@ -164,7 +174,10 @@ pub(crate) fn parse_credentials(body: &[u8]) -> Result<AwsCredentials, String> {
     Ok(AwsCredentials {
         access_key_id: credentials.access_key_id.trim().to_owned(),
         secret_access_key: Secret::new(credentials.secret_access_key.trim()),
-        session_token: credentials.session_token.map(|t| Secret::new(t.trim())).filter(|t| !t.expose().is_empty()),
+        session_token: credentials
+            .session_token
+            .map(|t| Secret::new(t.trim()))
+            .filter(|t| !t.expose().is_empty()),
         expires_at,
     })
 }
@@ -209,7 +222,10 @@ mod tests {
         assert_eq!(parse_credentials(web.as_bytes()).unwrap().access_key_id, "ASIAIOSFODNN7EXAMPLE");
 
         let table: &[(&str, &str)] = &[
-            ("<AssumeRoleResponse><AssumeRoleResult/></AssumeRoleResponse>", "the answer has no Credentials element"),
+            (
+                "<AssumeRoleResponse><AssumeRoleResult/></AssumeRoleResponse>",
+                "the answer has no Credentials element",
+            ),
             ("not xml at all", "the answer is not an AssumeRole response"),
             (
                 "<R><AssumeRoleResult><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey>\

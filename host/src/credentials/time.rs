@@ -127,7 +127,8 @@ mod tests {
         for (text, expected) in table {
             assert_eq!(secs(parse_rfc3339(text)), *expected, "{text}");
         }
-        for text in ["1970-01-01T00:00:00Z", "2019-11-09T13:34:41Z", "2024-02-29T23:59:59Z", "2100-03-01T00:00:00Z"]
+        for text in
+            ["1970-01-01T00:00:00Z", "2019-11-09T13:34:41Z", "2024-02-29T23:59:59Z", "2100-03-01T00:00:00Z"]
         {
             assert_eq!(format_rfc3339(parse_rfc3339(text).unwrap()), text);
         }

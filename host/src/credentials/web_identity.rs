@@ -32,7 +32,10 @@ fn error(reason: String) -> CredentialsError {
 
 impl WebIdentityProvider {
     /// Assumes `role_arn` with the token read from `token_file` at each refresh (tokens rotate).
-    pub fn new(token_file: impl Into<PathBuf>, role_arn: impl Into<String>) -> Result<Self, CredentialsError> {
+    pub fn new(
+        token_file: impl Into<PathBuf>,
+        role_arn: impl Into<String>,
+    ) -> Result<Self, CredentialsError> {
         let role_arn = role_arn.into();
         check_role_arn(NAME, &role_arn)?;
         Ok(Self {
@@ -54,10 +57,14 @@ impl WebIdentityProvider {
             (Some(file), Some(arn)) => (file, arn),
             (None, None) => return Ok(None),
             (Some(_), None) => {
-                return Err(error("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not; set both".into()));
+                return Err(error(
+                    "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not; set both".into(),
+                ));
             }
             (None, Some(_)) => {
-                return Err(error("AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not; set both".into()));
+                return Err(error(
+                    "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not; set both".into(),
+                ));
             }
         };
         let mut provider = Self::new(file, arn)?;
@@ -187,7 +194,8 @@ mod tests {
             move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
         };
         assert!(WebIdentityProvider::from_env(&env(&[])).unwrap().is_none());
-        let half = WebIdentityProvider::from_env(&env(&[("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")]));
+        let half =
+            WebIdentityProvider::from_env(&env(&[("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")]));
         assert!(half.unwrap_err().to_string().contains("AWS_WEB_IDENTITY_TOKEN_FILE is not"));
         let full = WebIdentityProvider::from_env(&env(&[
             ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
