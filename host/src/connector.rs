@@ -11,6 +11,7 @@ use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use crate::credentials::CredentialsProvider;
+use crate::documents::DocumentStore;
 use crate::error::Error;
 use crate::policy::Denial;
 use crate::policy::Policy;
@@ -41,10 +42,11 @@ const SINK_BUDGET: usize = 1 << 20;
 /// [`PluginRuntime`], so calls are independent and may run concurrently.
 #[derive(Clone)]
 pub struct Connector {
-    runtime: &'static PluginRuntime,
-    shared: Shared,
-    max_presign_seconds: u32,
-    call_timeout: Duration,
+    pub(crate) runtime: &'static PluginRuntime,
+    pub(crate) shared: Shared,
+    pub(crate) max_presign_seconds: u32,
+    pub(crate) call_timeout: Duration,
+    pub(crate) max_inline_bytes: u64,
 }
 
 impl std::fmt::Debug for Connector {
@@ -62,12 +64,14 @@ impl Connector {
         credentials: Arc<dyn CredentialsProvider>,
     ) -> Result<Self, Error> {
         let runtime = PluginRuntime::shared()?;
-        let shared = Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None };
+        let shared =
+            Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None, documents: None };
         Ok(Self {
             runtime,
             shared,
             max_presign_seconds: MAX_PRESIGN_SECONDS,
             call_timeout: DEFAULT_CALL_TIMEOUT,
+            max_inline_bytes: crate::actions::DEFAULT_MAX_INLINE_BYTES,
         })
     }
 
@@ -91,6 +95,19 @@ impl Connector {
         self
     }
 
+    /// The document store JSON actions read uploads from and write downloads to.
+    pub fn with_documents(mut self, store: Arc<dyn DocumentStore>) -> Self {
+        self.shared.documents = Some(store);
+        self
+    }
+
+    /// Caps the content JSON actions return inline (`createDocument: false`); larger objects
+    /// are refused with `content-too-large` and a hint to ask for a document.
+    pub fn with_max_inline_bytes(mut self, bytes: u64) -> Self {
+        self.max_inline_bytes = bytes;
+        self
+    }
+
     /// The connection settings.
     pub fn connection(&self) -> &Connection {
         &self.shared.connection
@@ -106,7 +123,7 @@ impl Connector {
         self.shared.credentials.name()
     }
 
-    async fn instantiate(&self) -> Result<(Store<StoreState>, Plugin), Error> {
+    pub(crate) async fn instantiate(&self) -> Result<(Store<StoreState>, Plugin), Error> {
         let mut store = Store::new(&self.runtime.engine, StoreState::new(self.shared.clone()));
         let plugin = self.runtime.pre.instantiate_async(&mut store).await.map_err(plugin_error)?;
         Ok((store, plugin))
@@ -382,15 +399,7 @@ impl Connector {
     /// the plugin returns and checks it against the policy, as if it were a request: a URL
     /// for anything else than what was asked, or anything the policy forbids, is discarded.
     pub async fn presign(&self, request: PresignRequest) -> Result<String, Error> {
-        // Beyond S3's own 7 days it is bad input, which the plugin reports; below, the host's cap.
-        if request.expires_in_seconds > self.max_presign_seconds
-            && request.expires_in_seconds <= MAX_PRESIGN_SECONDS
-        {
-            return Err(Error::Denied(Denial(format!(
-                "an expiry of {} seconds is over the host's cap of {} seconds; ask for less",
-                request.expires_in_seconds, self.max_presign_seconds
-            ))));
-        }
+        self.check_presign_expiry(u64::from(request.expires_in_seconds))?;
         let method = match request.method {
             PresignMethod::Get => http::Method::GET,
             PresignMethod::Head => http::Method::HEAD,
@@ -400,8 +409,21 @@ impl Connector {
         let (mut store, plugin) = self.instantiate().await?;
         let result = plugin.s3_connector_s3_client().call_presign(&mut store, &request).await;
         let url = finish(&store, result)?;
+        self.check_presigned(&method, &url, &request.bucket, &request.key)?;
+        Ok(url)
+    }
+
+    /// Checks a URL the plugin presigned as if it were a request: for `method` on exactly
+    /// `bucket`/`key`, within the expiry cap, allowed by the policy.
+    pub(crate) fn check_presigned(
+        &self,
+        method: &http::Method,
+        url: &str,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), Error> {
         let refuse = |why: String| Error::Denied(Denial(format!("the presigned URL was refused: {why}")));
-        let (parsed, expires) = parse_presigned(&method, &url, &self.shared.connection.endpoint)
+        let (parsed, expires) = parse_presigned(method, url, &self.shared.connection.endpoint)
             .map_err(|e| refuse(e.to_string()))?;
         if expires > u64::from(self.max_presign_seconds) {
             return Err(refuse(format!(
@@ -409,19 +431,19 @@ impl Connector {
                 self.max_presign_seconds
             )));
         }
-        if parsed.bucket.as_deref() != Some(request.bucket.as_str())
-            || parsed.key.as_deref() != Some(request.key.as_str())
-        {
-            return Err(refuse(format!("it is not for s3://{}/{}", request.bucket, request.key)));
+        if parsed.bucket.as_deref() != Some(bucket) || parsed.key.as_deref() != Some(key) {
+            return Err(refuse(format!("it is not for s3://{bucket}/{key}")));
         }
-        self.shared.policy.check(&parsed).map_err(Error::Denied)?;
-        Ok(url)
+        self.shared.policy.check(&parsed).map_err(Error::Denied)
     }
 }
 
 /// The call's outcome as the host sees it: a host denial wins over whatever the guest
 /// reported, and a trap becomes a one-line error without the wasm backtrace.
-fn finish<T>(store: &Store<StoreState>, result: wasmtime::Result<Result<T, S3Error>>) -> Result<T, Error> {
+pub(crate) fn finish<T>(
+    store: &Store<StoreState>,
+    result: wasmtime::Result<Result<T, S3Error>>,
+) -> Result<T, Error> {
     match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => match store.data().first_denial() {
@@ -430,6 +452,19 @@ fn finish<T>(store: &Store<StoreState>, result: wasmtime::Result<Result<T, S3Err
         },
         Err(trap) => Err(plugin_error(trap)),
     }
+}
+
+/// Publishes (`keep`) or removes the documents the guest created during a call.
+pub(crate) async fn finish_documents(store: &mut Store<StoreState>, keep: bool) -> Result<(), Error> {
+    let created = std::mem::take(&mut store.data_mut().created_documents);
+    let Some(documents) = store.data().document_store(None).ok() else { return Ok(()) };
+    let mut result = Ok(());
+    for id in created {
+        if let Err(e) = documents.finish(&id, keep).await {
+            result = result.and(Err(Error::Local(e.to_string())));
+        }
+    }
+    result
 }
 
 /// Hands `reader` to the instance as a `wasi:io` input stream, borrowed by the call.
@@ -462,7 +497,7 @@ fn scrub(state: &StoreState, error: S3Error) -> S3Error {
     }
 }
 
-fn plugin_error(error: impl Into<wasmtime::Error>) -> Error {
+pub(crate) fn plugin_error(error: impl Into<wasmtime::Error>) -> Error {
     let error = error.into();
     // The root cause without the wasm backtrace, which is for developers (`RUST_LOG`), not users.
     Error::Plugin(error.root_cause().to_string().lines().next().unwrap_or("unknown failure").to_owned())

@@ -20,17 +20,21 @@
 //! # Ok(()) }
 //! ```
 
+pub mod actions;
 pub mod cli;
 pub mod connector;
 pub mod credentials;
+pub mod documents;
 pub mod error;
 pub mod local_store;
 pub mod policy;
 pub mod runtime;
 pub mod settings;
 
+pub use actions::ActionFailure;
 pub use connector::Connector;
 pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Secret, StaticCredentials};
+pub use documents::{DocumentStore, FsDocumentStore};
 pub use error::Error;
 pub use policy::{Operation, Policy, Rule};
 pub use settings::{Connection, Endpoint};

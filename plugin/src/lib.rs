@@ -16,6 +16,7 @@ mod bindings {
     });
 }
 
+mod actions;
 mod client_export;
 mod endpoint;
 mod multipart;

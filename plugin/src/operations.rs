@@ -134,6 +134,11 @@ impl S3 {
     pub fn region(&self) -> &str {
         &self.region
     }
+
+    /// The object's URL for the configured endpoint and addressing style (unsigned).
+    pub fn object_url(&self, bucket: &str, key: &str) -> String {
+        endpoint::target(&self.endpoint, self.path_style, Some(bucket), Some(key), &[]).url()
+    }
 }
 
 /// Checks a bucket name before anything is sent.
@@ -223,6 +228,18 @@ pub fn get_object(
     sink: &OutputStream,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
+    let (info, response) = get_object_response(s3, bucket, key, options)?;
+    response.copy_to(sink)?;
+    Ok(info)
+}
+
+/// GetObject up to the response head: the object's metadata, and the body still to read.
+pub fn get_object_response(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    options: &GetOptions,
+) -> Result<(ObjectInfo, Response), S3Error> {
     check_object(bucket, key)?;
     let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
     call.headers = object_headers::get_headers(options)?;
@@ -234,9 +251,7 @@ pub fn get_object(
         call.query.push(("versionId", version.clone()));
     }
     let response = s3.send(call, Body::Empty)?;
-    let info = object_info(key, &response);
-    response.copy_to(sink)?;
-    Ok(info)
+    Ok((object_info(key, &response), response))
 }
 
 /// The `Range` header value of a byte range.

@@ -65,14 +65,21 @@ impl Response {
 
     /// Reads the whole body as text, refusing bodies over `limit` bytes (XML answers are small).
     pub fn text(self, limit: usize) -> Result<String, S3Error> {
-        let (bytes, ended) = stream_copy::read_up_to(&self.stream, limit)
+        String::from_utf8(self.bytes(limit)?)
+            .map_err(|_| S3Error::Other("the response body is not UTF-8".to_owned()))
+    }
+
+    /// Reads the whole body into memory, refusing bodies over `limit` bytes.
+    pub fn bytes(self, limit: usize) -> Result<Vec<u8>, S3Error> {
+        // One byte more than allowed tells "exactly `limit`" from "over it".
+        let (bytes, _) = stream_copy::read_up_to(&self.stream, limit.saturating_add(1))
             .map_err(|e| S3Error::Transport(format!("reading the response failed: {e}")))?;
-        if !ended {
+        if bytes.len() > limit {
             return Err(S3Error::Other(format!(
                 "the response body is larger than the {limit} bytes expected"
             )));
         }
-        String::from_utf8(bytes).map_err(|_| S3Error::Other("the response body is not UTF-8".to_owned()))
+        Ok(bytes)
     }
 
     /// Streams the body into `sink`; fails unless exactly `Content-Length` bytes arrived.

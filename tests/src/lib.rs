@@ -49,6 +49,11 @@ impl TestServer {
         Connector::new(self.connection(), policy, Arc::new(credentials)).expect("the plugin loads")
     }
 
+    /// How many requests the server has received so far (to prove a denial sent nothing).
+    pub fn requests_received(&self) -> u64 {
+        self.s3.requests_received()
+    }
+
     /// A connector that may do everything.
     pub fn admin(&self) -> Connector {
         self.connector(Policy::allow_all())

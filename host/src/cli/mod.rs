@@ -6,6 +6,7 @@
 mod commands;
 pub mod config_file;
 mod demo;
+mod invoke;
 mod output;
 pub mod pinned_time;
 mod progress;
@@ -157,6 +158,18 @@ enum Command {
         /// s3://BUCKET/KEY
         location: String,
     },
+    /// Run one JSON action (uploadDocument, downloadDocument, listObjects, ...; see the README)
+    /// and print its JSON answer, or its JSON error, on stdout.
+    Invoke {
+        /// The request: JSON text, @FILE, or - for stdin.
+        request: String,
+        /// The document store directory (storeId "fs") for uploadDocument and downloadDocument.
+        #[arg(long, value_name = "DIR")]
+        documents: Option<PathBuf>,
+        /// Largest object returned inline (createDocument: false), in bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = crate::actions::DEFAULT_MAX_INLINE_BYTES)]
+        max_inline_bytes: u64,
+    },
     /// Run a guided tour on an embedded local S3 store: no account, no network.
     Demo,
 }
@@ -173,7 +186,7 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let json = cli.json;
     match execute(cli).await {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(error) => {
             output::print_error(&error, json);
             error.exit_code()
@@ -181,13 +194,17 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
 }
 
-async fn execute(cli: Cli) -> Result<(), Error> {
+/// Runs the command; the exit code of a command that reports its own failures (`invoke`).
+async fn execute(cli: Cli) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
-        return demo::run().await;
+        return demo::run().await.map(|()| 0);
     }
     let connector = connector(&cli, |name| std::env::var(name).ok())?;
     let json = cli.json;
-    match cli.command {
+    if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
+        return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
+    }
+    let done = match cli.command {
         Command::Ls { location, recursive } => {
             commands::ls(&connector, location.as_deref(), recursive, json).await
         }
@@ -203,8 +220,9 @@ async fn execute(cli: Cli) -> Result<(), Error> {
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
         Command::Head { location } => commands::head(&connector, &location).await,
-        Command::Demo => unreachable!("handled above"),
-    }
+        Command::Invoke { .. } | Command::Demo => unreachable!("handled above"),
+    };
+    done.map(|()| 0)
 }
 
 /// Builds the connector from flags, the config file and the environment (`lookup`).

@@ -2,6 +2,7 @@
 
 pub(crate) mod bindings;
 pub mod compiled_cache;
+mod documents_import;
 pub mod egress;
 pub mod pinned_clock;
 pub mod plugin_runtime;

@@ -7,7 +7,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::PluginPre;
-use super::bindings::s3_connector::s3::{credentials, settings, types};
+use super::bindings::s3_connector::s3::{credentials, documents, settings, types};
 use super::compiled_cache;
 use super::store_state::StoreState;
 use crate::error::Error;
@@ -55,6 +55,7 @@ impl PluginRuntime {
         credentials::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         settings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         types::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        documents::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Self { engine, pre })
     }

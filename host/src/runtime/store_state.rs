@@ -12,6 +12,7 @@ use super::bindings::s3_connector::s3::{credentials, settings, types};
 use super::egress::EgressGuard;
 use super::pinned_clock::PinnedClock;
 use crate::credentials::{CredentialsProvider, Secret};
+use crate::documents::DocumentStore;
 use crate::policy::{Denial, Operation, Policy};
 use crate::settings::Connection;
 
@@ -26,6 +27,8 @@ pub struct Shared {
     pub credentials: Arc<dyn CredentialsProvider>,
     /// The time the plugin sees, when pinned.
     pub pinned_time: Option<SystemTime>,
+    /// The document store of JSON actions, if the embedder gave one.
+    pub documents: Option<Arc<dyn DocumentStore>>,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -41,6 +44,8 @@ pub struct StoreState {
     /// The secrets handed to the guest in this call, so that the host can scrub them from
     /// anything the guest says back (a hostile plugin could put them in an error message).
     pub handed_out: Vec<Secret>,
+    /// Documents the guest created in this call, to publish or remove once its outcome is known.
+    pub created_documents: Vec<String>,
     shared: Shared,
 }
 
@@ -64,6 +69,7 @@ impl StoreState {
             egress,
             scope_denials: Vec::new(),
             handed_out: Vec::new(),
+            created_documents: Vec::new(),
             shared,
         }
     }
@@ -77,6 +83,22 @@ impl StoreState {
     }
 
     /// The first denial of this call, if any: the host's reason, whatever the guest said.
+    /// The document store, checked against the `store_id` a reference names (none: the
+    /// default store, for new documents).
+    pub fn document_store(&self, store_id: Option<&str>) -> Result<Arc<dyn DocumentStore>, String> {
+        let Some(store) = &self.shared.documents else {
+            return Err("this host has no document store; start it with --documents DIR, or send the \
+                        content inline"
+                .to_owned());
+        };
+        match store_id {
+            Some(id) if id != store.store_id() => {
+                Err(format!("unknown document store {id:?}; this host's store is {:?}", store.store_id()))
+            }
+            _ => Ok(store.clone()),
+        }
+    }
+
     pub fn first_denial(&self) -> Option<&Denial> {
         self.scope_denials.first().or(self.egress.denials.first())
     }
@@ -158,6 +180,7 @@ mod tests {
             policy: Arc::new(Policy::allow_all()),
             credentials: Arc::new(StaticCredentials::new("AKID", Secret::new("s3cr3t"), None)),
             pinned_time: None,
+            documents: None,
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");

@@ -1,0 +1,233 @@
+//! JSON actions through the embedding API: [`Connector::invoke`].
+//!
+//! The plugin parses and runs the action; the host does what it cannot take on the guest's
+//! word: its own denial reason wins over the guest's text, secrets handed to the guest are
+//! scrubbed from what it returns, a presigned URL is checked against the policy, documents the
+//! guest created are published only when the action succeeded, and every answer carries the id
+//! of the call (`auditId`).
+
+use std::fmt;
+
+use rand::Rng;
+use serde_json::{Value, json};
+
+use crate::connector::{Connector, MAX_PRESIGN_SECONDS, finish_documents, plugin_error};
+use crate::error::Error;
+use crate::policy::Denial;
+use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
+use crate::types::S3Error;
+
+/// Inline content (`createDocument: false`) up to this many bytes unless
+/// [`Connector::with_max_inline_bytes`] says otherwise.
+pub const DEFAULT_MAX_INLINE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A failed action: the JSON error object, `{"error": {"code", "message", "retryable",
+/// "status", "requestId", "bucket", "key", "auditId"}}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionFailure {
+    json: Value,
+}
+
+impl ActionFailure {
+    /// The error as JSON.
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
+    /// The stable error code (see the README's list).
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("plugin")
+    }
+
+    /// The CLI's exit code: 3 refused by the policy, 2 bad input, 1 anything else.
+    pub fn exit_code(&self) -> i32 {
+        match self.code() {
+            "denied-by-host" => 3,
+            "invalid-json" | "unknown-action" | "invalid-field" | "content-too-large" | "invalid-request"
+            | "usage" => 2,
+            _ => 1,
+        }
+    }
+
+    fn from_error(error: &Error, view: &RequestView, audit_id: &str) -> Self {
+        let retryable = matches!(error, Error::S3(S3Error::Timeout | S3Error::Transport(_)));
+        Self {
+            json: json!({ "error": {
+                "code": error.code(),
+                "message": error.to_string(),
+                "retryable": retryable,
+                "status": null,
+                "requestId": null,
+                "bucket": view.bucket,
+                "key": view.key,
+                "auditId": audit_id,
+            }}),
+        }
+    }
+}
+
+impl fmt::Display for ActionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.json["error"]["message"].as_str().unwrap_or("the action failed");
+        write!(f, "{}: {message}", self.code())
+    }
+}
+
+impl std::error::Error for ActionFailure {}
+
+/// What the host reads from the request itself, to check the guest's work and to name the
+/// subject of host-side errors. Best effort: the guest reports malformed requests.
+#[derive(Debug, Default)]
+struct RequestView {
+    action: Option<String>,
+    bucket: Option<String>,
+    key: Option<String>,
+    method: String,
+    expires_in: u64,
+}
+
+impl RequestView {
+    fn read(request: &str) -> Self {
+        let value: Value = serde_json::from_str(request).unwrap_or(Value::Null);
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        Self {
+            action: text(&value["action"]),
+            bucket: text(&value["bucket"]),
+            key: text(&value["key"]).or_else(|| text(&value["document"]["metadata"]["fileName"])),
+            method: text(&value["method"]).unwrap_or_else(|| "GET".to_owned()).to_ascii_uppercase(),
+            expires_in: value["expiresIn"].as_u64().unwrap_or(3600),
+        }
+    }
+}
+
+/// A fresh id for one call, quoted in its answer (and its audit records).
+fn new_audit_id() -> String {
+    format!("{:032x}", rand::rng().random::<u128>())
+}
+
+/// Parses what the guest returned, which must be a JSON object.
+fn guest_json(text: &str) -> Result<Value, Error> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        _ => Err(Error::Plugin(
+            "the plugin answered an action with something other than a JSON object".to_owned(),
+        )),
+    }
+}
+
+impl Connector {
+    /// Runs one JSON action (see `schema/actions.schema.json` and the README) in a fresh
+    /// instance. The answer is the action's response object, with `auditId` added; a failure
+    /// is the one error shape, never a panic or a trap.
+    pub async fn invoke(&self, request: &str) -> Result<Value, ActionFailure> {
+        let audit_id = new_audit_id();
+        let view = RequestView::read(request);
+        let fail = |error: Error| ActionFailure::from_error(&error, &view, &audit_id);
+        if view.action.as_deref() == Some("presign") {
+            self.check_presign_expiry(view.expires_in).map_err(fail)?;
+        }
+        let (mut store, plugin) = self.instantiate().await.map_err(fail)?;
+        let options = ActionOptions { max_inline_bytes: self.max_inline_bytes };
+        let call = plugin.s3_connector_s3_actions().call_invoke(&mut store, request, options);
+        let outcome = match tokio::time::timeout(self.call_timeout, call).await {
+            Err(_) => Err(fail(Error::S3(S3Error::Timeout))),
+            Ok(Err(trap)) => Err(fail(plugin_error(trap))),
+            Ok(Ok(Err(text))) => Err(match store.data().first_denial() {
+                Some(denial) => fail(Error::Denied(denial.clone())),
+                None => match guest_json(&store.data().scrub(&text)) {
+                    Ok(mut json) if json["error"]["code"] != "denied-by-host" => {
+                        json["error"]["auditId"] = Value::String(audit_id.clone());
+                        ActionFailure { json }
+                    }
+                    Ok(_) => {
+                        fail(Error::Plugin("the plugin reported a denial the host did not make".to_owned()))
+                    }
+                    Err(error) => fail(error),
+                },
+            }),
+            Ok(Ok(Ok(text))) => guest_json(&store.data().scrub(&text))
+                .and_then(|response| self.check_response(&view, response))
+                .map_err(fail),
+        };
+        let outcome = finish_documents(&mut store, outcome.is_ok()).await.map_err(fail).and(outcome);
+        outcome.map(|mut response| {
+            response["auditId"] = Value::String(audit_id.clone());
+            response
+        })
+    }
+
+    /// The host's own checks of a successful answer: a presigned URL must be for the request's
+    /// method, bucket and key, and allowed. `testConnection` gets the credentials provider.
+    fn check_response(&self, view: &RequestView, mut response: Value) -> Result<Value, Error> {
+        if view.action.as_deref() == Some("testConnection") && response["credentials"].is_object() {
+            // Only the host knows which provider supplied the credentials.
+            response["credentials"]["provider"] = Value::String(self.credentials_provider().to_owned());
+        }
+        if view.action.as_deref() != Some("presign") {
+            return Ok(response);
+        }
+        let refuse =
+            || Error::Denied(Denial("the plugin's presign answer has no URL for the request".to_owned()));
+        let url = response["url"].as_str().ok_or_else(refuse)?;
+        let method = http::Method::from_bytes(view.method.as_bytes()).map_err(|_| refuse())?;
+        let (bucket, key) = view.bucket.as_deref().zip(view.key.as_deref()).ok_or_else(refuse)?;
+        self.check_presigned(&method, url, bucket, key)?;
+        Ok(response)
+    }
+
+    /// Refuses an expiry over the host's cap (beyond S3's own 7 days the plugin reports it).
+    pub(crate) fn check_presign_expiry(&self, seconds: u64) -> Result<(), Error> {
+        if seconds > u64::from(self.max_presign_seconds) && seconds <= u64::from(MAX_PRESIGN_SECONDS) {
+            return Err(Error::Denied(Denial(format!(
+                "an expiry of {seconds} seconds is over the host's cap of {} seconds; ask for less",
+                self.max_presign_seconds
+            ))));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_reads_the_subject_from_the_request_itself() {
+        let view =
+            RequestView::read(r#"{"action":"presign","bucket":"b","key":"k","method":"put","expiresIn":60}"#);
+        assert_eq!(
+            (
+                view.action.as_deref(),
+                view.bucket.as_deref(),
+                view.key.as_deref(),
+                view.method.as_str(),
+                view.expires_in
+            ),
+            (Some("presign"), Some("b"), Some("k"), "PUT", 60)
+        );
+        let upload = RequestView::read(
+            r#"{"action":"uploadDocument","bucket":"b","document":{"metadata":{"fileName":"f.pdf"}}}"#,
+        );
+        assert_eq!(upload.key.as_deref(), Some("f.pdf"));
+        let garbage = RequestView::read("{");
+        assert_eq!((garbage.action, garbage.method.as_str(), garbage.expires_in), (None, "GET", 3600));
+    }
+
+    #[test]
+    fn failures_have_exit_codes_by_code() {
+        let view = RequestView::default();
+        let table: &[(Error, &str, i32)] = &[
+            (Error::Denied(Denial("no".into())), "denied-by-host", 3),
+            (Error::S3(S3Error::Timeout), "timeout", 1),
+            (Error::Plugin("trap".into()), "plugin", 1),
+            (Error::Usage("bad".into()), "usage", 2),
+        ];
+        for (error, code, exit) in table {
+            let failure = ActionFailure::from_error(error, &view, "id");
+            assert_eq!((failure.code(), failure.exit_code()), (*code, *exit));
+            assert_eq!(failure.json()["error"]["auditId"], "id");
+        }
+        let guest = ActionFailure { json: json!({"error": {"code": "invalid-field"}}) };
+        assert_eq!(guest.exit_code(), 2);
+    }
+}

@@ -1,0 +1,51 @@
+//! `s3-connector invoke REQUEST`: one JSON action, its JSON answer on stdout.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::connector::Connector;
+use crate::documents::FsDocumentStore;
+use crate::error::Error;
+
+/// Reads the request (text, `@FILE` or `-`), runs it and prints the answer or the error
+/// object. Both go to stdout, so that an engine reads one stream; the exit code it returns
+/// tells them apart.
+pub async fn run(
+    connector: Connector,
+    request: &str,
+    documents: Option<&Path>,
+    max_inline_bytes: u64,
+) -> Result<i32, Error> {
+    let text = read_request(request)?;
+    let mut connector = connector.with_max_inline_bytes(max_inline_bytes);
+    if let Some(dir) = documents {
+        let store = FsDocumentStore::new(dir).map_err(|e| Error::Usage(e.to_string()))?;
+        connector = connector.with_documents(Arc::new(store));
+    }
+    match connector.invoke(&text).await {
+        Ok(answer) => {
+            println!("{answer:#}");
+            Ok(0)
+        }
+        Err(failure) => {
+            println!("{:#}", failure.json());
+            Ok(failure.exit_code())
+        }
+    }
+}
+
+fn read_request(request: &str) -> Result<String, Error> {
+    if request == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::Usage(format!("cannot read the request from stdin: {e}")))?;
+        return Ok(text);
+    }
+    match request.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Error::Usage(format!("cannot read the request file {path}: {e}"))),
+        None => Ok(request.to_owned()),
+    }
+}

@@ -1,0 +1,160 @@
+//! The one error shape of JSON actions and its stable codes.
+//!
+//! `{"error": {"code", "message", "retryable", "status", "requestId", "bucket", "key"}}`: the
+//! codes are those of the host's `--json` errors (`no-such-key`, `denied-by-host`, ...) plus the
+//! ones only actions have (`invalid-json`, `unknown-action`, `invalid-field`,
+//! `content-too-large`, `document`).
+
+use serde_json::{Value, json};
+
+use crate::bindings::s3_connector::s3::types::{S3Error, ServiceError};
+
+/// Why an action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The request is not JSON, or not an object.
+    #[error("{0}")]
+    InvalidJson(String),
+    /// The `action` names no action.
+    #[error("{0}")]
+    UnknownAction(String),
+    /// A field is missing, unknown, or of the wrong type or value.
+    #[error("{0}")]
+    InvalidField(String),
+    /// Inline content over the host's cap.
+    #[error("{0}")]
+    ContentTooLarge(String),
+    /// The document store failed (no such document, disk full).
+    #[error("{0}")]
+    Document(String),
+    /// The S3 call failed, or the plugin refused its input.
+    #[error("{}", describe(.0))]
+    S3(S3Error),
+}
+
+impl From<S3Error> for ActionError {
+    fn from(error: S3Error) -> Self {
+        ActionError::S3(error)
+    }
+}
+
+impl ActionError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActionError::InvalidJson(_) => "invalid-json",
+            ActionError::UnknownAction(_) => "unknown-action",
+            ActionError::InvalidField(_) => "invalid-field",
+            ActionError::ContentTooLarge(_) => "content-too-large",
+            ActionError::Document(_) => "document",
+            ActionError::S3(e) => match e {
+                S3Error::DeniedByHost(_) => "denied-by-host",
+                S3Error::NoSuchBucket(_) => "no-such-bucket",
+                S3Error::NoSuchKey(_) => "no-such-key",
+                S3Error::AccessDenied(_) => "access-denied",
+                S3Error::PreconditionFailed(_) => "precondition-failed",
+                S3Error::InvalidRequest(_) => "invalid-request",
+                S3Error::Service(_) => "service",
+                S3Error::Transport(_) => "transport",
+                S3Error::Timeout => "timeout",
+                S3Error::Other(_) => "other",
+            },
+        }
+    }
+
+    /// Whether the same request may succeed later: network trouble, throttling, 5xx.
+    pub fn retryable(&self) -> bool {
+        match self {
+            ActionError::S3(S3Error::Transport(_) | S3Error::Timeout) => true,
+            ActionError::S3(S3Error::Service(ServiceError { status, code, .. })) => {
+                *status >= 500 || *status == 429 || code == "SlowDown" || code == "RequestTimeout"
+            }
+            _ => false,
+        }
+    }
+
+    /// The HTTP status S3 answered with, where there was one.
+    fn status(&self) -> Option<u16> {
+        match self {
+            ActionError::S3(S3Error::Service(e)) => Some(e.status),
+            ActionError::S3(S3Error::NoSuchBucket(_) | S3Error::NoSuchKey(_)) => Some(404),
+            ActionError::S3(S3Error::AccessDenied(_)) => Some(403),
+            ActionError::S3(S3Error::PreconditionFailed(_)) => Some(412),
+            _ => None,
+        }
+    }
+
+    /// The error object for `bucket` and `key`.
+    pub fn to_json(&self, bucket: Option<&str>, key: Option<&str>) -> Value {
+        let request_id = match self {
+            ActionError::S3(S3Error::Service(e)) => e.request_id.clone(),
+            _ => None,
+        };
+        json!({ "error": {
+            "code": self.code(),
+            "message": self.to_string(),
+            "retryable": self.retryable(),
+            "status": self.status(),
+            "requestId": request_id,
+            "bucket": bucket,
+            "key": key,
+        }})
+    }
+}
+
+/// One readable line for an S3 error (the same wording as the host's).
+fn describe(error: &S3Error) -> String {
+    match error {
+        S3Error::DeniedByHost(m) => format!("denied by the host: {m}"),
+        S3Error::NoSuchBucket(m) | S3Error::NoSuchKey(m) | S3Error::AccessDenied(m) | S3Error::Other(m) => {
+            m.clone()
+        }
+        S3Error::PreconditionFailed(m) => format!("precondition failed: {m}"),
+        S3Error::InvalidRequest(m) => format!("invalid request: {m}"),
+        S3Error::Service(ServiceError { status, code, message, request_id }) => {
+            let id = request_id.as_deref().map(|id| format!(", request id {id}")).unwrap_or_default();
+            format!("S3 error {code} (HTTP {status}{id}): {message}")
+        }
+        S3Error::Transport(m) => format!("transport error: {m}"),
+        S3Error::Timeout => "the request timed out".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_become_the_one_shape() {
+        let throttled = ActionError::S3(S3Error::Service(ServiceError {
+            status: 503,
+            code: "SlowDown".into(),
+            message: "s3://b/k: slow down".into(),
+            request_id: Some("R1".into()),
+        }));
+        assert_eq!(
+            throttled.to_json(Some("b"), Some("k")),
+            json!({"error": {"code": "service", "message": "S3 error SlowDown (HTTP 503, request id R1): s3://b/k: slow down",
+                "retryable": true, "status": 503, "requestId": "R1", "bucket": "b", "key": "k"}})
+        );
+        let table: &[(ActionError, &str, bool, Option<u16>)] = &[
+            (ActionError::InvalidJson("x".into()), "invalid-json", false, None),
+            (ActionError::S3(S3Error::NoSuchKey("x".into())), "no-such-key", false, Some(404)),
+            (ActionError::S3(S3Error::Timeout), "timeout", true, None),
+            (ActionError::S3(S3Error::Transport("reset".into())), "transport", true, None),
+            (
+                ActionError::S3(S3Error::PreconditionFailed("x".into())),
+                "precondition-failed",
+                false,
+                Some(412),
+            ),
+            (ActionError::ContentTooLarge("x".into()), "content-too-large", false, None),
+        ];
+        for (error, code, retryable, status) in table {
+            let json = error.to_json(None, None);
+            assert_eq!(json["error"]["code"], *code);
+            assert_eq!(json["error"]["retryable"], *retryable, "{code}");
+            assert_eq!(json["error"]["status"], json!(status), "{code}");
+        }
+    }
+}

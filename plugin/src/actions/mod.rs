@@ -1,0 +1,47 @@
+//! JSON actions for workflow engines: parse ([`request`]), run ([`run`]), answer in one shape
+//! ([`error`] for failures, [`content`] for inline bytes).
+//!
+//! Every response carries Boomi's tracked properties (`bucket`, `key`, `contentType`); the host
+//! adds the id of the call's audit record, which only it knows.
+
+mod content;
+mod error;
+mod request;
+mod run;
+
+use serde_json::{Map, Value};
+
+use crate::bindings::exports::s3_connector::s3::actions::{ActionOptions, Guest};
+use crate::client_export::Plugin;
+use crate::operations::S3;
+
+impl Guest for Plugin {
+    fn invoke(request: String, options: ActionOptions) -> Result<String, String> {
+        let action = match request::parse(&request) {
+            Ok(action) => action,
+            Err(error) => return Err(error.to_json(None, None).to_string()),
+        };
+        let (bucket, key) = action.subject();
+        let (bucket, key) = (bucket.map(str::to_owned), key.map(str::to_owned));
+        let outcome = S3::from_host()
+            .map_err(error::ActionError::from)
+            .and_then(|s3| run::run(&s3, action, options.max_inline_bytes));
+        match outcome {
+            Ok(response) => Ok(with_tracked_properties(response, bucket, key).to_string()),
+            Err(error) => Err(error.to_json(bucket.as_deref(), key.as_deref()).to_string()),
+        }
+    }
+}
+
+/// Adds `bucket`, `key` and `contentType` unless the action set them (an upload's key may come
+/// from the document's file name).
+fn with_tracked_properties(
+    mut response: Map<String, Value>,
+    bucket: Option<String>,
+    key: Option<String>,
+) -> Value {
+    response.entry("bucket").or_insert(bucket.map_or(Value::Null, Value::String));
+    response.entry("key").or_insert(key.map_or(Value::Null, Value::String));
+    response.entry("contentType").or_insert(Value::Null);
+    Value::Object(response)
+}

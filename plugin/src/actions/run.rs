@@ -1,0 +1,339 @@
+//! Runs a parsed action with the S3 operations and the host's document store.
+//!
+//! Thin glue: every S3 request goes through [`crate::operations`] (and so through the host's
+//! policy check); every JSON shape comes from plain functions in the sibling modules.
+
+use serde_json::{Map, Value, json};
+
+use super::content;
+use super::error::ActionError;
+use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
+use crate::bindings::s3_connector::s3::credentials::{self, Scope};
+use crate::bindings::s3_connector::s3::documents::{self, DocumentMetadata};
+use crate::bindings::s3_connector::s3::types::{
+    Conditions, GetOptions, ListObjectsRequest, ObjectInfo, PresignMethod, PresignRequest, PutOptions,
+    S3Error,
+};
+use crate::multipart;
+use crate::operations::{self as op, S3};
+use crate::wire::Body;
+
+/// S3's limit on a single PutObject; larger documents go as multipart uploads.
+const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Runs `action`; the result is the response object without the tracked properties.
+pub fn run(s3: &S3, action: Action, max_inline_bytes: u64) -> Result<Map<String, Value>, ActionError> {
+    let value = match action {
+        Action::UploadDocument { bucket, key, document, content, options } => {
+            upload(s3, &bucket, key, document, content, *options)?
+        }
+        Action::DownloadDocument { bucket, key, create_document } => {
+            download(s3, &bucket, &key, create_document, max_inline_bytes)?
+        }
+        Action::DeleteDocument { bucket, key } => {
+            op::delete_object(s3, &bucket, &key, None)?;
+            json!({})
+        }
+        Action::CreateBucket { bucket } => {
+            op::create_bucket(s3, &bucket)?;
+            json!({})
+        }
+        Action::DeleteBucket { bucket } => {
+            op::delete_bucket(s3, &bucket)?;
+            json!({})
+        }
+        Action::ListBuckets {} => {
+            let buckets = op::list_buckets(s3)?;
+            let buckets: Vec<Value> = buckets
+                .into_iter()
+                .map(|b| json!({"name": b.name, "creationDate": b.creation_date}))
+                .collect();
+            json!({ "buckets": buckets })
+        }
+        Action::ListObjects { bucket, prefix, delimiter, max_keys, continuation_token } => {
+            let request =
+                ListObjectsRequest { prefix, delimiter, max_keys, continuation_token, start_after: None };
+            let page = op::list_objects(s3, &bucket, &request)?;
+            let objects: Vec<Value> = page
+                .objects
+                .into_iter()
+                .map(|o| {
+                    json!({"key": o.key, "size": o.size, "etag": o.etag, "lastModified": o.last_modified,
+                           "storageClass": o.storage_class})
+                })
+                .collect();
+            json!({
+                "objects": objects,
+                "commonPrefixes": page.common_prefixes,
+                "isTruncated": page.is_truncated,
+                "nextContinuationToken": page.next_continuation_token,
+            })
+        }
+        Action::HeadObject { bucket, key } => {
+            object_json(&op::head_object(s3, &bucket, &key, &get_options())?)
+        }
+        Action::CopyObject { source_bucket, source_key, bucket, key } => {
+            let copy = op::copy_object(s3, &source_bucket, &source_key, &bucket, &key)?;
+            json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag,
+                   "lastModified": copy.last_modified})
+        }
+        Action::MoveObject { source_bucket, source_key, bucket, key } => {
+            if source_bucket == bucket && source_key == key {
+                return Err(ActionError::InvalidField(format!(
+                    "moveObject: the source and the destination are both s3://{bucket}/{key}; name another destination"
+                )));
+            }
+            let copy = op::copy_object(s3, &source_bucket, &source_key, &bucket, &key)?;
+            op::delete_object(s3, &source_bucket, &source_key, None)?;
+            json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag})
+        }
+        Action::Presign { bucket, key, method, expires_in } => {
+            let presign_method = match method.to_ascii_uppercase().as_str() {
+                "GET" => PresignMethod::Get,
+                "PUT" => PresignMethod::Put,
+                "DELETE" => PresignMethod::Delete,
+                "HEAD" => PresignMethod::Head,
+                _ => {
+                    return Err(ActionError::InvalidField(format!(
+                        "presign: field \"method\" is {method:?}; use GET, PUT, DELETE or HEAD"
+                    )));
+                }
+            };
+            let request =
+                PresignRequest { method: presign_method, bucket, key, expires_in_seconds: expires_in };
+            let url = op::presign(s3, &request)?;
+            json!({"url": url, "method": method.to_ascii_uppercase(), "expiresIn": expires_in})
+        }
+        Action::GetObjectTags { bucket, key } => {
+            let tags: Map<String, Value> = op::get_object_tags(s3, &bucket, &key)?
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            json!({ "tags": tags })
+        }
+        Action::PutObjectTags { bucket, key, tags } => {
+            let tags: Vec<(String, String)> = tags.into_iter().collect();
+            op::put_object_tags(s3, &bucket, &key, &tags)?;
+            json!({})
+        }
+        Action::TestConnection { bucket, prefix } => test_connection(s3, bucket.as_deref(), prefix),
+    };
+    match value {
+        Value::Object(map) => Ok(map),
+        // Invariant: every arm above builds an object.
+        other => Ok(Map::from_iter([("result".to_owned(), other)])),
+    }
+}
+
+fn get_options() -> GetOptions {
+    GetOptions {
+        range: None,
+        version_id: None,
+        conditions: Conditions {
+            if_match: None,
+            if_none_match: None,
+            if_modified_since: None,
+            if_unmodified_since: None,
+        },
+        customer_key: None,
+    }
+}
+
+fn object_json(info: &ObjectInfo) -> Value {
+    let metadata: Map<String, Value> =
+        info.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    json!({
+        "size": info.size,
+        "etag": info.etag,
+        "lastModified": info.last_modified,
+        "contentType": info.content_type,
+        "metadata": metadata,
+        "storageClass": info.storage_class,
+        "versionId": info.version_id,
+    })
+}
+
+fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptions {
+    PutOptions {
+        content_type: options.content_type.or(content_type),
+        metadata: options.metadata.into_iter().collect(),
+        content_disposition: options.content_disposition,
+        cache_control: options.cache_control,
+        content_encoding: None,
+        storage_class: options.storage_class,
+        tags: options.tags.into_iter().collect(),
+        encryption: options.encryption.map(|e| match e {
+            Encryption::S3Managed => crate::bindings::s3_connector::s3::types::Encryption::S3Managed,
+            Encryption::Kms { kms_key_id } => {
+                crate::bindings::s3_connector::s3::types::Encryption::Kms(kms_key_id)
+            }
+        }),
+        conditions: Conditions {
+            if_match: None,
+            if_none_match: options.if_not_exists.then(|| "*".to_owned()),
+            if_modified_since: None,
+            if_unmodified_since: None,
+        },
+    }
+}
+
+fn upload(
+    s3: &S3,
+    bucket: &str,
+    key: Option<String>,
+    document: Option<DocumentRef>,
+    content: Option<InlineContent>,
+    options: ObjectOptions,
+) -> Result<Value, ActionError> {
+    let file_name = document.as_ref().and_then(|d| d.metadata.file_name.clone());
+    let Some(key) = key.or(file_name) else {
+        return Err(ActionError::InvalidField(
+            "uploadDocument: give \"key\", or a document whose metadata has a fileName".to_owned(),
+        ));
+    };
+    let (result, content_type) = match (document, content) {
+        (Some(document), None) => {
+            let (metadata, stream) = documents::open(&document.store_id, &document.document_id)
+                .map_err(|e| ActionError::Document(format!("uploadDocument: {e}")))?;
+            let content_type = metadata.content_type.or(document.metadata.content_type);
+            let options = put_options(options, content_type);
+            let result = match metadata.size {
+                Some(size) if size <= MAX_SINGLE_PUT => {
+                    op::put_stream(s3, bucket, &key, &stream, size, &options)
+                }
+                _ => multipart::upload_unknown_length(s3, bucket, &key, &stream, &options),
+            }?;
+            (result, options.content_type)
+        }
+        (None, Some(content)) => {
+            let (bytes, implied) = content::to_bytes(&content)?;
+            let options = put_options(options, Some(implied.to_owned()));
+            let body = if bytes.is_empty() { Body::Empty } else { Body::Bytes(&bytes) };
+            (op::put_object(s3, bucket, &key, body, &options)?, options.content_type)
+        }
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ActionError::InvalidField(
+                "uploadDocument: give exactly one of \"document\" and \"content\"".to_owned(),
+            ));
+        }
+    };
+    Ok(json!({
+        "key": key,
+        "link": s3.object_url(bucket, &key),
+        "etag": result.etag,
+        "versionId": result.version_id,
+        "contentType": content_type,
+    }))
+}
+
+fn download(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    create_document: bool,
+    max_inline_bytes: u64,
+) -> Result<Value, ActionError> {
+    let (info, response) = op::get_object_response(s3, bucket, key, &get_options())?;
+    if create_document {
+        let file_name = key.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned);
+        let metadata =
+            DocumentMetadata { content_type: info.content_type.clone(), size: Some(info.size), file_name };
+        let (reference, sink) = documents::create(&metadata)
+            .map_err(|e| ActionError::Document(format!("downloadDocument: {e}")))?;
+        response.copy_to(&sink)?;
+        drop(sink);
+        let document = json!({
+            "storeId": reference.store_id,
+            "documentId": reference.document_id,
+            "metadata": {
+                "contentType": reference.metadata.content_type,
+                "size": reference.metadata.size,
+                "fileName": reference.metadata.file_name,
+            },
+            "camunda.document.type": "camunda",
+        });
+        return Ok(json!({"document": document, "content": null, "contentType": info.content_type}));
+    }
+    if info.size > max_inline_bytes {
+        return Err(too_large(bucket, key, info.size, max_inline_bytes));
+    }
+    // A cap beyond the guest's address space cannot be reached anyway.
+    let limit = usize::try_from(max_inline_bytes).unwrap_or(usize::MAX);
+    let bytes = response.bytes(limit).map_err(|e| match e {
+        S3Error::Other(_) => too_large(bucket, key, info.size, max_inline_bytes),
+        other => ActionError::S3(other),
+    })?;
+    let content = content::from_bytes(info.content_type.as_deref(), &bytes);
+    Ok(json!({"document": null, "content": content, "contentType": info.content_type}))
+}
+
+fn too_large(bucket: &str, key: &str, size: u64, cap: u64) -> ActionError {
+    ActionError::ContentTooLarge(format!(
+        "s3://{bucket}/{key} is {size} bytes, over the {cap} bytes allowed inline; \
+         set \"createDocument\": true to get it as a document"
+    ))
+}
+
+/// Checks, in order, that the host gives credentials (which also checks the policy's scope)
+/// and that S3 answers to them; reports each step rather than failing on the first.
+fn test_connection(s3: &S3, bucket: Option<&str>, prefix: Option<String>) -> Value {
+    let scope = Scope { bucket: bucket.map(str::to_owned), operation: "list".to_owned() };
+    let check = |ok: bool, message: String| json!({"ok": ok, "message": message});
+    let (credentials, policy) = match credentials::get(&scope) {
+        Ok(_) => (
+            check(true, "the host supplied credentials".to_owned()),
+            check(
+                true,
+                format!(
+                    "the policy allows listing {}",
+                    bucket.map_or("buckets".to_owned(), |b| format!("s3://{b}"))
+                ),
+            ),
+        ),
+        Err(S3Error::DeniedByHost(why)) => {
+            (check(true, "not asked: the policy refused first".to_owned()), check(false, why))
+        }
+        Err(e) => {
+            (check(false, ActionError::S3(e).to_string()), check(true, "the scope was allowed".to_owned()))
+        }
+    };
+    let attempt = match (credentials["ok"].as_bool(), policy["ok"].as_bool()) {
+        (Some(true), Some(true)) => Some(match bucket {
+            Some(bucket) => {
+                let request = ListObjectsRequest {
+                    prefix,
+                    delimiter: None,
+                    max_keys: Some(1),
+                    continuation_token: None,
+                    start_after: None,
+                };
+                op::list_objects(s3, bucket, &request).map(|_| format!("s3://{bucket} answered a listing"))
+            }
+            None => op::list_buckets(s3).map(|b| format!("ListBuckets answered with {} buckets", b.len())),
+        }),
+        _ => None,
+    };
+    let not_tried = || check(false, "not tried: the host gave no credentials for the scope".to_owned());
+    let mut policy = policy;
+    let mut bucket_check = None;
+    let (endpoint, credentials) = match attempt {
+        None => (not_tried(), credentials),
+        Some(Ok(message)) => {
+            bucket_check = bucket.map(|b| check(true, format!("s3://{b} exists")));
+            (check(true, message), credentials)
+        }
+        Some(Err(S3Error::DeniedByHost(why))) => {
+            policy = check(false, why);
+            (not_tried(), credentials)
+        }
+        Some(Err(S3Error::AccessDenied(why))) => (check(true, "S3 answered".to_owned()), check(false, why)),
+        Some(Err(S3Error::NoSuchBucket(why))) => {
+            bucket_check = Some(check(false, why));
+            (check(true, "S3 answered".to_owned()), credentials)
+        }
+        Some(Err(e)) => (check(false, ActionError::S3(e).to_string()), credentials),
+    };
+    let ok = [&endpoint, &credentials, &policy].into_iter().all(|c| c["ok"] == true)
+        && bucket_check.as_ref().is_none_or(|c| c["ok"] == true);
+    json!({"ok": ok, "endpoint": endpoint, "credentials": credentials, "policy": policy, "bucket": bucket_check})
+}
