@@ -251,6 +251,54 @@ async fn a_named_profile_supplies_keys_and_region_and_verbose_names_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_runs_json_actions_from_an_argument_a_file_or_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = server(dir.path()).await;
+    let endpoint = s3.endpoint();
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::write(docs.path().join("in.txt"), "document body").unwrap();
+    let docs_dir = docs.path().to_str().unwrap();
+    let answer = |run: &Run| -> serde_json::Value { serde_json::from_str(&run.stdout).unwrap() };
+
+    let made = run(&endpoint, &["invoke", r#"{"action":"createBucket","bucket":"acts"}"#]).await;
+    assert_eq!((made.code, answer(&made)["bucket"].as_str()), (0, Some("acts")), "{}", made.stderr);
+    let request = docs.path().join("upload.json");
+    std::fs::write(
+        &request,
+        r#"{"action":"uploadDocument","bucket":"acts","document":{"storeId":"fs","documentId":"in.txt"}}"#,
+    )
+    .unwrap();
+    let uploaded =
+        run(&endpoint, &["invoke", &format!("@{}", request.display()), "--documents", docs_dir]).await;
+    assert_eq!(uploaded.code, 0, "{}{}", uploaded.stdout, uploaded.stderr);
+    assert_eq!(answer(&uploaded)["key"], "in.txt");
+    assert_eq!(answer(&uploaded)["contentType"], "text/plain");
+    let downloaded = run_with_stdin(
+        &endpoint,
+        &["invoke", "-", "--documents", docs_dir],
+        br#"{"action":"downloadDocument","bucket":"acts","key":"in.txt","createDocument":true}"#,
+    )
+    .await;
+    assert_eq!(downloaded.code, 0, "{}", downloaded.stderr);
+    let id = answer(&downloaded)["document"]["documentId"].as_str().unwrap().to_owned();
+    assert_eq!(std::fs::read_to_string(docs.path().join(id)).unwrap(), "document body");
+
+    let bad = run(&endpoint, &["invoke", r#"{"action":"headObject","bucket":"acts"}"#]).await;
+    assert_eq!(bad.code, 2);
+    assert_eq!(answer(&bad)["error"]["code"], "invalid-field", "the error JSON is on stdout");
+    let denied = run(
+        &endpoint,
+        &["--allow", "other", "invoke", r#"{"action":"headObject","bucket":"acts","key":"in.txt"}"#],
+    )
+    .await;
+    assert_eq!(denied.code, 3);
+    assert_eq!(answer(&denied)["error"]["code"], "denied-by-host");
+    let missing = run(&endpoint, &["invoke", "@/nonexistent/request.json"]).await;
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("/nonexistent/request.json"), "{}", missing.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_download_leaves_nothing_behind() {
     let store_dir = tempfile::tempdir().unwrap();
     let s3 = server(store_dir.path()).await;

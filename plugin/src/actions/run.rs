@@ -185,31 +185,32 @@ fn upload(
     content: Option<InlineContent>,
     options: ObjectOptions,
 ) -> Result<Value, ActionError> {
-    let file_name = document.as_ref().and_then(|d| d.metadata.file_name.clone());
-    let Some(key) = key.or(file_name) else {
-        return Err(ActionError::InvalidField(
-            "uploadDocument: give \"key\", or a document whose metadata has a fileName".to_owned(),
-        ));
+    let no_key = || {
+        ActionError::InvalidField(
+            "uploadDocument: give \"key\", or a document with a file name to use as the key".to_owned(),
+        )
     };
-    let (result, content_type) = match (document, content) {
+    let (key, result, content_type) = match (document, content) {
         (Some(document), None) => {
             let (metadata, stream) = documents::open(&document.store_id, &document.document_id)
                 .map_err(|e| ActionError::Document(format!("uploadDocument: {e}")))?;
-            let content_type = metadata.content_type.or(document.metadata.content_type);
-            let options = put_options(options, content_type);
+            // The request's own metadata first: the engine may know better than the store.
+            let key = key.or(document.metadata.file_name).or(metadata.file_name).ok_or_else(no_key)?;
+            let options = put_options(options, document.metadata.content_type.or(metadata.content_type));
             let result = match metadata.size {
                 Some(size) if size <= MAX_SINGLE_PUT => {
                     op::put_stream(s3, bucket, &key, &stream, size, &options)
                 }
                 _ => multipart::upload_unknown_length(s3, bucket, &key, &stream, &options),
             }?;
-            (result, options.content_type)
+            (key, result, options.content_type)
         }
         (None, Some(content)) => {
+            let key = key.ok_or_else(no_key)?;
             let (bytes, implied) = content::to_bytes(&content)?;
             let options = put_options(options, Some(implied.to_owned()));
             let body = if bytes.is_empty() { Body::Empty } else { Body::Bytes(&bytes) };
-            (op::put_object(s3, bucket, &key, body, &options)?, options.content_type)
+            (key.clone(), op::put_object(s3, bucket, &key, body, &options)?, options.content_type)
         }
         (Some(_), Some(_)) | (None, None) => {
             return Err(ActionError::InvalidField(
