@@ -57,9 +57,22 @@ impl LocalS3 {
     /// Starts a server storing its buckets under `root`, accepting only the given key pair.
     /// Must be called inside a Tokio runtime.
     pub async fn start(root: &Path, access_key_id: &str, secret_access_key: Secret) -> std::io::Result<Self> {
+        Self::start_with_keys(root, &[(access_key_id, secret_access_key)]).await
+    }
+
+    /// Starts a server that accepts each of `keys` (the first is the one
+    /// [`LocalS3::access_key_id`] reports): tenants with credentials of their own.
+    pub async fn start_with_keys(root: &Path, keys: &[(&str, Secret)]) -> std::io::Result<Self> {
+        let Some((access_key_id, secret_access_key)) = keys.first().cloned() else {
+            return Err(std::io::Error::other("a local S3 server needs at least one key pair"));
+        };
         let fs = s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
         let mut builder = S3ServiceBuilder::new(fs);
-        builder.set_auth(SimpleAuth::from_single(access_key_id, secret_access_key.expose()));
+        let mut auth = SimpleAuth::new();
+        for (id, secret) in keys {
+            auth.register((*id).to_owned(), secret.expose().into());
+        }
+        builder.set_auth(auth);
         let requests = Arc::new(AtomicU64::new(0));
         let service = Counting { inner: builder.build(), requests: requests.clone() };
 
