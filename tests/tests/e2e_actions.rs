@@ -189,17 +189,18 @@ async fn bad_input_gets_one_error_shape_and_writes_nothing() {
         assert!(error["message"].as_str().unwrap().contains(fragment), "{request}: {error}");
         assert_eq!(error["retryable"], false, "{request}");
     }
-    ok(
-        &c,
-        json!({"action": "uploadDocument", "bucket": "bkt", "key": "big.txt", "content": {"text": "12345"}}),
-    )
-    .await;
+    let inline_upload =
+        fail(&c, r#"{"action":"uploadDocument","bucket":"bkt","key":"big.txt","content":{"text":"12345"}}"#)
+            .await;
+    assert_eq!(inline_upload["code"], "content-too-large");
+    assert!(inline_upload["message"].as_str().unwrap().contains("\"document\""), "{inline_upload}");
+    server.admin().put_object_bytes("bkt", "big.txt", b"12345", Default::default()).await.unwrap();
     let too_large = fail(&c, r#"{"action":"downloadDocument","bucket":"bkt","key":"big.txt"}"#).await;
     assert_eq!(too_large["code"], "content-too-large");
     assert!(too_large["message"].as_str().unwrap().contains("createDocument"), "{too_large}");
     let names: Vec<_> =
         std::fs::read_dir(server.root().join("bkt")).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names, ["big.txt"], "nothing but the one good upload was written");
+    assert_eq!(names, ["big.txt"], "nothing but the admin's upload was written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

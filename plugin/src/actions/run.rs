@@ -25,7 +25,7 @@ const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 pub fn run(s3: &S3, action: Action, max_inline_bytes: u64) -> Result<Map<String, Value>, ActionError> {
     let value = match action {
         Action::UploadDocument { bucket, key, document, content, options } => {
-            upload(s3, &bucket, key, document, content, *options)?
+            upload(s3, &bucket, key, document, content, *options, max_inline_bytes)?
         }
         Action::DownloadDocument { bucket, key, create_document } => {
             download(s3, &bucket, &key, create_document, max_inline_bytes)?
@@ -184,6 +184,7 @@ fn upload(
     document: Option<DocumentRef>,
     content: Option<InlineContent>,
     options: ObjectOptions,
+    max_inline_bytes: u64,
 ) -> Result<Value, ActionError> {
     let no_key = || {
         ActionError::InvalidField(
@@ -208,6 +209,13 @@ fn upload(
         (None, Some(content)) => {
             let key = key.ok_or_else(no_key)?;
             let (bytes, implied) = content::to_bytes(&content)?;
+            if bytes.len() as u64 > max_inline_bytes {
+                return Err(ActionError::ContentTooLarge(format!(
+                    "the inline content for s3://{bucket}/{key} is {} bytes, over the {max_inline_bytes} bytes \
+                     allowed inline; pass it as a \"document\" instead",
+                    bytes.len()
+                )));
+            }
             let options = put_options(options, Some(implied.to_owned()));
             let body = if bytes.is_empty() { Body::Empty } else { Body::Bytes(&bytes) };
             (key.clone(), op::put_object(s3, bucket, &key, body, &options)?, options.content_type)
