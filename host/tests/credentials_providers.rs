@@ -17,7 +17,7 @@ use s3_connector_host::credentials::{
     AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsProvider, ImdsProvider,
     ProfileProvider, WebIdentityProvider, default_chain, time,
 };
-use s3_connector_host::{Secret, StaticCredentials};
+use s3_connector_host::{Policy, Secret, StaticCredentials};
 use tokio::net::TcpListener;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/uploader";
@@ -265,6 +265,48 @@ async fn assume_role_is_signed_and_the_stub_verifies_the_signature() {
         "{error}"
     );
     assert!(error.contains(ROLE) && !error.contains("not-the-secret"), "{error}");
+}
+
+#[tokio::test]
+async fn the_host_policy_goes_to_sts_as_the_session_policy() {
+    let sts = verifying_sts().await;
+    let policy = Policy::from_allow_flags(&["photos/in/=read,list", "logs=write"]).unwrap();
+    let provider = AssumeRoleProvider::new(source(SOURCE_SECRET), ROLE)
+        .unwrap()
+        .with_endpoint(&sts.url)
+        .unwrap()
+        .with_region("cn-north-1")
+        .with_session_policy(&policy)
+        .unwrap();
+    assert_eq!(provider.credentials().await.unwrap().access_key_id, "ASIAASSUMED");
+    let sent = sts.seen()[0].form("Policy").expect("a Policy parameter");
+    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    let statements = sent["Statement"].as_array().unwrap();
+    let find = |action: &str| {
+        statements
+            .iter()
+            .find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+            .unwrap_or_else(|| panic!("no statement with {action}: {sent}"))
+    };
+    // The partition follows the signing region.
+    assert_eq!(find("s3:GetObject")["Resource"], serde_json::json!(["arn:aws-cn:s3:::photos/in/*"]));
+    assert_eq!(find("s3:PutObject")["Resource"], serde_json::json!(["arn:aws-cn:s3:::logs/*"]));
+    assert_eq!(find("s3:ListBucket")["Condition"]["StringLike"]["s3:prefix"], serde_json::json!(["in/*"]));
+    assert!(statements.iter().all(|s| s["Effect"] == "Allow"));
+    assert!(!sent.to_string().contains("s3:DeleteObject\""), "{sent}");
+
+    // Too many rules for STS's 2048 characters: refused before anything is sent.
+    let flags: Vec<String> = (0..40).map(|i| format!("bucket-{i:03}/a/long/prefix/{i}/=read,list")).collect();
+    let error = AssumeRoleProvider::new(source(SOURCE_SECRET), ROLE)
+        .unwrap()
+        .with_session_policy(&Policy::from_allow_flags(&flags).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("no credentials from assume-role: the session policy for the rules"),
+        "{error}"
+    );
+    assert_eq!(sts.seen().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
