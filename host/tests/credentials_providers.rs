@@ -547,3 +547,250 @@ async fn imds_asks_for_a_token_first_then_the_role_then_its_credentials() {
     let error = ImdsProvider::new(&no_role.url).unwrap().credentials().await.unwrap_err().to_string();
     assert!(error.contains("IMDS has no IAM role for this instance"), "{error}");
 }
+
+/// A test PKI: a root CA, an intermediate CA, and a leaf certificate with a known serial for
+/// `leaf_key`, written as PEM files.
+struct Pki {
+    _dir: tempfile::TempDir,
+    certificate: std::path::PathBuf,
+    key: std::path::PathBuf,
+    chain: std::path::PathBuf,
+    leaf_der: Vec<u8>,
+    intermediate_der: Vec<u8>,
+    public_key: Vec<u8>,
+}
+
+/// The leaf's serial number, and the same in decimal (computed independently).
+const LEAF_SERIAL: [u8; 16] =
+    [0x45, 0x6f, 0x2a, 0x1b, 0x9c, 0x33, 0x10, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 0x05];
+const LEAF_SERIAL_DECIMAL: &str = "92293930709161698766915286950691931141";
+
+fn pki(leaf_key_pem: &str) -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SerialNumber};
+    let mut root_params = CertificateParams::new(vec![]).unwrap();
+    root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let root = CertifiedIssuer::self_signed(root_params, KeyPair::generate().unwrap()).unwrap();
+    let mut intermediate_params = CertificateParams::new(vec![]).unwrap();
+    intermediate_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let intermediate =
+        CertifiedIssuer::signed_by(intermediate_params, KeyPair::generate().unwrap(), &root).unwrap();
+    let leaf_key = KeyPair::from_pem(leaf_key_pem).unwrap();
+    let mut leaf_params = CertificateParams::new(vec!["workload.example.com".to_owned()]).unwrap();
+    leaf_params.serial_number = Some(SerialNumber::from_slice(&LEAF_SERIAL));
+    let leaf = leaf_params.signed_by(&leaf_key, &intermediate).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = dir.path().join("workload.crt");
+    let key = dir.path().join("workload.key");
+    let chain = dir.path().join("chain.pem");
+    std::fs::write(&certificate, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key_pem).unwrap();
+    std::fs::write(&chain, intermediate.pem()).unwrap();
+    Pki {
+        _dir: dir,
+        certificate,
+        key,
+        chain,
+        leaf_der: leaf.der().to_vec(),
+        intermediate_der: intermediate.der().to_vec(),
+        public_key: leaf_key.public_key_raw().to_vec(),
+    }
+}
+
+const TRUST_ANCHOR: &str = "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/ta-1";
+const RA_PROFILE: &str = "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/pr-1";
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks a CreateSession request the way Roles Anywhere does: the certificate headers, the
+/// scope's serial number, and the signature over the recomputed string to sign, verified with
+/// the certificate's public key.
+fn verify_create_session(
+    seen: &Seen,
+    algorithm: &str,
+    leaf_der: &[u8],
+    intermediate_der: &[u8],
+    public_key: &[u8],
+) -> Result<(), String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    if seen.method != "POST" || seen.path != "/sessions" {
+        return Err(format!("expected POST /sessions, got {} {}", seen.method, seen.path));
+    }
+    if seen.header("content-type") != Some("application/json") {
+        return Err("content-type is not application/json".into());
+    }
+    if seen.header("x-amz-x509") != Some(b64(leaf_der).as_str()) {
+        return Err("X-Amz-X509 is not the leaf certificate".into());
+    }
+    if seen.header("x-amz-x509-chain") != Some(b64(intermediate_der).as_str()) {
+        return Err("X-Amz-X509-Chain is not the intermediate".into());
+    }
+    let authorization = seen.header("authorization").ok_or("no Authorization")?;
+    let rest = authorization.strip_prefix(&format!("{algorithm} Credential=")).ok_or("wrong algorithm")?;
+    let (credential, rest) = rest.split_once(", SignedHeaders=").ok_or("no SignedHeaders")?;
+    let (signed_headers, signature) = rest.split_once(", Signature=").ok_or("no Signature")?;
+    let (serial, scope) = credential.split_once('/').ok_or("no scope")?;
+    if serial != LEAF_SERIAL_DECIMAL {
+        return Err(format!("the key id {serial} is not the serial number"));
+    }
+    let amz_date = seen.header("x-amz-date").ok_or("no X-Amz-Date")?;
+    if scope != format!("{}/eu-west-1/rolesanywhere/aws4_request", &amz_date[..8]) {
+        return Err(format!("scope {scope}"));
+    }
+    for needed in ["content-type", "host", "x-amz-date", "x-amz-x509", "x-amz-x509-chain"] {
+        if !signed_headers.split(';').any(|h| h == needed) {
+            return Err(format!("{needed} is not signed"));
+        }
+    }
+    let mut canonical_headers = String::new();
+    for name in signed_headers.split(';') {
+        let value = seen.header(name).ok_or(format!("signed header {name} missing"))?;
+        canonical_headers.push_str(&format!("{name}:{}\n", value.trim()));
+    }
+    let canonical = format!(
+        "POST\n/sessions\n\n{canonical_headers}\n{signed_headers}\n{}",
+        hex_encode(&sha2::Sha256::digest(seen.body.as_bytes()))
+    );
+    let to_sign = format!(
+        "{algorithm}\n{amz_date}\n{scope}\n{}",
+        hex_encode(&sha2::Sha256::digest(canonical.as_bytes()))
+    );
+    let signature = hex_decode(signature).ok_or("the signature is not hex")?;
+    let verifier: &dyn ring::signature::VerificationAlgorithm = match algorithm {
+        "AWS4-X509-RSA-SHA256" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        _ => &ring::signature::ECDSA_P256_SHA256_ASN1,
+    };
+    ring::signature::UnparsedPublicKey::new(verifier, public_key)
+        .verify(to_sign.as_bytes(), &signature)
+        .map_err(|_| "the signature does not verify with the certificate's key".to_owned())
+}
+
+fn roles_anywhere_answer() -> String {
+    format!(
+        r#"{{"credentialSet":[{{"assumedRoleUser":{{"arn":"arn:aws:sts::123456789012:assumed-role/uploader/s","assumedRoleId":"AROA:s"}},"credentials":{{"accessKeyId":"ASIAROLESANYWHERE","secretAccessKey":"ra-secret-VALUE","sessionToken":"ra-token-VALUE","expiration":"{}"}},"packedPolicySize":0,"roleArn":"{ROLE}","sourceIdentity":"CN=workload"}}],"subjectArn":"arn:aws:rolesanywhere:eu-west-1:123456789012:subject/s"}}"#,
+        in_an_hour()
+    )
+}
+
+async fn roles_anywhere_stub(pki: &Pki, algorithm: &'static str, public_key: Vec<u8>) -> Stub {
+    let (leaf, intermediate) = (pki.leaf_der.clone(), pki.intermediate_der.clone());
+    Stub::start(move |seen| match verify_create_session(seen, algorithm, &leaf, &intermediate, &public_key) {
+        Ok(()) => (200, roles_anywhere_answer()),
+        Err(e) => (403, format!(r#"{{"message":"{e}"}}"#)),
+    })
+    .await
+}
+
+const RSA_KEY: &str = include_str!("fixtures/test-only-rsa-key.pem");
+const RSA_KEY_PKCS1: &str = include_str!("fixtures/test-only-rsa-key-pkcs1.pem");
+const EC_KEY: &str = include_str!("fixtures/test-only-ec-key.pem");
+const EC_KEY_SEC1: &str = include_str!("fixtures/test-only-ec-key-sec1.pem");
+
+#[tokio::test]
+async fn roles_anywhere_signs_create_session_with_the_certificate_key() {
+    let ec_pkcs8 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap().serialize_pem();
+    // The key files the provider reads: PKCS#8 and PKCS#1 RSA, PKCS#8 and SEC1 EC. The
+    // certificate is made from the PKCS#8 form; the provider reads the other form.
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("AWS4-X509-RSA-SHA256", RSA_KEY, None),
+        ("AWS4-X509-RSA-SHA256", RSA_KEY, Some(RSA_KEY_PKCS1)),
+        ("AWS4-X509-ECDSA-SHA256", &ec_pkcs8, None),
+        ("AWS4-X509-ECDSA-SHA256", EC_KEY, Some(EC_KEY_SEC1)),
+    ];
+    for (algorithm, key_pem, key_file) in cases {
+        let pki = pki(key_pem);
+        if let Some(other_form) = key_file {
+            std::fs::write(&pki.key, other_form).unwrap();
+        }
+        let stub = roles_anywhere_stub(&pki, algorithm, pki.public_key.clone()).await;
+        let provider = s3_connector_host::credentials::RolesAnywhereProvider::new(
+            &pki.certificate,
+            &pki.key,
+            TRUST_ANCHOR,
+            RA_PROFILE,
+            ROLE,
+        )
+        .unwrap()
+        .with_chain(&pki.chain)
+        .unwrap()
+        .with_session_name("workload-7")
+        .unwrap()
+        .with_duration(Duration::from_secs(900))
+        .unwrap()
+        .with_endpoint(&stub.url)
+        .unwrap();
+        let credentials = provider.credentials().await.unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+        assert_eq!(credentials.access_key_id, "ASIAROLESANYWHERE");
+        assert_eq!(credentials.secret_access_key.expose(), "ra-secret-VALUE");
+        assert_eq!(credentials.session_token.as_ref().map(Secret::expose), Some("ra-token-VALUE"));
+        assert!(credentials.expires_at.unwrap() > SystemTime::now() + Duration::from_secs(3000));
+        let seen = stub.seen();
+        assert_eq!(seen.len(), 1);
+        let body: serde_json::Value = serde_json::from_str(&seen[0].body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "durationSeconds": 900,
+                "profileArn": RA_PROFILE,
+                "roleArn": ROLE,
+                "trustAnchorArn": TRUST_ANCHOR,
+                "roleSessionName": "workload-7",
+            })
+        );
+    }
+}
+
+#[tokio::test]
+async fn roles_anywhere_refuses_a_foreign_key_and_reports_a_refusal() {
+    // A key that is not the certificate's: refused before anything is sent.
+    let mismatched = pki(RSA_KEY);
+    std::fs::write(&mismatched.key, EC_KEY_SEC1).unwrap();
+    let error = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &mismatched.certificate,
+        &mismatched.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with(
+            "no credentials from roles-anywhere: the private key does not belong to the certificate"
+        ) && error.contains(&mismatched.key.display().to_string()),
+        "{error}"
+    );
+
+    // A service that checks against another public key refuses the signature; the error
+    // carries its message and what to check.
+    let pki = pki(RSA_KEY);
+    let other = rcgen::KeyPair::from_pem(EC_KEY).unwrap().public_key_raw().to_vec();
+    let stub = roles_anywhere_stub(&pki, "AWS4-X509-RSA-SHA256", other).await;
+    let provider = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &pki.certificate,
+        &pki.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap()
+    .with_chain(&pki.chain)
+    .unwrap()
+    .with_endpoint(&stub.url)
+    .unwrap();
+    let error = provider.credentials().await.unwrap_err().to_string();
+    assert!(
+        error.starts_with(
+            "no credentials from roles-anywhere: CreateSession answered 403 Forbidden: the signature does not verify"
+        ) && error.contains(TRUST_ANCHOR),
+        "{error}"
+    );
+    assert_eq!(stub.seen().len(), 1);
+}
