@@ -794,3 +794,215 @@ async fn roles_anywhere_refuses_a_foreign_key_and_reports_a_refusal() {
     );
     assert_eq!(stub.seen().len(), 1);
 }
+
+/// Every secret a provider handles, each recognisable.
+const SENTINELS: &[&str] = &[
+    "SENTINEL-source-secret",
+    "SENTINEL-source-token",
+    "SENTINEL-sts-secret",
+    "SENTINEL-sts-token",
+    "SENTINEL-external-id",
+    "SENTINEL-profile-secret",
+    "SENTINEL-profile-token",
+    "SENTINEL-process-secret",
+    "SENTINEL-web-token",
+    "SENTINEL-container-token",
+    "SENTINEL-imds-token",
+    "SENTINEL-ra-secret",
+    "SENTINEL-ra-token",
+];
+
+/// Asserts that none of `texts` shows a sentinel, nor a line of a private key's PEM body.
+fn assert_nothing_secret(texts: &[String], key_pems: &[&str]) {
+    let key_lines: Vec<&str> = key_pems
+        .iter()
+        .flat_map(|pem| pem.lines())
+        .filter(|line| !line.starts_with("-----") && line.len() > 16)
+        .collect();
+    assert!(!key_lines.is_empty());
+    for text in texts {
+        for secret in SENTINELS.iter().chain(key_lines.iter()) {
+            assert!(!text.contains(secret), "{secret:?} shows in:\n{text}");
+        }
+    }
+}
+
+fn sentinel_sts_answer() -> String {
+    format!(
+        "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIASENTINEL</AccessKeyId>\
+         <SecretAccessKey>SENTINEL-sts-secret</SecretAccessKey><SessionToken>SENTINEL-sts-token</SessionToken>\
+         <Expiration>{}</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+        in_an_hour()
+    )
+}
+
+#[tokio::test]
+async fn no_secret_shows_in_debug_display_or_errors() {
+    let mut texts: Vec<String> = Vec::new();
+    let source = || {
+        Arc::new(StaticCredentials::new(
+            "AKIDSOURCE",
+            Secret::new("SENTINEL-source-secret"),
+            Some(Secret::new("SENTINEL-source-token")),
+        ))
+    };
+
+    // STS AssumeRole: the answer's secret and token, the source's keys, the external id.
+    let sts = Stub::start(|seen| match seen.form("RoleSessionName").as_deref() {
+        Some("refused") => (403, sts_error("AccessDenied", "not authorized")),
+        Some("garbled") => (200, sentinel_sts_answer().replace("<Expiration>", "<Expiration>x")),
+        _ => (200, sentinel_sts_answer()),
+    })
+    .await;
+    let role = |name: &str| {
+        AssumeRoleProvider::new(source(), ROLE)
+            .unwrap()
+            .with_endpoint(&sts.url)
+            .unwrap()
+            .with_external_id("SENTINEL-external-id")
+            .with_session_name(name)
+            .unwrap()
+    };
+    let cached = CachedProvider::new(Arc::new(role("fine")));
+    let credentials = cached.credentials().await.unwrap();
+    assert_eq!(credentials.secret_access_key.expose(), "SENTINEL-sts-secret");
+    texts.push(format!("{credentials:?}"));
+    texts.push(format!("{cached:?}"));
+    for name in ["refused", "garbled"] {
+        let error = role(name).credentials().await.unwrap_err();
+        texts.push(format!("{error} {error:?}"));
+        texts.push(format!("{:?}", role(name)));
+    }
+
+    // Profile files: keys, a token, a half-configured profile, a credential_process that
+    // prints its secret in an answer it gets wrong.
+    let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    let process_line = {
+        let script = dir.path().join("creds.sh");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nprintf '{\"Version\":1,\"SecretAccessKey\":\"SENTINEL-process-secret\"}'\n",
+        )
+        .unwrap();
+        format!("[profile process]\ncredential_process = sh {}\n", script.display())
+    };
+    #[cfg(not(unix))]
+    let process_line = String::new();
+    std::fs::write(dir.path().join("config"), process_line).unwrap();
+    std::fs::write(
+        dir.path().join("credentials"),
+        "[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = SENTINEL-profile-secret\n\
+         aws_session_token = SENTINEL-profile-token\n[half]\naws_secret_access_key = SENTINEL-profile-secret\n",
+    )
+    .unwrap();
+    let lookup = profile_lookup(dir.path(), vec![]);
+    let profile = ProfileProvider::load(&lookup, None).unwrap().unwrap();
+    texts.push(format!("{profile:?}"));
+    texts.push(format!("{:?}", profile.credentials().await.unwrap()));
+    let settings = s3_connector_host::credentials::ProfileSettings::load(&lookup, None).unwrap();
+    texts.push(format!("{settings:?}"));
+    let chain = default_chain(&lookup, None).unwrap();
+    texts.push(format!("{chain:?} {}", chain.description()));
+    let error = ProfileProvider::load(&lookup, Some("half")).unwrap_err();
+    texts.push(format!("{error} {error:?}"));
+    #[cfg(unix)]
+    {
+        let provider = ProfileProvider::load(&lookup, Some("process")).unwrap().unwrap();
+        let error = provider.credentials().await.unwrap_err();
+        texts.push(format!("{provider:?} {error} {error:?}"));
+    }
+
+    // Web identity: the token file's contents.
+    let refusing_sts = Stub::start(|_| (400, sts_error("InvalidIdentityToken", "expired"))).await;
+    let token = dir.path().join("web-token");
+    std::fs::write(&token, "SENTINEL-web-token").unwrap();
+    let web = WebIdentityProvider::new(&token, ROLE).unwrap().with_endpoint(&refusing_sts.url).unwrap();
+    let error = web.credentials().await.unwrap_err();
+    texts.push(format!("{web:?} {error} {error:?}"));
+
+    // The container endpoint: its authorization token, given and from a file.
+    let agent = Stub::start(|_| (401, "denied".to_owned())).await;
+    let container = ContainerProvider::new(&format!("{}/creds", agent.url))
+        .unwrap()
+        .with_token(Secret::new("SENTINEL-container-token"));
+    let error = container.credentials().await.unwrap_err();
+    texts.push(format!("{container:?} {error} {error:?}"));
+    let token_file = dir.path().join("container-token");
+    std::fs::write(&token_file, "SENTINEL-container-token").unwrap();
+    let from_file =
+        ContainerProvider::new(&format!("{}/creds", agent.url)).unwrap().with_token_file(&token_file);
+    let error = from_file.credentials().await.unwrap_err();
+    texts.push(format!("{from_file:?} {error} {error:?}"));
+    assert!(agent.seen().iter().all(|s| s.header("authorization") == Some("SENTINEL-container-token")));
+
+    // IMDS: the session token it hands out.
+    let imds = Stub::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("PUT", _) => (200, "SENTINEL-imds-token".to_owned()),
+        (_, "/latest/meta-data/iam/security-credentials/") => (200, "r".to_owned()),
+        _ => (500, "broken".to_owned()),
+    })
+    .await;
+    let provider = ImdsProvider::new(&imds.url).unwrap();
+    let error = provider.credentials().await.unwrap_err();
+    texts.push(format!("{provider:?} {error} {error:?}"));
+
+    // Roles Anywhere: the private key's contents, a corrupt key, and the answer's secrets.
+    let pki = pki(RSA_KEY);
+    let ra = Stub::start(|_| {
+        (
+            200,
+            format!(
+                r#"{{"credentialSet":[{{"credentials":{{"accessKeyId":"ASIARA","secretAccessKey":"SENTINEL-ra-secret","sessionToken":"SENTINEL-ra-token","expiration":"{}"}}}}]}}"#,
+                in_an_hour()
+            ),
+        )
+    })
+    .await;
+    let provider = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &pki.certificate,
+        &pki.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap()
+    .with_endpoint(&ra.url)
+    .unwrap();
+    let cached = CachedProvider::new(Arc::new(provider));
+    let credentials = cached.credentials().await.unwrap();
+    assert_eq!(credentials.secret_access_key.expose(), "SENTINEL-ra-secret");
+    texts.push(format!("{cached:?} {credentials:?}"));
+    let corrupt = RSA_KEY.replace("MII", "XYZ");
+    std::fs::write(&pki.key, &corrupt).unwrap();
+    let error = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &pki.certificate,
+        &pki.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap_err();
+    texts.push(format!("{error} {error:?}"));
+    let identity = s3_connector_host::credentials::x509::X509Identity::from_pem(
+        &std::fs::read_to_string(&pki.certificate).unwrap(),
+        RSA_KEY,
+        None,
+    )
+    .unwrap();
+    texts.push(format!("{identity:?}"));
+
+    assert_eq!(texts.len(), 19);
+    assert_nothing_secret(&texts, &[RSA_KEY, &corrupt]);
+    // The check itself catches a secret and a key line.
+    let leaked = credentials.secret_access_key.expose().to_owned();
+    assert!(
+        std::panic::catch_unwind(|| assert_nothing_secret(std::slice::from_ref(&leaked), &[RSA_KEY]))
+            .is_err()
+    );
+    let key_line = RSA_KEY.lines().nth(3).unwrap().to_owned();
+    assert!(
+        std::panic::catch_unwind(|| assert_nothing_secret(std::slice::from_ref(&key_line), &[RSA_KEY]))
+            .is_err()
+    );
+}
