@@ -94,7 +94,7 @@ impl AssumeRoleProvider {
     }
 
     /// Sends the host's `policy` as the session policy
-    /// ([`crate::policy::session_policy`], in the partition of the signing region at request
+    /// ([`crate::policy::session_policy()`], in the partition of the signing region at request
     /// time), so that AWS itself limits the credentials to the buckets, prefixes and operations
     /// the host allows. Errors when the policy is over STS's 2048 characters. Replaces a
     /// [`Self::with_policy`].

@@ -1,6 +1,6 @@
 //! IAM Roles Anywhere: temporary role credentials for a workload outside AWS that holds an X.509
 //! certificate issued by a trust anchor, from `CreateSession` signed with the certificate's key
-//! ([`super::x509_signing`]).
+//! (SigV4 with the algorithm `AWS4-X509-RSA-SHA256` or `AWS4-X509-ECDSA-SHA256`).
 //!
 //! The certificate, chain and key files are read at every refresh, so rotated certificates are
 //! picked up; wrap the provider in [`super::CachedProvider`].
