@@ -508,3 +508,20 @@ async fn a_roles_anywhere_table_in_the_config_gets_credentials_with_the_certific
         assert!(!output.contains(SECRET) && !output.contains(key_body), "{output}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_aws_region_is_a_usage_error_with_a_suggestion() {
+    // An AWS endpoint: the region must be AWS's; nothing is sent.
+    let typo =
+        run("https://s3.eu-west-1.amazonaws.com", &["--region", "eu-wset-1", "ls", "s3://photos"]).await;
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains(r#"region "eu-wset-1" is not an AWS region; did you mean "eu-west-1"?"#),
+        "{}",
+        typo.stderr
+    );
+    // Any other endpoint takes any region name (this one fails later, on the closed port).
+    let custom = run("http://127.0.0.1:1", &["--region", "eu-wset-1", "ls", "s3://photos"]).await;
+    assert_eq!(custom.code, 1, "{}", custom.stderr);
+    assert!(!custom.stderr.contains("not an AWS region"), "{}", custom.stderr);
+}
