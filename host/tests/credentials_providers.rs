@@ -454,6 +454,17 @@ async fn web_identity_sends_the_token_unsigned() {
     assert_eq!(chain.source(), "web-identity");
     assert_eq!(chain.credentials().await.unwrap().access_key_id, "ASIAWEB");
 
+    // The host's policy as the session policy.
+    let limited = WebIdentityProvider::new(&token, ROLE)
+        .unwrap()
+        .with_endpoint(&sts.url)
+        .unwrap()
+        .with_session_policy(&Policy::from_allow_flags(&["logs=read"]).unwrap())
+        .unwrap();
+    assert_eq!(limited.credentials().await.unwrap().access_key_id, "ASIAWEB");
+    let sent = sts.seen().last().unwrap().form("Policy").expect("a Policy parameter");
+    assert!(sent.contains(r#""Resource":["arn:aws:s3:::logs/*"]"#), "{sent}");
+
     std::fs::write(&token, "expired-token-VALUE").unwrap();
     let error = provider.credentials().await.unwrap_err().to_string();
     assert!(error.contains("InvalidIdentityToken: the token is not valid"), "{error}");
