@@ -2,6 +2,7 @@
 //! config file and the standard AWS environment variables, in that order.
 
 pub use s3_connector_rules::Endpoint;
+use s3_connector_rules::{check_aws_region, endpoint_names_region};
 
 /// The region when nothing says otherwise.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -27,6 +28,11 @@ impl Connection {
 
     /// Resolves the connection: explicit values first, then `AWS_ENDPOINT_URL_S3`,
     /// `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_DEFAULT_REGION` through `lookup`, then defaults.
+    ///
+    /// Against AWS (no endpoint, or an `amazonaws.com` one) the region must be an AWS region, and
+    /// a typo gets the nearest name suggested; an AWS endpoint that names the region itself
+    /// (`https://s3.NEW-REGION.amazonaws.com`) lets a region newer than the list through. Any
+    /// other endpoint accepts any region name.
     pub fn resolve(
         endpoint: Option<&str>,
         region: Option<&str>,
@@ -46,10 +52,16 @@ impl Connection {
             .map(str::to_owned)
             .or_else(|| nonempty("AWS_ENDPOINT_URL_S3"))
             .or_else(|| nonempty("AWS_ENDPOINT_URL"));
-        match endpoint {
-            Some(url) => Ok(Self { endpoint: Endpoint::parse(&url)?, region, path_style }),
-            None => Ok(Self { path_style, ..Self::aws(&region) }),
+        let endpoint_given = endpoint.is_some();
+        let connection = match endpoint {
+            Some(url) => Self { endpoint: Endpoint::parse(&url)?, region, path_style },
+            None => Self { path_style, ..Self::aws(&region) },
+        };
+        let named = endpoint_names_region(&connection.endpoint.host, &connection.region);
+        if connection.endpoint.is_aws() && !(endpoint_given && named) {
+            check_aws_region(&connection.region).map_err(|e| e.to_string())?;
         }
+        Ok(connection)
     }
 }
 
@@ -92,5 +104,36 @@ mod tests {
         assert!(
             Connection::resolve(None, Some("eu west"), false, env(&[])).unwrap_err().contains("\"eu west\"")
         );
+    }
+
+    #[test]
+    fn aws_endpoints_need_aws_regions_and_others_take_any() {
+        let none = |_: &str| None;
+        let table: &[(Option<&str>, &str, Result<&str, &str>)] = &[
+            (None, "us-east-1", Ok("https://s3.us-east-1.amazonaws.com")),
+            (None, "mx-central-1", Ok("https://s3.mx-central-1.amazonaws.com")),
+            (None, "us-est-1", Err(r#"region "us-est-1" is not an AWS region; did you mean "us-east-1"?"#)),
+            (
+                Some("https://s3.eu-west-1.amazonaws.com"),
+                "eu-wset-1",
+                Err(r#"region "eu-wset-1" is not an AWS region; did you mean "eu-west-1"?"#),
+            ),
+            // A region newer than the list, named in the endpoint as well: taken as meant.
+            (Some("https://s3.xx-new-1.amazonaws.com"), "xx-new-1", Ok("https://s3.xx-new-1.amazonaws.com")),
+            (Some("http://127.0.0.1:9000"), "us-est-1", Ok("http://127.0.0.1:9000")),
+            (Some("https://minio.example.com"), "garage", Ok("https://minio.example.com")),
+        ];
+        for (endpoint, region, expected) in table {
+            let got = Connection::resolve(*endpoint, Some(region), false, none).map(|c| c.endpoint.url());
+            match (got, expected) {
+                (Ok(url), Ok(want)) => assert_eq!(url, *want, "{region}"),
+                (Err(e), Err(want)) => assert_eq!(e, *want, "{region}"),
+                (got, _) => panic!("{endpoint:?} {region}: {got:?}"),
+            }
+        }
+        // The environment's region is checked the same way.
+        let env = |name: &str| (name == "AWS_REGION").then(|| "eu-centrl-1".to_owned());
+        let error = Connection::resolve(None, None, false, env).unwrap_err();
+        assert!(error.contains(r#"did you mean "eu-central-1"?"#), "{error}");
     }
 }

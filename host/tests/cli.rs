@@ -1,7 +1,11 @@
 //! The `s3-connector` binary end to end, against the embedded s3s-fs store on 127.0.0.1:0.
 
+mod common;
+
 use std::path::Path;
 use std::process::Output;
+
+use common::recording_server::{Answer, RecordingServer};
 
 use s3_connector_host::Secret;
 use s3_connector_host::local_store::LocalS3;
@@ -447,4 +451,125 @@ async fn directories_copy_recursively_both_ways() {
     assert_eq!(down.code, 0, "{}", down.stderr);
     assert_eq!(std::fs::read(target.path().join("docs/deep/b.json")).unwrap(), b"{}");
     assert_eq!(std::fs::read(target.path().join("index.html")).unwrap(), b"<html>");
+}
+
+fn sts_answer_with(access_key: &str, secret: &str) -> String {
+    format!(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>\
+         <AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>\
+         <Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+    )
+}
+
+fn form_value(body: &[u8], name: &str) -> Option<String> {
+    std::str::from_utf8(body).ok()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_arn_assumes_the_role_with_the_allow_rules_as_session_policy() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    // The STS stub hands out the store's own keys as the role's credentials.
+    let sts = RecordingServer::start().await;
+    sts.answer(Answer { status: 200, headers: vec![], body: sts_answer_with(ACCESS_KEY, SECRET) });
+    let role = "arn:aws:iam::123456789012:role/lister";
+    let assumed: Run = command(&s3.endpoint())
+        .env("AWS_ENDPOINT_URL_STS", &sts.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIDBASE")
+        .env("AWS_SECRET_ACCESS_KEY", "base-secret-VALUE")
+        .args(["--role-arn", role, "--session-policy", "--allow", "*=list", "--verbose", "ls"])
+        .output()
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(assumed.code, 0, "{}{}", assumed.stdout, assumed.stderr);
+    assert!(
+        assumed
+            .stderr
+            .contains(&format!("credentials from role {role} (--role-arn, limited to the --allow rules)")),
+        "{}",
+        assumed.stderr
+    );
+    let requests = sts.requests();
+    assert_eq!(requests.len(), 1);
+    let body = &requests[0].body;
+    assert_eq!(form_value(body, "RoleArn").as_deref(), Some(role));
+    let policy: serde_json::Value = serde_json::from_str(&form_value(body, "Policy").unwrap()).unwrap();
+    assert_eq!(policy["Statement"][0]["Action"], serde_json::json!(["s3:ListAllMyBuckets"]));
+    assert!(requests[0].header("authorization").unwrap().contains("Credential=AKIDBASE/"));
+    for output in [&assumed.stdout, &assumed.stderr] {
+        assert!(!output.contains("base-secret-VALUE") && !output.contains(SECRET), "{output}");
+    }
+
+    // --session-policy needs --role-arn.
+    let alone = run(&s3.endpoint(), &["--session-policy", "ls"]).await;
+    assert_eq!(alone.code, 2, "{}", alone.stderr);
+    assert!(alone.stderr.contains("--role-arn"), "{}", alone.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roles_anywhere_table_in_the_config_gets_credentials_with_the_certificate() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let ra = RecordingServer::start().await;
+    ra.answer(Answer {
+        status: 200,
+        headers: vec![],
+        body: format!(
+            r#"{{"credentialSet":[{{"credentials":{{"accessKeyId":"{ACCESS_KEY}","secretAccessKey":"{SECRET}","expiration":"2099-01-01T00:00:00Z"}}}}]}}"#
+        ),
+    });
+    let work = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let certificate =
+        rcgen::CertificateParams::new(vec!["workload".to_owned()]).unwrap().self_signed(&key).unwrap();
+    std::fs::write(work.path().join("w.crt"), certificate.pem()).unwrap();
+    std::fs::write(work.path().join("w.key"), key.serialize_pem()).unwrap();
+    let config = work.path().join("ra.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[roles_anywhere]\ncertificate = {:?}\nprivate_key = {:?}\n\
+             trust_anchor_arn = \"arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/ta\"\n\
+             profile_arn = \"arn:aws:rolesanywhere:eu-west-1:123456789012:profile/pr\"\n\
+             role_arn = \"arn:aws:iam::123456789012:role/uploader\"\nendpoint = {:?}\n",
+            work.path().join("w.crt"),
+            work.path().join("w.key"),
+            ra.endpoint
+        ),
+    )
+    .unwrap();
+    let listed = run(&s3.endpoint(), &["--config", config.to_str().unwrap(), "--verbose", "ls"]).await;
+    assert_eq!(listed.code, 0, "{}{}", listed.stdout, listed.stderr);
+    assert!(listed.stderr.contains("credentials from IAM Roles Anywhere"), "{}", listed.stderr);
+    let requests = ra.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!((requests[0].method.as_str(), requests[0].uri.as_str()), ("POST", "/sessions"));
+    assert!(requests[0].header("authorization").unwrap().starts_with("AWS4-X509-ECDSA-SHA256 Credential="));
+    assert!(requests[0].header("x-amz-x509").is_some());
+    let key_pem = key.serialize_pem();
+    let key_body = key_pem.lines().nth(1).unwrap();
+    for output in [&listed.stdout, &listed.stderr] {
+        assert!(!output.contains(SECRET) && !output.contains(key_body), "{output}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_aws_region_is_a_usage_error_with_a_suggestion() {
+    // An AWS endpoint: the region must be AWS's; nothing is sent.
+    let typo =
+        run("https://s3.eu-west-1.amazonaws.com", &["--region", "eu-wset-1", "ls", "s3://photos"]).await;
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains(r#"region "eu-wset-1" is not an AWS region; did you mean "eu-west-1"?"#),
+        "{}",
+        typo.stderr
+    );
+    // Any other endpoint takes any region name (this one fails later, on the closed port).
+    let custom = run("http://127.0.0.1:1", &["--region", "eu-wset-1", "ls", "s3://photos"]).await;
+    assert_eq!(custom.code, 1, "{}", custom.stderr);
+    assert!(!custom.stderr.contains("not an AWS region"), "{}", custom.stderr);
 }

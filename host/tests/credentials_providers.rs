@@ -17,7 +17,7 @@ use s3_connector_host::credentials::{
     AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsProvider, ImdsProvider,
     ProfileProvider, WebIdentityProvider, default_chain, time,
 };
-use s3_connector_host::{Secret, StaticCredentials};
+use s3_connector_host::{Policy, Secret, StaticCredentials};
 use tokio::net::TcpListener;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/uploader";
@@ -267,6 +267,48 @@ async fn assume_role_is_signed_and_the_stub_verifies_the_signature() {
     assert!(error.contains(ROLE) && !error.contains("not-the-secret"), "{error}");
 }
 
+#[tokio::test]
+async fn the_host_policy_goes_to_sts_as_the_session_policy() {
+    let sts = verifying_sts().await;
+    let policy = Policy::from_allow_flags(&["photos/in/=read,list", "logs=write"]).unwrap();
+    let provider = AssumeRoleProvider::new(source(SOURCE_SECRET), ROLE)
+        .unwrap()
+        .with_endpoint(&sts.url)
+        .unwrap()
+        .with_region("cn-north-1")
+        .with_session_policy(&policy)
+        .unwrap();
+    assert_eq!(provider.credentials().await.unwrap().access_key_id, "ASIAASSUMED");
+    let sent = sts.seen()[0].form("Policy").expect("a Policy parameter");
+    let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    let statements = sent["Statement"].as_array().unwrap();
+    let find = |action: &str| {
+        statements
+            .iter()
+            .find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+            .unwrap_or_else(|| panic!("no statement with {action}: {sent}"))
+    };
+    // The partition follows the signing region.
+    assert_eq!(find("s3:GetObject")["Resource"], serde_json::json!(["arn:aws-cn:s3:::photos/in/*"]));
+    assert_eq!(find("s3:PutObject")["Resource"], serde_json::json!(["arn:aws-cn:s3:::logs/*"]));
+    assert_eq!(find("s3:ListBucket")["Condition"]["StringLike"]["s3:prefix"], serde_json::json!(["in/*"]));
+    assert!(statements.iter().all(|s| s["Effect"] == "Allow"));
+    assert!(!sent.to_string().contains("s3:DeleteObject\""), "{sent}");
+
+    // Too many rules for STS's 2048 characters: refused before anything is sent.
+    let flags: Vec<String> = (0..40).map(|i| format!("bucket-{i:03}/a/long/prefix/{i}/=read,list")).collect();
+    let error = AssumeRoleProvider::new(source(SOURCE_SECRET), ROLE)
+        .unwrap()
+        .with_session_policy(&Policy::from_allow_flags(&flags).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("no credentials from assume-role: the session policy for the rules"),
+        "{error}"
+    );
+    assert_eq!(sts.seen().len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_calls_cause_one_sts_call() {
     let sts = verifying_sts().await;
@@ -412,6 +454,17 @@ async fn web_identity_sends_the_token_unsigned() {
     assert_eq!(chain.source(), "web-identity");
     assert_eq!(chain.credentials().await.unwrap().access_key_id, "ASIAWEB");
 
+    // The host's policy as the session policy.
+    let limited = WebIdentityProvider::new(&token, ROLE)
+        .unwrap()
+        .with_endpoint(&sts.url)
+        .unwrap()
+        .with_session_policy(&Policy::from_allow_flags(&["logs=read"]).unwrap())
+        .unwrap();
+    assert_eq!(limited.credentials().await.unwrap().access_key_id, "ASIAWEB");
+    let sent = sts.seen().last().unwrap().form("Policy").expect("a Policy parameter");
+    assert!(sent.contains(r#""Resource":["arn:aws:s3:::logs/*"]"#), "{sent}");
+
     std::fs::write(&token, "expired-token-VALUE").unwrap();
     let error = provider.credentials().await.unwrap_err().to_string();
     assert!(error.contains("InvalidIdentityToken: the token is not valid"), "{error}");
@@ -504,4 +557,463 @@ async fn imds_asks_for_a_token_first_then_the_role_then_its_credentials() {
     .await;
     let error = ImdsProvider::new(&no_role.url).unwrap().credentials().await.unwrap_err().to_string();
     assert!(error.contains("IMDS has no IAM role for this instance"), "{error}");
+}
+
+/// A test PKI: a root CA, an intermediate CA, and a leaf certificate with a known serial for
+/// `leaf_key`, written as PEM files.
+struct Pki {
+    _dir: tempfile::TempDir,
+    certificate: std::path::PathBuf,
+    key: std::path::PathBuf,
+    chain: std::path::PathBuf,
+    leaf_der: Vec<u8>,
+    intermediate_der: Vec<u8>,
+    public_key: Vec<u8>,
+}
+
+/// The leaf's serial number, and the same in decimal (computed independently).
+const LEAF_SERIAL: [u8; 16] =
+    [0x45, 0x6f, 0x2a, 0x1b, 0x9c, 0x33, 0x10, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 0x05];
+const LEAF_SERIAL_DECIMAL: &str = "92293930709161698766915286950691931141";
+
+fn pki(leaf_key_pem: &str) -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SerialNumber};
+    let mut root_params = CertificateParams::new(vec![]).unwrap();
+    root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let root = CertifiedIssuer::self_signed(root_params, KeyPair::generate().unwrap()).unwrap();
+    let mut intermediate_params = CertificateParams::new(vec![]).unwrap();
+    intermediate_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let intermediate =
+        CertifiedIssuer::signed_by(intermediate_params, KeyPair::generate().unwrap(), &root).unwrap();
+    let leaf_key = KeyPair::from_pem(leaf_key_pem).unwrap();
+    let mut leaf_params = CertificateParams::new(vec!["workload.example.com".to_owned()]).unwrap();
+    leaf_params.serial_number = Some(SerialNumber::from_slice(&LEAF_SERIAL));
+    let leaf = leaf_params.signed_by(&leaf_key, &intermediate).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = dir.path().join("workload.crt");
+    let key = dir.path().join("workload.key");
+    let chain = dir.path().join("chain.pem");
+    std::fs::write(&certificate, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key_pem).unwrap();
+    std::fs::write(&chain, intermediate.pem()).unwrap();
+    Pki {
+        _dir: dir,
+        certificate,
+        key,
+        chain,
+        leaf_der: leaf.der().to_vec(),
+        intermediate_der: intermediate.der().to_vec(),
+        public_key: leaf_key.public_key_raw().to_vec(),
+    }
+}
+
+const TRUST_ANCHOR: &str = "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/ta-1";
+const RA_PROFILE: &str = "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/pr-1";
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks a CreateSession request the way Roles Anywhere does: the certificate headers, the
+/// scope's serial number, and the signature over the recomputed string to sign, verified with
+/// the certificate's public key.
+fn verify_create_session(
+    seen: &Seen,
+    algorithm: &str,
+    leaf_der: &[u8],
+    intermediate_der: &[u8],
+    public_key: &[u8],
+) -> Result<(), String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    if seen.method != "POST" || seen.path != "/sessions" {
+        return Err(format!("expected POST /sessions, got {} {}", seen.method, seen.path));
+    }
+    if seen.header("content-type") != Some("application/json") {
+        return Err("content-type is not application/json".into());
+    }
+    if seen.header("x-amz-x509") != Some(b64(leaf_der).as_str()) {
+        return Err("X-Amz-X509 is not the leaf certificate".into());
+    }
+    if seen.header("x-amz-x509-chain") != Some(b64(intermediate_der).as_str()) {
+        return Err("X-Amz-X509-Chain is not the intermediate".into());
+    }
+    let authorization = seen.header("authorization").ok_or("no Authorization")?;
+    let rest = authorization.strip_prefix(&format!("{algorithm} Credential=")).ok_or("wrong algorithm")?;
+    let (credential, rest) = rest.split_once(", SignedHeaders=").ok_or("no SignedHeaders")?;
+    let (signed_headers, signature) = rest.split_once(", Signature=").ok_or("no Signature")?;
+    let (serial, scope) = credential.split_once('/').ok_or("no scope")?;
+    if serial != LEAF_SERIAL_DECIMAL {
+        return Err(format!("the key id {serial} is not the serial number"));
+    }
+    let amz_date = seen.header("x-amz-date").ok_or("no X-Amz-Date")?;
+    if scope != format!("{}/eu-west-1/rolesanywhere/aws4_request", &amz_date[..8]) {
+        return Err(format!("scope {scope}"));
+    }
+    for needed in ["content-type", "host", "x-amz-date", "x-amz-x509", "x-amz-x509-chain"] {
+        if !signed_headers.split(';').any(|h| h == needed) {
+            return Err(format!("{needed} is not signed"));
+        }
+    }
+    let mut canonical_headers = String::new();
+    for name in signed_headers.split(';') {
+        let value = seen.header(name).ok_or(format!("signed header {name} missing"))?;
+        canonical_headers.push_str(&format!("{name}:{}\n", value.trim()));
+    }
+    let canonical = format!(
+        "POST\n/sessions\n\n{canonical_headers}\n{signed_headers}\n{}",
+        hex_encode(&sha2::Sha256::digest(seen.body.as_bytes()))
+    );
+    let to_sign = format!(
+        "{algorithm}\n{amz_date}\n{scope}\n{}",
+        hex_encode(&sha2::Sha256::digest(canonical.as_bytes()))
+    );
+    let signature = hex_decode(signature).ok_or("the signature is not hex")?;
+    let verifier: &dyn ring::signature::VerificationAlgorithm = match algorithm {
+        "AWS4-X509-RSA-SHA256" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        _ => &ring::signature::ECDSA_P256_SHA256_ASN1,
+    };
+    ring::signature::UnparsedPublicKey::new(verifier, public_key)
+        .verify(to_sign.as_bytes(), &signature)
+        .map_err(|_| "the signature does not verify with the certificate's key".to_owned())
+}
+
+fn roles_anywhere_answer() -> String {
+    format!(
+        r#"{{"credentialSet":[{{"assumedRoleUser":{{"arn":"arn:aws:sts::123456789012:assumed-role/uploader/s","assumedRoleId":"AROA:s"}},"credentials":{{"accessKeyId":"ASIAROLESANYWHERE","secretAccessKey":"ra-secret-VALUE","sessionToken":"ra-token-VALUE","expiration":"{}"}},"packedPolicySize":0,"roleArn":"{ROLE}","sourceIdentity":"CN=workload"}}],"subjectArn":"arn:aws:rolesanywhere:eu-west-1:123456789012:subject/s"}}"#,
+        in_an_hour()
+    )
+}
+
+async fn roles_anywhere_stub(pki: &Pki, algorithm: &'static str, public_key: Vec<u8>) -> Stub {
+    let (leaf, intermediate) = (pki.leaf_der.clone(), pki.intermediate_der.clone());
+    Stub::start(move |seen| match verify_create_session(seen, algorithm, &leaf, &intermediate, &public_key) {
+        Ok(()) => (200, roles_anywhere_answer()),
+        Err(e) => (403, format!(r#"{{"message":"{e}"}}"#)),
+    })
+    .await
+}
+
+const RSA_KEY: &str = include_str!("fixtures/test-only-rsa-key.pem");
+const RSA_KEY_PKCS1: &str = include_str!("fixtures/test-only-rsa-key-pkcs1.pem");
+const EC_KEY: &str = include_str!("fixtures/test-only-ec-key.pem");
+const EC_KEY_SEC1: &str = include_str!("fixtures/test-only-ec-key-sec1.pem");
+
+#[tokio::test]
+async fn roles_anywhere_signs_create_session_with_the_certificate_key() {
+    let ec_pkcs8 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap().serialize_pem();
+    // The key files the provider reads: PKCS#8 and PKCS#1 RSA, PKCS#8 and SEC1 EC. The
+    // certificate is made from the PKCS#8 form; the provider reads the other form.
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("AWS4-X509-RSA-SHA256", RSA_KEY, None),
+        ("AWS4-X509-RSA-SHA256", RSA_KEY, Some(RSA_KEY_PKCS1)),
+        ("AWS4-X509-ECDSA-SHA256", &ec_pkcs8, None),
+        ("AWS4-X509-ECDSA-SHA256", EC_KEY, Some(EC_KEY_SEC1)),
+    ];
+    for (algorithm, key_pem, key_file) in cases {
+        let pki = pki(key_pem);
+        if let Some(other_form) = key_file {
+            std::fs::write(&pki.key, other_form).unwrap();
+        }
+        let stub = roles_anywhere_stub(&pki, algorithm, pki.public_key.clone()).await;
+        let provider = s3_connector_host::credentials::RolesAnywhereProvider::new(
+            &pki.certificate,
+            &pki.key,
+            TRUST_ANCHOR,
+            RA_PROFILE,
+            ROLE,
+        )
+        .unwrap()
+        .with_chain(&pki.chain)
+        .unwrap()
+        .with_session_name("workload-7")
+        .unwrap()
+        .with_duration(Duration::from_secs(900))
+        .unwrap()
+        .with_endpoint(&stub.url)
+        .unwrap();
+        let credentials = provider.credentials().await.unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+        assert_eq!(credentials.access_key_id, "ASIAROLESANYWHERE");
+        assert_eq!(credentials.secret_access_key.expose(), "ra-secret-VALUE");
+        assert_eq!(credentials.session_token.as_ref().map(Secret::expose), Some("ra-token-VALUE"));
+        assert!(credentials.expires_at.unwrap() > SystemTime::now() + Duration::from_secs(3000));
+        let seen = stub.seen();
+        assert_eq!(seen.len(), 1);
+        let body: serde_json::Value = serde_json::from_str(&seen[0].body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "durationSeconds": 900,
+                "profileArn": RA_PROFILE,
+                "roleArn": ROLE,
+                "trustAnchorArn": TRUST_ANCHOR,
+                "roleSessionName": "workload-7",
+            })
+        );
+    }
+}
+
+#[tokio::test]
+async fn roles_anywhere_refuses_a_foreign_key_and_reports_a_refusal() {
+    // A key that is not the certificate's: refused before anything is sent.
+    let mismatched = pki(RSA_KEY);
+    std::fs::write(&mismatched.key, EC_KEY_SEC1).unwrap();
+    let error = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &mismatched.certificate,
+        &mismatched.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with(
+            "no credentials from roles-anywhere: the private key does not belong to the certificate"
+        ) && error.contains(&mismatched.key.display().to_string()),
+        "{error}"
+    );
+
+    // A service that checks against another public key refuses the signature; the error
+    // carries its message and what to check.
+    let pki = pki(RSA_KEY);
+    let other = rcgen::KeyPair::from_pem(EC_KEY).unwrap().public_key_raw().to_vec();
+    let stub = roles_anywhere_stub(&pki, "AWS4-X509-RSA-SHA256", other).await;
+    let provider = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &pki.certificate,
+        &pki.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap()
+    .with_chain(&pki.chain)
+    .unwrap()
+    .with_endpoint(&stub.url)
+    .unwrap();
+    let error = provider.credentials().await.unwrap_err().to_string();
+    assert!(
+        error.starts_with(
+            "no credentials from roles-anywhere: CreateSession answered 403 Forbidden: the signature does not verify"
+        ) && error.contains(TRUST_ANCHOR),
+        "{error}"
+    );
+    assert_eq!(stub.seen().len(), 1);
+}
+
+/// Every secret a provider handles, each recognisable.
+const SENTINELS: &[&str] = &[
+    "SENTINEL-source-secret",
+    "SENTINEL-source-token",
+    "SENTINEL-sts-secret",
+    "SENTINEL-sts-token",
+    "SENTINEL-external-id",
+    "SENTINEL-profile-secret",
+    "SENTINEL-profile-token",
+    "SENTINEL-process-secret",
+    "SENTINEL-web-token",
+    "SENTINEL-container-token",
+    "SENTINEL-imds-token",
+    "SENTINEL-ra-secret",
+    "SENTINEL-ra-token",
+];
+
+/// Asserts that none of `texts` shows a sentinel, nor a line of a private key's PEM body.
+fn assert_nothing_secret(texts: &[String], key_pems: &[&str]) {
+    let key_lines: Vec<&str> = key_pems
+        .iter()
+        .flat_map(|pem| pem.lines())
+        .filter(|line| !line.starts_with("-----") && line.len() > 16)
+        .collect();
+    assert!(!key_lines.is_empty());
+    for text in texts {
+        for secret in SENTINELS.iter().chain(key_lines.iter()) {
+            assert!(!text.contains(secret), "{secret:?} shows in:\n{text}");
+        }
+    }
+}
+
+fn sentinel_sts_answer() -> String {
+    format!(
+        "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIASENTINEL</AccessKeyId>\
+         <SecretAccessKey>SENTINEL-sts-secret</SecretAccessKey><SessionToken>SENTINEL-sts-token</SessionToken>\
+         <Expiration>{}</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+        in_an_hour()
+    )
+}
+
+#[tokio::test]
+async fn no_secret_shows_in_debug_display_or_errors() {
+    let mut texts: Vec<String> = Vec::new();
+    let source = || {
+        Arc::new(StaticCredentials::new(
+            "AKIDSOURCE",
+            Secret::new("SENTINEL-source-secret"),
+            Some(Secret::new("SENTINEL-source-token")),
+        ))
+    };
+
+    // STS AssumeRole: the answer's secret and token, the source's keys, the external id.
+    let sts = Stub::start(|seen| match seen.form("RoleSessionName").as_deref() {
+        Some("refused") => (403, sts_error("AccessDenied", "not authorized")),
+        Some("garbled") => (200, sentinel_sts_answer().replace("<Expiration>", "<Expiration>x")),
+        _ => (200, sentinel_sts_answer()),
+    })
+    .await;
+    let role = |name: &str| {
+        AssumeRoleProvider::new(source(), ROLE)
+            .unwrap()
+            .with_endpoint(&sts.url)
+            .unwrap()
+            .with_external_id("SENTINEL-external-id")
+            .with_session_name(name)
+            .unwrap()
+    };
+    let cached = CachedProvider::new(Arc::new(role("fine")));
+    let credentials = cached.credentials().await.unwrap();
+    assert_eq!(credentials.secret_access_key.expose(), "SENTINEL-sts-secret");
+    texts.push(format!("{credentials:?}"));
+    texts.push(format!("{cached:?}"));
+    for name in ["refused", "garbled"] {
+        let error = role(name).credentials().await.unwrap_err();
+        texts.push(format!("{error} {error:?}"));
+        texts.push(format!("{:?}", role(name)));
+    }
+
+    // Profile files: keys, a token, a half-configured profile, a credential_process that
+    // prints its secret in an answer it gets wrong.
+    let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    let process_line = {
+        let script = dir.path().join("creds.sh");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nprintf '{\"Version\":1,\"SecretAccessKey\":\"SENTINEL-process-secret\"}'\n",
+        )
+        .unwrap();
+        format!("[profile process]\ncredential_process = sh {}\n", script.display())
+    };
+    #[cfg(not(unix))]
+    let process_line = String::new();
+    std::fs::write(dir.path().join("config"), process_line).unwrap();
+    std::fs::write(
+        dir.path().join("credentials"),
+        "[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = SENTINEL-profile-secret\n\
+         aws_session_token = SENTINEL-profile-token\n[half]\naws_secret_access_key = SENTINEL-profile-secret\n",
+    )
+    .unwrap();
+    let lookup = profile_lookup(dir.path(), vec![]);
+    let profile = ProfileProvider::load(&lookup, None).unwrap().unwrap();
+    texts.push(format!("{profile:?}"));
+    texts.push(format!("{:?}", profile.credentials().await.unwrap()));
+    let settings = s3_connector_host::credentials::ProfileSettings::load(&lookup, None).unwrap();
+    texts.push(format!("{settings:?}"));
+    let chain = default_chain(&lookup, None).unwrap();
+    texts.push(format!("{chain:?} {}", chain.description()));
+    let error = ProfileProvider::load(&lookup, Some("half")).unwrap_err();
+    texts.push(format!("{error} {error:?}"));
+    #[cfg(unix)]
+    {
+        let provider = ProfileProvider::load(&lookup, Some("process")).unwrap().unwrap();
+        let error = provider.credentials().await.unwrap_err();
+        texts.push(format!("{provider:?} {error} {error:?}"));
+    }
+
+    // Web identity: the token file's contents.
+    let refusing_sts = Stub::start(|_| (400, sts_error("InvalidIdentityToken", "expired"))).await;
+    let token = dir.path().join("web-token");
+    std::fs::write(&token, "SENTINEL-web-token").unwrap();
+    let web = WebIdentityProvider::new(&token, ROLE).unwrap().with_endpoint(&refusing_sts.url).unwrap();
+    let error = web.credentials().await.unwrap_err();
+    texts.push(format!("{web:?} {error} {error:?}"));
+
+    // The container endpoint: its authorization token, given and from a file.
+    let agent = Stub::start(|_| (401, "denied".to_owned())).await;
+    let container = ContainerProvider::new(&format!("{}/creds", agent.url))
+        .unwrap()
+        .with_token(Secret::new("SENTINEL-container-token"));
+    let error = container.credentials().await.unwrap_err();
+    texts.push(format!("{container:?} {error} {error:?}"));
+    let token_file = dir.path().join("container-token");
+    std::fs::write(&token_file, "SENTINEL-container-token").unwrap();
+    let from_file =
+        ContainerProvider::new(&format!("{}/creds", agent.url)).unwrap().with_token_file(&token_file);
+    let error = from_file.credentials().await.unwrap_err();
+    texts.push(format!("{from_file:?} {error} {error:?}"));
+    assert!(agent.seen().iter().all(|s| s.header("authorization") == Some("SENTINEL-container-token")));
+
+    // IMDS: the session token it hands out.
+    let imds = Stub::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("PUT", _) => (200, "SENTINEL-imds-token".to_owned()),
+        (_, "/latest/meta-data/iam/security-credentials/") => (200, "r".to_owned()),
+        _ => (500, "broken".to_owned()),
+    })
+    .await;
+    let provider = ImdsProvider::new(&imds.url).unwrap();
+    let error = provider.credentials().await.unwrap_err();
+    texts.push(format!("{provider:?} {error} {error:?}"));
+
+    // Roles Anywhere: the private key's contents, a corrupt key, and the answer's secrets.
+    let pki = pki(RSA_KEY);
+    let ra = Stub::start(|_| {
+        (
+            200,
+            format!(
+                r#"{{"credentialSet":[{{"credentials":{{"accessKeyId":"ASIARA","secretAccessKey":"SENTINEL-ra-secret","sessionToken":"SENTINEL-ra-token","expiration":"{}"}}}}]}}"#,
+                in_an_hour()
+            ),
+        )
+    })
+    .await;
+    let provider = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &pki.certificate,
+        &pki.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap()
+    .with_endpoint(&ra.url)
+    .unwrap();
+    let cached = CachedProvider::new(Arc::new(provider));
+    let credentials = cached.credentials().await.unwrap();
+    assert_eq!(credentials.secret_access_key.expose(), "SENTINEL-ra-secret");
+    texts.push(format!("{cached:?} {credentials:?}"));
+    let corrupt = RSA_KEY.replace("MII", "XYZ");
+    std::fs::write(&pki.key, &corrupt).unwrap();
+    let error = s3_connector_host::credentials::RolesAnywhereProvider::new(
+        &pki.certificate,
+        &pki.key,
+        TRUST_ANCHOR,
+        RA_PROFILE,
+        ROLE,
+    )
+    .unwrap_err();
+    texts.push(format!("{error} {error:?}"));
+    let identity = s3_connector_host::credentials::x509::X509Identity::from_pem(
+        &std::fs::read_to_string(&pki.certificate).unwrap(),
+        RSA_KEY,
+        None,
+    )
+    .unwrap();
+    texts.push(format!("{identity:?}"));
+
+    assert_eq!(texts.len(), 19);
+    assert_nothing_secret(&texts, &[RSA_KEY, &corrupt]);
+    // The check itself catches a secret and a key line.
+    let leaked = credentials.secret_access_key.expose().to_owned();
+    assert!(
+        std::panic::catch_unwind(|| assert_nothing_secret(std::slice::from_ref(&leaked), &[RSA_KEY]))
+            .is_err()
+    );
+    let key_line = RSA_KEY.lines().nth(3).unwrap().to_owned();
+    assert!(
+        std::panic::catch_unwind(|| assert_nothing_secret(std::slice::from_ref(&key_line), &[RSA_KEY]))
+            .is_err()
+    );
 }

@@ -94,6 +94,15 @@ impl Endpoint {
             || self.host.parse::<std::net::Ipv4Addr>().is_ok()
             || self.host == "localhost"
     }
+
+    /// True when the host is AWS's own (`amazonaws.com`, `amazonaws.com.cn` and their
+    /// subdomains): there, region names must be AWS's (see [`crate::check_aws_region`]).
+    pub fn is_aws(&self) -> bool {
+        let host = self.host.trim_end_matches('.');
+        ["amazonaws.com", "amazonaws.com.cn"].iter().any(|domain| {
+            host == *domain || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.'))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +128,23 @@ mod tests {
                 (Err(e), Err(fragment)) => assert!(e.contains(fragment), "{url}: {e}"),
                 (got, _) => panic!("{url}: {got:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn aws_hosts_are_recognised() {
+        let table: &[(&str, bool)] = &[
+            ("https://s3.us-east-1.amazonaws.com", true),
+            ("https://s3.amazonaws.com", true),
+            ("https://bucket.s3.cn-north-1.amazonaws.com.cn", true),
+            ("https://s3.eu-west-1.amazonaws.com.", true),
+            ("https://notamazonaws.com", false),
+            ("https://amazonaws.com.evil.example", false),
+            ("http://127.0.0.1:9000", false),
+            ("https://r2.cloudflarestorage.com", false),
+        ];
+        for (url, aws) in table {
+            assert_eq!(Endpoint::parse(url).unwrap().is_aws(), *aws, "{url}");
         }
     }
 }

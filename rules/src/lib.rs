@@ -8,8 +8,13 @@ mod bucket_name;
 mod endpoint;
 mod key;
 mod operation;
+mod region;
 
 pub use bucket_name::{BucketNameError, validate_bucket_name};
 pub use endpoint::{Endpoint, Scheme};
 pub use key::{KeyError, MAX_KEY_BYTES, decode_path, encode_key, encode_query_component, validate_key};
 pub use operation::Operation;
+pub use region::{
+    AWS_REGIONS, MAX_SUGGESTION_DISTANCE, RegionError, check_aws_region, edit_distance,
+    endpoint_names_region, is_aws_region, nearest_aws_region, partition,
+};

@@ -14,12 +14,28 @@
 //! prefix = "in/"
 //! operations = ["read", "write", "list"]
 //! ```
+//!
+//! Instead of `[credentials]`, IAM Roles Anywhere with a certificate:
+//!
+//! ```toml
+//! [roles_anywhere]
+//! certificate = "/etc/pki/workload.crt"
+//! private_key = "/etc/pki/workload.key"
+//! chain = "/etc/pki/intermediates.pem"        # optional
+//! trust_anchor_arn = "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/ID"
+//! profile_arn = "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/ID"
+//! role_arn = "arn:aws:iam::123456789012:role/uploader"
+//! session_name = "nightly"                     # optional
+//! duration_seconds = 3600                      # optional
+//! endpoint = "https://rolesanywhere.eu-west-1.amazonaws.com"  # optional
+//! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::{Secret, StaticCredentials};
+use crate::credentials::{CredentialsError, RolesAnywhereProvider, Secret, StaticCredentials};
 use crate::policy::Rule;
 use crate::policy::config::AllowTable;
 
@@ -34,8 +50,23 @@ pub struct ConfigFile {
     /// `path_style = true`.
     pub path_style: Option<bool>,
     credentials: Option<CredentialsTable>,
+    roles_anywhere: Option<RolesAnywhereTable>,
     #[serde(default)]
     allow: Vec<AllowTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolesAnywhereTable {
+    certificate: PathBuf,
+    private_key: PathBuf,
+    chain: Option<PathBuf>,
+    trust_anchor_arn: String,
+    profile_arn: String,
+    role_arn: String,
+    session_name: Option<String>,
+    duration_seconds: Option<u64>,
+    endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +100,34 @@ impl ConfigFile {
                 c.session_token.clone().map(Secret::new),
             )
         })
+    }
+
+    /// The `[roles_anywhere]` table as a provider (its files are read and checked now).
+    pub fn roles_anywhere(&self) -> Option<Result<RolesAnywhereProvider, CredentialsError>> {
+        let table = self.roles_anywhere.as_ref()?;
+        let build = || {
+            let mut provider = RolesAnywhereProvider::new(
+                &table.certificate,
+                &table.private_key,
+                &table.trust_anchor_arn,
+                &table.profile_arn,
+                &table.role_arn,
+            )?;
+            if let Some(chain) = &table.chain {
+                provider = provider.with_chain(chain)?;
+            }
+            if let Some(name) = &table.session_name {
+                provider = provider.with_session_name(name)?;
+            }
+            if let Some(seconds) = table.duration_seconds {
+                provider = provider.with_duration(Duration::from_secs(seconds))?;
+            }
+            if let Some(url) = &table.endpoint {
+                provider = provider.with_endpoint(url)?;
+            }
+            Ok(provider)
+        };
+        Some(build())
     }
 
     /// The `[[allow]]` rules.
@@ -124,5 +183,30 @@ mod tests {
             .rules()
             .unwrap_err();
         assert!(bad_op.contains("rwx"), "{bad_op}");
+    }
+
+    #[test]
+    fn a_roles_anywhere_table_names_its_files() {
+        let file = ConfigFile::parse(
+            r#"
+            [roles_anywhere]
+            certificate = "/nonexistent/workload.crt"
+            private_key = "/nonexistent/workload.key"
+            trust_anchor_arn = "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/ta"
+            profile_arn = "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/pr"
+            role_arn = "arn:aws:iam::123456789012:role/uploader"
+            "#,
+        )
+        .unwrap();
+        let error = file.roles_anywhere().unwrap().unwrap_err().to_string();
+        assert!(
+            error.starts_with(
+                "no credentials from roles-anywhere: cannot read the certificate /nonexistent/workload.crt"
+            ),
+            "{error}"
+        );
+        assert!(ConfigFile::default().roles_anywhere().is_none());
+        let typo = ConfigFile::parse("[roles_anywhere]\ncertificat = \"x\"\n").err().unwrap();
+        assert!(typo.contains("certificat"), "{typo}");
     }
 }

@@ -21,7 +21,10 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::connector::Connector;
-use crate::credentials::{CredentialsProvider, ProfileSettings, Secret, StaticCredentials, default_chain};
+use crate::credentials::{
+    AssumeRoleProvider, CachedProvider, CredentialsProvider, ProfileSettings, Secret, StaticCredentials,
+    default_chain,
+};
 use crate::error::Error;
 use crate::policy::Policy;
 use crate::settings::Connection;
@@ -37,12 +40,15 @@ POLICY:
   endpoint (the library has no such default).
 
 CREDENTIALS, in order: --access-key-id/--secret-access-key/--session-token, the [credentials]
-  table of --config, then the AWS SDKs' default chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+  or [roles_anywhere] table of --config (IAM Roles Anywhere with an X.509 certificate), then the
+  AWS SDKs' default chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
   AWS_SESSION_TOKEN; the profile (--profile, AWS_PROFILE, else default) in AWS_SHARED_CREDENTIALS_FILE
   (~/.aws/credentials) and AWS_CONFIG_FILE (~/.aws/config), with role_arn/source_profile,
   credential_process and web_identity_token_file; AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN;
   AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI; the EC2 instance metadata service (IMDSv2)
   unless AWS_EC2_METADATA_DISABLED=true. --verbose names the source on stderr.
+  --role-arn ARN then assumes ARN with those credentials (STS at AWS_ENDPOINT_URL_STS if set), and
+  --session-policy sends the --allow rules as the role session's policy, so AWS enforces them too.
 ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's
   endpoint_url, else AWS.
 REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
@@ -75,6 +81,12 @@ struct Cli {
     /// Shared-config profile for credentials, region and endpoint (default: AWS_PROFILE, else default).
     #[arg(long, global = true, value_name = "NAME")]
     profile: Option<String>,
+    /// Assume this role (STS AssumeRole) with the credentials found; see CREDENTIALS below.
+    #[arg(long, global = true, value_name = "ARN")]
+    role_arn: Option<String>,
+    /// With --role-arn: limit the role session to the --allow rules with an IAM session policy.
+    #[arg(long, global = true, requires = "role_arn")]
+    session_policy: bool,
     /// Say on stderr where the credentials came from (never the secrets).
     #[arg(long, short, global = true)]
     verbose: bool,
@@ -261,9 +273,24 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
                     "--access-key-id and --secret-access-key go together; give both".to_owned(),
                 ));
             }
-            (None, None) => match file.credentials() {
-                Some(provider) => (Arc::new(provider), "the [credentials] table of --config".to_owned()),
-                None => {
+            (None, None) => match (file.credentials(), file.roles_anywhere()) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::Usage(
+                        "--config has both [credentials] and [roles_anywhere]; keep one".to_owned(),
+                    ));
+                }
+                (Some(provider), None) => {
+                    (Arc::new(provider), "the [credentials] table of --config".to_owned())
+                }
+                (None, Some(provider)) => {
+                    let provider = provider.map_err(|e| Error::Usage(e.to_string()))?;
+                    let source = format!(
+                        "IAM Roles Anywhere (the [roles_anywhere] table of --config) at {}",
+                        provider.url()
+                    );
+                    (Arc::new(CachedProvider::new(Arc::new(provider))), source)
+                }
+                (None, None) => {
                     let chain = default_chain(&lookup, cli.profile.as_deref()).map_err(|e| {
                     let hint = if e.provider == "chain" {
                         "; or pass --access-key-id and --secret-access-key, or add a [credentials] table to \
@@ -278,6 +305,23 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
                 }
             },
         };
+    let (credentials, source) = match &cli.role_arn {
+        Some(arn) => {
+            let usage = |e: crate::credentials::CredentialsError| Error::Usage(e.to_string());
+            let mut role =
+                AssumeRoleProvider::new(credentials, arn).map_err(usage)?.with_region(&connection.region);
+            if let Some(url) = lookup("AWS_ENDPOINT_URL_STS").filter(|v| !v.is_empty()) {
+                role = role.with_endpoint(&url).map_err(usage)?;
+            }
+            if cli.session_policy {
+                role = role.with_session_policy(&policy).map_err(usage)?;
+            }
+            let limited = if cli.session_policy { ", limited to the --allow rules" } else { "" };
+            let source = format!("role {arn} (--role-arn{limited}) via {source}");
+            (Arc::new(CachedProvider::new(Arc::new(role))) as Arc<dyn CredentialsProvider>, source)
+        }
+        None => (credentials, source),
+    };
     if cli.verbose {
         eprintln!("s3-connector: credentials from {source}");
     }

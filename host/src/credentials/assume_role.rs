@@ -37,6 +37,7 @@ pub struct AssumeRoleProvider {
     duration: Option<Duration>,
     external_id: Option<String>,
     policy: Option<String>,
+    session_policy: Option<crate::policy::Policy>,
     region: String,
     endpoint: Option<http::Uri>,
 }
@@ -57,6 +58,7 @@ impl AssumeRoleProvider {
             duration: None,
             external_id: None,
             policy: None,
+            session_policy: None,
             region: super::super::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
         })
@@ -84,10 +86,24 @@ impl AssumeRoleProvider {
     }
 
     /// An inline session policy (JSON): the session gets the intersection of the role's
-    /// permissions and this policy.
+    /// permissions and this policy. Replaces a [`Self::with_session_policy`].
     pub fn with_policy(mut self, policy_json: impl Into<String>) -> Self {
         self.policy = Some(policy_json.into());
+        self.session_policy = None;
         self
+    }
+
+    /// Sends the host's `policy` as the session policy
+    /// ([`crate::policy::session_policy()`], in the partition of the signing region at request
+    /// time), so that AWS itself limits the credentials to the buckets, prefixes and operations
+    /// the host allows. Errors when the policy is over STS's 2048 characters. Replaces a
+    /// [`Self::with_policy`].
+    pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
+        crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
+            .map_err(|e| error(e.to_string()))?;
+        self.session_policy = Some(policy.clone());
+        self.policy = None;
+        Ok(self)
     }
 
     /// The signing region, and the regional endpoint unless [`Self::with_endpoint`] set one.
@@ -135,7 +151,14 @@ impl AssumeRoleProvider {
         if let Some(external_id) = &self.external_id {
             form.push(("ExternalId", external_id));
         }
-        if let Some(policy) = &self.policy {
+        let derived = match &self.session_policy {
+            Some(policy) => Some(
+                crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
+                    .map_err(|e| error(e.to_string()))?,
+            ),
+            None => None,
+        };
+        if let Some(policy) = self.policy.as_ref().or(derived.as_ref()) {
             form.push(("Policy", policy));
         }
         sts::request(&self.endpoint(), &form, Some((source, &self.region)), now).map_err(error)
@@ -227,6 +250,7 @@ impl fmt::Debug for AssumeRoleProvider {
             .field("duration", &self.duration)
             .field("external_id", &self.external_id.as_ref().map(|_| "<redacted>"))
             .field("policy_bytes", &self.policy.as_ref().map(String::len))
+            .field("session_policy", &self.session_policy.as_ref().map(crate::policy::Policy::summary))
             .field("region", &self.region)
             .field("endpoint", &self.endpoint().to_string())
             .finish()

@@ -3,23 +3,28 @@
 //! Providers sit behind one trait: static keys and the environment (here), the shared
 //! `~/.aws/config` and `~/.aws/credentials` files ([`profile`]), `credential_process`
 //! ([`process`]), STS AssumeRole ([`assume_role`]), web identity ([`web_identity`]), the
-//! container credentials endpoint ([`container`]), the EC2 instance metadata service ([`imds`])
-//! and the SDKs' default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
+//! container credentials endpoint ([`container`]), the EC2 instance metadata service ([`imds`]),
+//! IAM Roles Anywhere with an X.509 certificate ([`roles_anywhere`], [`x509`]) and the SDKs'
+//! default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
 //! refreshes before expiry, one refresh at a time.
 
 pub mod assume_role;
 mod cached;
 pub mod chain;
 pub mod container;
+mod der;
 mod http_client;
 pub mod imds;
 pub mod process;
 pub mod profile;
 pub mod profile_files;
+pub mod roles_anywhere;
 mod secret;
 mod sts;
 pub mod time;
 pub mod web_identity;
+pub mod x509;
+mod x509_signing;
 
 use std::fmt;
 use std::future::Future;
@@ -33,6 +38,7 @@ pub use container::ContainerProvider;
 pub use imds::ImdsProvider;
 pub use process::ProcessProvider;
 pub use profile::{ProfileProvider, ProfileSettings};
+pub use roles_anywhere::RolesAnywhereProvider;
 pub use secret::Secret;
 pub use web_identity::WebIdentityProvider;
 

@@ -22,6 +22,7 @@ pub struct WebIdentityProvider {
     session_name: String,
     duration: Option<Duration>,
     policy: Option<String>,
+    session_policy: Option<crate::policy::Policy>,
     region: String,
     endpoint: Option<http::Uri>,
 }
@@ -44,6 +45,7 @@ impl WebIdentityProvider {
             session_name: default_session_name(),
             duration: None,
             policy: None,
+            session_policy: None,
             region: crate::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
         })
@@ -94,10 +96,23 @@ impl WebIdentityProvider {
         Ok(self)
     }
 
-    /// An inline session policy (JSON).
+    /// An inline session policy (JSON). Replaces a [`Self::with_session_policy`].
     pub fn with_policy(mut self, policy_json: impl Into<String>) -> Self {
         self.policy = Some(policy_json.into());
+        self.session_policy = None;
         self
+    }
+
+    /// Sends the host's `policy` as the session policy ([`crate::policy::session_policy()`], in
+    /// the partition of the region at request time), so that AWS itself limits the credentials
+    /// to what the host allows. Errors when it is over STS's 2048 characters. Replaces a
+    /// [`Self::with_policy`].
+    pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
+        crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
+            .map_err(|e| error(e.to_string()))?;
+        self.session_policy = Some(policy.clone());
+        self.policy = None;
+        Ok(self)
     }
 
     /// The region, which picks the regional STS endpoint.
@@ -146,7 +161,14 @@ impl WebIdentityProvider {
         if let Some(duration) = &duration {
             form.push(("DurationSeconds", duration));
         }
-        if let Some(policy) = &self.policy {
+        let derived = match &self.session_policy {
+            Some(policy) => Some(
+                crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
+                    .map_err(|e| error(e.to_string()))?,
+            ),
+            None => None,
+        };
+        if let Some(policy) = self.policy.as_ref().or(derived.as_ref()) {
             form.push(("Policy", policy));
         }
         let request = sts::request(&self.endpoint()?, &form, None, SystemTime::now()).map_err(error)?;
@@ -168,6 +190,7 @@ impl fmt::Debug for WebIdentityProvider {
             .field("session_name", &self.session_name)
             .field("duration", &self.duration)
             .field("policy_bytes", &self.policy.as_ref().map(String::len))
+            .field("session_policy", &self.session_policy.as_ref().map(crate::policy::Policy::summary))
             .field("region", &self.region)
             .field("endpoint", &self.endpoint.as_ref().map(ToString::to_string))
             .finish()

@@ -5,11 +5,13 @@
 
 pub(crate) mod config;
 pub mod s3_address;
+pub mod session_policy;
 
 use std::fmt;
 
 pub use config::{PolicyConfigError, parse_allow};
 pub use s3_address::{AddressError, S3Request};
+pub use session_policy::{MAX_SESSION_POLICY_CHARS, SessionPolicyError, session_policy};
 
 /// The kinds of access a rule grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
