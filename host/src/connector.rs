@@ -10,11 +10,11 @@ use wasmtime::component::Resource;
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
+use crate::audit::{Audit, AuditRecord, AuditSink, DEFAULT_TENANT, Decision, Kind};
 use crate::credentials::CredentialsProvider;
 use crate::error::Error;
-use crate::policy::Denial;
-use crate::policy::Policy;
 use crate::policy::s3_address::parse_presigned;
+use crate::policy::{Denial, Grant, Policy, S3Request};
 use crate::runtime::bindings::Plugin;
 use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
 use crate::runtime::plugin_runtime::PluginRuntime;
@@ -45,6 +45,7 @@ pub struct Connector {
     shared: Shared,
     max_presign_seconds: u32,
     call_timeout: Duration,
+    tenant: String,
 }
 
 impl std::fmt::Debug for Connector {
@@ -62,13 +63,38 @@ impl Connector {
         credentials: Arc<dyn CredentialsProvider>,
     ) -> Result<Self, Error> {
         let runtime = PluginRuntime::shared()?;
-        let shared = Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None };
+        let shared =
+            Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None, audit: None };
         Ok(Self {
             runtime,
             shared,
             max_presign_seconds: MAX_PRESIGN_SECONDS,
             call_timeout: DEFAULT_CALL_TIMEOUT,
+            tenant: DEFAULT_TENANT.to_owned(),
         })
+    }
+
+    /// Records every decision of the host (each request the plugin sends, each presigned URL,
+    /// each refused credentials scope) to `sink`, as [`crate::audit::AuditRecord`]s. A closure
+    /// `Fn(&AuditRecord)` is a sink; so are [`crate::audit::FileSink`],
+    /// [`crate::audit::StderrSink`] and [`crate::audit::MemorySink`].
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.shared.audit = Some(Audit { sink, tenant: self.tenant.clone() });
+        self
+    }
+
+    /// Names the tenant this connector's audit records carry (default `default`).
+    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = tenant.into();
+        if let Some(audit) = &mut self.shared.audit {
+            audit.tenant = self.tenant.clone();
+        }
+        self
+    }
+
+    /// The tenant named in audit records.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
     }
 
     /// Pins the wall clock the plugin sees, so that signatures and presigned URLs are
@@ -120,7 +146,9 @@ impl Connector {
         let (mut store, plugin) = self.instantiate().await?;
         let call = export(plugin.s3_connector_s3_client(), &mut store);
         // Dropping the call on timeout drops its instance: nothing of it runs on.
-        match tokio::time::timeout(self.call_timeout, call).await {
+        let outcome = tokio::time::timeout(self.call_timeout, call).await;
+        store.data_mut().egress.finish_audit();
+        match outcome {
             Ok(result) => finish(&store, result),
             Err(_) => Err(Error::S3(S3Error::Timeout)),
         }
@@ -382,26 +410,46 @@ impl Connector {
     /// the plugin returns and checks it against the policy, as if it were a request: a URL
     /// for anything else than what was asked, or anything the policy forbids, is discarded.
     pub async fn presign(&self, request: PresignRequest) -> Result<String, Error> {
-        // Beyond S3's own 7 days it is bad input, which the plugin reports; below, the host's cap.
-        if request.expires_in_seconds > self.max_presign_seconds
-            && request.expires_in_seconds <= MAX_PRESIGN_SECONDS
-        {
-            return Err(Error::Denied(Denial(format!(
-                "an expiry of {} seconds is over the host's cap of {} seconds; ask for less",
-                request.expires_in_seconds, self.max_presign_seconds
-            ))));
-        }
         let method = match request.method {
             PresignMethod::Get => http::Method::GET,
             PresignMethod::Head => http::Method::HEAD,
             PresignMethod::Put => http::Method::PUT,
             PresignMethod::Delete => http::Method::DELETE,
         };
+        // Beyond S3's own 7 days it is bad input, which the plugin reports; below, the host's cap.
+        if request.expires_in_seconds > self.max_presign_seconds
+            && request.expires_in_seconds <= MAX_PRESIGN_SECONDS
+        {
+            let denial = Denial(format!(
+                "an expiry of {} seconds is over the host's cap of {} seconds; ask for less",
+                request.expires_in_seconds, self.max_presign_seconds
+            ));
+            if let Some(audit) = &self.shared.audit {
+                let denied = Err(Error::Denied(denial.clone()));
+                audit.write(presign_record(&audit.tenant, &method, &request, &denied));
+            }
+            return Err(Error::Denied(denial));
+        }
         let (mut store, plugin) = self.instantiate().await?;
         let result = plugin.s3_connector_s3_client().call_presign(&mut store, &request).await;
         let url = finish(&store, result)?;
+        let checked = self.check_presigned(&method, &request, &url);
+        if let Some(audit) = &self.shared.audit {
+            audit.write(presign_record(&audit.tenant, &method, &request, &checked));
+        }
+        checked.map(|_| url)
+    }
+
+    /// Parses the URL the plugin presigned and checks it: the expiry cap, the object asked
+    /// for, the policy. Returns what the parser read and the rule that allowed it.
+    fn check_presigned(
+        &self,
+        method: &http::Method,
+        request: &PresignRequest,
+        url: &str,
+    ) -> Result<(S3Request, Grant), Error> {
         let refuse = |why: String| Error::Denied(Denial(format!("the presigned URL was refused: {why}")));
-        let (parsed, expires) = parse_presigned(&method, &url, &self.shared.connection.endpoint)
+        let (parsed, expires) = parse_presigned(method, url, &self.shared.connection.endpoint)
             .map_err(|e| refuse(e.to_string()))?;
         if expires > u64::from(self.max_presign_seconds) {
             return Err(refuse(format!(
@@ -414,9 +462,32 @@ impl Connector {
         {
             return Err(refuse(format!("it is not for s3://{}/{}", request.bucket, request.key)));
         }
-        self.shared.policy.check(&parsed).map_err(Error::Denied)?;
-        Ok(url)
+        let grant = self.shared.policy.decide(&parsed).map_err(Error::Denied)?;
+        Ok((parsed, grant))
     }
+}
+
+/// The audit record of a presigned URL: what was asked and the verdict, never the URL.
+fn presign_record(
+    tenant: &str,
+    method: &http::Method,
+    request: &PresignRequest,
+    checked: &Result<(S3Request, Grant), Error>,
+) -> AuditRecord {
+    let decision = if checked.is_ok() { Decision::Allowed } else { Decision::Denied };
+    let mut record = AuditRecord::new(tenant, Kind::Presign, decision);
+    record.method = Some(method.to_string());
+    record.bucket = Some(request.bucket.clone());
+    record.key = Some(request.key.clone());
+    match checked {
+        Ok((parsed, grant)) => {
+            record.operation = Some(parsed.access.grant().name().to_owned());
+            record.action = Some(parsed.operation.to_owned());
+            record.rule = Some(grant.to_string());
+        }
+        Err(error) => record.reason = Some(error.to_string()),
+    }
+    record
 }
 
 /// The call's outcome as the host sees it: a host denial wins over whatever the guest

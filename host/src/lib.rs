@@ -20,12 +20,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod cli;
 pub mod connector;
 pub mod credentials;
 pub mod error;
 pub mod local_store;
 pub mod policy;
+pub mod redact;
 pub mod runtime;
 pub mod settings;
 

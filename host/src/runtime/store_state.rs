@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use super::bindings::s3_connector::s3::{credentials, settings, types};
 use super::egress::EgressGuard;
 use super::pinned_clock::PinnedClock;
+use crate::audit::{Audit, AuditRecord, Decision, Kind};
 use crate::credentials::{CredentialsProvider, Secret};
 use crate::policy::{Denial, Operation, Policy};
 use crate::settings::Connection;
@@ -26,6 +27,8 @@ pub struct Shared {
     pub credentials: Arc<dyn CredentialsProvider>,
     /// The time the plugin sees, when pinned.
     pub pinned_time: Option<SystemTime>,
+    /// Where decisions are recorded, if anywhere.
+    pub audit: Option<Audit>,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -56,7 +59,8 @@ impl StoreState {
             wasi.wall_clock(PinnedClock::new(time));
         }
         let wasi = wasi.build();
-        let egress = EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone());
+        let egress =
+            EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone());
         Self {
             wasi,
             http: WasiHttpCtx::new(),
@@ -111,6 +115,13 @@ impl credentials::Host for StoreState {
     async fn get(&mut self, scope: credentials::Scope) -> Result<credentials::Credentials, types::S3Error> {
         let denied = |state: &mut Self, denial: Denial| {
             let message = denial.to_string();
+            if let Some(audit) = &state.shared.audit {
+                let mut record = AuditRecord::new(&audit.tenant, Kind::Credentials, Decision::Denied);
+                record.operation = Some(scope.operation.clone());
+                record.bucket = scope.bucket.clone();
+                record.reason = Some(denial.0.clone());
+                audit.write(record);
+            }
             state.scope_denials.push(denial);
             Err(types::S3Error::DeniedByHost(message))
         };
@@ -158,6 +169,7 @@ mod tests {
             policy: Arc::new(Policy::allow_all()),
             credentials: Arc::new(StaticCredentials::new("AKID", Secret::new("s3cr3t"), None)),
             pinned_time: None,
+            audit: None,
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");
