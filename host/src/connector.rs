@@ -32,6 +32,10 @@ pub const MAX_PRESIGN_SECONDS: u32 = 7 * 24 * 3600;
 /// How long a call may take unless [`Connector::with_call_timeout`] says otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// How many times the plugin tries a request unless [`Connector::with_max_attempts`] says
+/// otherwise: the AWS SDKs' standard retry mode.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
 /// How many bytes a download may have in flight towards its sink.
 const SINK_BUDGET: usize = 1 << 20;
 
@@ -63,8 +67,14 @@ impl Connector {
         credentials: Arc<dyn CredentialsProvider>,
     ) -> Result<Self, Error> {
         let runtime = PluginRuntime::shared()?;
-        let shared =
-            Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None, audit: None };
+        let shared = Shared {
+            connection,
+            policy: Arc::new(policy),
+            credentials,
+            pinned_time: None,
+            audit: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        };
         Ok(Self {
             runtime,
             shared,
@@ -108,6 +118,17 @@ impl Connector {
     /// takes longer is stopped with its instance and fails with `timeout`.
     pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
+        self
+    }
+
+    /// How many times the plugin tries each request in all (default 3; 1 never retries).
+    /// Transient failures (429, 500, 502, 503, 504, SlowDown, InternalError, a reset or timed-out
+    /// connection, a 200 with an error body) are retried after a backoff with full jitter
+    /// (100 ms doubling, at most 20 s); each retry is signed afresh and checked by the policy
+    /// again. Streamed bodies are sent once. `RequestTimeTooSkewed` is retried with the clock
+    /// corrected from the server's `Date`.
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.shared.max_attempts = attempts.max(1);
         self
     }
 

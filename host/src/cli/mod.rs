@@ -90,6 +90,10 @@ struct Cli {
     /// Append one JSON line per request decision (allowed or denied) to FILE; - is stderr.
     #[arg(long, global = true, value_name = "FILE")]
     audit: Option<PathBuf>,
+    /// Tries per request in all; transient failures (503, SlowDown, resets, ...) are retried
+    /// with backoff. 1 never retries.
+    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    max_attempts: u32,
     /// The tenant named in audit records.
     #[arg(long, global = true, value_name = "NAME", default_value = "default")]
     tenant: String,
@@ -270,7 +274,9 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
     if cli.verbose {
         eprintln!("s3-connector: credentials from {source}");
     }
-    let mut connector = Connector::new(connection, policy, credentials)?.with_tenant(cli.tenant.clone());
+    let mut connector = Connector::new(connection, policy, credentials)?
+        .with_tenant(cli.tenant.clone())
+        .with_max_attempts(cli.max_attempts);
     if let Some(path) = &cli.audit {
         let sink: Arc<dyn AuditSink> = if path.as_os_str() == "-" {
             Arc::new(StderrSink)

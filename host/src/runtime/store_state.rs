@@ -29,6 +29,8 @@ pub struct Shared {
     pub pinned_time: Option<SystemTime>,
     /// Where decisions are recorded, if anywhere.
     pub audit: Option<Audit>,
+    /// How many times the plugin tries a request in all.
+    pub max_attempts: u32,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -107,6 +109,7 @@ impl settings::Host for StoreState {
             endpoint: connection.endpoint.url(),
             region: connection.region.clone(),
             path_style: connection.path_style,
+            max_attempts: self.shared.max_attempts,
         }
     }
 }
@@ -170,6 +173,7 @@ mod tests {
             credentials: Arc::new(StaticCredentials::new("AKID", Secret::new("s3cr3t"), None)),
             pinned_time: None,
             audit: None,
+            max_attempts: 3,
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");
