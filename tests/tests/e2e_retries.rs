@@ -79,18 +79,26 @@ async fn retries_are_bounded_in_count_and_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_resets_are_retried_and_slow_answers_are_waited_for() {
     let (server, proxy) = setup().await;
-    let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
+    let audit = Arc::new(MemorySink::default());
+    let c = server.connector_via(proxy.endpoint(), Policy::allow_all()).with_audit(audit.clone());
     let body = pattern(5000, 2);
     proxy.inject([Fault::Reset]);
     c.put_object_bytes("retry", "reset.bin", &body, Default::default()).await.unwrap();
     assert_eq!(proxy.seen().len(), 2);
     assert_eq!(stored(&server, "reset.bin").as_deref(), Some(body.as_slice()));
+    // The broken attempt is audited without a status, with what went wrong.
+    let records = audit.records();
+    assert_eq!((records[0].status, records[1].status), (None, Some(200)));
+    assert!(records[0].reason.as_deref().is_some_and(|r| r.contains("failed")), "{:?}", records[0]);
 
     proxy.inject([Fault::Delay(Duration::from_millis(300))]);
     let started = Instant::now();
     c.head_object("retry", "reset.bin").await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(proxy.seen().len(), 3, "a slow answer is not a reason to retry");
+    let slow = &audit.records()[2];
+    assert_eq!(slow.action.as_deref(), Some("HeadObject"));
+    assert!(slow.duration_ms >= 300, "{slow:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
