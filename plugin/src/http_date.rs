@@ -16,7 +16,7 @@ pub fn parse(value: &str) -> Option<SystemTime> {
     }
     let day: i64 = day.parse().ok()?;
     let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
-    let year: i64 = year.parse().ok()?;
+    let year: i64 = year.parse().ok().filter(|y| (1970..=9999).contains(y))?;
     let mut clock = time.split(':').map(|n| n.parse::<i64>().ok());
     let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
     if clock.next().is_some() || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
@@ -37,7 +37,8 @@ pub fn offset_ms(server: SystemTime, local: SystemTime) -> i64 {
 /// `local` moved by `offset_ms`.
 pub fn shifted(local: SystemTime, offset_ms: i64) -> SystemTime {
     let by = Duration::from_millis(offset_ms.unsigned_abs());
-    if offset_ms >= 0 { local + by } else { local.checked_sub(by).unwrap_or(UNIX_EPOCH) }
+    let moved = if offset_ms >= 0 { local.checked_add(by) } else { local.checked_sub(by) };
+    moved.unwrap_or(local)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -68,6 +69,7 @@ mod tests {
             "Sun, 06 Nov 1994 08:49 GMT",
             "Sun, 32 Nov 1994 08:49:37 GMT",
             "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun, 06 Nov 99999999999999 08:49:37 GMT",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }

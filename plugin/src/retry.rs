@@ -88,7 +88,9 @@ pub fn classify(outcome: Outcome<'_>) -> Verdict {
 pub fn backoff(next: u32, unit: f64) -> Duration {
     let exponent = next.saturating_sub(2).min(30);
     let ceiling = BASE_BACKOFF.saturating_mul(1 << exponent).min(MAX_BACKOFF);
-    ceiling.mul_f64(unit.clamp(0.0, 1.0))
+    // `mul_f64` panics on NaN or negatives: anything but a finite unit waits nothing.
+    let unit = if unit.is_finite() { unit.clamp(0.0, 1.0) } else { 0.0 };
+    ceiling.mul_f64(unit)
 }
 
 /// Whether another attempt may follow attempt `attempt` (counted from 1).
@@ -144,6 +146,8 @@ mod tests {
         assert_eq!(backoff(12, 0.5), Duration::from_secs(10));
         assert_eq!(backoff(u32::MAX, 0.5), Duration::from_secs(10));
         assert_eq!(backoff(2, 7.0), Duration::from_millis(100), "unit is clamped");
+        assert_eq!(backoff(2, -1.0), Duration::ZERO);
+        assert_eq!(backoff(2, f64::NAN), Duration::ZERO);
     }
 
     #[test]

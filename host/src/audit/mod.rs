@@ -61,7 +61,7 @@ pub struct AuditRecord {
     pub method: Option<String>,
     /// The bucket, if any.
     pub bucket: Option<String>,
-    /// The key, if any.
+    /// The key, if any; for listings, the prefix listed (when not empty).
     pub key: Option<String>,
     /// For copies: `bucket/key` of the source.
     pub copy_source: Option<String>,
