@@ -171,3 +171,47 @@ impl WasiHttpHooks for EgressGuard {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Access;
+
+    #[test]
+    fn request_records_name_the_action_the_rule_or_the_reason() {
+        let policy = Policy::from_allow_flags(&["dst=write", "src/pub/=read", "logs=list"]).unwrap();
+        let copy = S3Request {
+            operation: "CopyObject",
+            access: Access::Write,
+            bucket: Some("dst".into()),
+            key: Some("k".into()),
+            list_prefix: None,
+            copy_source: Some(("src".into(), "pub/x".into())),
+        };
+        let record = request_record("t", &http::Method::PUT, Some(&copy), &policy.decide(&copy));
+        assert_eq!(
+            (record.action.as_deref(), record.operation.as_deref()),
+            (Some("CopyObject"), Some("write"))
+        );
+        assert_eq!(record.copy_source.as_deref(), Some("src/pub/x"));
+        assert_eq!(record.rule.as_deref(), Some("dst=write (copy source: src/pub/=read)"));
+        assert_eq!((record.decision, record.reason.as_deref()), (Decision::Allowed, None));
+
+        let listing = S3Request {
+            operation: "ListObjectsV2",
+            access: Access::List,
+            bucket: Some("logs".into()),
+            key: None,
+            list_prefix: Some("2026/".into()),
+            copy_source: None,
+        };
+        let record = request_record("t", &http::Method::GET, Some(&listing), &policy.decide(&listing));
+        assert_eq!((record.key.as_deref(), record.operation.as_deref()), (Some("2026/"), Some("list")));
+
+        // Unparseable: no action, the parser's reason.
+        let denial = Err(Denial("GET http://h/b/k: not an S3 operation".into()));
+        let record = request_record("t", &http::Method::GET, None, &denial);
+        assert_eq!((record.decision, record.action.as_deref()), (Decision::Denied, None));
+        assert_eq!(record.reason.as_deref(), Some("GET http://h/b/k: not an S3 operation"));
+    }
+}
