@@ -1,10 +1,12 @@
 //! Embedding the connector in a Rust program: one connector per tenant, each with its own
-//! policy, running calls against an embedded local S3 store.
+//! policy and tenant name, running calls against an embedded local S3 store, with every request
+//! decision handed to an audit callback.
 //!
 //! Run it with `cargo run --example embed`.
 
 use std::sync::Arc;
 
+use s3_connector_host::audit::AuditRecord;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::PutOptions;
 use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
@@ -17,17 +19,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connection = Connection::resolve(Some(&store.endpoint()), Some("us-east-1"), true, |_| None)?;
     let credentials = Arc::new(StaticCredentials::new("AKEXAMPLE", Secret::new("example-secret"), None));
 
+    // Every decision the host takes, as one JSON line; an embedder would ship these to its log.
+    let audit = Arc::new(|record: &AuditRecord| println!("audit: {}", record.to_json_line()));
+
     // The operator may create buckets; the tenant may only write under its own prefix.
     let operator = Connector::new(
         connection.clone(),
         Policy::from_allow_flags(&["shared=admin,list"])?,
         credentials.clone(),
-    )?;
+    )?
+    .with_tenant("operator")
+    .with_audit(audit.clone());
     let tenant = Connector::new(
         connection,
         Policy::from_allow_flags(&["shared/tenant-a/=read,write,list"])?,
         credentials,
-    )?;
+    )?
+    .with_tenant("tenant-a")
+    .with_audit(audit);
 
     operator.create_bucket("shared").await?;
     let put =

@@ -11,11 +11,11 @@ use std::fmt;
 use rand::Rng;
 use serde_json::{Value, json};
 
-use crate::connector::{Connector, MAX_PRESIGN_SECONDS, finish_documents, plugin_error};
+use crate::connector::{Connector, finish_documents, plugin_error, presign_method};
 use crate::error::Error;
 use crate::policy::Denial;
 use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
-use crate::types::S3Error;
+use crate::types::{PresignMethod, PresignRequest, S3Error};
 
 /// Inline content (`createDocument: false`) up to this many bytes unless
 /// [`Connector::with_max_inline_bytes`] says otherwise.
@@ -87,6 +87,27 @@ struct RequestView {
 }
 
 impl RequestView {
+    /// The presign request as the host reads it, for a `presign` action it can check (a
+    /// request without bucket, key or a known method fails in the plugin).
+    fn presign_request(&self) -> Option<PresignRequest> {
+        if self.action.as_deref() != Some("presign") {
+            return None;
+        }
+        let method = match self.method.as_str() {
+            "GET" => PresignMethod::Get,
+            "PUT" => PresignMethod::Put,
+            "DELETE" => PresignMethod::Delete,
+            "HEAD" => PresignMethod::Head,
+            _ => return None,
+        };
+        Some(PresignRequest {
+            method,
+            bucket: self.bucket.clone()?,
+            key: self.key.clone()?,
+            expires_in_seconds: u32::try_from(self.expires_in).unwrap_or(u32::MAX),
+        })
+    }
+
     fn read(request: &str) -> Self {
         let value: Value = serde_json::from_str(request).unwrap_or(Value::Null);
         let text = |v: &Value| v.as_str().map(str::to_owned);
@@ -121,10 +142,19 @@ impl Connector {
     /// is the one error shape, never a panic or a trap.
     pub async fn invoke(&self, request: &str) -> Result<Value, ActionFailure> {
         let audit_id = new_audit_id();
+        // Every record of this call carries its id.
+        let mut call = self.clone();
+        if let Some(audit) = &mut call.shared.audit {
+            audit.call_id = Some(audit_id.clone());
+        }
+        call.invoke_as(request, audit_id).await
+    }
+
+    async fn invoke_as(&self, request: &str, audit_id: String) -> Result<Value, ActionFailure> {
         let view = RequestView::read(request);
         let fail = |error: Error| ActionFailure::from_error(&error, &view, &audit_id);
-        if view.action.as_deref() == Some("presign") {
-            self.check_presign_expiry(view.expires_in).map_err(fail)?;
+        if let Some(request) = view.presign_request() {
+            self.check_presign_expiry(&presign_method(request.method), &request).map_err(fail)?;
         }
         let (mut store, plugin) = self.instantiate().await.map_err(fail)?;
         let options = ActionOptions { max_inline_bytes: self.max_inline_bytes };
@@ -163,27 +193,14 @@ impl Connector {
             // Only the host knows which provider supplied the credentials.
             response["credentials"]["provider"] = Value::String(self.credentials_provider().to_owned());
         }
-        if view.action.as_deref() != Some("presign") {
-            return Ok(response);
+        if view.action.as_deref() == Some("presign") {
+            // A URL the host cannot check against what was asked is not handed out.
+            let refuse = || Error::Denied(Denial("the plugin's presign answer cannot be checked".to_owned()));
+            let request = view.presign_request().ok_or_else(refuse)?;
+            let url = response["url"].as_str().ok_or_else(refuse)?;
+            self.admit_presigned(&presign_method(request.method), &request, url)?;
         }
-        let refuse =
-            || Error::Denied(Denial("the plugin's presign answer has no URL for the request".to_owned()));
-        let url = response["url"].as_str().ok_or_else(refuse)?;
-        let method = http::Method::from_bytes(view.method.as_bytes()).map_err(|_| refuse())?;
-        let (bucket, key) = view.bucket.as_deref().zip(view.key.as_deref()).ok_or_else(refuse)?;
-        self.check_presigned(&method, url, bucket, key)?;
         Ok(response)
-    }
-
-    /// Refuses an expiry over the host's cap (beyond S3's own 7 days the plugin reports it).
-    pub(crate) fn check_presign_expiry(&self, seconds: u64) -> Result<(), Error> {
-        if seconds > u64::from(self.max_presign_seconds) && seconds <= u64::from(MAX_PRESIGN_SECONDS) {
-            return Err(Error::Denied(Denial(format!(
-                "an expiry of {seconds} seconds is over the host's cap of {} seconds; ask for less",
-                self.max_presign_seconds
-            ))));
-        }
-        Ok(())
     }
 }
 

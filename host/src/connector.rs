@@ -10,12 +10,12 @@ use wasmtime::component::Resource;
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
+use crate::audit::{Audit, AuditRecord, AuditSink, DEFAULT_TENANT, Decision, Kind};
 use crate::credentials::CredentialsProvider;
 use crate::documents::DocumentStore;
 use crate::error::Error;
-use crate::policy::Denial;
-use crate::policy::Policy;
 use crate::policy::s3_address::parse_presigned;
+use crate::policy::{Denial, Grant, Policy, S3Request};
 use crate::runtime::bindings::Plugin;
 use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
 use crate::runtime::plugin_runtime::PluginRuntime;
@@ -33,6 +33,10 @@ pub const MAX_PRESIGN_SECONDS: u32 = 7 * 24 * 3600;
 /// How long a call may take unless [`Connector::with_call_timeout`] says otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// How many times the plugin tries a request unless [`Connector::with_max_attempts`] says
+/// otherwise: the AWS SDKs' standard retry mode.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
 /// How many bytes a download may have in flight towards its sink.
 const SINK_BUDGET: usize = 1 << 20;
 
@@ -47,6 +51,7 @@ pub struct Connector {
     pub(crate) max_presign_seconds: u32,
     pub(crate) call_timeout: Duration,
     pub(crate) max_inline_bytes: u64,
+    pub(crate) tenant: String,
 }
 
 impl std::fmt::Debug for Connector {
@@ -64,15 +69,46 @@ impl Connector {
         credentials: Arc<dyn CredentialsProvider>,
     ) -> Result<Self, Error> {
         let runtime = PluginRuntime::shared()?;
-        let shared =
-            Shared { connection, policy: Arc::new(policy), credentials, pinned_time: None, documents: None };
+        let shared = Shared {
+            connection,
+            policy: Arc::new(policy),
+            credentials,
+            pinned_time: None,
+            audit: None,
+            documents: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        };
         Ok(Self {
             runtime,
             shared,
             max_presign_seconds: MAX_PRESIGN_SECONDS,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_inline_bytes: crate::actions::DEFAULT_MAX_INLINE_BYTES,
+            tenant: DEFAULT_TENANT.to_owned(),
         })
+    }
+
+    /// Records every decision of the host (each request the plugin sends, each presigned URL,
+    /// each refused credentials scope) to `sink`, as [`crate::audit::AuditRecord`]s. A closure
+    /// `Fn(&AuditRecord)` is a sink; so are [`crate::audit::FileSink`],
+    /// [`crate::audit::StderrSink`] and [`crate::audit::MemorySink`].
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.shared.audit = Some(Audit { sink, tenant: self.tenant.clone(), call_id: None });
+        self
+    }
+
+    /// Names the tenant this connector's audit records carry (default `default`).
+    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = tenant.into();
+        if let Some(audit) = &mut self.shared.audit {
+            audit.tenant = self.tenant.clone();
+        }
+        self
+    }
+
+    /// The tenant named in audit records.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
     }
 
     /// Pins the wall clock the plugin sees, so that signatures and presigned URLs are
@@ -86,6 +122,17 @@ impl Connector {
     /// takes longer is stopped with its instance and fails with `timeout`.
     pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
+        self
+    }
+
+    /// How many times the plugin tries each request in all (default 3; 1 never retries).
+    /// Transient failures (429, 500, 502, 503, 504, SlowDown, InternalError, a reset or timed-out
+    /// connection, a 200 with an error body) are retried after a backoff with full jitter
+    /// (100 ms doubling, at most 20 s); each retry is signed afresh and checked by the policy
+    /// again. Streamed bodies are sent once. `RequestTimeTooSkewed` is retried with the clock
+    /// corrected from the server's `Date`.
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.shared.max_attempts = attempts.max(1);
         self
     }
 
@@ -137,7 +184,9 @@ impl Connector {
         let (mut store, plugin) = self.instantiate().await?;
         let call = export(plugin.s3_connector_s3_client(), &mut store);
         // Dropping the call on timeout drops its instance: nothing of it runs on.
-        match tokio::time::timeout(self.call_timeout, call).await {
+        let outcome = tokio::time::timeout(self.call_timeout, call).await;
+        store.data_mut().egress.finish_audit();
+        match outcome {
             Ok(result) => finish(&store, result),
             Err(_) => Err(Error::S3(S3Error::Timeout)),
         }
@@ -399,29 +448,60 @@ impl Connector {
     /// the plugin returns and checks it against the policy, as if it were a request: a URL
     /// for anything else than what was asked, or anything the policy forbids, is discarded.
     pub async fn presign(&self, request: PresignRequest) -> Result<String, Error> {
-        self.check_presign_expiry(u64::from(request.expires_in_seconds))?;
-        let method = match request.method {
-            PresignMethod::Get => http::Method::GET,
-            PresignMethod::Head => http::Method::HEAD,
-            PresignMethod::Put => http::Method::PUT,
-            PresignMethod::Delete => http::Method::DELETE,
-        };
+        let method = presign_method(request.method);
+        self.check_presign_expiry(&method, &request)?;
         let (mut store, plugin) = self.instantiate().await?;
         let result = plugin.s3_connector_s3_client().call_presign(&mut store, &request).await;
         let url = finish(&store, result)?;
-        self.check_presigned(&method, &url, &request.bucket, &request.key)?;
+        self.admit_presigned(&method, &request, &url)?;
         Ok(url)
     }
 
-    /// Checks a URL the plugin presigned as if it were a request: for `method` on exactly
-    /// `bucket`/`key`, within the expiry cap, allowed by the policy.
-    pub(crate) fn check_presigned(
+    /// Refuses an expiry over the host's cap before the plugin signs anything (beyond S3's own
+    /// 7 days it is bad input, which the plugin reports), and records the refusal.
+    pub(crate) fn check_presign_expiry(
         &self,
         method: &http::Method,
-        url: &str,
-        bucket: &str,
-        key: &str,
+        request: &PresignRequest,
     ) -> Result<(), Error> {
+        if request.expires_in_seconds <= self.max_presign_seconds
+            || request.expires_in_seconds > MAX_PRESIGN_SECONDS
+        {
+            return Ok(());
+        }
+        let denial = Denial(format!(
+            "an expiry of {} seconds is over the host's cap of {} seconds; ask for less",
+            request.expires_in_seconds, self.max_presign_seconds
+        ));
+        if let Some(audit) = &self.shared.audit {
+            let denied = Err(Error::Denied(denial.clone()));
+            audit.write(presign_record(&audit.tenant, method, request, &denied));
+        }
+        Err(Error::Denied(denial))
+    }
+
+    /// Checks a URL the plugin presigned for `request` and records the decision.
+    pub(crate) fn admit_presigned(
+        &self,
+        method: &http::Method,
+        request: &PresignRequest,
+        url: &str,
+    ) -> Result<(), Error> {
+        let checked = self.check_presigned(method, request, url);
+        if let Some(audit) = &self.shared.audit {
+            audit.write(presign_record(&audit.tenant, method, request, &checked));
+        }
+        checked.map(drop)
+    }
+
+    /// Parses the URL the plugin presigned and checks it: the expiry cap, the object asked
+    /// for, the policy. Returns what the parser read and the rule that allowed it.
+    fn check_presigned(
+        &self,
+        method: &http::Method,
+        request: &PresignRequest,
+        url: &str,
+    ) -> Result<(S3Request, Grant), Error> {
         let refuse = |why: String| Error::Denied(Denial(format!("the presigned URL was refused: {why}")));
         let (parsed, expires) = parse_presigned(method, url, &self.shared.connection.endpoint)
             .map_err(|e| refuse(e.to_string()))?;
@@ -431,10 +511,46 @@ impl Connector {
                 self.max_presign_seconds
             )));
         }
-        if parsed.bucket.as_deref() != Some(bucket) || parsed.key.as_deref() != Some(key) {
-            return Err(refuse(format!("it is not for s3://{bucket}/{key}")));
+        if parsed.bucket.as_deref() != Some(request.bucket.as_str())
+            || parsed.key.as_deref() != Some(request.key.as_str())
+        {
+            return Err(refuse(format!("it is not for s3://{}/{}", request.bucket, request.key)));
         }
-        self.shared.policy.check(&parsed).map_err(Error::Denied)
+        let grant = self.shared.policy.decide(&parsed).map_err(Error::Denied)?;
+        Ok((parsed, grant))
+    }
+}
+
+/// The audit record of a presigned URL: what was asked and the verdict, never the URL.
+fn presign_record(
+    tenant: &str,
+    method: &http::Method,
+    request: &PresignRequest,
+    checked: &Result<(S3Request, Grant), Error>,
+) -> AuditRecord {
+    let decision = if checked.is_ok() { Decision::Allowed } else { Decision::Denied };
+    let mut record = AuditRecord::new(tenant, Kind::Presign, decision);
+    record.method = Some(method.to_string());
+    record.bucket = Some(request.bucket.clone());
+    record.key = Some(request.key.clone());
+    match checked {
+        Ok((parsed, grant)) => {
+            record.operation = Some(parsed.access.grant().name().to_owned());
+            record.action = Some(parsed.operation.to_owned());
+            record.rule = Some(grant.to_string());
+        }
+        Err(error) => record.reason = Some(error.to_string()),
+    }
+    record
+}
+
+/// The HTTP method a presigned URL is for.
+pub(crate) fn presign_method(method: PresignMethod) -> http::Method {
+    match method {
+        PresignMethod::Get => http::Method::GET,
+        PresignMethod::Head => http::Method::HEAD,
+        PresignMethod::Put => http::Method::PUT,
+        PresignMethod::Delete => http::Method::DELETE,
     }
 }
 

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod actions;
+pub mod audit;
 pub mod cli;
 pub mod connector;
 pub mod credentials;
@@ -28,6 +29,7 @@ pub mod documents;
 pub mod error;
 pub mod local_store;
 pub mod policy;
+pub mod redact;
 pub mod runtime;
 pub mod settings;
 

@@ -1,11 +1,12 @@
 //! An embedded S3-compatible store for the demo and the tests: s3s-fs in-process, on
 //! 127.0.0.1 and a free port, in a directory of the caller's choosing, with SigV4 checked
 //! against one key pair. It counts the requests it receives, so a test can prove that a denied
-//! request never arrived.
+//! request never arrived, and numbers its answers with an `x-amz-request-id` as S3 does.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,7 +36,8 @@ impl std::fmt::Debug for LocalS3 {
     }
 }
 
-/// Wraps the S3 service to count requests before they are handled.
+/// Wraps the S3 service to count requests before they are handled, and to give each answer
+/// the request id S3 would.
 #[derive(Clone)]
 struct Counting {
     inner: S3Service,
@@ -45,11 +47,18 @@ struct Counting {
 impl Service<http::Request<Incoming>> for Counting {
     type Response = <S3Service as Service<http::Request<Incoming>>>::Response;
     type Error = <S3Service as Service<http::Request<Incoming>>>::Error;
-    type Future = <S3Service as Service<http::Request<Incoming>>>::Future;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn call(&self, request: http::Request<Incoming>) -> Self::Future {
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        Service::call(&self.inner, request)
+        let number = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let answer = Service::call(&self.inner, request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            let id = http::HeaderValue::from_str(&format!("LOCAL{number:012}"))
+                .unwrap_or(http::HeaderValue::from_static("LOCAL"));
+            response.headers_mut().insert("x-amz-request-id", id);
+            Ok(response)
+        })
     }
 }
 

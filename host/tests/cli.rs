@@ -573,3 +573,18 @@ async fn a_mistyped_aws_region_is_a_usage_error_with_a_suggestion() {
     assert_eq!(custom.code, 1, "{}", custom.stderr);
     assert!(!custom.stderr.contains("not an AWS region"), "{}", custom.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_attempts_must_be_between_1_and_20() {
+    for bad in ["0", "21", "many"] {
+        let run = run("http://127.0.0.1:1", &["--max-attempts", bad, "ls", "s3://bucket"]).await;
+        assert_eq!(run.code, 2, "--max-attempts {bad}: {}", run.stderr);
+        assert!(run.stderr.contains("--max-attempts"), "{}", run.stderr);
+    }
+    // A closed port is not a transient failure: one attempt, and a prompt error.
+    let started = std::time::Instant::now();
+    let run = run("http://127.0.0.1:1", &["--max-attempts", "5", "ls", "s3://bucket"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

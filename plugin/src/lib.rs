@@ -19,9 +19,12 @@ mod bindings {
 mod actions;
 mod client_export;
 mod endpoint;
+mod http_date;
 mod multipart;
 mod object_headers;
 mod operations;
+mod pause;
+mod retry;
 mod s3_error;
 mod signing;
 mod stream_copy;

@@ -12,7 +12,7 @@ use crate::bindings::s3_connector::s3::types::{
 use crate::bindings::wasi::io::streams::InputStream;
 use crate::object_headers::put_headers;
 use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object};
-use crate::s3_error::{Subject, from_response, invalid};
+use crate::s3_error::invalid;
 use crate::stream_copy::read_up_to;
 use crate::wire::Body;
 use crate::xml;
@@ -108,11 +108,9 @@ pub fn upload_part_copy(
         let value = HeaderValue::from_str(&format!("bytes={first}-{last}")).map_err(invalid)?;
         call.headers.push((HeaderName::from_static("x-amz-copy-source-range"), value));
     }
-    let subject = call.subject;
+    // UploadPartCopy can fail after a 200 status, with an <Error> body.
+    call.error_in_ok = true;
     let text = s3.send_for_xml(call, Body::Empty)?;
-    if xml::error_body(&text).is_some() {
-        return Err(from_response(200, None, &text, subject));
-    }
     Ok(xml::copy_part(&text).map_err(xml_error)?.etag)
 }
 
@@ -133,12 +131,10 @@ pub fn complete(
     }
     let numbered: Vec<(u32, String)> = parts.iter().map(|p| (p.part_number, p.etag.clone())).collect();
     let body = xml::complete_multipart_upload_body(&numbered);
-    let call = upload_call(http::Method::POST, bucket, key, upload_id, None);
-    let text = s3.send_for_xml(call, Body::Bytes(body.as_bytes()))?;
+    let mut call = upload_call(http::Method::POST, bucket, key, upload_id, None);
     // CompleteMultipartUpload can fail with a 200 status and an <Error> body.
-    if xml::error_body(&text).is_some() {
-        return Err(from_response(200, None, &text, Subject { bucket: Some(bucket), key: Some(key) }));
-    }
+    call.error_in_ok = true;
+    let text = s3.send_for_xml(call, Body::Bytes(body.as_bytes()))?;
     let completed = xml::complete_multipart_upload(&text).map_err(xml_error)?;
     Ok(PutResult { etag: completed.etag, version_id: None })
 }

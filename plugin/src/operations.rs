@@ -1,6 +1,7 @@
 //! The S3 operations: each one a request shape, sent through one path that scopes credentials,
 //! signs, sends and maps errors.
 
+use std::cell::Cell;
 use std::time::{Duration, SystemTime};
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RANGE};
@@ -15,10 +16,11 @@ use crate::bindings::s3_connector::s3::types::{
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::endpoint::{self, Endpoint, Target};
 use crate::object_headers;
+use crate::retry::{self, Outcome, Verdict};
 use crate::s3_error::{self, Subject, invalid};
 use crate::signing::{self, Payload};
 use crate::wire::{self, Body, Response};
-use crate::xml;
+use crate::{http_date, pause, xml};
 
 /// Bodies up to this size are hashed into the signature; larger ones go `UNSIGNED-PAYLOAD`
 /// (SHA-256 runs at a fraction of native speed in the guest).
@@ -40,6 +42,9 @@ pub struct Call<'a> {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The operation, for the credentials scope.
     pub operation: Operation,
+    /// S3 may answer 200 with an `<Error>` body (CopyObject, UploadPartCopy,
+    /// CompleteMultipartUpload): [`S3::send_for_xml`] then treats it as the failure it is.
+    pub error_in_ok: bool,
 }
 
 impl<'a> Call<'a> {
@@ -50,7 +55,28 @@ impl<'a> Call<'a> {
         key: Option<&'a str>,
         operation: Operation,
     ) -> Self {
-        Self { method, subject: Subject { bucket, key }, query: Vec::new(), headers: Vec::new(), operation }
+        Self {
+            method,
+            subject: Subject { bucket, key },
+            query: Vec::new(),
+            headers: Vec::new(),
+            operation,
+            error_in_ok: false,
+        }
+    }
+}
+
+/// A failed attempt: the error it reports if it is the last, and whether another may follow.
+struct Failed {
+    error: S3Error,
+    verdict: Verdict,
+    /// The response's `Date`, to learn the server's clock from.
+    date: Option<SystemTime>,
+}
+
+impl Failed {
+    fn stop(error: S3Error) -> Self {
+        Self { error, verdict: Verdict::Stop, date: None }
     }
 }
 
@@ -59,6 +85,9 @@ pub struct S3 {
     endpoint: Endpoint,
     region: String,
     path_style: bool,
+    max_attempts: u32,
+    /// How far the server's clock is ahead of ours, learned from a `RequestTimeTooSkewed`.
+    clock_offset_ms: Cell<i64>,
 }
 
 impl S3 {
@@ -66,7 +95,16 @@ impl S3 {
     pub fn from_host() -> Result<Self, S3Error> {
         let connection = settings::connection();
         let endpoint = Endpoint::parse(&connection.endpoint).map_err(S3Error::Other)?;
-        Ok(Self { endpoint, region: connection.region, path_style: connection.path_style })
+        Ok(Self {
+            endpoint,
+            region: connection.region,
+            path_style: connection.path_style,
+            max_attempts: match connection.max_attempts {
+                0 => retry::DEFAULT_MAX_ATTEMPTS,
+                n => n,
+            },
+            clock_offset_ms: Cell::new(0),
+        })
     }
 
     /// Addresses `call`, gets credentials scoped to it and signs it: in headers for a request
@@ -95,39 +133,101 @@ impl S3 {
         if let Some(length) = content_length {
             headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
         }
-        signing::sign_request(
-            &mut request,
-            credentials,
-            &self.region,
-            payload,
-            presign_for,
-            SystemTime::now(),
-        )?;
+        let now = http_date::shifted(SystemTime::now(), self.clock_offset_ms.get());
+        signing::sign_request(&mut request, credentials, &self.region, payload, presign_for, now)?;
         Ok((request, target))
     }
 
     /// Scopes credentials, signs and sends `call`; a non-success status becomes its error.
+    /// Transient failures are retried (see [`S3::exchange`]).
     pub fn send(&self, call: Call<'_>, body: Body<'_>) -> Result<Response, S3Error> {
+        self.exchange(&call, body, Ok)
+    }
+
+    /// Like [`S3::send`], then reads the XML answer; a 200 whose body is an `<Error>` (for calls
+    /// marked [`Call::error_in_ok`]) is a failure, retried like any other.
+    pub fn send_for_xml(&self, call: Call<'_>, body: Body<'_>) -> Result<String, S3Error> {
+        let subject = call.subject;
+        let error_in_ok = call.error_in_ok;
+        self.exchange(&call, body, |response| {
+            let text = response.text(MAX_XML_BODY).map_err(|error| {
+                // The connection broke in the middle of a small answer: ask again.
+                let verdict =
+                    if matches!(error, S3Error::Transport(_)) { Verdict::Retry } else { Verdict::Stop };
+                Failed { error, verdict, date: None }
+            })?;
+            match xml::error_body(&text).filter(|_| error_in_ok) {
+                Some(body) => Err(Failed {
+                    verdict: retry::classify(Outcome::Response { status: 200, code: Some(&body.code) }),
+                    error: s3_error::from_response(200, None, &text, subject),
+                    date: None,
+                }),
+                None => Ok(text),
+            }
+        })
+    }
+
+    /// Sends `call` until `accept` takes a successful response, at most `max_attempts` times:
+    /// each attempt a freshly signed request (so the host checks each one), transient failures
+    /// after a backoff with full jitter, a skewed clock corrected from the server's `Date`.
+    /// A body that cannot be replayed (a stream) is sent once.
+    fn exchange<T>(
+        &self,
+        call: &Call<'_>,
+        body: Body<'_>,
+        mut accept: impl FnMut(Response) -> Result<T, Failed>,
+    ) -> Result<T, S3Error> {
+        let mut attempt = 1;
+        loop {
+            let failed = match self.attempt(call, body) {
+                Ok(response) => match accept(response) {
+                    Ok(value) => return Ok(value),
+                    Err(failed) => failed,
+                },
+                Err(failed) => failed,
+            };
+            if !retry::may_retry(failed.verdict, attempt, self.max_attempts, body.replayable()) {
+                return Err(failed.error);
+            }
+            match (failed.verdict, failed.date) {
+                (Verdict::Skewed, Some(server)) => {
+                    self.clock_offset_ms.set(http_date::offset_ms(server, SystemTime::now()));
+                }
+                // Skewed, but no usable `Date` to correct the clock with.
+                (Verdict::Skewed, None) => return Err(failed.error),
+                _ => pause::sleep(retry::backoff(attempt + 1, pause::random_unit())),
+            }
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: sign, send, and read a failure's status, code and date.
+    fn attempt(&self, call: &Call<'_>, body: Body<'_>) -> Result<Response, Failed> {
         let payload = match &body {
             Body::Empty => Payload::Bytes(&[]),
             Body::Bytes(bytes) if bytes.len() <= MAX_HASHED_BODY => Payload::Bytes(bytes),
             _ => Payload::Unsigned,
         };
-        let (request, target) = self.authorize(&call, body.length(), payload, None)?;
-        let response = wire::send(&request, &target, body)?;
+        let (request, target) = self.authorize(call, body.length(), payload, None).map_err(Failed::stop)?;
+        let response = wire::send(&request, &target, body).map_err(|failure| Failed {
+            verdict: retry::classify(Outcome::Transport(failure.transport)),
+            error: failure.error,
+            date: None,
+        })?;
         if (200..300).contains(&response.status) {
             return Ok(response);
         }
         let status = response.status;
         let request_id = response.header("x-amz-request-id").map(str::to_owned);
+        let date = response.header("date").and_then(http_date::parse);
         // An unreadable error body still leaves the status to map.
         let text = response.text(MAX_XML_BODY).unwrap_or_default();
-        Err(s3_error::from_response(status, request_id, &text, call.subject))
-    }
-
-    /// Like [`S3::send`], then reads the XML answer.
-    pub fn send_for_xml(&self, call: Call<'_>, body: Body<'_>) -> Result<String, S3Error> {
-        self.send(call, body)?.text(MAX_XML_BODY)
+        let code = xml::error_body(&text).map(|body| body.code);
+        Err(Failed {
+            verdict: retry::classify(Outcome::Response { status, code: code.as_deref() }),
+            error: s3_error::from_response(status, request_id, &text, call.subject),
+            date,
+        })
     }
 
     /// The configured region.
@@ -341,12 +441,9 @@ pub fn copy_object(
         HeaderName::from_static("x-amz-copy-source"),
         HeaderValue::from_str(&source).map_err(invalid)?,
     ));
-    let subject = call.subject;
-    let text = s3.send_for_xml(call, Body::Empty)?;
     // CopyObject can fail after a 200 status, with an <Error> body.
-    if xml::error_body(&text).is_some() {
-        return Err(s3_error::from_response(200, None, &text, subject));
-    }
+    call.error_in_ok = true;
+    let text = s3.send_for_xml(call, Body::Empty)?;
     let parsed = xml::copy_object(&text).map_err(|e| S3Error::Other(e.to_string()))?;
     Ok(CopyResult { etag: parsed.etag, last_modified: parsed.last_modified, version_id: None })
 }

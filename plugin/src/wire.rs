@@ -11,9 +11,11 @@ use crate::bindings::wasi::http::types::{
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::endpoint::{self, Target};
+use crate::retry::Transport;
 use crate::stream_copy::{self, CopyEnd};
 
-/// A request body.
+/// A request body. Cheap to copy: it borrows its bytes or its stream.
+#[derive(Clone, Copy)]
 pub enum Body<'a> {
     /// No body at all (GET, HEAD, DELETE; PUT of an empty object sends `content-length: 0`).
     Empty,
@@ -36,6 +38,33 @@ impl Body<'_> {
             Body::Bytes(bytes) => Some(bytes.len() as u64),
             Body::Stream { length, .. } => Some(*length),
         }
+    }
+
+    /// Whether the body can be sent again: bytes in memory can, a stream already read cannot.
+    pub fn replayable(&self) -> bool {
+        !matches!(self, Body::Stream { .. })
+    }
+}
+
+/// A request that got no response: the error to report, and how it failed, for retrying.
+#[derive(Debug)]
+pub struct Failure {
+    /// The contract's error.
+    pub error: S3Error,
+    /// What went wrong on the way.
+    pub transport: Transport,
+}
+
+impl From<S3Error> for Failure {
+    fn from(error: S3Error) -> Self {
+        let transport = match &error {
+            S3Error::Timeout => Transport::TimedOut,
+            // Writing the body to the connection failed: the connection broke.
+            S3Error::Transport(_) => Transport::Broken,
+            S3Error::DeniedByHost(_) => Transport::Denied,
+            _ => Transport::Other,
+        };
+        Self { error, transport }
     }
 }
 
@@ -102,7 +131,7 @@ impl Response {
 }
 
 /// Sends a signed request to `target` with `body` and waits for the response head.
-pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Result<Response, S3Error> {
+pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Result<Response, Failure> {
     let fields = Fields::new();
     for (name, value) in request.headers() {
         fields
@@ -164,9 +193,10 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
     let response = match (written, wait(&future, &url)) {
         // The input itself failed (ended early, unreadable): that is the cause, whatever the
         // abandoned request then answered.
-        (Err(error @ (S3Error::InvalidRequest(_) | S3Error::Other(_))), _) => return Err(error),
+        (Err(error @ (S3Error::InvalidRequest(_) | S3Error::Other(_))), _) => return Err(error.into()),
         // Otherwise the host's verdict comes first: a denial reads as a denial.
-        (_, Err(error)) | (Err(error), Ok(_)) => return Err(error),
+        (_, Err(failure)) => return Err(failure),
+        (Err(error), Ok(_)) => return Err(error.into()),
         (Ok(()), Ok(response)) => response,
     };
 
@@ -210,18 +240,50 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
 fn wait(
     future: &FutureIncomingResponse,
     url: &str,
-) -> Result<crate::bindings::wasi::http::types::IncomingResponse, S3Error> {
+) -> Result<crate::bindings::wasi::http::types::IncomingResponse, Failure> {
     future.subscribe().block();
     match future.get() {
         Some(Ok(Ok(response))) => Ok(response),
         Some(Ok(Err(code))) => Err(transport_error(code, url)),
-        Some(Err(())) => Err(S3Error::Other("the response was already taken".to_owned())),
-        None => Err(S3Error::Other("the response was not ready after waiting for it".to_owned())),
+        Some(Err(())) => Err(S3Error::Other("the response was already taken".to_owned()).into()),
+        None => Err(S3Error::Other("the response was not ready after waiting for it".to_owned()).into()),
+    }
+}
+
+/// What kind of failure a `wasi:http` error code is, for retrying.
+fn transport_kind(code: &ErrorCode) -> Transport {
+    match code {
+        ErrorCode::HttpRequestDenied => Transport::Denied,
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => Transport::TimedOut,
+        ErrorCode::ConnectionRefused
+        | ErrorCode::DnsError(_)
+        | ErrorCode::DnsTimeout
+        | ErrorCode::DestinationNotFound
+        | ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpUnroutable
+        | ErrorCode::DestinationIpProhibited => Transport::Unreachable,
+        ErrorCode::ConnectionTerminated
+        | ErrorCode::ConnectionLimitReached
+        | ErrorCode::HttpProtocolError
+        | ErrorCode::HttpResponseIncomplete
+        | ErrorCode::HttpResponseHeaderSectionSize(_)
+        | ErrorCode::HttpResponseHeaderSize(_)
+        | ErrorCode::TlsAlertReceived(_)
+        | ErrorCode::InternalError(_) => Transport::Broken,
+        _ => Transport::Other,
     }
 }
 
 /// Maps a `wasi:http` error code to the contract's error, naming the URL.
-fn transport_error(code: ErrorCode, url: &str) -> S3Error {
+fn transport_error(code: ErrorCode, url: &str) -> Failure {
+    let transport = transport_kind(&code);
+    Failure { error: describe_transport(code, url), transport }
+}
+
+fn describe_transport(code: ErrorCode, url: &str) -> S3Error {
     match code {
         // The host fills in the rule that refused it; this text is only a fallback.
         ErrorCode::HttpRequestDenied => {

@@ -1,6 +1,8 @@
 //! Shared setup of the end-to-end suite: a real S3 server (s3s-fs, in-process, on
 //! 127.0.0.1:0 with its own temporary directory and keys) and connectors pointed at it.
 
+pub mod fault_proxy;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -52,6 +54,16 @@ impl TestServer {
     /// How many requests the server has received so far (to prove a denial sent nothing).
     pub fn requests_received(&self) -> u64 {
         self.s3.requests_received()
+    }
+
+    /// A connector with the server's keys and `policy`, pointed at `endpoint` (a proxy in
+    /// front of the server).
+    pub fn connector_via(&self, endpoint: &str, policy: Policy) -> Connector {
+        let connection =
+            Connection::resolve(Some(endpoint), Some("us-east-1"), true, |_| None).expect("a valid endpoint");
+        let credentials =
+            StaticCredentials::new(self.s3.access_key_id(), self.s3.secret_access_key().clone(), None);
+        Connector::new(connection, policy, Arc::new(credentials)).expect("the plugin loads")
     }
 
     /// A connector that may do everything.

@@ -242,3 +242,29 @@ async fn the_policy_and_test_connection_are_reported_by_the_host() {
         "{missing}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_id_of_an_answer_names_its_audit_records() {
+    let server = TestServer::start().await;
+    server.admin().create_bucket("audited").await.unwrap();
+    let records = Arc::new(s3_connector_host::audit::MemorySink::default());
+    let c = server.connector(policy(&["audited/ok/"])).with_tenant("crm").with_audit(records.clone());
+    let answer = ok(
+        &c,
+        json!({"action": "uploadDocument", "bucket": "audited", "key": "ok/a.txt", "content": {"text": "a"}}),
+    )
+    .await;
+    let denied = fail(&c, r#"{"action":"deleteDocument","bucket":"audited","key":"other.txt"}"#).await;
+    let records = records.records();
+    let of = |id: &Value| records.iter().filter(|r| r.call_id.as_deref() == id.as_str()).collect::<Vec<_>>();
+    let upload = of(&answer["auditId"]);
+    assert_eq!(upload.len(), 1, "{records:?}");
+    assert_eq!(
+        (upload[0].action.as_deref(), upload[0].status, upload[0].tenant.as_str()),
+        (Some("PutObject"), Some(200), "crm")
+    );
+    let refused = of(&denied["auditId"]);
+    assert_eq!(refused.len(), 1, "{records:?}");
+    assert_eq!(refused[0].key.as_deref(), Some("other.txt"));
+    assert_ne!(answer["auditId"], denied["auditId"]);
+}

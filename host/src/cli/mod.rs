@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::audit::{AuditSink, FileSink, StderrSink};
 use crate::connector::Connector;
 use crate::credentials::{
     AssumeRoleProvider, CachedProvider, CredentialsProvider, ProfileSettings, Secret, StaticCredentials,
@@ -99,6 +100,16 @@ struct Cli {
     /// Machine-readable JSON output (and JSON errors on stderr).
     #[arg(long, global = true)]
     json: bool,
+    /// Append one JSON line per request decision (allowed or denied) to FILE; - is stderr.
+    #[arg(long, global = true, value_name = "FILE")]
+    audit: Option<PathBuf>,
+    /// Tries per request in all; transient failures (503, SlowDown, resets, ...) are retried
+    /// with backoff. 1 never retries.
+    #[arg(long, global = true, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    max_attempts: u32,
+    /// The tenant named in audit records.
+    #[arg(long, global = true, value_name = "NAME", default_value = "default")]
+    tenant: String,
     /// Pin the clock the plugin sees (YYYYMMDDTHHMMSSZ or RFC 3339): reproducible signatures and URLs.
     #[arg(long, global = true, value_name = "TIME")]
     at: Option<String>,
@@ -325,7 +336,17 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
     if cli.verbose {
         eprintln!("s3-connector: credentials from {source}");
     }
-    let connector = Connector::new(connection, policy, credentials)?;
+    let mut connector = Connector::new(connection, policy, credentials)?
+        .with_tenant(cli.tenant.clone())
+        .with_max_attempts(cli.max_attempts);
+    if let Some(path) = &cli.audit {
+        let sink: Arc<dyn AuditSink> = if path.as_os_str() == "-" {
+            Arc::new(StderrSink)
+        } else {
+            Arc::new(FileSink::open(path).map_err(Error::Usage)?)
+        };
+        connector = connector.with_audit(sink);
+    }
     match &cli.at {
         Some(text) => Ok(connector.with_pinned_time(pinned_time::parse(text).map_err(Error::Usage)?)),
         None => Ok(connector),

@@ -121,6 +121,25 @@ impl Rule {
 #[error("denied by the host's policy: {0}")]
 pub struct Denial(pub String);
 
+/// The rules that allowed a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The first rule that allows the request's target.
+    pub rule: Rule,
+    /// For copies, the first rule that allows reading the source.
+    pub source_rule: Option<Rule>,
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.rule)?;
+        if let Some(source) = &self.source_rule {
+            write!(f, " (copy source: {source})")?;
+        }
+        Ok(())
+    }
+}
+
 /// The policy: a request is allowed when one rule allows all of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -145,25 +164,36 @@ impl Policy {
 
     /// Checks a parsed request: the target and, for copies, the source.
     pub fn check(&self, request: &S3Request) -> Result<(), Denial> {
-        self.check_target(request)?;
-        if let Some((bucket, key)) = &request.copy_source {
-            let source = S3Request {
-                operation: request.operation,
-                access: Access::Read,
-                bucket: Some(bucket.clone()),
-                key: Some(key.clone()),
-                list_prefix: None,
-                copy_source: None,
-            };
-            self.check_target(&source)
-                .map_err(|d| Denial(format!("the copy source of {}: {}", request.operation, d.0)))?;
-        }
-        Ok(())
+        self.decide(request).map(drop)
     }
 
-    fn check_target(&self, request: &S3Request) -> Result<(), Denial> {
+    /// Like [`Policy::check`], and says which rules allowed the request: the audit log records
+    /// them.
+    pub fn decide(&self, request: &S3Request) -> Result<Grant, Denial> {
+        let rule = self.check_target(request)?.clone();
+        let source_rule = match &request.copy_source {
+            Some((bucket, key)) => {
+                let source = S3Request {
+                    operation: request.operation,
+                    access: Access::Read,
+                    bucket: Some(bucket.clone()),
+                    key: Some(key.clone()),
+                    list_prefix: None,
+                    copy_source: None,
+                };
+                let rule = self
+                    .check_target(&source)
+                    .map_err(|d| Denial(format!("the copy source of {}: {}", request.operation, d.0)))?;
+                Some(rule.clone())
+            }
+            None => None,
+        };
+        Ok(Grant { rule, source_rule })
+    }
+
+    fn check_target(&self, request: &S3Request) -> Result<&Rule, Denial> {
         let op = request.access.grant();
-        let allowed = self.rules.iter().any(|rule| {
+        let allowed = self.rules.iter().find(|rule| {
             if !rule.operations.contains(op) {
                 return false;
             }
@@ -181,8 +211,8 @@ impl Policy {
                 }
             }
         });
-        if allowed {
-            return Ok(());
+        if let Some(rule) = allowed {
+            return Ok(rule);
         }
         Err(Denial(format!(
             "{} {} needs '{}'{}; allowed: {}",
@@ -285,6 +315,11 @@ mod tests {
         for (req, allowed) in table {
             assert_eq!(p.check(req).is_ok(), *allowed, "{req:?}");
         }
+        // The first rule that allows a request is the one named.
+        let grant = p.decide(&request(Access::List, Some("photos"), None, Some("in/sub/"))).unwrap();
+        assert_eq!(grant.to_string(), "photos/in/=read,write,list");
+        let grant = p.decide(&request(Access::List, Some("photos"), None, Some(""))).unwrap();
+        assert_eq!(grant.to_string(), "*=list");
     }
 
     #[test]
@@ -308,6 +343,7 @@ mod tests {
         let mut copy = request(Access::Write, Some("dst"), Some("k"), None);
         copy.copy_source = Some(("src".into(), "pub/x".into()));
         assert!(p.check(&copy).is_ok());
+        assert_eq!(p.decide(&copy).unwrap().to_string(), "dst=write (copy source: src/pub/=read)");
         copy.copy_source = Some(("src".into(), "private/x".into()));
         let denial = p.check(&copy).unwrap_err().to_string();
         assert!(denial.contains("copy source") && denial.contains("s3://src/private/x"), "{denial}");

@@ -6,6 +6,7 @@ use http::{HeaderMap, Method, Uri};
 use s3_connector_rules::{BucketNameError, Endpoint, decode_path, validate_bucket_name};
 
 use super::Access;
+use crate::redact;
 
 /// What an S3 request does, as far as the policy is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +140,7 @@ pub fn parse_presigned(
     url: &str,
     endpoint: &Endpoint,
 ) -> Result<(S3Request, u64), AddressError> {
-    let uri: Uri = url.parse().map_err(|_| AddressError::BadPath(url.to_owned()))?;
+    let uri: Uri = url.parse().map_err(|_| AddressError::BadPath(redact::query_values(url)))?;
     let query = uri.query().unwrap_or("");
     let (signature, rest): (Vec<&str>, Vec<&str>) = query
         .split('&')
@@ -229,7 +230,8 @@ fn classify(
     let only = |allowed: &[&str]| query.iter().all(|(n, _)| allowed.contains(&n.as_str()));
     let sub = |names: &[&str]| has(names[0]) && query.iter().all(|(n, _)| names.contains(&n.as_str()));
     let unrecognised =
-        |what| AddressError::Unrecognised { method: method.clone(), what, query: raw_query.to_owned() };
+        // A presigned signature in the query would otherwise be quoted in the denial.
+        |what| AddressError::Unrecognised { method: method.clone(), what, query: redact::query_values(raw_query) };
     let m = method.clone();
 
     let (operation, access) = match (&bucket, &key) {
@@ -483,5 +485,16 @@ mod tests {
             let error = parse_str(method, url, *copy).expect_err(url).to_string();
             assert!(error.contains(fragment), "{method} {url}: {error}");
         }
+    }
+
+    #[test]
+    fn denials_never_quote_a_signature() {
+        let url = "http://127.0.0.1:9000/bkt/k?X-Amz-Credential=AKIDSENTINEL&X-Amz-Signature=SIGSENTINEL";
+        let error = parse_str("GET", url, None).expect_err(url).to_string();
+        assert!(error.contains("not an S3 operation"), "{error}");
+        assert!(!error.contains("SENTINEL"), "{error}");
+        let bad = "http://127.0.0.1:9000/bkt/k ?X-Amz-Signature=SIGSENTINEL";
+        let error = parse_presigned(&Method::GET, bad, &endpoint()).expect_err(bad).to_string();
+        assert!(!error.contains("SENTINEL"), "{error}");
     }
 }

@@ -1,9 +1,13 @@
 //! The egress guard: every request the plugin sends passes here, is parsed by the one S3
 //! address parser, checked against the policy, and only then sent. Denied requests never
-//! leave the host; the guest sees `HttpRequestDenied` and the host keeps the reason.
+//! leave the host; the guest sees `HttpRequestDenied` and the host keeps the reason. With an
+//! audit sink, every decision is recorded (see [`crate::audit`]).
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::audit::{Audit, AuditRecord, CountingBody, Decision, Direction, InFlight, Kind};
+use crate::policy::{Grant, S3Request};
 
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
@@ -31,20 +35,67 @@ pub struct EgressGuard {
     policy: Arc<Policy>,
     /// Every denial of this instance, in order; the host reports these, not the guest's words.
     pub denials: Vec<Denial>,
+    audit: Option<Audit>,
+    /// Records of requests sent by this instance and maybe not written yet.
+    in_flight: Vec<Arc<InFlight>>,
 }
 
 impl EgressGuard {
-    /// A guard for the given endpoint and policy.
-    pub fn new(endpoint: Endpoint, policy: Arc<Policy>) -> Self {
-        Self { endpoint, policy, denials: Vec::new() }
+    /// A guard for the given endpoint and policy, recording its decisions to `audit` if given.
+    pub fn new(endpoint: Endpoint, policy: Arc<Policy>, audit: Option<Audit>) -> Self {
+        Self { endpoint, policy, denials: Vec::new(), audit, in_flight: Vec::new() }
     }
 
     /// Parses and checks one request.
     pub fn check(&self, request: &http::Request<WasiBody>) -> Result<(), Denial> {
-        let parsed = s3_address::parse(request.method(), request.uri(), request.headers(), &self.endpoint)
-            .map_err(|e| Denial(format!("{} {}: {e}", request.method(), redact_query(request.uri()))))?;
-        self.policy.check(&parsed)
+        self.decide(request).1.map(drop)
     }
+
+    /// Parses and checks one request: what the parser read (if it could) and the verdict.
+    fn decide(&self, request: &http::Request<WasiBody>) -> (Option<S3Request>, Result<Grant, Denial>) {
+        match s3_address::parse(request.method(), request.uri(), request.headers(), &self.endpoint) {
+            Ok(parsed) => {
+                let verdict = self.policy.decide(&parsed);
+                (Some(parsed), verdict)
+            }
+            Err(e) => {
+                let denial = Denial(format!("{} {}: {e}", request.method(), redact_query(request.uri())));
+                (None, Err(denial))
+            }
+        }
+    }
+
+    /// Writes the records of every request of this instance not written yet (a response body
+    /// the guest never read to its end). Called when the call ends.
+    pub fn finish_audit(&mut self) {
+        for flight in self.in_flight.drain(..) {
+            flight.finish();
+        }
+    }
+}
+
+/// The audit record of a request, before it is sent or denied.
+pub fn request_record(
+    tenant: &str,
+    method: &http::Method,
+    parsed: Option<&S3Request>,
+    verdict: &Result<Grant, Denial>,
+) -> AuditRecord {
+    let decision = if verdict.is_ok() { Decision::Allowed } else { Decision::Denied };
+    let mut record = AuditRecord::new(tenant, Kind::Request, decision);
+    record.method = Some(method.to_string());
+    if let Some(parsed) = parsed {
+        record.operation = Some(parsed.access.grant().name().to_owned());
+        record.action = Some(parsed.operation.to_owned());
+        record.bucket = parsed.bucket.clone();
+        record.key = parsed.key.clone().or_else(|| parsed.list_prefix.clone().filter(|p| !p.is_empty()));
+        record.copy_source = parsed.copy_source.as_ref().map(|(bucket, key)| format!("{bucket}/{key}"));
+    }
+    match verdict {
+        Ok(grant) => record.rule = Some(grant.to_string()),
+        Err(denial) => record.reason = Some(denial.0.clone()),
+    }
+    record
 }
 
 /// The URI without its query, which could carry a presigned signature.
@@ -74,14 +125,93 @@ impl WasiHttpHooks for EgressGuard {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        if let Err(denial) = self.check(&request) {
+        let (parsed, verdict) = self.decide(&request);
+        let record = self
+            .audit
+            .as_ref()
+            .map(|audit| (audit, request_record(&audit.tenant, request.method(), parsed.as_ref(), &verdict)));
+        if let Err(denial) = verdict {
+            if let Some((audit, record)) = record {
+                audit.write(record);
+            }
             self.denials.push(denial);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         let options = clamp(options);
+        let Some((audit, record)) = record else {
+            return Box::new(async move {
+                let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+                Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+            });
+        };
+        let flight = InFlight::start(audit.clone(), record);
+        self.in_flight.push(flight.clone());
+        let request =
+            request.map(|body| CountingBody::new(body, flight.clone(), Direction::Sent).boxed_unsync());
         Box::new(async move {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+            match wasmtime_wasi_http::default_send_request(request, Some(options)).await {
+                Ok((response, io)) => {
+                    let request_id = response
+                        .headers()
+                        .get("x-amz-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    flight.responded(response.status().as_u16(), request_id);
+                    let response = response.map(|body| {
+                        CountingBody::new(body.boxed_unsync(), flight, Direction::Received).boxed_unsync()
+                    });
+                    Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
+                }
+                Err(error) => {
+                    flight.failed(format!("the request failed: {error:?}"));
+                    flight.finish();
+                    Err(error)
+                }
+            }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Access;
+
+    #[test]
+    fn request_records_name_the_action_the_rule_or_the_reason() {
+        let policy = Policy::from_allow_flags(&["dst=write", "src/pub/=read", "logs=list"]).unwrap();
+        let copy = S3Request {
+            operation: "CopyObject",
+            access: Access::Write,
+            bucket: Some("dst".into()),
+            key: Some("k".into()),
+            list_prefix: None,
+            copy_source: Some(("src".into(), "pub/x".into())),
+        };
+        let record = request_record("t", &http::Method::PUT, Some(&copy), &policy.decide(&copy));
+        assert_eq!(
+            (record.action.as_deref(), record.operation.as_deref()),
+            (Some("CopyObject"), Some("write"))
+        );
+        assert_eq!(record.copy_source.as_deref(), Some("src/pub/x"));
+        assert_eq!(record.rule.as_deref(), Some("dst=write (copy source: src/pub/=read)"));
+        assert_eq!((record.decision, record.reason.as_deref()), (Decision::Allowed, None));
+
+        let listing = S3Request {
+            operation: "ListObjectsV2",
+            access: Access::List,
+            bucket: Some("logs".into()),
+            key: None,
+            list_prefix: Some("2026/".into()),
+            copy_source: None,
+        };
+        let record = request_record("t", &http::Method::GET, Some(&listing), &policy.decide(&listing));
+        assert_eq!((record.key.as_deref(), record.operation.as_deref()), (Some("2026/"), Some("list")));
+
+        // Unparseable: no action, the parser's reason.
+        let denial = Err(Denial("GET http://h/b/k: not an S3 operation".into()));
+        let record = request_record("t", &http::Method::GET, None, &denial);
+        assert_eq!((record.decision, record.action.as_deref()), (Decision::Denied, None));
+        assert_eq!(record.reason.as_deref(), Some("GET http://h/b/k: not an S3 operation"));
     }
 }

@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use super::bindings::s3_connector::s3::{credentials, settings, types};
 use super::egress::EgressGuard;
 use super::pinned_clock::PinnedClock;
+use crate::audit::{Audit, AuditRecord, Decision, Kind};
 use crate::credentials::{CredentialsProvider, Secret};
 use crate::documents::DocumentStore;
 use crate::policy::{Denial, Operation, Policy};
@@ -29,6 +30,10 @@ pub struct Shared {
     pub pinned_time: Option<SystemTime>,
     /// The document store of JSON actions, if the embedder gave one.
     pub documents: Option<Arc<dyn DocumentStore>>,
+    /// Where decisions are recorded, if anywhere.
+    pub audit: Option<Audit>,
+    /// How many times the plugin tries a request in all.
+    pub max_attempts: u32,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -61,7 +66,8 @@ impl StoreState {
             wasi.wall_clock(PinnedClock::new(time));
         }
         let wasi = wasi.build();
-        let egress = EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone());
+        let egress =
+            EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone());
         Self {
             wasi,
             http: WasiHttpCtx::new(),
@@ -125,6 +131,7 @@ impl settings::Host for StoreState {
             endpoint: connection.endpoint.url(),
             region: connection.region.clone(),
             path_style: connection.path_style,
+            max_attempts: self.shared.max_attempts,
         }
     }
 }
@@ -133,6 +140,13 @@ impl credentials::Host for StoreState {
     async fn get(&mut self, scope: credentials::Scope) -> Result<credentials::Credentials, types::S3Error> {
         let denied = |state: &mut Self, denial: Denial| {
             let message = denial.to_string();
+            if let Some(audit) = &state.shared.audit {
+                let mut record = AuditRecord::new(&audit.tenant, Kind::Credentials, Decision::Denied);
+                record.operation = Some(scope.operation.clone());
+                record.bucket = scope.bucket.clone();
+                record.reason = Some(denial.0.clone());
+                audit.write(record);
+            }
             state.scope_denials.push(denial);
             Err(types::S3Error::DeniedByHost(message))
         };
@@ -181,6 +195,8 @@ mod tests {
             credentials: Arc::new(StaticCredentials::new("AKID", Secret::new("s3cr3t"), None)),
             pinned_time: None,
             documents: None,
+            audit: None,
+            max_attempts: 3,
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");
