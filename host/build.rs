@@ -1,9 +1,11 @@
 //! Builds the plugin component for wasm32-wasip2, so that `cargo build` and `cargo test` of the
 //! host are single commands. The component is embedded in the host with `include_bytes!`.
 //!
-//! The nested cargo uses its own target directory (`target/plugin`), so it never waits on the
-//! lock of the outer build, and the `plugin` profile (opt-level "s", LTO, strip) whatever the
-//! host's profile: a debug host still loads a small, fast component.
+//! It builds two components from the plugin crate: the `plugin` world (`target/plugin`) and the
+//! `edge` world (feature `edge`, `target/plugin-edge`). The nested cargo uses its own target
+//! directories, so it never waits on the lock of the outer build, and the `plugin` profile
+//! (opt-level "s", LTO, strip) whatever the host's profile: a debug host still loads a small,
+//! fast component.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,21 +18,32 @@ fn main() {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=S3_CONNECTOR_PLUGIN_WASM");
-
-    // A prebuilt component (for example from CI's cache) skips the nested build.
-    if let Some(prebuilt) = std::env::var_os("S3_CONNECTOR_PLUGIN_WASM") {
-        embed(Path::new(&prebuilt));
-        return;
-    }
-
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir).join("plugin"),
-        None => workspace.join("target").join("plugin"),
+    println!("cargo:rerun-if-env-changed=S3_CONNECTOR_EDGE_WASM");
+    let target_root = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace.join("target"),
     };
+    // Two components from one crate: the `plugin` world, and the `edge` world (feature `edge`),
+    // each in its own target directory since both are named s3_connector_plugin.wasm.
+    for (variable, features, dir) in [
+        ("S3_CONNECTOR_PLUGIN_WASM", None, "plugin"),
+        ("S3_CONNECTOR_EDGE_WASM", Some("edge"), "plugin-edge"),
+    ] {
+        // A prebuilt component (for example from CI's cache) skips the nested build.
+        let wasm = match std::env::var_os(variable) {
+            Some(prebuilt) => PathBuf::from(prebuilt),
+            None => build_component(&workspace, &target_root.join(dir), features),
+        };
+        embed(&wasm, variable);
+    }
+}
+
+/// Builds the plugin crate for wasm32-wasip2 with `features` into `target_dir`.
+fn build_component(workspace: &Path, target_dir: &Path, features: Option<&str>) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(&workspace)
+        .current_dir(workspace)
         .args([
             "build",
             "--package",
@@ -41,7 +54,10 @@ fn main() {
             "plugin",
         ])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
+    if let Some(features) = features {
+        command.args(["--features", features]);
+    }
     // The outer build's settings are for the host, not for the wasm target.
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
@@ -64,7 +80,7 @@ fn main() {
         }
         panic!("building the plugin (s3-connector-plugin for wasm32-wasip2) failed:\n{stderr}");
     }
-    embed(&target_dir.join("wasm32-wasip2").join("plugin").join("s3_connector_plugin.wasm"));
+    target_dir.join("wasm32-wasip2").join("plugin").join("s3_connector_plugin.wasm")
 }
 
 /// A fresh machine has the toolchain but not always its wasm32-wasip2 standard library (rustup
@@ -91,10 +107,11 @@ fn ensure_wasm_target() {
     }
 }
 
-fn embed(wasm: &Path) {
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("s3_connector_plugin.wasm");
+/// Copies `wasm` into OUT_DIR and names it in `{variable}_PATH` for `include_bytes!`.
+fn embed(wasm: &Path, variable: &str) {
+    let name = format!("{}.wasm", variable.to_ascii_lowercase());
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join(name);
     std::fs::copy(wasm, &out)
-        .unwrap_or_else(|e| panic!("cannot copy the plugin from {}: {e}", wasm.display()));
-    println!("cargo:rustc-env=S3_CONNECTOR_PLUGIN_WASM_PATH={}", out.display());
+        .unwrap_or_else(|e| panic!("cannot copy the component from {}: {e}", wasm.display()));
+    println!("cargo:rustc-env={variable}_PATH={}", out.display());
 }

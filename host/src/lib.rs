@@ -31,6 +31,7 @@ pub mod local_store;
 pub mod policy;
 pub mod redact;
 pub mod runtime;
+pub mod serve;
 pub mod settings;
 
 pub use actions::ActionFailure;

@@ -588,3 +588,13 @@ async fn max_attempts_must_be_between_1_and_20() {
     assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_to_start_without_a_token() {
+    let no_token = run("http://127.0.0.1:1", &["serve", "--listen", "127.0.0.1:0"]).await;
+    assert_eq!(no_token.code, 2, "{}", no_token.stderr);
+    assert!(no_token.stderr.contains("S3_CONNECTOR_TOKEN"), "{}", no_token.stderr);
+    let public = run("http://127.0.0.1:1", &["serve", "--listen", "0.0.0.0:0", "--insecure-no-auth"]).await;
+    assert_eq!(public.code, 2, "{}", public.stderr);
+    assert!(public.stderr.contains("loopback"), "{}", public.stderr);
+}

@@ -7,18 +7,31 @@
 //! The modules split the pure parts (addressing, XML, error mapping), which are unit-tested on
 //! the native target, from the thin glue to `wasi:http` and `wasi:io`.
 
+// The edge world serves a subset of the operations; the rest is compiled but unused there.
+#![cfg_attr(feature = "edge", allow(dead_code))]
+
 #[allow(missing_docs, clippy::all)]
 mod bindings {
+    #[cfg(not(feature = "edge"))]
     wit_bindgen::generate!({
         path: "../wit",
         world: "s3-connector:s3/plugin",
         generate_all,
     });
+    #[cfg(feature = "edge")]
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "s3-connector:s3/edge",
+        generate_all,
+    });
 }
 
 mod actions;
+#[cfg(not(feature = "edge"))]
 mod client_export;
+mod edge;
 mod endpoint;
+mod host_imports;
 mod http_date;
 mod multipart;
 mod object_headers;
@@ -33,7 +46,11 @@ mod xml;
 
 // The exports exist only in the component; the native build of this crate is for unit tests of
 // its pure modules, and has no host to import from.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "edge")))]
 use client_export::Plugin;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "edge")))]
 bindings::export!(Plugin with_types_in bindings);
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+use edge::handler::Edge;
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+bindings::export!(Edge with_types_in bindings);

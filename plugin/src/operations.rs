@@ -6,8 +6,6 @@ use std::time::{Duration, SystemTime};
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RANGE};
 
-use crate::bindings::s3_connector::s3::credentials::{self, Scope};
-use crate::bindings::s3_connector::s3::settings;
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, ByteRange, CopyResult, DeleteFailure, DeleteObjectsResult, GetOptions, ListObjectsRequest,
     ListObjectsResult, ObjectInfo, ObjectSummary, ObjectVersion, PresignMethod, PresignRequest, PutOptions,
@@ -15,6 +13,7 @@ use crate::bindings::s3_connector::s3::types::{
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::endpoint::{self, Endpoint, Target};
+use crate::host_imports::{self, Scope};
 use crate::object_headers;
 use crate::retry::{self, Outcome, Verdict};
 use crate::s3_error::{self, Subject, invalid};
@@ -93,7 +92,7 @@ pub struct S3 {
 impl S3 {
     /// Reads the host's settings.
     pub fn from_host() -> Result<Self, S3Error> {
-        let connection = settings::connection();
+        let connection = host_imports::connection();
         let endpoint = Endpoint::parse(&connection.endpoint).map_err(S3Error::Other)?;
         Ok(Self {
             endpoint,
@@ -119,7 +118,7 @@ impl S3 {
         let Subject { bucket, key } = call.subject;
         let target = endpoint::target(&self.endpoint, self.path_style, bucket, key, &call.query);
         let scope = Scope { bucket: bucket.map(str::to_owned), operation: call.operation.name().to_owned() };
-        let credentials = credentials::get(&scope)?;
+        let credentials = host_imports::credentials(&scope)?;
 
         let mut request = http::Request::builder()
             .method(call.method.clone())

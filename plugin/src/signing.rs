@@ -10,8 +10,8 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 
-use crate::bindings::s3_connector::s3::credentials::Credentials;
 use crate::bindings::s3_connector::s3::types::S3Error;
+use crate::host_imports::Credentials;
 
 /// How the payload enters the signature.
 pub enum Payload<'a> {

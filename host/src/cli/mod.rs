@@ -12,6 +12,7 @@ pub mod pinned_time;
 mod progress;
 mod recursive;
 pub mod s3_uri;
+mod serve;
 mod upload_flags;
 
 use std::ffi::OsString;
@@ -193,6 +194,19 @@ enum Command {
         #[arg(long, value_name = "BYTES", default_value_t = crate::actions::DEFAULT_MAX_INLINE_BYTES)]
         max_inline_bytes: u64,
     },
+    /// Serve the edge component over HTTP: GET/HEAD/PUT/DELETE /BUCKET/KEY, GET /BUCKET/?prefix=,
+    /// POST /actions. One fresh sandbox per request; SIGINT/SIGTERM drain, then exit.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// The token clients send as `Authorization: Bearer TOKEN`.
+        #[arg(long, env = "S3_CONNECTOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+        token: Option<String>,
+        /// Accept clients without a token (loopback addresses only).
+        #[arg(long)]
+        insecure_no_auth: bool,
+    },
     /// Run a guided tour on an embedded local S3 store: no account, no network.
     Demo,
 }
@@ -224,6 +238,9 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
     }
     let connector = connector(&cli, |name| std::env::var(name).ok())?;
     let json = cli.json;
+    if let Command::Serve { listen, token, insecure_no_auth } = cli.command {
+        return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
+    }
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
         return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
     }
@@ -243,7 +260,7 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
         Command::Head { location } => commands::head(&connector, &location).await,
-        Command::Invoke { .. } | Command::Demo => unreachable!("handled above"),
+        Command::Invoke { .. } | Command::Serve { .. } | Command::Demo => unreachable!("handled above"),
     };
     done.map(|()| 0)
 }

@@ -3,6 +3,7 @@
 pub(crate) mod bindings;
 pub mod compiled_cache;
 mod documents_import;
+pub mod edge_runtime;
 pub mod egress;
 pub mod pinned_clock;
 pub mod plugin_runtime;

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_config::WasiConfigVariables;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::s3_connector::s3::{credentials, settings, types};
@@ -51,6 +52,8 @@ pub struct StoreState {
     pub handed_out: Vec<Secret>,
     /// Documents the guest created in this call, to publish or remove once its outcome is known.
     pub created_documents: Vec<String>,
+    /// The `wasi:config` values of the edge world: its settings and this request's credentials.
+    pub config: WasiConfigVariables,
     shared: Shared,
 }
 
@@ -76,6 +79,7 @@ impl StoreState {
             scope_denials: Vec::new(),
             handed_out: Vec::new(),
             created_documents: Vec::new(),
+            config: WasiConfigVariables::new(),
             shared,
         }
     }

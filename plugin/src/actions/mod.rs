@@ -5,31 +5,38 @@
 //! adds the id of the call's audit record, which only it knows.
 
 mod content;
-mod error;
+pub(crate) mod error;
 mod request;
 mod run;
 
 use serde_json::{Map, Value};
 
-use crate::bindings::exports::s3_connector::s3::actions::{ActionOptions, Guest};
-use crate::client_export::Plugin;
 use crate::operations::S3;
 
-impl Guest for Plugin {
-    fn invoke(request: String, options: ActionOptions) -> Result<String, String> {
-        let action = match request::parse(&request) {
-            Ok(action) => action,
-            Err(error) => return Err(error.to_json(None, None).to_string()),
-        };
-        let (bucket, key) = action.subject();
-        let (bucket, key) = (bucket.map(str::to_owned), key.map(str::to_owned));
-        let outcome = S3::from_host()
-            .map_err(error::ActionError::from)
-            .and_then(|s3| run::run(&s3, action, options.max_inline_bytes));
-        match outcome {
-            Ok(response) => Ok(with_tracked_properties(response, bucket, key).to_string()),
-            Err(error) => Err(error.to_json(bucket.as_deref(), key.as_deref()).to_string()),
-        }
+#[cfg(not(feature = "edge"))]
+impl crate::bindings::exports::s3_connector::s3::actions::Guest for crate::client_export::Plugin {
+    fn invoke(
+        request: String,
+        options: crate::bindings::exports::s3_connector::s3::actions::ActionOptions,
+    ) -> Result<String, String> {
+        invoke(&request, options.max_inline_bytes)
+    }
+}
+
+/// Runs one JSON action: the response or the error object, both as JSON text.
+pub fn invoke(request: &str, max_inline_bytes: u64) -> Result<String, String> {
+    let action = match request::parse(request) {
+        Ok(action) => action,
+        Err(error) => return Err(error.to_json(None, None).to_string()),
+    };
+    let (bucket, key) = action.subject();
+    let (bucket, key) = (bucket.map(str::to_owned), key.map(str::to_owned));
+    let outcome = S3::from_host()
+        .map_err(error::ActionError::from)
+        .and_then(|s3| run::run(&s3, action, max_inline_bytes));
+    match outcome {
+        Ok(response) => Ok(with_tracked_properties(response, bucket, key).to_string()),
+        Err(error) => Err(error.to_json(bucket.as_deref(), key.as_deref()).to_string()),
     }
 }
 

@@ -8,12 +8,11 @@ use serde_json::{Map, Value, json};
 use super::content;
 use super::error::ActionError;
 use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
-use crate::bindings::s3_connector::s3::credentials::{self, Scope};
-use crate::bindings::s3_connector::s3::documents::{self, DocumentMetadata};
 use crate::bindings::s3_connector::s3::types::{
     Conditions, GetOptions, ListObjectsRequest, ObjectInfo, PresignMethod, PresignRequest, PutOptions,
     S3Error,
 };
+use crate::host_imports::{self, DocumentMetadata, Scope};
 use crate::multipart;
 use crate::operations::{self as op, S3};
 use crate::wire::Body;
@@ -193,7 +192,7 @@ fn upload(
     };
     let (key, result, content_type) = match (document, content) {
         (Some(document), None) => {
-            let (metadata, stream) = documents::open(&document.store_id, &document.document_id)
+            let (metadata, stream) = host_imports::open_document(&document.store_id, &document.document_id)
                 .map_err(|e| ActionError::Document(format!("uploadDocument: {e}")))?;
             // The request's own metadata first: the engine may know better than the store.
             let key = key.or(document.metadata.file_name).or(metadata.file_name).ok_or_else(no_key)?;
@@ -247,7 +246,7 @@ fn download(
         let file_name = key.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned);
         let metadata =
             DocumentMetadata { content_type: info.content_type.clone(), size: Some(info.size), file_name };
-        let (reference, sink) = documents::create(&metadata)
+        let (reference, sink) = host_imports::create_document(&metadata)
             .map_err(|e| ActionError::Document(format!("downloadDocument: {e}")))?;
         response.copy_to(&sink)?;
         drop(sink);
@@ -288,7 +287,7 @@ fn too_large(bucket: &str, key: &str, size: u64, cap: u64) -> ActionError {
 fn test_connection(s3: &S3, bucket: Option<&str>, prefix: Option<String>) -> Value {
     let scope = Scope { bucket: bucket.map(str::to_owned), operation: "list".to_owned() };
     let check = |ok: bool, message: String| json!({"ok": ok, "message": message});
-    let (credentials, policy) = match credentials::get(&scope) {
+    let (credentials, policy) = match host_imports::credentials(&scope) {
         Ok(_) => (
             check(true, "the host supplied credentials".to_owned()),
             check(

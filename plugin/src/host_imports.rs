@@ -1,0 +1,156 @@
+//! What the guest asks of its host, whichever world it is built for.
+//!
+//! The `plugin` world imports the connector's own `settings`, `credentials` (scoped: the host
+//! checks each scope against its policy) and `documents`. The `edge` world (feature `edge`)
+//! imports only `wasi:config/store`, so that any wasi:http host can run it; there the settings
+//! and credentials are configuration values and there is no document store. The S3 code uses
+//! this module only, so it is the same in both worlds.
+
+use crate::bindings::s3_connector::s3::types::S3Error;
+
+/// Where and how to reach S3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// Scheme, host and optional port.
+    pub endpoint: String,
+    /// The signing region.
+    pub region: String,
+    /// Path-style addressing.
+    pub path_style: bool,
+    /// Attempts per request including retries; 0 means the default.
+    pub max_attempts: u32,
+}
+
+/// What credentials are asked for: the host checks it against its policy (plugin world).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The bucket, or none for service-level calls.
+    pub bucket: Option<String>,
+    /// The operation class: `read`, `write`, `delete`, `list` or `admin`.
+    pub operation: String,
+}
+
+/// Credentials for signing one request.
+pub struct Credentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key; only ever used to sign.
+    pub secret_access_key: String,
+    /// The session token of temporary credentials.
+    pub session_token: Option<String>,
+}
+
+#[cfg(not(feature = "edge"))]
+mod world {
+    use super::{Connection, Credentials, Scope};
+    use crate::bindings::s3_connector::s3::types::S3Error;
+    use crate::bindings::s3_connector::s3::{credentials, settings};
+
+    pub use crate::bindings::s3_connector::s3::documents::{DocumentMetadata, create, open};
+
+    /// The connection settings of this call.
+    pub fn connection() -> Connection {
+        let c = settings::connection();
+        Connection {
+            endpoint: c.endpoint,
+            region: c.region,
+            path_style: c.path_style,
+            max_attempts: c.max_attempts,
+        }
+    }
+
+    /// Credentials for `scope`, if the host's policy allows it.
+    pub fn credentials(scope: &Scope) -> Result<Credentials, S3Error> {
+        let scope = credentials::Scope { bucket: scope.bucket.clone(), operation: scope.operation.clone() };
+        let c = credentials::get(&scope)?;
+        Ok(Credentials {
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            session_token: c.session_token,
+        })
+    }
+}
+
+#[cfg(feature = "edge")]
+mod world {
+    use super::{Connection, Credentials, Scope};
+    use crate::bindings::s3_connector::s3::types::S3Error;
+    use crate::bindings::wasi::config::store;
+    use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+
+    /// The configuration keys of the edge world (see `wit/edge.wit`).
+    fn value(key: &str) -> Result<Option<String>, S3Error> {
+        match store::get(key) {
+            Ok(value) => Ok(value.filter(|v| !v.is_empty())),
+            Err(store::Error::Upstream(e) | store::Error::Io(e)) => {
+                Err(S3Error::Other(format!("the host's configuration store failed reading {key:?}: {e}")))
+            }
+        }
+    }
+
+    /// The connection settings, from `endpoint`, `region`, `path_style` and `max_attempts`.
+    pub fn connection() -> Connection {
+        let text = |key: &str| value(key).ok().flatten();
+        let region = text("region").unwrap_or_else(|| "us-east-1".to_owned());
+        Connection {
+            endpoint: text("endpoint").unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com")),
+            region,
+            path_style: text("path_style").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            max_attempts: text("max_attempts").and_then(|v| v.parse().ok()).unwrap_or(0),
+        }
+    }
+
+    /// Credentials from `access_key_id`, `secret_access_key` and `session_token`. The scope is
+    /// not checked here: a standard host has no policy to check it against (the reference
+    /// host's `serve` still checks every request).
+    pub fn credentials(_scope: &Scope) -> Result<Credentials, S3Error> {
+        match (value("access_key_id")?, value("secret_access_key")?) {
+            (Some(access_key_id), Some(secret_access_key)) => {
+                Ok(Credentials { access_key_id, secret_access_key, session_token: value("session_token")? })
+            }
+            _ => Err(S3Error::AccessDenied(
+                "no credentials: the host's wasi:config has no access_key_id and secret_access_key"
+                    .to_owned(),
+            )),
+        }
+    }
+
+    /// A document's metadata (no document store in the edge world).
+    pub struct DocumentMetadata {
+        /// The media type.
+        pub content_type: Option<String>,
+        /// The size in bytes.
+        pub size: Option<u64>,
+        /// The file name.
+        pub file_name: Option<String>,
+    }
+
+    /// A document reference (no document store in the edge world).
+    pub struct DocumentReference {
+        /// The store.
+        pub store_id: String,
+        /// The document.
+        pub document_id: String,
+        /// Its metadata.
+        pub metadata: DocumentMetadata,
+    }
+
+    const NO_DOCUMENTS: &str = "the edge world has no document store; send the content inline";
+
+    /// Always fails: no document store.
+    pub fn open(_store_id: &str, _document_id: &str) -> Result<(DocumentMetadata, InputStream), String> {
+        Err(NO_DOCUMENTS.to_owned())
+    }
+
+    /// Always fails: no document store.
+    pub fn create(_metadata: &DocumentMetadata) -> Result<(DocumentReference, OutputStream), String> {
+        Err(NO_DOCUMENTS.to_owned())
+    }
+}
+
+pub use world::{DocumentMetadata, connection, create as create_document, open as open_document};
+
+/// Credentials for `scope`.
+pub fn credentials(scope: &Scope) -> Result<Credentials, S3Error> {
+    world::credentials(scope)
+}

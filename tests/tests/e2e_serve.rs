@@ -1,0 +1,237 @@
+//! `serve` end to end: the edge component under the project's own wasi:http host, in front of
+//! s3s-fs. Objects in and out, listings, actions, errors, the token, the policy, a 256 MiB
+//! object streamed both ways with flat memory, and a shutdown that drains.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Frame};
+use s3_connector_host::serve::{ClientAuth, Server};
+use s3_connector_host::{Connector, Policy, Secret};
+use s3_connector_tests::{TestServer, policy};
+use tokio::sync::oneshot;
+
+const TOKEN: &str = "serve-token-for-tests";
+
+/// A running `serve` and the way to stop it.
+struct Serving {
+    address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<usize>,
+}
+
+async fn serve(connector: Connector) -> Serving {
+    let auth = ClientAuth::Bearer(Secret::new(TOKEN));
+    let server = Server::bind("127.0.0.1:0".parse().unwrap(), connector, auth).await.unwrap();
+    let address = server.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    Serving { address, stop: Some(stop), done }
+}
+
+type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+fn bytes(body: impl Into<Bytes>) -> Body {
+    Full::new(body.into()).map_err(|never| match never {}).boxed()
+}
+
+/// Sends one request over a fresh connection; the response head, with its body still to read.
+async fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Body,
+) -> hyper::Response<hyper::body::Incoming> {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    let mut request = http::Request::builder().method(method).uri(path).header("host", address.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    sender.send_request(request.body(body).unwrap()).await.unwrap()
+}
+
+async fn call(address: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let auth = format!("Bearer {TOKEN}");
+    let response = send(address, method, path, &[("authorization", &auth)], bytes(body.to_owned())).await;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_listings_and_actions_through_serve() {
+    let s3 = TestServer::start().await;
+    s3.admin().create_bucket("edge").await.unwrap();
+    s3.admin().create_bucket("other").await.unwrap();
+    let serving = serve(s3.connector(policy(&["edge"]))).await;
+    let a = serving.address;
+
+    let (status, body) = call(a, "PUT", "/edge/dir/hello%20world.txt", "hello from the edge").await;
+    assert_eq!(status, 200, "{body}");
+    let put: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((put["bucket"].as_str(), put["key"].as_str()), (Some("edge"), Some("dir/hello world.txt")));
+    assert!(put["etag"].is_string());
+    assert_eq!(std::fs::read(s3.object_path("edge", "dir/hello world.txt")).unwrap(), b"hello from the edge");
+
+    let auth = format!("Bearer {TOKEN}");
+    let got = send(a, "GET", "/edge/dir/hello%20world.txt", &[("authorization", &auth)], bytes("")).await;
+    assert_eq!(got.status(), 200);
+    let headers = got.headers().clone();
+    assert_eq!(headers["content-length"], "19");
+    assert!(headers.contains_key("etag") && headers.contains_key("last-modified"), "{headers:?}");
+    assert_eq!(got.into_body().collect().await.unwrap().to_bytes(), "hello from the edge");
+
+    let ranged = send(
+        a,
+        "GET",
+        "/edge/dir/hello%20world.txt",
+        &[("authorization", &auth), ("range", "bytes=0-4")],
+        bytes(""),
+    )
+    .await;
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.headers()["content-range"], "bytes 0-4/19");
+    assert_eq!(ranged.into_body().collect().await.unwrap().to_bytes(), "hello");
+
+    let head = send(a, "HEAD", "/edge/dir/hello%20world.txt", &[("authorization", &auth)], bytes("")).await;
+    assert_eq!((head.status().as_u16(), head.headers()["content-length"].to_str().unwrap()), (200, "19"));
+
+    let (status, listing) = call(a, "GET", "/edge/?prefix=dir%2F&delimiter=/", "").await;
+    assert_eq!(status, 200, "{listing}");
+    let listing: serde_json::Value = serde_json::from_str(&listing).unwrap();
+    assert_eq!(listing["objects"][0]["key"], "dir/hello world.txt");
+
+    let (status, answer) =
+        call(a, "POST", "/actions", r#"{"action":"headObject","bucket":"edge","key":"dir/hello world.txt"}"#)
+            .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("\"size\":19"), "{answer}");
+    let (status, answer) = call(a, "POST", "/actions", r#"{"action":"nope"}"#).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("unknown-action"), "{answer}");
+
+    let (status, missing) = call(a, "GET", "/edge/nothing-here", "").await;
+    assert_eq!(status, 404, "{missing}");
+    assert!(missing.contains("no-such-key"), "{missing}");
+
+    // The policy applies: nothing reaches the server for another bucket.
+    let before = s3.requests_received();
+    let (status, denied) = call(a, "GET", "/other/secret.txt", "").await;
+    assert_eq!(status, 403, "{denied}");
+    assert!(denied.contains("denied-by-host"), "{denied}");
+    assert_eq!(s3.requests_received(), before);
+
+    let (status, _) = call(a, "DELETE", "/edge/dir/hello%20world.txt", "").await;
+    assert_eq!(status, 204);
+    assert!(!s3.object_path("edge", "dir/hello world.txt").exists());
+    let (status, _) = call(a, "PATCH", "/edge/x", "").await;
+    assert_eq!(status, 405);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_required() {
+    let s3 = TestServer::start().await;
+    let serving = serve(s3.connector(Policy::allow_all())).await;
+    let before = s3.requests_received();
+    for headers in [vec![], vec![("authorization", "Bearer wrong")], vec![("authorization", TOKEN)]] {
+        let response = send(serving.address, "GET", "/edge/k", &headers, bytes("")).await;
+        assert_eq!(response.status(), 401, "{headers:?}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    }
+    assert_eq!(s3.requests_received(), before, "refused clients cause no S3 request");
+    assert!(ClientAuth::choose(None, false, serving.address).is_err());
+}
+
+/// Peak resident memory of this process, in bytes (Linux).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// A cheap, position-dependent byte pattern, so that a misplaced chunk is caught.
+fn pattern_byte(position: u64) -> u8 {
+    (position.wrapping_mul(2_654_435_761) >> 13) as u8
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_256_mib_object_streams_through_with_flat_memory_and_shutdown_drains() {
+    const SIZE: u64 = 256 * 1024 * 1024;
+    const CHUNK: u64 = 1024 * 1024;
+    let s3 = TestServer::start().await;
+    s3.admin().create_bucket("big").await.unwrap();
+    let mut serving = serve(s3.connector(Policy::allow_all())).await;
+    let auth = format!("Bearer {TOKEN}");
+    let before = peak_rss();
+
+    // Upload: a streamed body of unknown length (multipart in the component).
+    let chunks = futures_stream((0..SIZE / CHUNK).map(|i| {
+        let bytes: Vec<u8> = (i * CHUNK..(i + 1) * CHUNK).map(pattern_byte).collect();
+        Ok::<_, std::io::Error>(Frame::data(Bytes::from(bytes)))
+    }));
+    let response = send(serving.address, "PUT", "/big/object.bin", &[("authorization", &auth)], chunks).await;
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(std::fs::metadata(s3.object_path("big", "object.bin")).unwrap().len(), SIZE);
+
+    // Download, and stop the server while the body is still streaming: the request finishes.
+    let response =
+        send(serving.address, "GET", "/big/object.bin", &[("authorization", &auth)], bytes("")).await;
+    assert_eq!(response.status(), 200);
+    serving.stop.take().unwrap().send(()).unwrap();
+    let mut body = response.into_body();
+    let mut position = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.unwrap();
+        if let Some(data) = frame.data_ref() {
+            for (i, byte) in data.iter().enumerate() {
+                assert_eq!(*byte, pattern_byte(position + i as u64), "byte {}", position + i as u64);
+            }
+            position += data.len() as u64;
+        }
+    }
+    assert_eq!(position, SIZE);
+    let left = tokio::time::timeout(Duration::from_secs(60), &mut serving.done).await.unwrap().unwrap();
+    assert_eq!(left, 0, "the drain finished every request in flight");
+    assert!(
+        tokio::net::TcpStream::connect(serving.address).await.is_err(),
+        "no new connections after shutdown"
+    );
+
+    let growth = peak_rss().saturating_sub(before);
+    eprintln!("peak RSS growth for 256 MiB up and down: {} MiB", growth >> 20);
+    assert!(growth < 160 * 1024 * 1024, "peak memory grew by {} MiB for a 256 MiB object", growth >> 20);
+}
+
+/// A request body from an iterator of frames, produced as the connection asks for them.
+fn futures_stream(
+    frames: impl Iterator<Item = Result<Frame<Bytes>, std::io::Error>> + Send + Sync + Unpin + 'static,
+) -> Body {
+    IterStream(frames).boxed()
+}
+
+/// An iterator of frames as an HTTP body.
+struct IterStream<I>(I);
+
+impl<I: Iterator + Unpin> hyper::body::Body for IterStream<I>
+where
+    I::Item: Into<Result<Frame<Bytes>, std::io::Error>>,
+{
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(self.0.next().map(Into::into))
+    }
+}
