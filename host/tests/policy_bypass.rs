@@ -405,6 +405,7 @@ async fn header_smuggling_is_refused() {
         documents: None,
         audit: None,
         max_attempts: 1,
+        limits: Default::default(),
     };
     let mut state = StoreState::new(shared);
     let mut view = state.http();

@@ -38,12 +38,30 @@ pub struct EgressGuard {
     audit: Option<Audit>,
     /// Records of requests sent by this instance and maybe not written yet.
     in_flight: Vec<Arc<InFlight>>,
+    /// How many requests this instance may send.
+    max_requests: u32,
+    /// How many it tried so far, allowed or not.
+    requests: u32,
 }
 
 impl EgressGuard {
     /// A guard for the given endpoint and policy, recording its decisions to `audit` if given.
     pub fn new(endpoint: Endpoint, policy: Arc<Policy>, audit: Option<Audit>) -> Self {
-        Self { endpoint, policy, denials: Vec::new(), audit, in_flight: Vec::new() }
+        Self {
+            endpoint,
+            policy,
+            denials: Vec::new(),
+            audit,
+            in_flight: Vec::new(),
+            max_requests: u32::MAX,
+            requests: 0,
+        }
+    }
+
+    /// Caps the requests this instance may send; every one past the cap is denied.
+    pub fn with_max_requests(mut self, max_requests: u32) -> Self {
+        self.max_requests = max_requests;
+        self
     }
 
     /// Parses and checks one request.
@@ -125,7 +143,16 @@ impl WasiHttpHooks for EgressGuard {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        let (parsed, verdict) = self.decide(&request);
+        let (parsed, mut verdict) = self.decide(&request);
+        self.requests = self.requests.saturating_add(1);
+        if self.requests > self.max_requests && verdict.is_ok() {
+            verdict = Err(Denial(format!(
+                "the plugin tried more than {} requests in one call, the host's cap; {} {} was not sent",
+                self.max_requests,
+                request.method(),
+                redact_query(request.uri())
+            )));
+        }
         let record = self
             .audit
             .as_ref()

@@ -4,6 +4,8 @@ pub(crate) mod bindings;
 pub mod compiled_cache;
 mod documents_import;
 pub mod egress;
+pub mod guest_probe;
+pub mod limits;
 pub mod pinned_clock;
 pub mod plugin_runtime;
 pub mod store_state;

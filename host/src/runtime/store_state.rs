@@ -10,6 +10,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::s3_connector::s3::{credentials, settings, types};
 use super::egress::EgressGuard;
+use super::limits::{InstanceLimits, Limits};
 use super::pinned_clock::PinnedClock;
 use crate::audit::{Audit, AuditRecord, Decision, Kind};
 use crate::credentials::{CredentialsProvider, Secret};
@@ -34,6 +35,8 @@ pub struct Shared {
     pub audit: Option<Audit>,
     /// How many times the plugin tries a request in all.
     pub max_attempts: u32,
+    /// Memory, CPU and requests per call.
+    pub limits: Limits,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -51,6 +54,8 @@ pub struct StoreState {
     pub handed_out: Vec<Secret>,
     /// Documents the guest created in this call, to publish or remove once its outcome is known.
     pub created_documents: Vec<String>,
+    /// The memory limiter and the CPU meter of this instance.
+    pub limits: InstanceLimits,
     shared: Shared,
 }
 
@@ -67,7 +72,8 @@ impl StoreState {
         }
         let wasi = wasi.build();
         let egress =
-            EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone());
+            EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
+                .with_max_requests(shared.limits.max_requests);
         Self {
             wasi,
             http: WasiHttpCtx::new(),
@@ -76,6 +82,7 @@ impl StoreState {
             scope_denials: Vec::new(),
             handed_out: Vec::new(),
             created_documents: Vec::new(),
+            limits: InstanceLimits::new(shared.limits),
             shared,
         }
     }
@@ -197,6 +204,7 @@ mod tests {
             documents: None,
             audit: None,
             max_attempts: 3,
+            limits: Limits::default(),
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");
