@@ -19,6 +19,8 @@ mod bindings {
 mod actions;
 mod client_export;
 mod endpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http_date;
 mod multipart;
 mod object_headers;

@@ -9,6 +9,8 @@ mod error;
 mod request;
 mod run;
 
+pub(crate) use request::parse as parse_request;
+
 use serde_json::{Map, Value};
 
 use crate::bindings::exports::s3_connector::s3::actions::{ActionOptions, Guest};
