@@ -15,8 +15,10 @@ use super::store_state::StoreState;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// WebAssembly execution time a call may use unless [`crate::Connector::with_cpu_budget`] says
 /// otherwise. The plugin spends most of a transfer waiting on the host's I/O, which is not
-/// counted.
-pub const DEFAULT_CPU_BUDGET: Duration = Duration::from_secs(60);
+/// counted, but an upload from a stream copies every 8 MiB part through its memory: the default
+/// leaves room for the largest multipart upload within the default one-hour call timeout.
+/// Hosts of untrusted plugins with small calls should set less.
+pub const DEFAULT_CPU_BUDGET: Duration = Duration::from_secs(600);
 /// Requests a call may send unless [`crate::Connector::with_max_requests_per_call`] says
 /// otherwise: room for a 10,000-part multipart upload with retries.
 pub const DEFAULT_MAX_REQUESTS: u32 = 50_000;
