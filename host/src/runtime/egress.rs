@@ -204,6 +204,30 @@ mod tests {
     use super::*;
     use crate::policy::Access;
 
+    fn get(uri: &str) -> http::Request<WasiBody> {
+        let body = http_body_util::Empty::new().map_err(|never: std::convert::Infallible| match never {});
+        http::Request::get(uri).body(body.boxed_unsync()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_past_the_cap_are_denied_with_their_own_reason() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:9").unwrap();
+        let policy = Arc::new(Policy::from_allow_flags(&["bkt=read"]).unwrap());
+        let mut guard = EgressGuard::new(endpoint, policy, None).with_max_requests(0);
+        for uri in ["http://127.0.0.1:9/bkt/k", "http://127.0.0.1:9/other/k"] {
+            let sent = guard.send_request(get(uri), None, Box::new(async { Ok(()) }));
+            assert!(matches!(Box::into_pin(sent).await, Err(HttpError::HttpRequestDenied)), "{uri}");
+        }
+        let reasons: Vec<String> = guard.denials.iter().map(|d| d.0.clone()).collect();
+        assert_eq!(
+            reasons[0],
+            "the plugin tried more than 0 requests in one call, the host's cap; GET http://127.0.0.1:9/bkt/k \
+             was not sent"
+        );
+        // A request the policy denies anyway keeps the policy's reason.
+        assert!(reasons[1].contains("s3://other/k needs 'read'"), "{}", reasons[1]);
+    }
+
     #[test]
     fn request_records_name_the_action_the_rule_or_the_reason() {
         let policy = Policy::from_allow_flags(&["dst=write", "src/pub/=read", "logs=list"]).unwrap();
