@@ -11,7 +11,7 @@ use std::fmt;
 use rand::Rng;
 use serde_json::{Value, json};
 
-use crate::connector::{Connector, finish_documents, plugin_error, presign_method};
+use crate::connector::{Connector, finish_documents, presign_method, trap_error};
 use crate::error::Error;
 use crate::policy::Denial;
 use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
@@ -161,7 +161,7 @@ impl Connector {
         let call = plugin.s3_connector_s3_actions().call_invoke(&mut store, request, options);
         let outcome = match tokio::time::timeout(self.call_timeout, call).await {
             Err(_) => Err(fail(Error::S3(S3Error::Timeout))),
-            Ok(Err(trap)) => Err(fail(plugin_error(trap))),
+            Ok(Err(trap)) => Err(fail(trap_error(&store, trap))),
             Ok(Ok(Err(text))) => Err(match store.data().first_denial() {
                 Some(denial) => fail(Error::Denied(denial.clone())),
                 None => match guest_json(&store.data().scrub(&text)) {

@@ -18,6 +18,7 @@ use crate::policy::s3_address::parse_presigned;
 use crate::policy::{Denial, Grant, Policy, S3Request};
 use crate::runtime::bindings::Plugin;
 use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
+use crate::runtime::limits::{self, Limits};
 use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
@@ -77,6 +78,7 @@ impl Connector {
             audit: None,
             documents: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            limits: Limits::default(),
         };
         Ok(Self {
             runtime,
@@ -136,6 +138,29 @@ impl Connector {
         self
     }
 
+    /// Bounds the WebAssembly execution time of every call (default
+    /// [`limits::DEFAULT_CPU_BUDGET`]); time the plugin waits for the host's I/O does not count.
+    /// A call over budget fails with [`Error::Plugin`] naming the budget.
+    pub fn with_cpu_budget(mut self, budget: Duration) -> Self {
+        self.shared.limits.cpu_budget = budget;
+        self
+    }
+
+    /// Bounds the linear memory of every call's instance (default and maximum
+    /// [`crate::runtime::plugin_runtime::MAX_INSTANCE_MEMORY`]). A call over the limit fails with
+    /// [`Error::Plugin`] naming it.
+    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
+        self.shared.limits.memory_bytes = bytes;
+        self
+    }
+
+    /// Caps the requests one call may try (default [`limits::DEFAULT_MAX_REQUESTS`]); past the
+    /// cap every request is denied with a reason naming it.
+    pub fn with_max_requests_per_call(mut self, requests: u32) -> Self {
+        self.shared.limits.max_requests = requests;
+        self
+    }
+
     /// Caps the lifetime of presigned URLs below S3's 7 days.
     pub fn with_presign_cap(mut self, seconds: u32) -> Self {
         self.max_presign_seconds = seconds.min(MAX_PRESIGN_SECONDS);
@@ -170,9 +195,17 @@ impl Connector {
         self.shared.credentials.name()
     }
 
-    pub(crate) async fn instantiate(&self) -> Result<(Store<StoreState>, Plugin), Error> {
+    /// A fresh store for one call, with its limits.
+    pub(crate) fn new_store(&self) -> Store<StoreState> {
         let mut store = Store::new(&self.runtime.engine, StoreState::new(self.shared.clone()));
-        let plugin = self.runtime.pre.instantiate_async(&mut store).await.map_err(plugin_error)?;
+        limits::apply(&mut store);
+        store
+    }
+
+    pub(crate) async fn instantiate(&self) -> Result<(Store<StoreState>, Plugin), Error> {
+        let mut store = self.new_store();
+        let plugin =
+            self.runtime.pre.instantiate_async(&mut store).await.map_err(|trap| trap_error(&store, trap))?;
         Ok((store, plugin))
     }
 
@@ -566,7 +599,15 @@ pub(crate) fn finish<T>(
             Some(denial) => Err(Error::Denied(denial.clone())),
             None => Err(Error::S3(scrub(store.data(), error))),
         },
-        Err(trap) => Err(plugin_error(trap)),
+        Err(trap) => Err(trap_error(store, trap)),
+    }
+}
+
+/// A trap as the caller sees it: the limit the instance broke, if it broke one, else the trap.
+pub(crate) fn trap_error(store: &Store<StoreState>, trap: wasmtime::Error) -> Error {
+    match store.data().limits.exceeded {
+        Some(exceeded) => Error::Plugin(exceeded.to_string()),
+        None => plugin_error(trap),
     }
 }
 

@@ -27,6 +27,8 @@ pub mod connector;
 pub mod credentials;
 pub mod documents;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod local_store;
 pub mod policy;
 pub mod redact;

@@ -31,6 +31,8 @@ mod actions;
 mod client_export;
 mod edge;
 mod endpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 mod host_imports;
 mod http_date;
 mod multipart;

@@ -4,12 +4,14 @@
 //! request, against what [`s3_address::parse`] reads from the request itself.
 
 pub(crate) mod config;
+pub mod dot_segments;
 pub mod s3_address;
 pub mod session_policy;
 
 use std::fmt;
 
 pub use config::{PolicyConfigError, parse_allow};
+use dot_segments::Reading;
 pub use s3_address::{AddressError, S3Request};
 pub use session_policy::{MAX_SESSION_POLICY_CHARS, SessionPolicyError, session_policy};
 
@@ -170,7 +172,7 @@ impl Policy {
     /// Like [`Policy::check`], and says which rules allowed the request: the audit log records
     /// them.
     pub fn decide(&self, request: &S3Request) -> Result<Grant, Denial> {
-        let rule = self.check_target(request)?.clone();
+        let rule = self.check_object(request)?.clone();
         let source_rule = match &request.copy_source {
             Some((bucket, key)) => {
                 let source = S3Request {
@@ -182,13 +184,44 @@ impl Policy {
                     copy_source: None,
                 };
                 let rule = self
-                    .check_target(&source)
+                    .check_object(&source)
                     .map_err(|d| Denial(format!("the copy source of {}: {}", request.operation, d.0)))?;
                 Some(rule.clone())
             }
             None => None,
         };
         Ok(Grant { rule, source_rule })
+    }
+
+    /// Checks the literal target, then every other reading of its key by a server or proxy
+    /// that resolves dot segments ([`dot_segments`]): all of them must be allowed.
+    fn check_object(&self, request: &S3Request) -> Result<&Rule, Denial> {
+        let rule = self.check_target(request)?;
+        let (Some(bucket), Some(key)) = (&request.bucket, &request.key) else {
+            return Ok(rule);
+        };
+        let literal = format!("{} s3://{bucket}/{key}", request.operation);
+        for reading in dot_segments::other_readings(bucket, key) {
+            let (bucket, key) = match reading {
+                Reading::Object { bucket, key } => (bucket, key),
+                Reading::NoObject => {
+                    return Err(Denial(format!(
+                        "{literal}: its dot segments climb out of the bucket on a server or proxy that \
+                         resolves them"
+                    )));
+                }
+            };
+            let as_read =
+                S3Request { bucket: Some(bucket.clone()), key: Some(key.clone()), ..request.clone() };
+            self.check_target(&as_read).map_err(|denial| {
+                Denial(format!(
+                    "{literal} reads as s3://{bucket}/{key} on a server or proxy that resolves dot \
+                     segments: {}",
+                    denial.0
+                ))
+            })?;
+        }
+        Ok(rule)
     }
 
     fn check_target(&self, request: &S3Request) -> Result<&Rule, Denial> {
@@ -347,6 +380,36 @@ mod tests {
         copy.copy_source = Some(("src".into(), "private/x".into()));
         let denial = p.check(&copy).unwrap_err().to_string();
         assert!(denial.contains("copy source") && denial.contains("s3://src/private/x"), "{denial}");
+    }
+
+    #[test]
+    fn keys_cannot_climb_out_of_their_prefix_with_dot_segments() {
+        let p = policy(&["photos/in/=read,write", "dst=write"]);
+        let table: &[(&str, Option<&str>)] = &[
+            ("in/a/../b.jpg", None),
+            ("in/./b.jpg", None),
+            ("in/../out/x", Some("reads as s3://photos/out/x")),
+            ("in/../../other/k", Some("reads as s3://other/k")),
+            ("in//../x", Some("reads as s3://photos/x")),
+            ("in/../../../etc/passwd", Some("climb out of the bucket")),
+        ];
+        for (key, denied) in table {
+            let result = p.check(&request(Access::Read, Some("photos"), Some(key), None));
+            match denied {
+                None => assert!(result.is_ok(), "{key}: {result:?}"),
+                Some(fragment) => {
+                    let denial = result.expect_err(key).to_string();
+                    assert!(denial.contains(fragment), "{key}: {denial}");
+                }
+            }
+        }
+        // Copy sources too.
+        let mut copy = request(Access::Write, Some("dst"), Some("k"), None);
+        copy.copy_source = Some(("photos".into(), "in/../../secret/k".into()));
+        let denial = p.check(&copy).unwrap_err().to_string();
+        assert!(denial.contains("copy source") && denial.contains("reads as s3://secret/k"), "{denial}");
+        // Under a `*` rule every reading is allowed, and keys stay literal.
+        assert!(Policy::allow_all().check(&request(Access::Read, Some("b"), Some("x/../y"), None)).is_ok());
     }
 
     #[test]

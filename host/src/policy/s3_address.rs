@@ -59,7 +59,23 @@ pub enum AddressError {
     /// A malformed `x-amz-copy-source`.
     #[error("x-amz-copy-source {0:?} is not bucket/key")]
     BadCopySource(String),
+    /// A `Host` header that names another host than the request's authority: a server could
+    /// read the bucket from either.
+    #[error("the Host header {host:?} differs from the request's authority {authority:?}")]
+    HostMismatch {
+        /// The header's value.
+        host: String,
+        /// The URI's authority.
+        authority: String,
+    },
+    /// A header the parser reads (or that names the target) given more than once: servers
+    /// disagree on which value counts.
+    #[error("the request carries the {0} header more than once")]
+    RepeatedHeader(&'static str),
 }
+
+/// Headers that decide what a request touches: each may appear once at most.
+const SINGLE_HEADERS: &[&str] = &["host", "x-amz-copy-source"];
 
 /// Query parameters that only shape a listing and never change what is touched.
 const LIST_PARAMS: &[&str] = &[
@@ -99,6 +115,7 @@ pub fn parse(
     endpoint: &Endpoint,
 ) -> Result<S3Request, AddressError> {
     let bucket_from_host = match_endpoint(uri, endpoint)?;
+    check_headers(uri, headers)?;
     let path_and_query = uri.path_and_query().ok_or_else(|| AddressError::BadPath(String::new()))?;
     let path = path_and_query.path();
     let rest = path.strip_prefix('/').ok_or_else(|| AddressError::BadPath(path.to_owned()))?;
@@ -187,6 +204,24 @@ fn match_endpoint(uri: &Uri, endpoint: &Endpoint) -> Result<Option<String>, Addr
     match host.strip_suffix(&format!(".{}", endpoint.host)) {
         Some(bucket) if !endpoint.host_is_ip_or_local() => Ok(Some(bucket.to_owned())),
         _ => Err(wrong()),
+    }
+}
+
+/// One value at most for the headers that decide the target, and a `Host` header (wasi:http
+/// sets it from the authority) that names the authority itself.
+fn check_headers(uri: &Uri, headers: &HeaderMap) -> Result<(), AddressError> {
+    if let Some(name) = SINGLE_HEADERS.iter().find(|name| headers.get_all(**name).iter().count() > 1) {
+        return Err(AddressError::RepeatedHeader(name));
+    }
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    match headers.get(http::header::HOST) {
+        Some(host) if !host.as_bytes().eq_ignore_ascii_case(authority.as_bytes()) => {
+            Err(AddressError::HostMismatch {
+                host: String::from_utf8_lossy(host.as_bytes()).into_owned(),
+                authority: authority.to_owned(),
+            })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -484,6 +519,30 @@ mod tests {
         for (method, url, copy, fragment) in table {
             let error = parse_str(method, url, *copy).expect_err(url).to_string();
             assert!(error.contains(fragment), "{method} {url}: {error}");
+        }
+    }
+
+    #[test]
+    fn host_headers_must_name_the_authority_and_target_headers_appear_once() {
+        let url: Uri = "http://127.0.0.1:9000/bkt/k".parse().unwrap();
+        let with = |pairs: &[(&str, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers
+                    .append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+            }
+            parse(&Method::GET, &url, &headers, &endpoint())
+        };
+        assert!(with(&[("host", "127.0.0.1:9000")]).is_ok());
+        let table: &[(&[(&str, &str)], &str)] = &[
+            (&[("host", "other.127.0.0.1:9000")], "differs from the request's authority"),
+            (&[("host", "127.0.0.1")], "differs from the request's authority"),
+            (&[("host", "127.0.0.1:9000"), ("host", "evil:9000")], "host header more than once"),
+            (&[("x-amz-copy-source", "/bkt/a"), ("x-amz-copy-source", "/b2/a")], "more than once"),
+        ];
+        for (headers, fragment) in table {
+            let error = with(headers).expect_err(fragment).to_string();
+            assert!(error.contains(fragment), "{headers:?}: {error}");
         }
     }
 

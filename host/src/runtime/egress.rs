@@ -38,12 +38,30 @@ pub struct EgressGuard {
     audit: Option<Audit>,
     /// Records of requests sent by this instance and maybe not written yet.
     in_flight: Vec<Arc<InFlight>>,
+    /// How many requests this instance may send.
+    max_requests: u32,
+    /// How many it tried so far, allowed or not.
+    requests: u32,
 }
 
 impl EgressGuard {
     /// A guard for the given endpoint and policy, recording its decisions to `audit` if given.
     pub fn new(endpoint: Endpoint, policy: Arc<Policy>, audit: Option<Audit>) -> Self {
-        Self { endpoint, policy, denials: Vec::new(), audit, in_flight: Vec::new() }
+        Self {
+            endpoint,
+            policy,
+            denials: Vec::new(),
+            audit,
+            in_flight: Vec::new(),
+            max_requests: u32::MAX,
+            requests: 0,
+        }
+    }
+
+    /// Caps the requests this instance may send; every one past the cap is denied.
+    pub fn with_max_requests(mut self, max_requests: u32) -> Self {
+        self.max_requests = max_requests;
+        self
     }
 
     /// Parses and checks one request.
@@ -125,7 +143,16 @@ impl WasiHttpHooks for EgressGuard {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        let (parsed, verdict) = self.decide(&request);
+        let (parsed, mut verdict) = self.decide(&request);
+        self.requests = self.requests.saturating_add(1);
+        if self.requests > self.max_requests && verdict.is_ok() {
+            verdict = Err(Denial(format!(
+                "the plugin tried more than {} requests in one call, the host's cap; {} {} was not sent",
+                self.max_requests,
+                request.method(),
+                redact_query(request.uri())
+            )));
+        }
         let record = self
             .audit
             .as_ref()
@@ -176,6 +203,30 @@ impl WasiHttpHooks for EgressGuard {
 mod tests {
     use super::*;
     use crate::policy::Access;
+
+    fn get(uri: &str) -> http::Request<WasiBody> {
+        let body = http_body_util::Empty::new().map_err(|never: std::convert::Infallible| match never {});
+        http::Request::get(uri).body(body.boxed_unsync()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_past_the_cap_are_denied_with_their_own_reason() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:9").unwrap();
+        let policy = Arc::new(Policy::from_allow_flags(&["bkt=read"]).unwrap());
+        let mut guard = EgressGuard::new(endpoint, policy, None).with_max_requests(0);
+        for uri in ["http://127.0.0.1:9/bkt/k", "http://127.0.0.1:9/other/k"] {
+            let sent = guard.send_request(get(uri), None, Box::new(async { Ok(()) }));
+            assert!(matches!(Box::into_pin(sent).await, Err(HttpError::HttpRequestDenied)), "{uri}");
+        }
+        let reasons: Vec<String> = guard.denials.iter().map(|d| d.0.clone()).collect();
+        assert_eq!(
+            reasons[0],
+            "the plugin tried more than 0 requests in one call, the host's cap; GET http://127.0.0.1:9/bkt/k \
+             was not sent"
+        );
+        // A request the policy denies anyway keeps the policy's reason.
+        assert!(reasons[1].contains("s3://other/k needs 'read'"), "{}", reasons[1]);
+    }
 
     #[test]
     fn request_records_name_the_action_the_rule_or_the_reason() {

@@ -5,6 +5,8 @@ pub mod compiled_cache;
 mod documents_import;
 pub mod edge_runtime;
 pub mod egress;
+pub mod guest_probe;
+pub mod limits;
 pub mod pinned_clock;
 pub mod plugin_runtime;
 pub mod store_state;

@@ -9,6 +9,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use super::bindings::PluginPre;
 use super::bindings::s3_connector::s3::{credentials, documents, settings, types};
 use super::compiled_cache;
+use super::limits;
 use super::store_state::StoreState;
 use crate::error::Error;
 
@@ -45,7 +46,10 @@ impl PluginRuntime {
             .max_memory_size(MAX_INSTANCE_MEMORY);
         let mut config = Config::new();
         config.wasm_component_model(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // CPU budgets: every store sets a deadline (`limits::apply`), the ticker advances it.
+        config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
+        limits::start_epoch_ticker(&engine)?;
         let cache = compiled_cache::cache_dir(|name| std::env::var(name).ok());
         let component = compiled_cache::load(&engine, PLUGIN_WASM, cache.as_deref())?;
         let mut linker = Linker::<StoreState>::new(&engine);

@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::s3_connector::s3::{credentials, settings, types};
 use super::egress::EgressGuard;
+use super::limits::{InstanceLimits, Limits};
 use super::pinned_clock::PinnedClock;
 use crate::audit::{Audit, AuditRecord, Decision, Kind};
 use crate::credentials::{CredentialsProvider, Secret};
@@ -35,6 +36,8 @@ pub struct Shared {
     pub audit: Option<Audit>,
     /// How many times the plugin tries a request in all.
     pub max_attempts: u32,
+    /// Memory, CPU and requests per call.
+    pub limits: Limits,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -54,6 +57,8 @@ pub struct StoreState {
     pub created_documents: Vec<String>,
     /// The `wasi:config` values of the edge world: its settings and this request's credentials.
     pub config: WasiConfigVariables,
+    /// The memory limiter and the CPU meter of this instance.
+    pub limits: InstanceLimits,
     shared: Shared,
 }
 
@@ -70,7 +75,8 @@ impl StoreState {
         }
         let wasi = wasi.build();
         let egress =
-            EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone());
+            EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
+                .with_max_requests(shared.limits.max_requests);
         Self {
             wasi,
             http: WasiHttpCtx::new(),
@@ -80,6 +86,7 @@ impl StoreState {
             handed_out: Vec::new(),
             created_documents: Vec::new(),
             config: WasiConfigVariables::new(),
+            limits: InstanceLimits::new(shared.limits),
             shared,
         }
     }
@@ -201,6 +208,7 @@ mod tests {
             documents: None,
             audit: None,
             max_attempts: 3,
+            limits: Limits::default(),
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");

@@ -31,6 +31,7 @@ pub use auth::ClientAuth;
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::runtime::edge_runtime::EdgeRuntime;
+use crate::runtime::limits;
 use crate::runtime::store_state::StoreState;
 
 /// How long a shutdown waits for requests in flight before it gives up on them.
@@ -189,6 +190,7 @@ async fn instantiate_and_call(
         store_state.config.insert("session_token", token.expose().to_owned());
     }
     let mut store = Store::new(&state.runtime.engine, store_state);
+    limits::apply(&mut store);
     let plugin_error = |e: wasmtime::Error| Error::Plugin(format!("{:#}", e.root_cause()));
     let incoming =
         store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(plugin_error)?;

@@ -9,6 +9,8 @@ pub(crate) mod error;
 mod request;
 mod run;
 
+pub(crate) use request::parse as parse_request;
+
 use serde_json::{Map, Value};
 
 use crate::operations::S3;

@@ -1,0 +1,223 @@
+//! The limits on one call's instance besides its wall-clock timeout: linear memory, CPU (time
+//! spent executing WebAssembly, enforced with epoch deadlines) and, in the egress guard, the
+//! number of requests it may send. An instance that breaks one is stopped with a trap, and the
+//! call fails with an error that names the limit.
+
+use std::time::{Duration, Instant};
+
+use wasmtime::{CallHook, Engine, ResourceLimiter, Store, UpdateDeadline};
+
+use super::plugin_runtime::MAX_INSTANCE_MEMORY;
+use super::store_state::StoreState;
+
+/// How often the engine's epoch advances: the granularity of the CPU budget, and how often a
+/// running instance yields to the async executor so that timeouts and other calls get to run.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// WebAssembly execution time a call may use unless [`crate::Connector::with_cpu_budget`] says
+/// otherwise. The plugin spends most of a transfer waiting on the host's I/O, which is not
+/// counted, but an upload from a stream copies every 8 MiB part through its memory: the default
+/// leaves room for the largest multipart upload within the default one-hour call timeout.
+/// Hosts of untrusted plugins with small calls should set less.
+pub const DEFAULT_CPU_BUDGET: Duration = Duration::from_secs(600);
+/// Requests a call may send unless [`crate::Connector::with_max_requests_per_call`] says
+/// otherwise: room for a 10,000-part multipart upload with retries.
+pub const DEFAULT_MAX_REQUESTS: u32 = 50_000;
+
+/// The limits of every instance of a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes each linear memory of an instance may grow to (at most [`MAX_INSTANCE_MEMORY`]).
+    pub memory_bytes: usize,
+    /// WebAssembly execution time per call.
+    pub cpu_budget: Duration,
+    /// Outgoing requests per call, allowed or not.
+    pub max_requests: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: MAX_INSTANCE_MEMORY,
+            cpu_budget: DEFAULT_CPU_BUDGET,
+            max_requests: DEFAULT_MAX_REQUESTS,
+        }
+    }
+}
+
+/// The limit an instance broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exceeded {
+    /// A memory asked to grow past the limit.
+    Memory {
+        /// The size it asked for, in bytes.
+        asked: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The instance ran WebAssembly for longer than its budget.
+    Cpu {
+        /// The budget.
+        budget: Duration,
+    },
+}
+
+impl std::fmt::Display for Exceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exceeded::Memory { asked, limit } => write!(
+                f,
+                "it exceeded its memory limit of {} MiB (a memory asked to grow to {:.1} MiB); the host \
+                 stopped it",
+                limit >> 20,
+                *asked as f64 / f64::from(1 << 20)
+            ),
+            Exceeded::Cpu { budget } => write!(
+                f,
+                "it exceeded its CPU budget of {:.1} s of WebAssembly execution; the host stopped it",
+                budget.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// One instance's meters: the memory limiter, the WebAssembly time used so far, and the limit
+/// it broke, if any.
+#[derive(Debug)]
+pub struct InstanceLimits {
+    limits: Limits,
+    /// WebAssembly time of the segments that ended.
+    used: Duration,
+    /// When the current segment of WebAssembly execution started.
+    running_since: Option<Instant>,
+    /// The first limit broken; the call reports it instead of the trap.
+    pub exceeded: Option<Exceeded>,
+}
+
+impl InstanceLimits {
+    /// Fresh meters for `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Self { limits, used: Duration::ZERO, running_since: None, exceeded: None }
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Starts or stops the clock as execution enters or leaves WebAssembly. Time spent in host
+    /// calls (I/O, credentials) is not WebAssembly time.
+    pub fn on_call_hook(&mut self, hook: CallHook, now: Instant) {
+        match hook {
+            CallHook::CallingWasm | CallHook::ReturningFromHost => self.running_since = Some(now),
+            CallHook::CallingHost | CallHook::ReturningFromWasm => {
+                if let Some(since) = self.running_since.take() {
+                    self.used += now.saturating_duration_since(since);
+                }
+            }
+        }
+    }
+
+    /// WebAssembly time used up to `now`. A segment that yielded to the executor counts its
+    /// wait too: an over-estimate, never an under-estimate.
+    pub fn wasm_time(&self, now: Instant) -> Duration {
+        self.used + self.running_since.map_or(Duration::ZERO, |since| now.saturating_duration_since(since))
+    }
+
+    /// Called at each epoch tick while the instance runs: yield, or stop it over budget.
+    pub fn on_epoch(&mut self, now: Instant) -> wasmtime::Result<UpdateDeadline> {
+        if self.wasm_time(now) <= self.limits.cpu_budget {
+            return Ok(UpdateDeadline::Yield(1));
+        }
+        let exceeded = Exceeded::Cpu { budget: self.limits.cpu_budget };
+        self.exceeded.get_or_insert(exceeded);
+        Err(wasmtime::format_err!("{exceeded}"))
+    }
+}
+
+impl ResourceLimiter for InstanceLimits {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let limit = self.limits.memory_bytes.min(MAX_INSTANCE_MEMORY);
+        if desired <= limit {
+            return Ok(true);
+        }
+        let exceeded = Exceeded::Memory { asked: desired, limit };
+        self.exceeded.get_or_insert(exceeded);
+        // An error (not `false`) traps the instance: a guest that checks for failed growth
+        // could otherwise spin on it.
+        Err(wasmtime::format_err!("{exceeded}"))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(maximum.is_none_or(|maximum| desired <= maximum))
+    }
+}
+
+/// Puts the limits on a fresh store: every store of the plugin's engine must go through here,
+/// as the engine interrupts instances at each epoch deadline.
+pub fn apply(store: &mut Store<StoreState>) {
+    store.limiter(|state| &mut state.limits);
+    store.call_hook(|mut store, hook| {
+        store.data_mut().limits.on_call_hook(hook, Instant::now());
+        Ok(())
+    });
+    store.epoch_deadline_callback(|mut store| store.data_mut().limits.on_epoch(Instant::now()));
+    store.set_epoch_deadline(1);
+}
+
+/// Advances `engine`'s epoch every [`EPOCH_TICK`] on a thread of its own, for as long as the
+/// engine lives.
+pub fn start_epoch_ticker(engine: &Engine) -> std::io::Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new().name("s3-connector-epoch".to_owned()).spawn(move || {
+        while let Some(engine) = weak.upgrade() {
+            engine.increment_epoch();
+            drop(engine);
+            std::thread::sleep(EPOCH_TICK);
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_time_in_webassembly_counts_and_the_budget_stops_it() {
+        let limits = Limits { cpu_budget: Duration::from_millis(100), ..Limits::default() };
+        let mut meter = InstanceLimits::new(limits);
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        meter.on_call_hook(CallHook::CallingWasm, at(0));
+        meter.on_call_hook(CallHook::CallingHost, at(60));
+        // Five seconds of I/O in the host.
+        meter.on_call_hook(CallHook::ReturningFromHost, at(5060));
+        assert_eq!(meter.wasm_time(at(5090)), Duration::from_millis(90));
+        assert!(matches!(meter.on_epoch(at(5090)), Ok(UpdateDeadline::Yield(1))));
+        let error = meter.on_epoch(at(5101)).map(drop).unwrap_err().to_string();
+        assert!(error.contains("CPU budget of 0.1 s"), "{error}");
+        assert_eq!(meter.exceeded, Some(Exceeded::Cpu { budget: Duration::from_millis(100) }));
+    }
+
+    #[test]
+    fn memory_growth_past_the_limit_traps_and_is_recorded() {
+        let mut meter = InstanceLimits::new(Limits { memory_bytes: 2 << 20, ..Limits::default() });
+        assert!(meter.memory_growing(0, 2 << 20, None).unwrap());
+        let error = meter.memory_growing(2 << 20, 3 << 20, None).unwrap_err().to_string();
+        assert!(error.contains("memory limit of 2 MiB"), "{error}");
+        assert_eq!(meter.exceeded, Some(Exceeded::Memory { asked: 3 << 20, limit: 2 << 20 }));
+        // Never above the pooling allocator's slot.
+        let mut meter = InstanceLimits::new(Limits { memory_bytes: usize::MAX, ..Limits::default() });
+        assert!(meter.memory_growing(0, MAX_INSTANCE_MEMORY + 1, None).is_err());
+    }
+}
