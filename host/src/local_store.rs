@@ -27,6 +27,7 @@ pub struct LocalS3 {
     access_key_id: String,
     secret_access_key: Secret,
     requests: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -88,12 +89,17 @@ impl LocalS3 {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
         let (stop, mut stopped) = oneshot::channel::<()>();
+        let connections_accepted = Arc::new(AtomicU64::new(0));
+        let counter = connections_accepted.clone();
         tokio::spawn(async move {
             let connections = ConnBuilder::new(TokioExecutor::new());
             loop {
                 let socket = tokio::select! {
                     accepted = listener.accept() => match accepted {
-                        Ok((socket, _)) => socket,
+                        Ok((socket, _)) => {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            socket
+                        }
                         Err(_) => continue,
                     },
                     _ = &mut stopped => break,
@@ -111,6 +117,7 @@ impl LocalS3 {
             access_key_id: access_key_id.to_owned(),
             secret_access_key,
             requests,
+            connections: connections_accepted,
             _stop: stop,
         })
     }
@@ -128,6 +135,11 @@ impl LocalS3 {
     /// The secret it accepts.
     pub fn secret_access_key(&self) -> &Secret {
         &self.secret_access_key
+    }
+
+    /// How many TCP connections the server has accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// How many HTTP requests reached the server so far.

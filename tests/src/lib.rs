@@ -44,6 +44,11 @@ impl TestServer {
             .expect("a valid endpoint")
     }
 
+    /// How many TCP connections the server has accepted so far.
+    pub fn connections_accepted(&self) -> u64 {
+        self.s3.connections_accepted()
+    }
+
     /// A connector with the server's keys and `policy`.
     pub fn connector(&self, policy: Policy) -> Connector {
         let credentials =

@@ -177,3 +177,21 @@ async fn failures_name_what_failed() {
     let error = nowhere.head_bucket("errors").await.unwrap_err();
     assert!(matches!(&error, Error::S3(S3Error::Transport(m)) if m.contains("127.0.0.1:1")), "{error:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_reuse_keep_alive_connections() {
+    let server = TestServer::start().await;
+    let c = server.admin();
+    c.create_bucket("pooled").await.unwrap();
+    c.put_object_bytes("pooled", "k", b"x", Default::default()).await.unwrap();
+    let before = server.connections_accepted();
+    for _ in 0..20 {
+        let (bytes, _, _) = get(&c, "pooled", "k", GetOptions::default()).await.unwrap();
+        assert_eq!(bytes, b"x");
+        c.head_object("pooled", "k").await.unwrap();
+    }
+    let opened = server.connections_accepted() - before;
+    // Forty calls, each in a fresh instance: the connection pool keeps them on one or two
+    // connections instead of forty.
+    assert!(opened <= 2, "{opened} connections for 40 sequential calls");
+}

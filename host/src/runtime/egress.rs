@@ -167,8 +167,8 @@ impl WasiHttpHooks for EgressGuard {
         let options = clamp(options);
         let Some((audit, record)) = record else {
             return Box::new(async move {
-                let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-                Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+                let (response, io) = super::connection_pool::send(request, options).await?;
+                Ok((response.map(BodyExt::boxed_unsync), io))
             });
         };
         let flight = InFlight::start(audit.clone(), record);
@@ -176,7 +176,7 @@ impl WasiHttpHooks for EgressGuard {
         let request =
             request.map(|body| CountingBody::new(body, flight.clone(), Direction::Sent).boxed_unsync());
         Box::new(async move {
-            match wasmtime_wasi_http::default_send_request(request, Some(options)).await {
+            match super::connection_pool::send(request, options).await {
                 Ok((response, io)) => {
                     let request_id = response
                         .headers()
@@ -187,7 +187,7 @@ impl WasiHttpHooks for EgressGuard {
                     let response = response.map(|body| {
                         CountingBody::new(body.boxed_unsync(), flight, Direction::Received).boxed_unsync()
                     });
-                    Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
+                    Ok((response, io))
                 }
                 Err(error) => {
                     flight.failed(format!("the request failed: {error:?}"));

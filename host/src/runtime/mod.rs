@@ -2,6 +2,7 @@
 
 pub(crate) mod bindings;
 pub mod compiled_cache;
+pub mod connection_pool;
 mod documents_import;
 pub mod edge_runtime;
 pub mod egress;

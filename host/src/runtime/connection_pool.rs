@@ -1,0 +1,198 @@
+//! Keep-alive connections to S3, shared by every instance in the process.
+//!
+//! wasmtime-wasi-http's default sender opens a new TCP (and TLS) connection for every request;
+//! with a fresh instance per call, every call would pay for that. The egress guard sends
+//! through this pool instead: an HTTP/1.1 connection goes back to the pool once its response
+//! has been read to the end, at most [`MAX_IDLE_PER_HOST`] per scheme and authority, each for
+//! at most [`IDLE_TIMEOUT`]. A pooled connection the server has closed meanwhile is detected
+//! when the request cannot be written, and the request goes out on a fresh one.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
+
+/// Idle connections kept per scheme and authority.
+pub const MAX_IDLE_PER_HOST: usize = 64;
+/// How long an idle connection is kept.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The key of a pool: TLS or not, and `host:port`.
+type Key = (bool, String);
+
+struct Idle {
+    sender: SendRequest<WasiBody>,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: Mutex<HashMap<Key, Vec<Idle>>>,
+}
+
+fn pool() -> &'static Arc<Pool> {
+    static POOL: OnceLock<Arc<Pool>> = OnceLock::new();
+    POOL.get_or_init(|| Arc::new(Pool::default()))
+}
+
+impl Pool {
+    /// A live idle connection for `key`, if any; stale ones are dropped on the way.
+    fn take(&self, key: &Key) -> Option<SendRequest<WasiBody>> {
+        let mut idle = self.idle.lock().ok()?;
+        let list = idle.get_mut(key)?;
+        while let Some(entry) = list.pop() {
+            if entry.since.elapsed() < IDLE_TIMEOUT && entry.sender.is_ready() && !entry.sender.is_closed() {
+                return Some(entry.sender);
+            }
+        }
+        None
+    }
+
+    fn put(&self, key: Key, sender: SendRequest<WasiBody>) {
+        let Ok(mut idle) = self.idle.lock() else { return };
+        let list = idle.entry(key).or_default();
+        list.retain(|entry| entry.since.elapsed() < IDLE_TIMEOUT && !entry.sender.is_closed());
+        if list.len() < MAX_IDLE_PER_HOST {
+            list.push(Idle { sender, since: Instant::now() });
+        }
+    }
+}
+
+/// The worker future the hook returns: the pool drives its connections on tasks of its own.
+pub type Worker = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+
+/// Sends `request` (absolute URI) over a pooled or new connection, with `options`' timeouts.
+pub async fn send(
+    mut request: http::Request<WasiBody>,
+    options: RequestOptions,
+) -> Result<(http::Response<WasiBody>, Worker), HttpError> {
+    let uri = request.uri().clone();
+    let authority = uri.authority().ok_or(HttpError::HttpRequestUriInvalid)?;
+    let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let key: Key = (tls, format!("{}:{port}", authority.host()));
+    // On the wire, the request line carries only the path and query.
+    *request.uri_mut() = uri.path_and_query().map_or_else(
+        || http::Uri::from_static("/"),
+        |p| http::Uri::try_from(p.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")),
+    );
+    let first_byte = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
+    let between_bytes =
+        options.between_bytes_timeout.unwrap_or(Duration::from_secs(600)).max(Duration::from_nanos(1));
+
+    let pool = pool().clone();
+    let mut request = Some(request);
+    let mut response = None;
+    // At most two tries: a pooled connection that turns out closed, then a fresh one.
+    for fresh in [false, true] {
+        let mut sender = match (fresh, pool.take(&key)) {
+            (false, Some(sender)) => sender,
+            (false, None) => continue,
+            (true, _) => connect(&key, options.connect_timeout.unwrap_or(Duration::from_secs(600))).await?,
+        };
+        let Some(message) = request.take() else { break };
+        let sent = tokio::time::timeout(first_byte, sender.try_send_request(message))
+            .await
+            .map_err(|_| HttpError::ConnectionReadTimeout)?;
+        match sent {
+            Ok(answer) => {
+                response = Some(answer);
+                let pool = pool.clone();
+                let key = key.clone();
+                // Back to the pool once the response has been read to its end.
+                tokio::spawn(async move {
+                    if sender.ready().await.is_ok() {
+                        pool.put(key, sender);
+                    }
+                });
+                break;
+            }
+            Err(mut error) => match error.take_message() {
+                // Not written at all: the pooled connection was closed; try a fresh one.
+                Some(message) if !fresh => request = Some(message),
+                _ => return Err(HttpError::from(error.into_error())),
+            },
+        }
+    }
+    let response = response.ok_or(HttpError::ConnectionTerminated)?;
+    let mut timer = tokio::time::interval(between_bytes);
+    timer.reset();
+    let response = response.map(|incoming| TimedBody { incoming, timer }.boxed_unsync());
+    Ok((response, Box::new(async { Ok(()) }) as Worker))
+}
+
+/// Opens a connection (TLS with the web PKI roots for `https`) and starts its driver task.
+async fn connect((tls, authority): &Key, timeout: Duration) -> Result<SendRequest<WasiBody>, HttpError> {
+    let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority.as_str())).await {
+        Ok(stream) => stream.map_err(HttpError::Connect)?,
+        Err(_) => return Err(HttpError::ConnectionTimeout),
+    };
+    let _ = stream.set_nodelay(true);
+    let handshake = async {
+        if *tls {
+            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.into() };
+            let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+            let host = authority.rsplit_once(':').map_or(authority.as_str(), |(host, _)| host);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                .map_err(|_| HttpError::HttpRequestUriInvalid)?;
+            let stream = connector.connect(name, stream).await.map_err(HttpError::Tls)?;
+            let (sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(HttpError::from)?;
+            tokio::spawn(connection);
+            Ok(sender)
+        } else {
+            let (sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(HttpError::from)?;
+            tokio::spawn(connection);
+            Ok(sender)
+        }
+    };
+    tokio::time::timeout(timeout, handshake).await.map_err(|_| HttpError::ConnectionTimeout)?
+}
+
+/// A response body that fails when no bytes arrive for the between-bytes timeout.
+struct TimedBody {
+    incoming: hyper::body::Incoming,
+    timer: tokio::time::Interval,
+}
+
+impl http_body::Body for TimedBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
+        match Pin::new(&mut self.incoming).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                self.timer.reset();
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(HttpError::from(error)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => {
+                ready!(self.timer.poll_tick(cx));
+                Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.incoming.size_hint()
+    }
+}
