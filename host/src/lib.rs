@@ -67,6 +67,7 @@ pub mod types {
                 tags: Vec::new(),
                 encryption: None,
                 conditions: Conditions::default(),
+                checksum: None,
             }
         }
     }

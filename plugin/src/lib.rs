@@ -17,6 +17,9 @@ mod bindings {
 }
 
 mod actions;
+mod aws_chunked;
+mod checksum;
+mod checksum_headers;
 mod client_export;
 mod endpoint;
 mod http_date;

@@ -7,9 +7,10 @@
 use http::header::{HeaderName, HeaderValue};
 
 use crate::bindings::s3_connector::s3::types::{
-    CompletedPart, MultipartUpload, PartInfo, PutOptions, PutResult, S3Error,
+    ChecksumAlgorithm, CompletedPart, MultipartUpload, PartInfo, PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::InputStream;
+use crate::checksum_headers;
 use crate::object_headers::put_headers;
 use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object};
 use crate::s3_error::invalid;
@@ -58,6 +59,9 @@ pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<
     let mut call = Call::new(http::Method::POST, Some(bucket), Some(key), Operation::Write);
     call.query.push(("uploads", String::new()));
     call.headers = put_headers(options)?;
+    if let Some(algorithm) = options.checksum {
+        call.headers.push(checksum_headers::for_multipart(algorithm));
+    }
     let text = s3.send_for_xml(call, Body::Empty)?;
     Ok(xml::initiate_multipart_upload(&text).map_err(xml_error)?.upload_id)
 }
@@ -73,8 +77,30 @@ pub fn upload_part(
 ) -> Result<String, S3Error> {
     check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let response =
-        s3.send(upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number)), body)?;
+    let call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    part_etag(s3.send(call, body)?, part_number)
+}
+
+/// UploadPart of bytes in memory with their `algorithm` checksum, for S3 to verify; returns the
+/// part's ETag and the checksum, which CompleteMultipartUpload names again.
+pub fn upload_part_checked(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    bytes: &[u8],
+    algorithm: ChecksumAlgorithm,
+) -> Result<(String, String), S3Error> {
+    check_object(bucket, key)?;
+    check_part_number(part_number)?;
+    let mut call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    let value = crate::checksum::compute(algorithm, bytes);
+    call.headers = checksum_headers::carrying(algorithm, &value);
+    Ok((part_etag(s3.send(call, Body::Bytes(bytes))?, part_number)?, value))
+}
+
+fn part_etag(response: crate::wire::Response, part_number: u32) -> Result<String, S3Error> {
     response
         .header("etag")
         .map(str::to_owned)
@@ -129,8 +155,19 @@ pub fn complete(
     if parts.windows(2).any(|pair| pair[0].part_number >= pair[1].part_number) {
         return Err(invalid("parts must be listed in ascending part-number order, each once"));
     }
-    let numbered: Vec<(u32, String)> = parts.iter().map(|p| (p.part_number, p.etag.clone())).collect();
-    let body = xml::complete_multipart_upload_body(&numbered);
+    let numbered: Vec<_> = parts.iter().map(|p| (p.part_number, p.etag.clone(), None)).collect();
+    complete_numbered(s3, bucket, key, upload_id, &numbered)
+}
+
+/// CompleteMultipartUpload of parts given as (number, ETag, checksum element and value).
+fn complete_numbered(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    numbered: &[(u32, String, Option<(String, String)>)],
+) -> Result<PutResult, S3Error> {
+    let body = xml::complete_multipart_upload_body(numbered);
     let mut call = upload_call(http::Method::POST, bucket, key, upload_id, None);
     // CompleteMultipartUpload can fail with a 200 status and an <Error> body.
     call.error_in_ok = true;
@@ -215,7 +252,7 @@ pub fn upload_unknown_length(
         return put_object(s3, bucket, key, body, options);
     }
     let upload_id = create(s3, bucket, key, options)?;
-    match upload_parts(s3, bucket, key, &upload_id, source, first) {
+    match upload_parts(s3, bucket, key, &upload_id, source, first, options.checksum) {
         Ok(result) => Ok(result),
         Err(error) => match abort(s3, bucket, key, &upload_id) {
             Ok(()) => Err(error),
@@ -233,6 +270,7 @@ fn upload_parts(
     upload_id: &str,
     source: &InputStream,
     first: Vec<u8>,
+    checksum: Option<ChecksumAlgorithm>,
 ) -> Result<PutResult, S3Error> {
     let mut parts = Vec::new();
     let (mut part, mut ended) = (first, false);
@@ -243,8 +281,16 @@ fn upload_parts(
                 "the input is larger than {MAX_PARTS} parts of {PART_SIZE} bytes, S3's limit for one object"
             )));
         }
-        let etag = upload_part(s3, bucket, key, upload_id, part_number, Body::Bytes(&part))?;
-        parts.push(CompletedPart { part_number, etag });
+        parts.push(match checksum {
+            Some(algorithm) => {
+                let (etag, value) =
+                    upload_part_checked(s3, bucket, key, upload_id, part_number, &part, algorithm)?;
+                (part_number, etag, Some((crate::checksum::xml_element(algorithm), value)))
+            }
+            None => {
+                (part_number, upload_part(s3, bucket, key, upload_id, part_number, Body::Bytes(&part))?, None)
+            }
+        });
         if ended {
             break;
         }
@@ -253,7 +299,7 @@ fn upload_parts(
             break;
         }
     }
-    complete(s3, bucket, key, upload_id, &parts)
+    complete_numbered(s3, bucket, key, upload_id, &parts)
 }
 
 fn read_part(source: &InputStream) -> Result<(Vec<u8>, bool), S3Error> {

@@ -155,6 +155,7 @@ mod tests {
             tags: vec![],
             encryption: None,
             conditions: no_conditions(),
+            checksum: None,
         };
         options(&mut o);
         put_headers(&o)

@@ -14,6 +14,7 @@ use crate::bindings::s3_connector::s3::types::{
     PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::checksum_headers;
 use crate::endpoint::{self, Endpoint, Target};
 use crate::object_headers;
 use crate::retry::{self, Outcome, Verdict};
@@ -206,6 +207,7 @@ impl S3 {
         let payload = match &body {
             Body::Empty => Payload::Bytes(&[]),
             Body::Bytes(bytes) if bytes.len() <= MAX_HASHED_BODY => Payload::Bytes(bytes),
+            Body::WithTrailer { .. } => Payload::UnsignedWithTrailer,
             _ => Payload::Unsigned,
         };
         let (request, target) = self.authorize(call, body.length(), payload, None).map_err(Failed::stop)?;
@@ -300,6 +302,23 @@ pub fn put_object(
     if matches!(body, Body::Empty) {
         call.headers.push((CONTENT_LENGTH, HeaderValue::from(0)));
     }
+    let body = match (options.checksum, body) {
+        (None, body) => body,
+        // A stream is read once: its checksum goes in a trailer, computed as it is sent.
+        (Some(algorithm), Body::Stream { source, length })
+        | (Some(algorithm), Body::WithTrailer { source, length, .. }) => {
+            checksum_headers::for_trailer(&mut call.headers, algorithm, length);
+            Body::WithTrailer { source, length, algorithm }
+        }
+        (Some(algorithm), Body::Bytes(bytes)) => {
+            call.headers.extend(checksum_headers::for_bytes(algorithm, bytes));
+            body
+        }
+        (Some(algorithm), Body::Empty) => {
+            call.headers.extend(checksum_headers::for_bytes(algorithm, &[]));
+            body
+        }
+    };
     let response = s3.send(call, body)?;
     Ok(PutResult {
         etag: response.header("etag").map(str::to_owned),
@@ -329,7 +348,7 @@ pub fn get_object(
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
     let (info, response) = get_object_response(s3, bucket, key, options)?;
-    response.copy_to(sink)?;
+    response.copy_checked_to(sink)?;
     Ok(info)
 }
 
@@ -343,9 +362,13 @@ pub fn get_object_response(
     check_object(bucket, key)?;
     let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
     call.headers = object_headers::get_headers(options)?;
-    if let Some(range) = options.range {
-        let value = range_header(range)?;
-        call.headers.push((RANGE, HeaderValue::from_str(&value).map_err(invalid)?));
+    match options.range {
+        Some(range) => {
+            let value = range_header(range)?;
+            call.headers.push((RANGE, HeaderValue::from_str(&value).map_err(invalid)?));
+        }
+        // A whole object comes with its checksum, verified as the body streams.
+        None => call.headers.push(checksum_headers::checksum_mode()),
     }
     if let Some(version) = &options.version_id {
         call.query.push(("versionId", version.clone()));

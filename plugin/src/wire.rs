@@ -4,12 +4,14 @@
 //! can stall), and the host's verdict (the response or its error code) always takes precedence
 //! over a failed body write, so a denial reads as a denial and not as a broken stream.
 
-use crate::bindings::s3_connector::s3::types::S3Error;
+use crate::aws_chunked::{self, CHUNK_SIZE};
+use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::checksum::{self, Hasher};
 use crate::endpoint::{self, Target};
 use crate::retry::Transport;
 use crate::stream_copy::{self, CopyEnd};
@@ -28,6 +30,16 @@ pub enum Body<'a> {
         /// How many bytes to send (the `Content-Length`).
         length: u64,
     },
+    /// Exactly `length` bytes read from a host stream, sent `aws-chunked` with a checksum
+    /// trailer computed as the bytes pass (see [`crate::aws_chunked`]).
+    WithTrailer {
+        /// The host's stream.
+        source: &'a InputStream,
+        /// How many bytes the stream gives (`x-amz-decoded-content-length`).
+        length: u64,
+        /// The checksum sent in the trailer.
+        algorithm: ChecksumAlgorithm,
+    },
 }
 
 impl Body<'_> {
@@ -37,12 +49,15 @@ impl Body<'_> {
             Body::Empty => None,
             Body::Bytes(bytes) => Some(bytes.len() as u64),
             Body::Stream { length, .. } => Some(*length),
+            Body::WithTrailer { length, algorithm, .. } => {
+                Some(aws_chunked::encoded_length(*length, CHUNK_SIZE, *algorithm))
+            }
         }
     }
 
     /// Whether the body can be sent again: bytes in memory can, a stream already read cannot.
     pub fn replayable(&self) -> bool {
-        !matches!(self, Body::Stream { .. })
+        !matches!(self, Body::Stream { .. } | Body::WithTrailer { .. })
     }
 }
 
@@ -109,6 +124,60 @@ impl Response {
             )));
         }
         Ok(bytes)
+    }
+
+    /// The full-object checksum the response carries, to verify the body against.
+    pub fn full_object_checksum(&self) -> Option<(ChecksumAlgorithm, String)> {
+        checksum::full_object(|name| self.header(name))
+            .map(|(algorithm, value)| (algorithm, value.to_owned()))
+    }
+
+    /// Streams the body into `sink`, verifying it against the response's full-object checksum
+    /// when there is one ([`Response::copy_verified_to`]), else spliced ([`Response::copy_to`]).
+    pub fn copy_checked_to(self, sink: &OutputStream) -> Result<u64, S3Error> {
+        match self.full_object_checksum() {
+            Some((algorithm, expected)) => self.copy_verified_to(sink, algorithm, &expected),
+            None => self.copy_to(sink),
+        }
+    }
+
+    /// Streams the body into `sink` through guest memory, computing `algorithm`'s checksum on
+    /// the way; fails unless exactly `Content-Length` bytes arrived and the checksum is
+    /// `expected`. The bytes are in `sink` by then: the caller must discard them on failure.
+    pub fn copy_verified_to(
+        self,
+        sink: &OutputStream,
+        algorithm: ChecksumAlgorithm,
+        expected: &str,
+    ) -> Result<u64, S3Error> {
+        let length = self.header("content-length").and_then(|v| v.parse::<u64>().ok());
+        let mut hasher = Hasher::new(algorithm);
+        let mut received = 0u64;
+        // Bounded: each pass reads at least one byte or ends the loop.
+        loop {
+            let (chunk, ended) = stream_copy::read_up_to(&self.stream, CHUNK_SIZE as usize)
+                .map_err(|e| S3Error::Transport(format!("the download broke after {received} bytes: {e}")))?;
+            hasher.update(&chunk);
+            stream_copy::write_all(sink, &chunk).map_err(|e| {
+                S3Error::Other(format!("writing to the destination failed after {received} bytes: {e}"))
+            })?;
+            received += chunk.len() as u64;
+            if ended || chunk.is_empty() {
+                break;
+            }
+        }
+        if let Some(length) = length.filter(|&l| l != received) {
+            return Err(S3Error::Transport(format!("the response ended after {received} of {length} bytes")));
+        }
+        let actual = hasher.finish();
+        if actual != expected {
+            return Err(S3Error::Other(format!(
+                "the downloaded bytes do not match the object's checksum: {} is {actual}, S3 sent {expected} \
+                 ({received} bytes); the download is corrupt and was discarded",
+                checksum::header_name(algorithm)
+            )));
+        }
+        Ok(received)
     }
 
     /// Streams the body into `sink`; fails unless exactly `Content-Length` bytes arrived.
@@ -228,6 +297,7 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
                 Err(S3Error::Transport(format!("sending the request body failed after {n} bytes: {e}")))
             }
         },
+        Body::WithTrailer { source, length, algorithm } => write_chunked(source, &sink, length, algorithm),
     };
     drop(sink);
     match result {
@@ -235,6 +305,42 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
             .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}"))),
         Err(e) => Err(e),
     }
+}
+
+/// Writes `length` bytes of `source` as `aws-chunked` chunks of [`CHUNK_SIZE`], then the
+/// checksum trailer. Each byte is read once, checksummed and sent.
+fn write_chunked(
+    source: &InputStream,
+    sink: &OutputStream,
+    length: u64,
+    algorithm: ChecksumAlgorithm,
+) -> Result<(), S3Error> {
+    let send = |bytes: &[u8]| {
+        stream_copy::write_all(sink, bytes)
+            .map_err(|e| S3Error::Transport(format!("sending the request body failed: {e}")))
+    };
+    let mut hasher = Hasher::new(algorithm);
+    let mut sent = 0u64;
+    // Bounded: every pass sends a full chunk or fails, and `sent` grows to `length`.
+    while sent < length {
+        let want = (length - sent).min(CHUNK_SIZE) as usize;
+        let (chunk, _) = stream_copy::read_up_to(source, want).map_err(|e| {
+            S3Error::Other(format!("reading the input failed after {sent} bytes: {e}; nothing was stored"))
+        })?;
+        if chunk.len() < want {
+            return Err(S3Error::InvalidRequest(format!(
+                "the input ended after {} of the {length} bytes announced; nothing was stored",
+                sent + chunk.len() as u64
+            )));
+        }
+        hasher.update(&chunk);
+        let mut framed = aws_chunked::chunk_header(chunk.len() as u64).into_bytes();
+        framed.extend_from_slice(&chunk);
+        framed.extend_from_slice(b"\r\n");
+        send(&framed)?;
+        sent += chunk.len() as u64;
+    }
+    send(aws_chunked::trailer(algorithm, &hasher.finish()).as_bytes())
 }
 
 fn wait(
