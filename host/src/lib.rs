@@ -68,6 +68,9 @@ pub mod types {
                 encryption: None,
                 conditions: Conditions::default(),
                 checksum: None,
+                multipart_threshold: None,
+                part_size: None,
+                parallel_parts: None,
             }
         }
     }

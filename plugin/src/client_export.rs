@@ -38,11 +38,7 @@ impl Guest for Plugin {
         length: Option<u64>,
         options: PutOptions,
     ) -> Result<PutResult, S3Error> {
-        let s3 = S3::from_host()?;
-        match length {
-            Some(length) => op::put_stream(&s3, &bucket, &key, body, length, &options),
-            None => multipart::upload_unknown_length(&s3, &bucket, &key, body, &options),
-        }
+        multipart::upload_stream(&S3::from_host()?, &bucket, &key, body, length, &options)
     }
 
     fn put_object_bytes(

@@ -23,14 +23,17 @@ mod checksum_headers;
 mod client_export;
 mod endpoint;
 mod http_date;
+mod in_flight;
 mod multipart;
 mod object_headers;
 mod operations;
+mod parallel_parts;
 mod pause;
 mod retry;
 mod s3_error;
 mod signing;
 mod stream_copy;
+mod transfer_plan;
 mod wire;
 mod xml;
 

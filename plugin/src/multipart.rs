@@ -1,8 +1,8 @@
 //! Multipart uploads: the explicit calls, and uploads of unknown length built from them.
 //!
-//! An upload of unknown length holds one part in guest memory at a time. A stream that ends
-//! within the first part is stored with a plain PutObject; a longer one as a multipart upload,
-//! aborted if any step fails, so that no orphaned parts remain.
+//! A stream over the multipart threshold, or of unknown length past its first part, goes as a
+//! multipart upload with several parts in flight, aborted if any step fails, so that no
+//! orphaned parts remain.
 
 use http::header::{HeaderName, HeaderValue};
 
@@ -12,14 +12,13 @@ use crate::bindings::s3_connector::s3::types::{
 use crate::bindings::wasi::io::streams::InputStream;
 use crate::checksum_headers;
 use crate::object_headers::put_headers;
-use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object};
+use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object, put_stream};
+use crate::parallel_parts::{self, PartReader};
 use crate::s3_error::invalid;
-use crate::stream_copy::read_up_to;
+use crate::transfer_plan;
 use crate::wire::Body;
 use crate::xml;
 
-/// The size of each part but the last (S3's minimum is 5 MiB).
-pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// S3's part numbers run from 1 to this.
 const MAX_PARTS: u32 = 10_000;
 
@@ -64,6 +63,11 @@ pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<
     }
     let text = s3.send_for_xml(call, Body::Empty)?;
     Ok(xml::initiate_multipart_upload(&text).map_err(xml_error)?.upload_id)
+}
+
+/// The UploadPart call of part `number`.
+pub fn part_call<'a>(bucket: &'a str, key: &'a str, upload_id: &str, number: u32) -> Call<'a> {
+    upload_call(http::Method::PUT, bucket, key, upload_id, Some(number))
 }
 
 /// UploadPart from a body; returns the part's ETag.
@@ -237,22 +241,37 @@ pub fn list_parts(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<V
     }
 }
 
-/// Uploads everything `source` yields until it ends.
-pub fn upload_unknown_length(
+/// Uploads a stream: of known `length` up to the plan's threshold in one PutObject (spliced, or
+/// `aws-chunked` with a checksum); longer or of unknown length as a multipart upload with parts
+/// sent side by side ([`parallel_parts`]), aborted if any step fails so that no orphaned parts
+/// remain. A stream of unknown length that ends within its first part is one PutObject.
+pub fn upload_stream(
     s3: &S3,
     bucket: &str,
     key: &str,
     source: &InputStream,
+    length: Option<u64>,
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {
     check_object(bucket, key)?;
-    let (first, ended) = read_part(source)?;
-    if ended {
+    let plan = transfer_plan::plan(options.part_size, options.parallel_parts, options.multipart_threshold)
+        .map_err(invalid)?;
+    if let Some(length) = length
+        && !plan.multipart_for(length).map_err(invalid)?
+    {
+        return put_stream(s3, bucket, key, source, length, options);
+    }
+    let mut reader = PartReader::new(source, length, plan.part_size);
+    let first = reader.next_part()?;
+    if reader.ended() {
         let body = if first.is_empty() { Body::Empty } else { Body::Bytes(&first) };
         return put_object(s3, bucket, key, body, options);
     }
     let upload_id = create(s3, bucket, key, options)?;
-    match upload_parts(s3, bucket, key, &upload_id, source, first, options.checksum) {
+    let uploaded =
+        parallel_parts::upload(s3, bucket, key, &upload_id, &mut reader, first, plan, options.checksum)
+            .and_then(|parts| complete_numbered(s3, bucket, key, &upload_id, &parts));
+    match uploaded {
         Ok(result) => Ok(result),
         Err(error) => match abort(s3, bucket, key, &upload_id) {
             Ok(()) => Err(error),
@@ -261,48 +280,4 @@ pub fn upload_unknown_length(
             ))),
         },
     }
-}
-
-fn upload_parts(
-    s3: &S3,
-    bucket: &str,
-    key: &str,
-    upload_id: &str,
-    source: &InputStream,
-    first: Vec<u8>,
-    checksum: Option<ChecksumAlgorithm>,
-) -> Result<PutResult, S3Error> {
-    let mut parts = Vec::new();
-    let (mut part, mut ended) = (first, false);
-    loop {
-        let part_number = parts.len() as u32 + 1;
-        if part_number > MAX_PARTS {
-            return Err(invalid(format!(
-                "the input is larger than {MAX_PARTS} parts of {PART_SIZE} bytes, S3's limit for one object"
-            )));
-        }
-        parts.push(match checksum {
-            Some(algorithm) => {
-                let (etag, value) =
-                    upload_part_checked(s3, bucket, key, upload_id, part_number, &part, algorithm)?;
-                (part_number, etag, Some((crate::checksum::xml_element(algorithm), value)))
-            }
-            None => {
-                (part_number, upload_part(s3, bucket, key, upload_id, part_number, Body::Bytes(&part))?, None)
-            }
-        });
-        if ended {
-            break;
-        }
-        (part, ended) = read_part(source)?;
-        if part.is_empty() {
-            break;
-        }
-    }
-    complete_numbered(s3, bucket, key, upload_id, &parts)
-}
-
-fn read_part(source: &InputStream) -> Result<(Vec<u8>, bool), S3Error> {
-    read_up_to(source, PART_SIZE)
-        .map_err(|e| S3Error::Other(format!("reading the input failed: {e}; nothing was stored")))
 }

@@ -156,6 +156,9 @@ mod tests {
             encryption: None,
             conditions: no_conditions(),
             checksum: None,
+            multipart_threshold: None,
+            part_size: None,
+            parallel_parts: None,
         };
         options(&mut o);
         put_headers(&o)

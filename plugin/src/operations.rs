@@ -16,6 +16,7 @@ use crate::bindings::s3_connector::s3::types::{
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::checksum_headers;
 use crate::endpoint::{self, Endpoint, Target};
+use crate::in_flight::InFlight;
 use crate::object_headers;
 use crate::retry::{self, Outcome, Verdict};
 use crate::s3_error::{self, Subject, invalid};
@@ -211,27 +212,76 @@ impl S3 {
             _ => Payload::Unsigned,
         };
         let (request, target) = self.authorize(call, body.length(), payload, None).map_err(Failed::stop)?;
-        let response = wire::send(&request, &target, body).map_err(|failure| Failed {
+        judge(call, wire::send(&request, &target, body))
+    }
+
+    /// Signs `call` with `bytes` as its body and hands it to the host without waiting for it,
+    /// for requests that run side by side. One attempt: on failure the error says whether
+    /// another attempt may help.
+    pub fn start(&self, call: &Call<'_>, bytes: &[u8]) -> Result<InFlight, AttemptError> {
+        let payload = if bytes.len() <= MAX_HASHED_BODY { Payload::Bytes(bytes) } else { Payload::Unsigned };
+        let (request, target) = self
+            .authorize(call, Some(bytes.len() as u64), payload, None)
+            .map_err(|error| AttemptError { error, retryable: false })?;
+        InFlight::start(&request, &target).map_err(|failure| Failed::from_transport(failure).into())
+    }
+
+    /// The outcome of a request started with [`S3::start`]: the response if it succeeded.
+    pub fn settle(
+        &self,
+        call: &Call<'_>,
+        result: Result<Response, wire::Failure>,
+    ) -> Result<Response, AttemptError> {
+        judge(call, result).map_err(AttemptError::from)
+    }
+}
+
+/// A failed attempt of a request sent side by side with others.
+#[derive(Debug)]
+pub struct AttemptError {
+    /// The error to report.
+    pub error: S3Error,
+    /// Whether another attempt may succeed (a transient failure, a skewed clock).
+    pub retryable: bool,
+}
+
+impl From<Failed> for AttemptError {
+    fn from(failed: Failed) -> Self {
+        Self { error: failed.error, retryable: failed.verdict != Verdict::Stop }
+    }
+}
+
+impl Failed {
+    fn from_transport(failure: wire::Failure) -> Self {
+        Failed {
             verdict: retry::classify(Outcome::Transport(failure.transport)),
             error: failure.error,
             date: None,
-        })?;
-        if (200..300).contains(&response.status) {
-            return Ok(response);
         }
-        let status = response.status;
-        let request_id = response.header("x-amz-request-id").map(str::to_owned);
-        let date = response.header("date").and_then(http_date::parse);
-        // An unreadable error body still leaves the status to map.
-        let text = response.text(MAX_XML_BODY).unwrap_or_default();
-        let code = xml::error_body(&text).map(|body| body.code);
-        Err(Failed {
-            verdict: retry::classify(Outcome::Response { status, code: code.as_deref() }),
-            error: s3_error::from_response(status, request_id, &text, call.subject),
-            date,
-        })
     }
+}
 
+/// Reads a response into the attempt's result: a success, or the failure's error, verdict and
+/// server date.
+fn judge(call: &Call<'_>, result: Result<Response, wire::Failure>) -> Result<Response, Failed> {
+    let response = result.map_err(Failed::from_transport)?;
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    let status = response.status;
+    let request_id = response.header("x-amz-request-id").map(str::to_owned);
+    let date = response.header("date").and_then(http_date::parse);
+    // An unreadable error body still leaves the status to map.
+    let text = response.text(MAX_XML_BODY).unwrap_or_default();
+    let code = xml::error_body(&text).map(|body| body.code);
+    Err(Failed {
+        verdict: retry::classify(Outcome::Response { status, code: code.as_deref() }),
+        error: s3_error::from_response(status, request_id, &text, call.subject),
+        date,
+    })
+}
+
+impl S3 {
     /// The configured region.
     pub fn region(&self) -> &str {
         &self.region

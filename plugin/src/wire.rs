@@ -201,33 +201,8 @@ impl Response {
 
 /// Sends a signed request to `target` with `body` and waits for the response head.
 pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Result<Response, Failure> {
-    let fields = Fields::new();
-    for (name, value) in request.headers() {
-        fields
-            .append(name.as_str(), value.as_bytes())
-            .map_err(|e| S3Error::InvalidRequest(format!("header {name} cannot be sent: {e:?}")))?;
-    }
-    let outgoing = OutgoingRequest::new(fields);
-    let method = match *request.method() {
-        http::Method::GET => Method::Get,
-        http::Method::HEAD => Method::Head,
-        http::Method::PUT => Method::Put,
-        http::Method::POST => Method::Post,
-        http::Method::DELETE => Method::Delete,
-        ref other => Method::Other(other.to_string()),
-    };
-    let scheme = match target.scheme {
-        endpoint::Scheme::Http => Scheme::Http,
-        endpoint::Scheme::Https => Scheme::Https,
-    };
+    let outgoing = outgoing_request(request, target)?;
     let url = target.url();
-    let set = outgoing
-        .set_method(&method)
-        .and(outgoing.set_scheme(Some(&scheme)))
-        .and(outgoing.set_authority(Some(&target.authority)))
-        .and(outgoing.set_path_with_query(Some(&target.path_and_query)));
-    set.map_err(|()| S3Error::InvalidRequest(format!("the request URL {url} is not valid HTTP")))?;
-
     let mut outgoing_body = match body {
         Body::Empty => None,
         // Invariant: `body` and `write` are called once, on a request that was just created.
@@ -269,6 +244,13 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
         (Ok(()), Ok(response)) => response,
     };
 
+    into_response(response)
+}
+
+/// A response head and its body stream, not read yet.
+pub(crate) fn into_response(
+    response: crate::bindings::wasi::http::types::IncomingResponse,
+) -> Result<Response, Failure> {
     let status = response.status();
     let headers = response.headers().entries();
     let body =
@@ -276,6 +258,40 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
     let stream =
         body.stream().map_err(|()| S3Error::Other("the response stream was already taken".to_owned()))?;
     Ok(Response { status, headers, stream, _body: body })
+}
+
+/// The `wasi:http` request for a signed request to `target`, without its body.
+pub(crate) fn outgoing_request(
+    request: &http::Request<()>,
+    target: &Target,
+) -> Result<OutgoingRequest, S3Error> {
+    let fields = Fields::new();
+    for (name, value) in request.headers() {
+        fields
+            .append(name.as_str(), value.as_bytes())
+            .map_err(|e| S3Error::InvalidRequest(format!("header {name} cannot be sent: {e:?}")))?;
+    }
+    let outgoing = OutgoingRequest::new(fields);
+    let method = match *request.method() {
+        http::Method::GET => Method::Get,
+        http::Method::HEAD => Method::Head,
+        http::Method::PUT => Method::Put,
+        http::Method::POST => Method::Post,
+        http::Method::DELETE => Method::Delete,
+        ref other => Method::Other(other.to_string()),
+    };
+    let scheme = match target.scheme {
+        endpoint::Scheme::Http => Scheme::Http,
+        endpoint::Scheme::Https => Scheme::Https,
+    };
+    let url = target.url();
+    let set = outgoing
+        .set_method(&method)
+        .and(outgoing.set_scheme(Some(&scheme)))
+        .and(outgoing.set_authority(Some(&target.authority)))
+        .and(outgoing.set_path_with_query(Some(&target.path_and_query)));
+    set.map_err(|()| S3Error::InvalidRequest(format!("the request URL {url} is not valid HTTP")))?;
+    Ok(outgoing)
 }
 
 /// Writes the body, then finishes it. On a short source the body is dropped unfinished, which
@@ -384,7 +400,7 @@ fn transport_kind(code: &ErrorCode) -> Transport {
 }
 
 /// Maps a `wasi:http` error code to the contract's error, naming the URL.
-fn transport_error(code: ErrorCode, url: &str) -> Failure {
+pub(crate) fn transport_error(code: ErrorCode, url: &str) -> Failure {
     let transport = transport_kind(&code);
     Failure { error: describe_transport(code, url), transport }
 }

@@ -47,7 +47,18 @@ pub struct UploadFlags {
     /// for streamed files, a header per part for stdin).
     #[arg(long, value_name = "ALGORITHM", value_parser = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"], ignore_case = true)]
     checksum_algorithm: Option<String>,
+    /// Multipart part size in MiB, 5 to 256 (default 8).
+    #[arg(long, value_name = "MIB")]
+    part_size_mib: Option<u64>,
+    /// Parts uploaded at once, 1 to 16 (default 4).
+    #[arg(long, value_name = "N")]
+    parallel_parts: Option<u32>,
+    /// Files larger than this many MiB go as multipart uploads (default 16).
+    #[arg(long, value_name = "MIB")]
+    multipart_threshold_mib: Option<u64>,
 }
+
+const MIB: u64 = 1024 * 1024;
 
 /// The algorithm named by `--checksum-algorithm` (any case).
 pub fn checksum_algorithm(name: &str) -> Result<ChecksumAlgorithm, String> {
@@ -103,6 +114,9 @@ impl UploadFlags {
                 ..Default::default()
             },
             checksum: self.checksum_algorithm.as_deref().map(checksum_algorithm).transpose()?,
+            multipart_threshold: self.multipart_threshold_mib.map(|n| n.saturating_mul(MIB)),
+            part_size: self.part_size_mib.map(|n| n.saturating_mul(MIB)),
+            parallel_parts: self.parallel_parts,
         };
         let nothing_given = self.content_type.is_none()
             && self.content_disposition.is_none()
@@ -114,7 +128,10 @@ impl UploadFlags {
             && options.encryption.is_none()
             && self.if_match.is_none()
             && self.if_none_match.is_none()
-            && self.checksum_algorithm.is_none();
+            && self.checksum_algorithm.is_none()
+            && self.part_size_mib.is_none()
+            && self.parallel_parts.is_none()
+            && self.multipart_threshold_mib.is_none();
         Ok((!nothing_given).then_some(options))
     }
 }
@@ -161,6 +178,17 @@ mod tests {
         assert_eq!(options.checksum, None);
         let flags = UploadFlags { checksum_algorithm: Some("crc64nvme".into()), ..Default::default() };
         assert_eq!(flags.to_options().unwrap().unwrap().checksum, Some(ChecksumAlgorithm::Crc64nvme));
+        let flags = UploadFlags {
+            part_size_mib: Some(16),
+            parallel_parts: Some(8),
+            multipart_threshold_mib: Some(64),
+            ..Default::default()
+        };
+        let options = flags.to_options().unwrap().unwrap();
+        assert_eq!(
+            (options.part_size, options.parallel_parts, options.multipart_threshold),
+            (Some(16 * MIB), Some(8), Some(64 * MIB))
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! headers and body.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -52,6 +54,9 @@ pub struct RecordingServer {
     pub endpoint: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     answer: Arc<Mutex<Answer>>,
+    delay: Arc<Mutex<Duration>>,
+    /// Requests received and not answered yet, and the most there ever were.
+    in_flight: Arc<(AtomicUsize, AtomicUsize)>,
 }
 
 impl RecordingServer {
@@ -64,14 +69,21 @@ impl RecordingServer {
             headers: vec![("etag", "\"recorded\"".to_owned())],
             body: String::new(),
         }));
-        let (log, canned) = (requests.clone(), answer.clone());
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let in_flight = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let (log, canned, pause, counts) =
+            (requests.clone(), answer.clone(), delay.clone(), in_flight.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else { continue };
-                let (log, canned) = (log.clone(), canned.clone());
+                let (log, canned, pause, counts) =
+                    (log.clone(), canned.clone(), pause.clone(), counts.clone());
                 let service = service_fn(move |request: http::Request<Incoming>| {
-                    let (log, canned) = (log.clone(), canned.clone());
+                    let (log, canned, pause, counts) =
+                        (log.clone(), canned.clone(), pause.clone(), counts.clone());
                     async move {
+                        let now = counts.0.fetch_add(1, Ordering::SeqCst) + 1;
+                        counts.1.fetch_max(now, Ordering::SeqCst);
                         let (parts, body) = request.into_parts();
                         let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
                         log.lock().unwrap().push(Recorded {
@@ -80,6 +92,9 @@ impl RecordingServer {
                             headers: parts.headers,
                             body,
                         });
+                        let wait = *pause.lock().unwrap();
+                        tokio::time::sleep(wait).await;
+                        counts.0.fetch_sub(1, Ordering::SeqCst);
                         let answer = canned.lock().unwrap().clone();
                         let mut response = http::Response::builder().status(answer.status);
                         for (name, value) in &answer.headers {
@@ -95,7 +110,17 @@ impl RecordingServer {
                 });
             }
         });
-        Self { endpoint, requests, answer }
+        Self { endpoint, requests, answer, delay, in_flight }
+    }
+
+    /// Makes every answer wait this long after its request arrived completely.
+    pub fn delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// The most requests that were in the server at once (arrived, not answered yet).
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.1.load(Ordering::SeqCst)
     }
 
     /// Changes the canned answer.

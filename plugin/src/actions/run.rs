@@ -175,6 +175,9 @@ fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptio
             if_unmodified_since: None,
         },
         checksum: None,
+        multipart_threshold: None,
+        part_size: None,
+        parallel_parts: None,
     }
 }
 
@@ -203,7 +206,7 @@ fn upload(
                 Some(size) if size <= MAX_SINGLE_PUT => {
                     op::put_stream(s3, bucket, &key, &stream, size, &options)
                 }
-                _ => multipart::upload_unknown_length(s3, bucket, &key, &stream, &options),
+                _ => multipart::upload_stream(s3, bucket, &key, &stream, None, &options),
             }?;
             (key, result, options.content_type)
         }

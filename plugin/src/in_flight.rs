@@ -1,0 +1,82 @@
+//! A request with a body in guest memory, in flight without blocking: handed to the host, its
+//! body written as far as the connection takes it, its response collected when ready. Several
+//! of them progress together by polling their pollables (see [`crate::parallel_parts`]).
+
+use crate::bindings::s3_connector::s3::types::S3Error;
+use crate::bindings::wasi::http::outgoing_handler;
+use crate::bindings::wasi::http::types::{FutureIncomingResponse, OutgoingBody};
+use crate::bindings::wasi::io::poll::Pollable;
+use crate::bindings::wasi::io::streams::OutputStream;
+use crate::endpoint::Target;
+use crate::wire::{self, Failure, Response};
+
+/// One request in flight.
+pub struct InFlight {
+    // Field order is drop order: the sink is a child of the body.
+    sink: Option<OutputStream>,
+    body: Option<OutgoingBody>,
+    future: FutureIncomingResponse,
+    written: usize,
+    url: String,
+}
+
+impl InFlight {
+    /// Hands a signed request with a non-empty body to the host; nothing is written yet.
+    pub fn start(request: &http::Request<()>, target: &Target) -> Result<Self, Failure> {
+        let outgoing = wire::outgoing_request(request, target)?;
+        let url = target.url();
+        let taken = || S3Error::Other("the request body was already taken".to_owned());
+        // Invariant: `body` and `write` are called once, on a request that was just created.
+        let body = outgoing.body().map_err(|()| taken())?;
+        let sink = body.write().map_err(|()| taken())?;
+        let future =
+            outgoing_handler::handle(outgoing, None).map_err(|code| wire::transport_error(code, &url))?;
+        Ok(Self { sink: Some(sink), body: Some(body), future, written: 0, url })
+    }
+
+    /// Writes as much of `bytes` as the connection takes now, without waiting; once all is
+    /// written, finishes the body. `bytes` must be the same on every call.
+    pub fn pump(&mut self, bytes: &[u8]) -> Result<(), S3Error> {
+        let failed = |e| {
+            S3Error::Transport(format!(
+                "sending the request body failed: {}",
+                crate::stream_copy::describe(e)
+            ))
+        };
+        if let Some(sink) = &self.sink {
+            // Bounded: each pass writes at least one byte or returns.
+            while self.written < bytes.len() {
+                let permit = sink.check_write().map_err(failed)?;
+                if permit == 0 {
+                    return Ok(());
+                }
+                let n = usize::try_from(permit).unwrap_or(usize::MAX).min(bytes.len() - self.written);
+                sink.write(&bytes[self.written..self.written + n]).map_err(failed)?;
+                self.written += n;
+            }
+        }
+        if let (Some(sink), Some(body)) = (self.sink.take(), self.body.take()) {
+            drop(sink);
+            OutgoingBody::finish(body, None)
+                .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}")))?;
+        }
+        Ok(())
+    }
+
+    /// What to wait on: the body's sink while bytes remain, else the response.
+    pub fn pollable(&self) -> Pollable {
+        match &self.sink {
+            Some(sink) => sink.subscribe(),
+            None => self.future.subscribe(),
+        }
+    }
+
+    /// The response, once it has arrived (a server may answer before the body is complete).
+    pub fn response(&self) -> Option<Result<Response, Failure>> {
+        match self.future.get()? {
+            Ok(Ok(response)) => Some(wire::into_response(response)),
+            Ok(Err(code)) => Some(Err(wire::transport_error(code, &self.url))),
+            Err(()) => Some(Err(S3Error::Other("the response was already taken".to_owned()).into())),
+        }
+    }
+}
