@@ -22,7 +22,7 @@ use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
-    BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
+    BucketInfo, CompletedPart, CopyOptions, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
     ListObjectsResult, MultipartUpload, ObjectInfo, ObjectVersion, PartInfo, PresignMethod, PresignRequest,
     PutOptions, PutResult, S3Error,
 };
@@ -312,6 +312,22 @@ impl Connector {
     ) -> Result<CopyResult, Error> {
         self.call(async |client, store| {
             client.call_copy_object(store, source_bucket, source_key, bucket, key).await
+        })
+        .await
+    }
+
+    /// A copy of any size with options: source conditions, metadata replaced, UploadPartCopy
+    /// above 5 GiB (after a HEAD of the source). A copy onto itself without new metadata is
+    /// refused before anything is sent.
+    pub async fn copy_object_with(
+        &self,
+        source: (&str, &str),
+        bucket: &str,
+        key: &str,
+        options: CopyOptions,
+    ) -> Result<CopyResult, Error> {
+        self.call(async |client, store| {
+            client.call_copy_object_with(store, source.0, source.1, bucket, key, &options).await
         })
         .await
     }

@@ -75,6 +75,12 @@ pub mod types {
         }
     }
 
+    impl Default for CopyOptions {
+        fn default() -> Self {
+            Self { source_conditions: Conditions::default(), metadata: None, content_type: None }
+        }
+    }
+
     impl Default for GetOptions {
         fn default() -> Self {
             Self { range: None, version_id: None, conditions: Conditions::default(), customer_key: None }

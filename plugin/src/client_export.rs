@@ -2,7 +2,7 @@
 
 use crate::bindings::exports::s3_connector::s3::client::Guest;
 use crate::bindings::s3_connector::s3::types::{
-    BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
+    BucketInfo, CompletedPart, CopyOptions, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
     ListObjectsResult, MultipartUpload, ObjectInfo, ObjectVersion, PartInfo, PresignRequest, PutOptions,
     PutResult, S3Error,
 };
@@ -81,6 +81,16 @@ impl Guest for Plugin {
         op::copy_object(&S3::from_host()?, &source_bucket, &source_key, &bucket, &key)
     }
 
+    fn copy_object_with(
+        source_bucket: String,
+        source_key: String,
+        bucket: String,
+        key: String,
+        options: CopyOptions,
+    ) -> Result<CopyResult, S3Error> {
+        crate::copy::copy_with(&S3::from_host()?, (&source_bucket, &source_key), &bucket, &key, &options)
+    }
+
     fn presign(request: PresignRequest) -> Result<String, S3Error> {
         op::presign(&S3::from_host()?, &request)
     }
@@ -131,7 +141,16 @@ impl Guest for Plugin {
         part_number: u32,
     ) -> Result<String, S3Error> {
         let source = (source_bucket.as_str(), source_key.as_str());
-        multipart::upload_part_copy(&S3::from_host()?, source, range, &bucket, &key, &upload_id, part_number)
+        multipart::upload_part_copy(
+            &S3::from_host()?,
+            source,
+            range,
+            &bucket,
+            &key,
+            &upload_id,
+            part_number,
+            None,
+        )
     }
 
     fn complete_multipart_upload(

@@ -21,6 +21,7 @@ mod aws_chunked;
 mod checksum;
 mod checksum_headers;
 mod client_export;
+mod copy;
 mod endpoint;
 mod http_date;
 mod in_flight;

@@ -111,7 +111,9 @@ fn part_etag(response: crate::wire::Response, part_number: u32) -> Result<String
         .ok_or_else(|| S3Error::Other(format!("S3 answered part {part_number} without an ETag")))
 }
 
-/// UploadPartCopy, optionally of the inclusive byte range `first..=last` of the source.
+/// UploadPartCopy, optionally of the inclusive byte range `first..=last` of the source, and
+/// only while the source has the ETag `source_etag` when one is given.
+#[allow(clippy::too_many_arguments)]
 pub fn upload_part_copy(
     s3: &S3,
     source: (&str, &str),
@@ -120,6 +122,7 @@ pub fn upload_part_copy(
     key: &str,
     upload_id: &str,
     part_number: u32,
+    source_etag: Option<&str>,
 ) -> Result<String, S3Error> {
     let (source_bucket, source_key) = source;
     check_object(source_bucket, source_key)?;
@@ -137,6 +140,10 @@ pub fn upload_part_copy(
         }
         let value = HeaderValue::from_str(&format!("bytes={first}-{last}")).map_err(invalid)?;
         call.headers.push((HeaderName::from_static("x-amz-copy-source-range"), value));
+    }
+    if let Some(etag) = source_etag {
+        let value = HeaderValue::from_str(etag).map_err(invalid)?;
+        call.headers.push((HeaderName::from_static("x-amz-copy-source-if-match"), value));
     }
     // UploadPartCopy can fail after a 200 status, with an <Error> body.
     call.error_in_ok = true;
@@ -164,7 +171,7 @@ pub fn complete(
 }
 
 /// CompleteMultipartUpload of parts given as (number, ETag, checksum element and value).
-fn complete_numbered(
+pub(crate) fn complete_numbered(
     s3: &S3,
     bucket: &str,
     key: &str,

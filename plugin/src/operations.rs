@@ -498,7 +498,7 @@ pub fn list_objects(
     })
 }
 
-/// CopyObject within or across buckets.
+/// CopyObject within or across buckets, in one request.
 pub fn copy_object(
     s3: &S3,
     source_bucket: &str,
@@ -506,19 +506,7 @@ pub fn copy_object(
     bucket: &str,
     key: &str,
 ) -> Result<CopyResult, S3Error> {
-    check_object(source_bucket, source_key)?;
-    check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
-    let source = format!("/{source_bucket}/{}", s3_connector_rules::encode_key(source_key));
-    call.headers.push((
-        HeaderName::from_static("x-amz-copy-source"),
-        HeaderValue::from_str(&source).map_err(invalid)?,
-    ));
-    // CopyObject can fail after a 200 status, with an <Error> body.
-    call.error_in_ok = true;
-    let text = s3.send_for_xml(call, Body::Empty)?;
-    let parsed = xml::copy_object(&text).map_err(|e| S3Error::Other(e.to_string()))?;
-    Ok(CopyResult { etag: parsed.etag, last_modified: parsed.last_modified, version_id: None })
+    crate::copy::single(s3, (source_bucket, source_key), bucket, key, Vec::new())
 }
 
 /// S3's limit on keys per DeleteObjects request.

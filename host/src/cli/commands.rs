@@ -233,7 +233,9 @@ async fn copy(connector: &Connector, from: S3Uri, mut to: S3Uri, json: bool) -> 
     if from == to {
         return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
     }
-    let result = connector.copy_object(&from.bucket, key, &to.bucket, &to.key).await?;
+    // Any size: UploadPartCopy above 5 GiB.
+    let source = (from.bucket.as_str(), key);
+    let result = connector.copy_object_with(source, &to.bucket, &to.key, Default::default()).await?;
     if json {
         println!(
             "{}",
