@@ -338,6 +338,21 @@ impl Connector {
         self.call(async |client, store| client.call_delete_objects(store, bucket, keys).await).await
     }
 
+    /// GetBucketTagging: the bucket's tags, none when it has no tag set. Needs `admin`.
+    pub async fn get_bucket_tags(&self, bucket: &str) -> Result<Vec<(String, String)>, Error> {
+        self.call(async |client, store| client.call_get_bucket_tags(store, bucket).await).await
+    }
+
+    /// PutBucketTagging: replaces the bucket's tags (at most 50). Needs `admin`.
+    pub async fn put_bucket_tags(&self, bucket: &str, tags: &[(String, String)]) -> Result<(), Error> {
+        self.call(async |client, store| client.call_put_bucket_tags(store, bucket, tags).await).await
+    }
+
+    /// DeleteBucketTagging. Needs `admin`.
+    pub async fn delete_bucket_tags(&self, bucket: &str) -> Result<(), Error> {
+        self.call(async |client, store| client.call_delete_bucket_tags(store, bucket).await).await
+    }
+
     /// GetObjectTagging.
     pub async fn get_object_tags(&self, bucket: &str, key: &str) -> Result<Vec<(String, String)>, Error> {
         self.call(async |client, store| client.call_get_object_tags(store, bucket, key).await).await

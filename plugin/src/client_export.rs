@@ -111,6 +111,18 @@ impl Guest for Plugin {
         op::delete_object_tags(&S3::from_host()?, &bucket, &key)
     }
 
+    fn get_bucket_tags(bucket: String) -> Result<Vec<(String, String)>, S3Error> {
+        crate::bucket_tagging::get(&S3::from_host()?, &bucket)
+    }
+
+    fn put_bucket_tags(bucket: String, tags: Vec<(String, String)>) -> Result<(), S3Error> {
+        crate::bucket_tagging::put(&S3::from_host()?, &bucket, &tags)
+    }
+
+    fn delete_bucket_tags(bucket: String) -> Result<(), S3Error> {
+        crate::bucket_tagging::delete(&S3::from_host()?, &bucket)
+    }
+
     fn get_bucket_location(bucket: String) -> Result<String, S3Error> {
         op::get_bucket_location(&S3::from_host()?, &bucket)
     }

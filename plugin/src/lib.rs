@@ -18,6 +18,7 @@ mod bindings {
 
 mod actions;
 mod aws_chunked;
+mod bucket_tagging;
 mod checksum;
 mod checksum_headers;
 mod client_export;
