@@ -83,7 +83,14 @@ pub mod types {
 
     impl Default for GetOptions {
         fn default() -> Self {
-            Self { range: None, version_id: None, conditions: Conditions::default(), customer_key: None }
+            Self {
+                range: None,
+                version_id: None,
+                conditions: Conditions::default(),
+                customer_key: None,
+                parallel_ranges: None,
+                range_size: None,
+            }
         }
     }
 

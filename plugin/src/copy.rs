@@ -12,7 +12,7 @@ use crate::object_headers::{Headers, put_headers};
 use crate::operations::{Call, Operation, S3, check_object, head_object};
 use crate::s3_error::invalid;
 use crate::wire::Body;
-use crate::xml;
+use crate::{transfer_plan, xml};
 
 /// The largest object CopyObject copies in one request, and the largest UploadPartCopy range.
 pub const MAX_SINGLE_COPY: u64 = 5 * 1024 * 1024 * 1024;
@@ -103,11 +103,6 @@ pub fn replace_metadata_headers(options: &CopyOptions) -> Result<Headers, S3Erro
     Ok(headers)
 }
 
-/// Inclusive byte ranges of at most `part` bytes covering `size` bytes.
-pub fn ranges(size: u64, part: u64) -> Vec<(u64, u64)> {
-    (0..size.div_ceil(part.max(1))).map(|i| (i * part, ((i + 1) * part).min(size) - 1)).collect()
-}
-
 /// One CopyObject with extra headers (conditions, metadata directive).
 pub fn single(
     s3: &S3,
@@ -145,6 +140,8 @@ pub fn copy_with(
         version_id: None,
         conditions: options.source_conditions.clone(),
         customer_key: None,
+        parallel_ranges: None,
+        range_size: None,
     };
     let info = head_object(s3, source.0, source.1, &head_options)?;
     if info.size <= MAX_SINGLE_COPY {
@@ -180,7 +177,7 @@ fn copy_parts(
     source_etag: &str,
 ) -> Result<CopyResult, S3Error> {
     let mut parts = Vec::new();
-    for (index, range) in ranges(size, MAX_SINGLE_COPY).into_iter().enumerate() {
+    for (index, range) in transfer_plan::ranges(size, MAX_SINGLE_COPY).into_iter().enumerate() {
         // At most 10000 parts: 5 GiB parts of S3's 5 TiB largest object make 1024.
         let number = u32::try_from(index + 1).map_err(invalid)?;
         let etag = multipart::upload_part_copy(
@@ -203,8 +200,6 @@ fn copy_parts(
 mod tests {
     use super::*;
 
-    const GIB: u64 = 1024 * 1024 * 1024;
-
     fn options(metadata: Option<Vec<(String, String)>>, content_type: Option<&str>) -> CopyOptions {
         CopyOptions {
             source_conditions: Conditions {
@@ -215,20 +210,6 @@ mod tests {
             },
             metadata,
             content_type: content_type.map(str::to_owned),
-        }
-    }
-
-    #[test]
-    fn ranges_cover_the_object_in_parts_of_at_most_the_limit() {
-        let table: [(u64, u64, &[(u64, u64)]); 5] = [
-            (0, 10, &[]),
-            (1, 10, &[(0, 0)]),
-            (10, 10, &[(0, 9)]),
-            (11, 10, &[(0, 9), (10, 10)]),
-            (6 * GIB + 1, 5 * GIB, &[(0, 5 * GIB - 1), (5 * GIB, 6 * GIB)]),
-        ];
-        for (size, part, expected) in table {
-            assert_eq!(ranges(size, part), expected, "{size} in parts of {part}");
         }
     }
 

@@ -21,17 +21,34 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    /// Hands a signed request with a non-empty body to the host; nothing is written yet.
-    pub fn start(request: &http::Request<()>, target: &Target) -> Result<Self, Failure> {
+    /// Hands a signed request to the host: with a body to [`InFlight::pump`] into (nothing is
+    /// written yet), or without one (GET).
+    pub fn start(request: &http::Request<()>, target: &Target, with_body: bool) -> Result<Self, Failure> {
         let outgoing = wire::outgoing_request(request, target)?;
         let url = target.url();
-        let taken = || S3Error::Other("the request body was already taken".to_owned());
-        // Invariant: `body` and `write` are called once, on a request that was just created.
-        let body = outgoing.body().map_err(|()| taken())?;
-        let sink = body.write().map_err(|()| taken())?;
+        let (body, sink) = if with_body {
+            let taken = || S3Error::Other("the request body was already taken".to_owned());
+            // Invariant: `body` and `write` are called once, on a request that was just created.
+            let body = outgoing.body().map_err(|()| taken())?;
+            let sink = body.write().map_err(|()| taken())?;
+            (Some(body), Some(sink))
+        } else {
+            (None, None)
+        };
         let future =
             outgoing_handler::handle(outgoing, None).map_err(|code| wire::transport_error(code, &url))?;
-        Ok(Self { sink: Some(sink), body: Some(body), future, written: 0, url })
+        Ok(Self { sink, body, future, written: 0, url })
+    }
+
+    /// Waits for the response.
+    pub fn wait(&self) -> Result<Response, Failure> {
+        // Bounded: `block` returns once the response is ready, so the second pass returns.
+        loop {
+            if let Some(result) = self.response() {
+                return result;
+            }
+            self.future.subscribe().block();
+        }
     }
 
     /// Writes as much of `bytes` as the connection takes now, without waiting; once all is

@@ -30,6 +30,7 @@ mod multipart;
 mod object_headers;
 mod operations;
 mod parallel_parts;
+mod parallel_ranges;
 mod pause;
 mod retry;
 mod s3_error;

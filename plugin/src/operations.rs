@@ -223,7 +223,15 @@ impl S3 {
         let (request, target) = self
             .authorize(call, Some(bytes.len() as u64), payload, None)
             .map_err(|error| AttemptError { error, retryable: false })?;
-        InFlight::start(&request, &target).map_err(|failure| Failed::from_transport(failure).into())
+        InFlight::start(&request, &target, true).map_err(|failure| Failed::from_transport(failure).into())
+    }
+
+    /// Signs a bodiless `call` (GET) and hands it to the host without waiting for it.
+    pub fn start_bodiless(&self, call: &Call<'_>) -> Result<InFlight, AttemptError> {
+        let (request, target) = self
+            .authorize(call, None, Payload::Bytes(&[]), None)
+            .map_err(|error| AttemptError { error, retryable: false })?;
+        InFlight::start(&request, &target, false).map_err(|failure| Failed::from_transport(failure).into())
     }
 
     /// The outcome of a request started with [`S3::start`]: the response if it succeeded.
@@ -397,6 +405,14 @@ pub fn get_object(
     sink: &OutputStream,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
+    match (options.range, options.parallel_ranges) {
+        (None, Some(parallel)) if parallel != 1 => {
+            let (parallel, range_size) =
+                crate::transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
+            return crate::parallel_ranges::download(s3, bucket, key, sink, options, parallel, range_size);
+        }
+        _ => {}
+    }
     let (info, response) = get_object_response(s3, bucket, key, options)?;
     response.copy_checked_to(sink)?;
     Ok(info)
@@ -663,7 +679,7 @@ pub fn presign(s3: &S3, request: &PresignRequest) -> Result<String, S3Error> {
 }
 
 /// Object metadata from the headers of a GET or HEAD response.
-fn object_info(key: &str, response: &Response) -> ObjectInfo {
+pub fn object_info(key: &str, response: &Response) -> ObjectInfo {
     let header = |name: &str| response.header(name).map(str::to_owned);
     let content_range = header("content-range");
     // For a range, the whole object's size is after the slash of `bytes a-b/size`.

@@ -63,11 +63,39 @@ impl Plan {
     }
 }
 
+/// Inclusive byte ranges of at most `part` bytes covering `size` bytes, in order.
+pub fn ranges(size: u64, part: u64) -> Vec<(u64, u64)> {
+    let part = part.max(1);
+    (0..size.div_ceil(part)).map(|i| (i * part, ((i + 1) * part).min(size) - 1)).collect()
+}
+
+/// Default bytes per range of a parallel download.
+pub const DEFAULT_RANGE_SIZE: u64 = 8 * 1024 * 1024;
+/// The smallest range of a parallel download.
+pub const MIN_RANGE_SIZE: u64 = 1024 * 1024;
+
+/// Checks a parallel download's options: ranges in flight (1 to 16) and bytes per range (1 MiB to
+/// 256 MiB, each range held in guest memory). Returns both, with the defaults filled in.
+pub fn download_plan(parallel: u32, range_size: Option<u64>) -> Result<(usize, u64), String> {
+    if !(1..=MAX_PARALLEL_PARTS).contains(&parallel) {
+        return Err(format!("parallel ranges {parallel} is out of range; give 1 to {MAX_PARALLEL_PARTS}"));
+    }
+    let range_size = range_size.unwrap_or(DEFAULT_RANGE_SIZE);
+    if !(MIN_RANGE_SIZE..=MAX_PART_SIZE).contains(&range_size) {
+        return Err(format!(
+            "range size {range_size} is out of range; ranges are {MIN_RANGE_SIZE} (1 MiB) to {MAX_PART_SIZE} (256 MiB) bytes"
+        ));
+    }
+    // Bounded by 16 just above.
+    Ok((parallel as usize, range_size))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MIB: u64 = 1024 * 1024;
+    const GIB: u64 = 1024 * MIB;
 
     #[test]
     fn options_are_checked_against_the_limits() {
@@ -109,5 +137,31 @@ mod tests {
         assert_eq!(plan.multipart_for(10_000 * 8 * MIB), Ok(true));
         let error = plan.multipart_for(10_000 * 8 * MIB + 1).unwrap_err();
         assert!(error.contains("10001 parts") && error.contains("larger part size"), "{error}");
+    }
+
+    #[test]
+    fn ranges_cover_the_object_in_parts_of_at_most_the_limit() {
+        let table: [(u64, u64, &[(u64, u64)]); 5] = [
+            (0, 10, &[]),
+            (1, 10, &[(0, 0)]),
+            (10, 10, &[(0, 9)]),
+            (11, 10, &[(0, 9), (10, 10)]),
+            (6 * GIB + 1, 5 * GIB, &[(0, 5 * GIB - 1), (5 * GIB, 6 * GIB)]),
+        ];
+        for (size, part, expected) in table {
+            assert_eq!(ranges(size, part), expected, "{size} in parts of {part}");
+        }
+    }
+
+    #[test]
+    fn download_options_are_checked() {
+        assert_eq!(download_plan(4, None), Ok((4, 8 * MIB)));
+        assert_eq!(download_plan(16, Some(MIB)), Ok((16, MIB)));
+        assert!(download_plan(0, None).unwrap_err().starts_with("parallel ranges 0 is out of range"));
+        assert!(download_plan(17, None).unwrap_err().starts_with("parallel ranges 17 is out of range"));
+        assert!(
+            download_plan(2, Some(MIB - 1)).unwrap_err().starts_with("range size 1048575 is out of range")
+        );
+        assert!(download_plan(2, Some(256 * MIB + 1)).unwrap_err().starts_with("range size 268435457"));
     }
 }

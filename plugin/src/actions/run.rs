@@ -136,6 +136,8 @@ fn get_options() -> GetOptions {
             if_unmodified_since: None,
         },
         customer_key: None,
+        parallel_ranges: None,
+        range_size: None,
     }
 }
 
