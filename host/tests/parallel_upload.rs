@@ -150,3 +150,42 @@ async fn at_most_the_configured_parts_are_in_flight_at_once() {
         assert_eq!(server.max_in_flight(), parallel as usize, "{parallel} parts at once, never more");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_carry_their_checksums_and_the_completion_lists_them() {
+    let server = RecordingServer::start().await;
+    server.answer(Answer {
+        status: 200,
+        headers: vec![("etag", "\"part\"".to_owned())],
+        body: "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>"
+            .to_owned(),
+    });
+    let c = connector(&server.endpoint);
+    let mut with_crc = options(5 * MIB as u64, 2, None);
+    with_crc.checksum = Some(ChecksumAlgorithm::Crc32);
+    let body = data(11 * MIB);
+    c.put_object("par", "k", std::io::Cursor::new(body.clone()), None, with_crc).await.unwrap();
+    // The CRC32 of each 5 MiB part, by s3s's own implementation.
+    let expected: Vec<String> = body
+        .chunks(5 * MIB)
+        .map(|part| {
+            let mut hasher =
+                s3s::checksum::ChecksumHasher { crc32: Some(Default::default()), ..Default::default() };
+            hasher.update(part);
+            hasher.finalize().checksum_crc32.unwrap()
+        })
+        .collect();
+
+    let requests = server.requests();
+    assert_eq!(requests[0].header("x-amz-checksum-algorithm"), Some("CRC32"), "on CreateMultipartUpload");
+    let mut parts: Vec<_> = requests.iter().filter(|r| r.uri.contains("partNumber=")).collect();
+    parts.sort_by_key(|r| r.uri.clone());
+    assert_eq!(parts.len(), 3);
+    let listed = String::from_utf8(requests.last().unwrap().body.clone()).unwrap();
+    for (part, expected) in parts.into_iter().zip(&expected) {
+        assert_eq!(part.header("x-amz-sdk-checksum-algorithm"), Some("CRC32"));
+        let value = part.header("x-amz-checksum-crc32").expect("each part carries its CRC32");
+        assert_eq!(value, expected, "{}", part.uri);
+        assert!(listed.contains(&format!("<ChecksumCRC32>{value}</ChecksumCRC32>")), "{listed}");
+    }
+}

@@ -54,6 +54,17 @@ impl InFlight {
     /// Writes as much of `bytes` as the connection takes now, without waiting; once all is
     /// written, finishes the body. `bytes` must be the same on every call.
     pub fn pump(&mut self, bytes: &[u8]) -> Result<(), S3Error> {
+        let result = self.write_some(bytes);
+        if result.is_err() {
+            // Abandon the body (unfinished, so the request fails rather than sending a
+            // truncated part); what is left to wait on is the response.
+            self.sink = None;
+            self.body = None;
+        }
+        result
+    }
+
+    fn write_some(&mut self, bytes: &[u8]) -> Result<(), S3Error> {
         let failed = |e| {
             S3Error::Transport(format!(
                 "sending the request body failed: {}",
@@ -78,6 +89,20 @@ impl InFlight {
                 .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}")))?;
         }
         Ok(())
+    }
+
+    /// Sends the rest of `bytes` and waits for the response, whatever it is: a request is
+    /// settled before the upload it belongs to is aborted, so that no part lands after it.
+    pub fn settle_quietly(mut self, bytes: &[u8]) {
+        // Bounded: each pass writes bytes, or waits until the sink or the response is ready;
+        // an error abandons the body, leaving only the response to wait for.
+        while self.response().is_none() {
+            let _ = self.pump(bytes);
+            if self.response().is_some() {
+                break;
+            }
+            self.pollable().block();
+        }
     }
 
     /// What to wait on: the body's sink while bytes remain, else the response.

@@ -95,8 +95,31 @@ pub fn upload<'a>(
     plan: Plan,
     algorithm: Option<ChecksumAlgorithm>,
 ) -> Result<Vec<Done>, S3Error> {
-    let mut done: Vec<Done> = Vec::new();
     let mut slots: Vec<Slot<'a>> = Vec::new();
+    let result = run(s3, bucket, key, upload_id, reader, first, plan, algorithm, &mut slots);
+    if result.is_err() {
+        // Parts still in flight finish (or fail) before the caller aborts the upload, so that
+        // none is stored after the abort.
+        for slot in slots.drain(..) {
+            slot.request.settle_quietly(&slot.bytes);
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<'a>(
+    s3: &S3,
+    bucket: &'a str,
+    key: &'a str,
+    upload_id: &'a str,
+    reader: &mut PartReader<'_>,
+    first: Vec<u8>,
+    plan: Plan,
+    algorithm: Option<ChecksumAlgorithm>,
+    slots: &mut Vec<Slot<'a>>,
+) -> Result<Vec<Done>, S3Error> {
+    let mut done: Vec<Done> = Vec::new();
     let mut next = Some(first).filter(|bytes| !bytes.is_empty());
     let mut number = 0u32;
     // Bounded: every pass starts a part, completes one, or waits in `poll` until a request can
@@ -131,7 +154,7 @@ pub fn upload<'a>(
         if slots.is_empty() {
             break;
         }
-        for slot in &mut slots {
+        for slot in slots.iter_mut() {
             // A body that cannot be written shows in the response, which is read below.
             let _ = slot.request.pump(&slot.bytes);
         }
