@@ -55,8 +55,8 @@ async fn every_algorithm_is_verified_by_the_server_and_on_download() {
     let s3 = LocalS3::start(dir.path(), ACCESS_KEY, Secret::new(SECRET)).await.unwrap();
     let c = connector(&s3.endpoint());
     c.create_bucket("sums").await.unwrap();
-    // Three chunks of the trailer's encoding, the last one short.
-    let body = data(150_000);
+    // Three batches of 16 chunks of the trailer's encoding, the last batch and chunk short.
+    let body = data(2_200_000);
     for (algorithm, name) in ALL {
         let streamed = format!("streamed-{name}");
         let reader = std::io::Cursor::new(body.clone());
@@ -76,7 +76,7 @@ async fn every_algorithm_is_verified_by_the_server_and_on_download() {
     let stored = dir.path().join("sums").join("streamed-crc64nvme");
     let mut altered = std::fs::read(&stored).expect("s3s-fs keeps the object as a file");
     assert_eq!(altered, body);
-    altered[100_000] ^= 0xff;
+    altered[2_100_000] ^= 0xff;
     std::fs::write(&stored, &altered).unwrap();
     let error = download(&c, "sums", "streamed-crc64nvme").await.unwrap_err();
     assert!(error.to_string().contains("x-amz-checksum-crc64nvme"), "{error}");

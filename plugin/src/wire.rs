@@ -83,6 +83,9 @@ impl From<S3Error> for Failure {
     }
 }
 
+/// Bytes read, checksummed and written at once by a verified download.
+const VERIFIED_READ: usize = 1024 * 1024;
+
 /// A response whose body has not been read yet.
 pub struct Response {
     /// The HTTP status.
@@ -155,7 +158,7 @@ impl Response {
         let mut received = 0u64;
         // Bounded: each pass reads at least one byte or ends the loop.
         loop {
-            let (chunk, ended) = stream_copy::read_up_to(&self.stream, CHUNK_SIZE as usize)
+            let (chunk, ended) = stream_copy::read_up_to(&self.stream, VERIFIED_READ)
                 .map_err(|e| S3Error::Transport(format!("the download broke after {received} bytes: {e}")))?;
             hasher.update(&chunk);
             stream_copy::write_all(sink, &chunk).map_err(|e| {
@@ -323,6 +326,9 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
     }
 }
 
+/// Chunks read, framed and written at once (1 MiB of data): fewer, larger writes and flushes.
+const CHUNKS_PER_WRITE: u64 = 16;
+
 /// Writes `length` bytes of `source` as `aws-chunked` chunks of [`CHUNK_SIZE`], then the
 /// checksum trailer. Each byte is read once, checksummed and sent.
 fn write_chunked(
@@ -337,24 +343,28 @@ fn write_chunked(
     };
     let mut hasher = Hasher::new(algorithm);
     let mut sent = 0u64;
-    // Bounded: every pass sends a full chunk or fails, and `sent` grows to `length`.
+    // Bounded: every pass sends a full batch (or the rest) or fails, and `sent` grows to
+    // `length`. A batch is a whole number of chunks, so every chunk but the last is full.
     while sent < length {
-        let want = (length - sent).min(CHUNK_SIZE) as usize;
-        let (chunk, _) = stream_copy::read_up_to(source, want).map_err(|e| {
+        let want = (length - sent).min(CHUNK_SIZE * CHUNKS_PER_WRITE) as usize;
+        let (batch, _) = stream_copy::read_up_to(source, want).map_err(|e| {
             S3Error::Other(format!("reading the input failed after {sent} bytes: {e}; nothing was stored"))
         })?;
-        if chunk.len() < want {
+        if batch.len() < want {
             return Err(S3Error::InvalidRequest(format!(
                 "the input ended after {} of the {length} bytes announced; nothing was stored",
-                sent + chunk.len() as u64
+                sent + batch.len() as u64
             )));
         }
-        hasher.update(&chunk);
-        let mut framed = aws_chunked::chunk_header(chunk.len() as u64).into_bytes();
-        framed.extend_from_slice(&chunk);
-        framed.extend_from_slice(b"\r\n");
+        hasher.update(&batch);
+        let mut framed = Vec::with_capacity(batch.len() + 16 * CHUNKS_PER_WRITE as usize);
+        for chunk in batch.chunks(CHUNK_SIZE as usize) {
+            framed.extend_from_slice(aws_chunked::chunk_header(chunk.len() as u64).as_bytes());
+            framed.extend_from_slice(chunk);
+            framed.extend_from_slice(b"\r\n");
+        }
         send(&framed)?;
-        sent += chunk.len() as u64;
+        sent += batch.len() as u64;
     }
     send(aws_chunked::trailer(algorithm, &hasher.finish()).as_bytes())
 }
