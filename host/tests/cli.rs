@@ -348,6 +348,40 @@ async fn a_corrupt_download_fails_its_checksum_and_leaves_nothing() {
     assert_eq!(std::fs::read_dir(downloads.path()).unwrap().count(), 0, "no file, not even a partial one");
 }
 
+/// `--parallel-ranges`: a download in ranges side by side gives the same file; the flag is
+/// refused on uploads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_in_parallel_ranges() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://ranges"]).await.code, 0);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("data.bin");
+    let body: Vec<u8> = (0..3_500_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &body).unwrap();
+    let up = run(&endpoint, &["cp", file.to_str().unwrap(), "s3://ranges/data.bin"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let refused =
+        run(&endpoint, &["cp", file.to_str().unwrap(), "s3://ranges/x", "--parallel-ranges", "2"]).await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("downloads only"), "{}", refused.stderr);
+
+    let target = work.path().join("back.bin");
+    let args = [
+        "cp",
+        "s3://ranges/data.bin",
+        target.to_str().unwrap(),
+        "--parallel-ranges",
+        "3",
+        "--range-size-mib",
+        "1",
+    ];
+    let down = run(&endpoint, &args).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(std::fs::read(&target).unwrap(), body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_never_appear_in_any_output() {
     let store_dir = tempfile::tempdir().unwrap();
