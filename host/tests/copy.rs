@@ -114,3 +114,47 @@ async fn a_source_over_5_gib_is_copied_in_part_copies_pinned_to_its_etag() {
     let listed = String::from_utf8(requests[4].body.clone()).unwrap();
     assert!(listed.contains("<PartNumber>1</PartNumber>") && listed.contains("<PartNumber>2</PartNumber>"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_part_copy_aborts_the_multipart_copy() {
+    let server = RecordingServer::start().await;
+    let ok = |headers: Vec<(&'static str, String)>, body: &str| Answer {
+        status: 200,
+        headers,
+        body: body.to_owned(),
+    };
+    server.answer_next([
+        ok(
+            vec![
+                ("etag", "\"source-etag\"".to_owned()),
+                ("content-range", format!("bytes 0-0/{}", 11u64 << 30)),
+            ],
+            "",
+        ),
+        ok(vec![], "<InitiateMultipartUploadResult><UploadId>u9</UploadId></InitiateMultipartUploadResult>"),
+        ok(vec![], "<CopyPartResult><ETag>\"p1\"</ETag></CopyPartResult>"),
+        Answer {
+            status: 403,
+            headers: vec![],
+            body: "<Error><Code>AccessDenied</Code><Message>no</Message></Error>".to_owned(),
+        },
+    ]);
+    server.answer(Answer { status: 204, headers: vec![], body: String::new() });
+    let c = connector(&server.endpoint);
+    let error =
+        c.copy_object_with(("films", "raw.mp4"), "archive", "raw.mp4", Default::default()).await.unwrap_err();
+    assert!(matches!(error, Error::S3(S3Error::AccessDenied(_))), "{error:?}");
+    let requests = server.requests();
+    let summary: Vec<(&str, &str)> = requests.iter().map(|r| (r.method.as_str(), r.uri.as_str())).collect();
+    assert_eq!(
+        summary,
+        [
+            ("HEAD", "/films/raw.mp4"),
+            ("POST", "/archive/raw.mp4?uploads"),
+            ("PUT", "/archive/raw.mp4?partNumber=1&uploadId=u9"),
+            ("PUT", "/archive/raw.mp4?partNumber=2&uploadId=u9"),
+            ("DELETE", "/archive/raw.mp4?uploadId=u9"),
+        ],
+        "the third part is never asked for; the upload is aborted"
+    );
+}
