@@ -17,7 +17,7 @@ use crate::checksum::{self, Hasher};
 use crate::checksum_headers;
 use crate::in_flight::InFlight;
 use crate::object_headers;
-use crate::operations::{Call, Operation, S3, check_object, get_object, object_info};
+use crate::operations::{AttemptError, Call, Operation, S3, check_object, get_object, object_info};
 use crate::s3_error::invalid;
 use crate::stream_copy;
 use crate::transfer_plan;
@@ -78,7 +78,7 @@ pub fn download(
     let mut hasher = expected.as_ref().map(|(algorithm, _)| Hasher::new(*algorithm));
     let ranges = transfer_plan::ranges(info.size, range_size);
     let mut pending = ranges.iter().copied();
-    let mut in_flight: VecDeque<((u64, u64), Call<'_>, Result<InFlight, S3Error>)> = VecDeque::new();
+    let mut in_flight: VecDeque<((u64, u64), Call<'_>, Result<InFlight, AttemptError>)> = VecDeque::new();
     let mut written = 0u64;
     // Bounded: each pass writes the next range (or fails); there are finitely many ranges.
     loop {
@@ -86,14 +86,13 @@ pub fn download(
             && let Some(range) = pending.next()
         {
             let call = range_call(range)?;
-            let started = s3.start_bodiless(&call).map_err(|failed| failed.error);
+            let started = s3.start_bodiless(&call);
             in_flight.push_back((range, call, started));
         }
         let Some(((first, last), call, started)) = in_flight.pop_front() else {
             break;
         };
-        let first_try = started.map_err(|error| crate::operations::AttemptError { error, retryable: true });
-        let response = match first_try.and_then(|request| s3.settle(&call, request.wait())) {
+        let response = match started.and_then(|request| s3.settle(&call, request.wait())) {
             Ok(response) => response,
             Err(failed) if failed.retryable => s3.send(range_call((first, last))?, Body::Empty)?,
             Err(failed) => return Err(failed.error),

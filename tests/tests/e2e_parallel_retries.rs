@@ -1,6 +1,7 @@
 //! Parts in flight side by side meet faults (the fault-injection proxy in front of s3s-fs): a
 //! part whose first attempt fails transiently is sent again and the upload completes; a part
-//! refused for good ends the upload, which is aborted, leaving no part file on the server.
+//! refused for good ends the upload, which is aborted, leaving no part file on the server; a
+//! range of a parallel download failing transiently is fetched again.
 
 use s3_connector_host::types::{PutOptions, S3Error};
 use s3_connector_host::{Error, Policy};
@@ -59,4 +60,35 @@ async fn a_part_refused_for_good_aborts_the_upload() {
     assert_eq!(last.method, "DELETE", "the upload was aborted last: {seen:?}");
     assert_eq!(upload_files(&server), Vec::<String>::new(), "no part left on the server");
     assert!(std::fs::read(server.object_path("par", "big.bin")).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_range_failing_transiently_is_fetched_again() {
+    use tokio::io::AsyncReadExt;
+    let server = TestServer::start().await;
+    server.admin().create_bucket("par").await.unwrap();
+    let body = pattern(3 * MIB + 11, 5);
+    server.admin().put_object_bytes("par", "r.bin", &body, Default::default()).await.unwrap();
+    let proxy = FaultProxy::start(&server.s3.endpoint()).await;
+    let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
+    // The HEAD goes through; the first range to arrive is answered 500.
+    proxy.inject([
+        Fault::Delay(std::time::Duration::ZERO),
+        Fault::Error { status: 500, code: "InternalError" },
+    ]);
+    let options = s3_connector_host::types::GetOptions {
+        parallel_ranges: Some(3),
+        range_size: Some(MIB as u64),
+        ..Default::default()
+    };
+    let (sink, mut reader) = tokio::io::duplex(1 << 20);
+    let reading = tokio::spawn(async move {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await.unwrap();
+        bytes
+    });
+    c.get_object("par", "r.bin", sink, options).await.unwrap();
+    assert_eq!(reading.await.unwrap(), body);
+    let gets = proxy.seen().iter().filter(|s| s.method == "GET").count();
+    assert_eq!(gets, 5, "4 ranges, one of them fetched twice");
 }
