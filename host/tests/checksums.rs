@@ -68,6 +68,15 @@ async fn every_algorithm_is_verified_by_the_server_and_on_download() {
             .await
             .unwrap_or_else(|e| panic!("{algorithm:?} in a header: {e}"));
         assert_eq!(download(&c, "sums", &streamed).await.unwrap(), body, "{algorithm:?}");
+        let (reported, value) =
+            c.head_object("sums", &streamed).await.unwrap().checksum.expect("HEAD reports it");
+        assert_eq!(reported, algorithm);
+        let (_, in_memory_value) =
+            c.head_object("sums", &format!("bytes-{name}")).await.unwrap().checksum.unwrap();
+        assert_ne!(value, in_memory_value, "{algorithm:?}: different bytes, different checksums");
+        if algorithm == ChecksumAlgorithm::Crc32 {
+            assert_eq!(in_memory_value, "y/Q5Jg==", "the CRC-32 check value of 123456789");
+        }
         assert_eq!(download(&c, "sums", &in_memory).await.unwrap(), b"123456789", "{algorithm:?}");
     }
 

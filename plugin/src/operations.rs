@@ -461,6 +461,7 @@ pub fn head_object(s3: &S3, bucket: &str, key: &str, options: &GetOptions) -> Re
     check_object(bucket, key)?;
     let mut call = Call::new(http::Method::HEAD, Some(bucket), Some(key), Operation::Read);
     call.headers = object_headers::get_headers(options)?;
+    call.headers.push(checksum_headers::checksum_mode());
     if let Some(version) = &options.version_id {
         call.query.push(("versionId", version.clone()));
     }
@@ -706,6 +707,7 @@ pub fn object_info(key: &str, response: &Response) -> ObjectInfo {
         storage_class: header("x-amz-storage-class"),
         version_id: header("x-amz-version-id"),
         content_range,
+        checksum: response.full_object_checksum(),
     }
 }
 
