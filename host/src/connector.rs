@@ -23,7 +23,7 @@ use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
-    BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
+    BucketInfo, CompletedPart, CopyOptions, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
     ListObjectsResult, MultipartUpload, ObjectInfo, ObjectVersion, PartInfo, PresignMethod, PresignRequest,
     PutOptions, PutResult, S3Error,
 };
@@ -349,10 +349,41 @@ impl Connector {
         .await
     }
 
+    /// A copy of any size with options: source conditions, metadata replaced, UploadPartCopy
+    /// above 5 GiB (after a HEAD of the source). A copy onto itself without new metadata is
+    /// refused before anything is sent.
+    pub async fn copy_object_with(
+        &self,
+        source: (&str, &str),
+        bucket: &str,
+        key: &str,
+        options: CopyOptions,
+    ) -> Result<CopyResult, Error> {
+        self.call(async |client, store| {
+            client.call_copy_object_with(store, source.0, source.1, bucket, key, &options).await
+        })
+        .await
+    }
+
     /// DeleteObjects: many keys, 1000 per request, with a result per key. Needs `delete` on the
     /// whole bucket, since the keys travel in the body.
     pub async fn delete_objects(&self, bucket: &str, keys: &[String]) -> Result<DeleteObjectsResult, Error> {
         self.call(async |client, store| client.call_delete_objects(store, bucket, keys).await).await
+    }
+
+    /// GetBucketTagging: the bucket's tags, none when it has no tag set. Needs `admin`.
+    pub async fn get_bucket_tags(&self, bucket: &str) -> Result<Vec<(String, String)>, Error> {
+        self.call(async |client, store| client.call_get_bucket_tags(store, bucket).await).await
+    }
+
+    /// PutBucketTagging: replaces the bucket's tags (at most 50). Needs `admin`.
+    pub async fn put_bucket_tags(&self, bucket: &str, tags: &[(String, String)]) -> Result<(), Error> {
+        self.call(async |client, store| client.call_put_bucket_tags(store, bucket, tags).await).await
+    }
+
+    /// DeleteBucketTagging. Needs `admin`.
+    pub async fn delete_bucket_tags(&self, bucket: &str) -> Result<(), Error> {
+        self.call(async |client, store| client.call_delete_bucket_tags(store, bucket).await).await
     }
 
     /// GetObjectTagging.

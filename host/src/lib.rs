@@ -70,13 +70,30 @@ pub mod types {
                 tags: Vec::new(),
                 encryption: None,
                 conditions: Conditions::default(),
+                checksum: None,
+                multipart_threshold: None,
+                part_size: None,
+                parallel_parts: None,
             }
+        }
+    }
+
+    impl Default for CopyOptions {
+        fn default() -> Self {
+            Self { source_conditions: Conditions::default(), metadata: None, content_type: None }
         }
     }
 
     impl Default for GetOptions {
         fn default() -> Self {
-            Self { range: None, version_id: None, conditions: Conditions::default(), customer_key: None }
+            Self {
+                range: None,
+                version_id: None,
+                conditions: Conditions::default(),
+                customer_key: None,
+                parallel_ranges: None,
+                range_size: None,
+            }
         }
     }
 

@@ -315,6 +315,73 @@ async fn a_failed_download_leaves_nothing_behind() {
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "the work directory must stay empty");
 }
 
+/// `--checksum-algorithm` on upload; an object altered on the server's disk after it was stored
+/// fails its checksum on download, and the CLI leaves no file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_download_fails_its_checksum_and_leaves_nothing() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://sums"]).await.code, 0);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("data.bin");
+    std::fs::write(&file, vec![5u8; 200_000]).unwrap();
+    let up = run(
+        &endpoint,
+        &["cp", file.to_str().unwrap(), "s3://sums/data.bin", "--checksum-algorithm", "crc32c"],
+    )
+    .await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let bad =
+        run(&endpoint, &["cp", file.to_str().unwrap(), "s3://sums/x", "--checksum-algorithm", "md5"]).await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+
+    let stored = store_dir.path().join("sums").join("data.bin");
+    let mut altered = std::fs::read(&stored).unwrap();
+    altered[123_456] = 6;
+    std::fs::write(&stored, altered).unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let target = downloads.path().join("data.bin");
+    let failed = run(&endpoint, &["cp", "s3://sums/data.bin", target.to_str().unwrap()]).await;
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("x-amz-checksum-crc32c"), "{}", failed.stderr);
+    assert_eq!(std::fs::read_dir(downloads.path()).unwrap().count(), 0, "no file, not even a partial one");
+}
+
+/// `--parallel-ranges`: a download in ranges side by side gives the same file; the flag is
+/// refused on uploads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_in_parallel_ranges() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://ranges"]).await.code, 0);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("data.bin");
+    let body: Vec<u8> = (0..3_500_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &body).unwrap();
+    let up = run(&endpoint, &["cp", file.to_str().unwrap(), "s3://ranges/data.bin"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let refused =
+        run(&endpoint, &["cp", file.to_str().unwrap(), "s3://ranges/x", "--parallel-ranges", "2"]).await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("downloads only"), "{}", refused.stderr);
+
+    let target = work.path().join("back.bin");
+    let args = [
+        "cp",
+        "s3://ranges/data.bin",
+        target.to_str().unwrap(),
+        "--parallel-ranges",
+        "3",
+        "--range-size-mib",
+        "1",
+    ];
+    let down = run(&endpoint, &args).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(std::fs::read(&target).unwrap(), body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_never_appear_in_any_output() {
     let store_dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 
 use crate::bindings::exports::s3_connector::s3::client::Guest;
 use crate::bindings::s3_connector::s3::types::{
-    BucketInfo, CompletedPart, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
+    BucketInfo, CompletedPart, CopyOptions, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
     ListObjectsResult, MultipartUpload, ObjectInfo, ObjectVersion, PartInfo, PresignRequest, PutOptions,
     PutResult, S3Error,
 };
@@ -38,11 +38,7 @@ impl Guest for Plugin {
         length: Option<u64>,
         options: PutOptions,
     ) -> Result<PutResult, S3Error> {
-        let s3 = S3::from_host()?;
-        match length {
-            Some(length) => op::put_stream(&s3, &bucket, &key, body, length, &options),
-            None => multipart::upload_unknown_length(&s3, &bucket, &key, body, &options),
-        }
+        multipart::upload_stream(&S3::from_host()?, &bucket, &key, body, length, &options)
     }
 
     fn put_object_bytes(
@@ -85,6 +81,16 @@ impl Guest for Plugin {
         op::copy_object(&S3::from_host()?, &source_bucket, &source_key, &bucket, &key)
     }
 
+    fn copy_object_with(
+        source_bucket: String,
+        source_key: String,
+        bucket: String,
+        key: String,
+        options: CopyOptions,
+    ) -> Result<CopyResult, S3Error> {
+        crate::copy::copy_with(&S3::from_host()?, (&source_bucket, &source_key), &bucket, &key, &options)
+    }
+
     fn presign(request: PresignRequest) -> Result<String, S3Error> {
         op::presign(&S3::from_host()?, &request)
     }
@@ -103,6 +109,18 @@ impl Guest for Plugin {
 
     fn delete_object_tags(bucket: String, key: String) -> Result<(), S3Error> {
         op::delete_object_tags(&S3::from_host()?, &bucket, &key)
+    }
+
+    fn get_bucket_tags(bucket: String) -> Result<Vec<(String, String)>, S3Error> {
+        crate::bucket_tagging::get(&S3::from_host()?, &bucket)
+    }
+
+    fn put_bucket_tags(bucket: String, tags: Vec<(String, String)>) -> Result<(), S3Error> {
+        crate::bucket_tagging::put(&S3::from_host()?, &bucket, &tags)
+    }
+
+    fn delete_bucket_tags(bucket: String) -> Result<(), S3Error> {
+        crate::bucket_tagging::delete(&S3::from_host()?, &bucket)
     }
 
     fn get_bucket_location(bucket: String) -> Result<String, S3Error> {
@@ -135,7 +153,16 @@ impl Guest for Plugin {
         part_number: u32,
     ) -> Result<String, S3Error> {
         let source = (source_bucket.as_str(), source_key.as_str());
-        multipart::upload_part_copy(&S3::from_host()?, source, range, &bucket, &key, &upload_id, part_number)
+        multipart::upload_part_copy(
+            &S3::from_host()?,
+            source,
+            range,
+            &bucket,
+            &key,
+            &upload_id,
+            part_number,
+            None,
+        )
     }
 
     fn complete_multipart_upload(

@@ -27,22 +27,31 @@ mod bindings {
 }
 
 mod actions;
+mod aws_chunked;
+mod bucket_tagging;
+mod checksum;
+mod checksum_headers;
 #[cfg(not(feature = "edge"))]
 mod client_export;
+mod copy;
 mod edge;
 mod endpoint;
 #[doc(hidden)]
 pub mod fuzzing;
 mod host_imports;
 mod http_date;
+mod in_flight;
 mod multipart;
 mod object_headers;
 mod operations;
+mod parallel_parts;
+mod parallel_ranges;
 mod pause;
 mod retry;
 mod s3_error;
 mod signing;
 mod stream_copy;
+mod transfer_plan;
 mod wire;
 mod xml;
 

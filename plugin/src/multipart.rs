@@ -1,24 +1,24 @@
 //! Multipart uploads: the explicit calls, and uploads of unknown length built from them.
 //!
-//! An upload of unknown length holds one part in guest memory at a time. A stream that ends
-//! within the first part is stored with a plain PutObject; a longer one as a multipart upload,
-//! aborted if any step fails, so that no orphaned parts remain.
+//! A stream over the multipart threshold, or of unknown length past its first part, goes as a
+//! multipart upload with several parts in flight, aborted if any step fails, so that no
+//! orphaned parts remain.
 
 use http::header::{HeaderName, HeaderValue};
 
 use crate::bindings::s3_connector::s3::types::{
-    CompletedPart, MultipartUpload, PartInfo, PutOptions, PutResult, S3Error,
+    ChecksumAlgorithm, CompletedPart, MultipartUpload, PartInfo, PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::InputStream;
+use crate::checksum_headers;
 use crate::object_headers::put_headers;
-use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object};
+use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object, put_stream};
+use crate::parallel_parts::{self, PartReader};
 use crate::s3_error::invalid;
-use crate::stream_copy::read_up_to;
+use crate::transfer_plan;
 use crate::wire::Body;
 use crate::xml;
 
-/// The size of each part but the last (S3's minimum is 5 MiB).
-pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// S3's part numbers run from 1 to this.
 const MAX_PARTS: u32 = 10_000;
 
@@ -58,8 +58,16 @@ pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<
     let mut call = Call::new(http::Method::POST, Some(bucket), Some(key), Operation::Write);
     call.query.push(("uploads", String::new()));
     call.headers = put_headers(options)?;
+    if let Some(algorithm) = options.checksum {
+        call.headers.push(checksum_headers::for_multipart(algorithm));
+    }
     let text = s3.send_for_xml(call, Body::Empty)?;
     Ok(xml::initiate_multipart_upload(&text).map_err(xml_error)?.upload_id)
+}
+
+/// The UploadPart call of part `number`.
+pub fn part_call<'a>(bucket: &'a str, key: &'a str, upload_id: &str, number: u32) -> Call<'a> {
+    upload_call(http::Method::PUT, bucket, key, upload_id, Some(number))
 }
 
 /// UploadPart from a body; returns the part's ETag.
@@ -73,15 +81,39 @@ pub fn upload_part(
 ) -> Result<String, S3Error> {
     check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let response =
-        s3.send(upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number)), body)?;
+    let call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    part_etag(s3.send(call, body)?, part_number)
+}
+
+/// UploadPart of bytes in memory with their `algorithm` checksum, for S3 to verify; returns the
+/// part's ETag and the checksum, which CompleteMultipartUpload names again.
+pub fn upload_part_checked(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part_number: u32,
+    bytes: &[u8],
+    algorithm: ChecksumAlgorithm,
+) -> Result<(String, String), S3Error> {
+    check_object(bucket, key)?;
+    check_part_number(part_number)?;
+    let mut call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    let value = crate::checksum::compute(algorithm, bytes);
+    call.headers = checksum_headers::carrying(algorithm, &value);
+    Ok((part_etag(s3.send(call, Body::Bytes(bytes))?, part_number)?, value))
+}
+
+fn part_etag(response: crate::wire::Response, part_number: u32) -> Result<String, S3Error> {
     response
         .header("etag")
         .map(str::to_owned)
         .ok_or_else(|| S3Error::Other(format!("S3 answered part {part_number} without an ETag")))
 }
 
-/// UploadPartCopy, optionally of the inclusive byte range `first..=last` of the source.
+/// UploadPartCopy, optionally of the inclusive byte range `first..=last` of the source, and
+/// only while the source has the ETag `source_etag` when one is given.
+#[allow(clippy::too_many_arguments)]
 pub fn upload_part_copy(
     s3: &S3,
     source: (&str, &str),
@@ -90,6 +122,7 @@ pub fn upload_part_copy(
     key: &str,
     upload_id: &str,
     part_number: u32,
+    source_etag: Option<&str>,
 ) -> Result<String, S3Error> {
     let (source_bucket, source_key) = source;
     check_object(source_bucket, source_key)?;
@@ -107,6 +140,10 @@ pub fn upload_part_copy(
         }
         let value = HeaderValue::from_str(&format!("bytes={first}-{last}")).map_err(invalid)?;
         call.headers.push((HeaderName::from_static("x-amz-copy-source-range"), value));
+    }
+    if let Some(etag) = source_etag {
+        let value = HeaderValue::from_str(etag).map_err(invalid)?;
+        call.headers.push((HeaderName::from_static("x-amz-copy-source-if-match"), value));
     }
     // UploadPartCopy can fail after a 200 status, with an <Error> body.
     call.error_in_ok = true;
@@ -129,8 +166,19 @@ pub fn complete(
     if parts.windows(2).any(|pair| pair[0].part_number >= pair[1].part_number) {
         return Err(invalid("parts must be listed in ascending part-number order, each once"));
     }
-    let numbered: Vec<(u32, String)> = parts.iter().map(|p| (p.part_number, p.etag.clone())).collect();
-    let body = xml::complete_multipart_upload_body(&numbered);
+    let numbered: Vec<_> = parts.iter().map(|p| (p.part_number, p.etag.clone(), None)).collect();
+    complete_numbered(s3, bucket, key, upload_id, &numbered)
+}
+
+/// CompleteMultipartUpload of parts given as (number, ETag, checksum element and value).
+pub(crate) fn complete_numbered(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    numbered: &[(u32, String, Option<(String, String)>)],
+) -> Result<PutResult, S3Error> {
+    let body = xml::complete_multipart_upload_body(numbered);
     let mut call = upload_call(http::Method::POST, bucket, key, upload_id, None);
     // CompleteMultipartUpload can fail with a 200 status and an <Error> body.
     call.error_in_ok = true;
@@ -200,22 +248,37 @@ pub fn list_parts(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<V
     }
 }
 
-/// Uploads everything `source` yields until it ends.
-pub fn upload_unknown_length(
+/// Uploads a stream: of known `length` up to the plan's threshold in one PutObject (spliced, or
+/// `aws-chunked` with a checksum); longer or of unknown length as a multipart upload with parts
+/// sent side by side ([`parallel_parts`]), aborted if any step fails so that no orphaned parts
+/// remain. A stream of unknown length that ends within its first part is one PutObject.
+pub fn upload_stream(
     s3: &S3,
     bucket: &str,
     key: &str,
     source: &InputStream,
+    length: Option<u64>,
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {
     check_object(bucket, key)?;
-    let (first, ended) = read_part(source)?;
-    if ended {
+    let plan = transfer_plan::plan(options.part_size, options.parallel_parts, options.multipart_threshold)
+        .map_err(invalid)?;
+    if let Some(length) = length
+        && !plan.multipart_for(length).map_err(invalid)?
+    {
+        return put_stream(s3, bucket, key, source, length, options);
+    }
+    let mut reader = PartReader::new(source, length, plan.part_size);
+    let first = reader.next_part()?;
+    if reader.ended() {
         let body = if first.is_empty() { Body::Empty } else { Body::Bytes(&first) };
         return put_object(s3, bucket, key, body, options);
     }
     let upload_id = create(s3, bucket, key, options)?;
-    match upload_parts(s3, bucket, key, &upload_id, source, first) {
+    let uploaded =
+        parallel_parts::upload(s3, bucket, key, &upload_id, &mut reader, first, plan, options.checksum)
+            .and_then(|parts| complete_numbered(s3, bucket, key, &upload_id, &parts));
+    match uploaded {
         Ok(result) => Ok(result),
         Err(error) => match abort(s3, bucket, key, &upload_id) {
             Ok(()) => Err(error),
@@ -224,39 +287,4 @@ pub fn upload_unknown_length(
             ))),
         },
     }
-}
-
-fn upload_parts(
-    s3: &S3,
-    bucket: &str,
-    key: &str,
-    upload_id: &str,
-    source: &InputStream,
-    first: Vec<u8>,
-) -> Result<PutResult, S3Error> {
-    let mut parts = Vec::new();
-    let (mut part, mut ended) = (first, false);
-    loop {
-        let part_number = parts.len() as u32 + 1;
-        if part_number > MAX_PARTS {
-            return Err(invalid(format!(
-                "the input is larger than {MAX_PARTS} parts of {PART_SIZE} bytes, S3's limit for one object"
-            )));
-        }
-        let etag = upload_part(s3, bucket, key, upload_id, part_number, Body::Bytes(&part))?;
-        parts.push(CompletedPart { part_number, etag });
-        if ended {
-            break;
-        }
-        (part, ended) = read_part(source)?;
-        if part.is_empty() {
-            break;
-        }
-    }
-    complete(s3, bucket, key, upload_id, &parts)
-}
-
-fn read_part(source: &InputStream) -> Result<(Vec<u8>, bool), S3Error> {
-    read_up_to(source, PART_SIZE)
-        .map_err(|e| S3Error::Other(format!("reading the input failed: {e}; nothing was stored")))
 }

@@ -155,6 +155,10 @@ mod tests {
             tags: vec![],
             encryption: None,
             conditions: no_conditions(),
+            checksum: None,
+            multipart_threshold: None,
+            part_size: None,
+            parallel_parts: None,
         };
         options(&mut o);
         put_headers(&o)
@@ -246,6 +250,8 @@ mod tests {
             version_id: None,
             conditions: Conditions { if_none_match: Some("\"e1\"".into()), ..no_conditions() },
             customer_key: Some(vec![1; 32]),
+            parallel_ranges: None,
+            range_size: None,
         };
         let names: Vec<String> =
             get_headers(&options).unwrap().into_iter().map(|(n, _)| n.to_string()).collect();

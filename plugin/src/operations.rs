@@ -12,8 +12,10 @@ use crate::bindings::s3_connector::s3::types::{
     PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::checksum_headers;
 use crate::endpoint::{self, Endpoint, Target};
 use crate::host_imports::{self, Scope};
+use crate::in_flight::InFlight;
 use crate::object_headers;
 use crate::retry::{self, Outcome, Verdict};
 use crate::s3_error::{self, Subject, invalid};
@@ -205,30 +207,88 @@ impl S3 {
         let payload = match &body {
             Body::Empty => Payload::Bytes(&[]),
             Body::Bytes(bytes) if bytes.len() <= MAX_HASHED_BODY => Payload::Bytes(bytes),
+            Body::WithTrailer { .. } => Payload::UnsignedWithTrailer,
             _ => Payload::Unsigned,
         };
         let (request, target) = self.authorize(call, body.length(), payload, None).map_err(Failed::stop)?;
-        let response = wire::send(&request, &target, body).map_err(|failure| Failed {
+        judge(call, wire::send(&request, &target, body))
+    }
+
+    /// Signs `call` with `bytes` as its body and hands it to the host without waiting for it,
+    /// for requests that run side by side. One attempt: on failure the error says whether
+    /// another attempt may help.
+    pub fn start(&self, call: &Call<'_>, bytes: &[u8]) -> Result<InFlight, AttemptError> {
+        let payload = if bytes.len() <= MAX_HASHED_BODY { Payload::Bytes(bytes) } else { Payload::Unsigned };
+        let (request, target) = self
+            .authorize(call, Some(bytes.len() as u64), payload, None)
+            .map_err(|error| AttemptError { error, retryable: false })?;
+        InFlight::start(&request, &target, true).map_err(|failure| Failed::from_transport(failure).into())
+    }
+
+    /// Signs a bodiless `call` (GET) and hands it to the host without waiting for it.
+    pub fn start_bodiless(&self, call: &Call<'_>) -> Result<InFlight, AttemptError> {
+        let (request, target) = self
+            .authorize(call, None, Payload::Bytes(&[]), None)
+            .map_err(|error| AttemptError { error, retryable: false })?;
+        InFlight::start(&request, &target, false).map_err(|failure| Failed::from_transport(failure).into())
+    }
+
+    /// The outcome of a request started with [`S3::start`]: the response if it succeeded.
+    pub fn settle(
+        &self,
+        call: &Call<'_>,
+        result: Result<Response, wire::Failure>,
+    ) -> Result<Response, AttemptError> {
+        judge(call, result).map_err(AttemptError::from)
+    }
+}
+
+/// A failed attempt of a request sent side by side with others.
+#[derive(Debug)]
+pub struct AttemptError {
+    /// The error to report.
+    pub error: S3Error,
+    /// Whether another attempt may succeed (a transient failure, a skewed clock).
+    pub retryable: bool,
+}
+
+impl From<Failed> for AttemptError {
+    fn from(failed: Failed) -> Self {
+        Self { error: failed.error, retryable: failed.verdict != Verdict::Stop }
+    }
+}
+
+impl Failed {
+    fn from_transport(failure: wire::Failure) -> Self {
+        Failed {
             verdict: retry::classify(Outcome::Transport(failure.transport)),
             error: failure.error,
             date: None,
-        })?;
-        if (200..300).contains(&response.status) {
-            return Ok(response);
         }
-        let status = response.status;
-        let request_id = response.header("x-amz-request-id").map(str::to_owned);
-        let date = response.header("date").and_then(http_date::parse);
-        // An unreadable error body still leaves the status to map.
-        let text = response.text(MAX_XML_BODY).unwrap_or_default();
-        let code = xml::error_body(&text).map(|body| body.code);
-        Err(Failed {
-            verdict: retry::classify(Outcome::Response { status, code: code.as_deref() }),
-            error: s3_error::from_response(status, request_id, &text, call.subject),
-            date,
-        })
     }
+}
 
+/// Reads a response into the attempt's result: a success, or the failure's error, verdict and
+/// server date.
+fn judge(call: &Call<'_>, result: Result<Response, wire::Failure>) -> Result<Response, Failed> {
+    let response = result.map_err(Failed::from_transport)?;
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    let status = response.status;
+    let request_id = response.header("x-amz-request-id").map(str::to_owned);
+    let date = response.header("date").and_then(http_date::parse);
+    // An unreadable error body still leaves the status to map.
+    let text = response.text(MAX_XML_BODY).unwrap_or_default();
+    let code = xml::error_body(&text).map(|body| body.code);
+    Err(Failed {
+        verdict: retry::classify(Outcome::Response { status, code: code.as_deref() }),
+        error: s3_error::from_response(status, request_id, &text, call.subject),
+        date,
+    })
+}
+
+impl S3 {
     /// The configured region.
     pub fn region(&self) -> &str {
         &self.region
@@ -299,6 +359,23 @@ pub fn put_object(
     if matches!(body, Body::Empty) {
         call.headers.push((CONTENT_LENGTH, HeaderValue::from(0)));
     }
+    let body = match (options.checksum, body) {
+        (None, body) => body,
+        // A stream is read once: its checksum goes in a trailer, computed as it is sent.
+        (Some(algorithm), Body::Stream { source, length })
+        | (Some(algorithm), Body::WithTrailer { source, length, .. }) => {
+            checksum_headers::for_trailer(&mut call.headers, algorithm, length);
+            Body::WithTrailer { source, length, algorithm }
+        }
+        (Some(algorithm), Body::Bytes(bytes)) => {
+            call.headers.extend(checksum_headers::for_bytes(algorithm, bytes));
+            body
+        }
+        (Some(algorithm), Body::Empty) => {
+            call.headers.extend(checksum_headers::for_bytes(algorithm, &[]));
+            body
+        }
+    };
     let response = s3.send(call, body)?;
     Ok(PutResult {
         etag: response.header("etag").map(str::to_owned),
@@ -327,8 +404,16 @@ pub fn get_object(
     sink: &OutputStream,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
+    match (options.range, options.parallel_ranges) {
+        (None, Some(parallel)) if parallel != 1 => {
+            let (parallel, range_size) =
+                crate::transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
+            return crate::parallel_ranges::download(s3, bucket, key, sink, options, parallel, range_size);
+        }
+        _ => {}
+    }
     let (info, response) = get_object_response(s3, bucket, key, options)?;
-    response.copy_to(sink)?;
+    response.copy_checked_to(sink)?;
     Ok(info)
 }
 
@@ -342,9 +427,13 @@ pub fn get_object_response(
     check_object(bucket, key)?;
     let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
     call.headers = object_headers::get_headers(options)?;
-    if let Some(range) = options.range {
-        let value = range_header(range)?;
-        call.headers.push((RANGE, HeaderValue::from_str(&value).map_err(invalid)?));
+    match options.range {
+        Some(range) => {
+            let value = range_header(range)?;
+            call.headers.push((RANGE, HeaderValue::from_str(&value).map_err(invalid)?));
+        }
+        // A whole object comes with its checksum, verified as the body streams.
+        None => call.headers.push(checksum_headers::checksum_mode()),
     }
     if let Some(version) = &options.version_id {
         call.query.push(("versionId", version.clone()));
@@ -371,6 +460,7 @@ pub fn head_object(s3: &S3, bucket: &str, key: &str, options: &GetOptions) -> Re
     check_object(bucket, key)?;
     let mut call = Call::new(http::Method::HEAD, Some(bucket), Some(key), Operation::Read);
     call.headers = object_headers::get_headers(options)?;
+    call.headers.push(checksum_headers::checksum_mode());
     if let Some(version) = &options.version_id {
         call.query.push(("versionId", version.clone()));
     }
@@ -424,7 +514,7 @@ pub fn list_objects(
     })
 }
 
-/// CopyObject within or across buckets.
+/// CopyObject within or across buckets, in one request.
 pub fn copy_object(
     s3: &S3,
     source_bucket: &str,
@@ -432,19 +522,7 @@ pub fn copy_object(
     bucket: &str,
     key: &str,
 ) -> Result<CopyResult, S3Error> {
-    check_object(source_bucket, source_key)?;
-    check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
-    let source = format!("/{source_bucket}/{}", s3_connector_rules::encode_key(source_key));
-    call.headers.push((
-        HeaderName::from_static("x-amz-copy-source"),
-        HeaderValue::from_str(&source).map_err(invalid)?,
-    ));
-    // CopyObject can fail after a 200 status, with an <Error> body.
-    call.error_in_ok = true;
-    let text = s3.send_for_xml(call, Body::Empty)?;
-    let parsed = xml::copy_object(&text).map_err(|e| S3Error::Other(e.to_string()))?;
-    Ok(CopyResult { etag: parsed.etag, last_modified: parsed.last_modified, version_id: None })
+    crate::copy::single(s3, (source_bucket, source_key), bucket, key, Vec::new())
 }
 
 /// S3's limit on keys per DeleteObjects request.
@@ -601,7 +679,7 @@ pub fn presign(s3: &S3, request: &PresignRequest) -> Result<String, S3Error> {
 }
 
 /// Object metadata from the headers of a GET or HEAD response.
-fn object_info(key: &str, response: &Response) -> ObjectInfo {
+pub fn object_info(key: &str, response: &Response) -> ObjectInfo {
     let header = |name: &str| response.header(name).map(str::to_owned);
     let content_range = header("content-range");
     // For a range, the whole object's size is after the slash of `bytes a-b/size`.
@@ -628,6 +706,7 @@ fn object_info(key: &str, response: &Response) -> ObjectInfo {
         storage_class: header("x-amz-storage-class"),
         version_id: header("x-amz-version-id"),
         content_range,
+        checksum: response.full_object_checksum(),
     }
 }
 

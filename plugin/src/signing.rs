@@ -19,6 +19,8 @@ pub enum Payload<'a> {
     Bytes(&'a [u8]),
     /// `UNSIGNED-PAYLOAD`, for streamed bodies.
     Unsigned,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, for `aws-chunked` bodies with a checksum trailer.
+    UnsignedWithTrailer,
 }
 
 /// Signs `request` in place. Without `presign_for`, in headers (`x-amz-date`,
@@ -71,6 +73,7 @@ pub fn sign_request(
     let body = match payload {
         Payload::Bytes(bytes) => SignableBody::Bytes(bytes),
         Payload::Unsigned => SignableBody::UnsignedPayload,
+        Payload::UnsignedWithTrailer => SignableBody::StreamingUnsignedPayloadTrailer,
     };
     let uri = request.uri().to_string();
     let signable = SignableRequest::new(request.method().as_str(), &uri, headers.into_iter(), body)

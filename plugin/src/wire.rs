@@ -4,12 +4,14 @@
 //! can stall), and the host's verdict (the response or its error code) always takes precedence
 //! over a failed body write, so a denial reads as a denial and not as a broken stream.
 
-use crate::bindings::s3_connector::s3::types::S3Error;
+use crate::aws_chunked::{self, CHUNK_SIZE};
+use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::checksum::{self, Hasher};
 use crate::endpoint::{self, Target};
 use crate::retry::Transport;
 use crate::stream_copy::{self, CopyEnd};
@@ -28,6 +30,16 @@ pub enum Body<'a> {
         /// How many bytes to send (the `Content-Length`).
         length: u64,
     },
+    /// Exactly `length` bytes read from a host stream, sent `aws-chunked` with a checksum
+    /// trailer computed as the bytes pass (see [`crate::aws_chunked`]).
+    WithTrailer {
+        /// The host's stream.
+        source: &'a InputStream,
+        /// How many bytes the stream gives (`x-amz-decoded-content-length`).
+        length: u64,
+        /// The checksum sent in the trailer.
+        algorithm: ChecksumAlgorithm,
+    },
 }
 
 impl Body<'_> {
@@ -37,12 +49,15 @@ impl Body<'_> {
             Body::Empty => None,
             Body::Bytes(bytes) => Some(bytes.len() as u64),
             Body::Stream { length, .. } => Some(*length),
+            Body::WithTrailer { length, algorithm, .. } => {
+                Some(aws_chunked::encoded_length(*length, CHUNK_SIZE, *algorithm))
+            }
         }
     }
 
     /// Whether the body can be sent again: bytes in memory can, a stream already read cannot.
     pub fn replayable(&self) -> bool {
-        !matches!(self, Body::Stream { .. })
+        !matches!(self, Body::Stream { .. } | Body::WithTrailer { .. })
     }
 }
 
@@ -67,6 +82,9 @@ impl From<S3Error> for Failure {
         Self { error, transport }
     }
 }
+
+/// Bytes read, checksummed and written at once by a verified download.
+const VERIFIED_READ: usize = 1024 * 1024;
 
 /// A response whose body has not been read yet.
 pub struct Response {
@@ -111,6 +129,60 @@ impl Response {
         Ok(bytes)
     }
 
+    /// The full-object checksum the response carries, to verify the body against.
+    pub fn full_object_checksum(&self) -> Option<(ChecksumAlgorithm, String)> {
+        checksum::full_object(|name| self.header(name))
+            .map(|(algorithm, value)| (algorithm, value.to_owned()))
+    }
+
+    /// Streams the body into `sink`, verifying it against the response's full-object checksum
+    /// when there is one ([`Response::copy_verified_to`]), else spliced ([`Response::copy_to`]).
+    pub fn copy_checked_to(self, sink: &OutputStream) -> Result<u64, S3Error> {
+        match self.full_object_checksum() {
+            Some((algorithm, expected)) => self.copy_verified_to(sink, algorithm, &expected),
+            None => self.copy_to(sink),
+        }
+    }
+
+    /// Streams the body into `sink` through guest memory, computing `algorithm`'s checksum on
+    /// the way; fails unless exactly `Content-Length` bytes arrived and the checksum is
+    /// `expected`. The bytes are in `sink` by then: the caller must discard them on failure.
+    pub fn copy_verified_to(
+        self,
+        sink: &OutputStream,
+        algorithm: ChecksumAlgorithm,
+        expected: &str,
+    ) -> Result<u64, S3Error> {
+        let length = self.header("content-length").and_then(|v| v.parse::<u64>().ok());
+        let mut hasher = Hasher::new(algorithm);
+        let mut received = 0u64;
+        // Bounded: each pass reads at least one byte or ends the loop.
+        loop {
+            let (chunk, ended) = stream_copy::read_up_to(&self.stream, VERIFIED_READ)
+                .map_err(|e| S3Error::Transport(format!("the download broke after {received} bytes: {e}")))?;
+            hasher.update(&chunk);
+            stream_copy::write_all(sink, &chunk).map_err(|e| {
+                S3Error::Other(format!("writing to the destination failed after {received} bytes: {e}"))
+            })?;
+            received += chunk.len() as u64;
+            if ended || chunk.is_empty() {
+                break;
+            }
+        }
+        if let Some(length) = length.filter(|&l| l != received) {
+            return Err(S3Error::Transport(format!("the response ended after {received} of {length} bytes")));
+        }
+        let actual = hasher.finish();
+        if actual != expected {
+            return Err(S3Error::Other(format!(
+                "the downloaded bytes do not match the object's checksum: {} is {actual}, S3 sent {expected} \
+                 ({received} bytes); the download is corrupt and was discarded",
+                checksum::header_name(algorithm)
+            )));
+        }
+        Ok(received)
+    }
+
     /// Streams the body into `sink`; fails unless exactly `Content-Length` bytes arrived.
     pub fn copy_to(self, sink: &OutputStream) -> Result<u64, S3Error> {
         let expected = self.header("content-length").and_then(|v| v.parse::<u64>().ok());
@@ -132,33 +204,8 @@ impl Response {
 
 /// Sends a signed request to `target` with `body` and waits for the response head.
 pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Result<Response, Failure> {
-    let fields = Fields::new();
-    for (name, value) in request.headers() {
-        fields
-            .append(name.as_str(), value.as_bytes())
-            .map_err(|e| S3Error::InvalidRequest(format!("header {name} cannot be sent: {e:?}")))?;
-    }
-    let outgoing = OutgoingRequest::new(fields);
-    let method = match *request.method() {
-        http::Method::GET => Method::Get,
-        http::Method::HEAD => Method::Head,
-        http::Method::PUT => Method::Put,
-        http::Method::POST => Method::Post,
-        http::Method::DELETE => Method::Delete,
-        ref other => Method::Other(other.to_string()),
-    };
-    let scheme = match target.scheme {
-        endpoint::Scheme::Http => Scheme::Http,
-        endpoint::Scheme::Https => Scheme::Https,
-    };
+    let outgoing = outgoing_request(request, target)?;
     let url = target.url();
-    let set = outgoing
-        .set_method(&method)
-        .and(outgoing.set_scheme(Some(&scheme)))
-        .and(outgoing.set_authority(Some(&target.authority)))
-        .and(outgoing.set_path_with_query(Some(&target.path_and_query)));
-    set.map_err(|()| S3Error::InvalidRequest(format!("the request URL {url} is not valid HTTP")))?;
-
     let mut outgoing_body = match body {
         Body::Empty => None,
         // Invariant: `body` and `write` are called once, on a request that was just created.
@@ -200,6 +247,13 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
         (Ok(()), Ok(response)) => response,
     };
 
+    into_response(response)
+}
+
+/// A response head and its body stream, not read yet.
+pub(crate) fn into_response(
+    response: crate::bindings::wasi::http::types::IncomingResponse,
+) -> Result<Response, Failure> {
     let status = response.status();
     let headers = response.headers().entries();
     let body =
@@ -207,6 +261,40 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
     let stream =
         body.stream().map_err(|()| S3Error::Other("the response stream was already taken".to_owned()))?;
     Ok(Response { status, headers, stream, _body: body })
+}
+
+/// The `wasi:http` request for a signed request to `target`, without its body.
+pub(crate) fn outgoing_request(
+    request: &http::Request<()>,
+    target: &Target,
+) -> Result<OutgoingRequest, S3Error> {
+    let fields = Fields::new();
+    for (name, value) in request.headers() {
+        fields
+            .append(name.as_str(), value.as_bytes())
+            .map_err(|e| S3Error::InvalidRequest(format!("header {name} cannot be sent: {e:?}")))?;
+    }
+    let outgoing = OutgoingRequest::new(fields);
+    let method = match *request.method() {
+        http::Method::GET => Method::Get,
+        http::Method::HEAD => Method::Head,
+        http::Method::PUT => Method::Put,
+        http::Method::POST => Method::Post,
+        http::Method::DELETE => Method::Delete,
+        ref other => Method::Other(other.to_string()),
+    };
+    let scheme = match target.scheme {
+        endpoint::Scheme::Http => Scheme::Http,
+        endpoint::Scheme::Https => Scheme::Https,
+    };
+    let url = target.url();
+    let set = outgoing
+        .set_method(&method)
+        .and(outgoing.set_scheme(Some(&scheme)))
+        .and(outgoing.set_authority(Some(&target.authority)))
+        .and(outgoing.set_path_with_query(Some(&target.path_and_query)));
+    set.map_err(|()| S3Error::InvalidRequest(format!("the request URL {url} is not valid HTTP")))?;
+    Ok(outgoing)
 }
 
 /// Writes the body, then finishes it. On a short source the body is dropped unfinished, which
@@ -228,6 +316,7 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
                 Err(S3Error::Transport(format!("sending the request body failed after {n} bytes: {e}")))
             }
         },
+        Body::WithTrailer { source, length, algorithm } => write_chunked(source, &sink, length, algorithm),
     };
     drop(sink);
     match result {
@@ -235,6 +324,49 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
             .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}"))),
         Err(e) => Err(e),
     }
+}
+
+/// Chunks read, framed and written at once (1 MiB of data): fewer, larger writes and flushes.
+const CHUNKS_PER_WRITE: u64 = 16;
+
+/// Writes `length` bytes of `source` as `aws-chunked` chunks of [`CHUNK_SIZE`], then the
+/// checksum trailer. Each byte is read once, checksummed and sent.
+fn write_chunked(
+    source: &InputStream,
+    sink: &OutputStream,
+    length: u64,
+    algorithm: ChecksumAlgorithm,
+) -> Result<(), S3Error> {
+    let send = |bytes: &[u8]| {
+        stream_copy::write_all(sink, bytes)
+            .map_err(|e| S3Error::Transport(format!("sending the request body failed: {e}")))
+    };
+    let mut hasher = Hasher::new(algorithm);
+    let mut sent = 0u64;
+    // Bounded: every pass sends a full batch (or the rest) or fails, and `sent` grows to
+    // `length`. A batch is a whole number of chunks, so every chunk but the last is full.
+    while sent < length {
+        let want = (length - sent).min(CHUNK_SIZE * CHUNKS_PER_WRITE) as usize;
+        let (batch, _) = stream_copy::read_up_to(source, want).map_err(|e| {
+            S3Error::Other(format!("reading the input failed after {sent} bytes: {e}; nothing was stored"))
+        })?;
+        if batch.len() < want {
+            return Err(S3Error::InvalidRequest(format!(
+                "the input ended after {} of the {length} bytes announced; nothing was stored",
+                sent + batch.len() as u64
+            )));
+        }
+        hasher.update(&batch);
+        let mut framed = Vec::with_capacity(batch.len() + 16 * CHUNKS_PER_WRITE as usize);
+        for chunk in batch.chunks(CHUNK_SIZE as usize) {
+            framed.extend_from_slice(aws_chunked::chunk_header(chunk.len() as u64).as_bytes());
+            framed.extend_from_slice(chunk);
+            framed.extend_from_slice(b"\r\n");
+        }
+        send(&framed)?;
+        sent += batch.len() as u64;
+    }
+    send(aws_chunked::trailer(algorithm, &hasher.finish()).as_bytes())
 }
 
 fn wait(
@@ -278,7 +410,7 @@ fn transport_kind(code: &ErrorCode) -> Transport {
 }
 
 /// Maps a `wasi:http` error code to the contract's error, naming the URL.
-fn transport_error(code: ErrorCode, url: &str) -> Failure {
+pub(crate) fn transport_error(code: ErrorCode, url: &str) -> Failure {
     let transport = transport_kind(&code);
     Failure { error: describe_transport(code, url), transport }
 }

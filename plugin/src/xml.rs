@@ -385,10 +385,16 @@ fn escape(text: &str) -> String {
 }
 
 /// The body of CompleteMultipartUpload: the parts in order with their ETags.
-pub fn complete_multipart_upload_body(parts: &[(u32, String)]) -> String {
+///
+/// A part may carry its checksum as `(element, value)`, for example `("ChecksumCRC32", "...")`.
+pub fn complete_multipart_upload_body(parts: &[(u32, String, Option<(String, String)>)]) -> String {
     let mut xml = String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
-    for (number, etag) in parts {
-        xml.push_str(&format!("<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>", escape(etag)));
+    for (number, etag, checksum) in parts {
+        xml.push_str(&format!("<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag>", escape(etag)));
+        if let Some((element, value)) = checksum {
+            xml.push_str(&format!("<{element}>{}</{element}>", escape(value)));
+        }
+        xml.push_str("</Part>");
     }
     xml.push_str("</CompleteMultipartUpload>");
     xml
@@ -461,9 +467,16 @@ mod tests {
 
     #[test]
     fn request_bodies_escape_their_text() {
-        let body = complete_multipart_upload_body(&[(1, "\"a&b\"".into()), (2, "\"c\"".into())]);
+        let body = complete_multipart_upload_body(&[
+            (1, "\"a&b\"".into(), None),
+            (2, "\"c\"".into(), Some(("ChecksumCRC32".into(), "y/Q5Jg==".into()))),
+        ]);
         assert!(
             body.contains("<Part><PartNumber>1</PartNumber><ETag>&quot;a&amp;b&quot;</ETag></Part>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("<Part><PartNumber>2</PartNumber><ETag>&quot;c&quot;</ETag><ChecksumCRC32>y/Q5Jg==</ChecksumCRC32></Part>"),
             "{body}"
         );
         assert!(

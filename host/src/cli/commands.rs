@@ -9,7 +9,7 @@ use super::s3_uri::S3Uri;
 use super::{output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::types::{ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
+use crate::types::{GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
 
 /// `ls [s3://BUCKET[/PREFIX]] [--recursive]`: every page, one level unless recursive.
 pub async fn ls(
@@ -59,15 +59,26 @@ pub async fn ls(
     Ok(())
 }
 
+/// What shapes a `cp`: the new objects' options (uploads, `None` when no flag was given) and the
+/// downloads' (ranges side by side).
+#[derive(Default)]
+pub struct Transfer {
+    /// Options of uploaded objects.
+    pub upload: Option<PutOptions>,
+    /// Options of downloads.
+    pub download: GetOptions,
+}
+
 /// `cp SRC DST`: upload (path or `-`) or download (to a path or `-`).
 pub async fn cp(
     connector: &Connector,
     source: &str,
     destination: &str,
-    options: Option<PutOptions>,
+    transfer: Transfer,
     recursive: bool,
     json: bool,
 ) -> Result<(), Error> {
+    let Transfer { upload: options, download: get } = transfer;
     if recursive {
         return match (S3Uri::parse(source), S3Uri::parse(destination)) {
             (None, Some(to)) if source != "-" => {
@@ -80,6 +91,7 @@ pub async fn cp(
                     connector,
                     &from.map_err(Error::Usage)?,
                     Path::new(destination),
+                    &get,
                     json,
                 )
                 .await
@@ -99,7 +111,7 @@ pub async fn cp(
         (None, Some(to)) => {
             upload(connector, source, to.map_err(Error::Usage)?, options.unwrap_or_default(), json).await
         }
-        (Some(from), None) => download(connector, from.map_err(Error::Usage)?, destination, json).await,
+        (Some(from), None) => download(connector, from.map_err(Error::Usage)?, destination, &get, json).await,
         (Some(from), Some(to)) => {
             copy(connector, from.map_err(Error::Usage)?, to.map_err(Error::Usage)?, json).await
         }
@@ -166,13 +178,19 @@ pub(super) async fn upload_file(
     Ok(())
 }
 
-async fn download(connector: &Connector, from: S3Uri, destination: &str, json: bool) -> Result<(), Error> {
+async fn download(
+    connector: &Connector,
+    from: S3Uri,
+    destination: &str,
+    get: &GetOptions,
+    json: bool,
+) -> Result<(), Error> {
     let key = from.require_key().map_err(Error::Usage)?.to_owned();
     if destination == "-" {
-        connector.get_object(&from.bucket, &key, tokio::io::stdout(), Default::default()).await?;
+        connector.get_object(&from.bucket, &key, tokio::io::stdout(), get.clone()).await?;
         return Ok(());
     }
-    download_to(connector, &from, &local_target(destination, &key), json).await
+    download_to(connector, &from, &local_target(destination, &key), get, json).await
 }
 
 /// Downloads `from` to `path` through a temporary file beside it, renamed when complete: a
@@ -181,6 +199,7 @@ pub(super) async fn download_to(
     connector: &Connector,
     from: &S3Uri,
     path: &Path,
+    get: &GetOptions,
     json: bool,
 ) -> Result<(), Error> {
     let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -192,7 +211,7 @@ pub(super) async fn download_to(
         partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
     );
     let (file, progress) = Progress::start(file, format!("download {from}"), None);
-    let info = connector.get_object(&from.bucket, &from.key, file, Default::default()).await;
+    let info = connector.get_object(&from.bucket, &from.key, file, get.clone()).await;
     drop(progress);
     let info = info?;
     partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
@@ -233,7 +252,9 @@ async fn copy(connector: &Connector, from: S3Uri, mut to: S3Uri, json: bool) -> 
     if from == to {
         return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
     }
-    let result = connector.copy_object(&from.bucket, key, &to.bucket, &to.key).await?;
+    // Any size: UploadPartCopy above 5 GiB.
+    let source = (from.bucket.as_str(), key);
+    let result = connector.copy_object_with(source, &to.bucket, &to.key, Default::default()).await?;
     if json {
         println!(
             "{}",
@@ -250,7 +271,7 @@ pub async fn mv(connector: &Connector, source: &str, destination: &str, json: bo
     if source == "-" || destination == "-" {
         return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
     }
-    cp(connector, source, destination, None, false, json).await?;
+    cp(connector, source, destination, Transfer::default(), false, json).await?;
     match S3Uri::parse(source) {
         Some(from) => {
             let from = from.map_err(Error::Usage)?;

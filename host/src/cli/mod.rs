@@ -6,6 +6,7 @@
 mod commands;
 pub mod config_file;
 mod demo;
+mod download_flags;
 mod invoke;
 mod output;
 pub mod pinned_time;
@@ -31,6 +32,8 @@ use crate::error::Error;
 use crate::policy::Policy;
 use crate::settings::Connection;
 use config_file::ConfigFile;
+use download_flags::DownloadFlags;
+use s3_uri::S3Uri;
 use upload_flags::UploadFlags;
 
 const AFTER_HELP: &str = "\
@@ -140,6 +143,8 @@ enum Command {
         recursive: bool,
         #[command(flatten)]
         upload: Box<UploadFlags>,
+        #[command(flatten)]
+        download: DownloadFlags,
     },
     /// Move: copy, then delete the source (S3 to S3 server-side, or to and from local files).
     Mv {
@@ -248,9 +253,15 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
         Command::Ls { location, recursive } => {
             commands::ls(&connector, location.as_deref(), recursive, json).await
         }
-        Command::Cp { source, destination, recursive, upload } => {
+        Command::Cp { source, destination, recursive, upload, download } => {
             let options = upload.to_options().map_err(Error::Usage)?;
-            commands::cp(&connector, &source, &destination, options, recursive, json).await
+            let transfer = commands::Transfer { upload: options, download: download.to_options() };
+            if download.given() && S3Uri::parse(&source).is_none() {
+                return Err(Error::Usage(
+                    "--parallel-ranges and --range-size-mib apply to downloads only".to_owned(),
+                ));
+            }
+            commands::cp(&connector, &source, &destination, transfer, recursive, json).await
         }
         Command::Mv { source, destination } => commands::mv(&connector, &source, &destination, json).await,
         Command::Presign { location, method, expires_in } => {

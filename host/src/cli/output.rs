@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use crate::types::{BucketInfo, ObjectInfo, ObjectSummary};
+use crate::types::{BucketInfo, ChecksumAlgorithm, ObjectInfo, ObjectSummary};
 
 /// Prints an error on stderr: `s3-connector: MESSAGE`, or `{"error": {...}}` with `--json`.
 pub fn print_error(error: &Error, json: bool) {
@@ -27,7 +27,22 @@ pub fn object_info(info: &ObjectInfo) -> Value {
         "metadata": metadata,
         "storageClass": info.storage_class,
         "versionId": info.version_id,
+        "checksum": info.checksum.as_ref().map(|(algorithm, value)| json!({
+            "algorithm": checksum_name(*algorithm),
+            "value": value,
+        })),
     })
+}
+
+/// S3's name of a checksum algorithm, as `x-amz-checksum-algorithm` spells it.
+pub fn checksum_name(algorithm: ChecksumAlgorithm) -> &'static str {
+    match algorithm {
+        ChecksumAlgorithm::Crc32 => "CRC32",
+        ChecksumAlgorithm::Crc32c => "CRC32C",
+        ChecksumAlgorithm::Sha1 => "SHA1",
+        ChecksumAlgorithm::Sha256 => "SHA256",
+        ChecksumAlgorithm::Crc64nvme => "CRC64NVME",
+    }
 }
 
 /// A bucket as JSON.
@@ -62,4 +77,18 @@ fn short_date(iso: &str) -> String {
 pub fn bucket_line(bucket: &BucketInfo) -> String {
     let date = bucket.creation_date.as_deref().map(short_date).unwrap_or_default();
     format!("{date:<19} {}", bucket.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::upload_flags::checksum_algorithm;
+
+    #[test]
+    fn checksum_names_round_trip_with_the_flag() {
+        use ChecksumAlgorithm::{Crc32, Crc32c, Crc64nvme, Sha1, Sha256};
+        for algorithm in [Crc32, Crc32c, Sha1, Sha256, Crc64nvme] {
+            assert_eq!(checksum_algorithm(checksum_name(algorithm)), Ok(algorithm));
+        }
+    }
 }

@@ -6,7 +6,7 @@ use super::commands::{download_to, upload_file};
 use super::s3_uri::S3Uri;
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::types::{ListObjectsRequest, PutOptions};
+use crate::types::{GetOptions, ListObjectsRequest, PutOptions};
 
 /// Uploads every file under `directory` to `to`'s prefix, keys relative to the directory.
 pub async fn upload_tree(
@@ -54,6 +54,7 @@ pub async fn download_tree(
     connector: &Connector,
     from: &S3Uri,
     directory: &Path,
+    get: &GetOptions,
     json: bool,
 ) -> Result<(), Error> {
     let prefix = prefix_of(&from.key);
@@ -76,7 +77,7 @@ pub async fn download_tree(
                     .map_err(|e| Error::Local(format!("cannot create {}: {e}", parent.display())))?;
             }
             let source = S3Uri { bucket: from.bucket.clone(), key: object.key.clone() };
-            download_to(connector, &source, &path, json).await?;
+            download_to(connector, &source, &path, get, json).await?;
         }
         match page.next_continuation_token {
             Some(token) if page.is_truncated => request.continuation_token = Some(token),

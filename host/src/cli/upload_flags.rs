@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::types::{Conditions, Encryption, PutOptions};
+use crate::types::{ChecksumAlgorithm, Conditions, Encryption, PutOptions};
 
 /// Flags that shape a new object. All optional; none given means S3's defaults.
 #[derive(Args, Debug, Default)]
@@ -43,6 +43,35 @@ pub struct UploadFlags {
     /// Write only if no object has this ETag; '*' writes only if the key is free.
     #[arg(long, value_name = "ETAG")]
     if_none_match: Option<String>,
+    /// A checksum S3 verifies: CRC32, CRC32C, SHA1, SHA256 or CRC64NVME (sent as a trailer
+    /// for streamed files, a header per part for stdin).
+    #[arg(long, value_name = "ALGORITHM", value_parser = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"], ignore_case = true)]
+    checksum_algorithm: Option<String>,
+    /// Multipart part size in MiB, 5 to 256 (default 8).
+    #[arg(long, value_name = "MIB")]
+    part_size_mib: Option<u64>,
+    /// Parts uploaded at once, 1 to 16 (default 4).
+    #[arg(long, value_name = "N")]
+    parallel_parts: Option<u32>,
+    /// Files larger than this many MiB go as multipart uploads (default 16).
+    #[arg(long, value_name = "MIB")]
+    multipart_threshold_mib: Option<u64>,
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// The algorithm named by `--checksum-algorithm` (any case).
+pub fn checksum_algorithm(name: &str) -> Result<ChecksumAlgorithm, String> {
+    match name.to_ascii_uppercase().as_str() {
+        "CRC32" => Ok(ChecksumAlgorithm::Crc32),
+        "CRC32C" => Ok(ChecksumAlgorithm::Crc32c),
+        "SHA1" => Ok(ChecksumAlgorithm::Sha1),
+        "SHA256" => Ok(ChecksumAlgorithm::Sha256),
+        "CRC64NVME" => Ok(ChecksumAlgorithm::Crc64nvme),
+        _ => Err(format!(
+            "--checksum-algorithm {name:?} is not one S3 knows; use CRC32, CRC32C, SHA1, SHA256 or CRC64NVME"
+        )),
+    }
 }
 
 impl UploadFlags {
@@ -84,6 +113,10 @@ impl UploadFlags {
                 if_none_match: self.if_none_match.clone(),
                 ..Default::default()
             },
+            checksum: self.checksum_algorithm.as_deref().map(checksum_algorithm).transpose()?,
+            multipart_threshold: self.multipart_threshold_mib.map(|n| n.saturating_mul(MIB)),
+            part_size: self.part_size_mib.map(|n| n.saturating_mul(MIB)),
+            parallel_parts: self.parallel_parts,
         };
         let nothing_given = self.content_type.is_none()
             && self.content_disposition.is_none()
@@ -94,7 +127,11 @@ impl UploadFlags {
             && self.tag.is_empty()
             && options.encryption.is_none()
             && self.if_match.is_none()
-            && self.if_none_match.is_none();
+            && self.if_none_match.is_none()
+            && self.checksum_algorithm.is_none()
+            && self.part_size_mib.is_none()
+            && self.parallel_parts.is_none()
+            && self.multipart_threshold_mib.is_none();
         Ok((!nothing_given).then_some(options))
     }
 }
@@ -138,6 +175,39 @@ mod tests {
         assert_eq!(options.tags, [("team".to_owned(), "a=b".to_owned())]);
         assert!(matches!(options.encryption, Some(Encryption::Kms(Some(ref id))) if id == "key-1"));
         assert_eq!(options.conditions.if_none_match.as_deref(), Some("*"));
+        assert_eq!(options.checksum, None);
+        let flags = UploadFlags { checksum_algorithm: Some("crc64nvme".into()), ..Default::default() };
+        assert_eq!(flags.to_options().unwrap().unwrap().checksum, Some(ChecksumAlgorithm::Crc64nvme));
+        let flags = UploadFlags {
+            part_size_mib: Some(16),
+            parallel_parts: Some(8),
+            multipart_threshold_mib: Some(64),
+            ..Default::default()
+        };
+        let options = flags.to_options().unwrap().unwrap();
+        assert_eq!(
+            (options.part_size, options.parallel_parts, options.multipart_threshold),
+            (Some(16 * MIB), Some(8), Some(64 * MIB))
+        );
+    }
+
+    #[test]
+    fn checksum_names_map_or_are_refused() {
+        let table = [
+            ("CRC32", Ok(ChecksumAlgorithm::Crc32)),
+            ("crc32c", Ok(ChecksumAlgorithm::Crc32c)),
+            ("Sha1", Ok(ChecksumAlgorithm::Sha1)),
+            ("SHA256", Ok(ChecksumAlgorithm::Sha256)),
+            ("CRC64NVME", Ok(ChecksumAlgorithm::Crc64nvme)),
+            ("MD5", Err(())),
+        ];
+        for (name, expected) in table {
+            let got = checksum_algorithm(name);
+            assert_eq!(got.as_ref().ok(), expected.as_ref().ok(), "{name}");
+            if let Err(message) = got {
+                assert!(message.contains("\"MD5\"") && message.contains("CRC64NVME"), "{message}");
+            }
+        }
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! it keeps every request's method, URI, headers and body, and answers with a canned status,
 //! headers and body.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -52,6 +55,11 @@ pub struct RecordingServer {
     pub endpoint: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     answer: Arc<Mutex<Answer>>,
+    /// One-off answers for the next requests, in order, before the canned one.
+    next: Arc<Mutex<VecDeque<Answer>>>,
+    delay: Arc<Mutex<Duration>>,
+    /// Requests received and not answered yet, and the most there ever were.
+    in_flight: Arc<(AtomicUsize, AtomicUsize)>,
 }
 
 impl RecordingServer {
@@ -64,14 +72,25 @@ impl RecordingServer {
             headers: vec![("etag", "\"recorded\"".to_owned())],
             body: String::new(),
         }));
-        let (log, canned) = (requests.clone(), answer.clone());
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let in_flight = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let next = Arc::new(Mutex::new(VecDeque::new()));
+        let (log, canned, pause, counts) =
+            (requests.clone(), answer.clone(), delay.clone(), in_flight.clone());
+        let queued = next.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else { continue };
-                let (log, canned) = (log.clone(), canned.clone());
+                let (log, canned, pause, counts) =
+                    (log.clone(), canned.clone(), pause.clone(), counts.clone());
+                let queued = queued.clone();
                 let service = service_fn(move |request: http::Request<Incoming>| {
-                    let (log, canned) = (log.clone(), canned.clone());
+                    let (log, canned, pause, counts) =
+                        (log.clone(), canned.clone(), pause.clone(), counts.clone());
+                    let queued = queued.clone();
                     async move {
+                        let now = counts.0.fetch_add(1, Ordering::SeqCst) + 1;
+                        counts.1.fetch_max(now, Ordering::SeqCst);
                         let (parts, body) = request.into_parts();
                         let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
                         log.lock().unwrap().push(Recorded {
@@ -80,7 +99,11 @@ impl RecordingServer {
                             headers: parts.headers,
                             body,
                         });
-                        let answer = canned.lock().unwrap().clone();
+                        let wait = *pause.lock().unwrap();
+                        tokio::time::sleep(wait).await;
+                        counts.0.fetch_sub(1, Ordering::SeqCst);
+                        let one_off = queued.lock().unwrap().pop_front();
+                        let answer = one_off.unwrap_or_else(|| canned.lock().unwrap().clone());
                         let mut response = http::Response::builder().status(answer.status);
                         for (name, value) in &answer.headers {
                             response = response.header(*name, value);
@@ -95,7 +118,22 @@ impl RecordingServer {
                 });
             }
         });
-        Self { endpoint, requests, answer }
+        Self { endpoint, requests, answer, next, delay, in_flight }
+    }
+
+    /// Answers the next requests with these, in order, then the canned answer again.
+    pub fn answer_next(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.next.lock().unwrap().extend(answers);
+    }
+
+    /// Makes every answer wait this long after its request arrived completely.
+    pub fn delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// The most requests that were in the server at once (arrived, not answered yet).
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.1.load(Ordering::SeqCst)
     }
 
     /// Changes the canned answer.

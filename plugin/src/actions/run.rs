@@ -135,6 +135,8 @@ fn get_options() -> GetOptions {
             if_unmodified_since: None,
         },
         customer_key: None,
+        parallel_ranges: None,
+        range_size: None,
     }
 }
 
@@ -173,6 +175,10 @@ fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptio
             if_modified_since: None,
             if_unmodified_since: None,
         },
+        checksum: None,
+        multipart_threshold: None,
+        part_size: None,
+        parallel_parts: None,
     }
 }
 
@@ -201,7 +207,7 @@ fn upload(
                 Some(size) if size <= MAX_SINGLE_PUT => {
                     op::put_stream(s3, bucket, &key, &stream, size, &options)
                 }
-                _ => multipart::upload_unknown_length(s3, bucket, &key, &stream, &options),
+                _ => multipart::upload_stream(s3, bucket, &key, &stream, None, &options),
             }?;
             (key, result, options.content_type)
         }
@@ -248,7 +254,7 @@ fn download(
             DocumentMetadata { content_type: info.content_type.clone(), size: Some(info.size), file_name };
         let (reference, sink) = host_imports::create_document(&metadata)
             .map_err(|e| ActionError::Document(format!("downloadDocument: {e}")))?;
-        response.copy_to(&sink)?;
+        response.copy_checked_to(&sink)?;
         drop(sink);
         let document = json!({
             "storeId": reference.store_id,
@@ -267,10 +273,20 @@ fn download(
     }
     // A cap beyond the guest's address space cannot be reached anyway.
     let limit = usize::try_from(max_inline_bytes).unwrap_or(usize::MAX);
+    let expected = response.full_object_checksum();
     let bytes = response.bytes(limit).map_err(|e| match e {
         S3Error::Other(_) => too_large(bucket, key, info.size, max_inline_bytes),
         other => ActionError::S3(other),
     })?;
+    if let Some((algorithm, expected)) = expected {
+        let actual = crate::checksum::compute(algorithm, &bytes);
+        if actual != expected {
+            return Err(ActionError::S3(S3Error::Other(format!(
+                "s3://{bucket}/{key}: the downloaded bytes have {} {actual}, S3 sent {expected}; the download is corrupt",
+                crate::checksum::header_name(algorithm)
+            ))));
+        }
+    }
     let content = content::from_bytes(info.content_type.as_deref(), &bytes);
     Ok(json!({"document": null, "content": content, "contentType": info.content_type}))
 }

@@ -15,9 +15,6 @@ use crate::multipart;
 use crate::operations::{self as op, S3};
 use crate::stream_copy;
 
-/// Uploads of known length up to this go as one PutObject; larger ones, and bodies of unknown
-/// length, as multipart uploads with one part in memory at a time.
-const SINGLE_PUT_LIMIT: u64 = 16 * 1024 * 1024;
 /// The largest `POST /actions` body read.
 const MAX_ACTION_BYTES: usize = 1024 * 1024;
 /// Inline content of actions is capped like in the plugin world's default.
@@ -99,15 +96,12 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
         Route::PutObject { bucket, key } => {
             let length = header(&request, "content-length").and_then(|l| l.parse::<u64>().ok());
             let options = PutOptions { content_type: header(&request, "content-type"), ..put_options() };
-            let result = match read_body(&request, |stream| match length {
-                Some(length) if length <= SINGLE_PUT_LIMIT => {
-                    op::put_stream(&s3, &bucket, &key, stream, length, &options)
-                }
-                _ => multipart::upload_unknown_length(&s3, &bucket, &key, stream, &options),
-            }) {
-                Some(result) => result,
-                None => Err(S3Error::Other("the request body cannot be read".to_owned())),
-            };
+            // Known lengths up to the multipart threshold go as one PutObject; longer bodies, and
+            // bodies of unknown length, as a multipart upload (parts side by side, bounded memory).
+            let result = read_body(&request, |stream| {
+                multipart::upload_stream(&s3, &bucket, &key, stream, length, &options)
+            })
+            .unwrap_or_else(|| Err(S3Error::Other("the request body cannot be read".to_owned())));
             match result {
                 Ok(put) => respond_json(out, 200, &json!({"bucket": bucket, "key": key, "etag": put.etag})),
                 Err(e) => respond_error(out, ActionError::S3(e), Some(&bucket), Some(&key)),
@@ -242,7 +236,14 @@ fn object_headers(info: &ObjectInfo) -> Vec<(String, Vec<u8>)> {
 }
 
 fn get_options() -> GetOptions {
-    GetOptions { range: None, version_id: None, conditions: no_conditions(), customer_key: None }
+    GetOptions {
+        range: None,
+        version_id: None,
+        conditions: no_conditions(),
+        customer_key: None,
+        parallel_ranges: None,
+        range_size: None,
+    }
 }
 
 fn no_conditions() -> Conditions {
@@ -260,5 +261,9 @@ fn put_options() -> PutOptions {
         tags: Vec::new(),
         encryption: None,
         conditions: no_conditions(),
+        checksum: None,
+        multipart_threshold: None,
+        part_size: None,
+        parallel_parts: None,
     }
 }
