@@ -2,6 +2,7 @@
 //! 127.0.0.1:0 with its own temporary directory and keys) and connectors pointed at it.
 
 pub mod fault_proxy;
+pub mod http_client;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -5,10 +5,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Frame};
 use s3_connector_host::serve::{ClientAuth, Server};
 use s3_connector_host::{Connector, Policy, Secret};
+use s3_connector_tests::http_client::{self, Body, bytes, peak_rss};
 use s3_connector_tests::{TestServer, policy};
 use tokio::sync::oneshot;
 
@@ -32,13 +33,15 @@ async fn serve(connector: Connector) -> Serving {
     Serving { address, stop: Some(stop), done }
 }
 
-type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
-
-fn bytes(body: impl Into<Bytes>) -> Body {
-    Full::new(body.into()).map_err(|never| match never {}).boxed()
+async fn call(address: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let auth = format!("Bearer {TOKEN}");
+    let (status, body) =
+        http_client::call(address, method, path, &[("authorization", &auth)], bytes(body.to_owned()))
+            .await
+            .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
-/// Sends one request over a fresh connection; the response head, with its body still to read.
 async fn send(
     address: SocketAddr,
     method: &str,
@@ -46,23 +49,7 @@ async fn send(
     headers: &[(&str, &str)],
     body: Body,
 ) -> hyper::Response<hyper::body::Incoming> {
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(connection);
-    let mut request = http::Request::builder().method(method).uri(path).header("host", address.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    sender.send_request(request.body(body).unwrap()).await.unwrap()
-}
-
-async fn call(address: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let auth = format!("Bearer {TOKEN}");
-    let response = send(address, method, path, &[("authorization", &auth)], bytes(body.to_owned())).await;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    http_client::send(address, method, path, headers, body).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,13 +134,6 @@ async fn the_token_is_required() {
     }
     assert_eq!(s3.requests_received(), before, "refused clients cause no S3 request");
     assert!(ClientAuth::choose(None, false, serving.address).is_err());
-}
-
-/// Peak resident memory of this process, in bytes (Linux).
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
 }
 
 /// A cheap, position-dependent byte pattern, so that a misplaced chunk is caught.

@@ -14,7 +14,11 @@ use crate::bindings::wasi::io::streams::InputStream;
 use crate::multipart;
 use crate::operations::{self as op, S3};
 use crate::stream_copy;
+use crate::wire::Body;
 
+/// Request bodies up to this size are read into memory before they are sent, so that the
+/// plugin's retries can replay them.
+const REPLAYABLE_BODY: u64 = 1024 * 1024;
 /// The largest `POST /actions` body read.
 const MAX_ACTION_BYTES: usize = 1024 * 1024;
 /// Inline content of actions is capped like in the plugin world's default.
@@ -98,8 +102,22 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
             let options = PutOptions { content_type: header(&request, "content-type"), ..put_options() };
             // Known lengths up to the multipart threshold go as one PutObject; longer bodies, and
             // bodies of unknown length, as a multipart upload (parts side by side, bounded memory).
-            let result = read_body(&request, |stream| {
-                multipart::upload_stream(&s3, &bucket, &key, stream, length, &options)
+            let result = read_body(&request, |stream| match length {
+                // A small body is read first, so that a retry can send it again; a streamed one
+                // cannot be replayed.
+                Some(length) if length <= REPLAYABLE_BODY => {
+                    let (body, _) = stream_copy::read_up_to(stream, length as usize)
+                        .map_err(|e| S3Error::Other(format!("reading the request body failed: {e}")))?;
+                    if body.len() as u64 != length {
+                        return Err(S3Error::InvalidRequest(format!(
+                            "the request body ended after {} of its {length} bytes; nothing was stored",
+                            body.len()
+                        )));
+                    }
+                    let body = if body.is_empty() { Body::Empty } else { Body::Bytes(&body) };
+                    op::put_object(&s3, &bucket, &key, body, &options)
+                }
+                _ => multipart::upload_stream(&s3, &bucket, &key, stream, length, &options),
             })
             .unwrap_or_else(|| Err(S3Error::Other("the request body cannot be read".to_owned())));
             match result {
