@@ -211,6 +211,9 @@ enum Command {
         /// Accept clients without a token (loopback addresses only).
         #[arg(long)]
         insecure_no_auth: bool,
+        /// Sandboxes that may run at once (the pooling allocator's size); more requests wait.
+        #[arg(long, default_value_t = crate::runtime::plugin_runtime::MAX_INSTANCES, value_name = "N")]
+        max_instances: u32,
     },
     /// Run a guided tour on an embedded local S3 store: no account, no network.
     Demo,
@@ -241,9 +244,12 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
         return demo::run().await.map(|()| 0);
     }
+    if let Command::Serve { max_instances, .. } = cli.command {
+        crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
+    }
     let connector = connector(&cli, |name| std::env::var(name).ok())?;
     let json = cli.json;
-    if let Command::Serve { listen, token, insecure_no_auth } = cli.command {
+    if let Command::Serve { listen, token, insecure_no_auth, .. } = cli.command {
         return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
     }
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {

@@ -16,8 +16,12 @@ use crate::error::Error;
 /// The component, built from `plugin/` by `build.rs`.
 pub static PLUGIN_WASM: &[u8] = include_bytes!(env!("S3_CONNECTOR_PLUGIN_WASM_PATH"));
 
-/// How many instances may be alive at once in this process.
+/// How many instances may be alive at once in this process, unless
+/// [`PluginRuntime::configure_instances`] says otherwise.
 pub const MAX_INSTANCES: u32 = 256;
+
+/// The pool size asked for before the runtime was first used.
+static CONFIGURED_INSTANCES: OnceLock<u32> = OnceLock::new();
 /// Linear memory one instance may grow to.
 pub const MAX_INSTANCE_MEMORY: usize = 128 << 20;
 
@@ -37,12 +41,33 @@ impl PluginRuntime {
             .map_err(|e| Error::Plugin(e.clone()))
     }
 
+    /// Sizes the pooling allocator for `instances` live instances (plugin and edge together;
+    /// each reserves address space for its memory, not RAM). Must come before the first
+    /// connector or server of the process; later it is refused, since the pool exists.
+    pub fn configure_instances(instances: u32) -> Result<(), Error> {
+        if !(1..=10_000).contains(&instances) {
+            return Err(Error::Usage(format!("{instances} instances is out of range; give 1 to 10000")));
+        }
+        CONFIGURED_INSTANCES.set(instances).map_err(|_| {
+            Error::Usage(
+                "the instance pool is already sized; configure it before the first connector".to_owned(),
+            )
+        })
+    }
+
+    /// How many instances the pool holds.
+    pub fn pool_size() -> u32 {
+        CONFIGURED_INSTANCES.get().copied().unwrap_or(MAX_INSTANCES)
+    }
+
     fn load() -> wasmtime::Result<Self> {
+        // Sealing the setting: a later `configure_instances` fails instead of being ignored.
+        let instances = *CONFIGURED_INSTANCES.get_or_init(|| MAX_INSTANCES);
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(MAX_INSTANCES)
-            .total_core_instances(MAX_INSTANCES * 4)
-            .total_memories(MAX_INSTANCES * 2)
-            .total_tables(MAX_INSTANCES * 4)
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * 4)
+            .total_memories(instances * 2)
+            .total_tables(instances * 4)
             .max_memory_size(MAX_INSTANCE_MEMORY);
         let mut config = Config::new();
         config.wasm_component_model(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -62,5 +87,19 @@ impl PluginRuntime {
         documents::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Self { engine, pre })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_sizes_out_of_range_are_refused_without_sealing_the_setting() {
+        for bad in [0, 10_001] {
+            let error = PluginRuntime::configure_instances(bad).unwrap_err();
+            assert!(error.to_string().contains("1 to 10000"), "{error}");
+        }
+        assert_eq!(CONFIGURED_INSTANCES.get(), None);
     }
 }
