@@ -22,6 +22,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::sts_policy::StsPolicy;
 use super::{CredentialsError, CredentialsFuture, CredentialsProvider, sts};
 
 const NAME: &str = "assume-role";
@@ -36,8 +37,7 @@ pub struct AssumeRoleProvider {
     session_name: String,
     duration: Option<Duration>,
     external_id: Option<String>,
-    policy: Option<String>,
-    session_policy: Option<crate::policy::Policy>,
+    policy: StsPolicy,
     region: String,
     endpoint: Option<http::Uri>,
 }
@@ -57,8 +57,7 @@ impl AssumeRoleProvider {
             session_name: default_session_name(),
             duration: None,
             external_id: None,
-            policy: None,
-            session_policy: None,
+            policy: StsPolicy::None,
             region: super::super::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
         })
@@ -88,8 +87,7 @@ impl AssumeRoleProvider {
     /// An inline session policy (JSON): the session gets the intersection of the role's
     /// permissions and this policy. Replaces a [`Self::with_session_policy`].
     pub fn with_policy(mut self, policy_json: impl Into<String>) -> Self {
-        self.policy = Some(policy_json.into());
-        self.session_policy = None;
+        self.policy = StsPolicy::Inline(policy_json.into());
         self
     }
 
@@ -99,10 +97,7 @@ impl AssumeRoleProvider {
     /// the host allows. Errors when the policy is over STS's 2048 characters. Replaces a
     /// [`Self::with_policy`].
     pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
-        crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
-            .map_err(|e| error(e.to_string()))?;
-        self.session_policy = Some(policy.clone());
-        self.policy = None;
+        self.policy = StsPolicy::host(policy, &self.region).map_err(error)?;
         Ok(self)
     }
 
@@ -151,14 +146,8 @@ impl AssumeRoleProvider {
         if let Some(external_id) = &self.external_id {
             form.push(("ExternalId", external_id));
         }
-        let derived = match &self.session_policy {
-            Some(policy) => Some(
-                crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
-                    .map_err(|e| error(e.to_string()))?,
-            ),
-            None => None,
-        };
-        if let Some(policy) = self.policy.as_ref().or(derived.as_ref()) {
+        let policy = self.policy.json(&self.region).map_err(error)?;
+        if let Some(policy) = &policy {
             form.push(("Policy", policy));
         }
         sts::request(&self.endpoint(), &form, Some((source, &self.region)), now).map_err(error)
@@ -249,8 +238,7 @@ impl fmt::Debug for AssumeRoleProvider {
             .field("session_name", &self.session_name)
             .field("duration", &self.duration)
             .field("external_id", &self.external_id.as_ref().map(|_| "<redacted>"))
-            .field("policy_bytes", &self.policy.as_ref().map(String::len))
-            .field("session_policy", &self.session_policy.as_ref().map(crate::policy::Policy::summary))
+            .field("policy", &self.policy.describe())
             .field("region", &self.region)
             .field("endpoint", &self.endpoint().to_string())
             .finish()

@@ -21,6 +21,7 @@ pub mod profile_files;
 pub mod roles_anywhere;
 mod secret;
 mod sts;
+mod sts_policy;
 pub mod time;
 pub mod web_identity;
 pub mod x509;

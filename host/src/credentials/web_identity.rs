@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use super::assume_role::{check_duration, check_role_arn, check_session_name, default_session_name};
+use super::sts_policy::StsPolicy;
 use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, sts};
 
 const NAME: &str = "web-identity";
@@ -21,8 +22,7 @@ pub struct WebIdentityProvider {
     role_arn: String,
     session_name: String,
     duration: Option<Duration>,
-    policy: Option<String>,
-    session_policy: Option<crate::policy::Policy>,
+    policy: StsPolicy,
     region: String,
     endpoint: Option<http::Uri>,
 }
@@ -44,8 +44,7 @@ impl WebIdentityProvider {
             role_arn,
             session_name: default_session_name(),
             duration: None,
-            policy: None,
-            session_policy: None,
+            policy: StsPolicy::None,
             region: crate::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
         })
@@ -98,8 +97,7 @@ impl WebIdentityProvider {
 
     /// An inline session policy (JSON). Replaces a [`Self::with_session_policy`].
     pub fn with_policy(mut self, policy_json: impl Into<String>) -> Self {
-        self.policy = Some(policy_json.into());
-        self.session_policy = None;
+        self.policy = StsPolicy::Inline(policy_json.into());
         self
     }
 
@@ -108,10 +106,7 @@ impl WebIdentityProvider {
     /// to what the host allows. Errors when it is over STS's 2048 characters. Replaces a
     /// [`Self::with_policy`].
     pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
-        crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
-            .map_err(|e| error(e.to_string()))?;
-        self.session_policy = Some(policy.clone());
-        self.policy = None;
+        self.policy = StsPolicy::host(policy, &self.region).map_err(error)?;
         Ok(self)
     }
 
@@ -161,14 +156,8 @@ impl WebIdentityProvider {
         if let Some(duration) = &duration {
             form.push(("DurationSeconds", duration));
         }
-        let derived = match &self.session_policy {
-            Some(policy) => Some(
-                crate::policy::session_policy(policy, s3_connector_rules::partition(&self.region))
-                    .map_err(|e| error(e.to_string()))?,
-            ),
-            None => None,
-        };
-        if let Some(policy) = self.policy.as_ref().or(derived.as_ref()) {
+        let policy = self.policy.json(&self.region).map_err(error)?;
+        if let Some(policy) = &policy {
             form.push(("Policy", policy));
         }
         let request = sts::request(&self.endpoint()?, &form, None, SystemTime::now()).map_err(error)?;
@@ -189,8 +178,7 @@ impl fmt::Debug for WebIdentityProvider {
             .field("role_arn", &self.role_arn)
             .field("session_name", &self.session_name)
             .field("duration", &self.duration)
-            .field("policy_bytes", &self.policy.as_ref().map(String::len))
-            .field("session_policy", &self.session_policy.as_ref().map(crate::policy::Policy::summary))
+            .field("policy", &self.policy.describe())
             .field("region", &self.region)
             .field("endpoint", &self.endpoint.as_ref().map(ToString::to_string))
             .finish()
