@@ -213,6 +213,18 @@ impl Bench {
             rows.push(Row::compared(&format!("{op} p50"), "µs", pp50, np50));
             rows.push(Row::compared(&format!("{op} p99"), "µs", pp99, np99));
         }
+        // What a fresh instance pays that a pooled client does not: a new TCP connection per request.
+        let address = self.s3.endpoint().trim_start_matches("http://").to_owned();
+        let mut connect = Runs::default();
+        for _ in 0..self.options.runs {
+            let samples = sample(self.options.latency_count, self.options.latency_budget, 20, async || {
+                drop(tokio::net::TcpStream::connect(address.as_str()).await?);
+                Ok(())
+            })
+            .await?;
+            connect.push(samples.percentile_us(50.0));
+        }
+        rows.push(Row::plugin_only("reference: TCP connect to s3s-fs p50 (no request)", "µs", connect));
         Ok(Section::new(
             "1 KiB objects: latency",
             &format!(
@@ -220,7 +232,9 @@ impl Bench {
                  `get_object` into `tokio::io::sink()`, `head_object`; each call a fresh instance) against \
                  aws-sdk-s3 (`put_object`, `get_object` with the body read, `head_object`). Per run up to {} \
                  calls or {:?}, after 20 unmeasured; plugin and native alternate run by run; {} runs. \
-                 Target: plugin/native p50 ≤ 1.10.",
+                 Target: plugin/native p50 ≤ 1.10. The plugin opens a new TCP connection for every request \
+                 (each call is a fresh instance, and wasmtime-wasi-http's `default_send_request` does not \
+                 pool); aws-sdk-s3 keeps its connection alive. The last row times a bare loopback connect.",
                 self.options.latency_count, self.options.latency_budget, self.options.runs
             ),
             rows,
