@@ -176,6 +176,7 @@ impl Bench {
         progress("1 KiB put, get, head");
         let body = [42u8; 1024];
         let mut rows = Vec::new();
+        let mut verdicts = Vec::new();
         for op in ["put", "get", "head"] {
             let (mut pp50, mut pp99, mut np50, mut np99) =
                 (Runs::default(), Runs::default(), Runs::default(), Runs::default());
@@ -210,6 +211,9 @@ impl Bench {
                 np50.push(native.percentile_us(50.0));
                 np99.push(native.percentile_us(99.0));
             }
+            let ratio = pp50.median() / np50.median();
+            let verdict = if ratio <= 1.10 { "met" } else { "missed" };
+            verdicts.push(format!("{op} {} ({verdict})", stats::fmt(ratio)));
             rows.push(Row::compared(&format!("{op} p50"), "µs", pp50, np50));
             rows.push(Row::compared(&format!("{op} p99"), "µs", pp99, np99));
         }
@@ -234,8 +238,12 @@ impl Bench {
                  calls or {:?}, after 20 unmeasured; plugin and native alternate run by run; {} runs. \
                  Target: plugin/native p50 ≤ 1.10. The plugin opens a new TCP connection for every request \
                  (each call is a fresh instance, and wasmtime-wasi-http's `default_send_request` does not \
-                 pool); aws-sdk-s3 keeps its connection alive. The last row times a bare loopback connect.",
-                self.options.latency_count, self.options.latency_budget, self.options.runs
+                 pool); aws-sdk-s3 keeps its connection alive. The last row times a bare loopback connect.\n\n\
+                 **Target plugin/native p50 ≤ 1.10, this run:** {}.",
+                self.options.latency_count,
+                self.options.latency_budget,
+                self.options.runs,
+                verdicts.join(", ")
             ),
             rows,
         ))
