@@ -359,7 +359,8 @@ impl Bench {
                 "`s3_connector_host::serve::Server` on 127.0.0.1 with a bearer token, one fresh edge instance \
                  per request, in front of the same s3s-fs. Load: the bench's own bounded loop \
                  (hyper HTTP/1.1 client, keep-alive, one request at a time per connection, {window:?} per \
-                 run; `oha` was not installed: building it would have cost more than the time box allowed). \
+                 run; `oha` was not tried: installing it is a release build of its own, which did not \
+                 fit this session's time on 2 shared cores). \
                  The load generator, `serve` and s3s-fs share one process and the machine's 2 cores. \
                  {runs} runs per level.",
                 window = self.options.window
