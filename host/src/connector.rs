@@ -209,6 +209,13 @@ impl Connector {
         Ok((store, plugin))
     }
 
+    /// Instantiates the plugin once and drops the instance: what every call pays before the
+    /// plugin runs. For the benchmarks (`bench/`) only.
+    #[doc(hidden)]
+    pub async fn bench_instantiate(&self) -> Result<(), Error> {
+        self.instantiate().await.map(drop)
+    }
+
     /// Runs one export in a fresh instance and reads its outcome as the host sees it.
     async fn call<T>(
         &self,

@@ -108,6 +108,9 @@ impl Server {
             };
             // A failed accept (a client gone before we got to it) affects only that client.
             let Ok((socket, _)) = accepted else { continue };
+            // An answer's head and body go out as separate writes; with Nagle the body waited for
+            // the client's delayed ACK (~40 ms per request on a kept-alive connection).
+            let _ = socket.set_nodelay(true);
             let state = self.state.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {

@@ -1,0 +1,682 @@
+//! The benchmark suite: the plugin through the host library (and `serve`, and the CLI) against
+//! aws-sdk-s3, on one s3s-fs server ([`LocalS3`], 127.0.0.1 only). Writes a Markdown report.
+//!
+//! ```sh
+//! cargo build --release -p s3-connector-host          # the CLI, for the cold-start figures
+//! cargo run --release --manifest-path bench/Cargo.toml -- --out BENCHMARKS.md
+//! ```
+//!
+//! Every loop is bounded in count and in time; the temporary objects are deleted at the end.
+
+mod native;
+mod report;
+mod serve_load;
+mod stats;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use s3_connector_host::local_store::LocalS3;
+use s3_connector_host::serve::{ClientAuth, Server};
+use s3_connector_host::types::{PresignMethod, PresignRequest};
+use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
+use tokio::io::AsyncWriteExt;
+
+use native::Native;
+use report::{Report, Row, Section};
+use stats::{Runs, sample};
+
+const BUCKET: &str = "bench";
+const SMALL_KEY: &str = "small-1k.bin";
+const BIG_KEY: &str = "big.bin";
+const ACCESS_KEY_ID: &str = "AKBENCHMARK000000001";
+const SECRET_ACCESS_KEY: &str = "bench-secret-key-for-the-local-s3s-fs-only";
+const SERVE_TOKEN: &str = "bench-serve-token";
+
+/// What to run, from the command line.
+struct Options {
+    out: PathBuf,
+    cli: Option<PathBuf>,
+    runs: usize,
+    big_bytes: u64,
+    latency_count: usize,
+    latency_budget: Duration,
+    window: Duration,
+    quick: bool,
+}
+
+impl Options {
+    fn parse() -> anyhow::Result<Self> {
+        let mut options = Options {
+            out: PathBuf::from("BENCHMARKS.md"),
+            cli: None,
+            runs: 5,
+            big_bytes: 1 << 30,
+            latency_count: 1000,
+            latency_budget: Duration::from_secs(5),
+            window: Duration::from_secs(5),
+            quick: false,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--out" => options.out = PathBuf::from(value()?),
+                "--cli" => options.cli = Some(PathBuf::from(value()?)),
+                "--runs" => options.runs = value()?.parse::<usize>()?.clamp(1, 20),
+                "--big-mib" => options.big_bytes = value()?.parse::<u64>()?.clamp(1, 4096) << 20,
+                "--quick" => {
+                    options.quick = true;
+                    options.runs = 2;
+                    options.big_bytes = 64 << 20;
+                    options.latency_count = 200;
+                    options.latency_budget = Duration::from_secs(1);
+                    options.window = Duration::from_secs(1);
+                }
+                "--help" | "-h" => {
+                    println!(
+                        "s3-connector-bench [--out FILE] [--cli PATH-TO-s3-connector] [--runs N] [--big-mib N] [--quick]"
+                    );
+                    std::process::exit(0);
+                }
+                other => bail!("unknown argument {other:?} (try --help)"),
+            }
+        }
+        if options.cli.is_none() {
+            // `cargo build --release -p s3-connector-host` puts it next to this binary (one
+            // target directory for both workspaces, .cargo/config.toml).
+            let sibling = std::env::current_exe()?.with_file_name("s3-connector");
+            options.cli = sibling.is_file().then_some(sibling);
+        }
+        Ok(options)
+    }
+}
+
+/// The server, the two clients and a scratch directory, shared by every figure.
+struct Bench {
+    options: Options,
+    s3: LocalS3,
+    connector: Connector,
+    native: Native,
+    scratch: tempfile::TempDir,
+    _store: tempfile::TempDir,
+}
+
+fn progress(what: &str) {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    eprintln!("[{:>7.1}s] {what}", START.get_or_init(Instant::now).elapsed().as_secs_f64());
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let options = Options::parse()?;
+    progress("starting s3s-fs and loading the plugin");
+    let store = tempfile::tempdir()?;
+    let s3 = LocalS3::start(store.path(), ACCESS_KEY_ID, Secret::new(SECRET_ACCESS_KEY)).await?;
+    let connection = Connection::resolve(Some(&s3.endpoint()), Some("us-east-1"), true, |_| None)
+        .map_err(anyhow::Error::msg)?;
+    let credentials = Arc::new(StaticCredentials::new(ACCESS_KEY_ID, Secret::new(SECRET_ACCESS_KEY), None));
+    let connector = Connector::new(connection, Policy::allow_all(), credentials)?;
+    let native = Native::new(&s3.endpoint(), ACCESS_KEY_ID, SECRET_ACCESS_KEY);
+    let bench = Bench { options, s3, connector, native, scratch: tempfile::tempdir()?, _store: store };
+
+    let mut report = Report::start(&bench.options)?;
+    bench.connector.create_bucket(BUCKET).await?;
+    bench.connector.put_object_bytes(BUCKET, SMALL_KEY, &[7u8; 1024], Default::default()).await?;
+
+    report.sections.push(bench.instantiation().await?);
+    report.sections.push(bench.small_objects().await?);
+    report.sections.push(bench.concurrent_gets().await?);
+    report.sections.push(bench.serve().await?);
+    report.sections.push(bench.big_objects().await?);
+    report.sections.push(bench.signing().await?);
+    report.sections.push(bench.cold_start().await?);
+
+    report.finish(&bench.options.out)?;
+    progress(&format!("wrote {}", bench.options.out.display()));
+    Ok(())
+}
+
+impl Bench {
+    async fn instantiation(&self) -> anyhow::Result<Section> {
+        progress("instantiation");
+        let (mut p50, mut p99) = (Runs::default(), Runs::default());
+        let mut count = 0;
+        for _ in 0..self.options.runs {
+            let c = &self.connector;
+            let samples = sample(2000, self.options.latency_budget, 50, async || {
+                c.bench_instantiate().await?;
+                Ok(())
+            })
+            .await?;
+            count = samples.len();
+            p50.push(samples.percentile_us(50.0));
+            p99.push(samples.percentile_us(99.0));
+        }
+        Ok(Section::new(
+            "Instantiation",
+            &format!(
+                "A fresh instance of the plugin from the process-wide `InstancePre` with the pooling \
+                 allocator, dropped at once (`Connector::bench_instantiate`, `#[doc(hidden)]`: `Store::new` \
+                 with the call's state + `instantiate_async`). Up to {count} instantiations a run; \
+                 {runs} runs.",
+                runs = self.options.runs
+            ),
+            vec![
+                Row::plugin_only("instantiate p50", "µs", p50),
+                Row::plugin_only("instantiate p99", "µs", p99),
+            ],
+        ))
+    }
+
+    async fn small_objects(&self) -> anyhow::Result<Section> {
+        progress("1 KiB put, get, head");
+        let body = [42u8; 1024];
+        let mut rows = Vec::new();
+        let mut verdicts = Vec::new();
+        for op in ["put", "get", "head"] {
+            let (mut pp50, mut pp99, mut np50, mut np99) =
+                (Runs::default(), Runs::default(), Runs::default(), Runs::default());
+            for _ in 0..self.options.runs {
+                let (count, budget) = (self.options.latency_count, self.options.latency_budget);
+                let c = &self.connector;
+                let plugin = sample(count, budget, 20, async || {
+                    match op {
+                        "put" => {
+                            drop(c.put_object_bytes(BUCKET, "put-1k.bin", &body, Default::default()).await?)
+                        }
+                        "get" => drop(
+                            c.get_object(BUCKET, SMALL_KEY, tokio::io::sink(), Default::default()).await?,
+                        ),
+                        _ => drop(c.head_object(BUCKET, SMALL_KEY).await?),
+                    }
+                    Ok(())
+                })
+                .await?;
+                let n = &self.native;
+                let native = sample(count, budget, 20, async || {
+                    match op {
+                        "put" => n.put_bytes(BUCKET, "put-1k-native.bin", &body).await?,
+                        "get" => drop(n.get_discard(BUCKET, SMALL_KEY).await?),
+                        _ => n.head(BUCKET, SMALL_KEY).await?,
+                    }
+                    Ok(())
+                })
+                .await?;
+                pp50.push(plugin.percentile_us(50.0));
+                pp99.push(plugin.percentile_us(99.0));
+                np50.push(native.percentile_us(50.0));
+                np99.push(native.percentile_us(99.0));
+            }
+            let ratio = pp50.median() / np50.median();
+            let verdict = if ratio <= 1.10 { "met" } else { "missed" };
+            verdicts.push(format!("{op} {} ({verdict})", stats::fmt(ratio)));
+            rows.push(Row::compared(&format!("{op} p50"), "µs", pp50, np50));
+            rows.push(Row::compared(&format!("{op} p99"), "µs", pp99, np99));
+        }
+        // What a fresh instance pays that a pooled client does not: a new TCP connection per request.
+        let address = self.s3.endpoint().trim_start_matches("http://").to_owned();
+        let mut connect = Runs::default();
+        for _ in 0..self.options.runs {
+            let samples = sample(self.options.latency_count, self.options.latency_budget, 20, async || {
+                drop(tokio::net::TcpStream::connect(address.as_str()).await?);
+                Ok(())
+            })
+            .await?;
+            connect.push(samples.percentile_us(50.0));
+        }
+        rows.push(Row::plugin_only("reference: TCP connect to s3s-fs p50 (no request)", "µs", connect));
+        Ok(Section::new(
+            "1 KiB objects: latency",
+            &format!(
+                "One call at a time: the plugin through the host library (`Connector::put_object_bytes`, \
+                 `get_object` into `tokio::io::sink()`, `head_object`; each call a fresh instance) against \
+                 aws-sdk-s3 (`put_object`, `get_object` with the body read, `head_object`). Per run up to {} \
+                 calls or {:?}, after 20 unmeasured; plugin and native alternate run by run; {} runs. \
+                 Target: plugin/native p50 ≤ 1.10. The plugin opens a new TCP connection for every request \
+                 (each call is a fresh instance, and wasmtime-wasi-http's `default_send_request` does not \
+                 pool); aws-sdk-s3 keeps its connection alive. The last row times a bare loopback connect.\n\n\
+                 **Target plugin/native p50 ≤ 1.10, this run:** {}.",
+                self.options.latency_count,
+                self.options.latency_budget,
+                self.options.runs,
+                verdicts.join(", ")
+            ),
+            rows,
+        ))
+    }
+
+    async fn concurrent_gets(&self) -> anyhow::Result<Section> {
+        progress("16 concurrent 1 KiB gets");
+        const TASKS: usize = 16;
+        let window = self.options.window;
+        let (mut plugin_rate, mut native_rate) = (Runs::default(), Runs::default());
+        let runs = self.options.runs.min(3);
+        for _ in 0..runs {
+            for side in ["plugin", "native"] {
+                let done = Arc::new(AtomicU64::new(0));
+                let deadline = Instant::now() + window;
+                let start = Instant::now();
+                let mut tasks = tokio::task::JoinSet::new();
+                for _ in 0..TASKS {
+                    let done = done.clone();
+                    let connector = self.connector.clone();
+                    let client = self.native.client.clone();
+                    tasks.spawn(async move {
+                        // Bounded by the window, and by a count no 5-second window reaches.
+                        for _ in 0..1_000_000 {
+                            if Instant::now() >= deadline {
+                                break;
+                            }
+                            if side == "plugin" {
+                                connector
+                                    .get_object(BUCKET, SMALL_KEY, tokio::io::sink(), Default::default())
+                                    .await?;
+                            } else {
+                                let answer = client.get_object().bucket(BUCKET).key(SMALL_KEY).send().await?;
+                                answer.body.collect().await?;
+                            }
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        anyhow::Ok(())
+                    });
+                }
+                while let Some(result) = tasks.join_next().await {
+                    result??;
+                }
+                let rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+                if side == "plugin" { plugin_rate.push(rate) } else { native_rate.push(rate) }
+            }
+        }
+        Ok(Section::new(
+            "16 concurrent 1 KiB gets",
+            &format!(
+                "16 tasks on the same Tokio runtime (2 worker threads) each GET the same 1 KiB object in a \
+                 loop for {window:?}; operations per second over the window. {runs} runs each."
+            ),
+            vec![Row::compared("ops/s", "ops/s", plugin_rate, native_rate).higher_is_better()],
+        ))
+    }
+
+    async fn serve(&self) -> anyhow::Result<Section> {
+        progress("serve mode");
+        let auth = ClientAuth::Bearer(Secret::new(SERVE_TOKEN));
+        let server = Server::bind("127.0.0.1:0".parse()?, self.connector.clone(), auth).await?;
+        let address = server.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        let path = format!("/{BUCKET}/{SMALL_KEY}");
+        // Warm up: the edge component is compiled (or loaded from the cache) on first use.
+        serve_load::run(address, &path, SERVE_TOKEN, 1, Duration::from_millis(500)).await?;
+        let runs = self.options.runs.min(3);
+        let mut rows = Vec::new();
+        let mut one_connection_p50 = Runs::default();
+        for connections in [1usize, 16, 64] {
+            let (mut rate, mut p50, mut p99) = (Runs::default(), Runs::default(), Runs::default());
+            for _ in 0..runs {
+                let load =
+                    serve_load::run(address, &path, SERVE_TOKEN, connections, self.options.window).await?;
+                rate.push(load.rate);
+                p50.push(load.samples.percentile_us(50.0));
+                p99.push(load.samples.percentile_us(99.0));
+            }
+            if connections == 1 {
+                one_connection_p50 = p50.clone();
+            }
+            rows.push(Row::plugin_only(&format!("{connections} conn: requests/s"), "req/s", rate));
+            rows.push(Row::plugin_only(&format!("{connections} conn: p50"), "µs", p50));
+            rows.push(Row::plugin_only(&format!("{connections} conn: p99"), "µs", p99));
+        }
+        let _ = stop.send(());
+        let left = running.await?;
+        if left != 0 {
+            bail!("serve did not drain: {left} requests left");
+        }
+        // The same GET through the library, measured now, for the overhead of serve.
+        let mut library_p50 = Runs::default();
+        for _ in 0..runs {
+            let c = &self.connector;
+            let samples = sample(self.options.latency_count, self.options.latency_budget, 20, async || {
+                c.get_object(BUCKET, SMALL_KEY, tokio::io::sink(), Default::default()).await?;
+                Ok(())
+            })
+            .await?;
+            library_p50.push(samples.percentile_us(50.0));
+        }
+        let overhead = Runs(
+            one_connection_p50.0.iter().zip(&library_p50.0).map(|(serve, library)| serve - library).collect(),
+        );
+        rows.push(Row::plugin_only("library get_object p50 (same run)", "µs", library_p50));
+        rows.push(Row::plugin_only("serve overhead: 1 conn p50 − library p50", "µs", overhead));
+        Ok(Section::new(
+            "serve mode: 1 KiB GET",
+            &format!(
+                "`s3_connector_host::serve::Server` on 127.0.0.1 with a bearer token, one fresh edge instance \
+                 per request, in front of the same s3s-fs. Load: the bench's own bounded loop \
+                 (hyper HTTP/1.1 client, keep-alive, one request at a time per connection, {window:?} per \
+                 run; `oha` was not tried: installing it is a release build of its own, which did not \
+                 fit this session's time on 2 shared cores). \
+                 The load generator, `serve` and s3s-fs share one process and the machine's 2 cores. \
+                 {runs} runs per level.",
+                window = self.options.window
+            ),
+            rows,
+        ))
+    }
+
+    async fn big_objects(&self) -> anyhow::Result<Section> {
+        let size = self.options.big_bytes;
+        let mib = size >> 20;
+        progress(&format!("{mib} MiB objects: writing the source file"));
+        let source = self.scratch.path().join("source.bin");
+        write_source(&source, size).await?;
+        let runs = self.options.runs.min(3);
+        let mb_per_s = |elapsed: Duration| size as f64 / 1e6 / elapsed.as_secs_f64();
+        let mut rows = Vec::new();
+        let (mut put_known, mut put_unknown, mut put_native) =
+            (Runs::default(), Runs::default(), Runs::default());
+        let (mut rss_known, mut rss_unknown, mut rss_native) =
+            (Runs::default(), Runs::default(), Runs::default());
+        let (mut get_plugin, mut get_native) = (Runs::default(), Runs::default());
+        let (mut rss_get_plugin, mut rss_get_native) = (Runs::default(), Runs::default());
+        let (mut peak_put_plugin, mut peak_put_native) = (Runs::default(), Runs::default());
+        let (mut peak_get_plugin, mut peak_get_native) = (Runs::default(), Runs::default());
+        let mut hwm_reset = true;
+        for run in 0..runs {
+            progress(&format!("{mib} MiB objects: run {}", run + 1));
+            for side in ["known", "unknown", "native"] {
+                let baseline = memory::reset_peak(&mut hwm_reset);
+                let start = Instant::now();
+                match side {
+                    "native" => self.native.put_file(BUCKET, BIG_KEY, &source).await?,
+                    _ => {
+                        let file = tokio::fs::File::open(&source).await?;
+                        let length = (side == "known").then_some(size);
+                        self.connector.put_object(BUCKET, BIG_KEY, file, length, Default::default()).await?;
+                    }
+                }
+                let elapsed = start.elapsed();
+                let (growth, peak) = memory::since(baseline);
+                match side {
+                    "known" => peak_put_plugin.push(peak),
+                    "native" => peak_put_native.push(peak),
+                    _ => {}
+                }
+                let (rate, rss) = match side {
+                    "known" => (&mut put_known, &mut rss_known),
+                    "unknown" => (&mut put_unknown, &mut rss_unknown),
+                    _ => (&mut put_native, &mut rss_native),
+                };
+                rate.push(mb_per_s(elapsed));
+                rss.push(growth);
+                if side != "native" {
+                    // Check the object arrived whole before counting the figure as a put.
+                    let info = self.connector.head_object(BUCKET, BIG_KEY).await?;
+                    if info.size != size {
+                        bail!("the {side}-length put stored {} bytes, not {size}", info.size);
+                    }
+                }
+            }
+            for side in ["plugin", "native"] {
+                let baseline = memory::reset_peak(&mut hwm_reset);
+                let start = Instant::now();
+                let got = if side == "plugin" {
+                    let counter = CountingSink::default();
+                    let count = counter.0.clone();
+                    self.connector.get_object(BUCKET, BIG_KEY, counter, Default::default()).await?;
+                    count.load(Ordering::Relaxed)
+                } else {
+                    self.native.get_discard(BUCKET, BIG_KEY).await?
+                };
+                let elapsed = start.elapsed();
+                if got != size {
+                    bail!("the {side} get read {got} bytes, not {size}");
+                }
+                let (growth, peak) = memory::since(baseline);
+                if side == "plugin" {
+                    get_plugin.push(mb_per_s(elapsed));
+                    rss_get_plugin.push(growth);
+                    peak_get_plugin.push(peak);
+                } else {
+                    get_native.push(mb_per_s(elapsed));
+                    rss_get_native.push(growth);
+                    peak_get_native.push(peak);
+                }
+            }
+        }
+        self.connector.delete_object(BUCKET, BIG_KEY).await?;
+        std::fs::remove_file(&source)?;
+        rows.push(
+            Row::compared("put, known length", "MB/s", put_known.clone(), put_native.clone())
+                .higher_is_better(),
+        );
+        rows.push(
+            Row::compared("put, unknown length (multipart)", "MB/s", put_unknown, put_native)
+                .higher_is_better(),
+        );
+        rows.push(
+            Row::compared("get into a discarding sink", "MB/s", get_plugin, get_native).higher_is_better(),
+        );
+        rows.push(Row::compared("peak RSS growth: put, known length", "MiB", rss_known, rss_native.clone()));
+        rows.push(Row::compared("peak RSS growth: put, unknown length", "MiB", rss_unknown, rss_native));
+        rows.push(Row::compared("peak RSS growth: get", "MiB", rss_get_plugin, rss_get_native));
+        rows.push(Row::compared(
+            "peak RSS of the process: put, known length",
+            "MiB",
+            peak_put_plugin,
+            peak_put_native,
+        ));
+        rows.push(Row::compared("peak RSS of the process: get", "MiB", peak_get_plugin, peak_get_native));
+        let memory_note = if hwm_reset {
+            "Peak RSS growth: `VmHWM` after the transfer minus `VmRSS` before it, the peak reset \
+             before each transfer (`echo 5 > /proc/self/clear_refs`); it is the whole process's, so it \
+             includes s3s-fs's buffers (the same server for both clients), and memory the allocator \
+             kept from an earlier transfer is reused without growth, so the absolute peak is given too."
+        } else {
+            "Peak RSS growth: the kernel refused to reset `VmHWM` (`/proc/self/clear_refs`), so the \
+             figures are the growth of the process's all-time peak and only an upper bound."
+        };
+        Ok(Section::new(
+            &format!("{mib} MiB objects: throughput and memory"),
+            &format!(
+                "One {mib} MiB object (MB = 10^6 bytes), read from a file in the scratch directory (in the \
+                 page cache after the first run). Plugin: `Connector::put_object` of a `tokio::fs::File` with \
+                 `Some(len)` (one streamed PutObject) and with `None` (multipart, 8 MiB parts); \
+                 `Connector::get_object` into a sink that counts and discards. Native: aws-sdk-s3 \
+                 `put_object` with `ByteStream::from_path` and the length, `get_object` with the body read \
+                 chunk by chunk and discarded. The unknown-length row compares with the native known-length \
+                 put (the SDK has no unknown-length put). s3s-fs writes every object to disk (the same \
+                 filesystem) and hashes it. {runs} runs. {memory_note}"
+            ),
+            rows,
+        ))
+    }
+
+    async fn signing(&self) -> anyhow::Result<Section> {
+        progress("SigV4 presigning");
+        let runs = self.options.runs;
+        let (mut presign, mut instantiate, mut guest, mut native) =
+            (Runs::default(), Runs::default(), Runs::default(), Runs::default());
+        let url = format!("{}/{BUCKET}/{SMALL_KEY}", self.s3.endpoint());
+        for _ in 0..runs {
+            let (count, budget) = (self.options.latency_count, self.options.latency_budget);
+            let c = &self.connector;
+            let p = sample(count, budget, 20, async || {
+                let request = PresignRequest {
+                    method: PresignMethod::Get,
+                    bucket: BUCKET.to_owned(),
+                    key: SMALL_KEY.to_owned(),
+                    expires_in_seconds: 900,
+                };
+                c.presign(request).await?;
+                Ok(())
+            })
+            .await?;
+            let i = sample(count, budget, 20, async || Ok(c.bench_instantiate().await?)).await?;
+            let n = &self.native;
+            let s = sample(count * 10, budget, 20, async || {
+                n.presign(&url, Duration::from_secs(900))?;
+                Ok(())
+            })
+            .await?;
+            presign.push(p.percentile_us(50.0));
+            instantiate.push(i.percentile_us(50.0));
+            guest.push(p.percentile_us(50.0) - i.percentile_us(50.0));
+            native.push(s.percentile_us(50.0));
+        }
+        Ok(Section::new(
+            "SigV4 presigning",
+            &format!(
+                "`Connector::presign` of a GET URL (fresh instance + SigV4 inside the guest + the host's \
+                 parse of the URL and policy check) and, in the same run, instantiation alone; their \
+                 difference is the guest's signing plus the host's check. Native: `aws_sigv4` presigning \
+                 the same URL (query-string signature, 900 s). p50 of each run; {runs} runs."
+            ),
+            vec![
+                Row::plugin_only("Connector::presign p50", "µs", presign),
+                Row::plugin_only("instantiation p50 (same run)", "µs", instantiate),
+                Row::compared("signing: presign − instantiation vs aws-sigv4", "µs", guest, native),
+            ],
+        ))
+    }
+
+    async fn cold_start(&self) -> anyhow::Result<Section> {
+        progress("cold start of the CLI");
+        let Some(cli) = &self.options.cli else {
+            return Ok(Section::new(
+                "Cold start of `s3-connector head`",
+                "Not measured: no `s3-connector` binary next to the bench and no `--cli PATH`. Build it \
+                 first with `cargo build --release -p s3-connector-host`.",
+                Vec::new(),
+            ));
+        };
+        let runs = self.options.runs;
+        let cache = self.scratch.path().join("cache");
+        let (mut off, mut warm) = (Runs::default(), Runs::default());
+        // One unmeasured run fills the cache.
+        self.head_process(cli, cache.to_str().context("a UTF-8 scratch path")?).await?;
+        for _ in 0..runs {
+            off.push(self.head_process(cli, "off").await?);
+            warm.push(self.head_process(cli, cache.to_str().context("a UTF-8 scratch path")?).await?);
+        }
+        let size = std::fs::metadata(cli).map(|m| m.len() as f64 / (1 << 20) as f64).unwrap_or(f64::NAN);
+        Ok(Section::new(
+            "Cold start of `s3-connector head`",
+            &format!(
+                "A whole process: `{} --endpoint URL head s3://{BUCKET}/{SMALL_KEY}` (release build, {} MiB), \
+                 credentials from the environment, wall time from spawn to exit. Without the compiled \
+                 cache (`S3_CONNECTOR_CACHE_DIR=off`: Cranelift compiles the plugin in the process) and with \
+                 a warm cache in a temporary directory (filled by one unmeasured run). {runs} runs each, \
+                 alternating. No native figure: aws-sdk-s3 has no CLI here.",
+                cli.display(),
+                stats::fmt(size)
+            ),
+            vec![Row::plugin_only("cache off", "ms", off), Row::plugin_only("warm cache", "ms", warm)],
+        ))
+    }
+
+    /// Runs `s3-connector head` once; milliseconds from spawn to exit.
+    async fn head_process(&self, cli: &std::path::Path, cache: &str) -> anyhow::Result<f64> {
+        let start = Instant::now();
+        let mut child = tokio::process::Command::new(cli)
+            .args(["--endpoint", &self.s3.endpoint(), "head", &format!("s3://{BUCKET}/{SMALL_KEY}")])
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("S3_CONNECTOR_CACHE_DIR", cache)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait()).await??;
+        let elapsed = start.elapsed();
+        if !status.success() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use tokio::io::AsyncReadExt;
+                pipe.read_to_string(&mut stderr).await?;
+            }
+            bail!("{} head failed ({status}): {stderr}", cli.display());
+        }
+        Ok(elapsed.as_secs_f64() * 1e3)
+    }
+}
+
+/// Writes `size` bytes of a cheap pseudo-random pattern (not all zeros, not compressible).
+async fn write_source(path: &std::path::Path, size: u64) -> anyhow::Result<()> {
+    let mut file = tokio::io::BufWriter::new(tokio::fs::File::create(path).await?);
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut block = vec![0u8; 1 << 20];
+    let mut written = 0;
+    while written < size {
+        for chunk in block.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        }
+        let n = (size - written).min(block.len() as u64) as usize;
+        file.write_all(&block[..n]).await?;
+        written += n as u64;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+/// A sink that counts what it is given and keeps nothing.
+#[derive(Default)]
+struct CountingSink(Arc<AtomicU64>);
+
+impl tokio::io::AsyncWrite for CountingSink {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.0.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// The process's resident memory, from /proc/self/status.
+mod memory {
+    fn status_kib(field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Resets the peak (VmHWM) to the current RSS; returns the current RSS in KiB.
+    pub fn reset_peak(reset_works: &mut bool) -> u64 {
+        if std::fs::write("/proc/self/clear_refs", "5").is_err() {
+            *reset_works = false;
+        }
+        status_kib("VmRSS:").unwrap_or(0)
+    }
+
+    /// The peak since the reset minus `baseline_kib`, and the peak itself, in MiB.
+    pub fn since(baseline_kib: u64) -> (f64, f64) {
+        let peak = status_kib("VmHWM:").unwrap_or(0);
+        (peak.saturating_sub(baseline_kib) as f64 / 1024.0, peak as f64 / 1024.0)
+    }
+}

@@ -1,0 +1,108 @@
+//! The native client the plugin is compared with: aws-sdk-s3 over plain HTTP (no TLS),
+//! path-style, static credentials, checksums only where S3 requires them, and native SigV4
+//! presigning with aws-sigv4.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sigv4::http_request::{
+    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
+
+pub struct Native {
+    pub client: Client,
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+impl Native {
+    pub fn new(endpoint: &str, access_key_id: &str, secret_access_key: &str) -> Self {
+        let credentials = Credentials::new(access_key_id, secret_access_key, None, None, "bench");
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .credentials_provider(credentials)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key: secret_access_key.to_owned(),
+        }
+    }
+
+    pub async fn put_bytes(&self, bucket: &str, key: &str, body: &[u8]) -> anyhow::Result<()> {
+        self.client.put_object().bucket(bucket).key(key).body(ByteStream::from(body.to_vec())).send().await?;
+        Ok(())
+    }
+
+    pub async fn put_file(&self, bucket: &str, key: &str, path: &Path) -> anyhow::Result<()> {
+        let body = ByteStream::from_path(path).await?;
+        let length = std::fs::metadata(path)?.len();
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_length(length as i64)
+            .body(body)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// GetObject, the body read and discarded; returns its length.
+    pub async fn get_discard(&self, bucket: &str, key: &str) -> anyhow::Result<u64> {
+        let mut answer = self.client.get_object().bucket(bucket).key(key).send().await?;
+        let mut length = 0u64;
+        while let Some(chunk) = answer.body.try_next().await? {
+            length += chunk.len() as u64;
+        }
+        Ok(length)
+    }
+
+    pub async fn head(&self, bucket: &str, key: &str) -> anyhow::Result<()> {
+        self.client.head_object().bucket(bucket).key(key).send().await?;
+        Ok(())
+    }
+
+    /// A presigned GET URL, signed by aws-sigv4 as the SDKs sign S3 URLs.
+    pub fn presign(&self, url: &str, expires_in: Duration) -> anyhow::Result<String> {
+        let identity = aws_credential_types::Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            None,
+            None,
+            "bench",
+        )
+        .into();
+        let mut settings = SigningSettings::default();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires_in);
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("s3")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()?
+            .into();
+        let signable = SignableRequest::new("GET", url, std::iter::empty(), SignableBody::UnsignedPayload)?;
+        let (instructions, _signature) = sign(signable, &params)?.into_parts();
+        let mut request = http::Request::builder().uri(url).body(())?;
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request.uri().to_string())
+    }
+}
