@@ -236,9 +236,8 @@ impl Bench {
                  `get_object` into `tokio::io::sink()`, `head_object`; each call a fresh instance) against \
                  aws-sdk-s3 (`put_object`, `get_object` with the body read, `head_object`). Per run up to {} \
                  calls or {:?}, after 20 unmeasured; plugin and native alternate run by run; {} runs. \
-                 Target: plugin/native p50 ≤ 1.10. The plugin opens a new TCP connection for every request \
-                 (each call is a fresh instance, and wasmtime-wasi-http's `default_send_request` does not \
-                 pool); aws-sdk-s3 keeps its connection alive. The last row times a bare loopback connect.\n\n\
+                 Target: plugin/native p50 ≤ 1.10. Both keep connections alive (the plugin's instances \
+                 share the host's connection pool). The last row times a bare loopback connect.\n\n\
                  **Target plugin/native p50 ≤ 1.10, this run:** {}.",
                 self.options.latency_count,
                 self.options.latency_budget,
@@ -486,7 +485,7 @@ impl Bench {
             &format!(
                 "One {mib} MiB object (MB = 10^6 bytes), read from a file in the scratch directory (in the \
                  page cache after the first run). Plugin: `Connector::put_object` of a `tokio::fs::File` with \
-                 `Some(len)` (one streamed PutObject) and with `None` (multipart, 8 MiB parts); \
+                 `Some(len)` and with `None` (both above the 16 MiB threshold: multipart, 8 MiB parts, 4 in flight); \
                  `Connector::get_object` into a sink that counts and discards. Native: aws-sdk-s3 \
                  `put_object` with `ByteStream::from_path` and the length, `get_object` with the body read \
                  chunk by chunk and discarded. The unknown-length row compares with the native known-length \
