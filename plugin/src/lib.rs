@@ -44,6 +44,7 @@ mod in_flight;
 mod multipart;
 mod object_headers;
 mod operations;
+mod option_defaults;
 mod parallel_parts;
 mod parallel_ranges;
 mod pause;

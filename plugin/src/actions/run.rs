@@ -9,12 +9,12 @@ use super::content;
 use super::error::ActionError;
 use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
 use crate::bindings::s3_connector::s3::types::{
-    Conditions, GetOptions, ListObjectsRequest, ObjectInfo, PresignMethod, PresignRequest, PutOptions,
-    S3Error,
+    Conditions, ListObjectsRequest, ObjectInfo, PresignMethod, PresignRequest, PutOptions, S3Error,
 };
 use crate::host_imports::{self, DocumentMetadata, Scope};
 use crate::multipart;
 use crate::operations::{self as op, S3};
+use crate::option_defaults::{self, get_options};
 use crate::wire::Body;
 
 /// S3's limit on a single PutObject; larger documents go as multipart uploads.
@@ -124,22 +124,6 @@ pub fn run(s3: &S3, action: Action, max_inline_bytes: u64) -> Result<Map<String,
     }
 }
 
-fn get_options() -> GetOptions {
-    GetOptions {
-        range: None,
-        version_id: None,
-        conditions: Conditions {
-            if_match: None,
-            if_none_match: None,
-            if_modified_since: None,
-            if_unmodified_since: None,
-        },
-        customer_key: None,
-        parallel_ranges: None,
-        range_size: None,
-    }
-}
-
 fn object_json(info: &ObjectInfo) -> Value {
     let metadata: Map<String, Value> =
         info.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
@@ -155,12 +139,12 @@ fn object_json(info: &ObjectInfo) -> Value {
 }
 
 fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptions {
+    let defaults = option_defaults::put_options();
     PutOptions {
         content_type: options.content_type.or(content_type),
         metadata: options.metadata.into_iter().collect(),
         content_disposition: options.content_disposition,
         cache_control: options.cache_control,
-        content_encoding: None,
         storage_class: options.storage_class,
         tags: options.tags.into_iter().collect(),
         encryption: options.encryption.map(|e| match e {
@@ -170,15 +154,10 @@ fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptio
             }
         }),
         conditions: Conditions {
-            if_match: None,
             if_none_match: options.if_not_exists.then(|| "*".to_owned()),
-            if_modified_since: None,
-            if_unmodified_since: None,
+            ..option_defaults::no_conditions()
         },
-        checksum: None,
-        multipart_threshold: None,
-        part_size: None,
-        parallel_parts: None,
+        ..defaults
     }
 }
 

@@ -6,13 +6,14 @@ use serde_json::{Value, json};
 use super::route::{self, NoRoute, Route};
 use crate::actions::{self, error::ActionError};
 use crate::bindings::exports::wasi::http::incoming_handler::Guest;
-use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, PutOptions, S3Error};
+use crate::bindings::s3_connector::s3::types::{GetOptions, ObjectInfo, PutOptions, S3Error};
 use crate::bindings::wasi::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use crate::bindings::wasi::io::streams::InputStream;
 use crate::multipart;
 use crate::operations::{self as op, S3};
+use crate::option_defaults::{get_options, put_options};
 use crate::stream_copy;
 use crate::wire::Body;
 
@@ -251,37 +252,4 @@ fn object_headers(info: &ObjectInfo) -> Vec<(String, Vec<u8>)> {
     headers.extend(optional.into_iter().filter_map(|(n, v)| Some((n.to_owned(), v.clone()?.into_bytes()))));
     headers.push(("accept-ranges".to_owned(), b"bytes".to_vec()));
     headers
-}
-
-fn get_options() -> GetOptions {
-    GetOptions {
-        range: None,
-        version_id: None,
-        conditions: no_conditions(),
-        customer_key: None,
-        parallel_ranges: None,
-        range_size: None,
-    }
-}
-
-fn no_conditions() -> Conditions {
-    Conditions { if_match: None, if_none_match: None, if_modified_since: None, if_unmodified_since: None }
-}
-
-fn put_options() -> PutOptions {
-    PutOptions {
-        content_type: None,
-        metadata: Vec::new(),
-        content_disposition: None,
-        cache_control: None,
-        content_encoding: None,
-        storage_class: None,
-        tags: Vec::new(),
-        encryption: None,
-        conditions: no_conditions(),
-        checksum: None,
-        multipart_threshold: None,
-        part_size: None,
-        parallel_parts: None,
-    }
 }
