@@ -18,6 +18,7 @@ use crate::policy::s3_address::parse_presigned;
 use crate::policy::{Denial, Grant, Policy, S3Request};
 use crate::runtime::bindings::Plugin;
 use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
+use crate::runtime::host_buffer;
 use crate::runtime::limits::{self, Limits};
 use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::store_state::{Shared, StoreState};
@@ -151,6 +152,14 @@ impl Connector {
     /// [`Error::Plugin`] naming it.
     pub fn with_memory_limit(mut self, bytes: usize) -> Self {
         self.shared.limits.memory_bytes = bytes;
+        self
+    }
+
+    /// Caps what the host holds for one call outside the plugin's memory: header maps and the
+    /// buffers of bodies being written (default [`host_buffer::DEFAULT_HOST_BUFFER_BYTES`]). A
+    /// call over the cap fails with [`Error::Plugin`] naming it.
+    pub fn with_host_buffer_limit(mut self, bytes: usize) -> Self {
+        self.shared.limits.host_buffer_bytes = bytes;
         self
     }
 
@@ -643,7 +652,7 @@ pub(crate) fn finish<T>(
 
 /// A trap as the caller sees it: the limit the instance broke, if it broke one, else the trap.
 pub(crate) fn trap_error(store: &Store<StoreState>, trap: wasmtime::Error) -> Error {
-    match store.data().limits.exceeded {
+    match store.data().limits.exceeded.or_else(|| host_buffer::limit_in(&trap)) {
         Some(exceeded) => Error::Plugin(exceeded.to_string()),
         None => plugin_error(trap),
     }

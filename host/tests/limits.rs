@@ -53,9 +53,98 @@ const GROW: &str = r#"(component
   (core instance $i (instantiate $m))
   (func (export "run") (canon lift (core func $i "run"))))"#;
 
+/// Makes the host hold things for it through `wasi:http/types`, each export in its own way,
+/// keeping every handle it gets so that nothing is ever freed. Each export loops without end:
+/// only a host limit stops it. Memory: the header name at 0, the `result` the host writes at
+/// 1024, header values (the letter `a`) from 4096.
+const HTTP_HOARDER: &str = r#"(component
+  (import "wasi:http/types@0.2.0" (instance $types
+    (export "fields" (type $fields (sub resource)))
+    (export "outgoing-request" (type $request (sub resource)))
+    (export "outgoing-body" (type $body (sub resource)))
+    (type $header-error-def (variant (case "invalid-syntax") (case "forbidden") (case "immutable")))
+    (export "header-error" (type $header-error (eq $header-error-def)))
+    (export "[constructor]fields" (func (result (own $fields))))
+    (export "[method]fields.append"
+      (func (param "self" (borrow $fields)) (param "name" string) (param "value" (list u8))
+        (result (result (error $header-error)))))
+    (export "[constructor]outgoing-request" (func (param "headers" (own $fields)) (result (own $request))))
+    (export "[method]outgoing-request.body" (func (param "self" (borrow $request)) (result (result (own $body)))))))
+  (core module $memory (memory (export "memory") 5))
+  (core instance $memory (instantiate $memory))
+  (alias core export $memory "memory" (core memory $mem))
+  (core func $new-fields (canon lower (func $types "[constructor]fields")))
+  (core func $append (canon lower (func $types "[method]fields.append") (memory $mem)))
+  (core func $new-request (canon lower (func $types "[constructor]outgoing-request")))
+  (core func $body (canon lower (func $types "[method]outgoing-request.body") (memory $mem)))
+  (core module $hoarder
+    (import "env" "memory" (memory 1))
+    (import "http" "new-fields" (func $new-fields (result i32)))
+    (import "http" "append" (func $append (param i32 i32 i32 i32 i32 i32)))
+    (import "http" "new-request" (func $new-request (param i32) (result i32)))
+    (import "http" "body" (func $body (param i32 i32)))
+    (data (i32.const 0) "x-amz-meta-pad")
+    (data (i32.const 64) "host")
+    (data (i32.const 128) "transfer-encoding")
+    (data (i32.const 192) "x-split")
+    (data (i32.const 256) "a\r\nhost: elsewhere")
+    (func $fill (memory.fill (i32.const 4096) (i32.const 97) (i32.const 262144)))
+    ;; Appends a header named by the `len` bytes at `name` with a `size`-byte value.
+    (func $pad (param $fields i32) (param $name i32) (param $len i32) (param $size i32)
+      (call $append (local.get $fields) (local.get $name) (local.get $len) (i32.const 4096)
+        (local.get $size) (i32.const 1024)))
+    ;; Requests with a body, never sent.
+    (func (export "bodies")
+      (loop $l (call $body (call $new-request (call $new-fields)) (i32.const 1024)) (br $l)))
+    ;; Header maps of 60 KiB each, kept.
+    (func (export "headers")
+      (call $fill)
+      (loop $l (call $pad (call $new-fields) (i32.const 0) (i32.const 14) (i32.const 61440)) (br $l)))
+    ;; One header of 200 KiB.
+    (func (export "oversized-header")
+      (call $fill)
+      (call $pad (call $new-fields) (i32.const 0) (i32.const 14) (i32.const 204800)))
+    ;; Empty header maps, kept: every one is an entry in the host's resource table.
+    (func (export "handles")
+      (loop $l (drop (call $new-fields)) (br $l)))
+    ;; Tries forbidden names and a value that smuggles a header; traps unless the host
+    ;; answered each with its header error (1: forbidden, 0: invalid syntax).
+    (func $expect-refused (param $case i32)
+      (if (i32.ne (i32.load8_u (i32.const 1024)) (i32.const 1)) (then unreachable))
+      (if (i32.ne (i32.load8_u (i32.const 1025)) (local.get $case)) (then unreachable)))
+    (func (export "forbidden-headers") (local $fields i32)
+      (call $fill)
+      (local.set $fields (call $new-fields))
+      (call $pad (local.get $fields) (i32.const 64) (i32.const 4) (i32.const 9))
+      (call $expect-refused (i32.const 1))
+      (call $pad (local.get $fields) (i32.const 128) (i32.const 17) (i32.const 7))
+      (call $expect-refused (i32.const 1))
+      (call $append (local.get $fields) (i32.const 192) (i32.const 7) (i32.const 256) (i32.const 20) (i32.const 1024))
+      (call $expect-refused (i32.const 0))))
+  (core instance $hoarder (instantiate $hoarder
+    (with "env" (instance $memory))
+    (with "http" (instance
+      (export "new-fields" (func $new-fields))
+      (export "append" (func $append))
+      (export "new-request" (func $new-request))
+      (export "body" (func $body))))))
+  (func (export "bodies") (canon lift (core func $hoarder "bodies")))
+  (func (export "headers") (canon lift (core func $hoarder "headers")))
+  (func (export "oversized-header") (canon lift (core func $hoarder "oversized-header")))
+  (func (export "handles") (canon lift (core func $hoarder "handles")))
+  (func (export "forbidden-headers") (canon lift (core func $hoarder "forbidden-headers"))))"#;
+
 async fn run_guest(connector: &s3_connector_host::Connector, wat: &str) -> Result<(), Error> {
+    run_guest_export(connector, wat, "run").await
+}
+
+async fn run_guest_export(
+    connector: &s3_connector_host::Connector,
+    wat: &str,
+    export: &str,
+) -> Result<(), Error> {
     let component = wat::parse_str(wat).unwrap();
-    s3_connector_host::runtime::guest_probe::run_export(connector, &component, "run").await
+    s3_connector_host::runtime::guest_probe::run_export(connector, &component, export).await
 }
 
 struct Store {
@@ -158,4 +247,79 @@ async fn a_call_that_floods_requests_is_cut_at_the_cap() {
     server.answer(common::recording_server::Answer { status: 200, headers: vec![], body: String::new() });
     connector.head_bucket("flood").await.unwrap();
     assert_eq!(server.requests().len(), 5);
+}
+
+/// A hostile guest bounded by every limit: a cap it failed to hit would leave it to the CPU
+/// budget, which the assertions below tell apart.
+fn hoarder_connector(store: &Store) -> s3_connector_host::Connector {
+    common::connector_for(&store.s3, &[]).with_cpu_budget(Duration::from_secs(20))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_that_opens_bodies_without_end_is_stopped_at_the_host_buffer_cap() {
+    let store = local_store().await;
+    let connector = hoarder_connector(&store);
+    let error = run_guest_export(&connector, HTTP_HOARDER, "bodies").await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(&error, Error::Plugin(_)), "{error:?}");
+    // A request counts its body twice until sent, 2 MiB each: 16 requests fill 64 MiB.
+    assert_eq!(
+        message,
+        "the plugin failed: it exceeded the host's buffer limit of 64.0 MiB: it asked for 2.0 MiB more \
+         while the host held 64.0 MiB for it (32 open request or response bodies at 2.0 MiB each, 0.0 KiB \
+         of headers); the host stopped it"
+    );
+    a_normal_call_succeeds(&connector, "after-bodies").await;
+
+    let small = hoarder_connector(&store).with_host_buffer_limit(8 << 20);
+    let error = run_guest_export(&small, HTTP_HOARDER, "bodies").await.unwrap_err();
+    assert!(error.to_string().contains("buffer limit of 8.0 MiB"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_that_hoards_header_maps_is_stopped_at_the_host_buffer_cap() {
+    let store = local_store().await;
+    let connector = hoarder_connector(&store).with_host_buffer_limit(1 << 20);
+    let error = run_guest_export(&connector, HTTP_HOARDER, "headers").await.unwrap_err();
+    let message = error.to_string();
+    // Maps of one 60 KiB header (60.1 KiB with the host's bookkeeping): the 18th would pass 1 MiB.
+    assert!(message.contains("buffer limit of 1.0 MiB: it asked for 60.1 KiB more"), "{message}");
+    assert!(
+        message.contains("(0 open request or response bodies at 2.0 MiB each, 1021.4 KiB of headers)"),
+        "{message}"
+    );
+    a_normal_call_succeeds(&connector, "after-headers").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_header_map_stops_the_guest_with_its_own_error() {
+    let store = local_store().await;
+    let connector = hoarder_connector(&store);
+    let error = run_guest_export(&connector, HTTP_HOARDER, "oversized-header").await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the plugin failed: it built a header map larger than the host's limit of 128 KiB; the host stopped it"
+    );
+    a_normal_call_succeeds(&connector, "after-oversized").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_that_hoards_handles_is_stopped_at_the_resource_cap() {
+    let store = local_store().await;
+    let connector = hoarder_connector(&store);
+    let error = run_guest_export(&connector, HTTP_HOARDER, "handles").await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the plugin failed: it held more than 4096 host resources (streams, requests, header maps) at once, \
+         the host's limit; the host stopped it"
+    );
+    a_normal_call_succeeds(&connector, "after-handles").await;
+}
+
+/// The guest traps unless the host refused each header with the right header error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_header_names_and_smuggled_headers_are_refused_to_a_guest() {
+    let store = local_store().await;
+    let connector = hoarder_connector(&store);
+    run_guest_export(&connector, HTTP_HOARDER, "forbidden-headers").await.unwrap();
 }

@@ -40,6 +40,7 @@ impl EdgeRuntime {
         let mut linker = Linker::<StoreState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        super::host_buffer::add_to_linker(&mut linker)?;
         wasmtime_wasi_config::add_to_linker(&mut linker, |state| WasiConfig::from(&state.config))?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Self { engine, pre })

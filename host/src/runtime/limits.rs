@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{CallHook, Engine, ResourceLimiter, Store, UpdateDeadline};
 
+use super::host_buffer::{DEFAULT_HOST_BUFFER_BYTES, Held};
 use super::plugin_runtime::MAX_INSTANCE_MEMORY;
 use super::store_state::StoreState;
 
@@ -32,6 +33,8 @@ pub struct Limits {
     pub cpu_budget: Duration,
     /// Outgoing requests per call, allowed or not.
     pub max_requests: u32,
+    /// Bytes the host may hold for an instance outside its memory (see [`super::host_buffer`]).
+    pub host_buffer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -40,6 +43,7 @@ impl Default for Limits {
             memory_bytes: MAX_INSTANCE_MEMORY,
             cpu_budget: DEFAULT_CPU_BUDGET,
             max_requests: DEFAULT_MAX_REQUESTS,
+            host_buffer_bytes: DEFAULT_HOST_BUFFER_BYTES,
         }
     }
 }
@@ -59,6 +63,25 @@ pub enum Exceeded {
         /// The budget.
         budget: Duration,
     },
+    /// The instance asked the host to hold more headers and body buffers than its cap.
+    HostBuffer {
+        /// What the host held for it when it asked.
+        held: Held,
+        /// What the refused call would have added, in bytes.
+        asked: usize,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The instance built a header map larger than the host allows.
+    HeaderMap {
+        /// The largest header map, in bytes.
+        limit: usize,
+    },
+    /// The instance held more host resources (streams, requests, header maps) than allowed.
+    Resources {
+        /// The most it may hold at once.
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for Exceeded {
@@ -76,7 +99,39 @@ impl std::fmt::Display for Exceeded {
                 "it exceeded its CPU budget of {:.1} s of WebAssembly execution; the host stopped it",
                 budget.as_secs_f64()
             ),
+            Exceeded::HostBuffer { held, asked, limit } => write!(
+                f,
+                "it exceeded the host's buffer limit of {}: it asked for {} more while the host held {} \
+                 for it ({} open request or response bodies at {} each, {} of headers); the host \
+                 stopped it",
+                size(*limit),
+                size(*asked),
+                size(held.bytes()),
+                held.open_bodies,
+                size(super::host_buffer::BODY_BUFFER_BYTES),
+                size(held.header_bytes)
+            ),
+            Exceeded::HeaderMap { limit } => write!(
+                f,
+                "it built a header map larger than the host's limit of {} KiB; the host stopped it",
+                limit >> 10
+            ),
+            Exceeded::Resources { limit } => write!(
+                f,
+                "it held more than {limit} host resources (streams, requests, header maps) at once, the \
+                 host's limit; the host stopped it"
+            ),
         }
+    }
+}
+
+/// `bytes` for people: KiB below a MiB, MiB above.
+fn size(bytes: usize) -> String {
+    let bytes = bytes as f64;
+    if bytes < f64::from(1 << 20) {
+        format!("{:.1} KiB", bytes / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes / f64::from(1 << 20))
     }
 }
 

@@ -7,6 +7,7 @@ mod documents_import;
 pub mod edge_runtime;
 pub mod egress;
 pub mod guest_probe;
+pub mod host_buffer;
 pub mod limits;
 pub mod pinned_clock;
 pub mod plugin_runtime;

@@ -77,10 +77,12 @@ impl StoreState {
         let egress =
             EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
                 .with_max_requests(shared.limits.max_requests);
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(super::host_buffer::MAX_RESOURCES);
         Self {
             wasi,
             http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            table,
             egress,
             scope_denials: Vec::new(),
             handed_out: Vec::new(),
@@ -99,7 +101,6 @@ impl StoreState {
             .fold(text.to_owned(), |text, secret| text.replace(secret.expose(), "<redacted>"))
     }
 
-    /// The first denial of this call, if any: the host's reason, whatever the guest said.
     /// The document store, checked against the `store_id` a reference names (none: the
     /// default store, for new documents).
     pub fn document_store(&self, store_id: Option<&str>) -> Result<Arc<dyn DocumentStore>, String> {
@@ -116,6 +117,7 @@ impl StoreState {
         }
     }
 
+    /// The first denial of this call, if any: the host's reason, whatever the guest said.
     pub fn first_denial(&self) -> Option<&Denial> {
         self.scope_denials.first().or(self.egress.denials.first())
     }

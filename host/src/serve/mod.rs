@@ -225,7 +225,7 @@ async fn instantiate_and_call(
         let outcome = tokio::time::timeout(timeout, call).await;
         store.data_mut().egress.finish_audit();
         match outcome {
-            Ok(result) => result.map_err(plugin_error),
+            Ok(result) => result.map_err(|trap| crate::connector::trap_error(&store, trap)),
             Err(_) => Err(Error::Plugin(format!("the request took longer than {timeout:?}"))),
         }
     });
