@@ -204,15 +204,17 @@ impl Connector {
         self.shared.credentials.name()
     }
 
-    /// A fresh store for one call, with its limits.
-    pub(crate) fn new_store(&self) -> Store<StoreState> {
-        let mut store = Store::new(&self.runtime.engine, StoreState::new(self.shared.clone()));
+    /// A fresh store for one call, with its limits, once a slot of the instance pool is free.
+    pub(crate) async fn new_store(&self) -> Result<Store<StoreState>, Error> {
+        let mut state = StoreState::new(self.shared.clone());
+        state.sandbox = Some(PluginRuntime::sandbox().await?);
+        let mut store = Store::new(&self.runtime.engine, state);
         limits::apply(&mut store);
-        store
+        Ok(store)
     }
 
     pub(crate) async fn instantiate(&self) -> Result<(Store<StoreState>, Plugin), Error> {
-        let mut store = self.new_store();
+        let mut store = self.new_store().await?;
         let plugin =
             self.runtime.pre.instantiate_async(&mut store).await.map_err(|trap| trap_error(&store, trap))?;
         Ok((store, plugin))

@@ -21,7 +21,7 @@ pub async fn run_export(connector: &Connector, component: &[u8], export: &str) -
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(plugin_error)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(plugin_error)?;
     crate::runtime::host_buffer::add_to_linker(&mut linker).map_err(plugin_error)?;
-    let mut store = connector.new_store();
+    let mut store = connector.new_store().await?;
     let instance =
         linker.instantiate_async(&mut store, &component).await.map_err(|trap| trap_error(&store, trap))?;
     let func = instance

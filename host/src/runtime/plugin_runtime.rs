@@ -1,7 +1,9 @@
 //! The compiled plugin: one Engine, one Component and one InstancePre per process, with the
 //! pooling allocator, so that every call gets a fresh instance in microseconds.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -58,6 +60,23 @@ impl PluginRuntime {
     /// How many instances the pool holds.
     pub fn pool_size() -> u32 {
         CONFIGURED_INSTANCES.get().copied().unwrap_or(MAX_INSTANCES)
+    }
+
+    /// Waits for a free instance of the pool, which plugin calls and `serve` of this process
+    /// share: calls beyond the pool wait their turn instead of failing in the allocator. The
+    /// store of the instance keeps the permit, so the slot frees when the store is dropped.
+    pub async fn sandbox() -> Result<OwnedSemaphorePermit, Error> {
+        static SANDBOXES: OnceLock<Arc<Semaphore>> = OnceLock::new();
+        let sandboxes = SANDBOXES.get_or_init(|| {
+            // Sealing the setting, as `load` does: the semaphore and the pool have one size.
+            let instances = *CONFIGURED_INSTANCES.get_or_init(|| MAX_INSTANCES);
+            Arc::new(Semaphore::new(instances as usize))
+        });
+        sandboxes
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Plugin("the instance pool is closed".to_owned()))
     }
 
     fn load() -> wasmtime::Result<Self> {

@@ -59,6 +59,8 @@ pub struct StoreState {
     pub config: WasiConfigVariables,
     /// The memory limiter and the CPU meter of this instance.
     pub limits: InstanceLimits,
+    /// The slot of the instance pool this instance holds, freed with the store.
+    pub sandbox: Option<tokio::sync::OwnedSemaphorePermit>,
     shared: Shared,
 }
 
@@ -89,6 +91,7 @@ impl StoreState {
             created_documents: Vec::new(),
             config: WasiConfigVariables::new(),
             limits: InstanceLimits::new(shared.limits),
+            sandbox: None,
             shared,
         }
     }

@@ -20,7 +20,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -50,8 +50,6 @@ struct ServerState {
     runtime: &'static EdgeRuntime,
     in_flight: AtomicUsize,
     idle: Notify,
-    /// One permit per instance the pool holds: requests beyond wait instead of failing.
-    sandboxes: Arc<Semaphore>,
 }
 
 /// Counts a request in flight until dropped.
@@ -79,14 +77,12 @@ impl Server {
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| Error::Usage(format!("cannot listen on {listen}: {e}")))?;
-        let sandboxes = Arc::new(Semaphore::new(PluginRuntime::pool_size() as usize));
         let state = Arc::new(ServerState {
             connector,
             auth,
             runtime,
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
-            sandboxes,
         });
         Ok(Self { listener, state })
     }
@@ -182,16 +178,12 @@ async fn instantiate_and_call(
     in_flight: InFlight,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
     let connector = &state.connector;
-    // The semaphore is never closed, so this waits for a sandbox rather than fails.
-    let sandbox = state
-        .sandboxes
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| Error::Plugin("the server is shutting down".to_owned()))?;
+    // Requests beyond the instance pool wait for a slot here rather than fail.
+    let sandbox = PluginRuntime::sandbox().await?;
     let shared = connector.shared.clone();
     let credentials = shared.credentials.credentials().await.map_err(|e| Error::Usage(e.to_string()))?;
     let mut store_state = StoreState::new(shared.clone());
+    store_state.sandbox = Some(sandbox);
     let connection = &shared.connection;
     store_state
         .config
@@ -217,7 +209,6 @@ async fn instantiate_and_call(
     // request counts as in flight until it ends.
     let task = tokio::spawn(async move {
         let _in_flight = in_flight;
-        let _sandbox = sandbox;
         let call = async {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, out).await
