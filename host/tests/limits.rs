@@ -323,3 +323,63 @@ async fn forbidden_header_names_and_smuggled_headers_are_refused_to_a_guest() {
     let connector = hoarder_connector(&store);
     run_guest_export(&connector, HTTP_HOARDER, "forbidden-headers").await.unwrap();
 }
+
+/// The guest of `fixtures/egress_guest.wat` with its request in place: `scheme` 0 HTTP,
+/// 1 HTTPS, 2 other (named by `other`).
+fn egress_guest(scheme: u32, other: &str, authority: &str, path: &str) -> String {
+    let word = |n: usize| {
+        format!("\\{:02x}\\{:02x}\\{:02x}\\{:02x}", n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >> 24)
+    };
+    let data = format!(
+        r#"(data (i32.const 0) "{}{}{}{}") (data (i32.const 16) "{other}") (data (i32.const 256) "{authority}")
+           (data (i32.const 512) "{path}")"#,
+        word(scheme as usize),
+        word(other.len()),
+        word(authority.len()),
+        word(path.len())
+    );
+    include_str!("fixtures/egress_guest.wat").replace(";;REQUEST;;", &data)
+}
+
+/// A guest that builds its own requests through `wasi:http`, not the plugin's code: only the
+/// configured scheme, host and port are reachable. The endpoint's server and a second server on
+/// another port both count what arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_sending_its_own_requests_reaches_only_the_endpoint() {
+    let endpoint = common::recording_server::RecordingServer::start().await;
+    endpoint.answer(common::recording_server::Answer { status: 200, headers: vec![], body: String::new() });
+    let elsewhere = common::recording_server::RecordingServer::start().await;
+    let connector =
+        common::connector_at(&endpoint.endpoint, "AKLIMITS00000000004", &Secret::new("lim"), &["pub=read"])
+            .with_cpu_budget(Duration::from_secs(20));
+    let own = endpoint.endpoint.trim_start_matches("http://").to_owned();
+    let port = own.rsplit_once(':').unwrap().1.to_owned();
+    let other_port = elsewhere.endpoint.trim_start_matches("http://").to_owned();
+
+    // Control: the same guest reaches the endpoint with an allowed request.
+    run_guest_export(&connector, &egress_guest(0, "", &own, "/pub/k"), "send").await.unwrap();
+    assert_eq!(endpoint.requests().len(), 1, "the harness reaches the endpoint");
+
+    let attempts: &[(u32, &str, String, &str, &str)] = &[
+        (0, "", other_port.clone(), "/pub/k", "is not on the configured endpoint"),
+        (0, "", format!("localhost:{port}"), "/pub/k", "is not on the configured endpoint"),
+        (0, "", format!("2130706433:{port}"), "/pub/k", "is not on the configured endpoint"),
+        (0, "", format!("[::1]:{port}"), "/pub/k", "is not on the configured endpoint"),
+        (1, "", own.clone(), "/pub/k", "https://"),
+        (0, "", own.clone(), "/private/k", "needs 'read'"),
+    ];
+    for (scheme, other, authority, path, fragment) in attempts {
+        let guest = egress_guest(*scheme, other, authority, path);
+        let error = run_guest_export(&connector, &guest, "send").await.unwrap_err();
+        let Error::Denied(denial) = &error else { panic!("{authority}{path}: {error:?}") };
+        assert!(denial.0.contains(fragment), "{scheme} {other} {authority}{path}: {}", denial.0);
+        if !path.starts_with("/private") {
+            assert!(denial.0.contains("is not on the configured endpoint"), "{}", denial.0);
+        }
+    }
+    // A scheme other than HTTP(S) is refused by wasmtime-wasi-http before the guard sees it: the
+    // guest gets `HTTP-protocol-error` and nothing is sent.
+    run_guest_export(&connector, &egress_guest(2, "ftp", &own, "/pub/k"), "send").await.unwrap();
+    assert_eq!(endpoint.requests().len(), 1, "no refused request reached the endpoint");
+    assert!(elsewhere.requests().is_empty(), "nothing reached the other port");
+}

@@ -12,7 +12,8 @@ use crate::types::S3Error;
 
 /// Instantiates `component` (a binary component) on the plugin's engine with WASI and `wasi:http`
 /// through the egress guard, and calls its export `export`, a `func()`, under `connector`'s
-/// limits and call timeout.
+/// limits and call timeout. A guest that returns after the host refused one of its requests
+/// gets [`Error::Denied`] with the host's first reason.
 #[doc(hidden)]
 pub async fn run_export(connector: &Connector, component: &[u8], export: &str) -> Result<(), Error> {
     let engine = &connector.runtime.engine;
@@ -30,7 +31,8 @@ pub async fn run_export(connector: &Connector, component: &[u8], export: &str) -
     let outcome = tokio::time::timeout(connector.call_timeout, func.call_async(&mut store, ())).await;
     store.data_mut().egress.finish_audit();
     match outcome {
-        Ok(Ok(())) => Ok(()),
+        // As for the plugin: whatever the guest made of a refusal, the host reports it.
+        Ok(Ok(())) => store.data().first_denial().map_or(Ok(()), |denial| Err(Error::Denied(denial.clone()))),
         Ok(Err(trap)) => Err(trap_error(&store, trap)),
         Err(_) => Err(Error::S3(S3Error::Timeout)),
     }
