@@ -158,3 +158,36 @@ async fn a_failed_part_copy_aborts_the_multipart_copy() {
         "the third part is never asked for; the upload is aborted"
     );
 }
+
+/// The JSON action `copyObject` copies any size as `copy-object-with` does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_copy_object_action_copies_a_source_over_5_gib_in_parts() {
+    let server = RecordingServer::start().await;
+    server.answer(Answer {
+        status: 200,
+        headers: vec![
+            ("etag", "\"source-etag\"".to_owned()),
+            ("content-range", "bytes 0-0/6442450945".to_owned()),
+        ],
+        body: "<CopyPartResult><UploadId>u2</UploadId><ETag>\"whole\"</ETag></CopyPartResult>".to_owned(),
+    });
+    let answer = connector(&server.endpoint)
+        .invoke(
+            r#"{"action": "copyObject", "sourceBucket": "films", "sourceKey": "raw.mp4",
+                "bucket": "archive", "key": "raw.mp4"}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["etag"], "\"whole\"", "{answer}");
+    let methods: Vec<String> = server.requests().iter().map(|r| format!("{} {}", r.method, r.uri)).collect();
+    assert_eq!(
+        methods,
+        [
+            "HEAD /films/raw.mp4",
+            "POST /archive/raw.mp4?uploads",
+            "PUT /archive/raw.mp4?partNumber=1&uploadId=u2",
+            "PUT /archive/raw.mp4?partNumber=2&uploadId=u2",
+            "POST /archive/raw.mp4?uploadId=u2",
+        ]
+    );
+}

@@ -1,7 +1,7 @@
 //! Options with nothing set (S3's defaults), for the front ends that build calls themselves
 //! (JSON actions, the edge handler). The WIT records have no `Default`.
 
-use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, PutOptions};
+use crate::bindings::s3_connector::s3::types::{Conditions, CopyOptions, GetOptions, PutOptions};
 
 /// No conditions.
 pub fn no_conditions() -> Conditions {
@@ -37,4 +37,9 @@ pub fn put_options() -> PutOptions {
         part_size: None,
         parallel_parts: None,
     }
+}
+
+/// A copy that carries the source's metadata over, without conditions on the source.
+pub fn copy_options() -> CopyOptions {
+    CopyOptions { source_conditions: no_conditions(), metadata: None, content_type: None }
 }

@@ -11,10 +11,11 @@ use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptio
 use crate::bindings::s3_connector::s3::types::{
     Conditions, ListObjectsRequest, ObjectInfo, PresignMethod, PresignRequest, PutOptions, S3Error,
 };
+use crate::copy::copy_with;
 use crate::host_imports::{self, DocumentMetadata, Scope};
 use crate::multipart;
 use crate::operations::{self as op, S3};
-use crate::option_defaults::{self, get_options};
+use crate::option_defaults::{self, copy_options, get_options};
 use crate::wire::Body;
 
 /// S3's limit on a single PutObject; larger documents go as multipart uploads.
@@ -72,7 +73,8 @@ pub fn run(s3: &S3, action: Action, max_inline_bytes: u64) -> Result<Map<String,
             object_json(&op::head_object(s3, &bucket, &key, &get_options())?)
         }
         Action::CopyObject { source_bucket, source_key, bucket, key } => {
-            let copy = op::copy_object(s3, &source_bucket, &source_key, &bucket, &key)?;
+            // Any size: over 5 GiB the copy goes part by part (UploadPartCopy).
+            let copy = copy_with(s3, (&source_bucket, &source_key), &bucket, &key, &copy_options())?;
             json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag,
                    "lastModified": copy.last_modified})
         }
@@ -82,7 +84,7 @@ pub fn run(s3: &S3, action: Action, max_inline_bytes: u64) -> Result<Map<String,
                     "moveObject: the source and the destination are both s3://{bucket}/{key}; name another destination"
                 )));
             }
-            let copy = op::copy_object(s3, &source_bucket, &source_key, &bucket, &key)?;
+            let copy = copy_with(s3, (&source_bucket, &source_key), &bucket, &key, &copy_options())?;
             op::delete_object(s3, &source_bucket, &source_key, None)?;
             json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag})
         }
