@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::serve::{ClientAuth, Server};
-use s3_connector_host::types::{PresignMethod, PresignRequest};
+use s3_connector_host::types::{PresignMethod, PresignRequest, PutOptions};
 use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
 use tokio::io::AsyncWriteExt;
 
@@ -377,48 +377,47 @@ impl Bench {
         let runs = self.options.runs.min(3);
         let mb_per_s = |elapsed: Duration| size as f64 / 1e6 / elapsed.as_secs_f64();
         let mut rows = Vec::new();
-        let (mut put_known, mut put_unknown, mut put_native) =
-            (Runs::default(), Runs::default(), Runs::default());
-        let (mut rss_known, mut rss_unknown, mut rss_native) =
-            (Runs::default(), Runs::default(), Runs::default());
+        // Two ways to put, each compared with the native client doing the same: one request,
+        // and multipart with the plugin's defaults (8 MiB parts, 4 in flight).
+        const PART: u64 = 8 << 20;
+        let sides = ["single", "native-single", "known", "unknown", "native-multipart"];
+        let mut put_rate: [Runs; 5] = Default::default();
+        let mut put_rss: [Runs; 5] = Default::default();
+        let mut put_peak: [Runs; 5] = Default::default();
         let (mut get_plugin, mut get_native) = (Runs::default(), Runs::default());
         let (mut rss_get_plugin, mut rss_get_native) = (Runs::default(), Runs::default());
-        let (mut peak_put_plugin, mut peak_put_native) = (Runs::default(), Runs::default());
         let (mut peak_get_plugin, mut peak_get_native) = (Runs::default(), Runs::default());
         let mut hwm_reset = true;
         for run in 0..runs {
             progress(&format!("{mib} MiB objects: run {}", run + 1));
-            for side in ["known", "unknown", "native"] {
+            for (i, side) in sides.iter().enumerate() {
                 let baseline = memory::reset_peak(&mut hwm_reset);
                 let start = Instant::now();
-                match side {
-                    "native" => self.native.put_file(BUCKET, BIG_KEY, &source).await?,
+                match *side {
+                    "native-single" => self.native.put_file(BUCKET, BIG_KEY, &source).await?,
+                    "native-multipart" => {
+                        self.native.put_file_multipart(BUCKET, BIG_KEY, &source, PART, 4).await?
+                    }
                     _ => {
                         let file = tokio::fs::File::open(&source).await?;
-                        let length = (side == "known").then_some(size);
-                        self.connector.put_object(BUCKET, BIG_KEY, file, length, Default::default()).await?;
+                        let length = (*side != "unknown").then_some(size);
+                        // At the threshold the plugin still sends one request.
+                        let options = PutOptions {
+                            multipart_threshold: (*side == "single").then_some(size),
+                            ..Default::default()
+                        };
+                        self.connector.put_object(BUCKET, BIG_KEY, file, length, options).await?;
                     }
                 }
                 let elapsed = start.elapsed();
                 let (growth, peak) = memory::since(baseline);
-                match side {
-                    "known" => peak_put_plugin.push(peak),
-                    "native" => peak_put_native.push(peak),
-                    _ => {}
-                }
-                let (rate, rss) = match side {
-                    "known" => (&mut put_known, &mut rss_known),
-                    "unknown" => (&mut put_unknown, &mut rss_unknown),
-                    _ => (&mut put_native, &mut rss_native),
-                };
-                rate.push(mb_per_s(elapsed));
-                rss.push(growth);
-                if side != "native" {
-                    // Check the object arrived whole before counting the figure as a put.
-                    let info = self.connector.head_object(BUCKET, BIG_KEY).await?;
-                    if info.size != size {
-                        bail!("the {side}-length put stored {} bytes, not {size}", info.size);
-                    }
+                put_rate[i].push(mb_per_s(elapsed));
+                put_rss[i].push(growth);
+                put_peak[i].push(peak);
+                // Check the object arrived whole before counting the figure as a put.
+                let info = self.connector.head_object(BUCKET, BIG_KEY).await?;
+                if info.size != size {
+                    bail!("the {side} put stored {} bytes, not {size}", info.size);
                 }
             }
             for side in ["plugin", "native"] {
@@ -450,25 +449,40 @@ impl Bench {
         }
         self.connector.delete_object(BUCKET, BIG_KEY).await?;
         std::fs::remove_file(&source)?;
+        let [single, native_single, known, unknown, native_multipart] = put_rate;
+        rows.push(Row::compared("put, one request", "MB/s", single, native_single).higher_is_better());
         rows.push(
-            Row::compared("put, known length", "MB/s", put_known.clone(), put_native.clone())
+            Row::compared("put, multipart, known length", "MB/s", known, native_multipart.clone())
                 .higher_is_better(),
         );
         rows.push(
-            Row::compared("put, unknown length (multipart)", "MB/s", put_unknown, put_native)
+            Row::compared("put, multipart, unknown length", "MB/s", unknown, native_multipart)
                 .higher_is_better(),
         );
         rows.push(
             Row::compared("get into a discarding sink", "MB/s", get_plugin, get_native).higher_is_better(),
         );
-        rows.push(Row::compared("peak RSS growth: put, known length", "MiB", rss_known, rss_native.clone()));
-        rows.push(Row::compared("peak RSS growth: put, unknown length", "MiB", rss_unknown, rss_native));
-        rows.push(Row::compared("peak RSS growth: get", "MiB", rss_get_plugin, rss_get_native));
+        let [single, native_single, known, unknown, native_multipart] = put_rss;
+        rows.push(Row::compared("peak RSS growth: put, one request", "MiB", single, native_single));
         rows.push(Row::compared(
-            "peak RSS of the process: put, known length",
+            "peak RSS growth: put, multipart, known length",
             "MiB",
-            peak_put_plugin,
-            peak_put_native,
+            known,
+            native_multipart.clone(),
+        ));
+        rows.push(Row::compared(
+            "peak RSS growth: put, multipart, unknown length",
+            "MiB",
+            unknown,
+            native_multipart,
+        ));
+        rows.push(Row::compared("peak RSS growth: get", "MiB", rss_get_plugin, rss_get_native));
+        let [_, _, known, _, native_multipart] = put_peak;
+        rows.push(Row::compared(
+            "peak RSS of the process: put, multipart, known length",
+            "MiB",
+            known,
+            native_multipart,
         ));
         rows.push(Row::compared("peak RSS of the process: get", "MiB", peak_get_plugin, peak_get_native));
         let memory_note = if hwm_reset {
@@ -484,12 +498,14 @@ impl Bench {
             &format!("{mib} MiB objects: throughput and memory"),
             &format!(
                 "One {mib} MiB object (MB = 10^6 bytes), read from a file in the scratch directory (in the \
-                 page cache after the first run). Plugin: `Connector::put_object` of a `tokio::fs::File` with \
-                 `Some(len)` and with `None` (both above the 16 MiB threshold: multipart, 8 MiB parts, 4 in flight); \
-                 `Connector::get_object` into a sink that counts and discards. Native: aws-sdk-s3 \
-                 `put_object` with `ByteStream::from_path` and the length, `get_object` with the body read \
-                 chunk by chunk and discarded. The unknown-length row compares with the native known-length \
-                 put (the SDK has no unknown-length put). s3s-fs writes every object to disk (the same \
+                 page cache after the first run). Plugin: `Connector::put_object` of a `tokio::fs::File`: in one request \
+                 (the length given, `multipart_threshold` at the size), and multipart with the defaults (8 MiB \
+                 parts, 4 in flight) with `Some(len)` and with `None`; `Connector::get_object` into a sink \
+                 that counts and discards. Native: aws-sdk-s3 `put_object` with `ByteStream::from_path` and \
+                 the length for one request; for multipart `create_multipart_upload`, `upload_part` of 8 MiB \
+                 ranges of the file (`ByteStream::read_from`), 4 in flight, and `complete_multipart_upload` \
+                 (the SDK has no unknown-length put: that row compares with the same native multipart); \
+                 `get_object` with the body read chunk by chunk and discarded. s3s-fs writes every object to disk (the same \
                  filesystem) and hashes it. {runs} runs. {memory_note}"
             ),
             rows,

@@ -9,7 +9,8 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sigv4::http_request::{
     PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
     UriPathNormalizationMode, sign,
@@ -56,6 +57,62 @@ impl Native {
             .key(key)
             .content_length(length as i64)
             .body(body)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A multipart upload of the file as the plugin does one: `part_size` parts, `in_flight` at
+    /// a time, each read from the file as it is sent.
+    pub async fn put_file_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        part_size: u64,
+        in_flight: usize,
+    ) -> anyhow::Result<()> {
+        let length = std::fs::metadata(path)?.len();
+        let created = self.client.create_multipart_upload().bucket(bucket).key(key).send().await?;
+        let upload_id = created.upload_id().ok_or_else(|| anyhow::anyhow!("no upload id"))?.to_owned();
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
+        let mut parts = tokio::task::JoinSet::new();
+        for (index, offset) in (0..length).step_by(part_size as usize).enumerate() {
+            let slot = slots.clone().acquire_owned().await?;
+            let size = part_size.min(length - offset);
+            let number = i32::try_from(index + 1)?;
+            let request = self
+                .client
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .part_number(number)
+                .content_length(i64::try_from(size)?);
+            let path = path.to_owned();
+            parts.spawn(async move {
+                let body = ByteStream::read_from()
+                    .path(&path)
+                    .offset(offset)
+                    .length(Length::Exact(size))
+                    .build()
+                    .await?;
+                let sent = request.body(body).send().await?;
+                drop(slot);
+                anyhow::Ok(CompletedPart::builder().part_number(number).set_e_tag(sent.e_tag).build())
+            });
+        }
+        let mut completed = Vec::new();
+        while let Some(part) = parts.join_next().await {
+            completed.push(part??);
+        }
+        completed.sort_by_key(|part| part.part_number);
+        self.client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
             .send()
             .await?;
         Ok(())
