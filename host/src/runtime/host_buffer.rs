@@ -35,8 +35,8 @@ pub const BODY_BUFFER_BYTES: usize = (BODY_BUFFER_CHUNKS + 1) * BODY_CHUNK_BYTES
 pub const DEFAULT_HOST_BUFFER_BYTES: usize = 64 << 20;
 /// Entries an instance's resource table may hold at once; the plugin uses a few dozen.
 pub const MAX_RESOURCES: usize = 4096;
-/// The largest header map the guest may build, wasmtime-wasi-http's own default, stated here
-/// so that its error can name it. S3 itself refuses request headers over 8 KiB.
+/// The largest header map the guest may build (wasmtime-wasi-http's field size limit, set by
+/// `StoreState::new`). S3 itself refuses request headers over 8 KiB.
 pub const MAX_HEADER_MAP_BYTES: usize = 128 << 10;
 /// The `wasi:http/types` instance name the shadowed functions live under: the version
 /// wasmtime-wasi-http registers, which guests importing any earlier 0.2 version resolve to.

@@ -81,9 +81,11 @@ impl StoreState {
                 .with_max_requests(shared.limits.max_requests);
         let mut table = ResourceTable::new();
         table.set_max_capacity(super::host_buffer::MAX_RESOURCES);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(super::host_buffer::MAX_HEADER_MAP_BYTES);
         Self {
             wasi,
-            http: WasiHttpCtx::new(),
+            http,
             table,
             egress,
             scope_denials: Vec::new(),
