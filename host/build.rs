@@ -14,7 +14,16 @@ fn main() {
     let manifest_dir =
         PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.parent().expect("host/ lives in the workspace").to_path_buf();
-    for watched in ["plugin/src", "plugin/Cargo.toml", "rules/src", "rules/Cargo.toml", "wit", "Cargo.lock"] {
+    // The root manifest holds the `plugin` profile; Cargo.lock the versions.
+    for watched in [
+        "plugin/src",
+        "plugin/Cargo.toml",
+        "rules/src",
+        "rules/Cargo.toml",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=S3_CONNECTOR_PLUGIN_WASM");
