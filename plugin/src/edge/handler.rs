@@ -36,7 +36,11 @@ impl Guest for Edge {
             Method::Put => "PUT".to_owned(),
             Method::Post => "POST".to_owned(),
             Method::Delete => "DELETE".to_owned(),
-            other => format!("{other:?}").to_ascii_uppercase(),
+            Method::Connect => "CONNECT".to_owned(),
+            Method::Options => "OPTIONS".to_owned(),
+            Method::Trace => "TRACE".to_owned(),
+            Method::Patch => "PATCH".to_owned(),
+            Method::Other(name) => name,
         };
         let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
         match route::route(&method, &path) {

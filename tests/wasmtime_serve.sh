@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Runs the edge component, unchanged, under the stock `wasmtime serve` CLI against a local S3
+# server on 127.0.0.1 (the host crate's `local_s3` example), and checks its routes with curl:
+# create a bucket (POST /actions), PUT an object, GET it back byte for byte, HEAD, list, a
+# multi-MiB PUT/GET (the streamed path), DELETE, then GET again for a 404.
+#
+#   tests/wasmtime_serve.sh            # wasmtime from $WASMTIME, else from PATH
+#
+# Environment:
+#   WASMTIME   the wasmtime CLI (48.x, like the host crate's wasmtime); install it with
+#              cargo install wasmtime-cli --version 48.0.8 --locked --root /tmp/wasmtime-cli
+#              and run with WASMTIME=/tmp/wasmtime-cli/bin/wasmtime
+#   EDGE_WASM  the component (default target/plugin-edge/wasm32-wasip2/plugin/s3_connector_plugin.wasm,
+#              which `cargo build -p s3-connector-host` builds)
+#   LOCAL_S3   a built local_s3 example binary; without it the script builds it (debug)
+#   KEEP_LOGS  1: keep the temporary directory with both servers' logs
+#
+# Prints one PASS or FAIL line per check and `N passed, N failed`; exits 1 on any failure.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+edge_wasm="${EDGE_WASM:-$root/target/plugin-edge/wasm32-wasip2/plugin/s3_connector_plugin.wasm}"
+access_key_id="AKWASMTIMESERVE"
+secret_access_key="wasmtime-serve-dev-secret"
+bucket="wasmtime-serve"
+
+wasmtime="${WASMTIME:-$(command -v wasmtime || true)}"
+if [[ -z "$wasmtime" || ! -x "$wasmtime" ]]; then
+    echo "FAIL: no wasmtime CLI (set WASMTIME or put wasmtime on PATH). Install the host's version with:" >&2
+    echo "  cargo install wasmtime-cli --version 48.0.8 --locked --root /tmp/wasmtime-cli" >&2
+    echo "  WASMTIME=/tmp/wasmtime-cli/bin/wasmtime $0" >&2
+    exit 2
+fi
+if [[ ! -f "$edge_wasm" ]]; then
+    echo "FAIL: no edge component at $edge_wasm (cargo build -p s3-connector-host builds it)" >&2
+    exit 2
+fi
+if [[ -z "${LOCAL_S3:-}" ]]; then
+    (cd "$root" && nice -n 19 cargo build -q --example local_s3 -p s3-connector-host)
+    LOCAL_S3="$root/target/debug/examples/local_s3"
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/wasmtime-serve.XXXXXX")"
+wasmtime_pid=""
+local_s3_pid=""
+local_s3_in=""
+cleanup() {
+    local status=$?
+    set +e
+    if [[ -n "$wasmtime_pid" ]]; then kill "$wasmtime_pid" 2>/dev/null; wait "$wasmtime_pid" 2>/dev/null; fi
+    if [[ -n "$local_s3_pid" ]]; then
+        # EOF on its stdin stops local_s3 (and deletes its directory); the kill is a fallback.
+        [[ -n "$local_s3_in" ]] && exec {local_s3_in}>&-
+        for _ in $(seq 1 50); do kill -0 "$local_s3_pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$local_s3_pid" 2>/dev/null
+        wait "$local_s3_pid" 2>/dev/null
+    fi
+    if [[ "${KEEP_LOGS:-0}" == 1 ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+pass() { echo "PASS: $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+# 1. The local S3 server: its stdin is a pipe this script holds, so it stops when we exit.
+coproc LOCAL_S3_IO {
+    S3_CONNECTOR_LOCAL_ACCESS_KEY_ID="$access_key_id" \
+        S3_CONNECTOR_LOCAL_SECRET_ACCESS_KEY="$secret_access_key" \
+        exec "$LOCAL_S3" 2>"$work/local_s3.log"
+}
+local_s3_pid="$LOCAL_S3_IO_PID"
+local_s3_in="${LOCAL_S3_IO[1]}"
+local_s3_out="${LOCAL_S3_IO[0]}"
+endpoint=""
+if read -r -t 60 line <&"$local_s3_out" && [[ "$line" == endpoint=http://127.0.0.1:* ]]; then
+    endpoint="${line#endpoint=}"
+    pass "local S3 server at $endpoint"
+else
+    fail "local S3 server did not print its endpoint: $(cat "$work/local_s3.log")"
+    exit 1
+fi
+
+# 2. wasmtime serve on a port of its choosing (port 0), the settings as wasi:config variables.
+#    -S cli: the component imports wasi:cli interfaces beyond the proxy world (environment,
+#    exit, terminal-*) that `wasmtime serve` links only with it.
+serve_args=(
+    serve --addr 127.0.0.1:0
+    -S cli -S config
+    -S "config-var=endpoint=$endpoint"
+    -S "config-var=region=us-east-1"
+    -S "config-var=path_style=true"
+    -S "config-var=max_attempts=2"
+    -S "config-var=access_key_id=$access_key_id"
+    -S "config-var=secret_access_key=$secret_access_key"
+)
+: >"$work/wasmtime.log"
+echo "running: $wasmtime ${serve_args[*]/secret_access_key=*/secret_access_key=...} $edge_wasm"
+"$wasmtime" "${serve_args[@]}" "$edge_wasm" >"$work/wasmtime.out" 2>"$work/wasmtime.log" \
+    {local_s3_in}>&- {local_s3_out}<&- &
+wasmtime_pid=$!
+base=""
+for _ in $(seq 1 300); do # up to 60 s: the first start compiles the component
+    address="$(sed -n 's|^Serving HTTP on \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$work/wasmtime.log" || true)"
+    if [[ -n "$address" ]]; then base="$address"; break; fi
+    if ! kill -0 "$wasmtime_pid" 2>/dev/null; then break; fi
+    sleep 0.2
+done
+if [[ -n "$base" ]]; then
+    pass "wasmtime serve listening on $base ($("$wasmtime" --version))"
+else
+    fail "wasmtime serve did not start; its stderr:"
+    sed 's/^/    /' "$work/wasmtime.log"
+    exit 1
+fi
+
+# request METHOD PATH [curl args...]: sets $status; the body is in $work/body, the head in $work/head.
+request() {
+    local method="$1" path="$2"
+    shift 2
+    local how=(-X "$method")
+    [[ "$method" == HEAD ]] && how=(--head)
+    status="$(curl -sS --max-time 10 "${how[@]}" -o "$work/body" -D "$work/head" -w '%{http_code}' \
+        "$@" "$base$path" 2>"$work/curl.err" || true)"
+    [[ -n "$status" ]] || status="000"
+}
+# What a failed check shows: the start of the answer and curl's own error.
+answer() { head -c 400 "$work/body"; cat "$work/curl.err"; }
+header() { tr -d '\r' <"$work/head" | sed -n "s/^$1: *//Ip" | tail -n 1; }
+
+# 3. The bucket: the edge routes serve no bucket PUT, but POST /actions runs createBucket.
+request POST /actions -H 'content-type: application/json' \
+    --data-binary "{\"action\":\"createBucket\",\"bucket\":\"$bucket\"}"
+if [[ $status == 200 ]]; then pass "POST /actions createBucket -> 200 $(answer)"
+else fail "POST /actions createBucket -> $status $(answer)"; fi
+
+# 4. PUT, GET (byte for byte), HEAD and a ranged GET of an object with a space in its key.
+key="dir/hello%20world.bin"
+head -c 65536 /dev/urandom >"$work/small"
+request PUT "/$bucket/$key" -H 'content-type: application/octet-stream' -T "$work/small"
+if [[ $status == 200 ]] && grep -q '"etag"' "$work/body"; then pass "PUT /$bucket/$key (64 KiB) -> 200 $(answer)"
+else fail "PUT /$bucket/$key -> $status $(answer)"; fi
+
+request GET "/$bucket/$key"
+if [[ $status == 200 ]] && cmp -s "$work/small" "$work/body"; then
+    pass "GET /$bucket/$key -> 200, same 64 KiB (content-type $(header content-type), etag $(header etag))"
+else fail "GET /$bucket/$key -> $status $(cmp "$work/small" "$work/body" 2>&1 | head -n 1) $(answer)"; fi
+
+request HEAD "/$bucket/$key"
+if [[ $status == 200 && $(header content-length) == 65536 ]]; then
+    pass "HEAD /$bucket/$key -> 200, content-length 65536, last-modified $(header last-modified)"
+else fail "HEAD /$bucket/$key -> $status $(tr -d '\r' <"$work/head" | tr '\n' ' ')"; fi
+
+request GET "/$bucket/$key" -H 'range: bytes=0-9'
+if [[ $status == 206 ]] && cmp -s <(head -c 10 "$work/small") "$work/body"; then
+    pass "GET Range bytes=0-9 -> 206, content-range $(header content-range)"
+else fail "GET Range bytes=0-9 -> $status $(answer)"; fi
+
+# 5. A listing with a prefix and a delimiter.
+request GET "/$bucket/?prefix=dir%2F&delimiter=/"
+if [[ $status == 200 ]] && grep -q 'dir/hello world.bin' "$work/body"; then
+    pass "GET /$bucket/?prefix=dir%2F&delimiter=/ -> 200 $(answer)"
+else fail "GET /$bucket/?prefix=dir%2F&delimiter=/ -> $status $(answer)"; fi
+
+# 6. Over 1 MiB the body is streamed to S3 (not replayable): 3 MiB up and back.
+head -c $((3 * 1024 * 1024)) /dev/urandom >"$work/large"
+request PUT "/$bucket/large.bin" -T "$work/large"
+if [[ $status == 200 ]]; then pass "PUT /$bucket/large.bin (3 MiB) -> 200 $(answer)"
+else fail "PUT /$bucket/large.bin (3 MiB) -> $status $(answer)"; fi
+request GET "/$bucket/large.bin"
+if [[ $status == 200 ]] && cmp -s "$work/large" "$work/body"; then pass "GET /$bucket/large.bin -> 200, same 3 MiB"
+else fail "GET /$bucket/large.bin -> $status $(cmp "$work/large" "$work/body" 2>&1 | head -n 1)"; fi
+
+# 7. DELETE, then GET is a 404 with the JSON error.
+for object in "$key" large.bin; do
+    request DELETE "/$bucket/$object"
+    if [[ $status == 204 ]]; then pass "DELETE /$bucket/$object -> 204"
+    else fail "DELETE /$bucket/$object -> $status $(answer)"; fi
+done
+request GET "/$bucket/$key"
+if [[ $status == 404 ]] && grep -q 'no-such-key' "$work/body"; then pass "GET after DELETE -> 404 $(answer)"
+else fail "GET after DELETE -> $status $(answer)"; fi
+
+# 8. A method the edge does not serve; then the bucket goes.
+request PATCH "/$bucket/x"
+if [[ $status == 405 && $(answer) == *"PATCH on an object"* ]]; then pass "PATCH /$bucket/x -> 405 $(answer)"; else fail "PATCH /$bucket/x -> $status $(answer)"; fi
+request POST /actions -H 'content-type: application/json' \
+    --data-binary "{\"action\":\"deleteBucket\",\"bucket\":\"$bucket\"}"
+if [[ $status == 200 ]]; then pass "POST /actions deleteBucket -> 200 $(answer)"
+else fail "POST /actions deleteBucket -> $status $(answer)"; fi
+
+if ! kill -0 "$wasmtime_pid" 2>/dev/null; then fail "wasmtime serve exited during the checks"; fi
+if [[ "$failed" != 0 ]]; then
+    echo "wasmtime serve's stderr (last 40 lines):"
+    tail -n 40 "$work/wasmtime.log" | sed 's/^/    /'
+fi
+echo "$passed passed, $failed failed"
+[[ "$failed" == 0 ]]
