@@ -10,6 +10,7 @@ use crate::bindings::s3_connector::s3::types::{
 use crate::multipart;
 use crate::object_headers::{Headers, put_headers};
 use crate::operations::{Call, Operation, S3, check_object, head_object};
+use crate::option_defaults;
 use crate::s3_error::invalid;
 use crate::wire::Body;
 use crate::{transfer_plan, xml};
@@ -65,26 +66,7 @@ pub fn source_condition_headers(conditions: &Conditions) -> Result<Headers, S3Er
 
 /// The options of a new object with only a content type and metadata.
 pub fn object_options(content_type: Option<String>, metadata: Vec<(String, String)>) -> PutOptions {
-    PutOptions {
-        content_type,
-        metadata,
-        content_disposition: None,
-        cache_control: None,
-        content_encoding: None,
-        storage_class: None,
-        tags: Vec::new(),
-        encryption: None,
-        conditions: Conditions {
-            if_match: None,
-            if_none_match: None,
-            if_modified_since: None,
-            if_unmodified_since: None,
-        },
-        checksum: None,
-        multipart_threshold: None,
-        part_size: None,
-        parallel_parts: None,
-    }
+    PutOptions { content_type, metadata, ..option_defaults::put_options() }
 }
 
 /// `x-amz-metadata-directive: REPLACE` with the new metadata and content type, or nothing.
@@ -135,14 +117,8 @@ pub fn copy_with(
     check_object(bucket, key)?;
     check_not_onto_itself(source, bucket, key, options)?;
     let replace = replace_metadata_headers(options)?;
-    let head_options = GetOptions {
-        range: None,
-        version_id: None,
-        conditions: options.source_conditions.clone(),
-        customer_key: None,
-        parallel_ranges: None,
-        range_size: None,
-    };
+    let head_options =
+        GetOptions { conditions: options.source_conditions.clone(), ..option_defaults::get_options() };
     let info = head_object(s3, source.0, source.1, &head_options)?;
     if info.size <= MAX_SINGLE_COPY {
         let mut extra = source_condition_headers(&options.source_conditions)?;
@@ -202,12 +178,7 @@ mod tests {
 
     fn options(metadata: Option<Vec<(String, String)>>, content_type: Option<&str>) -> CopyOptions {
         CopyOptions {
-            source_conditions: Conditions {
-                if_match: None,
-                if_none_match: None,
-                if_modified_since: None,
-                if_unmodified_since: None,
-            },
+            source_conditions: option_defaults::no_conditions(),
             metadata,
             content_type: content_type.map(str::to_owned),
         }

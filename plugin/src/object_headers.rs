@@ -139,27 +139,10 @@ fn customer_key_headers(key: &[u8]) -> Result<Headers, S3Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn no_conditions() -> Conditions {
-        Conditions { if_match: None, if_none_match: None, if_modified_since: None, if_unmodified_since: None }
-    }
+    use crate::option_defaults::{get_options, no_conditions, put_options};
 
     fn put(options: impl FnOnce(&mut PutOptions)) -> Result<Vec<(String, String)>, S3Error> {
-        let mut o = PutOptions {
-            content_type: None,
-            metadata: vec![],
-            content_disposition: None,
-            cache_control: None,
-            content_encoding: None,
-            storage_class: None,
-            tags: vec![],
-            encryption: None,
-            conditions: no_conditions(),
-            checksum: None,
-            multipart_threshold: None,
-            part_size: None,
-            parallel_parts: None,
-        };
+        let mut o = put_options();
         options(&mut o);
         put_headers(&o)
             .map(|h| h.into_iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned())).collect())
@@ -246,12 +229,9 @@ mod tests {
     #[test]
     fn get_options_send_conditions_and_the_customer_key() {
         let options = GetOptions {
-            range: None,
-            version_id: None,
             conditions: Conditions { if_none_match: Some("\"e1\"".into()), ..no_conditions() },
             customer_key: Some(vec![1; 32]),
-            parallel_ranges: None,
-            range_size: None,
+            ..get_options()
         };
         let names: Vec<String> =
             get_headers(&options).unwrap().into_iter().map(|(n, _)| n.to_string()).collect();

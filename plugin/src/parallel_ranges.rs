@@ -18,6 +18,7 @@ use crate::checksum_headers;
 use crate::in_flight::InFlight;
 use crate::object_headers;
 use crate::operations::{AttemptError, Call, Operation, S3, check_object, get_object, object_info};
+use crate::option_defaults;
 use crate::s3_error::invalid;
 use crate::stream_copy;
 use crate::transfer_plan;
@@ -52,17 +53,9 @@ pub fn download(
 
     // Every range only while the object is the one the HEAD saw.
     let pinned = GetOptions {
-        range: None,
-        version_id: None,
-        conditions: Conditions {
-            if_match: Some(info.etag.clone()),
-            if_none_match: None,
-            if_modified_since: None,
-            if_unmodified_since: None,
-        },
+        conditions: Conditions { if_match: Some(info.etag.clone()), ..option_defaults::no_conditions() },
         customer_key: options.customer_key.clone(),
-        parallel_ranges: None,
-        range_size: None,
+        ..option_defaults::get_options()
     };
     let range_call = |(first, last): (u64, u64)| -> Result<Call<'_>, S3Error> {
         let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);

@@ -61,9 +61,11 @@ impl PluginRuntime {
         })
     }
 
-    /// How many instances the pool holds.
-    pub fn pool_size() -> u32 {
-        CONFIGURED_INSTANCES.get().copied().unwrap_or(MAX_INSTANCES)
+    /// How many instances the pool holds. Seals the setting: a later `configure_instances`
+    /// fails instead of being ignored, so the pool and the semaphore of [`Self::sandbox`] have
+    /// one size.
+    fn pool_size() -> u32 {
+        *CONFIGURED_INSTANCES.get_or_init(|| MAX_INSTANCES)
     }
 
     /// Waits for a free instance of the pool, which plugin calls and `serve` of this process
@@ -71,11 +73,7 @@ impl PluginRuntime {
     /// store of the instance keeps the permit, so the slot frees when the store is dropped.
     pub async fn sandbox() -> Result<OwnedSemaphorePermit, Error> {
         static SANDBOXES: OnceLock<Arc<Semaphore>> = OnceLock::new();
-        let sandboxes = SANDBOXES.get_or_init(|| {
-            // Sealing the setting, as `load` does: the semaphore and the pool have one size.
-            let instances = *CONFIGURED_INSTANCES.get_or_init(|| MAX_INSTANCES);
-            Arc::new(Semaphore::new(instances as usize))
-        });
+        let sandboxes = SANDBOXES.get_or_init(|| Arc::new(Semaphore::new(Self::pool_size() as usize)));
         sandboxes
             .clone()
             .acquire_owned()
@@ -84,8 +82,7 @@ impl PluginRuntime {
     }
 
     fn load() -> wasmtime::Result<Self> {
-        // Sealing the setting: a later `configure_instances` fails instead of being ignored.
-        let instances = *CONFIGURED_INSTANCES.get_or_init(|| MAX_INSTANCES);
+        let instances = Self::pool_size();
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(instances)
             .total_core_instances(instances * 4)
