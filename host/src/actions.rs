@@ -49,6 +49,24 @@ impl ActionFailure {
         }
     }
 
+    /// The HTTP status `serve` answers this failure with: the code's status, or S3's own for a
+    /// `service` error.
+    pub fn http_status(&self) -> u16 {
+        let s3_status = self.json["error"]["status"].as_u64().and_then(|s| u16::try_from(s).ok());
+        match self.code() {
+            "invalid-json" | "unknown-action" | "invalid-field" | "invalid-request" | "document"
+            | "usage" => 400,
+            "content-too-large" => 413,
+            "denied-by-host" | "access-denied" => 403,
+            "no-such-bucket" | "no-such-key" => 404,
+            "precondition-failed" => s3_status.filter(|s| *s == 304).unwrap_or(412),
+            "service" => s3_status.filter(|s| (400..600).contains(s)).unwrap_or(502),
+            "transport" => 502,
+            "timeout" => 504,
+            _ => 500,
+        }
+    }
+
     fn from_error(error: &Error, view: &RequestView, audit_id: &str) -> Self {
         let retryable = matches!(error, Error::S3(S3Error::Timeout | S3Error::Transport(_)));
         Self {
@@ -245,6 +263,10 @@ mod tests {
             assert_eq!(failure.json()["error"]["auditId"], "id");
         }
         let guest = ActionFailure { json: json!({"error": {"code": "invalid-field"}}) };
-        assert_eq!(guest.exit_code(), 2);
+        assert_eq!((guest.exit_code(), guest.http_status()), (2, 400));
+        let service = ActionFailure { json: json!({"error": {"code": "service", "status": 503}}) };
+        assert_eq!(service.http_status(), 503);
+        let denied = ActionFailure::from_error(&Error::Denied(Denial("no".into())), &view, "id");
+        assert_eq!(denied.http_status(), 403);
     }
 }

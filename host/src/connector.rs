@@ -546,20 +546,37 @@ impl Connector {
         method: &http::Method,
         request: &PresignRequest,
     ) -> Result<(), Error> {
-        if request.expires_in_seconds <= self.max_presign_seconds
-            || request.expires_in_seconds > MAX_PRESIGN_SECONDS
+        let denial = if request.expires_in_seconds > self.max_presign_seconds
+            && request.expires_in_seconds <= MAX_PRESIGN_SECONDS
         {
+            Denial(format!(
+                "an expiry of {} seconds is over the host's cap of {} seconds; ask for less",
+                request.expires_in_seconds, self.max_presign_seconds
+            ))
+        } else if let Some(late) = self.valid_beyond_cap(request.expires_in_seconds, SystemTime::now()) {
+            Denial(format!(
+                "the URL would stay valid {late} seconds beyond the host's cap of {} seconds from now, since the \
+                 pinned time (--at) is in the future; pin a time in the past or ask for less",
+                self.max_presign_seconds
+            ))
+        } else {
             return Ok(());
-        }
-        let denial = Denial(format!(
-            "an expiry of {} seconds is over the host's cap of {} seconds; ask for less",
-            request.expires_in_seconds, self.max_presign_seconds
-        ));
+        };
         if let Some(audit) = &self.shared.audit {
             let denied = Err(Error::Denied(denial.clone()));
             audit.write(presign_record(&audit.tenant, method, request, &denied));
         }
         Err(Error::Denied(denial))
+    }
+
+    /// How many seconds a URL signed at the pinned time and lasting `expires_in` seconds would
+    /// stay valid beyond the cap counted from the real clock `now`; `None` when within it. The
+    /// cap counts from the signing time, so without this a pinned future time would stretch it.
+    fn valid_beyond_cap(&self, expires_in: u32, now: SystemTime) -> Option<u64> {
+        let signed = self.shared.pinned_time?;
+        let until = signed.checked_add(Duration::from_secs(u64::from(expires_in)))?;
+        let limit = now.checked_add(Duration::from_secs(u64::from(self.max_presign_seconds)))?;
+        until.duration_since(limit).ok().map(|late| late.as_secs().max(1))
     }
 
     /// Checks a URL the plugin presigned for `request` and records the decision.

@@ -33,6 +33,7 @@ pub mod local_store;
 pub mod policy;
 pub mod redact;
 pub mod runtime;
+pub mod scrub;
 pub mod serve;
 pub mod settings;
 

@@ -41,19 +41,27 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses `scheme://host[:port]` (a trailing `/` is allowed, nothing else after the host).
     pub fn parse(url: &str) -> Result<Self, String> {
+        // Every message quotes the URL without its userinfo, which may hold a password.
+        let shown = without_userinfo(url);
         let (scheme, rest) = match url.split_once("://") {
             Some(("http", rest)) => (Scheme::Http, rest),
             Some(("https", rest)) => (Scheme::Https, rest),
-            _ => return Err(format!("endpoint {url:?} must start with http:// or https://")),
+            _ => return Err(format!("endpoint {shown:?} must start with http:// or https://")),
         };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.split('/').next().unwrap_or_default().contains('@') {
+            return Err(format!(
+                "endpoint {shown:?} must not carry credentials (user:password@); give them as credentials, \
+                 not in the URL"
+            ));
+        }
         if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
-            return Err(format!("endpoint {url:?} must be scheme://host[:port], without a path"));
+            return Err(format!("endpoint {shown:?} must be scheme://host[:port], without a path"));
         }
         let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) if !port.contains(']') => {
                 let port: u16 =
-                    port.parse().map_err(|_| format!("endpoint {url:?} has an invalid port {port:?}"))?;
+                    port.parse().map_err(|_| format!("endpoint {shown:?} has an invalid port {port:?}"))?;
                 (host, Some(port))
             }
             _ => (authority, None),
@@ -105,6 +113,19 @@ impl Endpoint {
     }
 }
 
+/// `url` with the userinfo of its authority (`user:password@`) replaced by `<redacted>@`.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let prefix = if scheme.is_empty() { String::new() } else { format!("{scheme}://") };
+            format!("{prefix}<redacted>{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,13 +140,22 @@ mod tests {
             ("ftp://x", Err("must start with http")),
             ("http://x/path", Err("without a path")),
             ("http://x:port", Err("invalid port")),
+            (
+                "http://user:pa55word@host:9000",
+                Err("\"http://<redacted>@host:9000\" must not carry credentials"),
+            ),
+            ("ftp://user:pa55word@host", Err("\"ftp://<redacted>@host\" must start with http")),
+            ("http://user:pa55word@host:bad/x", Err("\"http://<redacted>@host:bad/x\"")),
         ];
         for (url, expected) in table {
             match (Endpoint::parse(url), expected) {
                 (Ok(ep), Ok((host, port))) => {
                     assert_eq!((ep.host.as_str(), ep.port), (*host, *port), "{url}")
                 }
-                (Err(e), Err(fragment)) => assert!(e.contains(fragment), "{url}: {e}"),
+                (Err(e), Err(fragment)) => {
+                    assert!(e.contains(fragment), "{url}: {e}");
+                    assert!(!e.contains("pa55word"), "{url}: the password is quoted: {e}");
+                }
                 (got, _) => panic!("{url}: {got:?}"),
             }
         }

@@ -3,6 +3,7 @@
 
 pub mod fault_proxy;
 pub mod http_client;
+pub mod serving;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -7,40 +7,11 @@ use std::time::Duration;
 
 use http_body_util::BodyExt;
 use hyper::body::{Bytes, Frame};
-use s3_connector_host::serve::{ClientAuth, Server};
-use s3_connector_host::{Connector, Policy, Secret};
+use s3_connector_host::Policy;
+use s3_connector_host::serve::ClientAuth;
 use s3_connector_tests::http_client::{self, Body, bytes, peak_rss};
+use s3_connector_tests::serving::{Serving, TOKEN};
 use s3_connector_tests::{TestServer, policy};
-use tokio::sync::oneshot;
-
-const TOKEN: &str = "serve-token-for-tests";
-
-/// A running `serve` and the way to stop it.
-struct Serving {
-    address: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    done: tokio::task::JoinHandle<usize>,
-}
-
-async fn serve(connector: Connector) -> Serving {
-    let auth = ClientAuth::Bearer(Secret::new(TOKEN));
-    let server = Server::bind("127.0.0.1:0".parse().unwrap(), connector, auth).await.unwrap();
-    let address = server.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(server.run(async move {
-        let _ = stopped.await;
-    }));
-    Serving { address, stop: Some(stop), done }
-}
-
-async fn call(address: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let auth = format!("Bearer {TOKEN}");
-    let (status, body) =
-        http_client::call(address, method, path, &[("authorization", &auth)], bytes(body.to_owned()))
-            .await
-            .unwrap();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
 
 async fn send(
     address: SocketAddr,
@@ -57,10 +28,11 @@ async fn objects_listings_and_actions_through_serve() {
     let s3 = TestServer::start().await;
     s3.admin().create_bucket("edge").await.unwrap();
     s3.admin().create_bucket("other").await.unwrap();
-    let serving = serve(s3.connector(policy(&["edge"]))).await;
+    let serving = Serving::start(s3.connector(policy(&["edge"]))).await;
     let a = serving.address;
+    let call = async |method, path, body| serving.call(method, path, body).await;
 
-    let (status, body) = call(a, "PUT", "/edge/dir/hello%20world.txt", "hello from the edge").await;
+    let (status, body) = call("PUT", "/edge/dir/hello%20world.txt", "hello from the edge").await;
     assert_eq!(status, 200, "{body}");
     let put: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((put["bucket"].as_str(), put["key"].as_str()), (Some("edge"), Some("dir/hello world.txt")));
@@ -90,42 +62,42 @@ async fn objects_listings_and_actions_through_serve() {
     let head = send(a, "HEAD", "/edge/dir/hello%20world.txt", &[("authorization", &auth)], bytes("")).await;
     assert_eq!((head.status().as_u16(), head.headers()["content-length"].to_str().unwrap()), (200, "19"));
 
-    let (status, listing) = call(a, "GET", "/edge/?prefix=dir%2F&delimiter=/", "").await;
+    let (status, listing) = call("GET", "/edge/?prefix=dir%2F&delimiter=/", "").await;
     assert_eq!(status, 200, "{listing}");
     let listing: serde_json::Value = serde_json::from_str(&listing).unwrap();
     assert_eq!(listing["objects"][0]["key"], "dir/hello world.txt");
 
     let (status, answer) =
-        call(a, "POST", "/actions", r#"{"action":"headObject","bucket":"edge","key":"dir/hello world.txt"}"#)
+        call("POST", "/actions", r#"{"action":"headObject","bucket":"edge","key":"dir/hello world.txt"}"#)
             .await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains("\"size\":19"), "{answer}");
-    let (status, answer) = call(a, "POST", "/actions", r#"{"action":"nope"}"#).await;
+    let (status, answer) = call("POST", "/actions", r#"{"action":"nope"}"#).await;
     assert_eq!(status, 400, "{answer}");
     assert!(answer.contains("unknown-action"), "{answer}");
 
-    let (status, missing) = call(a, "GET", "/edge/nothing-here", "").await;
+    let (status, missing) = call("GET", "/edge/nothing-here", "").await;
     assert_eq!(status, 404, "{missing}");
     assert!(missing.contains("no-such-key"), "{missing}");
 
     // The policy applies: nothing reaches the server for another bucket.
     let before = s3.requests_received();
-    let (status, denied) = call(a, "GET", "/other/secret.txt", "").await;
+    let (status, denied) = call("GET", "/other/secret.txt", "").await;
     assert_eq!(status, 403, "{denied}");
     assert!(denied.contains("denied-by-host"), "{denied}");
     assert_eq!(s3.requests_received(), before);
 
-    let (status, _) = call(a, "DELETE", "/edge/dir/hello%20world.txt", "").await;
+    let (status, _) = call("DELETE", "/edge/dir/hello%20world.txt", "").await;
     assert_eq!(status, 204);
     assert!(!s3.object_path("edge", "dir/hello world.txt").exists());
-    let (status, _) = call(a, "PATCH", "/edge/x", "").await;
+    let (status, _) = call("PATCH", "/edge/x", "").await;
     assert_eq!(status, 405);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_is_required() {
     let s3 = TestServer::start().await;
-    let serving = serve(s3.connector(Policy::allow_all())).await;
+    let serving = Serving::start(s3.connector(Policy::allow_all())).await;
     let before = s3.requests_received();
     for headers in [vec![], vec![("authorization", "Bearer wrong")], vec![("authorization", TOKEN)]] {
         let response = send(serving.address, "GET", "/edge/k", &headers, bytes("")).await;
@@ -147,7 +119,7 @@ async fn a_256_mib_object_streams_through_with_flat_memory_and_shutdown_drains()
     const CHUNK: u64 = 1024 * 1024;
     let s3 = TestServer::start().await;
     s3.admin().create_bucket("big").await.unwrap();
-    let mut serving = serve(s3.connector(Policy::allow_all())).await;
+    let mut serving = Serving::start(s3.connector(Policy::allow_all())).await;
     let auth = format!("Bearer {TOKEN}");
     let before = peak_rss();
 
@@ -166,7 +138,7 @@ async fn a_256_mib_object_streams_through_with_flat_memory_and_shutdown_drains()
     let response =
         send(serving.address, "GET", "/big/object.bin", &[("authorization", &auth)], bytes("")).await;
     assert_eq!(response.status(), 200);
-    serving.stop.take().unwrap().send(()).unwrap();
+    serving.request_stop();
     let mut body = response.into_body();
     let mut position = 0u64;
     while let Some(frame) = body.frame().await {
@@ -179,12 +151,10 @@ async fn a_256_mib_object_streams_through_with_flat_memory_and_shutdown_drains()
         }
     }
     assert_eq!(position, SIZE);
-    let left = tokio::time::timeout(Duration::from_secs(60), &mut serving.done).await.unwrap().unwrap();
+    let address = serving.address;
+    let left = tokio::time::timeout(Duration::from_secs(60), serving.stop()).await.unwrap();
     assert_eq!(left, 0, "the drain finished every request in flight");
-    assert!(
-        tokio::net::TcpStream::connect(serving.address).await.is_err(),
-        "no new connections after shutdown"
-    );
+    assert!(tokio::net::TcpStream::connect(address).await.is_err(), "no new connections after shutdown");
 
     let growth = peak_rss().saturating_sub(before);
     eprintln!("peak RSS growth for 256 MiB up and down: {} MiB", growth >> 20);

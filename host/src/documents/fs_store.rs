@@ -38,6 +38,25 @@ impl FsDocumentStore {
         Ok(self.dir.join(document_id))
     }
 
+    /// The file a document id names, with links resolved; refused if a link leads outside the
+    /// directory (a link planted there must not let a reference read anything else).
+    async fn existing_path(&self, document_id: &str) -> Result<PathBuf, DocumentError> {
+        let path = self.path(document_id)?;
+        let cannot = |e: std::io::Error| {
+            DocumentError(format!("document {document_id:?} cannot be opened in store \"fs\": {e}"))
+        };
+        let resolved = tokio::fs::canonicalize(&path).await.map_err(cannot)?;
+        let dir = tokio::fs::canonicalize(&self.dir).await.map_err(cannot)?;
+        if resolved.parent() != Some(dir.as_path()) {
+            return Err(DocumentError(format!(
+                "document {document_id:?} is a link that leads outside the document directory {}; links \
+                 must stay in it",
+                self.dir.display()
+            )));
+        }
+        Ok(resolved)
+    }
+
     fn partial_path(&self, document_id: &str) -> Result<PathBuf, DocumentError> {
         check_id(document_id)?;
         Ok(self.dir.join(format!(".{document_id}.partial")))
@@ -87,7 +106,7 @@ impl DocumentStore for FsDocumentStore {
 
     fn open<'a>(&'a self, document_id: &'a str) -> DocumentFuture<'a, (DocumentMetadata, DocumentReader)> {
         Box::pin(async move {
-            let path = self.path(document_id)?;
+            let path = self.existing_path(document_id).await?;
             let file = tokio::fs::File::open(&path).await.map_err(|e| {
                 DocumentError(format!("document {document_id:?} cannot be opened in store \"fs\": {e}"))
             })?;
@@ -104,9 +123,10 @@ impl DocumentStore for FsDocumentStore {
             let random: u64 = rand::rng().random();
             let id = format!("{random:016x}-{}", safe_file_name(metadata.file_name.as_deref()));
             let path = self.partial_path(&id)?;
-            let file = tokio::fs::File::create(&path).await.map_err(|e| {
-                DocumentError(format!("cannot create a document in {}: {e}", self.dir.display()))
-            })?;
+            // A new file only: never through a link or over a file already there.
+            let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await.map_err(
+                |e| DocumentError(format!("cannot create a document in {}: {e}", self.dir.display())),
+            )?;
             Ok((id, Box::new(file) as DocumentWriter))
         })
     }
@@ -170,5 +190,20 @@ mod tests {
         }
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "only the kept document remains: {names:?}");
+    }
+
+    #[tokio::test]
+    async fn links_that_leave_the_directory_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), b"outside").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("inside.txt"), b"inside").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("leak.txt")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("inside.txt"), dir.path().join("alias.txt")).unwrap();
+        let store = FsDocumentStore::new(dir.path()).unwrap();
+        let refused = store.open("leak.txt").await.err().expect("a link out of the directory is refused");
+        assert!(refused.0.contains("leads outside the document directory"), "{refused}");
+        let (metadata, _) = store.open("alias.txt").await.expect("a link that stays inside is followed");
+        assert_eq!(metadata.size, Some(6));
     }
 }

@@ -98,12 +98,17 @@ impl StoreState {
         }
     }
 
-    /// `text` with every secret handed out in this call replaced by `<redacted>`.
+    /// `text` with every spelling of every secret handed out in this call replaced by
+    /// `<redacted>` (see [`crate::scrub`]).
     pub fn scrub(&self, text: &str) -> String {
-        self.handed_out
-            .iter()
-            .filter(|secret| !secret.expose().is_empty())
-            .fold(text.to_owned(), |text, secret| text.replace(secret.expose(), "<redacted>"))
+        crate::scrub::secrets(text, &self.handed_out)
+    }
+
+    /// Records a secret handed to the guest, to be scrubbed from whatever it says back.
+    pub fn hand_out(&mut self, secret: &Secret) {
+        if !self.handed_out.contains(secret) {
+            self.handed_out.push(secret.clone());
+        }
     }
 
     /// The document store, checked against the `store_id` a reference names (none: the
@@ -181,9 +186,7 @@ impl credentials::Host for StoreState {
             Ok(c) => {
                 // Recorded before they leave, to be scrubbed from whatever the guest says back.
                 for secret in std::iter::once(&c.secret_access_key).chain(&c.session_token) {
-                    if !self.handed_out.contains(secret) {
-                        self.handed_out.push(secret.clone());
-                    }
+                    self.hand_out(secret);
                 }
                 Ok(credentials::Credentials {
                     access_key_id: c.access_key_id,

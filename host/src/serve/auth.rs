@@ -15,8 +15,15 @@ pub enum ClientAuth {
 
 impl ClientAuth {
     /// The auth for `listen`: a token, or none only with `insecure_no_auth` on loopback.
+    /// A token that is empty or only white space is refused: it would admit anyone who sends
+    /// `Authorization: Bearer ` with that much space.
     pub fn choose(token: Option<Secret>, insecure_no_auth: bool, listen: SocketAddr) -> Result<Self, String> {
-        match (token.filter(|t| !t.expose().is_empty()), insecure_no_auth) {
+        if token.as_ref().is_some_and(|t| t.expose().trim().is_empty()) {
+            return Err("the client token (--token or S3_CONNECTOR_TOKEN) is empty or blank; give a real \
+                        token"
+                .to_owned());
+        }
+        match (token, insecure_no_auth) {
             (Some(token), _) => Ok(ClientAuth::Bearer(token)),
             (None, true) if listen.ip().is_loopback() => Ok(ClientAuth::None),
             (None, true) => Err(format!(
@@ -63,6 +70,10 @@ mod tests {
         assert!(ClientAuth::choose(None, false, loopback).unwrap_err().contains("--token"));
         assert!(ClientAuth::choose(None, true, public).unwrap_err().contains("loopback"));
         assert!(matches!(ClientAuth::choose(None, true, loopback), Ok(ClientAuth::None)));
+        for blank in ["", " ", "\t \n"] {
+            let refused = ClientAuth::choose(Some(Secret::new(blank)), true, loopback).unwrap_err();
+            assert!(refused.contains("blank"), "{blank:?}: {refused}");
+        }
         let auth = ClientAuth::choose(Some(Secret::new("t0ken")), false, public).unwrap();
         let table: &[(Option<&[u8]>, bool)] = &[
             (Some(b"Bearer t0ken"), true),

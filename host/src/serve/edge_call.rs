@@ -1,0 +1,115 @@
+//! Every route but `/actions`: one fresh instance of the edge component per request, given the
+//! endpoint, region and this request's credentials through `wasi:config`. Every request it
+//! sends goes through the egress guard; its error answers are scrubbed of those credentials.
+
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use wasmtime::Store;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use super::{InFlight, ServerState, json_answer};
+use crate::credentials::Secret;
+use crate::error::Error;
+use crate::runtime::limits;
+use crate::runtime::plugin_runtime::PluginRuntime;
+use crate::runtime::store_state::StoreState;
+use crate::types::S3Error;
+
+/// The largest error answer of the component that is read to be scrubbed; the component's
+/// errors are one JSON object, so a larger one is replaced whole.
+const MAX_ERROR_ANSWER: usize = 64 * 1024;
+
+/// Whether `request` names its host, which the component's `wasi:http` request needs (an
+/// HTTP/1.0 request may have neither a `Host` header nor an absolute URI).
+pub(super) fn names_host(request: &hyper::Request<Incoming>) -> bool {
+    request.uri().authority().is_some() || request.headers().contains_key(http::header::HOST)
+}
+
+/// Runs the component on `request`; its answer streams back while the instance runs on in a
+/// task of its own, counted in flight until it ends.
+pub(super) async fn answer(
+    state: &ServerState,
+    request: hyper::Request<Incoming>,
+    in_flight: InFlight,
+) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
+    let connector = &state.connector;
+    // Requests beyond the instance pool wait for a slot here rather than fail.
+    let sandbox = PluginRuntime::sandbox().await?;
+    let shared = connector.shared.clone();
+    let credentials = shared.credentials.credentials().await.map_err(|e| Error::Usage(e.to_string()))?;
+    let handed_out: Vec<Secret> = std::iter::once(credentials.secret_access_key.clone())
+        .chain(credentials.session_token.clone())
+        .collect();
+    let mut store_state = StoreState::new(shared.clone());
+    store_state.sandbox = Some(sandbox);
+    for secret in &handed_out {
+        store_state.hand_out(secret);
+    }
+    let connection = &shared.connection;
+    store_state
+        .config
+        .insert("endpoint", connection.endpoint.url())
+        .insert("region", connection.region.clone())
+        .insert("path_style", connection.path_style.to_string())
+        .insert("max_attempts", shared.max_attempts.to_string())
+        .insert("access_key_id", credentials.access_key_id.clone())
+        .insert("secret_access_key", credentials.secret_access_key.expose().to_owned());
+    if let Some(token) = &credentials.session_token {
+        store_state.config.insert("session_token", token.expose().to_owned());
+    }
+    let mut store = Store::new(&state.runtime.engine, store_state);
+    limits::apply(&mut store);
+    let plugin_error = |e: wasmtime::Error| Error::Plugin(format!("{:#}", e.root_cause()));
+    let incoming =
+        store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(plugin_error)?;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let out = store.data_mut().http().new_response_outparam(sender).map_err(plugin_error)?;
+    let pre = state.runtime.pre.clone();
+    let timeout = connector.call_timeout;
+    let task = tokio::spawn(async move {
+        let _in_flight = in_flight;
+        let call = async {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, out).await
+        };
+        let outcome = tokio::time::timeout(timeout, call).await;
+        store.data_mut().egress.finish_audit();
+        match outcome {
+            Ok(result) => result.map_err(|trap| crate::connector::trap_error(&store, trap)),
+            Err(_) => Err(Error::S3(S3Error::Timeout)),
+        }
+    });
+    let response = match receiver.await {
+        Ok(Ok(response)) => response,
+        Ok(Err(code)) => return Err(Error::Plugin(format!("the plugin answered with an error: {code:?}"))),
+        Err(_) => {
+            return match task.await {
+                Ok(Err(error)) => Err(error),
+                _ => Err(Error::Plugin("the plugin ended without answering".to_owned())),
+            };
+        }
+    };
+    if response.status().is_success() || response.status().is_redirection() {
+        return Ok(response);
+    }
+    Ok(scrubbed(response, &handed_out).await)
+}
+
+/// An error answer with every spelling of the handed-out secrets removed: AWS quotes the
+/// canonical request (a session token included) in `SignatureDoesNotMatch`, and the component
+/// passes S3's message on.
+async fn scrubbed(
+    response: hyper::Response<HyperOutgoingBody>,
+    secrets: &[Secret],
+) -> hyper::Response<HyperOutgoingBody> {
+    let status = response.status().as_u16();
+    match Limited::new(response.into_body(), MAX_ERROR_ANSWER).collect().await {
+        Ok(body) => {
+            let text = String::from_utf8_lossy(&body.to_bytes()).into_owned();
+            json_answer::text(status, crate::scrub::secrets(&text, secrets))
+        }
+        Err(_) => json_answer::error(status, "other", "the plugin's error answer could not be read whole"),
+    }
+}

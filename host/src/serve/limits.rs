@@ -1,0 +1,75 @@
+//! How much of the server an unauthenticated client can hold, and for how long.
+//!
+//! `serve` faces clients before it knows who they are: without these bounds, idle and half-sent
+//! requests (no token needed) kept a core busy, held every file descriptor and grew memory
+//! without end, while authenticated requests went unanswered.
+
+use std::time::Duration;
+
+/// The server's bounds on connections. [`ServeLimits::default`] suits a server behind a load
+/// balancer; every field can be set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// A request's head must arrive in full within this time, and a kept-alive connection
+    /// waiting for its next request is closed after it (hyper's header-read timer covers both).
+    pub header_read_timeout: Duration,
+    /// Connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Connections open at once that have not yet sent a request with the token. A new
+    /// connection over this cap closes the oldest unauthenticated one, so that idle or slow
+    /// clients cannot hold the door shut for those that authenticate.
+    pub max_unauthenticated: usize,
+    /// The largest request head read (hyper's read buffer), bounding each connection's memory.
+    pub max_header_bytes: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_unauthenticated: 256,
+            max_header_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl ServeLimits {
+    /// The limits with their bounds enforced: at least one connection of each kind, and a head
+    /// buffer no smaller than hyper's minimum (8 KiB).
+    pub fn sane(self) -> Self {
+        Self {
+            max_connections: self.max_connections.max(1),
+            max_unauthenticated: self.max_unauthenticated.clamp(1, self.max_connections.max(1)),
+            max_header_bytes: self.max_header_bytes.max(8 * 1024),
+            ..self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_kept_within_what_the_server_can_honour() {
+        let table = [
+            ((0, 0, 0), (1, 1, 8 * 1024)),
+            ((10, 50, 1 << 20), (10, 10, 1 << 20)),
+            ((1024, 256, 64 * 1024), (1024, 256, 64 * 1024)),
+        ];
+        for ((connections, unauthenticated, header), expected) in table {
+            let limits = ServeLimits {
+                max_connections: connections,
+                max_unauthenticated: unauthenticated,
+                max_header_bytes: header,
+                ..ServeLimits::default()
+            }
+            .sane();
+            assert_eq!(
+                (limits.max_connections, limits.max_unauthenticated, limits.max_header_bytes),
+                expected
+            );
+        }
+    }
+}
