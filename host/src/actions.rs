@@ -11,15 +11,15 @@ use std::fmt;
 use rand::Rng;
 use serde_json::{Value, json};
 
-use crate::connector::{Connector, finish_documents, presign_method, trap_error};
+use wasmtime::Store;
+
+pub use crate::connector::DEFAULT_MAX_INLINE_BYTES;
+use crate::connector::{Connector, presign_method};
 use crate::error::Error;
 use crate::policy::Denial;
 use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
+use crate::runtime::store_state::StoreState;
 use crate::types::{PresignMethod, PresignRequest, S3Error};
-
-/// Inline content (`createDocument: false`) up to this many bytes unless
-/// [`Connector::with_max_inline_bytes`] says otherwise.
-pub const DEFAULT_MAX_INLINE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A failed action: the JSON error object, `{"error": {"code", "message", "retryable",
 /// "status", "requestId", "bucket", "key", "auditId"}}`.
@@ -174,15 +174,18 @@ impl Connector {
         if let Some(request) = view.presign_request() {
             self.check_presign_expiry(&presign_method(request.method), &request).map_err(fail)?;
         }
-        let (mut store, plugin) = self.instantiate().await.map_err(fail)?;
+        let mut call = self.sandbox().await.map_err(fail)?;
         let options = ActionOptions { max_inline_bytes: self.max_inline_bytes };
-        let call = plugin.s3_connector_s3_actions().call_invoke(&mut store, request, options);
-        let outcome = match tokio::time::timeout(self.call_timeout, call).await {
-            Err(_) => Err(fail(Error::S3(S3Error::Timeout))),
-            Ok(Err(trap)) => Err(fail(trap_error(&store, trap))),
-            Ok(Ok(Err(text))) => Err(match store.data().first_denial() {
-                Some(denial) => fail(Error::Denied(denial.clone())),
-                None => match guest_json(&store.data().scrub(&text)) {
+        let answer = self
+            .run_plugin(&mut call, async |plugin, store| {
+                plugin.s3_connector_s3_actions().call_invoke(store, request, options).await
+            })
+            .await;
+        let outcome = match answer {
+            Err(error) => Err(fail(error)),
+            Ok(Err(text)) => Err(match call.denial() {
+                Some(denial) => fail(denial),
+                None => match guest_json(&call.scrub(&text)) {
                     Ok(mut json) if json["error"]["code"] != "denied-by-host" => {
                         json["error"]["auditId"] = Value::String(audit_id.clone());
                         ActionFailure { json }
@@ -193,11 +196,11 @@ impl Connector {
                     Err(error) => fail(error),
                 },
             }),
-            Ok(Ok(Ok(text))) => guest_json(&store.data().scrub(&text))
+            Ok(Ok(text)) => guest_json(&call.scrub(&text))
                 .and_then(|response| self.check_response(&view, response))
                 .map_err(fail),
         };
-        let outcome = finish_documents(&mut store, outcome.is_ok()).await.map_err(fail).and(outcome);
+        let outcome = finish_documents(&mut call.store, outcome.is_ok()).await.map_err(fail).and(outcome);
         outcome.map(|mut response| {
             response["auditId"] = Value::String(audit_id.clone());
             response
@@ -220,6 +223,19 @@ impl Connector {
         }
         Ok(response)
     }
+}
+
+/// Publishes (`keep`) or removes the documents the guest created during a call.
+async fn finish_documents(store: &mut Store<StoreState>, keep: bool) -> Result<(), Error> {
+    let created = std::mem::take(&mut store.data_mut().created_documents);
+    let Some(documents) = store.data().document_store(None).ok() else { return Ok(()) };
+    let mut result = Ok(());
+    for id in created {
+        if let Err(e) = documents.finish(&id, keep).await {
+            result = result.and(Err(Error::Local(e.to_string())));
+        }
+    }
+    result
 }
 
 #[cfg(test)]

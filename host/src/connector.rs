@@ -18,9 +18,9 @@ use crate::policy::s3_address::parse_presigned;
 use crate::policy::{Denial, Grant, Policy, S3Request};
 use crate::runtime::bindings::Plugin;
 use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
-use crate::runtime::host_buffer;
-use crate::runtime::limits::{self, Limits};
+use crate::runtime::limits::Limits;
 use crate::runtime::plugin_runtime::PluginRuntime;
+use crate::runtime::sandboxed_call::SandboxedCall;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::{
@@ -38,6 +38,10 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
 /// How many times the plugin tries a request unless [`Connector::with_max_attempts`] says
 /// otherwise: the AWS SDKs' standard retry mode.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// Inline content (`createDocument: false`) of JSON actions up to this many bytes unless
+/// [`Connector::with_max_inline_bytes`] says otherwise.
+pub const DEFAULT_MAX_INLINE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// How many bytes a download may have in flight towards its sink.
 const SINK_BUDGET: usize = 1 << 20;
@@ -86,7 +90,7 @@ impl Connector {
             shared,
             max_presign_seconds: MAX_PRESIGN_SECONDS,
             call_timeout: DEFAULT_CALL_TIMEOUT,
-            max_inline_bytes: crate::actions::DEFAULT_MAX_INLINE_BYTES,
+            max_inline_bytes: DEFAULT_MAX_INLINE_BYTES,
             tenant: DEFAULT_TENANT.to_owned(),
         })
     }
@@ -204,43 +208,45 @@ impl Connector {
         self.shared.credentials.name()
     }
 
-    /// A fresh store for one call, with its limits, once a slot of the instance pool is free.
-    pub(crate) async fn new_store(&self) -> Result<Store<StoreState>, Error> {
-        let mut state = StoreState::new(self.shared.clone());
-        state.sandbox = Some(PluginRuntime::sandbox().await?);
-        let mut store = Store::new(&self.runtime.engine, state);
-        limits::apply(&mut store);
-        Ok(store)
+    /// A fresh sandbox for one call of this connector, once a slot of the instance pool is free.
+    pub(crate) async fn sandbox(&self) -> Result<SandboxedCall, Error> {
+        SandboxedCall::open(&self.runtime.engine, self.shared.clone(), |_| {}).await
     }
 
-    pub(crate) async fn instantiate(&self) -> Result<(Store<StoreState>, Plugin), Error> {
-        let mut store = self.new_store().await?;
-        let plugin =
-            self.runtime.pre.instantiate_async(&mut store).await.map_err(|trap| trap_error(&store, trap))?;
-        Ok((store, plugin))
+    /// Runs `export` on a fresh instance of the plugin in `call`, under the call timeout.
+    pub(crate) async fn run_plugin<T>(
+        &self,
+        call: &mut SandboxedCall,
+        export: impl AsyncFnOnce(&Plugin, &mut Store<StoreState>) -> wasmtime::Result<T>,
+    ) -> Result<T, Error> {
+        let pre = &self.runtime.pre;
+        call.run(self.call_timeout, async |store| {
+            let plugin = pre.instantiate_async(&mut *store).await?;
+            export(&plugin, store).await
+        })
+        .await
     }
 
     /// Instantiates the plugin once and drops the instance: what every call pays before the
     /// plugin runs. For the benchmarks (`bench/`) only.
     #[doc(hidden)]
     pub async fn bench_instantiate(&self) -> Result<(), Error> {
-        self.instantiate().await.map(drop)
+        let mut call = self.sandbox().await?;
+        self.run_plugin(&mut call, async |_, _| Ok(())).await
     }
 
-    /// Runs one export in a fresh instance and reads its outcome as the host sees it.
+    /// Runs one export of the client interface in a fresh instance and reads its outcome as
+    /// the host sees it.
     async fn call<T>(
         &self,
         export: impl AsyncFnOnce(&Guest, &mut Store<StoreState>) -> wasmtime::Result<Result<T, S3Error>>,
     ) -> Result<T, Error> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let call = export(plugin.s3_connector_s3_client(), &mut store);
-        // Dropping the call on timeout drops its instance: nothing of it runs on.
-        let outcome = tokio::time::timeout(self.call_timeout, call).await;
-        store.data_mut().egress.finish_audit();
-        match outcome {
-            Ok(result) => finish(&store, result),
-            Err(_) => Err(Error::S3(S3Error::Timeout)),
-        }
+        let mut call = self.sandbox().await?;
+        let result = self.run_plugin(&mut call, async |plugin, store| {
+            export(plugin.s3_connector_s3_client(), store).await
+        });
+        let result = result.await?;
+        call.verdict(result)
     }
 
     /// CreateBucket.
@@ -532,9 +538,7 @@ impl Connector {
     pub async fn presign(&self, request: PresignRequest) -> Result<String, Error> {
         let method = presign_method(request.method);
         self.check_presign_expiry(&method, &request)?;
-        let (mut store, plugin) = self.instantiate().await?;
-        let result = plugin.s3_connector_s3_client().call_presign(&mut store, &request).await;
-        let url = finish(&store, result)?;
+        let url = self.call(async |client, store| client.call_presign(store, &request).await).await?;
         self.admit_presigned(&method, &request, &url)?;
         Ok(url)
     }
@@ -653,43 +657,6 @@ pub(crate) fn presign_method(method: PresignMethod) -> http::Method {
     }
 }
 
-/// The call's outcome as the host sees it: a host denial wins over whatever the guest
-/// reported, and a trap becomes a one-line error without the wasm backtrace.
-pub(crate) fn finish<T>(
-    store: &Store<StoreState>,
-    result: wasmtime::Result<Result<T, S3Error>>,
-) -> Result<T, Error> {
-    match result {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => match store.data().first_denial() {
-            Some(denial) => Err(Error::Denied(denial.clone())),
-            None => Err(Error::S3(scrub(store.data(), error))),
-        },
-        Err(trap) => Err(trap_error(store, trap)),
-    }
-}
-
-/// A trap as the caller sees it: the limit the instance broke, if it broke one, else the trap.
-pub(crate) fn trap_error(store: &Store<StoreState>, trap: wasmtime::Error) -> Error {
-    match store.data().limits.exceeded.or_else(|| host_buffer::limit_in(&trap)) {
-        Some(exceeded) => Error::Plugin(exceeded.to_string()),
-        None => plugin_error(trap),
-    }
-}
-
-/// Publishes (`keep`) or removes the documents the guest created during a call.
-pub(crate) async fn finish_documents(store: &mut Store<StoreState>, keep: bool) -> Result<(), Error> {
-    let created = std::mem::take(&mut store.data_mut().created_documents);
-    let Some(documents) = store.data().document_store(None).ok() else { return Ok(()) };
-    let mut result = Ok(());
-    for id in created {
-        if let Err(e) = documents.finish(&id, keep).await {
-            result = result.and(Err(Error::Local(e.to_string())));
-        }
-    }
-    result
-}
-
 /// Hands `reader` to the instance as a `wasi:io` input stream, borrowed by the call.
 fn input_stream(
     store: &mut Store<StoreState>,
@@ -698,32 +665,6 @@ fn input_stream(
     let stream: DynInputStream = Box::new(AsyncReadStream::new(reader));
     let owned = store.data_mut().table.push(stream)?;
     Ok(Resource::new_borrow(owned.rep()))
-}
-
-/// The guest's error with any secret it was handed scrubbed from its text.
-fn scrub(state: &StoreState, error: S3Error) -> S3Error {
-    match error {
-        S3Error::DeniedByHost(m) => S3Error::DeniedByHost(state.scrub(&m)),
-        S3Error::NoSuchBucket(m) => S3Error::NoSuchBucket(state.scrub(&m)),
-        S3Error::NoSuchKey(m) => S3Error::NoSuchKey(state.scrub(&m)),
-        S3Error::AccessDenied(m) => S3Error::AccessDenied(state.scrub(&m)),
-        S3Error::PreconditionFailed(m) => S3Error::PreconditionFailed(state.scrub(&m)),
-        S3Error::InvalidRequest(m) => S3Error::InvalidRequest(state.scrub(&m)),
-        S3Error::Service(mut e) => {
-            e.code = state.scrub(&e.code);
-            e.message = state.scrub(&e.message);
-            S3Error::Service(e)
-        }
-        S3Error::Transport(m) => S3Error::Transport(state.scrub(&m)),
-        S3Error::Timeout => S3Error::Timeout,
-        S3Error::Other(m) => S3Error::Other(state.scrub(&m)),
-    }
-}
-
-pub(crate) fn plugin_error(error: impl Into<wasmtime::Error>) -> Error {
-    let error = error.into();
-    // The root cause without the wasm backtrace, which is for developers (`RUST_LOG`), not users.
-    Error::Plugin(error.root_cause().to_string().lines().next().unwrap_or("unknown failure").to_owned())
 }
 
 #[cfg(test)]

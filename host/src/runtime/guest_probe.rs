@@ -5,10 +5,10 @@
 
 use wasmtime::component::{Component, Linker};
 
-use crate::connector::{Connector, plugin_error, trap_error};
+use super::sandboxed_call::{SandboxedCall, plugin_error};
+use super::store_state::StoreState;
+use crate::connector::Connector;
 use crate::error::Error;
-use crate::runtime::store_state::StoreState;
-use crate::types::S3Error;
 
 /// Instantiates `component` (a binary component) on the plugin's engine with WASI and `wasi:http`
 /// through the egress guard, and calls its export `export`, a `func()`, under `connector`'s
@@ -21,19 +21,19 @@ pub async fn run_export(connector: &Connector, component: &[u8], export: &str) -
     let mut linker = Linker::<StoreState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(plugin_error)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(plugin_error)?;
-    crate::runtime::host_buffer::add_to_linker(&mut linker).map_err(plugin_error)?;
-    let mut store = connector.new_store().await?;
-    let instance =
-        linker.instantiate_async(&mut store, &component).await.map_err(|trap| trap_error(&store, trap))?;
-    let func = instance
-        .get_typed_func::<(), ()>(&mut store, export)
-        .map_err(|e| Error::Plugin(format!("the guest has no export {export:?} of type func(): {e}")))?;
-    let outcome = tokio::time::timeout(connector.call_timeout, func.call_async(&mut store, ())).await;
-    store.data_mut().egress.finish_audit();
-    match outcome {
-        // As for the plugin: whatever the guest made of a refusal, the host reports it.
-        Ok(Ok(())) => store.data().first_denial().map_or(Ok(()), |denial| Err(Error::Denied(denial.clone()))),
-        Ok(Err(trap)) => Err(trap_error(&store, trap)),
-        Err(_) => Err(Error::S3(S3Error::Timeout)),
-    }
+    super::host_buffer::add_to_linker(&mut linker).map_err(plugin_error)?;
+    let mut call = SandboxedCall::open(engine, connector.shared.clone(), |_| {}).await?;
+    let missing = |e: wasmtime::Error| format!("the guest has no export {export:?} of type func(): {e}");
+    let ran = call
+        .run(connector.call_timeout, async |store| {
+            let instance = linker.instantiate_async(&mut *store, &component).await?;
+            match instance.get_typed_func::<(), ()>(&mut *store, export) {
+                Ok(func) => func.call_async(store, ()).await.map(|()| Ok(())),
+                Err(e) => Ok(Err(missing(e))),
+            }
+        })
+        .await?;
+    ran.map_err(Error::Plugin)?;
+    // As for the plugin: whatever the guest made of a refusal, the host reports it.
+    call.denial().map_or(Ok(()), Err)
 }

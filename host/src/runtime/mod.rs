@@ -11,4 +11,5 @@ pub mod host_buffer;
 pub mod limits;
 pub mod pinned_clock;
 pub mod plugin_runtime;
+pub mod sandboxed_call;
 pub mod store_state;

@@ -4,7 +4,6 @@
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -12,10 +11,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use super::{InFlight, ServerState, json_answer};
 use crate::credentials::Secret;
 use crate::error::Error;
-use crate::runtime::limits;
-use crate::runtime::plugin_runtime::PluginRuntime;
-use crate::runtime::store_state::StoreState;
-use crate::types::S3Error;
+use crate::runtime::sandboxed_call::{SandboxedCall, plugin_error};
 
 /// The largest error answer of the component that is read to be scrubbed; the component's
 /// errors are one JSON object, so a larger one is replaced whole.
@@ -35,51 +31,44 @@ pub(super) async fn answer(
     in_flight: InFlight,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
     let connector = &state.connector;
-    // Requests beyond the instance pool wait for a slot here rather than fail.
-    let sandbox = PluginRuntime::sandbox().await?;
     let shared = connector.shared.clone();
     let credentials = shared.credentials.credentials().await.map_err(|e| Error::Usage(e.to_string()))?;
     let handed_out: Vec<Secret> = std::iter::once(credentials.secret_access_key.clone())
         .chain(credentials.session_token.clone())
         .collect();
-    let mut store_state = StoreState::new(shared.clone());
-    store_state.sandbox = Some(sandbox);
-    for secret in &handed_out {
-        store_state.hand_out(secret);
-    }
-    let connection = &shared.connection;
-    store_state
-        .config
-        .insert("endpoint", connection.endpoint.url())
-        .insert("region", connection.region.clone())
-        .insert("path_style", connection.path_style.to_string())
-        .insert("max_attempts", shared.max_attempts.to_string())
-        .insert("access_key_id", credentials.access_key_id.clone())
-        .insert("secret_access_key", credentials.secret_access_key.expose().to_owned());
-    if let Some(token) = &credentials.session_token {
-        store_state.config.insert("session_token", token.expose().to_owned());
-    }
-    let mut store = Store::new(&state.runtime.engine, store_state);
-    limits::apply(&mut store);
-    let plugin_error = |e: wasmtime::Error| Error::Plugin(format!("{:#}", e.root_cause()));
+    let connection = shared.connection.clone();
+    let max_attempts = shared.max_attempts;
+    // Requests beyond the instance pool wait for a slot here rather than fail.
+    let mut call = SandboxedCall::open(&state.runtime.engine, shared, |store_state| {
+        for secret in &handed_out {
+            store_state.hand_out(secret);
+        }
+        store_state
+            .config
+            .insert("endpoint", connection.endpoint.url())
+            .insert("region", connection.region.clone())
+            .insert("path_style", connection.path_style.to_string())
+            .insert("max_attempts", max_attempts.to_string())
+            .insert("access_key_id", credentials.access_key_id.clone())
+            .insert("secret_access_key", credentials.secret_access_key.expose().to_owned());
+        if let Some(token) = &credentials.session_token {
+            store_state.config.insert("session_token", token.expose().to_owned());
+        }
+    })
+    .await?;
     let incoming =
-        store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(plugin_error)?;
+        call.store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(plugin_error)?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let out = store.data_mut().http().new_response_outparam(sender).map_err(plugin_error)?;
+    let out = call.store.data_mut().http().new_response_outparam(sender).map_err(plugin_error)?;
     let pre = state.runtime.pre.clone();
     let timeout = connector.call_timeout;
     let task = tokio::spawn(async move {
         let _in_flight = in_flight;
-        let call = async {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, out).await
-        };
-        let outcome = tokio::time::timeout(timeout, call).await;
-        store.data_mut().egress.finish_audit();
-        match outcome {
-            Ok(result) => result.map_err(|trap| crate::connector::trap_error(&store, trap)),
-            Err(_) => Err(Error::S3(S3Error::Timeout)),
-        }
+        call.run(timeout, async |store| {
+            let proxy = pre.instantiate_async(&mut *store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(store, incoming, out).await
+        })
+        .await
     });
     let response = match receiver.await {
         Ok(Ok(response)) => response,
