@@ -9,7 +9,8 @@
 use std::fmt;
 
 use rand::Rng;
-use serde_json::{Value, json};
+use s3_connector_rules::{ErrorBody, ErrorCode};
+use serde_json::Value;
 
 use wasmtime::Store;
 
@@ -19,7 +20,7 @@ use crate::error::Error;
 use crate::policy::Denial;
 use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
 use crate::runtime::store_state::StoreState;
-use crate::types::{PresignMethod, PresignRequest, S3Error};
+use crate::types::{PresignMethod, PresignRequest};
 
 /// A failed action: the JSON error object, `{"error": {"code", "message", "retryable",
 /// "status", "requestId", "bucket", "key", "auditId"}}`.
@@ -41,46 +42,29 @@ impl ActionFailure {
 
     /// The CLI's exit code: 3 refused by the policy, 2 bad input, 1 anything else.
     pub fn exit_code(&self) -> i32 {
-        match self.code() {
-            "denied-by-host" => 3,
-            "invalid-json" | "unknown-action" | "invalid-field" | "content-too-large" | "invalid-request"
-            | "usage" => 2,
-            _ => 1,
-        }
+        self.error_code().exit_code()
     }
 
     /// The HTTP status `serve` answers this failure with: the code's status, or S3's own for a
     /// `service` error.
     pub fn http_status(&self) -> u16 {
         let s3_status = self.json["error"]["status"].as_u64().and_then(|s| u16::try_from(s).ok());
-        match self.code() {
-            "invalid-json" | "unknown-action" | "invalid-field" | "invalid-request" | "document"
-            | "usage" => 400,
-            "content-too-large" => 413,
-            "denied-by-host" | "access-denied" => 403,
-            "no-such-bucket" | "no-such-key" => 404,
-            "precondition-failed" => s3_status.filter(|s| *s == 304).unwrap_or(412),
-            "service" => s3_status.filter(|s| (400..600).contains(s)).unwrap_or(502),
-            "transport" => 502,
-            "timeout" => 504,
-            _ => 500,
-        }
+        self.error_code().http_status(s3_status)
+    }
+
+    fn error_code(&self) -> ErrorCode {
+        ErrorCode::parse(self.code()).unwrap_or(ErrorCode::Plugin)
     }
 
     fn from_error(error: &Error, view: &RequestView, audit_id: &str) -> Self {
-        let retryable = matches!(error, Error::S3(S3Error::Timeout | S3Error::Transport(_)));
-        Self {
-            json: json!({ "error": {
-                "code": error.code(),
-                "message": error.to_string(),
-                "retryable": retryable,
-                "status": null,
-                "requestId": null,
-                "bucket": view.bucket,
-                "key": view.key,
-                "auditId": audit_id,
-            }}),
-        }
+        let message = error.to_string();
+        let mut body = ErrorBody::new(error.error_code(), &message);
+        body.retryable = error.retryable();
+        body.bucket = view.bucket.as_deref();
+        body.key = view.key.as_deref();
+        let mut json = body.to_json();
+        json["error"]["auditId"] = Value::String(audit_id.to_owned());
+        Self { json }
     }
 }
 
@@ -240,7 +224,10 @@ async fn finish_documents(store: &mut Store<StoreState>, keep: bool) -> Result<(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::types::S3Error;
 
     #[test]
     fn the_host_reads_the_subject_from_the_request_itself() {

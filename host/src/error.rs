@@ -1,5 +1,7 @@
 //! The host's errors: a small, stable set, each with a one-line message and an exit code.
 
+use s3_connector_rules::ErrorCode;
+
 use crate::policy::Denial;
 use crate::types::{S3Error, ServiceError};
 
@@ -26,32 +28,42 @@ pub enum Error {
 impl Error {
     /// The CLI's exit code: 1 the operation failed, 2 usage or bad input, 3 refused by policy.
     pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Denied(_) => 3,
-            Error::Usage(_) | Error::S3(S3Error::InvalidRequest(_)) => 2,
-            Error::S3(_) | Error::Local(_) | Error::Plugin(_) => 1,
-        }
+        self.error_code().exit_code()
     }
 
     /// A stable machine-readable code, as in `--json` output.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The stable code, with its exit code and HTTP status.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            Error::Denied(_) => "denied-by-host",
+            Error::Denied(_) => ErrorCode::DeniedByHost,
             Error::S3(e) => match e {
-                S3Error::DeniedByHost(_) => "denied-by-host",
-                S3Error::NoSuchBucket(_) => "no-such-bucket",
-                S3Error::NoSuchKey(_) => "no-such-key",
-                S3Error::AccessDenied(_) => "access-denied",
-                S3Error::PreconditionFailed(_) => "precondition-failed",
-                S3Error::InvalidRequest(_) => "invalid-request",
-                S3Error::Service(_) => "service",
-                S3Error::Transport(_) => "transport",
-                S3Error::Timeout => "timeout",
-                S3Error::Other(_) => "other",
+                S3Error::DeniedByHost(_) => ErrorCode::DeniedByHost,
+                S3Error::NoSuchBucket(_) => ErrorCode::NoSuchBucket,
+                S3Error::NoSuchKey(_) => ErrorCode::NoSuchKey,
+                S3Error::AccessDenied(_) => ErrorCode::AccessDenied,
+                S3Error::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
+                S3Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
+                S3Error::Service(_) => ErrorCode::Service,
+                S3Error::Transport(_) => ErrorCode::Transport,
+                S3Error::Timeout => ErrorCode::Timeout,
+                S3Error::Other(_) => ErrorCode::Other,
             },
-            Error::Usage(_) => "usage",
-            Error::Local(_) => "local",
-            Error::Plugin(_) => "plugin",
+            Error::Usage(_) => ErrorCode::Usage,
+            Error::Local(_) => ErrorCode::Local,
+            Error::Plugin(_) => ErrorCode::Plugin,
+        }
+    }
+
+    /// Whether the same call may succeed later (the one rule of [`s3_connector_rules::is_transient`]).
+    pub fn retryable(&self) -> bool {
+        match self {
+            Error::S3(S3Error::Timeout | S3Error::Transport(_)) => true,
+            Error::S3(S3Error::Service(e)) => s3_connector_rules::is_transient(e.status, Some(&e.code)),
+            _ => false,
         }
     }
 }

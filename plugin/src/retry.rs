@@ -55,28 +55,13 @@ pub enum Verdict {
     Stop,
 }
 
-/// The S3 error codes that mean "try again later".
-const TRANSIENT_CODES: &[&str] = &[
-    "SlowDown",
-    "RequestTimeout",
-    "InternalError",
-    "ServiceUnavailable",
-    "Throttling",
-    "ThrottlingException",
-    "RequestThrottled",
-    "RequestLimitExceeded",
-    "TooManyRequests",
-];
-
-/// The HTTP statuses that mean "try again later", whatever the body says.
-const TRANSIENT_STATUSES: &[u16] = &[429, 500, 502, 503, 504];
-
 /// Classifies a failed attempt.
 pub fn classify(outcome: Outcome<'_>) -> Verdict {
     match outcome {
         Outcome::Response { code: Some("RequestTimeTooSkewed"), .. } => Verdict::Skewed,
-        Outcome::Response { code: Some(code), .. } if TRANSIENT_CODES.contains(&code) => Verdict::Retry,
-        Outcome::Response { status, .. } if TRANSIENT_STATUSES.contains(&status) => Verdict::Retry,
+        Outcome::Response { status, code } if s3_connector_rules::is_transient(status, code) => {
+            Verdict::Retry
+        }
         Outcome::Response { .. } => Verdict::Stop,
         Outcome::Transport(Transport::Broken | Transport::TimedOut) => Verdict::Retry,
         Outcome::Transport(Transport::Unreachable | Transport::Denied | Transport::Other) => Verdict::Stop,

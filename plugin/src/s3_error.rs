@@ -1,5 +1,7 @@
 //! From an S3 error response to the contract's error variant.
 
+use s3_connector_rules::ErrorCode;
+
 use crate::bindings::s3_connector::s3::types::{S3Error, ServiceError};
 use crate::xml;
 
@@ -79,6 +81,22 @@ fn code_for_status(status: u16, subject: Subject<'_>) -> &'static str {
     }
 }
 
+/// The stable code of an S3 error, as every output writes it.
+pub fn code_of(error: &S3Error) -> ErrorCode {
+    match error {
+        S3Error::DeniedByHost(_) => ErrorCode::DeniedByHost,
+        S3Error::NoSuchBucket(_) => ErrorCode::NoSuchBucket,
+        S3Error::NoSuchKey(_) => ErrorCode::NoSuchKey,
+        S3Error::AccessDenied(_) => ErrorCode::AccessDenied,
+        S3Error::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
+        S3Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
+        S3Error::Service(_) => ErrorCode::Service,
+        S3Error::Transport(_) => ErrorCode::Transport,
+        S3Error::Timeout => ErrorCode::Timeout,
+        S3Error::Other(_) => ErrorCode::Other,
+    }
+}
+
 /// An input refused before anything was sent.
 pub fn invalid(message: impl std::fmt::Display) -> S3Error {
     S3Error::InvalidRequest(message.to_string())
@@ -139,17 +157,6 @@ mod tests {
     }
 
     fn case_name(e: &S3Error) -> &'static str {
-        match e {
-            S3Error::DeniedByHost(_) => "denied-by-host",
-            S3Error::NoSuchBucket(_) => "no-such-bucket",
-            S3Error::NoSuchKey(_) => "no-such-key",
-            S3Error::AccessDenied(_) => "access-denied",
-            S3Error::PreconditionFailed(_) => "precondition-failed",
-            S3Error::InvalidRequest(_) => "invalid-request",
-            S3Error::Service(_) => "service",
-            S3Error::Transport(_) => "transport",
-            S3Error::Timeout => "timeout",
-            S3Error::Other(_) => "other",
-        }
+        code_of(e).as_str()
     }
 }

@@ -1,4 +1,5 @@
-//! S3's naming rules, the endpoint, and the encoding of keys in request paths.
+//! S3's naming rules, the endpoint, the encoding of keys in request paths, and the error
+//! vocabulary (codes, exit codes, HTTP statuses, the JSON error object, what is transient).
 //!
 //! Both sides of the sandbox need the same answers: the plugin refuses a bad name before it
 //! sends anything, and the host refuses a request whose bucket the plugin encoded differently
@@ -6,12 +7,14 @@
 
 mod bucket_name;
 mod endpoint;
+mod error_code;
 mod key;
 mod operation;
 mod region;
 
 pub use bucket_name::{BucketNameError, validate_bucket_name};
 pub use endpoint::{Endpoint, Scheme};
+pub use error_code::{ErrorBody, ErrorCode, TRANSIENT_S3_CODES, TRANSIENT_STATUSES, is_transient};
 pub use key::{KeyError, MAX_KEY_BYTES, decode_path, encode_key, encode_query_component, validate_key};
 pub use operation::Operation;
 pub use region::{

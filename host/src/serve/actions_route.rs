@@ -9,6 +9,7 @@
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use s3_connector_rules::ErrorCode;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use super::json_answer;
@@ -29,25 +30,24 @@ pub(super) async fn answer(
 ) -> hyper::Response<HyperOutgoingBody> {
     if request.method() != http::Method::POST {
         let message = format!("{} /actions is not served (POST it)", request.method());
-        return json_answer::error(405, "invalid-request", &message);
+        return json_answer::error_with_status(405, ErrorCode::InvalidRequest, &message);
     }
     let body = match Limited::new(request.into_body(), MAX_ACTION_BYTES).collect().await {
         Ok(body) => body.to_bytes(),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
             let message =
                 format!("the action is over {MAX_ACTION_BYTES} bytes; send large content as a document");
-            return json_answer::error(413, "content-too-large", &message);
+            return json_answer::error(ErrorCode::ContentTooLarge, &message);
         }
         Err(error) => {
             return json_answer::error(
-                400,
-                "invalid-request",
+                ErrorCode::InvalidRequest,
                 &format!("the action could not be read: {error}"),
             );
         }
     };
     let Ok(action) = std::str::from_utf8(&body) else {
-        return json_answer::error(400, "invalid-json", "the action is not UTF-8 text");
+        return json_answer::error(ErrorCode::InvalidJson, "the action is not UTF-8 text");
     };
     match connector.invoke(action).await {
         Ok(answer) => json_answer::json(200, &answer),

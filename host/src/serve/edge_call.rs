@@ -4,6 +4,7 @@
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use s3_connector_rules::ErrorCode;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -99,6 +100,10 @@ async fn scrubbed(
             let text = String::from_utf8_lossy(&body.to_bytes()).into_owned();
             json_answer::text(status, crate::scrub::secrets(&text, secrets))
         }
-        Err(_) => json_answer::error(status, "other", "the plugin's error answer could not be read whole"),
+        Err(_) => json_answer::error_with_status(
+            status,
+            ErrorCode::Other,
+            "the plugin's error answer could not be read whole",
+        ),
     }
 }

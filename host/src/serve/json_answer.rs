@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use serde_json::{Value, json};
+use s3_connector_rules::{ErrorBody, ErrorCode};
+use serde_json::Value;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// A JSON answer with `status`.
@@ -11,11 +12,18 @@ pub(super) fn json(status: u16, value: &Value) -> hyper::Response<HyperOutgoingB
     text(status, value.to_string())
 }
 
-/// The JSON error object with `code` and `message`, as the actions write it.
-pub(super) fn error(status: u16, code: &str, message: &str) -> hyper::Response<HyperOutgoingBody> {
-    let body = json!({"error": {"code": code, "message": message, "retryable": status >= 500, "status": null,
-        "requestId": null, "bucket": null, "key": null}});
-    let mut response = json(status, &body);
+/// The JSON error object with `code` and `message`, with the code's HTTP status.
+pub(super) fn error(code: ErrorCode, message: &str) -> hyper::Response<HyperOutgoingBody> {
+    error_with_status(code.http_status(None), code, message)
+}
+
+/// The JSON error object with `code` and `message`, with `status`.
+pub(super) fn error_with_status(
+    status: u16,
+    code: ErrorCode,
+    message: &str,
+) -> hyper::Response<HyperOutgoingBody> {
+    let mut response = json(status, &ErrorBody::new(code, message).to_json());
     if status == 401 {
         response
             .headers_mut()

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use s3_connector_rules::ErrorCode;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -186,8 +187,7 @@ async fn handle(
     let authorization = request.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
     if !state.auth.admits(authorization) {
         return json_answer::error(
-            401,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "send Authorization: Bearer TOKEN with the server's token",
         );
     }
@@ -197,13 +197,15 @@ async fn handle(
         return actions_route::answer(&state.connector, request).await;
     }
     if !edge_call::names_host(&request) {
-        return json_answer::error(400, "invalid-request", "the request has no Host header; send one");
+        return json_answer::error(ErrorCode::InvalidRequest, "the request has no Host header; send one");
     }
     match edge_call::answer(&state, request, in_flight).await {
         Ok(response) => response,
-        Err(error) => {
-            let status = if matches!(error, Error::S3(crate::types::S3Error::Timeout)) { 504 } else { 500 };
-            json_answer::error(status, error.code(), &error.to_string())
-        }
+        // The host's own failures (a trap, a limit, no credentials) are the server's fault; a
+        // timeout keeps its own status.
+        Err(error) => match error.error_code() {
+            ErrorCode::Timeout => json_answer::error(ErrorCode::Timeout, &error.to_string()),
+            code => json_answer::error_with_status(500, code, &error.to_string()),
+        },
     }
 }

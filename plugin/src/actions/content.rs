@@ -68,7 +68,7 @@ mod tests {
         let (bytes, _) = to_bytes(&InlineContent::Base64("AAEC".into())).unwrap();
         assert_eq!(bytes, [0, 1, 2]);
         let error = to_bytes(&InlineContent::Base64("not base64!".into())).unwrap_err();
-        assert_eq!(error.code(), "invalid-field");
+        assert_eq!(error.code().as_str(), "invalid-field");
         assert!(error.to_string().contains("content.base64"), "{error}");
     }
 }

@@ -5,7 +5,8 @@
 //! ones only actions have (`invalid-json`, `unknown-action`, `invalid-field`,
 //! `content-too-large`, `document`).
 
-use serde_json::{Value, json};
+use s3_connector_rules::{ErrorBody, ErrorCode};
+use serde_json::Value;
 
 use crate::bindings::s3_connector::s3::types::{S3Error, ServiceError};
 
@@ -40,34 +41,24 @@ impl From<S3Error> for ActionError {
 
 impl ActionError {
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ActionError::InvalidJson(_) => "invalid-json",
-            ActionError::UnknownAction(_) => "unknown-action",
-            ActionError::InvalidField(_) => "invalid-field",
-            ActionError::ContentTooLarge(_) => "content-too-large",
-            ActionError::Document(_) => "document",
-            ActionError::S3(e) => match e {
-                S3Error::DeniedByHost(_) => "denied-by-host",
-                S3Error::NoSuchBucket(_) => "no-such-bucket",
-                S3Error::NoSuchKey(_) => "no-such-key",
-                S3Error::AccessDenied(_) => "access-denied",
-                S3Error::PreconditionFailed(_) => "precondition-failed",
-                S3Error::InvalidRequest(_) => "invalid-request",
-                S3Error::Service(_) => "service",
-                S3Error::Transport(_) => "transport",
-                S3Error::Timeout => "timeout",
-                S3Error::Other(_) => "other",
-            },
+            ActionError::InvalidJson(_) => ErrorCode::InvalidJson,
+            ActionError::UnknownAction(_) => ErrorCode::UnknownAction,
+            ActionError::InvalidField(_) => ErrorCode::InvalidField,
+            ActionError::ContentTooLarge(_) => ErrorCode::ContentTooLarge,
+            ActionError::Document(_) => ErrorCode::Document,
+            ActionError::S3(e) => crate::s3_error::code_of(e),
         }
     }
 
-    /// Whether the same request may succeed later: network trouble, throttling, 5xx.
+    /// Whether the same request may succeed later: network trouble, or an S3 answer that is
+    /// transient by the one rule of the retries ([`s3_connector_rules::is_transient`]).
     pub fn retryable(&self) -> bool {
         match self {
             ActionError::S3(S3Error::Transport(_) | S3Error::Timeout) => true,
             ActionError::S3(S3Error::Service(ServiceError { status, code, .. })) => {
-                *status >= 500 || *status == 429 || code == "SlowDown" || code == "RequestTimeout"
+                s3_connector_rules::is_transient(*status, Some(code))
             }
             _ => false,
         }
@@ -87,18 +78,20 @@ impl ActionError {
     /// The error object for `bucket` and `key`.
     pub fn to_json(&self, bucket: Option<&str>, key: Option<&str>) -> Value {
         let request_id = match self {
-            ActionError::S3(S3Error::Service(e)) => e.request_id.clone(),
+            ActionError::S3(S3Error::Service(e)) => e.request_id.as_deref(),
             _ => None,
         };
-        json!({ "error": {
-            "code": self.code(),
-            "message": self.to_string(),
-            "retryable": self.retryable(),
-            "status": self.status(),
-            "requestId": request_id,
-            "bucket": bucket,
-            "key": key,
-        }})
+        let message = self.to_string();
+        ErrorBody {
+            code: self.code(),
+            message: &message,
+            retryable: self.retryable(),
+            status: self.status(),
+            request_id,
+            bucket,
+            key,
+        }
+        .to_json()
     }
 }
 
@@ -122,6 +115,8 @@ fn describe(error: &S3Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `edge` world's `wasi:http/incoming-handler`: one request in, S3 calls out, the answer
 //! streamed back. Thin glue over [`super::route`], the S3 operations and the JSON actions.
 
+use s3_connector_rules::{ErrorBody, ErrorCode};
 use serde_json::{Value, json};
 
 use super::route::{self, NoRoute, Route};
@@ -46,9 +47,7 @@ impl Guest for Edge {
         match route::route(&method, &path) {
             Ok(route) => serve(route, request, out),
             Err(NoRoute { status, message }) => {
-                let error = json!({"error": {"code": "invalid-request", "message": message, "retryable": false,
-                    "status": null, "requestId": null, "bucket": null, "key": null}});
-                respond_json(out, status, &error);
+                respond_json(out, status, &ErrorBody::new(ErrorCode::InvalidRequest, &message).to_json());
             }
         }
     }
@@ -197,19 +196,20 @@ fn answer_action(out: ResponseOutparam, request: &str) {
         Ok(text) => respond_text(out, 200, &text),
         Err(text) => {
             let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            let code = value["error"]["code"].as_str().unwrap_or("other");
-            let status =
-                route::status_of(code, value["error"]["status"].as_u64().and_then(|s| u16::try_from(s).ok()));
-            respond_text(out, status, &text)
+            let code = value["error"]["code"].as_str().and_then(ErrorCode::parse).unwrap_or(ErrorCode::Other);
+            respond_text(out, code.http_status(s3_status(&value)), &text)
         }
     }
 }
 
 fn respond_error(out: ResponseOutparam, error: ActionError, bucket: Option<&str>, key: Option<&str>) {
     let json = error.to_json(bucket, key);
-    let status =
-        route::status_of(error.code(), json["error"]["status"].as_u64().and_then(|s| u16::try_from(s).ok()));
-    respond_json(out, status, &json);
+    respond_json(out, error.code().http_status(s3_status(&json)), &json);
+}
+
+/// The `status` S3 answered with, as an error object carries it.
+fn s3_status(error: &Value) -> Option<u16> {
+    error["error"]["status"].as_u64().and_then(|s| u16::try_from(s).ok())
 }
 
 fn respond_json(out: ResponseOutparam, status: u16, value: &Value) {

@@ -1,4 +1,4 @@
-//! From an incoming HTTP request line to what to do, and from an error code to an HTTP status.
+//! From an incoming HTTP request line to what to do.
 //! Plain functions on plain data, so that they are tested without wasm.
 
 use crate::bindings::s3_connector::s3::types::ByteRange;
@@ -127,21 +127,6 @@ pub fn byte_range(header: &str) -> Result<ByteRange, String> {
     }
 }
 
-/// The HTTP status of an error object's `code` (and its S3 `status`, for `service`).
-pub fn status_of(code: &str, s3_status: Option<u16>) -> u16 {
-    match code {
-        "invalid-json" | "unknown-action" | "invalid-field" | "invalid-request" | "document" => 400,
-        "content-too-large" => 413,
-        "denied-by-host" | "access-denied" => 403,
-        "no-such-bucket" | "no-such-key" => 404,
-        "precondition-failed" => s3_status.filter(|s| *s == 304).unwrap_or(412),
-        "service" => s3_status.filter(|s| (400..600).contains(s)).unwrap_or(502),
-        "transport" => 502,
-        "timeout" => 504,
-        _ => 500,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,25 +189,6 @@ mod tests {
         assert!(matches!(byte_range("bytes=-5"), Ok(ByteRange::Suffix(5))));
         for bad in ["bytes=-", "items=0-1", "bytes=a-b", "bytes=0-1,5-6"] {
             assert!(byte_range(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn error_codes_map_to_statuses() {
-        let table: &[(&str, Option<u16>, u16)] = &[
-            ("no-such-key", Some(404), 404),
-            ("denied-by-host", None, 403),
-            ("invalid-field", None, 400),
-            ("content-too-large", None, 413),
-            ("precondition-failed", Some(412), 412),
-            ("precondition-failed", Some(304), 304),
-            ("service", Some(503), 503),
-            ("service", None, 502),
-            ("timeout", None, 504),
-            ("plugin", None, 500),
-        ];
-        for (code, s3, status) in table {
-            assert_eq!(status_of(code, *s3), *status, "{code} {s3:?}");
         }
     }
 }
