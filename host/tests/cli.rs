@@ -1017,3 +1017,39 @@ async fn a_session_token_without_the_key_flags_is_a_usage_error() {
     .await;
     assert!(with_keys.stderr.contains("credentials from --access-key-id"), "{}", with_keys.stderr);
 }
+
+/// Issue 14 (a flag wins over the file, for every setting): `--profile` names the credentials
+/// even when the config file has a `[credentials]` table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_flag_wins_over_the_config_files_credentials() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let aws = tempfile::tempdir().unwrap();
+    let credentials = aws.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!("[work]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let config = aws.path().join("file.toml");
+    std::fs::write(
+        &config,
+        "[credentials]\naccess_key_id = \"AKFILE\"\nsecret_access_key = \"file-secret\"\n",
+    )
+    .unwrap();
+    let listed: Run = command(&s3.endpoint())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .args(["--config", config.to_str().unwrap(), "--profile", "work", "-v", "ls"])
+        .output()
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(
+        listed.stderr.contains("credentials from the default chain: profile `work`"),
+        "{}",
+        listed.stderr
+    );
+}

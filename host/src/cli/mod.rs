@@ -30,8 +30,8 @@ use clap::{Parser, Subcommand};
 use crate::audit::{AuditSink, FileSink, StderrSink};
 use crate::connector::Connector;
 use crate::credentials::{
-    AssumeRoleProvider, CachedProvider, CredentialsProvider, ProfileSettings, Secret, StaticCredentials,
-    default_chain,
+    AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileSettings,
+    RolesAnywhereProvider, Secret, StaticCredentials, default_chain,
 };
 use crate::error::Error;
 use crate::settings::Connection;
@@ -53,8 +53,8 @@ POLICY:
   endpoint, and warns on stderr (--allow '*' says you mean it; the library has no such default).
 
 CREDENTIALS, in order: --access-key-id/--secret-access-key (with --session-token for temporary
-  keys; --session-token alone is refused), the [credentials]
-  or [roles_anywhere] table of --config (IAM Roles Anywhere with an X.509 certificate), then the
+  keys; --session-token alone is refused), the [credentials] or [roles_anywhere] table of
+  --config (IAM Roles Anywhere with an X.509 certificate; skipped when --profile is given), then the
   AWS SDKs' default chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
   AWS_SESSION_TOKEN; the profile (--profile, AWS_PROFILE, else default) in AWS_SHARED_CREDENTIALS_FILE
   (~/.aws/credentials) and AWS_CONFIG_FILE (~/.aws/config), with role_arn/source_profile,
@@ -322,6 +322,14 @@ async fn command(cli: Cli) -> Result<i32, Error> {
     done.map(|()| 0)
 }
 
+/// The config file's credential tables, unless `--profile` names the credentials instead.
+fn file_credentials(
+    file: &ConfigFile,
+    profile_flag: bool,
+) -> (Option<StaticCredentials>, Option<Result<RolesAnywhereProvider, CredentialsError>>) {
+    if profile_flag { (None, None) } else { (file.credentials(), file.roles_anywhere()) }
+}
+
 /// Builds the connector from flags, the config file and the environment (`lookup`).
 fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Connector, Error> {
     let file = match &cli.config {
@@ -345,8 +353,9 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
         // Keys from anywhere else come with their own token (or none); pairing them with this one
         // would sign with a mismatched session, and dropping it silently hides the mistake.
         return Err(Error::Usage(
-            "--session-token goes with --access-key-id and --secret-access-key; give all three, or \
-             set AWS_SESSION_TOKEN (or the profile's aws_session_token) with the keys it belongs to"
+            "--session-token goes with --access-key-id and --secret-access-key; give all three (keys \
+             from the environment, a profile or --config carry their own token: AWS_SESSION_TOKEN, \
+             aws_session_token, session_token in [credentials])"
                 .to_owned(),
         ));
     }
@@ -366,7 +375,8 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
                     "--access-key-id and --secret-access-key go together; give both".to_owned(),
                 ));
             }
-            (None, None) => match (file.credentials(), file.roles_anywhere()) {
+            // A --profile flag wins over the file's credentials, as every flag wins over the file.
+            (None, None) => match file_credentials(&file, cli.profile.is_some()) {
                 (Some(_), Some(_)) => {
                     return Err(Error::Usage(
                         "--config has both [credentials] and [roles_anywhere]; keep one".to_owned(),
