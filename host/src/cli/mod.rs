@@ -1,7 +1,7 @@
 //! The `s3-connector` command line, in the manner of `aws s3`.
 //!
 //! Exit codes: 0 success, 1 the operation failed (S3 or network), 2 usage or bad input,
-//! 3 refused by the host's policy.
+//! 3 refused by the host's policy, 130 and 143 ended by SIGINT or SIGTERM.
 
 #[macro_use]
 mod print;
@@ -68,7 +68,12 @@ ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOI
 REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
   else us-east-1.
 
-EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy.";
+EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy,
+  130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A closed stdout
+  (| head) stops the printing, not the work.
+RECURSIVE: rm --recursive and cp --recursive take s3://BUCKET/d as the folder d/ (not dx), as the
+  aws CLI does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending
+  in /) are not downloaded. mv checks every permission it needs before sending anything.";
 
 /// Command-line arguments.
 #[derive(Parser)]
