@@ -205,9 +205,9 @@ async fn the_cli_appends_to_its_audit_file_and_never_logs_a_secret() {
         assert!(!text.contains(secret), "{secret:?} in the audit log:\n{text}");
     }
 
-    // `-` is stderr, where each record is a JSON line too.
+    // `-` is stderr, where each record is a JSON line too (`--allow '*'`: no default-policy warning).
     let mut to_stderr = cli(&endpoint);
-    to_stderr.args(["--audit", "-"]);
+    to_stderr.args(["--audit", "-", "--allow", "*"]);
     let (code, _, stderr) = run(&mut to_stderr, &["ls", "s3://logged"]).await;
     assert_eq!(code, 0, "{stderr}");
     let record: serde_json::Value = serde_json::from_str(stderr.lines().next().unwrap_or("")).unwrap();

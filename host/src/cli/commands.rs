@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::progress::Progress;
 use super::s3_uri::S3Uri;
-use super::{output, recursive};
+use super::{move_check, output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
@@ -21,9 +21,9 @@ pub async fn ls(
     let Some(location) = location else {
         let buckets = connector.list_buckets().await?;
         if json {
-            println!("{}", json!(buckets.iter().map(output::bucket).collect::<Vec<_>>()));
+            out!("{}", json!(buckets.iter().map(output::bucket).collect::<Vec<_>>()));
         } else {
-            buckets.iter().for_each(|b| println!("{}", output::bucket_line(b)));
+            buckets.iter().for_each(|b| out!("{}", output::bucket_line(b)));
         }
         return Ok(());
     };
@@ -44,9 +44,9 @@ pub async fn ls(
             prefixes.extend(page.common_prefixes.iter().cloned());
         } else {
             for prefix in &page.common_prefixes {
-                println!("{:>32} {}", "PRE", prefix.strip_prefix(shown_from).unwrap_or(prefix));
+                out!("{:>32} {}", "PRE", prefix.strip_prefix(shown_from).unwrap_or(prefix));
             }
-            page.objects.iter().for_each(|o| println!("{}", output::summary_line(o, shown_from)));
+            page.objects.iter().for_each(|o| out!("{}", output::summary_line(o, shown_from)));
         }
         match page.next_continuation_token {
             Some(token) if page.is_truncated => request.continuation_token = Some(token),
@@ -54,7 +54,7 @@ pub async fn ls(
         }
     }
     if json {
-        println!("{}", json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes }));
+        out!("{}", json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes }));
     }
     Ok(())
 }
@@ -121,30 +121,44 @@ pub async fn cp(
     }
 }
 
+/// Where a file upload goes: `to`, or a key ending in `/` (or none) with the file's name added.
+pub(super) fn upload_target(path: &Path, mut to: S3Uri) -> Result<S3Uri, Error> {
+    if to.key.is_empty() || to.key.ends_with('/') {
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::Usage(format!("{:?} names no file", path.display().to_string())))?;
+        to.key.push_str(&name.to_string_lossy());
+    }
+    Ok(to)
+}
+
+/// Where a server-side copy goes: `to`, or a key ending in `/` (or none) with the source key's
+/// last segment added.
+pub(super) fn copy_target(from_key: &str, mut to: S3Uri) -> S3Uri {
+    if to.key.is_empty() || to.key.ends_with('/') {
+        to.key.push_str(from_key.rsplit('/').find(|s| !s.is_empty()).unwrap_or(from_key));
+    }
+    to
+}
+
 async fn upload(
     connector: &Connector,
     source: &str,
-    mut to: S3Uri,
+    to: S3Uri,
     options: PutOptions,
     json: bool,
 ) -> Result<(), Error> {
     if source != "-" {
         let path = Path::new(source);
-        if to.key.is_empty() || to.key.ends_with('/') {
-            let name = path.file_name().ok_or_else(|| Error::Usage(format!("{source:?} names no file")))?;
-            to.key.push_str(&name.to_string_lossy());
-        }
+        let to = upload_target(path, to)?;
         return upload_file(connector, path, to, options, json).await;
     }
     to.require_key().map_err(Error::Usage)?;
     let result = connector.put_object(&to.bucket, &to.key, tokio::io::stdin(), None, options).await?;
     if json {
-        println!(
-            "{}",
-            json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag })
-        );
+        out!("{}", json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag }));
     } else {
-        println!("upload: - to {to}");
+        out!("upload: - to {to}");
     }
     Ok(())
 }
@@ -168,12 +182,12 @@ pub(super) async fn upload_file(
     drop(progress);
     let result = result?;
     if json {
-        println!(
+        out!(
             "{}",
             json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag, "bytes": length })
         );
     } else {
-        println!("upload: {shown} to {to}");
+        out!("upload: {shown} to {to}");
     }
     Ok(())
 }
@@ -217,12 +231,12 @@ pub(super) async fn download_to(
     partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
     partial.persist(path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
     if json {
-        println!(
+        out!(
             "{}",
             json!({ "operation": "download", "bucket": from.bucket, "key": from.key, "path": path, "bytes": info.size })
         );
     } else {
-        println!("download: {from} to {}", path.display());
+        out!("download: {from} to {}", path.display());
     }
     Ok(())
 }
@@ -244,11 +258,9 @@ fn local(what: String, error: std::io::Error) -> Error {
 }
 
 /// A server-side copy; a destination key ending in `/` takes the source's last segment.
-async fn copy(connector: &Connector, from: S3Uri, mut to: S3Uri, json: bool) -> Result<(), Error> {
+async fn copy(connector: &Connector, from: S3Uri, to: S3Uri, json: bool) -> Result<(), Error> {
     let key = from.require_key().map_err(Error::Usage)?;
-    if to.key.is_empty() || to.key.ends_with('/') {
-        to.key.push_str(key.rsplit('/').find(|s| !s.is_empty()).unwrap_or(key));
-    }
+    let to = copy_target(key, to);
     if from == to {
         return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
     }
@@ -256,21 +268,23 @@ async fn copy(connector: &Connector, from: S3Uri, mut to: S3Uri, json: bool) -> 
     let source = (from.bucket.as_str(), key);
     let result = connector.copy_object_with(source, &to.bucket, &to.key, Default::default()).await?;
     if json {
-        println!(
+        out!(
             "{}",
             json!({ "operation": "copy", "source": from.to_string(), "target": to.to_string(), "etag": result.etag })
         );
     } else {
-        println!("copy: {from} to {to}");
+        out!("copy: {from} to {to}");
     }
     Ok(())
 }
 
-/// `mv SRC DST`: copy, then delete the source once the copy succeeded.
+/// `mv SRC DST`: copy, then delete the source once the copy succeeded. Every permission the
+/// move needs is checked first, so that the policy never stops it half-way.
 pub async fn mv(connector: &Connector, source: &str, destination: &str, json: bool) -> Result<(), Error> {
     if source == "-" || destination == "-" {
         return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
     }
+    move_check::check(connector.policy(), source, destination)?;
     cp(connector, source, destination, Transfer::default(), false, json).await?;
     match S3Uri::parse(source) {
         Some(from) => {
@@ -305,19 +319,39 @@ pub async fn presign(
     };
     let key = uri.require_key().map_err(Error::Usage)?.to_owned();
     let request = PresignRequest { method, bucket: uri.bucket, key, expires_in_seconds: expires_in };
-    println!("{}", connector.presign(request).await?);
+    out!("{}", connector.presign(request).await?);
     Ok(())
 }
 
-/// `rm s3://BUCKET/KEY`, or `rm --recursive s3://BUCKET/PREFIX`.
-pub async fn rm(connector: &Connector, location: &str, recursive: bool, json: bool) -> Result<(), Error> {
+/// What `rm` deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RmScope {
+    /// The one object named.
+    One,
+    /// `--recursive`: the keys in the folder the location names (`s3://b/d` is `d/`), as
+    /// `aws s3 rm --recursive` and `cp --recursive` read it.
+    Folder,
+    /// `--recursive --raw-prefix`: every key starting with the location as written (`dx` too).
+    RawPrefix,
+}
+
+/// `rm s3://BUCKET/KEY`, or `rm --recursive s3://BUCKET/FOLDER` (`--raw-prefix`: any prefix).
+pub async fn rm(connector: &Connector, location: &str, scope: RmScope, json: bool) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
-    if !recursive {
-        connector.delete_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
-        report(json, "delete", &uri.to_string());
+    let prefix = match scope {
+        RmScope::One => {
+            connector.delete_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
+            report(json, "delete", &uri.to_string());
+            return Ok(());
+        }
+        RmScope::Folder => recursive::folder_prefix(&uri.key),
+        RmScope::RawPrefix => uri.key.clone(),
+    };
+    let keys = all_keys(connector, &uri.bucket, &prefix).await?;
+    if keys.is_empty() {
+        // Nothing to delete: DeleteObjects refuses an empty list.
         return Ok(());
     }
-    let keys = all_keys(connector, &uri.bucket, &uri.key).await?;
     let result = connector.delete_objects(&uri.bucket, &keys).await?;
     for key in &result.deleted {
         report(json, "delete", &format!("s3://{}/{key}", uri.bucket));
@@ -333,7 +367,11 @@ pub async fn rm(connector: &Connector, location: &str, recursive: bool, json: bo
     }
     match result.failed.len() {
         0 => Ok(()),
-        n => Err(Error::Local(format!("{n} of {} keys under {uri} were not deleted", keys.len()))),
+        n => Err(Error::Local(format!(
+            "{n} of {} keys starting with s3://{}/{prefix} were not deleted",
+            keys.len(),
+            uri.bucket
+        ))),
     }
 }
 
@@ -372,7 +410,7 @@ pub async fn rb(connector: &Connector, location: &str, json: bool) -> Result<(),
 pub async fn head(connector: &Connector, location: &str) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let info = connector.head_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
-    println!("{}", serde_json::to_string_pretty(&output::object_info(&info)).unwrap_or_default());
+    out!("{}", serde_json::to_string_pretty(&output::object_info(&info)).unwrap_or_default());
     Ok(())
 }
 
@@ -386,8 +424,8 @@ fn bucket_only(location: &str) -> Result<String, Error> {
 
 fn report(json: bool, operation: &str, target: &str) {
     if json {
-        println!("{}", json!({ "operation": operation, "target": target }));
+        out!("{}", json!({ "operation": operation, "target": target }));
     } else {
-        println!("{operation}: {target}");
+        out!("{operation}: {target}");
     }
 }

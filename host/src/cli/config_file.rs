@@ -51,8 +51,9 @@ pub struct ConfigFile {
     pub path_style: Option<bool>,
     credentials: Option<CredentialsTable>,
     roles_anywhere: Option<RolesAnywhereTable>,
-    #[serde(default)]
-    allow: Vec<AllowTable>,
+    /// `None` when the file has no `allow` key; `Some(vec![])` for `allow = []`, which allows
+    /// nothing (an empty list must not fail open).
+    allow: Option<Vec<AllowTable>>,
 }
 
 #[derive(Deserialize)]
@@ -130,9 +131,14 @@ impl ConfigFile {
         Some(build())
     }
 
-    /// The `[[allow]]` rules.
-    pub fn rules(&self) -> Result<Vec<Rule>, String> {
-        self.allow.iter().map(|table| table.to_rule().map_err(|e| e.to_string())).collect()
+    /// The `[[allow]]` rules; `None` when the file has no `allow` list at all.
+    pub fn rules(&self) -> Result<Option<Vec<Rule>>, String> {
+        let Some(tables) = &self.allow else { return Ok(None) };
+        tables
+            .iter()
+            .map(|table| table.to_rule().map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 }
 
@@ -162,9 +168,15 @@ mod tests {
         .unwrap();
         assert_eq!(file.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(file.path_style, Some(true));
-        let rules: Vec<String> = file.rules().unwrap().iter().map(ToString::to_string).collect();
+        let rules: Vec<String> = file.rules().unwrap().unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(rules, ["photos/in/=read,list", "*=list"]);
         assert!(file.credentials().is_some());
+    }
+
+    #[test]
+    fn an_empty_allow_list_is_present_and_empty() {
+        assert_eq!(ConfigFile::parse("allow = []\n").unwrap().rules().unwrap(), Some(vec![]));
+        assert_eq!(ConfigFile::parse("region = \"eu-west-1\"\n").unwrap().rules().unwrap(), None);
     }
 
     #[test]

@@ -35,16 +35,16 @@ pub async fn run() -> Result<(), Error> {
         .map_err(Error::Usage)?;
     let policy = Policy::from_allow_flags(&[format!("{BUCKET}=read,write,delete,list,admin")])
         .map_err(|e| Error::Usage(e.to_string()))?;
-    println!("s3-connector demo");
-    println!("  embedded S3 store (s3s-fs) at {} in {}", store.endpoint(), dir.path().display());
-    println!("  credentials: access key {access_key}, secret generated for this run (never printed)");
-    println!("  host policy: --allow {}", policy.summary());
+    out!("s3-connector demo");
+    out!("  embedded S3 store (s3s-fs) at {} in {}", store.endpoint(), dir.path().display());
+    out!("  credentials: access key {access_key}, secret generated for this run (never printed)");
+    out!("  host policy: --allow {}", policy.summary());
     let connector = Connector::new(
         connection,
         policy,
         std::sync::Arc::new(StaticCredentials::new(&access_key, secret, None)),
     )?;
-    println!("  plugin compiled and pre-linked in {:.1} ms\n", started.elapsed().as_secs_f64() * 1e3);
+    out!("  plugin compiled and pre-linked in {:.1} ms\n", started.elapsed().as_secs_f64() * 1e3);
 
     let files: [(&str, Vec<u8>, &str); 3] = [
         ("notes/readme.txt", b"Objects cross the sandbox as streams.\n".repeat(32), "text/plain"),
@@ -73,7 +73,7 @@ pub async fn run() -> Result<(), Error> {
     let listing =
         step.run(&format!("list s3://{BUCKET}/ one level"), connector.list_objects(BUCKET, request)).await?;
     for prefix in &listing.common_prefixes {
-        println!("{:>10}PRE {prefix}", "");
+        out!("{:>10}PRE {prefix}", "");
     }
 
     for (key, body, _) in &files {
@@ -85,7 +85,7 @@ pub async fn run() -> Result<(), Error> {
             .await?;
         let expected = Sha256::digest(body);
         let verdict = if digest == expected.as_slice() { "SHA-256 matches" } else { "SHA-256 DIFFERS" };
-        println!(
+        out!(
             "{:>10}{} bytes, {}, content-type {}",
             "",
             info.size,
@@ -101,7 +101,7 @@ pub async fn run() -> Result<(), Error> {
     let (_, info) = step
         .run("read bytes 0-36 of notes/readme.txt", download(&connector, "notes/readme.txt", range))
         .await?;
-    println!("{:>10}Content-Range: {}", "", info.content_range.unwrap_or_default());
+    out!("{:>10}Content-Range: {}", "", info.content_range.unwrap_or_default());
 
     let before = store.requests_received();
     step.started = Some(Instant::now());
@@ -111,8 +111,8 @@ pub async fn run() -> Result<(), Error> {
     step.report(&format!("upload s3://{FORBIDDEN_BUCKET}/secret.txt (outside the policy)"));
     match refused {
         Err(Error::Denied(denial)) => {
-            println!("{:>10}refused as expected: {denial}", "");
-            println!(
+            out!("{:>10}refused as expected: {denial}", "");
+            out!(
                 "{:>10}requests that reached the store: {before} before, {} after",
                 "",
                 store.requests_received()
@@ -125,7 +125,7 @@ pub async fn run() -> Result<(), Error> {
         step.run(&format!("delete s3://{BUCKET}/{key}"), connector.delete_object(BUCKET, key)).await?;
     }
     step.run(&format!("remove bucket s3://{BUCKET}"), connector.delete_bucket(BUCKET)).await?;
-    println!(
+    out!(
         "\ndone in {:.1} ms: every request signed inside the sandbox and checked by the host",
         started.elapsed().as_secs_f64() * 1e3
     );
@@ -181,6 +181,6 @@ impl Step {
     fn report(&mut self, what: &str) {
         self.number += 1;
         let elapsed = self.started.take().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3);
-        println!("[{:>2}] {what:<66} {elapsed:>8.1} ms", self.number);
+        out!("[{:>2}] {what:<66} {elapsed:>8.1} ms", self.number);
     }
 }

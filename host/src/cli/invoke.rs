@@ -25,11 +25,11 @@ pub async fn run(
     }
     match connector.invoke(&text).await {
         Ok(answer) => {
-            println!("{answer:#}");
+            out!("{answer:#}");
             Ok(0)
         }
         Err(failure) => {
-            println!("{:#}", failure.json());
+            out!("{:#}", failure.json());
             Ok(failure.exit_code())
         }
     }

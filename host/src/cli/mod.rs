@@ -1,19 +1,24 @@
 //! The `s3-connector` command line, in the manner of `aws s3`.
 //!
 //! Exit codes: 0 success, 1 the operation failed (S3 or network), 2 usage or bad input,
-//! 3 refused by the host's policy.
+//! 3 refused by the host's policy, 130 and 143 ended by SIGINT or SIGTERM.
 
+#[macro_use]
+mod print;
 mod commands;
 pub mod config_file;
 mod demo;
 mod download_flags;
 mod invoke;
+mod move_check;
 mod output;
 pub mod pinned_time;
+mod policy_source;
 mod progress;
 mod recursive;
 pub mod s3_uri;
 mod serve;
+mod signals;
 mod upload_flags;
 
 use std::ffi::OsString;
@@ -25,27 +30,31 @@ use clap::{Parser, Subcommand};
 use crate::audit::{AuditSink, FileSink, StderrSink};
 use crate::connector::Connector;
 use crate::credentials::{
-    AssumeRoleProvider, CachedProvider, CredentialsProvider, ProfileSettings, Secret, StaticCredentials,
-    default_chain,
+    AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileSettings,
+    RolesAnywhereProvider, Secret, StaticCredentials, default_chain,
 };
 use crate::error::Error;
-use crate::policy::Policy;
 use crate::settings::Connection;
 use config_file::ConfigFile;
 use download_flags::DownloadFlags;
+use policy_source::PolicySource;
 use s3_uri::S3Uri;
 use upload_flags::UploadFlags;
 
 const AFTER_HELP: &str = "\
 POLICY:
   --allow BUCKET[/PREFIX][=OPS] grants OPS (comma-separated: read, write, delete, list, admin;
-  default read,write,delete,list) on BUCKET (or * for every bucket), limited to keys under PREFIX.
-  Repeat it, or use [[allow]] tables in --config. Listing all buckets needs '*=list'.
+  default read,write,delete,list) on BUCKET (or * for every bucket), limited to
+  keys starting with PREFIX. Prefixes are literal: photos/in also matches photos/inbox/x; end a
+  prefix with / to mean a folder (--verbose warns otherwise). Repeat it, or use [[allow]] tables in --config; --allow
+  flags replace the file's rules, and an empty list (allow = []) allows nothing. Listing all
+  buckets needs '*=list'. --verbose prints the rules in force.
   WITHOUT ANY --allow OR [[allow]], THE CLI ALLOWS EVERY BUCKET AND OPERATION on the configured
-  endpoint (the library has no such default).
+  endpoint, and warns on stderr (--allow '*' says you mean it; the library has no such default).
 
-CREDENTIALS, in order: --access-key-id/--secret-access-key/--session-token, the [credentials]
-  or [roles_anywhere] table of --config (IAM Roles Anywhere with an X.509 certificate), then the
+CREDENTIALS, in order: --access-key-id/--secret-access-key (with --session-token for temporary
+  keys; --session-token alone is refused), the [credentials] or [roles_anywhere] table of
+  --config (IAM Roles Anywhere with an X.509 certificate; skipped when --profile is given), then the
   AWS SDKs' default chain: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
   AWS_SESSION_TOKEN; the profile (--profile, AWS_PROFILE, else default) in AWS_SHARED_CREDENTIALS_FILE
   (~/.aws/credentials) and AWS_CONFIG_FILE (~/.aws/config), with role_arn/source_profile,
@@ -59,7 +68,12 @@ ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOI
 REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
   else us-east-1.
 
-EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy.";
+EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy,
+  130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A closed stdout
+  (| head) stops the printing, not the work.
+RECURSIVE: rm --recursive and cp --recursive take s3://BUCKET/d as the folder d/ (not dx), as the
+  aws CLI does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending
+  in /) are not downloaded. mv checks every permission it needs before sending anything.";
 
 /// Command-line arguments.
 #[derive(Parser)]
@@ -164,13 +178,18 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         expires_in: u32,
     },
-    /// Delete an object, or with --recursive every key under a prefix (in batches of 1000).
+    /// Delete an object, or with --recursive every object in a folder (in batches of 1000).
     Rm {
-        /// s3://BUCKET/KEY, or s3://BUCKET/PREFIX with --recursive
+        /// s3://BUCKET/KEY, or s3://BUCKET/FOLDER with --recursive
         location: String,
-        /// Delete every key that starts with the prefix.
+        /// Delete every key in the folder: s3://b/d means the keys starting with d/, as in
+        /// `aws s3 rm --recursive` (not dx).
         #[arg(long)]
         recursive: bool,
+        /// With --recursive: delete every key starting with the location as written, folder or
+        /// not (s3://b/d deletes d/a and dx too).
+        #[arg(long, requires = "recursive")]
+        raw_prefix: bool,
     },
     /// Make a bucket.
     Mb {
@@ -221,6 +240,7 @@ enum Command {
 
 /// Runs the CLI with `args` (the program name first) and returns the exit code.
 pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    print::quiet_panics();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -231,6 +251,11 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let json = cli.json;
     match execute(cli).await {
+        Ok(0) if print::stdout_failure().is_some() => {
+            let reason = print::stdout_failure().unwrap_or_default();
+            output::print_error(&Error::Local(format!("cannot write the output: {reason}")), json);
+            1
+        }
         Ok(code) => code,
         Err(error) => {
             output::print_error(&error, json);
@@ -241,17 +266,30 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 
 /// Runs the command; the exit code of a command that reports its own failures (`invoke`).
 async fn execute(cli: Cli) -> Result<i32, Error> {
+    // `serve` drains its requests on SIGINT and SIGTERM itself.
+    if let Command::Serve { max_instances, .. } = cli.command {
+        crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
+        let connector = connector(&cli, |name| std::env::var(name).ok())?;
+        if let Command::Serve { listen, token, insecure_no_auth, .. } = cli.command {
+            return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
+        }
+    }
+    match signals::until_interrupted(command(cli)).await {
+        Ok(done) => done,
+        Err(signal) => {
+            print::error_line(format_args!("s3-connector: interrupted by {}", signal.name));
+            Ok(signal.exit_code)
+        }
+    }
+}
+
+/// Runs every command but `serve`; dropped unfinished on SIGINT or SIGTERM.
+async fn command(cli: Cli) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
         return demo::run().await.map(|()| 0);
     }
-    if let Command::Serve { max_instances, .. } = cli.command {
-        crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
-    }
     let connector = connector(&cli, |name| std::env::var(name).ok())?;
     let json = cli.json;
-    if let Command::Serve { listen, token, insecure_no_auth, .. } = cli.command {
-        return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
-    }
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
         return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
     }
@@ -273,13 +311,28 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
         Command::Presign { location, method, expires_in } => {
             commands::presign(&connector, &location, &method, expires_in).await
         }
-        Command::Rm { location, recursive } => commands::rm(&connector, &location, recursive, json).await,
+        Command::Rm { location, recursive, raw_prefix } => {
+            let scope = match (recursive, raw_prefix) {
+                (false, _) => commands::RmScope::One,
+                (true, false) => commands::RmScope::Folder,
+                (true, true) => commands::RmScope::RawPrefix,
+            };
+            commands::rm(&connector, &location, scope, json).await
+        }
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
         Command::Head { location } => commands::head(&connector, &location).await,
         Command::Invoke { .. } | Command::Serve { .. } | Command::Demo => unreachable!("handled above"),
     };
     done.map(|()| 0)
+}
+
+/// The config file's credential tables, unless `--profile` names the credentials instead.
+fn file_credentials(
+    file: &ConfigFile,
+    profile_flag: bool,
+) -> (Option<StaticCredentials>, Option<Result<RolesAnywhereProvider, CredentialsError>>) {
+    if profile_flag { (None, None) } else { (file.credentials(), file.roles_anywhere()) }
 }
 
 /// Builds the connector from flags, the config file and the environment (`lookup`).
@@ -298,10 +351,19 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
     )
     .map_err(Error::Usage)?;
 
-    let mut rules = file.rules().map_err(Error::Usage)?;
-    let flags = Policy::from_allow_flags(&cli.allow).map_err(|e| Error::Usage(e.to_string()))?;
-    rules.extend(flags.rules().iter().cloned());
-    let policy = if rules.is_empty() { Policy::allow_all() } else { Policy::new(rules) };
+    let policy_source = PolicySource::resolve(&cli.allow, file.rules().map_err(Error::Usage)?)
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let policy = &policy_source.policy;
+    if cli.session_token.is_some() && cli.access_key_id.is_none() && cli.secret_access_key.is_none() {
+        // Keys from anywhere else come with their own token (or none); pairing them with this one
+        // would sign with a mismatched session, and dropping it silently hides the mistake.
+        return Err(Error::Usage(
+            "--session-token goes with --access-key-id and --secret-access-key; give all three (keys \
+             from the environment, a profile or --config carry their own token: AWS_SESSION_TOKEN, \
+             aws_session_token, session_token in [credentials])"
+                .to_owned(),
+        ));
+    }
 
     let (credentials, source): (Arc<dyn CredentialsProvider>, String) =
         match (&cli.access_key_id, &cli.secret_access_key) {
@@ -318,7 +380,8 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
                     "--access-key-id and --secret-access-key go together; give both".to_owned(),
                 ));
             }
-            (None, None) => match (file.credentials(), file.roles_anywhere()) {
+            // A --profile flag wins over the file's credentials, as every flag wins over the file.
+            (None, None) => match file_credentials(&file, cli.profile.is_some()) {
                 (Some(_), Some(_)) => {
                     return Err(Error::Usage(
                         "--config has both [credentials] and [roles_anywhere]; keep one".to_owned(),
@@ -359,7 +422,7 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
                 role = role.with_endpoint(&url).map_err(usage)?;
             }
             if cli.session_policy {
-                role = role.with_session_policy(&policy).map_err(usage)?;
+                role = role.with_session_policy(policy).map_err(usage)?;
             }
             let limited = if cli.session_policy { ", limited to the --allow rules" } else { "" };
             let source = format!("role {arn} (--role-arn{limited}) via {source}");
@@ -367,10 +430,18 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
         }
         None => (credentials, source),
     };
-    if cli.verbose {
-        eprintln!("s3-connector: credentials from {source}");
+    // Said once the command line is known to be usable, so that a usage error stays one line.
+    if let Some(warning) = policy_source.default_warning(&connection.endpoint.url()) {
+        output::print_warning("allow-all-default", &warning, cli.json);
     }
-    let mut connector = Connector::new(connection, policy, credentials)?
+    if cli.verbose {
+        print::error_line(format_args!("s3-connector: credentials from {source}"));
+        print::error_line(format_args!("s3-connector: {}", policy_source.describe()));
+        for warning in policy_source.prefix_warnings() {
+            print::error_line(format_args!("s3-connector: {warning}"));
+        }
+    }
+    let mut connector = Connector::new(connection, policy.clone(), credentials)?
         .with_tenant(cli.tenant.clone())
         .with_max_attempts(cli.max_attempts);
     if let Some(path) = &cli.audit {

@@ -8,9 +8,19 @@ use crate::types::{BucketInfo, ChecksumAlgorithm, ObjectInfo, ObjectSummary};
 /// Prints an error on stderr: `s3-connector: MESSAGE`, or `{"error": {...}}` with `--json`.
 pub fn print_error(error: &Error, json: bool) {
     if json {
-        eprintln!("{}", json!({ "error": { "code": error.code(), "message": error.to_string() } }));
+        super::print::error_line(json!({ "error": { "code": error.code(), "message": error.to_string() } }));
     } else {
-        eprintln!("s3-connector: {error}");
+        super::print::error_line(format_args!("s3-connector: {error}"));
+    }
+}
+
+/// Prints a warning on stderr: `s3-connector: warning: MESSAGE`, or with `--json` a JSON line
+/// `{"warning": {"code", "message"}}`, so that stderr stays machine-readable.
+pub fn print_warning(code: &str, message: &str, json: bool) {
+    if json {
+        super::print::error_line(json!({ "warning": { "code": code, "message": message } }));
+    } else {
+        super::print::error_line(format_args!("s3-connector: warning: {message}"));
     }
 }
 

@@ -72,7 +72,10 @@ impl Progress {
                 loop {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                     let bytes = done.load(Ordering::Relaxed);
-                    eprint!("\r\x1b[2K{}", line(&label, bytes, total, started.elapsed()));
+                    super::print::error_text(format_args!(
+                        "\r\x1b[2K{}",
+                        line(&label, bytes, total, started.elapsed())
+                    ));
                 }
             })
         });
@@ -84,7 +87,7 @@ impl Drop for Progress {
     fn drop(&mut self) {
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
-            eprint!("\r\x1b[2K");
+            super::print::error_text("\r\x1b[2K");
         }
     }
 }

@@ -19,7 +19,7 @@ pub async fn upload_tree(
     let mut files = Vec::new();
     collect_files(directory, &mut files)?;
     files.sort();
-    let prefix = prefix_of(&to.key);
+    let prefix = folder_prefix(&to.key);
     for file in files {
         let relative = file.strip_prefix(directory).unwrap_or(&file);
         let parts: Vec<String> =
@@ -48,8 +48,9 @@ fn collect_files(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error
     Ok(())
 }
 
-/// Downloads every key under `from`'s prefix into `directory`, paths relative to the prefix.
-/// Keys that would land outside the directory (`..`, absolute) are refused, not written.
+/// Downloads every key in `from`'s folder into `directory`, paths relative to the folder.
+/// Folder markers are skipped; keys that would land outside the directory (`..`, absolute) are
+/// refused, not written.
 pub async fn download_tree(
     connector: &Connector,
     from: &S3Uri,
@@ -57,12 +58,14 @@ pub async fn download_tree(
     get: &GetOptions,
     json: bool,
 ) -> Result<(), Error> {
-    let prefix = prefix_of(&from.key);
+    let prefix = folder_prefix(&from.key);
     let mut request =
         ListObjectsRequest { prefix: (!prefix.is_empty()).then(|| prefix.clone()), ..Default::default() };
     loop {
         let page = connector.list_objects(&from.bucket, request.clone()).await?;
-        for object in &page.objects {
+        // Folder markers (zero-byte keys ending in `/`, made by consoles) are not files: the aws
+        // CLI skips them, and their path would be the directory itself.
+        for object in page.objects.iter().filter(|o| !o.key.ends_with('/')) {
             let relative = object.key.strip_prefix(&prefix).unwrap_or(&object.key);
             let path = local_path(directory, relative).ok_or_else(|| {
                 Error::Local(format!(
@@ -86,8 +89,9 @@ pub async fn download_tree(
     }
 }
 
-/// `dir` without a trailing slash becomes `dir/`; the empty prefix stays empty.
-fn prefix_of(key: &str) -> String {
+/// The folder a recursive location names: `dir` without a trailing slash becomes `dir/`, as
+/// the aws CLI reads it; the empty prefix (the whole bucket) stays empty.
+pub(super) fn folder_prefix(key: &str) -> String {
     if key.is_empty() || key.ends_with('/') { key.to_owned() } else { format!("{key}/") }
 }
 
@@ -109,7 +113,7 @@ mod tests {
         for escaping in ["../x", "a/../../x", "/etc/passwd", "", "./a"] {
             assert_eq!(local_path(dir, escaping), None, "{escaping}");
         }
-        assert_eq!(prefix_of("photos"), "photos/");
-        assert_eq!(prefix_of(""), "");
+        assert_eq!(folder_prefix("photos"), "photos/");
+        assert_eq!(folder_prefix(""), "");
     }
 }
