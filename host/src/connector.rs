@@ -152,7 +152,7 @@ impl Connector {
     }
 
     /// Bounds the linear memory of every call's instance (default and maximum
-    /// [`crate::runtime::plugin_runtime::MAX_INSTANCE_MEMORY`]). A call over the limit fails with
+    /// [`crate::runtime::limits::MAX_INSTANCE_MEMORY`]). A call over the limit fails with
     /// [`Error::Plugin`] naming it.
     pub fn with_memory_limit(mut self, bytes: usize) -> Self {
         self.shared.limits.memory_bytes = bytes;
@@ -160,7 +160,7 @@ impl Connector {
     }
 
     /// Caps what the host holds for one call outside the plugin's memory: header maps and the
-    /// buffers of bodies being written (default [`host_buffer::DEFAULT_HOST_BUFFER_BYTES`]). A
+    /// buffers of bodies being written (default [`limits::DEFAULT_HOST_BUFFER_BYTES`]). A
     /// call over the cap fails with [`Error::Plugin`] naming it.
     pub fn with_host_buffer_limit(mut self, bytes: usize) -> Self {
         self.shared.limits.host_buffer_bytes = bytes;

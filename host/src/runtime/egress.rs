@@ -140,11 +140,11 @@ impl WasiHttpHooks for EgressGuard {
     // What one body can buffer in the host, stated here so that the host buffer meter's
     // `BODY_BUFFER_BYTES` holds whatever wasmtime-wasi-http's defaults become.
     fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
-        super::host_buffer::BODY_BUFFER_CHUNKS
+        super::limits::BODY_BUFFER_CHUNKS
     }
 
     fn p2_outgoing_body_chunk_size(&mut self) -> usize {
-        super::host_buffer::BODY_CHUNK_BYTES
+        super::limits::BODY_CHUNK_BYTES
     }
 
     fn send_request(

@@ -20,43 +20,12 @@ use wasmtime_wasi_http::p2::types::{HostOutgoingRequest, HostOutgoingResponse};
 use wasmtime_wasi_http::p2::{HeaderError, HeaderResult};
 use wasmtime_wasi_http::{FieldMap, FieldMapError, WasiHttpView};
 
-use super::limits::Exceeded;
+use super::limits::{BODY_BUFFER_BYTES, Exceeded, Held, MAX_HEADER_MAP_BYTES, MAX_RESOURCES};
 use super::store_state::StoreState;
 
-/// Write calls to an outgoing body's stream that the host buffers before the guest must wait
-/// (wasmtime-wasi-http's channel keeps one slot more).
-pub const BODY_BUFFER_CHUNKS: usize = 1;
-/// The largest single write to an outgoing body's stream.
-pub const BODY_CHUNK_BYTES: usize = 1 << 20;
-/// What one open body can hold in the host: every slot of its channel full.
-pub const BODY_BUFFER_BYTES: usize = (BODY_BUFFER_CHUNKS + 1) * BODY_CHUNK_BYTES;
-/// The default cap on what the host holds for one instance: room for 16 bodies being written
-/// at once (the plugin writes at most 4 parts at a time) and their headers.
-pub const DEFAULT_HOST_BUFFER_BYTES: usize = 64 << 20;
-/// Entries an instance's resource table may hold at once; the plugin uses a few dozen.
-pub const MAX_RESOURCES: usize = 4096;
-/// The largest header map the guest may build (wasmtime-wasi-http's field size limit, set by
-/// `StoreState::new`). S3 itself refuses request headers over 8 KiB.
-pub const MAX_HEADER_MAP_BYTES: usize = 128 << 10;
 /// The `wasi:http/types` instance name the shadowed functions live under: the version
 /// wasmtime-wasi-http registers, which guests importing any earlier 0.2 version resolve to.
 const TYPES_INSTANCE: &str = "wasi:http/types@0.2.12";
-
-/// What the host holds for one instance, as counted from its resource table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Held {
-    /// Bytes of header maps: free-standing ones and those of unsent requests and responses.
-    pub header_bytes: usize,
-    /// Bodies the guest writes or that wait, written, in an unsent request or response.
-    pub open_bodies: usize,
-}
-
-impl Held {
-    /// The bytes counted: headers plus every open body at its buffer's maximum.
-    pub fn bytes(&self) -> usize {
-        self.header_bytes.saturating_add(self.open_bodies.saturating_mul(BODY_BUFFER_BYTES))
-    }
-}
 
 /// Counts what `table` holds. A body being written into a request not yet sent is counted
 /// twice (its stream and its request each hold its buffer's other end): an over-estimate,
@@ -191,6 +160,7 @@ mod tests {
 
     #[test]
     fn header_maps_and_open_bodies_are_counted_from_the_table() {
+        use crate::runtime::limits::{BODY_BUFFER_CHUNKS, BODY_CHUNK_BYTES};
         let mut table = ResourceTable::new();
         assert_eq!(held(&mut table), Held::default());
         let mut fields = FieldMap::new_mutable(MAX_HEADER_MAP_BYTES);

@@ -2,14 +2,13 @@
 //! spent executing WebAssembly, enforced with epoch deadlines) and, in the egress guard, the
 //! number of requests it may send. An instance that breaks one is stopped with a trap, and the
 //! call fails with an error that names the limit.
+//!
+//! A leaf of the runtime: the limits' values, the errors that name them and the meters, with no
+//! import from the rest of the runtime, so that every other part may use them.
 
 use std::time::{Duration, Instant};
 
-use wasmtime::{CallHook, Engine, ResourceLimiter, Store, UpdateDeadline};
-
-use super::host_buffer::{DEFAULT_HOST_BUFFER_BYTES, Held};
-use super::plugin_runtime::MAX_INSTANCE_MEMORY;
-use super::store_state::StoreState;
+use wasmtime::{CallHook, Engine, ResourceLimiter, UpdateDeadline};
 
 /// How often the engine's epoch advances: the granularity of the CPU budget, and how often a
 /// running instance yields to the async executor so that timeouts and other calls get to run.
@@ -23,6 +22,39 @@ pub const DEFAULT_CPU_BUDGET: Duration = Duration::from_secs(600);
 /// Requests a call may send unless [`crate::Connector::with_max_requests_per_call`] says
 /// otherwise: room for a 10,000-part multipart upload with retries.
 pub const DEFAULT_MAX_REQUESTS: u32 = 50_000;
+
+/// Linear memory one instance may grow to.
+pub const MAX_INSTANCE_MEMORY: usize = 128 << 20;
+/// Write calls to an outgoing body's stream that the host buffers before the guest must wait
+/// (wasmtime-wasi-http's channel keeps one slot more).
+pub const BODY_BUFFER_CHUNKS: usize = 1;
+/// The largest single write to an outgoing body's stream.
+pub const BODY_CHUNK_BYTES: usize = 1 << 20;
+/// What one open body can hold in the host: every slot of its channel full.
+pub const BODY_BUFFER_BYTES: usize = (BODY_BUFFER_CHUNKS + 1) * BODY_CHUNK_BYTES;
+/// The default cap on what the host holds for one instance: room for 16 bodies being written
+/// at once (the plugin writes at most 4 parts at a time) and their headers.
+pub const DEFAULT_HOST_BUFFER_BYTES: usize = 64 << 20;
+/// Entries an instance's resource table may hold at once; the plugin uses a few dozen.
+pub const MAX_RESOURCES: usize = 4096;
+/// The largest header map the guest may build (wasmtime-wasi-http's field size limit, set by
+/// `StoreState::new`). S3 itself refuses request headers over 8 KiB.
+pub const MAX_HEADER_MAP_BYTES: usize = 128 << 10;
+/// What the host holds for one instance, as counted from its resource table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Held {
+    /// Bytes of header maps: free-standing ones and those of unsent requests and responses.
+    pub header_bytes: usize,
+    /// Bodies the guest writes or that wait, written, in an unsent request or response.
+    pub open_bodies: usize,
+}
+
+impl Held {
+    /// The bytes counted: headers plus every open body at its buffer's maximum.
+    pub fn bytes(&self) -> usize {
+        self.header_bytes.saturating_add(self.open_bodies.saturating_mul(BODY_BUFFER_BYTES))
+    }
+}
 
 /// The limits of every instance of a connector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +140,7 @@ impl std::fmt::Display for Exceeded {
                 size(*asked),
                 size(held.bytes()),
                 held.open_bodies,
-                size(super::host_buffer::BODY_BUFFER_BYTES),
+                size(BODY_BUFFER_BYTES),
                 size(held.header_bytes)
             ),
             Exceeded::HeaderMap { limit } => write!(
@@ -215,18 +247,6 @@ impl ResourceLimiter for InstanceLimits {
     ) -> wasmtime::Result<bool> {
         Ok(maximum.is_none_or(|maximum| desired <= maximum))
     }
-}
-
-/// Puts the limits on a fresh store: every store of the plugin's engine must go through here,
-/// as the engine interrupts instances at each epoch deadline.
-pub fn apply(store: &mut Store<StoreState>) {
-    store.limiter(|state| &mut state.limits);
-    store.call_hook(|mut store, hook| {
-        store.data_mut().limits.on_call_hook(hook, Instant::now());
-        Ok(())
-    });
-    store.epoch_deadline_callback(|mut store| store.data_mut().limits.on_epoch(Instant::now()));
-    store.set_epoch_deadline(1);
 }
 
 /// Advances `engine`'s epoch every [`EPOCH_TICK`] on a thread of its own, for as long as the

@@ -11,7 +11,7 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 use super::bindings::PluginPre;
 use super::bindings::s3_connector::s3::{credentials, documents, settings, types};
 use super::compiled_cache;
-use super::limits;
+use super::limits::{self, MAX_INSTANCE_MEMORY};
 use super::store_state::StoreState;
 use crate::error::Error;
 
@@ -24,8 +24,6 @@ pub const MAX_INSTANCES: u32 = 256;
 
 /// The pool size asked for before the runtime was first used.
 static CONFIGURED_INSTANCES: OnceLock<u32> = OnceLock::new();
-/// Linear memory one instance may grow to.
-pub const MAX_INSTANCE_MEMORY: usize = 128 << 20;
 /// Bytes of each memory and table a freed slot keeps mapped for the next instance: what a small
 /// call dirties (1, 2 and 4 MiB measured the same per-call times), and at most this much RSS per
 /// slot ever used.
@@ -97,7 +95,7 @@ impl PluginRuntime {
             .pagemap_scan(Enabled::Auto);
         let mut config = Config::new();
         config.wasm_component_model(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        // CPU budgets: every store sets a deadline (`limits::apply`), the ticker advances it.
+        // CPU budgets: every store sets a deadline (`SandboxedCall::open`), the ticker advances it.
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
         limits::start_epoch_ticker(&engine)?;

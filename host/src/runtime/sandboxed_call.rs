@@ -7,12 +7,11 @@
 //! only choose what to instantiate and which export to call; every one of them gets the same
 //! timeout and the same error for it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, Store};
 
 use super::host_buffer;
-use super::limits;
 use super::plugin_runtime::PluginRuntime;
 use super::store_state::{Shared, StoreState};
 use crate::error::Error;
@@ -36,7 +35,7 @@ impl SandboxedCall {
         state.sandbox = Some(PluginRuntime::sandbox().await?);
         prepare(&mut state);
         let mut store = Store::new(engine, state);
-        limits::apply(&mut store);
+        apply_limits(&mut store);
         Ok(Self { store })
     }
 
@@ -104,6 +103,18 @@ impl SandboxedCall {
             S3Error::Other(m) => S3Error::Other(scrub(m)),
         }
     }
+}
+
+/// Puts the limits on a fresh store: every store of the plugin's engine must go through here,
+/// as the engine interrupts instances at each epoch deadline.
+fn apply_limits(store: &mut Store<StoreState>) {
+    store.limiter(|state| &mut state.limits);
+    store.call_hook(|mut store, hook| {
+        store.data_mut().limits.on_call_hook(hook, Instant::now());
+        Ok(())
+    });
+    store.epoch_deadline_callback(|mut store| store.data_mut().limits.on_epoch(Instant::now()));
+    store.set_epoch_deadline(1);
 }
 
 /// A wasmtime failure outside a guest's run (compiling, linking) as the host reports it: the

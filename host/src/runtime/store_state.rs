@@ -80,9 +80,9 @@ impl StoreState {
             EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
                 .with_max_requests(shared.limits.max_requests);
         let mut table = ResourceTable::new();
-        table.set_max_capacity(super::host_buffer::MAX_RESOURCES);
+        table.set_max_capacity(super::limits::MAX_RESOURCES);
         let mut http = WasiHttpCtx::new();
-        http.set_field_size_limit(super::host_buffer::MAX_HEADER_MAP_BYTES);
+        http.set_field_size_limit(super::limits::MAX_HEADER_MAP_BYTES);
         Self {
             wasi,
             http,
