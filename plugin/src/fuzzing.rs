@@ -3,8 +3,9 @@
 //! that the normal build compiles them and the committed corpus runs through them in a normal
 //! test (`fuzz_seeds_run_through_every_parser`); the fuzz targets only call them.
 
-use crate::s3_error::{Subject, from_response};
-use crate::{actions, xml};
+use crate::exports::actions;
+use crate::protocol::s3_error::{Subject, from_response};
+use crate::protocol::xml;
 
 /// Every XML response parser, and the error mapping, on one body: none may panic.
 pub fn xml_responses(data: &[u8]) {

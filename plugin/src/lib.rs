@@ -4,8 +4,11 @@
 //! and operation, signs the request with SigV4 and sends it through `wasi:http`. The host sees
 //! (and checks) every request; the guest never sees the host's long-lived secrets.
 //!
-//! The modules split the pure parts (addressing, XML, error mapping), which are unit-tested on
-//! the native target, from the thin glue to `wasi:http` and `wasi:io`.
+//! The modules are layers, from the bottom: `protocol` (S3's formats, pure, unit-tested on the
+//! native target), `transport` (signing, `wasi:http`, retries, the client every request goes
+//! through), `operations` (one request each), `transfers` (many requests: multipart, parallel
+//! ranges, copies of any size) and `exports` (the client interface, JSON actions, the edge
+//! handler). ARCHITECTURE.md says how the layering is checked.
 
 // The edge world serves a subset of the operations; the rest is compiled but unused there.
 #![cfg_attr(feature = "edge", allow(dead_code))]
@@ -26,43 +29,23 @@ mod bindings {
     });
 }
 
-mod actions;
-mod aws_chunked;
-mod bucket_tagging;
-mod checksum;
-mod checksum_headers;
-#[cfg(not(feature = "edge"))]
-mod client_export;
-mod copy;
-mod edge;
-mod endpoint;
+// The layers, from the bottom: each imports only from those below it.
+mod exports;
+mod operations;
+mod protocol;
+mod transfers;
+mod transport;
+
 #[doc(hidden)]
 pub mod fuzzing;
-mod host_imports;
-mod http_date;
-mod in_flight;
-mod multipart;
-mod object_headers;
-mod operations;
-mod option_defaults;
-mod parallel_parts;
-mod parallel_ranges;
-mod pause;
-mod retry;
-mod s3_error;
-mod signing;
-mod stream_copy;
-mod transfer_plan;
-mod wire;
-mod xml;
 
 // The exports exist only in the component; the native build of this crate is for unit tests of
 // its pure modules, and has no host to import from.
 #[cfg(all(target_arch = "wasm32", not(feature = "edge")))]
-use client_export::Plugin;
+use exports::client::Plugin;
 #[cfg(all(target_arch = "wasm32", not(feature = "edge")))]
 bindings::export!(Plugin with_types_in bindings);
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
-use edge::handler::Edge;
+use exports::edge::handler::Edge;
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
 bindings::export!(Edge with_types_in bindings);

@@ -13,10 +13,10 @@ pub(crate) use request::parse as parse_request;
 
 use serde_json::{Map, Value};
 
-use crate::operations::S3;
+use crate::transport::client::S3;
 
 #[cfg(not(feature = "edge"))]
-impl crate::bindings::exports::s3_connector::s3::actions::Guest for crate::client_export::Plugin {
+impl crate::bindings::exports::s3_connector::s3::actions::Guest for crate::exports::client::Plugin {
     fn invoke(
         request: String,
         options: crate::bindings::exports::s3_connector::s3::actions::ActionOptions,

@@ -1,7 +1,7 @@
 //! When and how long to wait before trying a request again: the AWS SDKs' "standard" retry mode.
 //!
 //! Pure functions, so that the decisions are table-tested natively; the loop that applies them
-//! is [`crate::operations::S3::send`], the sleep [`crate::pause`].
+//! is [`crate::transport::client::S3::send`], the sleep [`crate::transport::pause`].
 
 use std::time::Duration;
 

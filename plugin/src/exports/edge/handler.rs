@@ -5,18 +5,18 @@ use s3_connector_rules::{ErrorBody, ErrorCode};
 use serde_json::{Value, json};
 
 use super::route::{self, NoRoute, Route};
-use crate::actions::{self, error::ActionError};
 use crate::bindings::exports::wasi::http::incoming_handler::Guest;
 use crate::bindings::s3_connector::s3::types::{GetOptions, ObjectInfo, PutOptions, S3Error};
 use crate::bindings::wasi::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use crate::bindings::wasi::io::streams::InputStream;
-use crate::multipart;
-use crate::operations::{self as op, S3};
-use crate::option_defaults::{get_options, put_options};
-use crate::stream_copy;
-use crate::wire::Body;
+use crate::exports::actions::{self, error::ActionError};
+use crate::operations as op;
+use crate::protocol::option_defaults::{get_options, put_options};
+use crate::transport::client::S3;
+use crate::transport::stream_copy;
+use crate::transport::wire::Body;
 
 /// Request bodies up to this size are read into memory before they are sent, so that the
 /// plugin's retries can replay them.
@@ -121,7 +121,9 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
                     let body = if body.is_empty() { Body::Empty } else { Body::Bytes(&body) };
                     op::put_object(&s3, &bucket, &key, body, &options)
                 }
-                _ => multipart::upload_stream(&s3, &bucket, &key, stream, length, &options),
+                _ => crate::transfers::multipart_upload::upload_stream(
+                    &s3, &bucket, &key, stream, length, &options,
+                ),
             })
             .unwrap_or_else(|| Err(S3Error::Other("the request body cannot be read".to_owned())));
             match result {

@@ -7,9 +7,10 @@ use crate::bindings::s3_connector::s3::types::{
     PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
-use crate::multipart;
-use crate::operations::{self as op, S3};
-use crate::wire::Body;
+use crate::operations as op;
+use crate::operations::multipart;
+use crate::transport::client::S3;
+use crate::transport::wire::Body;
 
 /// The component's implementation of the exported interfaces.
 pub struct Plugin;
@@ -38,7 +39,14 @@ impl Guest for Plugin {
         length: Option<u64>,
         options: PutOptions,
     ) -> Result<PutResult, S3Error> {
-        multipart::upload_stream(&S3::from_host()?, &bucket, &key, body, length, &options)
+        crate::transfers::multipart_upload::upload_stream(
+            &S3::from_host()?,
+            &bucket,
+            &key,
+            body,
+            length,
+            &options,
+        )
     }
 
     fn put_object_bytes(
@@ -57,7 +65,7 @@ impl Guest for Plugin {
         sink: &OutputStream,
         options: GetOptions,
     ) -> Result<ObjectInfo, S3Error> {
-        op::get_object(&S3::from_host()?, &bucket, &key, sink, &options)
+        crate::transfers::download::get_object(&S3::from_host()?, &bucket, &key, sink, &options)
     }
 
     fn head_object(bucket: String, key: String, options: GetOptions) -> Result<ObjectInfo, S3Error> {
@@ -78,7 +86,13 @@ impl Guest for Plugin {
         bucket: String,
         key: String,
     ) -> Result<CopyResult, S3Error> {
-        op::copy_object(&S3::from_host()?, &source_bucket, &source_key, &bucket, &key)
+        crate::transfers::copy::single(
+            &S3::from_host()?,
+            (&source_bucket, &source_key),
+            &bucket,
+            &key,
+            Vec::new(),
+        )
     }
 
     fn copy_object_with(
@@ -88,7 +102,13 @@ impl Guest for Plugin {
         key: String,
         options: CopyOptions,
     ) -> Result<CopyResult, S3Error> {
-        crate::copy::copy_with(&S3::from_host()?, (&source_bucket, &source_key), &bucket, &key, &options)
+        crate::transfers::copy::copy_with(
+            &S3::from_host()?,
+            (&source_bucket, &source_key),
+            &bucket,
+            &key,
+            &options,
+        )
     }
 
     fn presign(request: PresignRequest) -> Result<String, S3Error> {
@@ -112,15 +132,15 @@ impl Guest for Plugin {
     }
 
     fn get_bucket_tags(bucket: String) -> Result<Vec<(String, String)>, S3Error> {
-        crate::bucket_tagging::get(&S3::from_host()?, &bucket)
+        crate::operations::bucket_tagging::get(&S3::from_host()?, &bucket)
     }
 
     fn put_bucket_tags(bucket: String, tags: Vec<(String, String)>) -> Result<(), S3Error> {
-        crate::bucket_tagging::put(&S3::from_host()?, &bucket, &tags)
+        crate::operations::bucket_tagging::put(&S3::from_host()?, &bucket, &tags)
     }
 
     fn delete_bucket_tags(bucket: String) -> Result<(), S3Error> {
-        crate::bucket_tagging::delete(&S3::from_host()?, &bucket)
+        crate::operations::bucket_tagging::delete(&S3::from_host()?, &bucket)
     }
 
     fn get_bucket_location(bucket: String) -> Result<String, S3Error> {

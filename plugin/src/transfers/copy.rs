@@ -7,13 +7,15 @@ use http::header::{HeaderName, HeaderValue};
 use crate::bindings::s3_connector::s3::types::{
     Conditions, CopyOptions, CopyResult, GetOptions, PutOptions, S3Error,
 };
-use crate::multipart;
-use crate::object_headers::{Headers, put_headers};
-use crate::operations::{Call, Operation, S3, check_object, head_object};
-use crate::option_defaults;
-use crate::s3_error::invalid;
-use crate::wire::Body;
-use crate::{transfer_plan, xml};
+use crate::operations::multipart;
+use crate::operations::{check_object, head_object};
+use crate::protocol::object_headers::{Headers, put_headers};
+use crate::protocol::option_defaults;
+use crate::protocol::s3_error::invalid;
+use crate::protocol::xml;
+use crate::transfers::transfer_plan;
+use crate::transport::client::{Call, Operation, S3};
+use crate::transport::wire::Body;
 
 /// The largest object CopyObject copies in one request, and the largest UploadPartCopy range.
 pub const MAX_SINGLE_COPY: u64 = 5 * 1024 * 1024 * 1024;

@@ -11,12 +11,12 @@ use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptio
 use crate::bindings::s3_connector::s3::types::{
     Conditions, ListObjectsRequest, ObjectInfo, PresignMethod, PresignRequest, PutOptions, S3Error,
 };
-use crate::copy::copy_with;
-use crate::host_imports::{self, DocumentMetadata, Scope};
-use crate::multipart;
-use crate::operations::{self as op, S3};
-use crate::option_defaults::{self, copy_options, get_options};
-use crate::wire::Body;
+use crate::operations as op;
+use crate::protocol::option_defaults::{self, copy_options, get_options};
+use crate::transfers::copy::copy_with;
+use crate::transport::client::S3;
+use crate::transport::host_imports::{self, DocumentMetadata, Scope};
+use crate::transport::wire::Body;
 
 /// S3's limit on a single PutObject; larger documents go as multipart uploads.
 const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -188,7 +188,9 @@ fn upload(
                 Some(size) if size <= MAX_SINGLE_PUT => {
                     op::put_stream(s3, bucket, &key, &stream, size, &options)
                 }
-                _ => multipart::upload_stream(s3, bucket, &key, &stream, None, &options),
+                _ => crate::transfers::multipart_upload::upload_stream(
+                    s3, bucket, &key, &stream, None, &options,
+                ),
             }?;
             (key, result, options.content_type)
         }
@@ -260,11 +262,11 @@ fn download(
         other => ActionError::S3(other),
     })?;
     if let Some((algorithm, expected)) = expected {
-        let actual = crate::checksum::compute(algorithm, &bytes);
+        let actual = crate::protocol::checksum::compute(algorithm, &bytes);
         if actual != expected {
             return Err(ActionError::S3(S3Error::Other(format!(
                 "s3://{bucket}/{key}: the downloaded bytes have {} {actual}, S3 sent {expected}; the download is corrupt",
-                crate::checksum::header_name(algorithm)
+                crate::protocol::checksum::header_name(algorithm)
             ))));
         }
     }

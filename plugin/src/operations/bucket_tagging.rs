@@ -2,11 +2,12 @@
 //! configuration, so the host's policy asks `admin` for all three.
 
 use crate::bindings::s3_connector::s3::types::S3Error;
-use crate::object_headers;
-use crate::operations::{Call, Operation, S3, check_bucket};
-use crate::s3_error::invalid;
-use crate::wire::Body;
-use crate::xml;
+use crate::operations::check_bucket;
+use crate::protocol::object_headers;
+use crate::protocol::s3_error::invalid;
+use crate::protocol::xml;
+use crate::transport::client::{Call, Operation, S3};
+use crate::transport::wire::Body;
 
 /// S3's limit on tags per bucket.
 pub const MAX_BUCKET_TAGS: usize = 50;

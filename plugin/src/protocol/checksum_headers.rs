@@ -4,10 +4,10 @@
 
 use http::header::{CONTENT_ENCODING, HeaderName, HeaderValue};
 
-use crate::aws_chunked;
 use crate::bindings::s3_connector::s3::types::ChecksumAlgorithm;
-use crate::checksum::{self, compute};
-use crate::object_headers::Headers;
+use crate::protocol::aws_chunked;
+use crate::protocol::checksum::{self, compute};
+use crate::protocol::object_headers::Headers;
 
 /// `x-amz-checksum-mode: ENABLED`, which makes GetObject return the object's checksum.
 pub fn checksum_mode() -> (HeaderName, HeaderValue) {

@@ -9,15 +9,15 @@
 use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
 use crate::bindings::wasi::io::poll;
 use crate::bindings::wasi::io::streams::InputStream;
-use crate::checksum;
-use crate::checksum_headers;
-use crate::in_flight::InFlight;
-use crate::multipart::{self, part_call};
-use crate::operations::{Call, S3};
-use crate::s3_error::invalid;
-use crate::stream_copy::read_up_to;
-use crate::transfer_plan::{MAX_PARTS, Plan};
-use crate::wire::Body;
+use crate::operations::multipart::{self, part_call};
+use crate::protocol::checksum;
+use crate::protocol::checksum_headers;
+use crate::protocol::s3_error::invalid;
+use crate::transfers::transfer_plan::{MAX_PARTS, Plan};
+use crate::transport::client::{Call, S3};
+use crate::transport::in_flight::InFlight;
+use crate::transport::stream_copy::read_up_to;
+use crate::transport::wire::Body;
 
 /// A part as CompleteMultipartUpload names it: number, ETag, and its checksum element and value.
 pub type Done = (u32, String, Option<(String, String)>);

@@ -3,7 +3,7 @@
 use s3_connector_rules::ErrorCode;
 
 use crate::bindings::s3_connector::s3::types::{S3Error, ServiceError};
-use crate::xml;
+use crate::protocol::xml;
 
 /// What a request was about, so that errors name it.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 
 use crate::bindings::s3_connector::s3::types::S3Error;
-use crate::host_imports::Credentials;
+use crate::transport::host_imports::Credentials;
 
 /// How the payload enters the signature.
 pub enum Payload<'a> {

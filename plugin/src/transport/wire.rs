@@ -4,17 +4,17 @@
 //! can stall), and the host's verdict (the response or its error code) always takes precedence
 //! over a failed body write, so a denial reads as a denial and not as a broken stream.
 
-use crate::aws_chunked::{self, CHUNK_SIZE};
 use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
-use crate::checksum::{self, Hasher};
-use crate::endpoint::{self, Target};
-use crate::retry::Transport;
-use crate::stream_copy::{self, CopyEnd};
+use crate::protocol::aws_chunked::{self, CHUNK_SIZE};
+use crate::protocol::checksum::{self, Hasher};
+use crate::protocol::endpoint::{self, Target};
+use crate::transport::retry::Transport;
+use crate::transport::stream_copy::{self, CopyEnd};
 
 /// A request body. Cheap to copy: it borrows its bytes or its stream.
 #[derive(Clone, Copy)]
@@ -31,7 +31,7 @@ pub enum Body<'a> {
         length: u64,
     },
     /// Exactly `length` bytes read from a host stream, sent `aws-chunked` with a checksum
-    /// trailer computed as the bytes pass (see [`crate::aws_chunked`]).
+    /// trailer computed as the bytes pass (see [`crate::protocol::aws_chunked`]).
     WithTrailer {
         /// The host's stream.
         source: &'a InputStream,

@@ -7,7 +7,7 @@
 //! `Content-Length`) is known before the first byte is read. Pure functions, table-tested.
 
 use crate::bindings::s3_connector::s3::types::ChecksumAlgorithm;
-use crate::checksum;
+use crate::protocol::checksum;
 
 /// Bytes per chunk (the AWS SDKs' 64 KiB).
 pub const CHUNK_SIZE: u64 = 64 * 1024;

@@ -1,23 +1,19 @@
-//! Multipart uploads: the explicit calls, and uploads of unknown length built from them.
-//!
-//! A stream over the multipart threshold, or of unknown length past its first part, goes as a
-//! multipart upload with several parts in flight, aborted if any step fails, so that no
-//! orphaned parts remain.
+//! The multipart upload requests, one each: create, upload a part (or copy one), complete,
+//! abort, and the listings. Uploads of a whole stream built from them are
+//! [`crate::transfers::multipart_upload`]'s.
 
 use http::header::{HeaderName, HeaderValue};
 
 use crate::bindings::s3_connector::s3::types::{
     ChecksumAlgorithm, CompletedPart, MultipartUpload, PartInfo, PutOptions, PutResult, S3Error,
 };
-use crate::bindings::wasi::io::streams::InputStream;
-use crate::checksum_headers;
-use crate::object_headers::put_headers;
-use crate::operations::{Call, Operation, S3, check_bucket, check_object, put_object, put_stream};
-use crate::parallel_parts::{self, PartReader};
-use crate::s3_error::invalid;
-use crate::transfer_plan;
-use crate::wire::Body;
-use crate::xml;
+use crate::operations::{check_bucket, check_object};
+use crate::protocol::checksum_headers;
+use crate::protocol::object_headers::put_headers;
+use crate::protocol::s3_error::invalid;
+use crate::protocol::xml;
+use crate::transport::client::{Call, Operation, S3};
+use crate::transport::wire::Body;
 
 /// S3's part numbers run from 1 to this.
 const MAX_PARTS: u32 = 10_000;
@@ -99,12 +95,12 @@ pub fn upload_part_checked(
     check_object(bucket, key)?;
     check_part_number(part_number)?;
     let mut call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
-    let value = crate::checksum::compute(algorithm, bytes);
+    let value = crate::protocol::checksum::compute(algorithm, bytes);
     call.headers = checksum_headers::carrying(algorithm, &value);
     Ok((part_etag(s3.send(call, Body::Bytes(bytes))?, part_number)?, value))
 }
 
-fn part_etag(response: crate::wire::Response, part_number: u32) -> Result<String, S3Error> {
+fn part_etag(response: crate::transport::wire::Response, part_number: u32) -> Result<String, S3Error> {
     response
         .header("etag")
         .map(str::to_owned)
@@ -245,46 +241,5 @@ pub fn list_parts(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<V
                 return Ok(parts);
             }
         }
-    }
-}
-
-/// Uploads a stream: of known `length` up to the plan's threshold in one PutObject (spliced, or
-/// `aws-chunked` with a checksum); longer or of unknown length as a multipart upload with parts
-/// sent side by side ([`parallel_parts`]), aborted if any step fails so that no orphaned parts
-/// remain. A stream of unknown length that ends within its first part is one PutObject.
-pub fn upload_stream(
-    s3: &S3,
-    bucket: &str,
-    key: &str,
-    source: &InputStream,
-    length: Option<u64>,
-    options: &PutOptions,
-) -> Result<PutResult, S3Error> {
-    check_object(bucket, key)?;
-    let plan = transfer_plan::plan(options.part_size, options.parallel_parts, options.multipart_threshold)
-        .map_err(invalid)?;
-    if let Some(length) = length
-        && !plan.multipart_for(length).map_err(invalid)?
-    {
-        return put_stream(s3, bucket, key, source, length, options);
-    }
-    let mut reader = PartReader::new(source, length, plan.part_size);
-    let first = reader.next_part()?;
-    if reader.ended() {
-        let body = if first.is_empty() { Body::Empty } else { Body::Bytes(&first) };
-        return put_object(s3, bucket, key, body, options);
-    }
-    let upload_id = create(s3, bucket, key, options)?;
-    let uploaded =
-        parallel_parts::upload(s3, bucket, key, &upload_id, &mut reader, first, plan, options.checksum)
-            .and_then(|parts| complete_numbered(s3, bucket, key, &upload_id, &parts));
-    match uploaded {
-        Ok(result) => Ok(result),
-        Err(error) => match abort(s3, bucket, key, &upload_id) {
-            Ok(()) => Err(error),
-            Err(abort_error) => Err(S3Error::Other(format!(
-                "{error:?}; aborting multipart upload {upload_id} also failed ({abort_error:?}): list and abort it by hand"
-            ))),
-        },
     }
 }

@@ -10,7 +10,7 @@ use md5::Digest as _;
 use s3_connector_rules::encode_query_component;
 
 use crate::bindings::s3_connector::s3::types::{Conditions, Encryption, GetOptions, PutOptions, S3Error};
-use crate::s3_error::invalid;
+use crate::protocol::s3_error::invalid;
 
 /// Headers in the order they are sent.
 pub type Headers = Vec<(HeaderName, HeaderValue)>;
@@ -139,7 +139,7 @@ fn customer_key_headers(key: &[u8]) -> Result<Headers, S3Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::option_defaults::{get_options, no_conditions, put_options};
+    use crate::protocol::option_defaults::{get_options, no_conditions, put_options};
 
     fn put(options: impl FnOnce(&mut PutOptions)) -> Result<Vec<(String, String)>, S3Error> {
         let mut o = put_options();

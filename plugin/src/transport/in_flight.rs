@@ -1,14 +1,14 @@
 //! A request with a body in guest memory, in flight without blocking: handed to the host, its
 //! body written as far as the connection takes it, its response collected when ready. Several
-//! of them progress together by polling their pollables (see [`crate::parallel_parts`]).
+//! of them progress together by polling their pollables (see [`crate::transfers::parallel_parts`]).
 
 use crate::bindings::s3_connector::s3::types::S3Error;
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{FutureIncomingResponse, OutgoingBody};
 use crate::bindings::wasi::io::poll::Pollable;
 use crate::bindings::wasi::io::streams::OutputStream;
-use crate::endpoint::Target;
-use crate::wire::{self, Failure, Response};
+use crate::protocol::endpoint::Target;
+use crate::transport::wire::{self, Failure, Response};
 
 /// One request in flight.
 pub struct InFlight {
@@ -68,7 +68,7 @@ impl InFlight {
         let failed = |e| {
             S3Error::Transport(format!(
                 "sending the request body failed: {}",
-                crate::stream_copy::describe(e)
+                crate::transport::stream_copy::describe(e)
             ))
         };
         if let Some(sink) = &self.sink {

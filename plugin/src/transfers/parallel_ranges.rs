@@ -13,16 +13,17 @@ use http::header::{HeaderValue, RANGE};
 
 use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, S3Error};
 use crate::bindings::wasi::io::streams::OutputStream;
-use crate::checksum::{self, Hasher};
-use crate::checksum_headers;
-use crate::in_flight::InFlight;
-use crate::object_headers;
-use crate::operations::{AttemptError, Call, Operation, S3, check_object, get_object, object_info};
-use crate::option_defaults;
-use crate::s3_error::invalid;
-use crate::stream_copy;
-use crate::transfer_plan;
-use crate::wire::Body;
+use crate::operations::{check_object, get_object, object_info};
+use crate::protocol::checksum::{self, Hasher};
+use crate::protocol::checksum_headers;
+use crate::protocol::object_headers;
+use crate::protocol::option_defaults;
+use crate::protocol::s3_error::invalid;
+use crate::transfers::transfer_plan;
+use crate::transport::client::{AttemptError, Call, Operation, S3};
+use crate::transport::in_flight::InFlight;
+use crate::transport::stream_copy;
+use crate::transport::wire::Body;
 
 /// Downloads `bucket/key` into `sink` with `parallel` ranges of `range_size` bytes in flight.
 pub fn download(

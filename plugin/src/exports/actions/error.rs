@@ -48,7 +48,7 @@ impl ActionError {
             ActionError::InvalidField(_) => ErrorCode::InvalidField,
             ActionError::ContentTooLarge(_) => ErrorCode::ContentTooLarge,
             ActionError::Document(_) => ErrorCode::Document,
-            ActionError::S3(e) => crate::s3_error::code_of(e),
+            ActionError::S3(e) => crate::protocol::s3_error::code_of(e),
         }
     }
 

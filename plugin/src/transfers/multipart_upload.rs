@@ -1,0 +1,55 @@
+//! A multipart upload of a stream: parts read in turn and sent side by side, completed when all
+//! are in, aborted if anything fails. The single requests it makes are
+//! [`crate::operations::multipart`]'s.
+
+use crate::bindings::s3_connector::s3::types::{PutOptions, PutResult, S3Error};
+use crate::bindings::wasi::io::streams::InputStream;
+use crate::operations::multipart;
+use crate::operations::{check_object, put_object, put_stream};
+use crate::protocol::s3_error::invalid;
+use crate::transport::client::S3;
+use crate::transport::wire::Body;
+
+use super::parallel_parts::{self, PartReader};
+use super::transfer_plan;
+
+/// Uploads a stream: of known `length` up to the plan's threshold in one PutObject (spliced, or
+/// `aws-chunked` with a checksum); longer or of unknown length as a multipart upload with parts
+/// sent side by side ([`parallel_parts`]), aborted if any step fails so that no orphaned parts
+/// remain. A stream of unknown length that ends within its first part is one PutObject.
+pub fn upload_stream(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    source: &InputStream,
+    length: Option<u64>,
+    options: &PutOptions,
+) -> Result<PutResult, S3Error> {
+    check_object(bucket, key)?;
+    let plan = transfer_plan::plan(options.part_size, options.parallel_parts, options.multipart_threshold)
+        .map_err(invalid)?;
+    if let Some(length) = length
+        && !plan.multipart_for(length).map_err(invalid)?
+    {
+        return put_stream(s3, bucket, key, source, length, options);
+    }
+    let mut reader = PartReader::new(source, length, plan.part_size);
+    let first = reader.next_part()?;
+    if reader.ended() {
+        let body = if first.is_empty() { Body::Empty } else { Body::Bytes(&first) };
+        return put_object(s3, bucket, key, body, options);
+    }
+    let upload_id = multipart::create(s3, bucket, key, options)?;
+    let uploaded =
+        parallel_parts::upload(s3, bucket, key, &upload_id, &mut reader, first, plan, options.checksum)
+            .and_then(|parts| multipart::complete_numbered(s3, bucket, key, &upload_id, &parts));
+    match uploaded {
+        Ok(result) => Ok(result),
+        Err(error) => match multipart::abort(s3, bucket, key, &upload_id) {
+            Ok(()) => Err(error),
+            Err(abort_error) => Err(S3Error::Other(format!(
+                "{error:?}; aborting multipart upload {upload_id} also failed ({abort_error:?}): list and abort it by hand"
+            ))),
+        },
+    }
+}

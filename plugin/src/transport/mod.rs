@@ -1,0 +1,12 @@
+//! Getting a request to S3 and its answer back: the host's imports (credentials, settings),
+//! SigV4 signing, `wasi:http` (bodies streamed, spliced or chunked), requests in flight side by
+//! side, retries with backoff, and the client that puts them together for every request.
+
+pub mod client;
+pub mod host_imports;
+pub mod in_flight;
+pub mod pause;
+pub mod retry;
+pub mod signing;
+pub mod stream_copy;
+pub mod wire;
