@@ -6,7 +6,6 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use s3_connector_rules::validate_bucket_name;
 
-use crate::cli::config_file::ConfigFile;
 use crate::policy::{Policy, parse_allow, s3_address};
 use crate::settings::Endpoint;
 
@@ -57,7 +56,8 @@ pub fn policy_config(data: &[u8]) {
         let again = parse_allow(&shown).unwrap_or_else(|e| panic!("{text:?} shows as {shown:?}: {e}"));
         assert_eq!(again, rule, "{text:?} shows as {shown:?}");
     }
-    if let Ok(config) = ConfigFile::parse(&text) {
+    #[cfg(feature = "cli")]
+    if let Ok(config) = crate::cli::config_file::ConfigFile::parse(&text) {
         let _ = config.rules();
     }
 }

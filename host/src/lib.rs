@@ -3,7 +3,8 @@
 //! It runs the sandboxed S3 plugin (a WebAssembly component) on wasmtime, gives it short-lived
 //! credentials for the scope it asks, and checks every request it sends against a [`Policy`]
 //! parsed from the request itself. The [`Connector`] is the embedding API; the `s3-connector`
-//! binary is a CLI on top of it.
+//! binary is a CLI on top of it, behind the default feature `cli` (with the embedded local store,
+//! `local_store`): an engine that embeds the library sets `default-features = false`.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -22,6 +23,7 @@
 
 pub mod actions;
 pub mod audit;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod connector;
 pub mod credentials;
@@ -29,6 +31,7 @@ pub mod documents;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "cli")]
 pub mod local_store;
 pub mod policy;
 pub mod redact;

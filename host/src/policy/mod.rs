@@ -10,7 +10,7 @@ pub mod session_policy;
 
 use std::fmt;
 
-pub use config::{PolicyConfigError, parse_allow};
+pub use config::{AllowTable, PolicyConfigError, parse_allow};
 use dot_segments::Reading;
 pub use s3_address::{AddressError, S3Request};
 pub use session_policy::{MAX_SESSION_POLICY_CHARS, SessionPolicyError, session_policy};
