@@ -7,6 +7,7 @@
 mod print;
 mod commands;
 pub mod config_file;
+mod cp_flags;
 mod demo;
 mod download_flags;
 mod invoke;
@@ -19,6 +20,7 @@ mod recursive;
 pub mod s3_uri;
 mod serve;
 mod signals;
+mod times;
 mod upload_flags;
 
 use std::ffi::OsString;
@@ -38,7 +40,6 @@ use crate::settings::Connection;
 use config_file::ConfigFile;
 use download_flags::DownloadFlags;
 use policy_source::PolicySource;
-use s3_uri::S3Uri;
 use upload_flags::UploadFlags;
 
 const AFTER_HELP: &str = "\
@@ -77,6 +78,7 @@ RECURSIVE: rm --recursive and cp --recursive take s3://BUCKET/d as the folder d/
 
 /// Command-line arguments.
 #[derive(Parser)]
+#[command(next_help_heading = "Global options")]
 #[command(name = "s3-connector", version, about = "A sandboxed S3 client: the S3 plugin runs in WebAssembly, the host enforces the policy.", after_help = AFTER_HELP)]
 struct Cli {
     /// S3 endpoint URL, for example http://127.0.0.1:9000.
@@ -166,6 +168,10 @@ enum Command {
         source: String,
         /// Destination: a path or s3://BUCKET/KEY.
         destination: String,
+        /// Move every object of a folder (or file of a directory), each its own copy and
+        /// delete; every move is checked against the policy before the first is made.
+        #[arg(long)]
+        recursive: bool,
     },
     /// Print a presigned URL for one request on s3://BUCKET/KEY.
     Presign {
@@ -205,6 +211,9 @@ enum Command {
     Head {
         /// s3://BUCKET/KEY
         location: String,
+        /// The SSE-C key the object was stored with: a file of 32 raw bytes or their base64.
+        #[arg(long, value_name = "FILE")]
+        sse_c_key_file: Option<PathBuf>,
     },
     /// Run one JSON action (uploadDocument, downloadDocument, listObjects, ...; see the README)
     /// and print its JSON answer, or its JSON error, on stdout.
@@ -241,8 +250,14 @@ enum Command {
 /// Runs the CLI with `args` (the program name first) and returns the exit code.
 pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     print::quiet_panics();
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() && args.iter().any(|a| a == "--json") => {
+            // A script that asked for JSON gets its usage error as the JSON error object too.
+            output::print_error(&Error::Usage(usage_message(&e)), true);
+            return 2;
+        }
         Err(e) => {
             // Help and version print to stdout and succeed; usage errors exit 2.
             let _ = e.print();
@@ -262,6 +277,22 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             error.exit_code()
         }
     }
+}
+
+/// clap's message without its `error: ` label, usage block and help hint: the one line a JSON
+/// error object carries.
+fn usage_message(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    // The message is every line before the usage block (a missing argument is named on the
+    // line after "the following required arguments were not provided:").
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let message = lines.join(" ");
+    message.strip_prefix("error: ").unwrap_or(&message).to_owned()
 }
 
 /// Runs the command; the exit code of a command that reports its own failures (`invoke`).
@@ -293,23 +324,23 @@ async fn command(cli: Cli) -> Result<i32, Error> {
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
         return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
     }
+    if let Command::Ls { location, recursive } = &cli.command {
+        return commands::ls(&connector, location.as_deref(), *recursive, json).await;
+    }
+    let signed_at = match &cli.at {
+        Some(text) => pinned_time::parse(text).map_err(Error::Usage)?,
+        None => std::time::SystemTime::now(),
+    };
     let done = match cli.command {
-        Command::Ls { location, recursive } => {
-            commands::ls(&connector, location.as_deref(), recursive, json).await
-        }
         Command::Cp { source, destination, recursive, upload, download } => {
-            let options = upload.to_options().map_err(Error::Usage)?;
-            let transfer = commands::Transfer { upload: options, download: download.to_options() };
-            if download.given() && S3Uri::parse(&source).is_none() {
-                return Err(Error::Usage(
-                    "--parallel-ranges and --range-size-mib apply to downloads only".to_owned(),
-                ));
-            }
+            let transfer = cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
             commands::cp(&connector, &source, &destination, transfer, recursive, json).await
         }
-        Command::Mv { source, destination } => commands::mv(&connector, &source, &destination, json).await,
+        Command::Mv { source, destination, recursive } => {
+            commands::mv(&connector, &source, &destination, recursive, json).await
+        }
         Command::Presign { location, method, expires_in } => {
-            commands::presign(&connector, &location, &method, expires_in).await
+            commands::presign(&connector, &location, &method, expires_in, signed_at, json).await
         }
         Command::Rm { location, recursive, raw_prefix } => {
             let scope = match (recursive, raw_prefix) {
@@ -321,8 +352,13 @@ async fn command(cli: Cli) -> Result<i32, Error> {
         }
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
-        Command::Head { location } => commands::head(&connector, &location).await,
-        Command::Invoke { .. } | Command::Serve { .. } | Command::Demo => unreachable!("handled above"),
+        Command::Head { location, sse_c_key_file } => {
+            let key = sse_c_key_file.as_deref().map(upload_flags::read_customer_key).transpose();
+            commands::head(&connector, &location, key.map_err(Error::Usage)?, json).await
+        }
+        Command::Ls { .. } | Command::Invoke { .. } | Command::Serve { .. } | Command::Demo => {
+            unreachable!("handled above")
+        }
     };
     done.map(|()| 0)
 }
