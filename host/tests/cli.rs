@@ -1312,3 +1312,42 @@ async fn folders_copy_and_move_between_s3_locations() {
     let into_itself = run(&endpoint, &["cp", "--recursive", "s3://trees/d", "s3://trees/d/sub"]).await;
     assert_eq!(into_itself.code, 2, "{}", into_itself.stderr);
 }
+
+/// Issue 14, item 6: with no credentials anywhere and IMDS unreachable (a local stub that
+/// accepts and never answers, standing in for 169.254.169.254 off EC2), the error names every
+/// source tried, exits 2, and comes within the SDKs' bound (1 s, one attempt), not after
+/// IMDS's own error alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_credentials_names_every_source_and_fails_fast() {
+    let silent = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let imds = format!("http://{}", silent.local_addr().unwrap());
+    let started = std::time::Instant::now();
+    let output = command("http://127.0.0.1:1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+        .args(["--json", "ls", "s3://anything"])
+        .output()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let run = Run::from(output);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error: serde_json::Value = serde_json::from_str(run.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(error["error"]["code"], "usage", "{}", run.stderr);
+    let message = error["error"]["message"].as_str().unwrap();
+    for source in [
+        "--access-key-id",
+        "--config",
+        "AWS_ACCESS_KEY_ID",
+        "profile `default`",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        imds.as_str(),
+    ] {
+        assert!(message.contains(source), "{source} missing from: {message}");
+    }
+    assert!(elapsed < std::time::Duration::from_millis(1900), "took {elapsed:?}");
+    drop(silent);
+}

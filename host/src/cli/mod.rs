@@ -12,6 +12,7 @@ mod demo;
 mod download_flags;
 mod invoke;
 mod move_check;
+mod no_credentials;
 mod output;
 pub mod pinned_time;
 mod policy_source;
@@ -300,7 +301,7 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
     // `serve` drains its requests on SIGINT and SIGTERM itself.
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
-        let connector = connector(&cli, |name| std::env::var(name).ok())?;
+        let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
         if let Command::Serve { listen, token, insecure_no_auth, .. } = cli.command {
             return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
         }
@@ -319,7 +320,7 @@ async fn command(cli: Cli) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
         return demo::run().await.map(|()| 0);
     }
-    let connector = connector(&cli, |name| std::env::var(name).ok())?;
+    let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
     let json = cli.json;
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
         return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
@@ -372,7 +373,7 @@ fn file_credentials(
 }
 
 /// Builds the connector from flags, the config file and the environment (`lookup`).
-fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Connector, Error> {
+async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Connector, Error> {
     let file = match &cli.config {
         Some(path) => ConfigFile::load(path).map_err(Error::Usage)?,
         None => ConfigFile::default(),
@@ -444,6 +445,8 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
                     };
                     Error::Usage(format!("{e}{hint}"))
                 })?;
+                    let profile = cli.profile.clone().or_else(|| lookup("AWS_PROFILE"));
+                    no_credentials::check(&chain, profile.as_deref().unwrap_or("default")).await?;
                     let source = format!("the default chain: {}", chain.description());
                     (Arc::new(chain), source)
                 }
