@@ -1351,3 +1351,51 @@ async fn no_credentials_names_every_source_and_fails_fast() {
     assert!(elapsed < std::time::Duration::from_millis(1900), "took {elapsed:?}");
     drop(silent);
 }
+
+/// Runs the CLI with stderr on a terminal (util-linux `script` makes one), under `timeout -s
+/// INT` so that a stalled transfer is interrupted as a user's Ctrl-C would: the output as the
+/// terminal got it.
+async fn run_on_a_terminal(endpoint: &str, args: &[&str], stdin_from: Option<&str>) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = format!(
+        "timeout -s INT 1.5 {} --endpoint {} --path-style {}",
+        quote(env!("CARGO_BIN_EXE_s3-connector")),
+        quote(endpoint),
+        args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+    );
+    if let Some(feeder) = stdin_from {
+        line = format!("{feeder} | {line}");
+    }
+    let mut script = Command::new("script");
+    script.args(["-qefc", &line, "/dev/null"]).kill_on_drop(true);
+    for (name, value) in command(endpoint).as_std().get_envs() {
+        match value {
+            Some(value) => script.env(name, value),
+            None => script.env_remove(name),
+        };
+    }
+    let output = script.output().await.expect("script runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Issue 14, item 13: on a terminal, a download's line shows its total and percentage (as an
+/// upload's does), a stdin upload's line its bytes and rate, and an interrupt clears the line
+/// before saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_lines_show_totals_and_are_cleared_on_interrupt() {
+    let stalling = stalling_server().await;
+    let work = tempfile::tempdir().unwrap();
+    let target = work.path().join("big");
+    let shown = run_on_a_terminal(&stalling, &["cp", "s3://stall/big", target.to_str().unwrap()], None).await;
+    assert!(shown.contains("download s3://stall/big  ") && shown.contains(" / 1024.0 MiB ("), "{shown:?}");
+    let (_, after_last_line) = shown.rsplit_once("MiB/s").expect("a progress line");
+    assert!(after_last_line.starts_with("\r\x1b[2K"), "the line is cleared: {after_last_line:?}");
+    assert!(after_last_line.contains("interrupted by SIGINT"), "{after_last_line:?}");
+
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "progress", &[]).await;
+    let piped = run_on_a_terminal(&endpoint, &["cp", "-", "s3://progress/slow"], Some("sleep 2")).await;
+    assert!(piped.contains("upload -  0.0 MiB  0.0 MiB/s"), "{piped:?}");
+}

@@ -146,7 +146,11 @@ async fn upload(
         return upload_file(connector, path, to, options, json).await;
     }
     to.require_key().map_err(Error::Usage)?;
-    let result = connector.put_object(&to.bucket, &to.key, tokio::io::stdin(), None, options).await?;
+    // No total for stdin: the line shows the bytes sent and the rate.
+    let (stdin, progress) = Progress::start(tokio::io::stdin(), "upload -".to_owned(), None);
+    let result = connector.put_object(&to.bucket, &to.key, stdin, None, options).await;
+    drop(progress);
+    let result = result?;
     if json {
         out!("{}", json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag }));
     } else {
@@ -226,7 +230,16 @@ pub(super) async fn download_to(
     let file = tokio::fs::File::from_std(
         partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
     );
-    let (file, progress) = Progress::start(file, format!("download {from}"), None);
+    // The size, for the line's total and percentage, costs a HEAD (the same `read`), asked only
+    // when a line can be shown; if it fails, the GET says why.
+    let total = match Progress::possible() {
+        true => {
+            let head = GetOptions { customer_key: get.customer_key.clone(), ..Default::default() };
+            connector.head_object_with(&from.bucket, &from.key, head).await.ok().map(|info| info.size)
+        }
+        false => None,
+    };
+    let (file, progress) = Progress::start(file, format!("download {from}"), total);
     let info = connector.get_object(&from.bucket, &from.key, file, get.clone()).await;
     drop(progress);
     let info = info?;
