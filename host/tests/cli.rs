@@ -1399,3 +1399,43 @@ async fn progress_lines_show_totals_and_are_cleared_on_interrupt() {
     let piped = run_on_a_terminal(&endpoint, &["cp", "-", "s3://progress/slow"], Some("sleep 2")).await;
     assert!(piped.contains("upload -  0.0 MiB  0.0 MiB/s"), "{piped:?}");
 }
+
+/// Issue 14, item 15: `serve`'s answer to a request the policy refuses names the rule it
+/// lacked, as the CLI's error does (the component alone knows only that it was refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_names_the_rule_of_a_denial_as_the_cli_does() {
+    use tokio::io::AsyncReadExt;
+    let cli = run("http://127.0.0.1:1", &["--allow", "bkt/in/=read", "cp", "s3://other/k.txt", "-"]).await;
+    assert_eq!(cli.code, 3, "{}", cli.stderr);
+    assert!(cli.stderr.contains("allowed: bkt/in/=read"), "{}", cli.stderr);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let _serve = command("http://127.0.0.1:1")
+        .args(["--allow", "bkt/in/=read", "serve", "--listen", &listen, "--insecure-no-auth"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut socket = None;
+    for _ in 0..100 {
+        match tokio::net::TcpStream::connect(&listen).await {
+            Ok(connected) => {
+                socket = Some(connected);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    let mut socket = socket.expect("serve listens");
+    let request = format!("GET /other/k.txt HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let body: serde_json::Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "denied-by-host", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("denied by the host's policy: "), "{message}");
+    assert!(message.contains("s3://other/k.txt") && message.contains("allowed: bkt/in/=read"), "{message}");
+}
