@@ -1311,6 +1311,16 @@ async fn folders_copy_and_move_between_s3_locations() {
     assert_eq!(keys(&all), ["d/a", "d/sub/b", "dx", "f/a", "f/sub/b"]);
     let into_itself = run(&endpoint, &["cp", "--recursive", "s3://trees/d", "s3://trees/d/sub"]).await;
     assert_eq!(into_itself.code, 2, "{}", into_itself.stderr);
+
+    // A local directory moves too: its files are uploaded one by one, then removed.
+    let local = tempfile::tempdir().unwrap();
+    std::fs::create_dir(local.path().join("sub")).unwrap();
+    std::fs::write(local.path().join("sub/c"), b"C").unwrap();
+    let up = run(&endpoint, &["mv", "--recursive", local.path().to_str().unwrap(), "s3://trees/g"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert!(!local.path().join("sub/c").exists(), "the file was moved");
+    let listed = run(&endpoint, &["--json", "ls", "--recursive", "s3://trees/g/"]).await;
+    assert_eq!(keys(&listed), ["g/sub/c"]);
 }
 
 /// Issue 14, item 6: with no credentials anywhere and IMDS unreachable (a local stub that

@@ -343,7 +343,15 @@ pub async fn mv(
     let options = recursive::Options::default();
     for step in &steps {
         step.run(connector, &options, json).await?;
-        remove_source(connector, &step.sides().0, json).await?;
+        match step {
+            // The file by its path, which its display form may not spell (a non-UTF-8 name).
+            recursive::Step::Upload(path, _) => {
+                std::fs::remove_file(path)
+                    .map_err(|e| local(format!("copied, but cannot remove {}", path.display()), e))?;
+                report(json, "delete", &path.display().to_string());
+            }
+            _ => remove_source(connector, &step.sides().0, json).await?,
+        }
     }
     Ok(())
 }

@@ -70,12 +70,15 @@ ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOI
 REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
   else us-east-1.
 
-EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy,
-  130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A closed stdout
-  (| head) stops the printing, not the work.
-RECURSIVE: rm --recursive and cp --recursive take s3://BUCKET/d as the folder d/ (not dx), as the
-  aws CLI does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending
-  in /) are not downloaded. mv checks every permission it needs before sending anything.";
+EXIT CODES: 0 success, 1 the operation failed (and ls of a prefix that matched nothing, as aws
+  s3 ls), 2 usage or bad input (a missing local file, no credentials from any source), 3 refused
+  by the policy, 130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A
+  closed stdout (| head) stops the printing, not the work. With --json, usage errors are JSON too.
+RECURSIVE: rm, cp and mv --recursive take s3://BUCKET/d as the folder d/ (not dx), as the aws CLI
+  does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending in /) are
+  not downloaded. cp and mv --recursive go between two S3 folders too, one call per object. mv
+  checks every permission it needs (every object's, with --recursive) before changing anything.
+DOWNLOADS make a missing directory, honour the umask and take the object's Last-Modified.";
 
 /// Command-line arguments.
 #[derive(Parser)]
@@ -155,7 +158,8 @@ enum Command {
         source: String,
         /// Destination: a path, -, or s3://BUCKET/KEY (a key ending in / takes the file name).
         destination: String,
-        /// Copy a whole directory to a prefix, or a prefix to a directory.
+        /// Copy a whole directory to a folder, a folder to a directory, or a folder to another
+        /// folder; one call per object.
         #[arg(long)]
         recursive: bool,
         #[command(flatten)]
