@@ -1265,6 +1265,21 @@ async fn json_covers_usage_errors_presign_and_times() {
         serde_json::from_str(&run(&endpoint, &["--json", "head", "s3://isos/k"]).await.stdout).unwrap();
     assert_eq!(head["lastModified"], listed, "one format in listings and head");
     assert!(listed.len() == 20 && listed.ends_with('Z') && listed.as_bytes()[10] == b'T', "{listed}");
+
+    // One shape for every transfer: operation, source, target.
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("k");
+    for args in [
+        vec!["--json", "cp", "s3://isos/k", path.to_str().unwrap()],
+        vec!["--json", "cp", path.to_str().unwrap(), "s3://isos/k2"],
+        vec!["--json", "cp", "s3://isos/k2", "s3://isos/k3"],
+    ] {
+        let done = run(&endpoint, &args).await;
+        let line: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+        for field in ["operation", "source", "target"] {
+            assert!(line[field].is_string(), "{field} in {line}");
+        }
+    }
 }
 
 /// Issue 14, item 14: `cp --recursive` between two S3 folders and `mv --recursive`, each

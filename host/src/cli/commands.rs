@@ -152,7 +152,10 @@ async fn upload(
     drop(progress);
     let result = result?;
     if json {
-        out!("{}", json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag }));
+        out!(
+            "{}",
+            json!({ "operation": "upload", "source": "-", "target": to.to_string(), "etag": result.etag })
+        );
     } else {
         out!("upload: - to {to}");
     }
@@ -184,7 +187,7 @@ pub(super) async fn upload_file(
     if json {
         out!(
             "{}",
-            json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag, "bytes": length })
+            json!({ "operation": "upload", "source": path, "target": to.to_string(), "etag": result.etag, "bytes": length })
         );
     } else {
         out!("upload: {shown} to {to}");
@@ -256,7 +259,7 @@ pub(super) async fn download_to(
     if json {
         out!(
             "{}",
-            json!({ "operation": "download", "bucket": from.bucket, "key": from.key, "path": path, "bytes": info.size })
+            json!({ "operation": "download", "source": from.to_string(), "target": path, "bytes": info.size })
         );
     } else {
         out!("download: {from} to {}", path.display());
