@@ -1053,3 +1053,414 @@ async fn a_profile_flag_wins_over_the_config_files_credentials() {
         listed.stderr
     );
 }
+
+/// An object in a fresh s3s-fs bucket, for the issue 14 tests below.
+async fn bucket_with(endpoint: &str, bucket: &str, keys: &[(&str, &[u8])]) {
+    assert_eq!(run(endpoint, &["mb", &format!("s3://{bucket}")]).await.code, 0);
+    for (key, body) in keys {
+        let up = run_with_stdin(endpoint, &["cp", "-", &format!("s3://{bucket}/{key}")], body).await;
+        assert_eq!(up.code, 0, "{}", up.stderr);
+    }
+}
+
+/// Issue 14, item 7: `cp s3://b/k newdir/` makes the missing directory (and a missing parent
+/// of a file name), as the aws CLI does, instead of failing on the temporary file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_into_a_missing_directory_makes_it() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "dirs", &[("k.txt", b"made")]).await;
+    let work = tempfile::tempdir().unwrap();
+    let folder = format!("{}/newdir/", work.path().display());
+    let down = run(&endpoint, &["cp", "s3://dirs/k.txt", &folder]).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(std::fs::read(work.path().join("newdir/k.txt")).unwrap(), b"made");
+    let nested = work.path().join("a/b/named.txt");
+    let down = run(&endpoint, &["cp", "s3://dirs/k.txt", nested.to_str().unwrap()]).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_eq!(std::fs::read(nested).unwrap(), b"made");
+}
+
+/// Issue 14, item 12: messages that say what to do, MiB flags in MiB, S3's 5 GiB single-PUT
+/// bound, a missing file as bad input (exit 2), `--parallel-ranges 1` refused as documented,
+/// and per-command help that keeps the command's flags apart from the global ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_say_what_to_do() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "msgs", &[("k", b"x")]).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().to_str().unwrap();
+
+    let directory = run(&endpoint, &["cp", dir, "s3://msgs/d/"]).await;
+    assert_eq!(directory.code, 2, "{}", directory.stderr);
+    assert!(directory.stderr.contains("is a directory; add --recursive"), "{}", directory.stderr);
+
+    let mb = run(&endpoint, &["mb", "msgs2"]).await;
+    assert_eq!(mb.code, 2);
+    assert!(mb.stderr.contains("write s3://BUCKET\n"), "{}", mb.stderr);
+
+    let part = run(&endpoint, &["cp", "-", "s3://msgs/p", "--part-size-mib", "3"]).await;
+    assert_eq!(part.code, 2);
+    assert!(part.stderr.contains("3") && part.stderr.contains("5..=256"), "{}", part.stderr);
+    assert!(!part.stderr.contains("3145728"), "bytes instead of MiB: {}", part.stderr);
+    let threshold = run(&endpoint, &["cp", "-", "s3://msgs/p", "--multipart-threshold-mib", "5121"]).await;
+    assert_eq!(threshold.code, 2);
+    assert!(threshold.stderr.contains("5121") && threshold.stderr.contains("5120"), "{}", threshold.stderr);
+
+    let missing = run(&endpoint, &["cp", &format!("{dir}/no-such-file"), "s3://msgs/"]).await;
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("no-such-file: no such file"), "{}", missing.stderr);
+
+    let one = run(&endpoint, &["cp", "s3://msgs/k", &format!("{dir}/k"), "--parallel-ranges", "1"]).await;
+    assert_eq!(one.code, 2, "{}", one.stderr);
+    assert!(one.stderr.contains("2..=16"), "{}", one.stderr);
+
+    let help = run(&endpoint, &["cp", "--help"]).await;
+    assert_eq!(help.code, 0);
+    let (own, global) = help.stdout.split_once("Global options:").expect("a global section");
+    assert!(own.contains("--recursive") && own.contains("--sse-c-key-file"), "{}", help.stdout);
+    assert!(own.contains("Download options:") && own.contains("--parallel-ranges"), "{}", help.stdout);
+    assert!(global.contains("--endpoint") && !global.contains("--parallel-ranges"), "{}", help.stdout);
+}
+
+/// Issue 14, item 11: `ls` exits 1 when a prefix matched nothing, as `aws s3 ls` (a whole
+/// bucket, even empty, exits 0), and prints aws's columns: 19-character local time, the size
+/// in 10, `PRE` aligned with the sizes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ls_exits_1_when_nothing_matched_and_prints_aws_columns() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "lists", &[("top.txt", b"12345"), ("d/in.txt", b"1")]).await;
+    assert_eq!(run(&endpoint, &["mb", "s3://empty-bucket"]).await.code, 0);
+
+    let nothing = run(&endpoint, &["ls", "s3://lists/nothing"]).await;
+    assert_eq!((nothing.code, nothing.stdout.as_str()), (1, ""), "{}", nothing.stderr);
+    let nothing = run(&endpoint, &["--json", "ls", "s3://lists/nothing/", "--recursive"]).await;
+    assert_eq!(nothing.code, 1, "{}", nothing.stderr);
+    assert_eq!(run(&endpoint, &["ls", "s3://empty-bucket"]).await.code, 0);
+
+    let ls = run(&endpoint, &["ls", "s3://lists"]).await;
+    assert_eq!(ls.code, 0, "{}", ls.stderr);
+    let lines: Vec<&str> = ls.stdout.lines().collect();
+    assert_eq!(lines[0], format!("{}PRE d/", " ".repeat(27)), "{}", ls.stdout);
+    let file = lines[1];
+    assert_eq!(&file[19..], "          5 top.txt", "{}", ls.stdout);
+    assert!(file.as_bytes()[4] == b'-' && file.as_bytes()[10] == b' ', "{file}");
+}
+
+/// Issue 14, item 8: a download is created 0666 less the umask (not always 0600), and its
+/// modification time is the object's Last-Modified, as the aws CLI sets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_honour_the_umask_and_keep_the_objects_time() {
+    use std::os::unix::fs::PermissionsExt;
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "times", &[("old.txt", b"old")]).await;
+    // s3s-fs reports its file's time as Last-Modified: make the object six years old.
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800); // 2020-01-01
+    let stored = std::fs::File::options().write(true).open(store_dir.path().join("times/old.txt")).unwrap();
+    stored.set_modified(old).unwrap();
+    drop(stored);
+
+    let work = tempfile::tempdir().unwrap();
+    let target = work.path().join("old.txt");
+    let mut download = command(&endpoint);
+    download.args(["cp", "s3://times/old.txt", target.to_str().unwrap()]);
+    // SAFETY: umask is async-signal-safe; the child sets its own before exec.
+    unsafe {
+        download.pre_exec(|| {
+            libc::umask(0o027);
+            Ok(())
+        });
+    }
+    let down = Run::from(download.output().await.unwrap());
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let metadata = std::fs::metadata(&target).unwrap();
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o640, "0666 less the umask 027");
+    assert_eq!(metadata.modified().unwrap(), old, "the object's Last-Modified");
+}
+
+/// Issue 14, item 9: the SSE-C key goes with every read (download and head), and `--metadata`
+/// replaces an S3-to-S3 copy's metadata; a flag that applies to no read is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sse_c_key_reads_back_and_copies_take_metadata() {
+    use base64::Engine as _;
+    let s3 = RecordingServer::start().await;
+    s3.answer(Answer {
+        status: 200,
+        headers: vec![
+            ("etag", "\"e\"".to_owned()),
+            ("last-modified", "Tue, 01 Dec 2026 02:49:44 GMT".to_owned()),
+        ],
+        body: "secret".to_owned(),
+    });
+    let work = tempfile::tempdir().unwrap();
+    let key_file = work.path().join("key");
+    std::fs::write(&key_file, [7u8; 32]).unwrap();
+    let key = key_file.to_str().unwrap();
+    let target = work.path().join("out");
+    let down =
+        run(&s3.endpoint, &["cp", "s3://ssec/k", target.to_str().unwrap(), "--sse-c-key-file", key]).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let head = run(&s3.endpoint, &["head", "s3://ssec/k", "--sse-c-key-file", key]).await;
+    assert_eq!(head.code, 0, "{}", head.stderr);
+    let head: serde_json::Value = serde_json::from_str(&head.stdout).unwrap();
+    assert_eq!(head["lastModified"], "2026-12-01T02:49:44Z", "ISO 8601, not an HTTP date");
+    let encoded = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let requests = s3.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    for request in &requests {
+        assert_eq!(request.header("x-amz-server-side-encryption-customer-key"), Some(encoded.as_str()));
+        assert_eq!(request.header("x-amz-server-side-encryption-customer-algorithm"), Some("AES256"));
+    }
+    let tag = run(&s3.endpoint, &["cp", "s3://ssec/k", target.to_str().unwrap(), "--tag", "a=b"]).await;
+    assert_eq!(tag.code, 2);
+    assert!(tag.stderr.contains("--tag does not apply to a download"), "{}", tag.stderr);
+    assert_eq!(s3.requests().len(), 2, "a refused flag sends nothing");
+
+    let store_dir = tempfile::tempdir().unwrap();
+    let fs = server(store_dir.path()).await;
+    let endpoint = fs.endpoint();
+    bucket_with(&endpoint, "copies", &[("a", b"body")]).await;
+    let copy = run(&endpoint, &["cp", "s3://copies/a", "s3://copies/b", "--metadata", "owner=ops"]).await;
+    assert_eq!(copy.code, 0, "{}", copy.stderr);
+    let head: serde_json::Value =
+        serde_json::from_str(&run(&endpoint, &["head", "s3://copies/b"]).await.stdout).unwrap();
+    assert_eq!(head["metadata"]["owner"], "ops", "{head}");
+}
+
+/// Issue 14, item 10: `--json` everywhere: a usage error is the JSON error object, presign
+/// is `{"url", "expires"}`, times are ISO 8601.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_covers_usage_errors_presign_and_times() {
+    let usage = run("http://127.0.0.1:1", &["--json", "cp", "only-one-argument"]).await;
+    assert_eq!(usage.code, 2);
+    let error: serde_json::Value = serde_json::from_str(usage.stderr.trim()).expect("one JSON line");
+    assert_eq!(error["error"]["code"], "usage", "{}", usage.stderr);
+    assert!(error["error"]["message"].as_str().unwrap().contains("<DESTINATION>"), "{error}");
+
+    let presign = run(
+        "http://127.0.0.1:1",
+        &["--json", "--at", "2026-01-01T00:00:00Z", "presign", "s3://signed/k", "--expires-in", "90"],
+    )
+    .await;
+    assert_eq!(presign.code, 0, "{}", presign.stderr);
+    let answer: serde_json::Value = serde_json::from_str(&presign.stdout).unwrap();
+    assert!(answer["url"].as_str().unwrap().contains("X-Amz-Expires=90"), "{answer}");
+    assert_eq!(answer["expires"], "2026-01-01T00:01:30Z");
+
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "isos", &[("k", b"x")]).await;
+    let ls: serde_json::Value =
+        serde_json::from_str(&run(&endpoint, &["--json", "ls", "s3://isos"]).await.stdout).unwrap();
+    let listed = ls["objects"][0]["lastModified"].as_str().unwrap().to_owned();
+    let head: serde_json::Value =
+        serde_json::from_str(&run(&endpoint, &["--json", "head", "s3://isos/k"]).await.stdout).unwrap();
+    assert_eq!(head["lastModified"], listed, "one format in listings and head");
+    assert!(listed.len() == 20 && listed.ends_with('Z') && listed.as_bytes()[10] == b'T', "{listed}");
+
+    // One shape for every transfer: operation, source, target.
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("k");
+    for args in [
+        vec!["--json", "cp", "s3://isos/k", path.to_str().unwrap()],
+        vec!["--json", "cp", path.to_str().unwrap(), "s3://isos/k2"],
+        vec!["--json", "cp", "s3://isos/k2", "s3://isos/k3"],
+    ] {
+        let done = run(&endpoint, &args).await;
+        let line: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+        for field in ["operation", "source", "target"] {
+            assert!(line[field].is_string(), "{field} in {line}");
+        }
+    }
+}
+
+/// Issue 14, item 14: `cp --recursive` between two S3 folders and `mv --recursive`, each
+/// object its own policy-checked call; a move the policy would stop moves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_copy_and_move_between_s3_locations() {
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "trees", &[("d/a", b"A"), ("d/sub/b", b"B"), ("dx", b"X")]).await;
+
+    let copy = run(&endpoint, &["cp", "--recursive", "s3://trees/d", "s3://trees/e/"]).await;
+    assert_eq!(copy.code, 0, "{}", copy.stderr);
+    assert_eq!(copy.stdout.lines().count(), 2, "d/ only, not dx: {}", copy.stdout);
+    let keys = |run: &Run| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        json["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_owned()).collect()
+    };
+    let listed = run(&endpoint, &["--json", "ls", "--recursive", "s3://trees/e/"]).await;
+    assert_eq!(keys(&listed), ["e/a", "e/sub/b"]);
+
+    let before = s3.requests_received();
+    let refused = run(
+        &endpoint,
+        &[
+            "--allow",
+            "trees/e/=read,list",
+            "--allow",
+            "trees/f/=write",
+            "mv",
+            "--recursive",
+            "s3://trees/e",
+            "s3://trees/f",
+        ],
+    )
+    .await;
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("needs 'delete'"), "{}", refused.stderr);
+    assert_eq!(s3.requests_received(), before + 1, "only the listing was sent");
+
+    let moved = run(&endpoint, &["mv", "--recursive", "s3://trees/e", "s3://trees/f"]).await;
+    assert_eq!(moved.code, 0, "{}", moved.stderr);
+    let all = run(&endpoint, &["--json", "ls", "--recursive", "s3://trees"]).await;
+    assert_eq!(keys(&all), ["d/a", "d/sub/b", "dx", "f/a", "f/sub/b"]);
+    let into_itself = run(&endpoint, &["cp", "--recursive", "s3://trees/d", "s3://trees/d/sub"]).await;
+    assert_eq!(into_itself.code, 2, "{}", into_itself.stderr);
+
+    // A local directory moves too: its files are uploaded one by one, then removed.
+    let local = tempfile::tempdir().unwrap();
+    std::fs::create_dir(local.path().join("sub")).unwrap();
+    std::fs::write(local.path().join("sub/c"), b"C").unwrap();
+    let up = run(&endpoint, &["mv", "--recursive", local.path().to_str().unwrap(), "s3://trees/g"]).await;
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert!(!local.path().join("sub/c").exists(), "the file was moved");
+    let listed = run(&endpoint, &["--json", "ls", "--recursive", "s3://trees/g/"]).await;
+    assert_eq!(keys(&listed), ["g/sub/c"]);
+}
+
+/// Issue 14, item 6: with no credentials anywhere and IMDS unreachable (a local stub that
+/// accepts and never answers, standing in for 169.254.169.254 off EC2), the error names every
+/// source tried, exits 2, and comes within the SDKs' bound (1 s, one attempt), not after
+/// IMDS's own error alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_credentials_names_every_source_and_fails_fast() {
+    let silent = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let imds = format!("http://{}", silent.local_addr().unwrap());
+    let started = std::time::Instant::now();
+    let output = command("http://127.0.0.1:1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+        .args(["--json", "ls", "s3://anything"])
+        .output()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let run = Run::from(output);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error: serde_json::Value = serde_json::from_str(run.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(error["error"]["code"], "usage", "{}", run.stderr);
+    let message = error["error"]["message"].as_str().unwrap();
+    for source in [
+        "--access-key-id",
+        "--config",
+        "AWS_ACCESS_KEY_ID",
+        "profile `default`",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        imds.as_str(),
+    ] {
+        assert!(message.contains(source), "{source} missing from: {message}");
+    }
+    assert!(elapsed < std::time::Duration::from_millis(1900), "took {elapsed:?}");
+    drop(silent);
+}
+
+/// Runs the CLI with stderr on a terminal (util-linux `script` makes one), under `timeout -s
+/// INT` so that a stalled transfer is interrupted as a user's Ctrl-C would: the output as the
+/// terminal got it.
+async fn run_on_a_terminal(endpoint: &str, args: &[&str], stdin_from: Option<&str>) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = format!(
+        "timeout -s INT 1.5 {} --endpoint {} --path-style {}",
+        quote(env!("CARGO_BIN_EXE_s3-connector")),
+        quote(endpoint),
+        args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+    );
+    if let Some(feeder) = stdin_from {
+        line = format!("{feeder} | {line}");
+    }
+    let mut script = Command::new("script");
+    script.args(["-qefc", &line, "/dev/null"]).kill_on_drop(true);
+    for (name, value) in command(endpoint).as_std().get_envs() {
+        match value {
+            Some(value) => script.env(name, value),
+            None => script.env_remove(name),
+        };
+    }
+    let output = script.output().await.expect("script runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Issue 14, item 13: on a terminal, a download's line shows its total and percentage (as an
+/// upload's does), a stdin upload's line its bytes and rate, and an interrupt clears the line
+/// before saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_lines_show_totals_and_are_cleared_on_interrupt() {
+    let stalling = stalling_server().await;
+    let work = tempfile::tempdir().unwrap();
+    let target = work.path().join("big");
+    let shown = run_on_a_terminal(&stalling, &["cp", "s3://stall/big", target.to_str().unwrap()], None).await;
+    assert!(shown.contains("download s3://stall/big  ") && shown.contains(" / 1024.0 MiB ("), "{shown:?}");
+    let (_, after_last_line) = shown.rsplit_once("MiB/s").expect("a progress line");
+    assert!(after_last_line.starts_with("\r\x1b[2K"), "the line is cleared: {after_last_line:?}");
+    assert!(after_last_line.contains("interrupted by SIGINT"), "{after_last_line:?}");
+
+    let store_dir = tempfile::tempdir().unwrap();
+    let s3 = server(store_dir.path()).await;
+    let endpoint = s3.endpoint();
+    bucket_with(&endpoint, "progress", &[]).await;
+    let piped = run_on_a_terminal(&endpoint, &["cp", "-", "s3://progress/slow"], Some("sleep 2")).await;
+    assert!(piped.contains("upload -  0.0 MiB  0.0 MiB/s"), "{piped:?}");
+}
+
+/// Issue 14, item 15: `serve`'s answer to a request the policy refuses names the rule it
+/// lacked, as the CLI's error does (the component alone knows only that it was refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_names_the_rule_of_a_denial_as_the_cli_does() {
+    use tokio::io::AsyncReadExt;
+    let cli = run("http://127.0.0.1:1", &["--allow", "bkt/in/=read", "cp", "s3://other/k.txt", "-"]).await;
+    assert_eq!(cli.code, 3, "{}", cli.stderr);
+    assert!(cli.stderr.contains("allowed: bkt/in/=read"), "{}", cli.stderr);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let _serve = command("http://127.0.0.1:1")
+        .args(["--allow", "bkt/in/=read", "serve", "--listen", &listen, "--insecure-no-auth"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut socket = None;
+    for _ in 0..100 {
+        match tokio::net::TcpStream::connect(&listen).await {
+            Ok(connected) => {
+                socket = Some(connected);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    let mut socket = socket.expect("serve listens");
+    let request = format!("GET /other/k.txt HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let body: serde_json::Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "denied-by-host", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("denied by the host's policy: "), "{message}");
+    assert!(message.contains("s3://other/k.txt") && message.contains("allowed: bkt/in/=read"), "{message}");
+}

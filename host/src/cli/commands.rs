@@ -9,15 +9,16 @@ use super::s3_uri::S3Uri;
 use super::{move_check, output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::types::{GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
+use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
 
-/// `ls [s3://BUCKET[/PREFIX]] [--recursive]`: every page, one level unless recursive.
+/// `ls [s3://BUCKET[/PREFIX]] [--recursive]`: every page, one level unless recursive. Exit 1
+/// when a prefix was given and nothing matched it, as `aws s3 ls` (scripts test for it).
 pub async fn ls(
     connector: &Connector,
     location: Option<&str>,
     recursive: bool,
     json: bool,
-) -> Result<(), Error> {
+) -> Result<i32, Error> {
     let Some(location) = location else {
         let buckets = connector.list_buckets().await?;
         if json {
@@ -25,7 +26,7 @@ pub async fn ls(
         } else {
             buckets.iter().for_each(|b| out!("{}", output::bucket_line(b)));
         }
-        return Ok(());
+        return Ok(0);
     };
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let mut request = ListObjectsRequest {
@@ -37,14 +38,16 @@ pub async fn ls(
     // `aws s3 ls`: the names shown are relative to the last slash of the prefix.
     let shown_from = if recursive { "" } else { uri.key.rfind('/').map_or("", |i| &uri.key[..=i]) };
     let (mut objects, mut prefixes) = (Vec::new(), Vec::new());
+    let mut matched = 0usize;
     loop {
         let page = connector.list_objects(&uri.bucket, request.clone()).await?;
+        matched += page.objects.len() + page.common_prefixes.len();
         if json {
             objects.extend(page.objects.iter().map(output::summary));
             prefixes.extend(page.common_prefixes.iter().cloned());
         } else {
             for prefix in &page.common_prefixes {
-                out!("{:>32} {}", "PRE", prefix.strip_prefix(shown_from).unwrap_or(prefix));
+                out!("{}", output::prefix_line(prefix.strip_prefix(shown_from).unwrap_or(prefix)));
             }
             page.objects.iter().for_each(|o| out!("{}", output::summary_line(o, shown_from)));
         }
@@ -56,20 +59,24 @@ pub async fn ls(
     if json {
         out!("{}", json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes }));
     }
-    Ok(())
+    // aws s3 ls: a bucket listed whole exits 0 even when empty; a prefix that matched nothing, 1.
+    Ok(if matched == 0 && !uri.key.is_empty() { 1 } else { 0 })
 }
 
-/// What shapes a `cp`: the new objects' options (uploads, `None` when no flag was given) and the
-/// downloads' (ranges side by side).
+/// What shapes a `cp`: the new objects' options (uploads, `None` when no flag was given), the
+/// downloads' (ranges side by side, the SSE-C key) and the server-side copies' (metadata).
 #[derive(Default)]
 pub struct Transfer {
     /// Options of uploaded objects.
     pub upload: Option<PutOptions>,
     /// Options of downloads.
     pub download: GetOptions,
+    /// Options of server-side copies.
+    pub copy: CopyOptions,
 }
 
-/// `cp SRC DST`: upload (path or `-`) or download (to a path or `-`).
+/// `cp SRC DST`: upload (path or `-`), download (to a path or `-`) or server-side copy; with
+/// `recursive`, every object of a folder, each its own call.
 pub async fn cp(
     connector: &Connector,
     source: &str,
@@ -78,34 +85,14 @@ pub async fn cp(
     recursive: bool,
     json: bool,
 ) -> Result<(), Error> {
-    let Transfer { upload: options, download: get } = transfer;
+    let Transfer { upload: options, download: get, copy: copy_options } = transfer;
     if recursive {
-        return match (S3Uri::parse(source), S3Uri::parse(destination)) {
-            (None, Some(to)) if source != "-" => {
-                let to = to.map_err(Error::Usage)?;
-                recursive::upload_tree(connector, Path::new(source), &to, options.unwrap_or_default(), json)
-                    .await
-            }
-            (Some(from), None) if destination != "-" && options.is_none() => {
-                recursive::download_tree(
-                    connector,
-                    &from.map_err(Error::Usage)?,
-                    Path::new(destination),
-                    &get,
-                    json,
-                )
-                .await
-            }
-            _ => Err(Error::Usage(
-                "cp --recursive copies a directory to s3://BUCKET/PREFIX or back".to_owned(),
-            )),
-        };
-    }
-    let is_upload = S3Uri::parse(source).is_none() && S3Uri::parse(destination).is_some();
-    if options.is_some() && !is_upload {
-        return Err(Error::Usage(
-            "--content-type and the other object flags apply to uploads only".to_owned(),
-        ));
+        let options =
+            recursive::Options { upload: options.unwrap_or_default(), download: get, copy: copy_options };
+        for step in recursive::plan(connector, source, destination).await? {
+            step.run(connector, &options, json).await?;
+        }
+        return Ok(());
     }
     match (S3Uri::parse(source), S3Uri::parse(destination)) {
         (None, Some(to)) => {
@@ -113,7 +100,7 @@ pub async fn cp(
         }
         (Some(from), None) => download(connector, from.map_err(Error::Usage)?, destination, &get, json).await,
         (Some(from), Some(to)) => {
-            copy(connector, from.map_err(Error::Usage)?, to.map_err(Error::Usage)?, json).await
+            copy(connector, from.map_err(Error::Usage)?, to.map_err(Error::Usage)?, copy_options, json).await
         }
         (None, None) => Err(Error::Usage(format!(
             "neither {source:?} nor {destination:?} is an s3:// location; one side of cp must be S3"
@@ -150,13 +137,25 @@ async fn upload(
 ) -> Result<(), Error> {
     if source != "-" {
         let path = Path::new(source);
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{source} is a directory; add --recursive to copy every file in it"
+            )));
+        }
         let to = upload_target(path, to)?;
         return upload_file(connector, path, to, options, json).await;
     }
     to.require_key().map_err(Error::Usage)?;
-    let result = connector.put_object(&to.bucket, &to.key, tokio::io::stdin(), None, options).await?;
+    // No total for stdin: the line shows the bytes sent and the rate.
+    let (stdin, progress) = Progress::start(tokio::io::stdin(), "upload -".to_owned(), None);
+    let result = connector.put_object(&to.bucket, &to.key, stdin, None, options).await;
+    drop(progress);
+    let result = result?;
     if json {
-        out!("{}", json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag }));
+        out!(
+            "{}",
+            json!({ "operation": "upload", "source": "-", "target": to.to_string(), "etag": result.etag })
+        );
     } else {
         out!("upload: - to {to}");
     }
@@ -175,7 +174,11 @@ pub(super) async fn upload_file(
         options.content_type = mime_guess::from_path(path).first().map(|m| m.essence_str().to_owned());
     }
     let shown = path.display();
-    let file = tokio::fs::File::open(path).await.map_err(|e| local(format!("cannot open {shown}"), e))?;
+    let file = tokio::fs::File::open(path).await.map_err(|e| match e.kind() {
+        // A path that names nothing is bad input, as for any command-line tool.
+        std::io::ErrorKind::NotFound => Error::Usage(format!("{shown}: no such file")),
+        _ => local(format!("cannot open {shown}"), e),
+    })?;
     let length = file.metadata().await.map_err(|e| local(format!("cannot read {shown}"), e))?.len();
     let (file, progress) = Progress::start(file, format!("upload {shown}"), Some(length));
     let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await;
@@ -184,7 +187,7 @@ pub(super) async fn upload_file(
     if json {
         out!(
             "{}",
-            json!({ "operation": "upload", "bucket": to.bucket, "key": to.key, "etag": result.etag, "bytes": length })
+            json!({ "operation": "upload", "source": path, "target": to.to_string(), "etag": result.etag, "bytes": length })
         );
     } else {
         out!("upload: {shown} to {to}");
@@ -217,23 +220,46 @@ pub(super) async fn download_to(
     json: bool,
 ) -> Result<(), Error> {
     let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // A destination folder that does not exist yet is made, as the aws CLI makes it.
+    std::fs::create_dir_all(directory)
+        .map_err(|e| local(format!("cannot create the directory {}", directory.display()), e))?;
+    // Created 0666 less the umask, as any new file (and the aws CLI's downloads); tempfile's
+    // default, 0600, made every download private whatever the user's umask said.
     let partial = tempfile::Builder::new()
         .prefix(".s3-connector-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(directory)
         .map_err(|e| local(format!("cannot write in {}", directory.display()), e))?;
     let file = tokio::fs::File::from_std(
         partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
     );
-    let (file, progress) = Progress::start(file, format!("download {from}"), None);
+    // The size, for the line's total and percentage, costs a HEAD (the same `read`), asked only
+    // when a line can be shown; if it fails, the GET says why.
+    let total = match Progress::possible() {
+        true => {
+            let head = GetOptions { customer_key: get.customer_key.clone(), ..Default::default() };
+            connector.head_object_with(&from.bucket, &from.key, head).await.ok().map(|info| info.size)
+        }
+        false => None,
+    };
+    let (file, progress) = Progress::start(file, format!("download {from}"), total);
     let info = connector.get_object(&from.bucket, &from.key, file, get.clone()).await;
     drop(progress);
     let info = info?;
+    // The file's time is the object's, as the aws CLI sets it, so that tools comparing times
+    // (make, rsync, sync scripts) see when the object changed, not when it was fetched.
+    if let Some(modified) = info.last_modified.as_deref().and_then(super::times::parse) {
+        partial
+            .as_file()
+            .set_modified(modified)
+            .map_err(|e| local(format!("cannot set the time of {}", path.display()), e))?;
+    }
     partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
     partial.persist(path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
     if json {
         out!(
             "{}",
-            json!({ "operation": "download", "bucket": from.bucket, "key": from.key, "path": path, "bytes": info.size })
+            json!({ "operation": "download", "source": from.to_string(), "target": path, "bytes": info.size })
         );
     } else {
         out!("download: {from} to {}", path.display());
@@ -258,15 +284,31 @@ fn local(what: String, error: std::io::Error) -> Error {
 }
 
 /// A server-side copy; a destination key ending in `/` takes the source's last segment.
-async fn copy(connector: &Connector, from: S3Uri, to: S3Uri, json: bool) -> Result<(), Error> {
+async fn copy(
+    connector: &Connector,
+    from: S3Uri,
+    to: S3Uri,
+    options: CopyOptions,
+    json: bool,
+) -> Result<(), Error> {
     let key = from.require_key().map_err(Error::Usage)?;
     let to = copy_target(key, to);
-    if from == to {
+    copy_exact(connector, &from, &to, options, json).await
+}
+
+/// A server-side copy of `from` to exactly `to`, of any size (UploadPartCopy above 5 GiB).
+pub(super) async fn copy_exact(
+    connector: &Connector,
+    from: &S3Uri,
+    to: &S3Uri,
+    options: CopyOptions,
+    json: bool,
+) -> Result<(), Error> {
+    if from == to && options.metadata.is_none() {
         return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
     }
-    // Any size: UploadPartCopy above 5 GiB.
-    let source = (from.bucket.as_str(), key);
-    let result = connector.copy_object_with(source, &to.bucket, &to.key, Default::default()).await?;
+    let source = (from.bucket.as_str(), from.key.as_str());
+    let result = connector.copy_object_with(source, &to.bucket, &to.key, options).await?;
     if json {
         out!(
             "{}",
@@ -279,13 +321,46 @@ async fn copy(connector: &Connector, from: S3Uri, to: S3Uri, json: bool) -> Resu
 }
 
 /// `mv SRC DST`: copy, then delete the source once the copy succeeded. Every permission the
-/// move needs is checked first, so that the policy never stops it half-way.
-pub async fn mv(connector: &Connector, source: &str, destination: &str, json: bool) -> Result<(), Error> {
+/// move needs is checked first, so that the policy never stops it half-way; with `recursive`,
+/// every object of the folder is listed and every move checked before the first is made.
+pub async fn mv(
+    connector: &Connector,
+    source: &str,
+    destination: &str,
+    recursive: bool,
+    json: bool,
+) -> Result<(), Error> {
     if source == "-" || destination == "-" {
         return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
     }
-    move_check::check(connector.policy(), source, destination)?;
-    cp(connector, source, destination, Transfer::default(), false, json).await?;
+    if !recursive {
+        move_check::check(connector.policy(), source, destination)?;
+        cp(connector, source, destination, Transfer::default(), false, json).await?;
+        return remove_source(connector, source, json).await;
+    }
+    let steps = recursive::plan(connector, source, destination).await?;
+    for step in &steps {
+        let (from, to) = step.sides();
+        move_check::check(connector.policy(), &from, &to)?;
+    }
+    let options = recursive::Options::default();
+    for step in &steps {
+        step.run(connector, &options, json).await?;
+        match step {
+            // The file by its path, which its display form may not spell (a non-UTF-8 name).
+            recursive::Step::Upload(path, _) => {
+                std::fs::remove_file(path)
+                    .map_err(|e| local(format!("copied, but cannot remove {}", path.display()), e))?;
+                report(json, "delete", &path.display().to_string());
+            }
+            _ => remove_source(connector, &step.sides().0, json).await?,
+        }
+    }
+    Ok(())
+}
+
+/// The second half of a move: the source object's delete, or the local file's removal.
+async fn remove_source(connector: &Connector, source: &str, json: bool) -> Result<(), Error> {
     match S3Uri::parse(source) {
         Some(from) => {
             let from = from.map_err(Error::Usage)?;
@@ -298,12 +373,15 @@ pub async fn mv(connector: &Connector, source: &str, destination: &str, json: bo
     Ok(())
 }
 
-/// `presign s3://BUCKET/KEY`: prints the URL.
+/// `presign s3://BUCKET/KEY`: prints the URL, or with `--json` `{"url", "expires"}` (when it
+/// stops working, ISO 8601, counted from `signed_at`: the pinned time or now).
 pub async fn presign(
     connector: &Connector,
     location: &str,
     method: &str,
     expires_in: u32,
+    signed_at: std::time::SystemTime,
+    json: bool,
 ) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let method = match method.to_ascii_uppercase().as_str() {
@@ -319,7 +397,13 @@ pub async fn presign(
     };
     let key = uri.require_key().map_err(Error::Usage)?.to_owned();
     let request = PresignRequest { method, bucket: uri.bucket, key, expires_in_seconds: expires_in };
-    out!("{}", connector.presign(request).await?);
+    let url = connector.presign(request).await?;
+    if json {
+        let expires = super::times::iso(signed_at + std::time::Duration::from_secs(expires_in.into()));
+        out!("{}", json!({ "url": url, "expires": expires }));
+    } else {
+        out!("{url}");
+    }
     Ok(())
 }
 
@@ -347,7 +431,7 @@ pub async fn rm(connector: &Connector, location: &str, scope: RmScope, json: boo
         RmScope::Folder => recursive::folder_prefix(&uri.key),
         RmScope::RawPrefix => uri.key.clone(),
     };
-    let keys = all_keys(connector, &uri.bucket, &prefix).await?;
+    let keys = recursive::folder_keys(connector, &uri.bucket, &prefix).await?;
     if keys.is_empty() {
         // Nothing to delete: DeleteObjects refuses an empty list.
         return Ok(());
@@ -375,21 +459,6 @@ pub async fn rm(connector: &Connector, location: &str, scope: RmScope, json: boo
     }
 }
 
-/// Every key under `prefix`, through all pages.
-async fn all_keys(connector: &Connector, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
-    let mut request =
-        ListObjectsRequest { prefix: (!prefix.is_empty()).then(|| prefix.to_owned()), ..Default::default() };
-    let mut keys = Vec::new();
-    loop {
-        let page = connector.list_objects(bucket, request.clone()).await?;
-        keys.extend(page.objects.into_iter().map(|o| o.key));
-        match page.next_continuation_token {
-            Some(token) if page.is_truncated => request.continuation_token = Some(token),
-            _ => return Ok(keys),
-        }
-    }
-}
-
 /// `mb s3://BUCKET`.
 pub async fn mb(connector: &Connector, location: &str, json: bool) -> Result<(), Error> {
     let bucket = bucket_only(location)?;
@@ -406,16 +475,31 @@ pub async fn rb(connector: &Connector, location: &str, json: bool) -> Result<(),
     Ok(())
 }
 
-/// `head s3://BUCKET/KEY`: the metadata as JSON.
-pub async fn head(connector: &Connector, location: &str) -> Result<(), Error> {
+/// `head s3://BUCKET/KEY`: the metadata as JSON (one line with `--json`). An SSE-C object
+/// needs its key to be read, HEAD included.
+pub async fn head(
+    connector: &Connector,
+    location: &str,
+    customer_key: Option<Vec<u8>>,
+    json: bool,
+) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
-    let info = connector.head_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
-    out!("{}", serde_json::to_string_pretty(&output::object_info(&info)).unwrap_or_default());
+    let options = GetOptions { customer_key, ..Default::default() };
+    let info =
+        connector.head_object_with(&uri.bucket, uri.require_key().map_err(Error::Usage)?, options).await?;
+    let info = output::object_info(&info);
+    match json {
+        true => out!("{info}"),
+        false => out!("{}", serde_json::to_string_pretty(&info).unwrap_or_default()),
+    }
     Ok(())
 }
 
 fn bucket_only(location: &str) -> Result<String, Error> {
-    let uri = S3Uri::require(location).map_err(Error::Usage)?;
+    // mb and rb take a bucket, so their hint names s3://BUCKET, not s3://BUCKET/KEY.
+    let uri = S3Uri::parse(location)
+        .and_then(Result::ok)
+        .ok_or_else(|| Error::Usage(format!("{location:?} is not a bucket; write s3://BUCKET")))?;
     if !uri.key.is_empty() {
         return Err(Error::Usage(format!("{location:?} has a key; buckets are written s3://BUCKET")));
     }

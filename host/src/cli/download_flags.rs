@@ -8,12 +8,13 @@ const MIB: u64 = 1024 * 1024;
 
 /// Flags that shape a download. None given: one GET.
 #[derive(Args, Debug, Default, Clone)]
+#[command(next_help_heading = "Download options")]
 pub struct DownloadFlags {
     /// Download in ranges, this many (2 to 16) at once, written in order.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=16))]
     parallel_ranges: Option<u32>,
     /// With --parallel-ranges: MiB per range, 1 to 256 (default 8).
-    #[arg(long, value_name = "MIB", requires = "parallel_ranges")]
+    #[arg(long, value_name = "MIB", requires = "parallel_ranges", value_parser = clap::value_parser!(u64).range(1..=256))]
     range_size_mib: Option<u64>,
 }
 

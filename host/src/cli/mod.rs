@@ -7,10 +7,12 @@
 mod print;
 mod commands;
 pub mod config_file;
+mod cp_flags;
 mod demo;
 mod download_flags;
 mod invoke;
 mod move_check;
+mod no_credentials;
 mod output;
 pub mod pinned_time;
 mod policy_source;
@@ -19,6 +21,7 @@ mod recursive;
 pub mod s3_uri;
 mod serve;
 mod signals;
+mod times;
 mod upload_flags;
 
 use std::ffi::OsString;
@@ -38,7 +41,6 @@ use crate::settings::Connection;
 use config_file::ConfigFile;
 use download_flags::DownloadFlags;
 use policy_source::PolicySource;
-use s3_uri::S3Uri;
 use upload_flags::UploadFlags;
 
 const AFTER_HELP: &str = "\
@@ -68,15 +70,19 @@ ENDPOINT: --endpoint, then endpoint in --config, AWS_ENDPOINT_URL_S3, AWS_ENDPOI
 REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the profile's region,
   else us-east-1.
 
-EXIT CODES: 0 success, 1 the operation failed, 2 usage or bad input, 3 refused by the policy,
-  130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A closed stdout
-  (| head) stops the printing, not the work.
-RECURSIVE: rm --recursive and cp --recursive take s3://BUCKET/d as the folder d/ (not dx), as the
-  aws CLI does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending
-  in /) are not downloaded. mv checks every permission it needs before sending anything.";
+EXIT CODES: 0 success, 1 the operation failed (and ls of a prefix that matched nothing, as aws
+  s3 ls), 2 usage or bad input (a missing local file, no credentials from any source), 3 refused
+  by the policy, 130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A
+  closed stdout (| head) stops the printing, not the work. With --json, usage errors are JSON too.
+RECURSIVE: rm, cp and mv --recursive take s3://BUCKET/d as the folder d/ (not dx), as the aws CLI
+  does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending in /) are
+  not downloaded. cp and mv --recursive go between two S3 folders too, one call per object. mv
+  checks every permission it needs (every object's, with --recursive) before changing anything.
+DOWNLOADS make a missing directory, honour the umask and take the object's Last-Modified.";
 
 /// Command-line arguments.
 #[derive(Parser)]
+#[command(next_help_heading = "Global options")]
 #[command(name = "s3-connector", version, about = "A sandboxed S3 client: the S3 plugin runs in WebAssembly, the host enforces the policy.", after_help = AFTER_HELP)]
 struct Cli {
     /// S3 endpoint URL, for example http://127.0.0.1:9000.
@@ -152,7 +158,8 @@ enum Command {
         source: String,
         /// Destination: a path, -, or s3://BUCKET/KEY (a key ending in / takes the file name).
         destination: String,
-        /// Copy a whole directory to a prefix, or a prefix to a directory.
+        /// Copy a whole directory to a folder, a folder to a directory, or a folder to another
+        /// folder; one call per object.
         #[arg(long)]
         recursive: bool,
         #[command(flatten)]
@@ -166,6 +173,10 @@ enum Command {
         source: String,
         /// Destination: a path or s3://BUCKET/KEY.
         destination: String,
+        /// Move every object of a folder (or file of a directory), each its own copy and
+        /// delete; every move is checked against the policy before the first is made.
+        #[arg(long)]
+        recursive: bool,
     },
     /// Print a presigned URL for one request on s3://BUCKET/KEY.
     Presign {
@@ -205,6 +216,9 @@ enum Command {
     Head {
         /// s3://BUCKET/KEY
         location: String,
+        /// The SSE-C key the object was stored with: a file of 32 raw bytes or their base64.
+        #[arg(long, value_name = "FILE")]
+        sse_c_key_file: Option<PathBuf>,
     },
     /// Run one JSON action (uploadDocument, downloadDocument, listObjects, ...; see the README)
     /// and print its JSON answer, or its JSON error, on stdout.
@@ -241,8 +255,14 @@ enum Command {
 /// Runs the CLI with `args` (the program name first) and returns the exit code.
 pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     print::quiet_panics();
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() && args.iter().any(|a| a == "--json") => {
+            // A script that asked for JSON gets its usage error as the JSON error object too.
+            output::print_error(&Error::Usage(usage_message(&e)), true);
+            return 2;
+        }
         Err(e) => {
             // Help and version print to stdout and succeed; usage errors exit 2.
             let _ = e.print();
@@ -264,12 +284,28 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
 }
 
+/// clap's message without its `error: ` label, usage block and help hint: the one line a JSON
+/// error object carries.
+fn usage_message(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    // The message is every line before the usage block (a missing argument is named on the
+    // line after "the following required arguments were not provided:").
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let message = lines.join(" ");
+    message.strip_prefix("error: ").unwrap_or(&message).to_owned()
+}
+
 /// Runs the command; the exit code of a command that reports its own failures (`invoke`).
 async fn execute(cli: Cli) -> Result<i32, Error> {
     // `serve` drains its requests on SIGINT and SIGTERM itself.
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
-        let connector = connector(&cli, |name| std::env::var(name).ok())?;
+        let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
         if let Command::Serve { listen, token, insecure_no_auth, .. } = cli.command {
             return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
         }
@@ -288,28 +324,28 @@ async fn command(cli: Cli) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
         return demo::run().await.map(|()| 0);
     }
-    let connector = connector(&cli, |name| std::env::var(name).ok())?;
+    let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
     let json = cli.json;
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
         return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
     }
+    if let Command::Ls { location, recursive } = &cli.command {
+        return commands::ls(&connector, location.as_deref(), *recursive, json).await;
+    }
+    let signed_at = match &cli.at {
+        Some(text) => pinned_time::parse(text).map_err(Error::Usage)?,
+        None => std::time::SystemTime::now(),
+    };
     let done = match cli.command {
-        Command::Ls { location, recursive } => {
-            commands::ls(&connector, location.as_deref(), recursive, json).await
-        }
         Command::Cp { source, destination, recursive, upload, download } => {
-            let options = upload.to_options().map_err(Error::Usage)?;
-            let transfer = commands::Transfer { upload: options, download: download.to_options() };
-            if download.given() && S3Uri::parse(&source).is_none() {
-                return Err(Error::Usage(
-                    "--parallel-ranges and --range-size-mib apply to downloads only".to_owned(),
-                ));
-            }
+            let transfer = cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
             commands::cp(&connector, &source, &destination, transfer, recursive, json).await
         }
-        Command::Mv { source, destination } => commands::mv(&connector, &source, &destination, json).await,
+        Command::Mv { source, destination, recursive } => {
+            commands::mv(&connector, &source, &destination, recursive, json).await
+        }
         Command::Presign { location, method, expires_in } => {
-            commands::presign(&connector, &location, &method, expires_in).await
+            commands::presign(&connector, &location, &method, expires_in, signed_at, json).await
         }
         Command::Rm { location, recursive, raw_prefix } => {
             let scope = match (recursive, raw_prefix) {
@@ -321,8 +357,13 @@ async fn command(cli: Cli) -> Result<i32, Error> {
         }
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
-        Command::Head { location } => commands::head(&connector, &location).await,
-        Command::Invoke { .. } | Command::Serve { .. } | Command::Demo => unreachable!("handled above"),
+        Command::Head { location, sse_c_key_file } => {
+            let key = sse_c_key_file.as_deref().map(upload_flags::read_customer_key).transpose();
+            commands::head(&connector, &location, key.map_err(Error::Usage)?, json).await
+        }
+        Command::Ls { .. } | Command::Invoke { .. } | Command::Serve { .. } | Command::Demo => {
+            unreachable!("handled above")
+        }
     };
     done.map(|()| 0)
 }
@@ -336,7 +377,7 @@ fn file_credentials(
 }
 
 /// Builds the connector from flags, the config file and the environment (`lookup`).
-fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Connector, Error> {
+async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Connector, Error> {
     let file = match &cli.config {
         Some(path) => ConfigFile::load(path).map_err(Error::Usage)?,
         None => ConfigFile::default(),
@@ -408,6 +449,8 @@ fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Conne
                     };
                     Error::Usage(format!("{e}{hint}"))
                 })?;
+                    let profile = cli.profile.clone().or_else(|| lookup("AWS_PROFILE"));
+                    no_credentials::check(&chain, profile.as_deref().unwrap_or("default")).await?;
                     let source = format!("the default chain: {}", chain.description());
                     (Arc::new(chain), source)
                 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::times;
 use crate::error::Error;
 use crate::types::{BucketInfo, ChecksumAlgorithm, ObjectInfo, ObjectSummary};
 
@@ -32,7 +33,7 @@ pub fn object_info(info: &ObjectInfo) -> Value {
         "key": info.key,
         "size": info.size,
         "etag": info.etag,
-        "lastModified": info.last_modified,
+        "lastModified": info.last_modified.as_deref().map(times::iso_text),
         "contentType": info.content_type,
         "metadata": metadata,
         "storageClass": info.storage_class,
@@ -57,7 +58,7 @@ pub fn checksum_name(algorithm: ChecksumAlgorithm) -> &'static str {
 
 /// A bucket as JSON.
 pub fn bucket(bucket: &BucketInfo) -> Value {
-    json!({ "name": bucket.name, "creationDate": bucket.creation_date })
+    json!({ "name": bucket.name, "creationDate": bucket.creation_date.as_deref().map(times::iso_text) })
 }
 
 /// A listed object as JSON.
@@ -66,26 +67,32 @@ pub fn summary(object: &ObjectSummary) -> Value {
         "key": object.key,
         "size": object.size,
         "etag": object.etag,
-        "lastModified": object.last_modified,
+        "lastModified": object.last_modified.as_deref().map(times::iso_text),
         "storageClass": object.storage_class,
     })
 }
 
-/// A listing line in the manner of `aws s3 ls`: date, size, key.
+/// A listing line as `aws s3 ls` prints it, so that scripts cutting its columns work on both:
+/// the local date and time (19 characters), the size right-aligned in 10, the key.
 pub fn summary_line(object: &ObjectSummary, prefix: &str) -> String {
-    let date = object.last_modified.as_deref().map(short_date).unwrap_or_default();
+    let date = object.last_modified.as_deref().map(shown_date).unwrap_or_default();
     let name = object.key.strip_prefix(prefix).unwrap_or(&object.key);
-    format!("{date:<19} {:>12} {name}", object.size)
+    format!("{date:<19} {:>10} {name}", object.size)
 }
 
-/// `2024-01-02T03:04:05.000Z` as `2024-01-02 03:04:05`.
-fn short_date(iso: &str) -> String {
-    iso.get(..19).unwrap_or(iso).replace('T', " ")
+/// A common prefix's line, `PRE` where the size would be, as `aws s3 ls` prints it.
+pub fn prefix_line(prefix: &str) -> String {
+    format!("{:>30} {prefix}", "PRE")
+}
+
+/// S3's time in the local time zone, as `aws s3 ls` shows it.
+fn shown_date(text: &str) -> String {
+    times::parse(text).map(times::local).unwrap_or_else(|| text.to_owned())
 }
 
 /// A bucket line: date and name.
 pub fn bucket_line(bucket: &BucketInfo) -> String {
-    let date = bucket.creation_date.as_deref().map(short_date).unwrap_or_default();
+    let date = bucket.creation_date.as_deref().map(shown_date).unwrap_or_default();
     format!("{date:<19} {}", bucket.name)
 }
 

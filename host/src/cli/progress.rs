@@ -61,10 +61,16 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Whether a progress line can be shown at all (stderr is a terminal): a download asks S3
+    /// for the object's size first only then, so that its line has a total and a percentage.
+    pub fn possible() -> bool {
+        std::io::stderr().is_terminal()
+    }
+
     /// Wraps `inner` and, on a terminal and for a large enough `total`, shows its progress.
     pub fn start<T>(inner: T, label: String, total: Option<u64>) -> (Counted<T>, Progress) {
         let done = Arc::new(AtomicU64::new(0));
-        let show = std::io::stderr().is_terminal() && total.is_none_or(|t| t >= SHOW_ABOVE);
+        let show = Self::possible() && total.is_none_or(|t| t >= SHOW_ABOVE);
         let ticker = show.then(|| {
             let done = done.clone();
             tokio::spawn(async move {

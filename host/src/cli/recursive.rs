@@ -1,38 +1,152 @@
-//! `cp --recursive`: a directory tree to a prefix, or a prefix to a directory tree.
+//! `cp --recursive` and `mv --recursive`: a directory tree to a folder, a folder to a
+//! directory tree, or a folder to another folder. Each is first made into a list of one-object
+//! steps, so that `mv` can check every step against the policy before the first is taken, and
+//! each step is then its own call (its own sandbox, its own policy checks), as a single `cp`.
 
 use std::path::{Component, Path, PathBuf};
 
-use super::commands::{download_to, upload_file};
+use super::commands::{copy_exact, download_to, upload_file};
 use super::s3_uri::S3Uri;
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::types::{GetOptions, ListObjectsRequest, PutOptions};
+use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PutOptions};
 
-/// Uploads every file under `directory` to `to`'s prefix, keys relative to the directory.
-pub async fn upload_tree(
-    connector: &Connector,
-    directory: &Path,
-    to: &S3Uri,
-    options: PutOptions,
-    json: bool,
-) -> Result<(), Error> {
-    let mut files = Vec::new();
-    collect_files(directory, &mut files)?;
-    files.sort();
-    let prefix = folder_prefix(&to.key);
-    for file in files {
-        let relative = file.strip_prefix(directory).unwrap_or(&file);
-        let parts: Vec<String> =
-            relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        let target = S3Uri { bucket: to.bucket.clone(), key: format!("{prefix}{}", parts.join("/")) };
-        upload_file(connector, &file, target, options.clone(), json).await?;
+/// One object of a recursive copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A local file to exactly this key.
+    Upload(PathBuf, S3Uri),
+    /// A key to exactly this local path.
+    Download(S3Uri, PathBuf),
+    /// A key to exactly this other key.
+    Copy(S3Uri, S3Uri),
+}
+
+impl Step {
+    /// The source and the destination as `mv` names them, for its policy check.
+    pub fn sides(&self) -> (String, String) {
+        match self {
+            Step::Upload(path, to) => (path.display().to_string(), to.to_string()),
+            Step::Download(from, path) => (from.to_string(), path.display().to_string()),
+            Step::Copy(from, to) => (from.to_string(), to.to_string()),
+        }
     }
-    Ok(())
+
+    /// Takes the step: one upload, download or server-side copy.
+    pub async fn run(&self, connector: &Connector, options: &Options, json: bool) -> Result<(), Error> {
+        match self {
+            Step::Upload(path, to) => {
+                upload_file(connector, path, to.clone(), options.upload.clone(), json).await
+            }
+            Step::Download(from, path) => download_to(connector, from, path, &options.download, json).await,
+            Step::Copy(from, to) => copy_exact(connector, from, to, options.copy.clone(), json).await,
+        }
+    }
+}
+
+/// The options each step takes, by its kind.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Of uploads.
+    pub upload: PutOptions,
+    /// Of downloads.
+    pub download: GetOptions,
+    /// Of server-side copies.
+    pub copy: CopyOptions,
+}
+
+/// The steps of `cp --recursive source destination`, in order. Folder markers (keys ending in
+/// `/`, made by consoles) are not files and are skipped by downloads, as the aws CLI skips them;
+/// keys that would land outside the directory (`..`, absolute) are refused, not written.
+pub async fn plan(connector: &Connector, source: &str, destination: &str) -> Result<Vec<Step>, Error> {
+    let parse = |text: &str| S3Uri::parse(text).transpose().map_err(Error::Usage);
+    match (parse(source)?, parse(destination)?) {
+        (None, Some(to)) if source != "-" => {
+            let directory = Path::new(source);
+            let mut files = Vec::new();
+            collect_files(directory, &mut files)?;
+            files.sort();
+            let prefix = folder_prefix(&to.key);
+            Ok(files
+                .into_iter()
+                .map(|file| {
+                    let relative = file.strip_prefix(directory).unwrap_or(&file);
+                    let parts: Vec<String> =
+                        relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                    let key = format!("{prefix}{}", parts.join("/"));
+                    Step::Upload(file, S3Uri { bucket: to.bucket.clone(), key })
+                })
+                .collect())
+        }
+        (Some(from), None) if destination != "-" => {
+            let directory = Path::new(destination);
+            let prefix = folder_prefix(&from.key);
+            let mut steps = Vec::new();
+            for key in folder_keys(connector, &from.bucket, &prefix).await? {
+                if key.ends_with('/') {
+                    continue;
+                }
+                let relative = key.strip_prefix(&prefix).unwrap_or(&key);
+                let path = local_path(directory, relative).ok_or_else(|| {
+                    Error::Local(format!(
+                        "key s3://{}/{key} would be written outside {}; download it by name instead",
+                        from.bucket,
+                        directory.display()
+                    ))
+                })?;
+                steps.push(Step::Download(S3Uri { bucket: from.bucket.clone(), key }, path));
+            }
+            Ok(steps)
+        }
+        (Some(from), Some(to)) => {
+            let (prefix, target) = (folder_prefix(&from.key), folder_prefix(&to.key));
+            if from.bucket == to.bucket && (target.starts_with(&prefix) || prefix.starts_with(&target)) {
+                return Err(Error::Usage(format!(
+                    "{from} and {to} overlap; a recursive copy into itself would never end"
+                )));
+            }
+            let keys = folder_keys(connector, &from.bucket, &prefix).await?;
+            Ok(keys
+                .into_iter()
+                .map(|key| {
+                    let relative = key.strip_prefix(&prefix).unwrap_or(&key);
+                    let copy = S3Uri { bucket: to.bucket.clone(), key: format!("{target}{relative}") };
+                    Step::Copy(S3Uri { bucket: from.bucket.clone(), key }, copy)
+                })
+                .collect())
+        }
+        _ => Err(Error::Usage(
+            "--recursive copies a directory to s3://BUCKET/FOLDER, a folder to a directory, or a \
+             folder to another folder; not stdin or stdout"
+                .to_owned(),
+        )),
+    }
+}
+
+/// Every key in the folder, through all pages.
+pub(super) async fn folder_keys(
+    connector: &Connector,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, Error> {
+    let mut request =
+        ListObjectsRequest { prefix: (!prefix.is_empty()).then(|| prefix.to_owned()), ..Default::default() };
+    let mut keys = Vec::new();
+    loop {
+        let page = connector.list_objects(bucket, request.clone()).await?;
+        keys.extend(page.objects.into_iter().map(|o| o.key));
+        match page.next_continuation_token {
+            Some(token) if page.is_truncated => request.continuation_token = Some(token),
+            _ => return Ok(keys),
+        }
+    }
 }
 
 fn collect_files(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let entries = std::fs::read_dir(directory)
-        .map_err(|e| Error::Local(format!("cannot read directory {}: {e}", directory.display())))?;
+    let entries = std::fs::read_dir(directory).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Usage(format!("{}: no such directory", directory.display())),
+        _ => Error::Local(format!("cannot read directory {}: {e}", directory.display())),
+    })?;
     for entry in entries {
         let entry =
             entry.map_err(|e| Error::Local(format!("cannot read directory {}: {e}", directory.display())))?;
@@ -46,47 +160,6 @@ fn collect_files(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error
         }
     }
     Ok(())
-}
-
-/// Downloads every key in `from`'s folder into `directory`, paths relative to the folder.
-/// Folder markers are skipped; keys that would land outside the directory (`..`, absolute) are
-/// refused, not written.
-pub async fn download_tree(
-    connector: &Connector,
-    from: &S3Uri,
-    directory: &Path,
-    get: &GetOptions,
-    json: bool,
-) -> Result<(), Error> {
-    let prefix = folder_prefix(&from.key);
-    let mut request =
-        ListObjectsRequest { prefix: (!prefix.is_empty()).then(|| prefix.clone()), ..Default::default() };
-    loop {
-        let page = connector.list_objects(&from.bucket, request.clone()).await?;
-        // Folder markers (zero-byte keys ending in `/`, made by consoles) are not files: the aws
-        // CLI skips them, and their path would be the directory itself.
-        for object in page.objects.iter().filter(|o| !o.key.ends_with('/')) {
-            let relative = object.key.strip_prefix(&prefix).unwrap_or(&object.key);
-            let path = local_path(directory, relative).ok_or_else(|| {
-                Error::Local(format!(
-                    "key s3://{}/{} would be written outside {}; download it by name instead",
-                    from.bucket,
-                    object.key,
-                    directory.display()
-                ))
-            })?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| Error::Local(format!("cannot create {}: {e}", parent.display())))?;
-            }
-            let source = S3Uri { bucket: from.bucket.clone(), key: object.key.clone() };
-            download_to(connector, &source, &path, get, json).await?;
-        }
-        match page.next_continuation_token {
-            Some(token) if page.is_truncated => request.continuation_token = Some(token),
-            _ => return Ok(()),
-        }
-    }
 }
 
 /// The folder a recursive location names: `dir` without a trailing slash becomes `dir/`, as

@@ -2,10 +2,13 @@
 
 use clap::Args;
 
-use crate::types::{ChecksumAlgorithm, Conditions, Encryption, PutOptions};
+use crate::types::{ChecksumAlgorithm, Conditions, CopyOptions, Encryption, PutOptions};
 
 /// Flags that shape a new object. All optional; none given means S3's defaults.
 #[derive(Args, Debug, Default)]
+#[command(
+    next_help_heading = "Object options (uploads; --metadata and --content-type on S3-to-S3 copies; --sse-c-key-file on every read too)"
+)]
 pub struct UploadFlags {
     /// Content-Type (default: guessed from the file name's extension).
     #[arg(long)]
@@ -48,13 +51,14 @@ pub struct UploadFlags {
     #[arg(long, value_name = "ALGORITHM", value_parser = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"], ignore_case = true)]
     checksum_algorithm: Option<String>,
     /// Multipart part size in MiB, 5 to 256 (default 8).
-    #[arg(long, value_name = "MIB")]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(5..=256))]
     part_size_mib: Option<u64>,
     /// Parts uploaded at once, 1 to 16 (default 4).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
     parallel_parts: Option<u32>,
-    /// Files larger than this many MiB go as multipart uploads (default 16).
-    #[arg(long, value_name = "MIB")]
+    /// Files larger than this many MiB go as multipart uploads (default 16; at most 5120, S3's
+    /// 5 GiB limit of one PutObject).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(0..=5120))]
     multipart_threshold_mib: Option<u64>,
 }
 
@@ -136,8 +140,52 @@ impl UploadFlags {
     }
 }
 
+impl UploadFlags {
+    /// The flags given, as the user spelled them, so that a kind of copy can refuse by name
+    /// those that do not apply to it.
+    pub fn given(&self) -> Vec<&'static str> {
+        let flags = [
+            ("--content-type", self.content_type.is_some()),
+            ("--content-disposition", self.content_disposition.is_some()),
+            ("--cache-control", self.cache_control.is_some()),
+            ("--content-encoding", self.content_encoding.is_some()),
+            ("--storage-class", self.storage_class.is_some()),
+            ("--metadata", !self.metadata.is_empty()),
+            ("--tag", !self.tag.is_empty()),
+            ("--sse", self.sse.is_some()),
+            ("--sse-kms-key-id", self.sse_kms_key_id.is_some()),
+            ("--sse-c-key-file", self.sse_c_key_file.is_some()),
+            ("--if-match", self.if_match.is_some()),
+            ("--if-none-match", self.if_none_match.is_some()),
+            ("--checksum-algorithm", self.checksum_algorithm.is_some()),
+            ("--part-size-mib", self.part_size_mib.is_some()),
+            ("--parallel-parts", self.parallel_parts.is_some()),
+            ("--multipart-threshold-mib", self.multipart_threshold_mib.is_some()),
+        ];
+        flags.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
+    }
+
+    /// The SSE-C key of `--sse-c-key-file`, which a read of an SSE-C object needs as much as
+    /// its upload did.
+    pub fn customer_key(&self) -> Result<Option<Vec<u8>>, String> {
+        self.sse_c_key_file.as_deref().map(read_customer_key).transpose()
+    }
+
+    /// The options of a server-side copy: `--metadata` replaces the copy's metadata (and
+    /// `--content-type` its type), as `aws s3 cp --metadata` does between two S3 locations.
+    pub fn copy_options(&self) -> Result<CopyOptions, String> {
+        let options = self.to_options()?.unwrap_or_default();
+        let replaced = !self.metadata.is_empty() || self.content_type.is_some();
+        Ok(CopyOptions {
+            metadata: replaced.then_some(options.metadata),
+            content_type: options.content_type,
+            ..Default::default()
+        })
+    }
+}
+
 /// Reads a 32-byte key, raw or as base64 text. Errors never quote the file's content.
-fn read_customer_key(path: &std::path::Path) -> Result<Vec<u8>, String> {
+pub(super) fn read_customer_key(path: &std::path::Path) -> Result<Vec<u8>, String> {
     use base64::Engine as _;
     let bytes =
         std::fs::read(path).map_err(|e| format!("cannot read the SSE-C key file {}: {e}", path.display()))?;

@@ -22,9 +22,10 @@ pub const IMDS_IPV4: &str = "http://169.254.169.254";
 /// The IPv6 endpoint.
 pub const IMDS_IPV6: &str = "http://[fd00:ec2::254]";
 
-/// Each request's time limit: IMDS answers in milliseconds where it exists, and where it does
-/// not, the chain should fail fast.
-const TIMEOUT: Duration = Duration::from_secs(2);
+/// Each request's time limit, one attempt each, as the AWS SDKs bound IMDS in their default
+/// chain: IMDS answers in milliseconds where it exists, and where it does not, the chain
+/// should fail fast.
+const TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long the session token is asked to live.
 const TOKEN_TTL_SECONDS: &str = "21600";

@@ -65,18 +65,22 @@ pub(super) async fn answer(
     let timeout = connector.call_timeout;
     let task = tokio::spawn(async move {
         let _in_flight = in_flight;
-        call.run(timeout, async |store| {
-            let proxy = pre.instantiate_async(&mut *store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(store, incoming, out).await
-        })
-        .await
+        let outcome = call
+            .run(timeout, async |store| {
+                let proxy = pre.instantiate_async(&mut *store).await?;
+                proxy.wasi_http_incoming_handler().call_handle(store, incoming, out).await
+            })
+            .await;
+        // The host's own reason for a refusal, to replace the component's in its answer.
+        let denial = call.denial().map(|denial| call.scrub(&denial.to_string()));
+        (outcome, denial)
     });
     let response = match receiver.await {
         Ok(Ok(response)) => response,
         Ok(Err(code)) => return Err(Error::Plugin(format!("the plugin answered with an error: {code:?}"))),
         Err(_) => {
             return match task.await {
-                Ok(Err(error)) => Err(error),
+                Ok((Err(error), _)) => Err(error),
                 _ => Err(Error::Plugin("the plugin ended without answering".to_owned())),
             };
         }
@@ -84,7 +88,37 @@ pub(super) async fn answer(
     if response.status().is_success() || response.status().is_redirection() {
         return Ok(response);
     }
-    Ok(scrubbed(response, &handed_out).await)
+    let status = response.status().as_u16();
+    let answer = scrubbed(response, &handed_out).await;
+    // The component knows only that its request was refused; the host knows the rule it
+    // lacked, and says so as the CLI and the actions do. The error answer has been read whole,
+    // so the instance is ending.
+    if status == 403
+        && let Ok((_, Some(denial))) = task.await
+    {
+        return Ok(with_host_denial(answer, &denial).await);
+    }
+    Ok(answer)
+}
+
+/// A `denied-by-host` error answer with the host's reason as its message; other fields (the
+/// bucket, the key) stay as the component wrote them.
+async fn with_host_denial(
+    answer: hyper::Response<HyperOutgoingBody>,
+    denial: &str,
+) -> hyper::Response<HyperOutgoingBody> {
+    let status = answer.status().as_u16();
+    let Ok(body) = answer.into_body().collect().await else {
+        return json_answer::error_with_status(status, ErrorCode::DeniedByHost, denial);
+    };
+    let mut value: serde_json::Value = match serde_json::from_slice(&body.to_bytes()) {
+        Ok(value) => value,
+        Err(_) => return json_answer::error_with_status(status, ErrorCode::DeniedByHost, denial),
+    };
+    if value["error"]["code"] == ErrorCode::DeniedByHost.as_str() {
+        value["error"]["message"] = serde_json::Value::String(denial.to_owned());
+    }
+    json_answer::json(status, &value)
 }
 
 /// An error answer with every spelling of the handed-out secrets removed: AWS quotes the
