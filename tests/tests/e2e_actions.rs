@@ -237,8 +237,8 @@ async fn the_policy_and_test_connection_are_reported_by_the_host() {
     );
     let missing = ok(&server.admin(), json!({"action": "testConnection", "bucket": "nothere"})).await;
     assert_eq!(
-        (missing["ok"].clone(), missing["bucket"]["ok"].clone()),
-        (json!(false), json!(false)),
+        (missing["ok"].clone(), missing["bucketCheck"]["ok"].clone(), missing["bucket"].clone()),
+        (json!(false), json!(false), json!("nothere")),
         "{missing}"
     );
 }

@@ -342,5 +342,5 @@ fn test_connection(s3: &S3, bucket: Option<&str>, prefix: Option<String>) -> Val
     };
     let ok = [&endpoint, &credentials, &policy].into_iter().all(|c| c["ok"] == true)
         && bucket_check.as_ref().is_none_or(|c| c["ok"] == true);
-    json!({"ok": ok, "endpoint": endpoint, "credentials": credentials, "policy": policy, "bucket": bucket_check})
+    json!({"ok": ok, "endpoint": endpoint, "credentials": credentials, "policy": policy, "bucketCheck": bucket_check})
 }
