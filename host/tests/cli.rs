@@ -1464,3 +1464,44 @@ async fn serve_names_the_rule_of_a_denial_as_the_cli_does() {
     assert!(message.starts_with("denied by the host's policy: "), "{message}");
     assert!(message.contains("s3://other/k.txt") && message.contains("allowed: bkt/in/=read"), "{message}");
 }
+
+/// Issue 14, item 10: `head` shows the object's encryption, Cache-Control, Content-Disposition
+/// and Content-Encoding (the recording server answers with them; s3s-fs keeps none of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_shows_encryption_and_content_headers() {
+    let s3 = RecordingServer::start().await;
+    s3.answer(Answer {
+        status: 200,
+        headers: vec![
+            ("etag", "\"e\"".to_owned()),
+            ("content-length", "6".to_owned()),
+            ("cache-control", "max-age=60".to_owned()),
+            ("content-disposition", "attachment; filename=\"r.pdf\"".to_owned()),
+            ("content-encoding", "gzip".to_owned()),
+            ("x-amz-server-side-encryption", "aws:kms".to_owned()),
+            ("x-amz-server-side-encryption-aws-kms-key-id", "arn:aws:kms:eu-west-1:1:key/k".to_owned()),
+        ],
+        body: String::new(),
+    });
+    let head = run(&s3.endpoint, &["head", "s3://shown/k"]).await;
+    assert_eq!(head.code, 0, "{}", head.stderr);
+    let head: serde_json::Value = serde_json::from_str(&head.stdout).unwrap();
+    let shown = (
+        head["cacheControl"].as_str(),
+        head["contentDisposition"].as_str(),
+        head["contentEncoding"].as_str(),
+        head["serverSideEncryption"].as_str(),
+        head["sseKmsKeyId"].as_str(),
+    );
+    assert_eq!(
+        shown,
+        (
+            Some("max-age=60"),
+            Some("attachment; filename=\"r.pdf\""),
+            Some("gzip"),
+            Some("aws:kms"),
+            Some("arn:aws:kms:eu-west-1:1:key/k")
+        ),
+        "{head}"
+    );
+}

@@ -38,6 +38,11 @@ pub fn object_info(info: &ObjectInfo) -> Value {
         "metadata": metadata,
         "storageClass": info.storage_class,
         "versionId": info.version_id,
+        "cacheControl": info.cache_control,
+        "contentDisposition": info.content_disposition,
+        "contentEncoding": info.content_encoding,
+        "serverSideEncryption": info.server_side_encryption,
+        "sseKmsKeyId": info.sse_kms_key_id,
         "checksum": info.checksum.as_ref().map(|(algorithm, value)| json!({
             "algorithm": checksum_name(*algorithm),
             "value": value,

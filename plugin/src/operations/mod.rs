@@ -411,6 +411,11 @@ pub fn object_info(key: &str, response: &Response) -> ObjectInfo {
         version_id: header("x-amz-version-id"),
         content_range,
         checksum: response.full_object_checksum(),
+        cache_control: header("cache-control"),
+        content_disposition: header("content-disposition"),
+        content_encoding: header("content-encoding"),
+        server_side_encryption: header("x-amz-server-side-encryption"),
+        sse_kms_key_id: header("x-amz-server-side-encryption-aws-kms-key-id"),
     }
 }
 
