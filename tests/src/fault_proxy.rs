@@ -1,11 +1,13 @@
 //! A fault-injection proxy on 127.0.0.1:0 in front of the S3 server: it forwards each request
 //! unchanged (the `Host` header too, so signatures still verify), unless a fault was injected
 //! for it. Faults apply to the next requests in order, one each; every request is recorded.
+//! Besides errors, resets and delays, a fault can cut an answer off mid-body (`Truncate`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
@@ -38,6 +40,9 @@ pub enum Fault {
         /// The S3 error code.
         code: &'static str,
     },
+    /// Forwards, then sends the answer's head (its `Content-Length` whole) and only this many
+    /// bytes of its body before breaking the connection: a download cut off mid-way.
+    Truncate(usize),
 }
 
 /// One request as the proxy saw it.
@@ -51,6 +56,8 @@ pub struct Seen {
     pub amz_date: Option<String>,
     /// The body's length.
     pub body_length: usize,
+    /// The `Range` header, if any.
+    pub range: Option<String>,
     /// The fault applied, if any.
     pub fault: Option<Fault>,
 }
@@ -117,7 +124,12 @@ impl FaultProxy {
     }
 }
 
-type Answer = http::Response<Full<Bytes>>;
+type Answer = http::Response<BoxBody<Bytes, std::io::Error>>;
+
+/// A whole body.
+fn whole(bytes: Bytes) -> BoxBody<Bytes, std::io::Error> {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
 
 async fn handle(
     request: http::Request<Incoming>,
@@ -133,10 +145,23 @@ async fn handle(
         uri: parts.uri.to_string(),
         amz_date: parts.headers.get("x-amz-date").and_then(|v| v.to_str().ok()).map(str::to_owned),
         body_length: body.len(),
+        range: parts.headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned),
         fault: fault.clone(),
     });
     match fault {
         None => forward(parts, body, upstream).await,
+        Some(Fault::Truncate(keep)) => {
+            let answer = forward(parts, body, upstream).await?;
+            let (parts, body) = answer.into_parts();
+            let bytes = body.collect().await?.to_bytes();
+            let length = bytes.len();
+            let kept = bytes.slice(..keep.min(length));
+            // The head announces every byte; the body breaks after `keep` of them.
+            let frames = futures_frames(kept);
+            let mut answer = http::Response::from_parts(parts, frames);
+            answer.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(length));
+            Ok(answer)
+        }
         Some(Fault::Delay(delay)) => {
             tokio::time::sleep(delay).await;
             forward(parts, body, upstream).await
@@ -163,7 +188,30 @@ fn error_answer(status: u16, code: &str, date: Option<String>) -> Answer {
     if let Some(date) = date {
         answer = answer.header("date", date);
     }
-    answer.body(Full::new(Bytes::from(body))).unwrap_or_else(|_| http::Response::new(Full::default()))
+    answer.body(whole(Bytes::from(body))).unwrap_or_else(|_| http::Response::new(whole(Bytes::new())))
+}
+
+/// A body of `kept` that then fails, so that hyper breaks the connection mid-body.
+fn futures_frames(kept: Bytes) -> BoxBody<Bytes, std::io::Error> {
+    Truncated(Some(kept)).boxed()
+}
+
+/// Gives its bytes, then an error.
+struct Truncated(Option<Bytes>);
+
+impl hyper::body::Body for Truncated {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(match self.0.take() {
+            Some(kept) => Ok(hyper::body::Frame::data(kept)),
+            None => Err(std::io::Error::other("injected truncation")),
+        }))
+    }
 }
 
 async fn forward(parts: http::request::Parts, body: Bytes, upstream: &str) -> Result<Answer, std::io::Error> {
@@ -177,7 +225,7 @@ async fn forward(parts: http::request::Parts, body: Bytes, upstream: &str) -> Re
     let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();
     // The body is sent whole; hyper sets its length.
     parts.headers.remove(http::header::TRANSFER_ENCODING);
-    Ok(http::Response::from_parts(parts, Full::new(body)))
+    Ok(http::Response::from_parts(parts, whole(body)))
 }
 
 /// `Sat, 28 Nov 2026 22:33:23 GMT`.

@@ -1,6 +1,6 @@
 //! Retries through the fault-injection proxy in front of s3s-fs: transient failures are
 //! retried, each attempt signed afresh and checked by the host; retries stop at the limit and
-//! in bounded time; streamed bodies are not replayed; a 200 with an error body is retried; a
+//! in bounded time (replayed bodies and resumed downloads: `e2e_transfer_faults.rs`); a 200 with an error body is retried; a
 //! skewed clock is corrected from the server's `Date`. The stored objects are checked on the
 //! server's disk.
 
@@ -99,20 +99,6 @@ async fn connection_resets_are_retried_and_slow_answers_are_waited_for() {
     let slow = &audit.records()[2];
     assert_eq!(slow.action.as_deref(), Some("HeadObject"));
     assert!(slow.duration_ms >= 300, "{slow:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streamed_bodies_are_not_replayed() {
-    let (server, proxy) = setup().await;
-    let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
-    let body = pattern(200_000, 3);
-    proxy.inject([Fault::Error { status: 503, code: "SlowDown" }]);
-    let reader = std::io::Cursor::new(body.clone());
-    let error =
-        c.put_object("retry", "stream.bin", reader, Some(body.len() as u64), Default::default()).await;
-    assert!(matches!(&error, Err(Error::S3(S3Error::Service(e))) if e.code == "SlowDown"), "{error:?}");
-    assert_eq!(proxy.seen().len(), 1);
-    assert_eq!(stored(&server, "stream.bin"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ use crate::bindings::s3_connector::s3::types::{
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::operations as op;
 use crate::operations::multipart;
+use crate::transfers::multipart_upload::{REPLAY_LIMIT, read_exactly};
 use crate::transport::client::S3;
 use crate::transport::wire::Body;
 
@@ -159,8 +160,14 @@ impl Guest for Plugin {
         body: &InputStream,
         length: u64,
     ) -> Result<String, S3Error> {
+        let s3 = S3::from_host()?;
+        // A part up to the replay limit is read first, so that a transient failure resends it.
+        if length > 0 && length <= REPLAY_LIMIT {
+            let bytes = read_exactly(body, length)?;
+            return multipart::upload_part(&s3, &bucket, &key, &upload_id, part_number, Body::Bytes(&bytes));
+        }
         let body = if length == 0 { Body::Empty } else { Body::Stream { source: body, length } };
-        multipart::upload_part(&S3::from_host()?, &bucket, &key, &upload_id, part_number, body)
+        multipart::upload_part(&s3, &bucket, &key, &upload_id, part_number, body)
     }
 
     fn upload_part_copy(

@@ -1,15 +1,29 @@
-//! A GetObject as its options ask: in one request, or in ranges side by side
-//! ([`super::parallel_ranges`]) when `parallel-ranges` says so and no range is asked.
+//! A GetObject as its options ask: in one request, resumed where it broke, or in ranges side by
+//! side ([`super::parallel_ranges`]) when `parallel-ranges` says so and no range is asked.
+//!
+//! A body cut off mid-way (a reset, a truncation, a stall past the read timeout) is not the end
+//! of a download: it continues with a ranged GET from the byte where it stopped, pinned with
+//! `If-Match` to the first answer's ETag so that the pieces are of one object, up to the attempt
+//! budget. The whole-object checksum is computed across the pieces and checked at the end.
 
-use crate::bindings::s3_connector::s3::types::{GetOptions, ObjectInfo, S3Error};
+use http::header::{HeaderValue, RANGE};
+
+use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, S3Error};
 use crate::bindings::wasi::io::streams::OutputStream;
 use crate::operations;
+use crate::protocol::checksum::{self, Hasher};
+use crate::protocol::object_headers;
+use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
-use crate::transport::client::S3;
+use crate::transport::client::{Call, Operation, S3};
+use crate::transport::stream_copy::CopyEnd;
+use crate::transport::wire::Body;
+use crate::transport::{pause, retry};
 
 use super::{parallel_ranges, transfer_plan};
 
-/// GetObject into `sink`, in parallel ranges when the options ask for more than one.
+/// GetObject into `sink`, in parallel ranges when the options ask for more than one, else in
+/// one request resumed where it breaks.
 pub fn get_object(
     s3: &S3,
     bucket: &str,
@@ -23,6 +37,91 @@ pub fn get_object(
                 transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
             parallel_ranges::download(s3, bucket, key, sink, options, parallel, range_size)
         }
-        _ => operations::get_object(s3, bucket, key, sink, options),
+        // A range the caller asked for is delivered as it comes.
+        (Some(_), _) => operations::get_object(s3, bucket, key, sink, options),
+        (None, _) => resumable(s3, bucket, key, sink, options),
     }
+}
+
+/// The whole object into `sink`, resumed from the last byte written when the body breaks.
+fn resumable(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    sink: &OutputStream,
+    options: &GetOptions,
+) -> Result<ObjectInfo, S3Error> {
+    let (info, response) = operations::get_object_response(s3, bucket, key, options)?;
+    let expected = response.full_object_checksum();
+    let mut hasher = expected.as_ref().map(|(algorithm, _)| Hasher::new(*algorithm));
+    let mut written = 0u64;
+    let mut body = response;
+    let mut attempt = 1;
+    // Bounded: every pass either ends the loop or uses one of `max_attempts` attempts.
+    loop {
+        match body.copy_into(sink, hasher.as_mut()) {
+            CopyEnd::Done(n) => {
+                written += n;
+                break;
+            }
+            CopyEnd::SinkFailed(n, e) => {
+                return Err(S3Error::Other(format!(
+                    "writing to the destination failed after {} bytes: {e}",
+                    written + n
+                )));
+            }
+            CopyEnd::SourceFailed(n, e) => {
+                written += n;
+                if attempt >= s3.max_attempts() || written >= info.size {
+                    return Err(S3Error::Transport(format!(
+                        "the download of s3://{bucket}/{key} broke after {written} of {} bytes, {attempt} \
+                         attempts in all: {e}",
+                        info.size
+                    )));
+                }
+                attempt += 1;
+                pause::sleep(retry::backoff(attempt, pause::random_unit()));
+                body = s3.send(rest_of(bucket, key, options, &info.etag, written)?, Body::Empty)?;
+            }
+        }
+    }
+    if written != info.size {
+        return Err(S3Error::Transport(format!(
+            "the download of s3://{bucket}/{key} ended after {written} of its {} bytes",
+            info.size
+        )));
+    }
+    if let (Some(hasher), Some((algorithm, expected))) = (hasher, expected) {
+        let actual = hasher.finish();
+        if actual != expected {
+            return Err(S3Error::Other(format!(
+                "the downloaded bytes do not match the object's checksum: {} is {actual}, S3 sent {expected} \
+                 ({written} bytes); the download is corrupt and was discarded",
+                checksum::header_name(algorithm)
+            )));
+        }
+    }
+    Ok(info)
+}
+
+/// The ranged GET of everything from byte `from`, only while the object is still `etag`.
+fn rest_of<'a>(
+    bucket: &'a str,
+    key: &'a str,
+    options: &GetOptions,
+    etag: &str,
+    from: u64,
+) -> Result<Call<'a>, S3Error> {
+    let pinned = GetOptions {
+        conditions: Conditions { if_match: Some(etag.to_owned()), ..option_defaults::no_conditions() },
+        customer_key: options.customer_key.clone(),
+        ..option_defaults::get_options()
+    };
+    let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+    call.headers = object_headers::get_headers(&pinned)?;
+    call.headers.push((RANGE, HeaderValue::from_str(&format!("bytes={from}-")).map_err(invalid)?));
+    if let Some(version) = &options.version_id {
+        call.query.push(("versionId", version.clone()));
+    }
+    Ok(call)
 }

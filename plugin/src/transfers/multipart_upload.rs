@@ -8,10 +8,52 @@ use crate::operations::multipart;
 use crate::operations::{check_object, put_object, put_stream};
 use crate::protocol::s3_error::invalid;
 use crate::transport::client::S3;
+use crate::transport::stream_copy;
 use crate::transport::wire::Body;
 
 use super::parallel_parts::{self, PartReader};
 use super::transfer_plan;
+
+/// Single PUTs up to this size are read into the sandbox's memory first, so that a transient
+/// failure (a reset, `503 SlowDown`) is retried with the same bytes, as the AWS SDKs retry a
+/// file. It is the default multipart threshold: only a threshold raised above it sends a
+/// larger single PUT as a stream, once.
+pub const REPLAY_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// One PutObject of exactly `length` bytes from `source`: from memory (replayable) up to
+/// [`REPLAY_LIMIT`], else streamed once.
+pub fn put_known_length(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    source: &InputStream,
+    length: u64,
+    options: &PutOptions,
+) -> Result<PutResult, S3Error> {
+    if length == 0 || length > REPLAY_LIMIT {
+        return put_stream(s3, bucket, key, source, length, options);
+    }
+    let bytes = read_exactly(source, length)?;
+    put_object(s3, bucket, key, Body::Bytes(&bytes), options)
+}
+
+/// Exactly `length` bytes of `source` (at most [`REPLAY_LIMIT`]) in memory, so that they can be
+/// sent again; a source that ends early is bad input, named as such.
+pub fn read_exactly(source: &InputStream, length: u64) -> Result<Vec<u8>, S3Error> {
+    if length > REPLAY_LIMIT {
+        return Err(S3Error::Other(format!("{length} bytes are over the replay limit of {REPLAY_LIMIT}")));
+    }
+    let wanted = usize::try_from(length).map_err(invalid)?;
+    let (bytes, _) = stream_copy::read_up_to(source, wanted)
+        .map_err(|e| S3Error::Other(format!("reading the body failed: {e}")))?;
+    if bytes.len() != wanted {
+        return Err(S3Error::InvalidRequest(format!(
+            "the body ended after {} of the {length} bytes announced",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
 
 /// Uploads a stream: of known `length` up to the plan's threshold in one PutObject (spliced, or
 /// `aws-chunked` with a checksum); longer or of unknown length as a multipart upload with parts
@@ -31,7 +73,7 @@ pub fn upload_stream(
     if let Some(length) = length
         && !plan.multipart_for(length).map_err(invalid)?
     {
-        return put_stream(s3, bucket, key, source, length, options);
+        return put_known_length(s3, bucket, key, source, length, options);
     }
     let mut reader = PartReader::new(source, length, plan.part_size);
     let first = reader.next_part()?;

@@ -290,6 +290,11 @@ impl S3 {
         &self.region
     }
 
+    /// How many times a request is tried in all (downloads also resume at most this often).
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
     /// The object's URL for the configured endpoint and addressing style (unsigned).
     pub fn object_url(&self, bucket: &str, key: &str) -> String {
         endpoint::target(&self.endpoint, self.path_style, Some(bucket), Some(key), &[]).url()

@@ -183,6 +183,41 @@ impl Response {
         Ok(received)
     }
 
+    /// Streams the body into `sink`, feeding `hasher` on the way (through guest memory) or
+    /// spliced when there is none, and says how it ended: with every byte of `Content-Length`,
+    /// cut short by the source (a reset, a truncation, a stall), or failed by the sink. The
+    /// count is what reached `sink`, so that a download can resume from there.
+    pub fn copy_into(self, sink: &OutputStream, hasher: Option<&mut Hasher>) -> CopyEnd {
+        let length = self.header("content-length").and_then(|v| v.parse::<u64>().ok());
+        let end = match hasher {
+            None => stream_copy::splice(&self.stream, sink, length.unwrap_or(u64::MAX)),
+            Some(hasher) => {
+                let mut moved = 0u64;
+                // Bounded: each pass moves at least one byte or ends the loop.
+                loop {
+                    let (chunk, ended) = match stream_copy::read_up_to(&self.stream, VERIFIED_READ) {
+                        Ok(read) => read,
+                        Err(e) => break CopyEnd::SourceFailed(moved, e),
+                    };
+                    hasher.update(&chunk);
+                    if let Err(e) = stream_copy::write_all(sink, &chunk) {
+                        break CopyEnd::SinkFailed(moved, e);
+                    }
+                    moved += chunk.len() as u64;
+                    if ended || chunk.is_empty() {
+                        break CopyEnd::Done(moved);
+                    }
+                }
+            }
+        };
+        match (end, length) {
+            (CopyEnd::Done(n), Some(length)) if n < length => {
+                CopyEnd::SourceFailed(n, format!("the response ended after {n} of {length} bytes"))
+            }
+            (end, _) => end,
+        }
+    }
+
     /// Streams the body into `sink`; fails unless exactly `Content-Length` bytes arrived.
     pub fn copy_to(self, sink: &OutputStream) -> Result<u64, S3Error> {
         let expected = self.header("content-length").and_then(|v| v.parse::<u64>().ok());

@@ -18,9 +18,6 @@ use crate::transport::client::S3;
 use crate::transport::host_imports::{self, DocumentMetadata, Scope};
 use crate::transport::wire::Body;
 
-/// S3's limit on a single PutObject; larger documents go as multipart uploads.
-const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
-
 /// Runs `action`; the result is the response object without the tracked properties.
 pub fn run(s3: &S3, action: Action, max_inline_bytes: u64) -> Result<Map<String, Value>, ActionError> {
     let value = match action {
@@ -184,14 +181,15 @@ fn upload(
             // The request's own metadata first: the engine may know better than the store.
             let key = key.or(document.metadata.file_name).or(metadata.file_name).ok_or_else(no_key)?;
             let options = put_options(options, document.metadata.content_type.or(metadata.content_type));
-            let result = match metadata.size {
-                Some(size) if size <= MAX_SINGLE_PUT => {
-                    op::put_stream(s3, bucket, &key, &stream, size, &options)
-                }
-                _ => crate::transfers::multipart_upload::upload_stream(
-                    s3, bucket, &key, &stream, None, &options,
-                ),
-            }?;
+            // Up to the multipart threshold from memory, above it in parts: retried either way.
+            let result = crate::transfers::multipart_upload::upload_stream(
+                s3,
+                bucket,
+                &key,
+                &stream,
+                metadata.size,
+                &options,
+            )?;
             (key, result, options.content_type)
         }
         (None, Some(content)) => {
