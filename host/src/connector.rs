@@ -136,7 +136,9 @@ impl Connector {
     /// Transient failures (429, 500, 502, 503, 504, SlowDown, InternalError, a reset or timed-out
     /// connection, a 200 with an error body) are retried after a backoff with full jitter
     /// (100 ms doubling, at most 20 s); each retry is signed afresh and checked by the policy
-    /// again. Streamed bodies are sent once. `RequestTimeTooSkewed` is retried with the clock
+    /// again. Single PUTs up to 16 MiB and multipart parts are resent with the same bytes, and a
+    /// download cut off mid-body resumes from its last byte; only a single PUT streamed above
+    /// 16 MiB is sent once. `RequestTimeTooSkewed` is retried with the clock
     /// corrected from the server's `Date`.
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.shared.max_attempts = attempts.max(1);
