@@ -20,6 +20,7 @@ use crate::runtime::bindings::Plugin;
 use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
 use crate::runtime::limits::Limits;
 use crate::runtime::plugin_runtime::PluginRuntime;
+use crate::runtime::retry_budget::RetryBudget;
 use crate::runtime::sandboxed_call::SandboxedCall;
 use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
@@ -84,6 +85,7 @@ impl Connector {
             documents: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             limits: Limits::default(),
+            retry_budget: Arc::new(RetryBudget::default()),
         };
         Ok(Self {
             runtime,
@@ -143,6 +145,20 @@ impl Connector {
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.shared.max_attempts = attempts.max(1);
         self
+    }
+
+    /// Sizes the retry budget this connector's calls (and `serve`'s requests) share: `tokens`
+    /// in all (default [`crate::runtime::retry_budget::DEFAULT_RETRY_TOKENS`]), a retry costs
+    /// [`crate::runtime::retry_budget::RETRY_COST`], a success gives some back. When it is empty a transient
+    /// failure is not retried and the call fails with [`Error::RetryBudget`].
+    pub fn with_retry_budget(mut self, tokens: u32) -> Self {
+        self.shared.retry_budget = Arc::new(RetryBudget::new(tokens));
+        self
+    }
+
+    /// The retry budget, for metrics: tokens left and retries refused so far.
+    pub fn retry_budget(&self) -> &RetryBudget {
+        &self.shared.retry_budget
     }
 
     /// Bounds the WebAssembly execution time of every call (default

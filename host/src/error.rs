@@ -23,6 +23,10 @@ pub enum Error {
     /// The plugin itself failed (a trap); its backtrace stays in the host's debug output.
     #[error("the plugin failed: {0}")]
     Plugin(String),
+    /// A transient failure was not retried: the connector's shared retry budget is empty
+    /// (see [`crate::runtime::retry_budget`]).
+    #[error("{0}")]
+    RetryBudget(String),
 }
 
 impl Error {
@@ -55,13 +59,14 @@ impl Error {
             Error::Usage(_) => ErrorCode::Usage,
             Error::Local(_) => ErrorCode::Local,
             Error::Plugin(_) => ErrorCode::Plugin,
+            Error::RetryBudget(_) => ErrorCode::RetryBudgetExhausted,
         }
     }
 
     /// Whether the same call may succeed later (the one rule of [`s3_connector_rules::is_transient`]).
     pub fn retryable(&self) -> bool {
         match self {
-            Error::S3(S3Error::Timeout | S3Error::Transport(_)) => true,
+            Error::S3(S3Error::Timeout | S3Error::Transport(_)) | Error::RetryBudget(_) => true,
             Error::S3(S3Error::Service(e)) => s3_connector_rules::is_transient(e.status, Some(&e.code)),
             _ => false,
         }

@@ -406,6 +406,7 @@ async fn header_smuggling_is_refused() {
         audit: None,
         max_attempts: 1,
         limits: Default::default(),
+        retry_budget: Default::default(),
     };
     let mut state = StoreState::new(shared);
     let mut view = state.http();

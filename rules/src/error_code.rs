@@ -45,11 +45,13 @@ pub enum ErrorCode {
     Plugin,
     /// A `serve` client without the token.
     Unauthorized,
+    /// The connector's shared retry budget refused a retry: too many requests failed recently.
+    RetryBudgetExhausted,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::DeniedByHost,
         ErrorCode::NoSuchBucket,
         ErrorCode::NoSuchKey,
@@ -69,6 +71,7 @@ impl ErrorCode {
         ErrorCode::Local,
         ErrorCode::Plugin,
         ErrorCode::Unauthorized,
+        ErrorCode::RetryBudgetExhausted,
     ];
 
     /// The code as written in JSON (`no-such-key`).
@@ -93,6 +96,7 @@ impl ErrorCode {
             ErrorCode::Local => "local",
             ErrorCode::Plugin => "plugin",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::RetryBudgetExhausted => "retry-budget-exhausted",
         }
     }
 
@@ -132,6 +136,7 @@ impl ErrorCode {
             ErrorCode::ContentTooLarge => 413,
             ErrorCode::Service => s3_status.filter(|s| (400..600).contains(s)).unwrap_or(502),
             ErrorCode::Transport => 502,
+            ErrorCode::RetryBudgetExhausted => 503,
             ErrorCode::Timeout => 504,
             ErrorCode::Other | ErrorCode::Local | ErrorCode::Plugin => 500,
         }
@@ -184,7 +189,8 @@ impl<'a> ErrorBody<'a> {
     /// An error with `code` and `message` and nothing else known; retryable when the code is
     /// (transport failures and timeouts).
     pub fn new(code: ErrorCode, message: &'a str) -> Self {
-        let retryable = matches!(code, ErrorCode::Transport | ErrorCode::Timeout);
+        let retryable =
+            matches!(code, ErrorCode::Transport | ErrorCode::Timeout | ErrorCode::RetryBudgetExhausted);
         Self { code, message, retryable, status: None, request_id: None, bucket: None, key: None }
     }
 
@@ -231,6 +237,7 @@ mod tests {
             ("transport", None, 1, 502),
             ("timeout", None, 1, 504),
             ("unauthorized", None, 1, 401),
+            ("retry-budget-exhausted", None, 1, 503),
             ("plugin", None, 1, 500),
             ("local", None, 1, 500),
             ("other", None, 1, 500),

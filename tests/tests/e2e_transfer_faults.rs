@@ -208,3 +208,37 @@ async fn serve_puts_of_both_sizes_are_retried() {
     }
     serving.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_retry_budget_stops_retries_when_too_many_fail() {
+    let (server, proxy) = setup().await;
+    // Room for two retries (5 tokens each), shared by every call of the connector and its clones.
+    let c = server.connector_via(proxy.endpoint(), Policy::allow_all()).with_retry_budget(10);
+    let slow = || Fault::Error { status: 503, code: "SlowDown" };
+    proxy.inject([slow(), slow(), slow()]);
+    let first = c.put_object_bytes("faults", "a.bin", b"a", Default::default()).await;
+    assert!(matches!(&first, Err(Error::S3(S3Error::Service(e))) if e.code == "SlowDown"), "{first:?}");
+    assert_eq!(c.retry_budget().tokens(), 0, "its two retries used the budget");
+
+    proxy.inject([slow()]);
+    let before = proxy.seen().len();
+    let second = c.clone().put_object_bytes("faults", "b.bin", b"b", Default::default()).await;
+    match &second {
+        Err(error @ Error::RetryBudget(message)) => {
+            assert!(message.contains("retry budget is empty"), "{message}");
+            assert_eq!((error.code(), error.exit_code()), ("retry-budget-exhausted", 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(proxy.seen().len() - before, 1, "the refused retry never left the host");
+    assert_eq!(c.retry_budget().refused(), 1);
+
+    // Successes refill it: five first-attempt successes pay for one retry again.
+    for i in 0..5 {
+        c.put_object_bytes("faults", &format!("ok-{i}.bin"), b"ok", Default::default()).await.unwrap();
+    }
+    proxy.inject([slow()]);
+    let third = c.put_object_bytes("faults", "c.bin", b"c", Default::default()).await;
+    assert!(third.is_ok(), "{third:?}");
+    assert_eq!(stored(&server, "c.bin").as_deref(), Some(&b"c"[..]));
+}

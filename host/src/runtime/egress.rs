@@ -12,6 +12,7 @@ use crate::policy::{Grant, S3Request};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::retry_budget::{self, RetryBudget};
 use crate::policy::{Denial, Policy, s3_address};
 use crate::settings::Endpoint;
 
@@ -42,6 +43,11 @@ pub struct EgressGuard {
     max_requests: u32,
     /// How many it tried so far, allowed or not.
     requests: u32,
+    /// The retry budget its connector's calls share, if any.
+    retry_budget: Option<Arc<RetryBudget>>,
+    /// Retries this instance asked for that the budget refused, each with its reason; the call
+    /// reports the first as its own error ([`crate::Error::RetryBudget`]).
+    pub retries_refused: Vec<String>,
 }
 
 impl EgressGuard {
@@ -55,7 +61,16 @@ impl EgressGuard {
             in_flight: Vec::new(),
             max_requests: u32::MAX,
             requests: 0,
+            retry_budget: None,
+            retries_refused: Vec::new(),
         }
+    }
+
+    /// Charges the retries of this instance (requests that say they are attempt 2 or later) to
+    /// `budget`, and credits its successes.
+    pub fn with_retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.retry_budget = Some(budget);
+        self
     }
 
     /// Caps the requests this instance may send; every one past the cap is denied.
@@ -163,6 +178,27 @@ impl WasiHttpHooks for EgressGuard {
                 redact_query(request.uri())
             )));
         }
+        let attempt = retry_budget::attempt_of(request.headers());
+        let budget = self.retry_budget.clone();
+        if verdict.is_ok()
+            && attempt > 1
+            && let Some(budget) = &budget
+            && !budget.take_retry()
+        {
+            let refusal = format!(
+                "{} {} failed and was not retried: the connector's retry budget is empty ({} retries refused \
+                 so far), as too many requests failed recently; try again later",
+                request.method(),
+                redact_query(request.uri()),
+                budget.refused()
+            );
+            if let Some(audit) = &self.audit {
+                let refused = Err(Denial(refusal.clone()));
+                audit.write(request_record(&audit.tenant, request.method(), parsed.as_ref(), &refused));
+            }
+            self.retries_refused.push(refusal);
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
         let record = self
             .audit
             .as_ref()
@@ -174,10 +210,19 @@ impl WasiHttpHooks for EgressGuard {
             self.denials.push(denial);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
+        // A success gives the budget back a little (a first attempt) or the retry's cost.
+        let credit = move |status: http::StatusCode| {
+            if let Some(budget) = &budget
+                && status.is_success()
+            {
+                budget.succeeded(attempt);
+            }
+        };
         let options = clamp(options);
         let Some((audit, record)) = record else {
             return Box::new(async move {
                 let (response, io) = super::connection_pool::send(request, options).await?;
+                credit(response.status());
                 Ok((response.map(BodyExt::boxed_unsync), io))
             });
         };
@@ -188,6 +233,7 @@ impl WasiHttpHooks for EgressGuard {
         Box::new(async move {
             match super::connection_pool::send(request, options).await {
                 Ok((response, io)) => {
+                    credit(response.status());
                     let request_id = response
                         .headers()
                         .get("x-amz-request-id")

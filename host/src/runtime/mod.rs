@@ -11,5 +11,6 @@ pub mod host_buffer;
 pub mod limits;
 pub mod pinned_clock;
 pub mod plugin_runtime;
+pub mod retry_budget;
 pub mod sandboxed_call;
 pub mod store_state;

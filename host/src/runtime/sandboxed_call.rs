@@ -64,9 +64,13 @@ impl SandboxedCall {
         }
     }
 
-    /// The host's first denial in this call, if any.
+    /// The host's first refusal in this call, if any: a policy denial, else a retry the
+    /// connector's retry budget refused.
     pub fn denial(&self) -> Option<Error> {
-        self.store.data().first_denial().map(|denial| Error::Denied(denial.clone()))
+        let state = self.store.data();
+        state.first_denial().map(|denial| Error::Denied(denial.clone())).or_else(|| {
+            state.egress.retries_refused.first().map(|refusal| Error::RetryBudget(refusal.clone()))
+        })
     }
 
     /// `text` from the guest with the secrets it was handed scrubbed.

@@ -38,6 +38,8 @@ pub struct Shared {
     pub max_attempts: u32,
     /// Memory, CPU and requests per call.
     pub limits: Limits,
+    /// The retry budget every call of the connector shares.
+    pub retry_budget: Arc<super::retry_budget::RetryBudget>,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -78,7 +80,8 @@ impl StoreState {
         let wasi = wasi.build();
         let egress =
             EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
-                .with_max_requests(shared.limits.max_requests);
+                .with_max_requests(shared.limits.max_requests)
+                .with_retry_budget(shared.retry_budget.clone());
         let mut table = ResourceTable::new();
         table.set_max_capacity(super::limits::MAX_RESOURCES);
         let mut http = WasiHttpCtx::new();
@@ -219,6 +222,7 @@ mod tests {
             audit: None,
             max_attempts: 3,
             limits: Limits::default(),
+            retry_budget: Arc::default(),
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");

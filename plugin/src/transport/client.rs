@@ -176,7 +176,7 @@ impl S3 {
     ) -> Result<T, S3Error> {
         let mut attempt = 1;
         loop {
-            let failed = match self.attempt(call, body) {
+            let failed = match self.attempt(call, body, attempt) {
                 Ok(response) => match accept(response) {
                     Ok(value) => return Ok(value),
                     Err(failed) => failed,
@@ -198,15 +198,21 @@ impl S3 {
         }
     }
 
-    /// One attempt: sign, send, and read a failure's status, code and date.
-    fn attempt(&self, call: &Call<'_>, body: Body<'_>) -> Result<Response, Failed> {
+    /// One attempt: sign, send, and read a failure's status, code and date. The request says
+    /// which attempt it is in `amz-sdk-request`, as the AWS SDKs' requests do, so that the host
+    /// can charge retries to its retry budget from the request itself.
+    fn attempt(&self, call: &Call<'_>, body: Body<'_>, attempt: u32) -> Result<Response, Failed> {
         let payload = match &body {
             Body::Empty => Payload::Bytes(&[]),
             Body::Bytes(bytes) if bytes.len() <= MAX_HASHED_BODY => Payload::Bytes(bytes),
             Body::WithTrailer { .. } => Payload::UnsignedWithTrailer,
             _ => Payload::Unsigned,
         };
-        let (request, target) = self.authorize(call, body.length(), payload, None).map_err(Failed::stop)?;
+        let (mut request, target) =
+            self.authorize(call, body.length(), payload, None).map_err(Failed::stop)?;
+        let counted = HeaderValue::from_str(&format!("attempt={attempt}; max={}", self.max_attempts))
+            .map_err(|e| Failed::stop(S3Error::Other(e.to_string())))?;
+        request.headers_mut().insert(HeaderName::from_static("amz-sdk-request"), counted);
         judge(call, wire::send(&request, &target, body))
     }
 
