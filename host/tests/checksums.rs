@@ -129,8 +129,10 @@ fn decode_chunked(mut body: &[u8]) -> (Vec<Vec<u8>>, Vec<String>) {
     panic!("no final chunk");
 }
 
+/// A stream up to the replay limit (16 MiB) is read into the sandbox first, so that it can be
+/// retried: its checksum travels as a header, computed over the bytes in memory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_streamed_upload_is_aws_chunked_with_a_trailer() {
+async fn a_small_streamed_upload_sends_its_checksum_as_a_header() {
     let server = RecordingServer::start().await;
     let c = connector(&server.endpoint);
     let body = data(150_000);
@@ -138,19 +140,43 @@ async fn a_streamed_upload_is_aws_chunked_with_a_trailer() {
     c.put_object("wire", "k", reader, Some(body.len() as u64), with_checksum(ChecksumAlgorithm::Sha256))
         .await
         .unwrap();
+    let request = &server.requests()[0];
+    let expected = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body));
+    assert_eq!(request.header("x-amz-checksum-sha256"), Some(expected.as_str()));
+    assert_eq!(request.header("content-encoding"), None);
+    assert_eq!(request.body, body);
+}
+
+/// A single PUT streamed above the replay limit (a raised multipart threshold) goes
+/// `aws-chunked`, its checksum in a trailer computed as the bytes pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_streamed_upload_is_aws_chunked_with_a_trailer() {
+    let server = RecordingServer::start().await;
+    let c = connector(&server.endpoint);
+    let size = 16 * 1024 * 1024 + 18_928;
+    let body = data(size);
+    let reader = std::io::Cursor::new(body.clone());
+    let options = PutOptions {
+        multipart_threshold: Some(32 * 1024 * 1024),
+        ..with_checksum(ChecksumAlgorithm::Sha256)
+    };
+    c.put_object("wire", "k", reader, Some(body.len() as u64), options).await.unwrap();
 
     let request = &server.requests()[0];
     assert_eq!(request.header("x-amz-content-sha256"), Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER"));
     assert_eq!(request.header("content-encoding"), Some("aws-chunked"));
     assert_eq!(request.header("x-amz-trailer"), Some("x-amz-checksum-sha256"));
     assert_eq!(request.header("x-amz-sdk-checksum-algorithm"), Some("SHA256"));
-    assert_eq!(request.header("x-amz-decoded-content-length"), Some("150000"));
+    assert_eq!(request.header("x-amz-decoded-content-length"), Some(size.to_string().as_str()));
     assert_eq!(request.header("content-length"), Some(request.body.len().to_string().as_str()));
     assert!(request.signed_headers().contains(&"x-amz-trailer".to_owned()));
 
     let (chunks, trailer) = decode_chunked(&request.body);
-    assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [65_536, 65_536, 18_928]);
-    assert_eq!(chunks.concat(), body);
+    let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+    assert_eq!(sizes.len(), 257, "256 full chunks and a partial one");
+    assert!(sizes[..256].iter().all(|&n| n == 65_536), "{:?}", &sizes[..4]);
+    assert_eq!(sizes[256], 18_928);
+    assert!(chunks.concat() == body, "the chunks are the body");
     let expected = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body));
     assert_eq!(trailer, [format!("x-amz-checksum-sha256:{expected}")]);
 }
