@@ -6,7 +6,7 @@ use base64::Engine as _;
 use crc_fast::CrcAlgorithm;
 use sha2::Digest as _;
 
-use crate::bindings::s3_connector::s3::types::ChecksumAlgorithm;
+use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
 
 /// Every algorithm, in the order a response's headers are searched for one to verify.
 pub const ALL: [ChecksumAlgorithm; 5] = [
@@ -86,6 +86,29 @@ impl Hasher {
             Hasher::Sha1(digest) => sha1::Digest::update(digest, bytes),
             Hasher::Sha256(digest) => digest.update(bytes),
         }
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> ChecksumAlgorithm {
+        match self {
+            Hasher::Crc(algorithm, _) => *algorithm,
+            Hasher::Sha1(_) => ChecksumAlgorithm::Sha1,
+            Hasher::Sha256(_) => ChecksumAlgorithm::Sha256,
+        }
+    }
+
+    /// Checks a download of `bytes` bytes against the `expected` checksum S3 sent: a mismatch is
+    /// a corrupt download, to be discarded.
+    pub fn check_download(self, expected: &str, bytes: u64) -> Result<(), S3Error> {
+        let name = header_name(self.algorithm());
+        let actual = self.finish();
+        if actual == expected {
+            return Ok(());
+        }
+        Err(S3Error::Other(format!(
+            "the downloaded bytes do not match the object's checksum: {name} is {actual}, S3 sent {expected} \
+             ({bytes} bytes); the download is corrupt and was discarded"
+        )))
     }
 
     /// The checksum as S3 writes it: the big-endian digest in base64.

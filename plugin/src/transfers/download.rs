@@ -11,7 +11,7 @@ use http::header::{HeaderValue, RANGE};
 use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, S3Error};
 use crate::bindings::wasi::io::streams::OutputStream;
 use crate::operations;
-use crate::protocol::checksum::{self, Hasher};
+use crate::protocol::checksum::Hasher;
 use crate::protocol::object_headers;
 use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
@@ -91,15 +91,8 @@ fn resumable(
             info.size
         )));
     }
-    if let (Some(hasher), Some((algorithm, expected))) = (hasher, expected) {
-        let actual = hasher.finish();
-        if actual != expected {
-            return Err(S3Error::Other(format!(
-                "the downloaded bytes do not match the object's checksum: {} is {actual}, S3 sent {expected} \
-                 ({written} bytes); the download is corrupt and was discarded",
-                checksum::header_name(algorithm)
-            )));
-        }
+    if let (Some(hasher), Some((_, expected))) = (hasher, expected) {
+        hasher.check_download(&expected, written)?;
     }
     Ok(info)
 }

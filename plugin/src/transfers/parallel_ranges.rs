@@ -14,7 +14,7 @@ use http::header::{HeaderValue, RANGE};
 use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, S3Error};
 use crate::bindings::wasi::io::streams::OutputStream;
 use crate::operations::{check_object, get_object, object_info};
-use crate::protocol::checksum::{self, Hasher};
+use crate::protocol::checksum::Hasher;
 use crate::protocol::checksum_headers;
 use crate::protocol::object_headers;
 use crate::protocol::option_defaults;
@@ -108,15 +108,8 @@ pub fn download(
         })?;
         written += length;
     }
-    if let (Some(hasher), Some((algorithm, expected))) = (hasher, expected) {
-        let actual = hasher.finish();
-        if actual != expected {
-            return Err(S3Error::Other(format!(
-                "the downloaded bytes do not match the object's checksum: {} is {actual}, S3 sent {expected} \
-                 ({written} bytes); the download is corrupt and was discarded",
-                checksum::header_name(algorithm)
-            )));
-        }
+    if let (Some(hasher), Some((_, expected))) = (hasher, expected) {
+        hasher.check_download(&expected, written)?;
     }
     Ok(info)
 }

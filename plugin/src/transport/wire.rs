@@ -172,14 +172,7 @@ impl Response {
         if let Some(length) = length.filter(|&l| l != received) {
             return Err(S3Error::Transport(format!("the response ended after {received} of {length} bytes")));
         }
-        let actual = hasher.finish();
-        if actual != expected {
-            return Err(S3Error::Other(format!(
-                "the downloaded bytes do not match the object's checksum: {} is {actual}, S3 sent {expected} \
-                 ({received} bytes); the download is corrupt and was discarded",
-                checksum::header_name(algorithm)
-            )));
-        }
+        hasher.check_download(expected, received)?;
         Ok(received)
     }
 
