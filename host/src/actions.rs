@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use std::sync::Arc;
+
 use rand::Rng;
 use s3_connector_rules::{ErrorBody, ErrorCode};
 use serde_json::Value;
@@ -18,6 +20,7 @@ pub use crate::connector::DEFAULT_MAX_INLINE_BYTES;
 use crate::connector::{Connector, presign_method};
 use crate::error::Error;
 use crate::policy::Denial;
+use crate::request_settings::{Refused, RequestSettings, without_authentication};
 use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
 use crate::runtime::store_state::StoreState;
 use crate::types::{PresignMethod, PresignRequest};
@@ -54,6 +57,17 @@ impl ActionFailure {
 
     fn error_code(&self) -> ErrorCode {
         ErrorCode::parse(self.code()).unwrap_or(ErrorCode::Plugin)
+    }
+
+    /// A request setting the host does not take (see [`crate::request_settings`]).
+    fn refused(refused: &Refused, view: &RequestView, audit_id: &str) -> Self {
+        let message = refused.to_string();
+        let mut body = ErrorBody::new(ErrorCode::InvalidField, &message);
+        body.bucket = view.bucket.as_deref();
+        body.key = view.key.as_deref();
+        let mut json = body.to_json();
+        json["error"]["auditId"] = Value::String(audit_id.to_owned());
+        Self { json }
     }
 
     fn from_error(error: &Error, view: &RequestView, audit_id: &str) -> Self {
@@ -115,8 +129,12 @@ impl RequestView {
         let text = |v: &Value| v.as_str().map(str::to_owned);
         Self {
             action: text(&value["action"]),
-            bucket: text(&value["bucket"]),
-            key: text(&value["key"]).or_else(|| text(&value["document"]["metadata"]["fileName"])),
+            // Camunda's form nests the fields in `action`.
+            bucket: text(&value["bucket"]).or_else(|| text(&value["action"]["bucket"])),
+            key: text(&value["key"])
+                .or_else(|| text(&value["document"]["metadata"]["fileName"]))
+                .or_else(|| text(&value["action"]["key"]))
+                .or_else(|| text(&value["action"]["document"]["metadata"]["fileName"])),
             method: text(&value["method"]).unwrap_or_else(|| "GET".to_owned()).to_ascii_uppercase(),
             expires_in: value["expiresIn"].as_u64().unwrap_or(3600),
         }
@@ -148,6 +166,22 @@ impl Connector {
         let mut call = self.clone();
         if let Some(audit) = &mut call.shared.audit {
             audit.call_id = Some(audit_id.clone());
+        }
+        // Camunda's request-scoped settings: the host decides before anything runs.
+        let value: Value = serde_json::from_str(request).unwrap_or(Value::Null);
+        let decided = RequestSettings::read(&value)
+            .and_then(|settings| settings.decide(&self.shared.connection, self.allow_request_credentials));
+        match decided {
+            Err(refused) => {
+                let view = RequestView::read(request);
+                return Err(ActionFailure::refused(&refused, &view, &audit_id));
+            }
+            Ok(Some(credentials)) => call.shared.credentials = Arc::new(credentials),
+            Ok(None) => {}
+        }
+        if value.get("authentication").is_some() {
+            let stripped = without_authentication(&value).to_string();
+            return call.invoke_as(&stripped, audit_id).await;
         }
         call.invoke_as(request, audit_id).await
     }

@@ -59,6 +59,7 @@ pub struct Connector {
     pub(crate) call_timeout: Duration,
     pub(crate) max_inline_bytes: u64,
     pub(crate) tenant: String,
+    pub(crate) allow_request_credentials: bool,
 }
 
 impl std::fmt::Debug for Connector {
@@ -94,6 +95,7 @@ impl Connector {
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_inline_bytes: DEFAULT_MAX_INLINE_BYTES,
             tenant: DEFAULT_TENANT.to_owned(),
+            allow_request_credentials: false,
         })
     }
 
@@ -208,6 +210,15 @@ impl Connector {
     /// are refused with `content-too-large` and a hint to ask for a document.
     pub fn with_max_inline_bytes(mut self, bytes: u64) -> Self {
         self.max_inline_bytes = bytes;
+        self
+    }
+
+    /// Lets JSON actions carry their own keys (Camunda's `authentication.type: credentials`):
+    /// they sign that one call instead of the host's credentials, still under the policy and
+    /// scoped like any credentials (provider `request`). Off by default: such a request is
+    /// refused, naming this setting (see [`crate::request_settings`]).
+    pub fn with_request_credentials(mut self, allow: bool) -> Self {
+        self.allow_request_credentials = allow;
         self
     }
 

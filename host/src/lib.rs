@@ -35,6 +35,7 @@ pub mod fuzzing;
 pub mod local_store;
 pub mod policy;
 pub mod redact;
+pub mod request_settings;
 pub mod runtime;
 pub mod scrub;
 pub mod serve;

@@ -137,6 +137,10 @@ struct Cli {
     /// Pin the clock the plugin sees (YYYYMMDDTHHMMSSZ or RFC 3339): reproducible signatures and URLs.
     #[arg(long, global = true, value_name = "TIME")]
     at: Option<String>,
+    /// Let JSON actions (invoke, serve's /actions) sign with keys they carry themselves
+    /// (Camunda's `authentication.type: credentials`), still under the policy; refused otherwise.
+    #[arg(long, global = true)]
+    allow_request_credentials: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -486,7 +490,8 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
     }
     let mut connector = Connector::new(connection, policy.clone(), credentials)?
         .with_tenant(cli.tenant.clone())
-        .with_max_attempts(cli.max_attempts);
+        .with_max_attempts(cli.max_attempts)
+        .with_request_credentials(cli.allow_request_credentials);
     if let Some(path) = &cli.audit {
         let sink: Arc<dyn AuditSink> = if path.as_os_str() == "-" {
             Arc::new(StderrSink)

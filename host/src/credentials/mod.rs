@@ -102,6 +102,12 @@ impl StaticCredentials {
         Self { name: "static", credentials }
     }
 
+    /// Keys that came in a JSON action's `authentication` (Camunda's `credentials` type), named
+    /// `request` wherever the provider is named.
+    pub fn from_request(access_key_id: impl Into<String>, secret_access_key: Secret) -> Self {
+        Self { name: "request", ..Self::new(access_key_id, secret_access_key, None) }
+    }
+
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`, read
     /// through `lookup` (normally `std::env::var`). `None` when neither key variable is set.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, CredentialsError> {

@@ -13,6 +13,7 @@ use super::{DocumentError, DocumentFuture, DocumentMetadata, DocumentReader, Doc
 #[derive(Debug, Clone)]
 pub struct FsDocumentStore {
     dir: PathBuf,
+    store_id: String,
 }
 
 impl FsDocumentStore {
@@ -25,7 +26,14 @@ impl FsDocumentStore {
                 dir.display()
             )));
         }
-        Ok(Self { dir })
+        Ok(Self { dir, store_id: "fs".to_owned() })
+    }
+
+    /// The same store under another `storeId` (default `fs`), for engines whose references name
+    /// their own store (Camunda's runtime sends `in-memory`, for example).
+    pub fn with_store_id(mut self, store_id: impl Into<String>) -> Self {
+        self.store_id = store_id.into();
+        self
     }
 
     /// The directory.
@@ -101,7 +109,7 @@ fn file_name_of(document_id: &str) -> &str {
 
 impl DocumentStore for FsDocumentStore {
     fn store_id(&self) -> &str {
-        "fs"
+        &self.store_id
     }
 
     fn open<'a>(&'a self, document_id: &'a str) -> DocumentFuture<'a, (DocumentMetadata, DocumentReader)> {

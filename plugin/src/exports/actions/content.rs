@@ -21,6 +21,38 @@ pub fn to_bytes(content: &InlineContent) -> Result<(Vec<u8>, &'static str), Acti
     }
 }
 
+/// Which rules turn downloaded bytes into inline content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentRules {
+    /// The project's own: typed (`{"json"}`, `{"text"}`, `{"base64"}`) by media type.
+    #[default]
+    Own,
+    /// Camunda's executor's: `text/plain` as text, `application/json` as JSON, anything else as
+    /// a base64 string.
+    Camunda,
+}
+
+/// Downloaded bytes as content, by `rules`.
+pub fn content_of(rules: ContentRules, content_type: Option<&str>, bytes: &[u8]) -> Value {
+    match rules {
+        ContentRules::Own => from_bytes(content_type, bytes),
+        ContentRules::Camunda => camunda_from_bytes(content_type, bytes),
+    }
+}
+
+/// Camunda's `S3Executor.retrieveResponseWithContent`: the media type compared as it is, so
+/// `text/plain; charset=utf-8` is base64 there too; JSON that does not parse is base64 here
+/// (Camunda fails the job).
+fn camunda_from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Value {
+    match content_type {
+        Some("text/plain") => Value::String(String::from_utf8_lossy(bytes).into_owned()),
+        Some("application/json") => {
+            serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(STANDARD.encode(bytes)))
+        }
+        _ => Value::String(STANDARD.encode(bytes)),
+    }
+}
+
 /// Downloaded bytes as response content: `{"json": value}` for JSON media types whose bytes
 /// parse, `{"text": string}` for text media types in UTF-8, `{"base64": string}` otherwise.
 pub fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Value {
@@ -42,6 +74,25 @@ pub fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn camundas_content_rules_follow_its_executor() {
+        let table: &[(Option<&str>, &[u8], Value)] = &[
+            (Some("text/plain"), b"hi", json!("hi")),
+            (Some("application/json"), br#"{"a":1}"#, json!({"a": 1})),
+            (Some("text/plain; charset=utf-8"), b"hi", json!("aGk=")),
+            (Some("application/pdf"), b"hi", json!("aGk=")),
+            (None, b"hi", json!("aGk=")),
+        ];
+        for (content_type, bytes, expected) in table {
+            assert_eq!(
+                content_of(ContentRules::Camunda, *content_type, bytes),
+                *expected,
+                "{content_type:?}"
+            );
+        }
+        assert_eq!(content_of(ContentRules::Own, Some("text/plain"), b"hi"), json!({"text": "hi"}));
+    }
 
     #[test]
     fn content_is_classified_by_media_type() {

@@ -4,6 +4,7 @@
 //! Every response carries Boomi's tracked properties (`bucket`, `key`, `contentType`); the host
 //! adds the id of the call's audit record, which only it knows.
 
+mod camunda;
 mod content;
 pub(crate) mod error;
 mod request;
@@ -25,20 +26,38 @@ impl crate::bindings::exports::s3_connector::s3::actions::Guest for crate::expor
     }
 }
 
-/// Runs one JSON action: the response or the error object, both as JSON text.
+/// Runs one JSON action, in the project's own form or Camunda's ([`camunda`]): the response or
+/// the error object, both as JSON text.
 pub fn invoke(request: &str, max_inline_bytes: u64) -> Result<String, String> {
-    let action = match request::parse(request) {
-        Ok(action) => action,
+    let (action, camunda) = match parse_either(request) {
+        Ok(parsed) => parsed,
         Err(error) => return Err(error.to_json(None, None).to_string()),
     };
     let (bucket, key) = action.subject();
     let (bucket, key) = (bucket.map(str::to_owned), key.map(str::to_owned));
+    let rules = if camunda.is_some() { content::ContentRules::Camunda } else { content::ContentRules::Own };
     let outcome = S3::from_host()
         .map_err(error::ActionError::from)
-        .and_then(|s3| run::run(&s3, action, max_inline_bytes));
+        .and_then(|s3| run::run(&s3, action, max_inline_bytes, rules))
+        .map(|response| match camunda {
+            Some(camunda_action) => camunda::answer(camunda_action, response),
+            None => response,
+        });
     match outcome {
         Ok(response) => Ok(with_tracked_properties(response, bucket, key).to_string()),
         Err(error) => Err(error.to_json(bucket.as_deref(), key.as_deref()).to_string()),
+    }
+}
+
+/// The action of `request`, and which of Camunda's actions it was when it came in Camunda's form.
+fn parse_either(
+    request: &str,
+) -> Result<(request::Action, Option<camunda::CamundaAction>), error::ActionError> {
+    let value: Value = serde_json::from_str(request)
+        .map_err(|e| error::ActionError::InvalidJson(format!("the request is not valid JSON: {e}")))?;
+    match camunda::translate(&value)? {
+        Some((own, action)) => Ok((request::parse(&own.to_string())?, Some(action))),
+        None => Ok((request::parse(request)?, None)),
     }
 }
 

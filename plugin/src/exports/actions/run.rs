@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::content;
+use super::content::{self, ContentRules};
 use super::error::ActionError;
 use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
 use crate::bindings::s3_connector::s3::types::{
@@ -19,13 +19,18 @@ use crate::transport::host_imports::{self, DocumentMetadata, Scope};
 use crate::transport::wire::Body;
 
 /// Runs `action`; the result is the response object without the tracked properties.
-pub fn run(s3: &S3, action: Action, max_inline_bytes: u64) -> Result<Map<String, Value>, ActionError> {
+pub fn run(
+    s3: &S3,
+    action: Action,
+    max_inline_bytes: u64,
+    rules: ContentRules,
+) -> Result<Map<String, Value>, ActionError> {
     let value = match action {
         Action::UploadDocument { bucket, key, document, content, options } => {
             upload(s3, &bucket, key, document, content, *options, max_inline_bytes)?
         }
         Action::DownloadDocument { bucket, key, create_document } => {
-            download(s3, &bucket, &key, create_document, max_inline_bytes)?
+            download(s3, &bucket, &key, create_document, max_inline_bytes, rules)?
         }
         Action::DeleteDocument { bucket, key } => {
             op::delete_object(s3, &bucket, &key, None)?;
@@ -227,6 +232,7 @@ fn download(
     key: &str,
     create_document: bool,
     max_inline_bytes: u64,
+    rules: ContentRules,
 ) -> Result<Value, ActionError> {
     let (info, response) = op::get_object_response(s3, bucket, key, &get_options())?;
     if create_document {
@@ -268,7 +274,7 @@ fn download(
             ))));
         }
     }
-    let content = content::from_bytes(info.content_type.as_deref(), &bytes);
+    let content = content::content_of(rules, info.content_type.as_deref(), &bytes);
     Ok(json!({"document": null, "content": content, "contentType": info.content_type}))
 }
 
