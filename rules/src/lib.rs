@@ -6,6 +6,7 @@
 //! from what these rules allow. One crate keeps the two from drifting apart.
 
 mod bucket_name;
+pub mod civil_date;
 mod endpoint;
 mod error_code;
 mod key;

@@ -1,5 +1,6 @@
 //! `--at TIME`: `YYYYMMDDTHHMMSSZ` (as in `x-amz-date`) or RFC 3339, to pin the plugin's clock.
 
+use s3_connector_rules::civil_date::days_from_civil;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Parses `20130524T000000Z`, `2013-05-24T00:00:00Z` or `2013-05-24T02:00:00+02:00`
@@ -50,16 +51,6 @@ pub fn parse(text: &str) -> Result<SystemTime, String> {
         days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset * 60;
     let seconds = u64::try_from(seconds).map_err(|_| format!("time {text:?} is before 1970"))?;
     Ok(UNIX_EPOCH + Duration::from_secs(seconds))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

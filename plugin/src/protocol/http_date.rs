@@ -1,6 +1,7 @@
 //! The HTTP `Date` header (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), read to learn the
 //! server's clock when S3 answers `RequestTimeTooSkewed`.
 
+use s3_connector_rules::civil_date::days_from_civil;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const MONTHS: [&str; 12] =
@@ -39,16 +40,6 @@ pub fn shifted(local: SystemTime, offset_ms: i64) -> SystemTime {
     let by = Duration::from_millis(offset_ms.unsigned_abs());
     let moved = if offset_ms >= 0 { local.checked_add(by) } else { local.checked_sub(by) };
     moved.unwrap_or(local)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]
