@@ -2,6 +2,7 @@
 
 use s3_connector_rules::ErrorCode;
 
+use crate::network::NetworkFailure;
 use crate::policy::Denial;
 use crate::types::{S3Error, ServiceError};
 
@@ -23,6 +24,10 @@ pub enum Error {
     /// The plugin itself failed (a trap); its backtrace stays in the host's debug output.
     #[error("the plugin failed: {0}")]
     Plugin(String),
+    /// The network failed in a way the host can name (an untrusted certificate, a timeout):
+    /// reported instead of the plugin's generic transport error.
+    #[error("{0}")]
+    Network(NetworkFailure),
 }
 
 impl Error {
@@ -55,13 +60,15 @@ impl Error {
             Error::Usage(_) => ErrorCode::Usage,
             Error::Local(_) => ErrorCode::Local,
             Error::Plugin(_) => ErrorCode::Plugin,
+            Error::Network(failure) if failure.is_timeout() => ErrorCode::Timeout,
+            Error::Network(_) => ErrorCode::Transport,
         }
     }
 
     /// Whether the same call may succeed later (the one rule of [`s3_connector_rules::is_transient`]).
     pub fn retryable(&self) -> bool {
         match self {
-            Error::S3(S3Error::Timeout | S3Error::Transport(_)) => true,
+            Error::S3(S3Error::Timeout | S3Error::Transport(_)) | Error::Network(_) => true,
             Error::S3(S3Error::Service(e)) => s3_connector_rules::is_transient(e.status, Some(&e.code)),
             _ => false,
         }

@@ -4,6 +4,8 @@
 pub use s3_connector_rules::Endpoint;
 use s3_connector_rules::{check_aws_region, endpoint_names_region};
 
+use crate::network::NetworkSettings;
+
 /// The region when nothing says otherwise.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
@@ -16,6 +18,9 @@ pub struct Connection {
     pub region: String,
     /// Path-style addressing instead of virtual-hosted.
     pub path_style: bool,
+    /// Trust and timeouts ([`NetworkSettings::default`]: the system's trust store and the
+    /// default timeouts).
+    pub network: NetworkSettings,
 }
 
 impl Connection {
@@ -23,7 +28,13 @@ impl Connection {
     pub fn aws(region: &str) -> Self {
         let endpoint = Endpoint::parse(&format!("https://s3.{region}.amazonaws.com"))
             .unwrap_or_else(|_| Endpoint::parse("https://s3.amazonaws.com").expect("a constant, valid URL"));
-        Self { endpoint, region: region.to_owned(), path_style: false }
+        Self { endpoint, region: region.to_owned(), path_style: false, network: NetworkSettings::default() }
+    }
+
+    /// The same connection with other trust and timeouts.
+    pub fn with_network(mut self, network: NetworkSettings) -> Self {
+        self.network = network;
+        self
     }
 
     /// Resolves the connection: explicit values first, then `AWS_ENDPOINT_URL_S3`,
@@ -54,7 +65,12 @@ impl Connection {
             .or_else(|| nonempty("AWS_ENDPOINT_URL"));
         let endpoint_given = endpoint.is_some();
         let connection = match endpoint {
-            Some(url) => Self { endpoint: Endpoint::parse(&url)?, region, path_style },
+            Some(url) => Self {
+                endpoint: Endpoint::parse(&url)?,
+                region,
+                path_style,
+                network: NetworkSettings::default(),
+            },
             None => Self { path_style, ..Self::aws(&region) },
         };
         let named = endpoint_names_region(&connection.endpoint.host, &connection.region);

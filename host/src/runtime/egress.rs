@@ -12,13 +12,10 @@ use crate::policy::{Grant, S3Request};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::network::failure::FailureLog;
+use crate::network::{NetworkFailure, NetworkSettings};
 use crate::policy::{Denial, Policy, s3_address};
 use crate::settings::Endpoint;
-
-/// Upper bounds on the plugin's own timeouts; a plugin may ask for less, never for more.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(300);
-const MAX_BETWEEN_BYTES_TIMEOUT: Duration = Duration::from_secs(120);
 
 type ResponseFuture = Box<
     dyn Future<
@@ -42,6 +39,10 @@ pub struct EgressGuard {
     max_requests: u32,
     /// How many it tried so far, allowed or not.
     requests: u32,
+    /// Trust and timeouts of the connection (the timeouts cap the plugin's own).
+    network: NetworkSettings,
+    /// The first network failure of this instance's requests, in the host's words.
+    failures: FailureLog,
 }
 
 impl EgressGuard {
@@ -55,7 +56,21 @@ impl EgressGuard {
             in_flight: Vec::new(),
             max_requests: u32::MAX,
             requests: 0,
+            network: NetworkSettings::default(),
+            failures: FailureLog::default(),
         }
+    }
+
+    /// Sends with `network`'s trust and timeouts instead of the defaults.
+    pub fn with_network(mut self, network: NetworkSettings) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// The first network failure of this instance (an untrusted certificate, a timeout), which
+    /// the host reports instead of the guest's generic transport error.
+    pub fn network_failure(&self) -> Option<NetworkFailure> {
+        self.failures.first()
     }
 
     /// Caps the requests this instance may send; every one past the cap is denied.
@@ -126,13 +141,15 @@ fn redact_query(uri: &http::Uri) -> String {
     )
 }
 
-fn clamp(options: Option<RequestOptions>) -> RequestOptions {
+/// The plugin's own timeouts, capped by the connection's: a plugin may ask for less, never
+/// for more.
+fn clamp(options: Option<RequestOptions>, network: &NetworkSettings) -> RequestOptions {
     let options = options.unwrap_or_default();
     let clamp = |asked: Option<Duration>, max: Duration| Some(asked.map_or(max, |d| d.min(max)));
     RequestOptions {
-        connect_timeout: clamp(options.connect_timeout, MAX_CONNECT_TIMEOUT),
-        first_byte_timeout: clamp(options.first_byte_timeout, MAX_FIRST_BYTE_TIMEOUT),
-        between_bytes_timeout: clamp(options.between_bytes_timeout, MAX_BETWEEN_BYTES_TIMEOUT),
+        connect_timeout: clamp(options.connect_timeout, network.connect_timeout),
+        first_byte_timeout: clamp(options.first_byte_timeout, network.read_timeout),
+        between_bytes_timeout: clamp(options.between_bytes_timeout, network.read_timeout),
     }
 }
 
@@ -174,10 +191,12 @@ impl WasiHttpHooks for EgressGuard {
             self.denials.push(denial);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        let options = clamp(options);
+        let options = clamp(options, &self.network);
+        let (trust, failures) = (self.network.trust.clone(), self.failures.clone());
         let Some((audit, record)) = record else {
             return Box::new(async move {
-                let (response, io) = super::connection_pool::send(request, options).await?;
+                let (response, io) =
+                    super::connection_pool::send(request, options, &trust, &failures).await?;
                 Ok((response.map(BodyExt::boxed_unsync), io))
             });
         };
@@ -186,7 +205,7 @@ impl WasiHttpHooks for EgressGuard {
         let request =
             request.map(|body| CountingBody::new(body, flight.clone(), Direction::Sent).boxed_unsync());
         Box::new(async move {
-            match super::connection_pool::send(request, options).await {
+            match super::connection_pool::send(request, options, &trust, &failures).await {
                 Ok((response, io)) => {
                     let request_id = response
                         .headers()
@@ -200,7 +219,11 @@ impl WasiHttpHooks for EgressGuard {
                     Ok((response, io))
                 }
                 Err(error) => {
-                    flight.failed(format!("the request failed: {error:?}"));
+                    let reason = match failures.first() {
+                        Some(failure) => failure.to_string(),
+                        None => format!("the request failed: {error:?}"),
+                    };
+                    flight.failed(reason);
                     flight.finish();
                     Err(error)
                 }

@@ -78,6 +78,7 @@ impl StoreState {
         let wasi = wasi.build();
         let egress =
             EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
+                .with_network(shared.connection.network.clone())
                 .with_max_requests(shared.limits.max_requests);
         let mut table = ResourceTable::new();
         table.set_max_capacity(super::limits::MAX_RESOURCES);
