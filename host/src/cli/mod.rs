@@ -12,6 +12,7 @@ mod demo;
 mod download_flags;
 mod invoke;
 mod move_check;
+mod network_flags;
 mod no_credentials;
 mod output;
 pub mod pinned_time;
@@ -137,6 +138,16 @@ struct Cli {
     /// Pin the clock the plugin sees (YYYYMMDDTHHMMSSZ or RFC 3339): reproducible signatures and URLs.
     #[arg(long, global = true, value_name = "TIME")]
     at: Option<String>,
+    /// PEM file of CA certificates to trust besides the system's (else ca_bundle in --config,
+    /// AWS_CA_BUNDLE, the profile's ca_bundle).
+    #[arg(long, global = true, value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
+    /// Seconds a connection (TCP and TLS handshake) may take [default: 30].
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    cli_connect_timeout: Option<u64>,
+    /// Seconds to wait for an answer to begin, and then for each next piece of it [default: 300].
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    cli_read_timeout: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -390,7 +401,17 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         cli.path_style || file.path_style.unwrap_or(false),
         profile.env_fallback(&lookup),
     )
-    .map_err(Error::Usage)?;
+    .map_err(Error::Usage)?
+    .with_network(network_flags::settings(
+        network_flags::Flags {
+            ca_bundle: cli.ca_bundle.clone(),
+            connect_timeout: cli.cli_connect_timeout,
+            read_timeout: cli.cli_read_timeout,
+        },
+        file.ca_bundle.clone(),
+        profile.ca_bundle.clone().map(PathBuf::from),
+        &lookup,
+    )?);
 
     let policy_source = PolicySource::resolve(&cli.allow, file.rules().map_err(Error::Usage)?)
         .map_err(|e| Error::Usage(e.to_string()))?;

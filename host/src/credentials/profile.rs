@@ -254,6 +254,8 @@ pub struct ProfileSettings {
     pub region: Option<String>,
     /// Its `endpoint_url`.
     pub endpoint_url: Option<String>,
+    /// Its `ca_bundle`: PEM CA certificates to trust besides the system's.
+    pub ca_bundle: Option<String>,
 }
 
 impl ProfileSettings {
@@ -278,6 +280,7 @@ impl ProfileSettings {
             profile: set.selected().to_owned(),
             region: profile.and_then(|p| p.get("region")).map(str::to_owned),
             endpoint_url: profile.and_then(|p| p.get("endpoint_url")).map(str::to_owned),
+            ca_bundle: profile.and_then(|p| p.get("ca_bundle")).map(str::to_owned),
         })
     }
 
