@@ -453,7 +453,9 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     (Arc::new(provider), "the [credentials] table of --config".to_owned())
                 }
                 (None, Some(provider)) => {
-                    let provider = provider.map_err(|e| Error::Usage(e.to_string()))?;
+                    let provider = provider
+                        .map_err(|e| Error::Usage(e.to_string()))?
+                        .with_trust(connection.network.trust.clone());
                     let source = format!(
                         "IAM Roles Anywhere (the [roles_anywhere] table of --config) at {}",
                         provider.url()
@@ -461,7 +463,14 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     (Arc::new(CachedProvider::new(Arc::new(provider))), source)
                 }
                 (None, None) => {
-                    let chain = default_chain(&lookup, cli.profile.as_deref()).map_err(|e| {
+                    // The chain's STS and credential endpoints trust what S3 does: the bundle
+                    // chosen from the flag, --config, AWS_CA_BUNDLE or the profile.
+                    let bundle = connection.network.trust.ca_bundle().map(|b| b.path.display().to_string());
+                    let chain_lookup = |name: &str| match name {
+                        "AWS_CA_BUNDLE" => bundle.clone(),
+                        _ => lookup(name),
+                    };
+                    let chain = default_chain(chain_lookup, cli.profile.as_deref()).map_err(|e| {
                     let hint = if e.provider == "chain" {
                         "; or pass --access-key-id and --secret-access-key, or add a [credentials] table to \
                              --config FILE"
@@ -480,8 +489,10 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
     let (credentials, source) = match &cli.role_arn {
         Some(arn) => {
             let usage = |e: crate::credentials::CredentialsError| Error::Usage(e.to_string());
-            let mut role =
-                AssumeRoleProvider::new(credentials, arn).map_err(usage)?.with_region(&connection.region);
+            let mut role = AssumeRoleProvider::new(credentials, arn)
+                .map_err(usage)?
+                .with_region(&connection.region)
+                .with_trust(connection.network.trust.clone());
             if let Some(url) = lookup("AWS_ENDPOINT_URL_STS").filter(|v| !v.is_empty()) {
                 role = role.with_endpoint(&url).map_err(usage)?;
             }

@@ -14,6 +14,7 @@ use bytes::Bytes;
 
 use super::container::parse_json_credentials;
 use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client};
+use crate::network::Trust;
 
 const NAME: &str = "imds";
 
@@ -37,6 +38,7 @@ const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 pub struct ImdsProvider {
     endpoint: http::Uri,
     profile_name: Option<String>,
+    trust: Trust,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -57,7 +59,14 @@ impl ImdsProvider {
                  AWS_EC2_METADATA_SERVICE_ENDPOINT"
             )));
         }
-        Ok(Self { endpoint, profile_name: None })
+        Ok(Self { endpoint, profile_name: None, trust: Trust::system() })
+    }
+
+    /// Verifies an `https` endpoint with `trust` (default: the system's trust store and the
+    /// webpki roots), the same trust as the S3 connections.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// From the environment through `lookup`; `None` when `AWS_EC2_METADATA_DISABLED` is `true`.
@@ -83,7 +92,8 @@ impl ImdsProvider {
         };
         let mut provider = Self::new(&endpoint)?;
         provider.profile_name = nonempty("AWS_EC2_INSTANCE_PROFILE_NAME");
-        Ok(Some(provider))
+        let trust = Trust::from_lookup(lookup).map_err(|e| error(e.to_string()))?;
+        Ok(Some(provider.with_trust(trust)))
     }
 
     /// The endpoint.
@@ -96,7 +106,7 @@ impl ImdsProvider {
     }
 
     async fn exchange(&self, request: http::Request<Bytes>, what: &str) -> Result<Bytes, CredentialsError> {
-        let response = http_client::send(request, TIMEOUT).await.map_err(|e| {
+        let response = http_client::send(request, TIMEOUT, &self.trust).await.map_err(|e| {
             error(format!(
                 "{e} while asking for {what}; this is not an EC2 instance, or IMDS is off or blocked"
             ))

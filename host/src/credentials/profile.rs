@@ -361,6 +361,14 @@ impl ProfileProvider {
             .or_else(|| nonempty("AWS_ENDPOINT_URL"))
             .or(settings.endpoint_url);
         let in_profile = |e: CredentialsError| error(format!("profile `{}`: {e}", set.selected()));
+        // STS is reached with the same trust as S3: AWS_CA_BUNDLE, else the profile's ca_bundle.
+        let bundle =
+            crate::network::CaBundle::resolve(None, None, lookup, settings.ca_bundle.clone().map(Into::into));
+        let trust = match bundle {
+            Some(bundle) => crate::network::Trust::with_ca_bundle(bundle),
+            None => Ok(crate::network::Trust::system()),
+        }
+        .map_err(|e| error(format!("profile `{}`: {e}", set.selected())))?;
 
         let (mut inner, mut description): (Arc<dyn CredentialsProvider>, String) = match resolved.base {
             BaseCredentials::Static { profile, access_key_id, secret_access_key, session_token } => {
@@ -382,7 +390,7 @@ impl ProfileProvider {
                 if let Some(name) = session_name {
                     provider = provider.with_session_name(name).map_err(in_profile)?;
                 }
-                provider = provider.with_region(&region);
+                provider = provider.with_region(&region).with_trust(trust.clone());
                 if let Some(url) = &endpoint {
                     provider = provider.with_endpoint(url).map_err(in_profile)?;
                 }
@@ -425,8 +433,10 @@ impl ProfileProvider {
         };
         let count = resolved.roles.len();
         for (index, step) in resolved.roles.into_iter().enumerate() {
-            let mut role =
-                AssumeRoleProvider::new(inner, &step.role_arn).map_err(in_profile)?.with_region(&region);
+            let mut role = AssumeRoleProvider::new(inner, &step.role_arn)
+                .map_err(in_profile)?
+                .with_region(&region)
+                .with_trust(trust.clone());
             if let Some(name) = &step.session_name {
                 role = role.with_session_name(name).map_err(in_profile)?;
             }

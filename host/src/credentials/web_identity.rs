@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use super::assume_role::{check_duration, check_role_arn, check_session_name, default_session_name};
 use super::sts_policy::StsPolicy;
 use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, sts};
+use crate::network::Trust;
 
 const NAME: &str = "web-identity";
 
@@ -25,6 +26,7 @@ pub struct WebIdentityProvider {
     policy: StsPolicy,
     region: String,
     endpoint: Option<http::Uri>,
+    trust: Trust,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -47,6 +49,7 @@ impl WebIdentityProvider {
             policy: StsPolicy::None,
             region: crate::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
+            trust: Trust::system(),
         })
     }
 
@@ -78,7 +81,8 @@ impl WebIdentityProvider {
         if let Some(url) = nonempty("AWS_ENDPOINT_URL_STS").or_else(|| nonempty("AWS_ENDPOINT_URL")) {
             provider = provider.with_endpoint(&url)?;
         }
-        Ok(Some(provider))
+        let trust = Trust::from_lookup(lookup).map_err(|e| error(e.to_string()))?;
+        Ok(Some(provider.with_trust(trust)))
     }
 
     /// The role session name (2 to 64 of letters, digits and `+=,.@_-`).
@@ -108,6 +112,13 @@ impl WebIdentityProvider {
     pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
         self.policy = StsPolicy::host(policy, &self.region).map_err(error)?;
         Ok(self)
+    }
+
+    /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
+    /// webpki roots), the same trust as the S3 connections.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// The region, which picks the regional STS endpoint.
@@ -161,7 +172,7 @@ impl WebIdentityProvider {
             form.push(("Policy", policy));
         }
         let request = sts::request(&self.endpoint()?, &form, None, SystemTime::now()).map_err(error)?;
-        sts::call(request, "AssumeRoleWithWebIdentity").await.map_err(|e| {
+        sts::call(request, "AssumeRoleWithWebIdentity", &self.trust).await.map_err(|e| {
             error(format!(
                 "{e} (role {}, token from {}); check the role's trust policy for this identity provider",
                 self.role_arn,

@@ -143,6 +143,15 @@ impl Trust {
         Ok(certificates)
     }
 
+    /// `AWS_CA_BUNDLE` through `lookup` if set, else the system's trust: what credential
+    /// providers built from the environment use.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, TrustError> {
+        match CaBundle::resolve(None, None, lookup, None) {
+            Some(bundle) => Self::with_ca_bundle(bundle),
+            None => Ok(Self::system()),
+        }
+    }
+
     /// The rustls configuration of clients with this trust.
     pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
         self.config.clone()
