@@ -177,3 +177,38 @@ async fn cli_timeouts_are_flags_and_name_themselves() {
         command(&endpoint, dir.path()).args(["--cli-connect-timeout", "0", "ls"]).output().await.unwrap();
     assert_eq!(text(&output).0, 2, "0 is refused: the aws CLI's 'no timeout' is not offered");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_off_loopback_needs_tls_or_an_explicit_insecure_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    // Refused before binding: nothing listens on 0.0.0.0.
+    let output = command("http://127.0.0.1:9", dir.path())
+        .args(["serve", "--listen", "0.0.0.0:0", "--token", "t0ken-for-this-test"])
+        .output()
+        .await
+        .unwrap();
+    let (code, _, stderr) = text(&output);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("0.0.0.0:0")
+            && stderr.contains("--tls-cert")
+            && stderr.contains("--insecure-plaintext"),
+        "{stderr}"
+    );
+    let output = command("http://127.0.0.1:9", dir.path())
+        .args([
+            "serve",
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+            "--token",
+            "t0ken-for-this-test",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let (code, _, stderr) = text(&output);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--tls-cert /nonexistent/cert.pem"), "{stderr}");
+}

@@ -86,3 +86,26 @@ impl TestCa {
         Arc::new(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
     }
 }
+
+/// One request over a fresh TLS connection to `address` that trusts `client` (for example
+/// [`TestCa::client_config`]), checking the certificate for `name`: status and body.
+pub async fn https_call(
+    client: Arc<rustls::ClientConfig>,
+    address: std::net::SocketAddr,
+    name: &str,
+    request: http::Request<crate::http_client::Body>,
+) -> Result<(u16, hyper::body::Bytes), String> {
+    use http_body_util::BodyExt;
+    let tcp = tokio::net::TcpStream::connect(address).await.map_err(|e| format!("connect: {e}"))?;
+    let name = rustls::pki_types::ServerName::try_from(name.to_owned()).map_err(|e| format!("name: {e}"))?;
+    let tls =
+        tokio_rustls::TlsConnector::from(client).connect(name, tcp).await.map_err(|e| format!("tls: {e}"))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await.map_err(|e| format!("send: {e}"))?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| format!("body: {e}"))?.to_bytes();
+    Ok((status, body))
+}

@@ -255,6 +255,15 @@ enum Command {
         /// Accept clients without a token (loopback addresses only).
         #[arg(long)]
         insecure_no_auth: bool,
+        /// Speak TLS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM); needs --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP on a non-loopback address (tokens and objects unencrypted).
+        #[arg(long, conflicts_with = "tls_cert")]
+        insecure_plaintext: bool,
         /// Sandboxes that may run at once (the pooling allocator's size); more requests wait.
         #[arg(long, default_value_t = crate::runtime::plugin_runtime::MAX_INSTANCES, value_name = "N")]
         max_instances: u32,
@@ -317,8 +326,18 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
         let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
-        if let Command::Serve { listen, token, insecure_no_auth, .. } = cli.command {
-            return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
+        if let Command::Serve {
+            listen, token, insecure_no_auth, tls_cert, tls_key, insecure_plaintext, ..
+        } = cli.command
+        {
+            let listen = serve::Listen {
+                address: listen,
+                token,
+                insecure_no_auth,
+                tls: tls_cert.zip(tls_key),
+                insecure_plaintext,
+            };
+            return serve::run(connector, listen).await.map(|()| 0);
         }
     }
     match signals::until_interrupted(command(cli)).await {
