@@ -75,9 +75,9 @@ pub(crate) async fn send(
     let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
     let address = format!("{}:{port}", authority.host());
     let exchange = async {
-        let stream = tokio::net::TcpStream::connect(address.as_str()).await.map_err(|e| {
-            format!("{target}: {}", NetworkFailure::Connect { host: address.clone(), detail: e.to_string() })
-        })?;
+        let stream = tokio::net::TcpStream::connect(address.as_str())
+            .await
+            .map_err(|e| format!("{target}: {}", NetworkFailure::from_connect(&address, &e)))?;
         let response = if tls {
             let name = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
             let name = rustls::pki_types::ServerName::try_from(name)

@@ -71,6 +71,19 @@ pub enum NetworkFailure {
 }
 
 impl NetworkFailure {
+    /// A failed TCP connect to `host`, in plain words for the common causes.
+    pub fn from_connect(host: &str, error: &std::io::Error) -> Self {
+        use std::io::ErrorKind;
+        let detail = match error.kind() {
+            ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+            ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => "unreachable".to_owned(),
+            // getaddrinfo's failures carry no kind of their own.
+            _ if error.to_string().contains("lookup address") => "the name does not resolve".to_owned(),
+            _ => error.to_string(),
+        };
+        NetworkFailure::Connect { host: host.to_owned(), detail }
+    }
+
     /// Whether a timeout fired (as opposed to a failure the server or network reported).
     pub fn is_timeout(&self) -> bool {
         matches!(self, NetworkFailure::ConnectTimeout { .. } | NetworkFailure::ReadTimeout { .. })

@@ -163,7 +163,7 @@ async fn connect(
     let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority.as_str())).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
-            let failure = NetworkFailure::Connect { host: authority.clone(), detail: error.to_string() };
+            let failure = NetworkFailure::from_connect(authority, &error);
             return Err((failure, HttpError::Connect(error)));
         }
         Err(_) => return Err(timed_out()),
