@@ -256,6 +256,10 @@ pub struct ProfileSettings {
     pub endpoint_url: Option<String>,
     /// Its `ca_bundle`: PEM CA certificates to trust besides the system's.
     pub ca_bundle: Option<String>,
+    /// Its `use_fips_endpoint`.
+    pub use_fips_endpoint: Option<String>,
+    /// Its `use_dualstack_endpoint`.
+    pub use_dualstack_endpoint: Option<String>,
 }
 
 impl ProfileSettings {
@@ -281,12 +285,15 @@ impl ProfileSettings {
             region: profile.and_then(|p| p.get("region")).map(str::to_owned),
             endpoint_url: profile.and_then(|p| p.get("endpoint_url")).map(str::to_owned),
             ca_bundle: profile.and_then(|p| p.get("ca_bundle")).map(str::to_owned),
+            use_fips_endpoint: profile.and_then(|p| p.get("use_fips_endpoint")).map(str::to_owned),
+            use_dualstack_endpoint: profile.and_then(|p| p.get("use_dualstack_endpoint")).map(str::to_owned),
         })
     }
 
-    /// `lookup`, falling back to this profile's region for `AWS_REGION` and its endpoint for
-    /// `AWS_ENDPOINT_URL`: the SDKs' precedence (environment before profile), ready for
-    /// `Connection::resolve`.
+    /// `lookup`, falling back to this profile's region for `AWS_REGION`, its endpoint for
+    /// `AWS_ENDPOINT_URL` and its `use_fips_endpoint` / `use_dualstack_endpoint` for
+    /// `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT`: the SDKs' precedence (environment
+    /// before profile), ready for `Connection::resolve`.
     pub fn env_fallback<'a>(
         &'a self,
         lookup: impl Fn(&str) -> Option<String> + 'a,
@@ -298,6 +305,8 @@ impl ProfileSettings {
                     self.region.clone()
                 }
                 "AWS_ENDPOINT_URL" => self.endpoint_url.clone(),
+                "AWS_USE_FIPS_ENDPOINT" => self.use_fips_endpoint.clone(),
+                "AWS_USE_DUALSTACK_ENDPOINT" => self.use_dualstack_endpoint.clone(),
                 _ => None,
             })
         }
@@ -727,6 +736,22 @@ duration_seconds = an hour
         assert_eq!(lookup("AWS_DEFAULT_REGION"), None);
         let env = |name: &str| (name == "AWS_REGION").then(|| "ap-south-1".to_owned());
         assert_eq!(settings.env_fallback(env)("AWS_REGION").as_deref(), Some("ap-south-1"));
+        // The endpoint switches: the profile's keys under the environment's names, and a
+        // profile that sets them gives AWS's FIPS dual-stack host.
+        let set2 =
+            self::set("[profile p]\nuse_fips_endpoint = true\nuse_dualstack_endpoint = true\n", "", "p");
+        let switches = ProfileSettings::from_set(&set2).unwrap();
+        let connection =
+            crate::Connection::resolve(None, Some("us-west-2"), false, switches.env_fallback(empty)).unwrap();
+        assert_eq!(connection.endpoint.url(), "https://s3-fips.dualstack.us-west-2.amazonaws.com");
+        let off = |name: &str| (name == "AWS_USE_FIPS_ENDPOINT").then(|| "false".to_owned());
+        let connection =
+            crate::Connection::resolve(None, Some("us-west-2"), false, switches.env_fallback(off)).unwrap();
+        assert_eq!(
+            connection.endpoint.url(),
+            "https://s3.dualstack.us-west-2.amazonaws.com",
+            "the environment wins"
+        );
         let missing = ProfileSet::parse(None, None, Some("nope")).unwrap();
         assert!(
             ProfileSettings::from_set(&missing)
