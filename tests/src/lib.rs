@@ -1,6 +1,7 @@
 //! Shared setup of the end-to-end suite: a real S3 server (s3s-fs, in-process, on
 //! 127.0.0.1:0 with its own temporary directory and keys) and connectors pointed at it.
 
+pub mod connect_proxy;
 pub mod fault_proxy;
 pub mod http_client;
 pub mod serving;

@@ -148,6 +148,10 @@ struct Cli {
     /// Seconds to wait for an answer to begin, and then for each next piece of it [default: 300].
     #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     cli_read_timeout: Option<u64>,
+    /// Send requests to S3 through this proxy (http://[USER:PASSWORD@]HOST:PORT; else
+    /// HTTPS_PROXY / HTTP_PROXY, hosts in NO_PROXY reached directly).
+    #[arg(long, global = true, value_name = "URL")]
+    proxy: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -426,6 +430,7 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
             ca_bundle: cli.ca_bundle.clone(),
             connect_timeout: cli.cli_connect_timeout,
             read_timeout: cli.cli_read_timeout,
+            proxy: cli.proxy.clone(),
         },
         file.ca_bundle.clone(),
         profile.ca_bundle.clone().map(PathBuf::from),

@@ -46,6 +46,28 @@ pub enum NetworkFailure {
         /// The system's reason.
         detail: String,
     },
+    /// The proxy cannot be reached.
+    #[error(
+        "cannot connect to the proxy {proxy}: {detail}; check HTTPS_PROXY / HTTP_PROXY / --proxy, or list the host in NO_PROXY"
+    )]
+    ProxyConnect {
+        /// The proxy, its password redacted.
+        proxy: String,
+        /// The system's reason.
+        detail: String,
+    },
+    /// The proxy answered `CONNECT` with something else than 2xx.
+    #[error(
+        "the proxy {proxy} refused to connect to {host} (HTTP {status}); check the proxy's credentials and          rules, or list the host in NO_PROXY"
+    )]
+    ProxyRefused {
+        /// The proxy, its password redacted.
+        proxy: String,
+        /// `host:port` asked for.
+        host: String,
+        /// The proxy's status (0: not an HTTP answer).
+        status: u16,
+    },
     /// The connection (TCP and TLS handshake) took longer than the connect timeout.
     #[error(
         "no connection to {host} within the connect timeout ({} s; --cli-connect-timeout)",

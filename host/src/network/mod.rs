@@ -4,12 +4,14 @@
 
 pub mod ca_bundle;
 pub mod failure;
+pub mod proxy;
 pub mod trust;
 
 use std::time::Duration;
 
 pub use ca_bundle::{CaBundle, CaBundleSource};
 pub use failure::NetworkFailure;
+pub use proxy::{Proxy, ProxyError, ProxySettings};
 pub use trust::{Trust, TrustError};
 
 /// How long a TCP connection and its TLS handshake may take, unless set otherwise: the time
@@ -28,6 +30,8 @@ pub struct NetworkSettings {
     pub connect_timeout: Duration,
     /// The read timeout (the answer's head, and between its bytes).
     pub read_timeout: Duration,
+    /// The proxies requests go through, if any.
+    pub proxy: ProxySettings,
 }
 
 impl Default for NetworkSettings {
@@ -36,6 +40,7 @@ impl Default for NetworkSettings {
             trust: Trust::system(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            proxy: ProxySettings::default(),
         }
     }
 }

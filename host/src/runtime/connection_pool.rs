@@ -21,16 +21,20 @@ use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
 use crate::network::failure::FailureLog;
-use crate::network::{NetworkFailure, Trust};
+use crate::network::{NetworkFailure, Proxy, ProxySettings, Trust};
+
+/// The most a proxy's answer to `CONNECT` may hold before its end.
+const MAX_CONNECT_ANSWER: usize = 8 * 1024;
 
 /// Idle connections kept per scheme and authority.
 pub const MAX_IDLE_PER_HOST: usize = 64;
 /// How long an idle connection is kept.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The key of a pool: TLS or not, `host:port`, and the trust the connection was verified
-/// with (a connection checked against one CA is never handed to a client trusting another).
-type Key = (bool, String, u64);
+/// The key of a pool: TLS or not, `host:port`, the trust the connection was verified with (a
+/// connection checked against one CA is never handed to a client trusting another), and the
+/// proxy it goes through.
+type Key = (bool, String, u64, Option<String>);
 
 struct Idle {
     sender: SendRequest<WasiBody>,
@@ -74,24 +78,39 @@ impl Pool {
 pub type Worker = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
 /// Sends `request` (absolute URI) over a pooled or new connection, with `options`' timeouts,
-/// verifying TLS servers with `trust`; a failure is recorded in `failures` in words a person
-/// can act on, and returned to the guest as its `wasi:http` error.
+/// verifying TLS servers with `trust`, through the proxy `proxies` choose for it; a failure is
+/// recorded in `failures` in words a person can act on, and returned to the guest as its
+/// `wasi:http` error.
 pub async fn send(
     mut request: http::Request<WasiBody>,
     options: RequestOptions,
     trust: &Trust,
+    proxies: &ProxySettings,
     failures: &FailureLog,
 ) -> Result<(http::Response<WasiBody>, Worker), HttpError> {
     let uri = request.uri().clone();
     let authority = uri.authority().ok_or(HttpError::HttpRequestUriInvalid)?;
     let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
     let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let key: Key = (tls, format!("{}:{port}", authority.host()), trust.id());
-    // On the wire, the request line carries only the path and query.
-    *request.uri_mut() = uri.path_and_query().map_or_else(
-        || http::Uri::from_static("/"),
-        |p| http::Uri::try_from(p.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")),
-    );
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let proxy = proxies.for_target(tls, host).cloned();
+    let key: Key =
+        (tls, format!("{}:{port}", authority.host()), trust.id(), proxy.as_ref().map(Proxy::display));
+    match (&proxy, tls) {
+        // Plain HTTP through a proxy: the request line keeps the absolute URI.
+        (Some(proxy), false) => {
+            if let Some(value) = proxy.authorization() {
+                request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, value);
+            }
+        }
+        // On the wire, the request line carries only the path and query.
+        _ => {
+            *request.uri_mut() = uri.path_and_query().map_or_else(
+                || http::Uri::from_static("/"),
+                |p| http::Uri::try_from(p.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")),
+            );
+        }
+    }
     let first_byte = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
     let between_bytes =
         options.between_bytes_timeout.unwrap_or(Duration::from_secs(600)).max(Duration::from_nanos(1));
@@ -106,7 +125,7 @@ pub async fn send(
             (false, None) => continue,
             (true, _) => {
                 let timeout = options.connect_timeout.unwrap_or(Duration::from_secs(600));
-                connect(&key, timeout, trust).await.map_err(|(failure, error)| {
+                connect(&key, timeout, trust, proxy.as_ref()).await.map_err(|(failure, error)| {
                     failures.record(failure);
                     error
                 })?
@@ -147,12 +166,13 @@ pub async fn send(
     Ok((response, Box::new(async { Ok(()) }) as Worker))
 }
 
-/// Opens a connection (TLS verified with `trust` for `https`) and starts its driver task. A
-/// failure comes with what the host reports and what the guest sees.
+/// Opens a connection (through `proxy` if given; TLS verified with `trust` for `https`) and
+/// starts its driver task. A failure comes with what the host reports and what the guest sees.
 async fn connect(
-    (tls, authority, _): &Key,
+    (tls, authority, _, _): &Key,
     timeout: Duration,
     trust: &Trust,
+    proxy: Option<&Proxy>,
 ) -> Result<SendRequest<WasiBody>, (NetworkFailure, HttpError)> {
     let timed_out = || {
         (
@@ -160,10 +180,17 @@ async fn connect(
             HttpError::ConnectionTimeout,
         )
     };
-    let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority.as_str())).await {
+    let dial = proxy.map_or(authority.as_str(), |proxy| proxy.authority.as_str());
+    let stream = match tokio::time::timeout(timeout, TcpStream::connect(dial)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
-            let failure = NetworkFailure::from_connect(authority, &error);
+            let failure = match proxy {
+                Some(proxy) => NetworkFailure::ProxyConnect {
+                    proxy: proxy.display(),
+                    detail: NetworkFailure::from_connect(dial, &error).to_string(),
+                },
+                None => NetworkFailure::from_connect(authority, &error),
+            };
             return Err((failure, HttpError::Connect(error)));
         }
         Err(_) => return Err(timed_out()),
@@ -176,6 +203,10 @@ async fn connect(
         )
     };
     let handshake = async {
+        let stream = match (proxy, *tls) {
+            (Some(proxy), true) => tunnel(stream, authority, proxy).await?,
+            _ => stream,
+        };
         if *tls {
             let connector = tokio_rustls::TlsConnector::from(trust.client_config());
             let host = authority.rsplit_once(':').map_or(authority.as_str(), |(host, _)| host);
@@ -242,4 +273,46 @@ impl http_body::Body for TimedBody {
     fn size_hint(&self) -> http_body::SizeHint {
         self.incoming.size_hint()
     }
+}
+
+/// Asks `proxy` (on `stream`) for a tunnel to `authority` with `CONNECT`, and reads its answer
+/// up to the end of its head, not a byte further: what follows belongs to the TLS handshake.
+async fn tunnel(
+    mut stream: TcpStream,
+    authority: &str,
+    proxy: &Proxy,
+) -> Result<TcpStream, (NetworkFailure, HttpError)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let refused = |status: u16| {
+        let failure =
+            NetworkFailure::ProxyRefused { proxy: proxy.display(), host: authority.to_owned(), status };
+        (failure, HttpError::DestinationUnavailable)
+    };
+    let broken = |error: std::io::Error| {
+        let failure = NetworkFailure::ProxyConnect { proxy: proxy.display(), detail: error.to_string() };
+        (failure, HttpError::Connect(error))
+    };
+    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n").into_bytes();
+    if let Some(value) = proxy.authorization() {
+        head.extend_from_slice(b"Proxy-Authorization: ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    stream.write_all(&head).await.map_err(broken)?;
+    let mut answer = Vec::with_capacity(256);
+    while !answer.ends_with(b"\r\n\r\n") {
+        if answer.len() >= MAX_CONNECT_ANSWER {
+            return Err(refused(0));
+        }
+        let byte = stream.read_u8().await.map_err(broken)?;
+        answer.push(byte);
+    }
+    // "HTTP/1.1 200 Connection established"
+    let status = std::str::from_utf8(&answer)
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(1))
+        .and_then(|code| code.parse::<u16>().ok())
+        .unwrap_or(0);
+    if (200..300).contains(&status) { Ok(stream) } else { Err(refused(status)) }
 }

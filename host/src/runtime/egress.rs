@@ -193,10 +193,11 @@ impl WasiHttpHooks for EgressGuard {
         }
         let options = clamp(options, &self.network);
         let (trust, failures) = (self.network.trust.clone(), self.failures.clone());
+        let proxies = self.network.proxy.clone();
         let Some((audit, record)) = record else {
             return Box::new(async move {
                 let (response, io) =
-                    super::connection_pool::send(request, options, &trust, &failures).await?;
+                    super::connection_pool::send(request, options, &trust, &proxies, &failures).await?;
                 Ok((response.map(BodyExt::boxed_unsync), io))
             });
         };
@@ -205,7 +206,7 @@ impl WasiHttpHooks for EgressGuard {
         let request =
             request.map(|body| CountingBody::new(body, flight.clone(), Direction::Sent).boxed_unsync());
         Box::new(async move {
-            match super::connection_pool::send(request, options, &trust, &failures).await {
+            match super::connection_pool::send(request, options, &trust, &proxies, &failures).await {
                 Ok((response, io)) => {
                     let request_id = response
                         .headers()
