@@ -212,3 +212,30 @@ async fn serve_off_loopback_needs_tls_or_an_explicit_insecure_plaintext() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--tls-cert /nonexistent/cert.pem"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_proxies_come_from_the_flag_or_the_environment_and_no_proxy_goes_direct() {
+    let dir = tempfile::tempdir().unwrap();
+    // Both ports closed: the error says which one the CLI tried.
+    let endpoint = "http://127.0.0.1:1";
+    let mut via_env = command(endpoint, dir.path());
+    via_env.env("HTTP_PROXY", "http://carol:PROXY-SECRET@127.0.0.1:2");
+    let (code, _, stderr) =
+        text(&via_env.args(["--max-attempts", "1", "ls", "s3://bkt/"]).output().await.unwrap());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("proxy http://carol:<redacted>@127.0.0.1:2") && !stderr.contains("PROXY-SECRET"),
+        "{stderr}"
+    );
+    let mut bypass = command(endpoint, dir.path());
+    bypass.env("HTTP_PROXY", "http://127.0.0.1:2").env("NO_PROXY", "127.0.0.1");
+    let (code, _, stderr) =
+        text(&bypass.args(["--max-attempts", "1", "ls", "s3://bkt/"]).output().await.unwrap());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("cannot connect to 127.0.0.1:1: connection refused"), "{stderr}");
+    let output =
+        command(endpoint, dir.path()).args(["--proxy", "socks5://127.0.0.1:2", "ls"]).output().await.unwrap();
+    let (code, _, stderr) = text(&output);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--proxy socks5://127.0.0.1:2"), "{stderr}");
+}
