@@ -75,7 +75,7 @@ impl LocalS3 {
     /// Starts a server that accepts each of `keys` (the first is the one
     /// [`LocalS3::access_key_id`] reports): tenants with credentials of their own.
     pub async fn start_with_keys(root: &Path, keys: &[(&str, Secret)]) -> std::io::Result<Self> {
-        Self::start_inner(root, keys, None).await
+        Self::start_inner(([127, 0, 0, 1], 0).into(), root, keys, None).await
     }
 
     /// Starts a server that answers over TLS with `tls` (its certificate and key), accepting
@@ -85,10 +85,21 @@ impl LocalS3 {
         keys: &[(&str, Secret)],
         tls: Arc<rustls::ServerConfig>,
     ) -> std::io::Result<Self> {
-        Self::start_inner(root, keys, Some(tokio_rustls::TlsAcceptor::from(tls))).await
+        Self::start_tls_at(([127, 0, 0, 1], 0).into(), root, keys, tls).await
+    }
+
+    /// As [`LocalS3::start_tls`], listening on `address` (`[::1]:0` for an IPv6 endpoint).
+    pub async fn start_tls_at(
+        address: SocketAddr,
+        root: &Path,
+        keys: &[(&str, Secret)],
+        tls: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<Self> {
+        Self::start_inner(address, root, keys, Some(tokio_rustls::TlsAcceptor::from(tls))).await
     }
 
     async fn start_inner(
+        bind: SocketAddr,
         root: &Path,
         keys: &[(&str, Secret)],
         tls: Option<tokio_rustls::TlsAcceptor>,
@@ -106,7 +117,7 @@ impl LocalS3 {
         let requests = Arc::new(AtomicU64::new(0));
         let service = Counting { inner: builder.build(), requests: requests.clone() };
 
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = TcpListener::bind(bind).await?;
         let address = listener.local_addr()?;
         let (stop, mut stopped) = oneshot::channel::<()>();
         let connections_accepted = Arc::new(AtomicU64::new(0));

@@ -199,3 +199,34 @@ async fn each_timeout_names_itself() {
         assert!(started.elapsed() < Duration::from_secs(10), "{scheme}: took {:?}", started.elapsed());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_loopback_endpoint_works_over_https() {
+    let ca = TestCa::new(&["::1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = [("AKTESTIPV6ENDPOINT01", s3_connector_host::Secret::new("v".repeat(40)))];
+    let bind: std::net::SocketAddr = "[::1]:0".parse().unwrap();
+    let Ok(s3) =
+        s3_connector_host::local_store::LocalS3::start_tls_at(bind, dir.path(), &keys, ca.server_config())
+            .await
+    else {
+        eprintln!("skipped: this machine has no ::1");
+        return;
+    };
+    assert!(s3.endpoint().starts_with("https://[::1]:"), "{}", s3.endpoint());
+    let bundle = s3_connector_host::network::CaBundle {
+        path: ca.ca_file(),
+        source: s3_connector_host::network::CaBundleSource::Library,
+    };
+    let network = NetworkSettings { trust: Trust::with_ca_bundle(bundle).unwrap(), ..Default::default() };
+    // Virtual-hosted asked for: an IP literal endpoint goes path-style anyway.
+    let connection = Connection::resolve(Some(&s3.endpoint()), Some("us-east-1"), false, |_| None)
+        .unwrap()
+        .with_network(network);
+    let credentials = StaticCredentials::new(keys[0].0, keys[0].1.clone(), None);
+    let c = Connector::new(connection, Policy::allow_all(), std::sync::Arc::new(credentials)).unwrap();
+    c.create_bucket("six").await.unwrap();
+    c.put_object_bytes("six", "k", b"over ::1", PutOptions::default()).await.unwrap();
+    assert_eq!(get(&c, "six", "k", GetOptions::default()).await.unwrap(), b"over ::1");
+    assert_eq!(s3.requests_received(), 3);
+}
