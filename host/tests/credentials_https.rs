@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use s3_connector_host::credentials::{AssumeRoleProvider, WebIdentityProvider, time};
-use s3_connector_host::network::{CaBundle, CaBundleSource, Trust};
+use s3_connector_host::network::{CaBundle, CaBundleSource, ProxySettings, Trust};
 use s3_connector_host::{CredentialsProvider, Secret, StaticCredentials};
 
 /// An STS stand-in over TLS answering every request with credentials for `action`; returns
@@ -107,4 +107,55 @@ async fn sts_over_https_uses_the_connections_trust() {
     let provider = WebIdentityProvider::from_env(&env).unwrap().unwrap();
     let credentials = provider.credentials().await.unwrap();
     assert_eq!((credentials.access_key_id.as_str(), answered.load(Ordering::SeqCst)), ("ASIATLS", 1));
+}
+
+/// A `CONNECT` proxy that tunnels to whatever it is asked and counts the tunnels.
+async fn connect_proxy() -> (String, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let tunnels = Arc::new(AtomicU64::new(0));
+    let counter = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                while !head.ends_with(b"\r\n\r\n") {
+                    let Ok(byte) = client.read_u8().await else { return };
+                    head.push(byte);
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let Some(target) = text.strip_prefix("CONNECT ").and_then(|t| t.split(' ').next()) else {
+                    return;
+                };
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else { return };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (address, tunnels)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_goes_through_the_proxy_like_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca_file, config) = ca(dir.path());
+    let (sts, answered) = tls_sts(config, "AssumeRole").await;
+    let (proxy, tunnels) = connect_proxy().await;
+    let lookup = |name: &str| (name == "HTTPS_PROXY").then(|| format!("http://{proxy}"));
+    let proxies = ProxySettings::resolve(None, &lookup).unwrap();
+    let trust = Trust::with_ca_bundle(CaBundle { path: ca_file, source: CaBundleSource::Library }).unwrap();
+    let source = Arc::new(StaticCredentials::new("AKSOURCE", Secret::new("source-secret"), None));
+    let role = AssumeRoleProvider::new(source, "arn:aws:iam::123456789012:role/r")
+        .unwrap()
+        .with_endpoint(&format!("https://{sts}"))
+        .unwrap()
+        .with_trust(trust)
+        .with_proxies(proxies);
+    let credentials = role.credentials().await.unwrap();
+    assert_eq!(credentials.access_key_id, "ASIATLS");
+    assert_eq!((tunnels.load(Ordering::SeqCst), answered.load(Ordering::SeqCst)), (1, 1));
 }

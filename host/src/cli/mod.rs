@@ -479,7 +479,8 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                 (None, Some(provider)) => {
                     let provider = provider
                         .map_err(|e| Error::Usage(e.to_string()))?
-                        .with_trust(connection.network.trust.clone());
+                        .with_trust(connection.network.trust.clone())
+                        .with_proxies(connection.network.proxy.clone());
                     let source = format!(
                         "IAM Roles Anywhere (the [roles_anywhere] table of --config) at {}",
                         provider.url()
@@ -490,8 +491,14 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     // The chain's STS and credential endpoints trust what S3 does: the bundle
                     // chosen from the flag, --config, AWS_CA_BUNDLE or the profile.
                     let bundle = connection.network.trust.ca_bundle().map(|b| b.path.display().to_string());
+                    // And the proxy: --proxy stands for the proxy variables when given.
                     let chain_lookup = |name: &str| match name {
                         "AWS_CA_BUNDLE" => bundle.clone(),
+                        "https_proxy" | "HTTPS_PROXY" | "http_proxy" | "HTTP_PROXY"
+                            if cli.proxy.is_some() =>
+                        {
+                            cli.proxy.clone()
+                        }
                         _ => lookup(name),
                     };
                     let chain = default_chain(chain_lookup, cli.profile.as_deref()).map_err(|e| {
@@ -516,7 +523,8 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
             let mut role = AssumeRoleProvider::new(credentials, arn)
                 .map_err(usage)?
                 .with_region(&connection.region)
-                .with_trust(connection.network.trust.clone());
+                .with_trust(connection.network.trust.clone())
+                .with_proxies(connection.network.proxy.clone());
             if let Some(url) = lookup("AWS_ENDPOINT_URL_STS").filter(|v| !v.is_empty()) {
                 role = role.with_endpoint(&url).map_err(usage)?;
             }

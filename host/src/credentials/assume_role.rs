@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::sts_policy::StsPolicy;
 use super::{CredentialsError, CredentialsFuture, CredentialsProvider, sts};
-use crate::network::Trust;
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "assume-role";
 
@@ -42,6 +42,7 @@ pub struct AssumeRoleProvider {
     region: String,
     endpoint: Option<http::Uri>,
     trust: Trust,
+    proxies: ProxySettings,
 }
 
 impl AssumeRoleProvider {
@@ -63,6 +64,7 @@ impl AssumeRoleProvider {
             region: super::super::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
             trust: Trust::system(),
+            proxies: ProxySettings::default(),
         })
     }
 
@@ -102,6 +104,12 @@ impl AssumeRoleProvider {
     pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
         self.policy = StsPolicy::host(policy, &self.region).map_err(error)?;
         Ok(self)
+    }
+
+    /// Reaches its endpoint through `proxies` (default: none), as the S3 connections do.
+    pub fn with_proxies(mut self, proxies: ProxySettings) -> Self {
+        self.proxies = proxies;
+        self
     }
 
     /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
@@ -168,7 +176,7 @@ impl AssumeRoleProvider {
             error(format!("the source credentials for assuming {} are missing: {e}", self.role_arn))
         })?;
         let request = self.request(&source, SystemTime::now())?;
-        sts::call(request, "AssumeRole", &self.trust).await.map_err(|e| {
+        sts::call(request, "AssumeRole", &self.trust, &self.proxies).await.map_err(|e| {
             error(format!(
                 "{e} (role {}, session {}, signed by {} credentials {}); check the role's trust policy and \
                  the source credentials",

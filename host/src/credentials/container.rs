@@ -20,7 +20,8 @@ use serde::Deserialize;
 use super::{
     AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time,
 };
-use crate::network::Trust;
+// The SDKs never send it through a proxy: it is on the machine or the node.
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "container";
 
@@ -148,9 +149,10 @@ impl ContainerProvider {
                 .map_err(|_| error("the authorization token is not a valid header value".into()))?;
             request.headers_mut().insert(http::header::AUTHORIZATION, value);
         }
-        let response = http_client::send(request, TIMEOUT, &self.trust).await.map_err(|e| {
-            error(format!("{e}; is the container credentials agent running and the URI right?"))
-        })?;
+        let response =
+            http_client::send(request, TIMEOUT, &self.trust, &ProxySettings::default()).await.map_err(
+                |e| error(format!("{e}; is the container credentials agent running and the URI right?")),
+            )?;
         if !response.status.is_success() {
             return Err(error(format!(
                 "{} answered {}: {}; check the authorization token and the task or pod role",

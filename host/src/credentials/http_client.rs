@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 
-use crate::network::{NetworkFailure, Trust};
+use crate::network::{NetworkFailure, ProxySettings, Trust};
 
 /// The most a credentials endpoint may answer; real answers are a few KiB.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -46,12 +46,14 @@ pub(crate) fn redacted_uri(uri: &http::Uri) -> String {
 }
 
 /// Sends `request` (absolute URI) and reads the whole answer within `timeout`, verifying an
-/// `https` server with `trust`. The `Host` header is set from the URI. Errors name the method
-/// and the URI without its query.
+/// `https` server with `trust`, through the proxy `proxies` choose for it (`CONNECT` for
+/// `https`, the absolute form for `http`). The `Host` header is set from the URI. Errors name the method and the URI
+/// without its query.
 pub(crate) async fn send(
     mut request: http::Request<Bytes>,
     timeout: Duration,
     trust: &Trust,
+    proxies: &ProxySettings,
 ) -> Result<Response, String> {
     let target = format!("{} {}", request.method(), redacted_uri(request.uri()));
     let uri = request.uri().clone();
@@ -66,18 +68,44 @@ pub(crate) async fn send(
     request.headers_mut().insert(http::header::HOST, host);
     let length = request.body().len();
     request.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(length));
-    // On the wire, the request line carries only the path and query.
-    *request.uri_mut() = uri
-        .path_and_query()
-        .and_then(|p| http::Uri::try_from(p.as_str()).ok())
-        .unwrap_or_else(|| http::Uri::from_static("/"));
+    let host_name = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let proxy = proxies.for_target(tls, host_name);
+    match (proxy, tls) {
+        // Plain HTTP through a proxy: the request line keeps the absolute URI.
+        (Some(proxy), false) => {
+            if let Some(value) = proxy.authorization() {
+                request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, value);
+            }
+        }
+        // On the wire, the request line carries only the path and query.
+        _ => {
+            *request.uri_mut() = uri
+                .path_and_query()
+                .and_then(|p| http::Uri::try_from(p.as_str()).ok())
+                .unwrap_or_else(|| http::Uri::from_static("/"));
+        }
+    }
     let request = request.map(Full::new);
     let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
     let address = format!("{}:{port}", authority.host());
     let exchange = async {
-        let stream = tokio::net::TcpStream::connect(address.as_str())
-            .await
-            .map_err(|e| format!("{target}: {}", NetworkFailure::from_connect(&address, &e)))?;
+        let dial = proxy.map_or(address.as_str(), |proxy| proxy.authority.as_str());
+        let stream = tokio::net::TcpStream::connect(dial).await.map_err(|e| {
+            let failure = match proxy {
+                Some(proxy) => NetworkFailure::ProxyConnect {
+                    proxy: proxy.display(),
+                    detail: NetworkFailure::from_connect(dial, &e).to_string(),
+                },
+                None => NetworkFailure::from_connect(&address, &e),
+            };
+            format!("{target}: {failure}")
+        })?;
+        let stream = match (proxy, tls) {
+            (Some(proxy), true) => crate::network::proxy::tunnel(stream, &address, proxy)
+                .await
+                .map_err(|failure| format!("{target}: {failure}"))?,
+            _ => stream,
+        };
         let response = if tls {
             let name = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
             let name = rustls::pki_types::ServerName::try_from(name)

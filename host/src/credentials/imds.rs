@@ -14,7 +14,8 @@ use bytes::Bytes;
 
 use super::container::parse_json_credentials;
 use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client};
-use crate::network::Trust;
+// The SDKs never send it through a proxy: it is on the machine or the node.
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "imds";
 
@@ -106,11 +107,13 @@ impl ImdsProvider {
     }
 
     async fn exchange(&self, request: http::Request<Bytes>, what: &str) -> Result<Bytes, CredentialsError> {
-        let response = http_client::send(request, TIMEOUT, &self.trust).await.map_err(|e| {
-            error(format!(
-                "{e} while asking for {what}; this is not an EC2 instance, or IMDS is off or blocked"
-            ))
-        })?;
+        let response = http_client::send(request, TIMEOUT, &self.trust, &ProxySettings::default())
+            .await
+            .map_err(|e| {
+                error(format!(
+                    "{e} while asking for {what}; this is not an EC2 instance, or IMDS is off or blocked"
+                ))
+            })?;
         match response.status.as_u16() {
             200..=299 => Ok(response.body),
             404 if what == "the role name" => Err(error(

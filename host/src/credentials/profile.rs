@@ -378,6 +378,8 @@ impl ProfileProvider {
             None => Ok(crate::network::Trust::system()),
         }
         .map_err(|e| error(format!("profile `{}`: {e}", set.selected())))?;
+        let proxies = crate::network::ProxySettings::resolve(None, lookup)
+            .map_err(|e| error(format!("profile `{}`: {e}", set.selected())))?;
 
         let (mut inner, mut description): (Arc<dyn CredentialsProvider>, String) = match resolved.base {
             BaseCredentials::Static { profile, access_key_id, secret_access_key, session_token } => {
@@ -399,7 +401,8 @@ impl ProfileProvider {
                 if let Some(name) = session_name {
                     provider = provider.with_session_name(name).map_err(in_profile)?;
                 }
-                provider = provider.with_region(&region).with_trust(trust.clone());
+                provider =
+                    provider.with_region(&region).with_trust(trust.clone()).with_proxies(proxies.clone());
                 if let Some(url) = &endpoint {
                     provider = provider.with_endpoint(url).map_err(in_profile)?;
                 }
@@ -445,7 +448,8 @@ impl ProfileProvider {
             let mut role = AssumeRoleProvider::new(inner, &step.role_arn)
                 .map_err(in_profile)?
                 .with_region(&region)
-                .with_trust(trust.clone());
+                .with_trust(trust.clone())
+                .with_proxies(proxies.clone());
             if let Some(name) = &step.session_name {
                 role = role.with_session_name(name).map_err(in_profile)?;
             }

@@ -33,7 +33,7 @@ use super::x509::X509Identity;
 use super::{
     AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time,
 };
-use crate::network::Trust;
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "roles-anywhere";
 
@@ -53,6 +53,7 @@ pub struct RolesAnywhereProvider {
     region: String,
     endpoint: Option<http::Uri>,
     trust: Trust,
+    proxies: ProxySettings,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -109,6 +110,7 @@ impl RolesAnywhereProvider {
             region,
             endpoint: None,
             trust: Trust::system(),
+            proxies: ProxySettings::default(),
         };
         provider.identity()?;
         Ok(provider)
@@ -135,6 +137,12 @@ impl RolesAnywhereProvider {
         check_duration(NAME, duration)?;
         self.duration = duration;
         Ok(self)
+    }
+
+    /// Reaches its endpoint through `proxies` (default: none), as the S3 connections do.
+    pub fn with_proxies(mut self, proxies: ProxySettings) -> Self {
+        self.proxies = proxies;
+        self
     }
 
     /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
@@ -228,7 +236,7 @@ impl RolesAnywhereProvider {
                 self.certificate.display()
             )
         };
-        let response = http_client::send(request, TIMEOUT, &self.trust)
+        let response = http_client::send(request, TIMEOUT, &self.trust, &self.proxies)
             .await
             .map_err(|e| error(format!("{e} ({})", context())))?;
         if !response.status.is_success() {

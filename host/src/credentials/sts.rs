@@ -105,8 +105,9 @@ pub(crate) async fn call(
     request: http::Request<Bytes>,
     action: &str,
     trust: &crate::network::Trust,
+    proxies: &crate::network::ProxySettings,
 ) -> Result<AwsCredentials, String> {
-    let response = http_client::send(request, STS_TIMEOUT, trust).await?;
+    let response = http_client::send(request, STS_TIMEOUT, trust, proxies).await?;
     if !response.status.is_success() {
         return Err(match parse_error(&response.body) {
             Some((code, message)) => format!("STS {action} answered {}: {code}: {message}", response.status),

@@ -4,6 +4,10 @@
 //! guard decides on the S3 request first: a denied request never reaches the proxy.
 
 use crate::credentials::Secret;
+use crate::network::NetworkFailure;
+
+/// The most a proxy's answer to `CONNECT` may hold before its end.
+const MAX_CONNECT_ANSWER: usize = 8 * 1024;
 
 /// A proxy setting that cannot be used; names the variable or flag, never the password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,6 +175,48 @@ impl ProxySettings {
         });
         (!bypass).then_some(proxy)
     }
+}
+
+/// Asks `proxy` (on `stream`, connected to it) for a tunnel to `authority` with `CONNECT`, and
+/// reads its answer up to the end of its head, not a byte further: what follows belongs to the
+/// TLS handshake. Every client of the host that goes through a proxy tunnels here.
+pub async fn tunnel(
+    mut stream: tokio::net::TcpStream,
+    authority: &str,
+    proxy: &Proxy,
+) -> Result<tokio::net::TcpStream, NetworkFailure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let refused = |status: u16| NetworkFailure::ProxyRefused {
+        proxy: proxy.display(),
+        host: authority.to_owned(),
+        status,
+    };
+    let broken = |error: std::io::Error| NetworkFailure::ProxyConnect {
+        proxy: proxy.display(),
+        detail: error.to_string(),
+    };
+    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n").into_bytes();
+    if let Some(value) = proxy.authorization() {
+        head.extend_from_slice(b"Proxy-Authorization: ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    stream.write_all(&head).await.map_err(broken)?;
+    let mut answer = Vec::with_capacity(256);
+    while !answer.ends_with(b"\r\n\r\n") {
+        if answer.len() >= MAX_CONNECT_ANSWER {
+            return Err(refused(0));
+        }
+        answer.push(stream.read_u8().await.map_err(broken)?);
+    }
+    // "HTTP/1.1 200 Connection established"
+    let status = std::str::from_utf8(&answer)
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(1))
+        .and_then(|code| code.parse::<u16>().ok())
+        .unwrap_or(0);
+    if (200..300).contains(&status) { Ok(stream) } else { Err(refused(status)) }
 }
 
 #[cfg(test)]

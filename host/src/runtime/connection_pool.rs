@@ -23,9 +23,6 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 use crate::network::failure::FailureLog;
 use crate::network::{NetworkFailure, Proxy, ProxySettings, Trust};
 
-/// The most a proxy's answer to `CONNECT` may hold before its end.
-const MAX_CONNECT_ANSWER: usize = 8 * 1024;
-
 /// Idle connections kept per scheme and authority.
 pub const MAX_IDLE_PER_HOST: usize = 64;
 /// How long an idle connection is kept.
@@ -204,7 +201,15 @@ async fn connect(
     };
     let handshake = async {
         let stream = match (proxy, *tls) {
-            (Some(proxy), true) => tunnel(stream, authority, proxy).await?,
+            (Some(proxy), true) => {
+                crate::network::proxy::tunnel(stream, authority, proxy).await.map_err(|failure| {
+                    let error = match &failure {
+                        NetworkFailure::ProxyRefused { .. } => HttpError::DestinationUnavailable,
+                        _ => HttpError::ConnectionRefused,
+                    };
+                    (failure, error)
+                })?
+            }
             _ => stream,
         };
         if *tls {
@@ -273,46 +278,4 @@ impl http_body::Body for TimedBody {
     fn size_hint(&self) -> http_body::SizeHint {
         self.incoming.size_hint()
     }
-}
-
-/// Asks `proxy` (on `stream`) for a tunnel to `authority` with `CONNECT`, and reads its answer
-/// up to the end of its head, not a byte further: what follows belongs to the TLS handshake.
-async fn tunnel(
-    mut stream: TcpStream,
-    authority: &str,
-    proxy: &Proxy,
-) -> Result<TcpStream, (NetworkFailure, HttpError)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let refused = |status: u16| {
-        let failure =
-            NetworkFailure::ProxyRefused { proxy: proxy.display(), host: authority.to_owned(), status };
-        (failure, HttpError::DestinationUnavailable)
-    };
-    let broken = |error: std::io::Error| {
-        let failure = NetworkFailure::ProxyConnect { proxy: proxy.display(), detail: error.to_string() };
-        (failure, HttpError::Connect(error))
-    };
-    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n").into_bytes();
-    if let Some(value) = proxy.authorization() {
-        head.extend_from_slice(b"Proxy-Authorization: ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
-    head.extend_from_slice(b"\r\n");
-    stream.write_all(&head).await.map_err(broken)?;
-    let mut answer = Vec::with_capacity(256);
-    while !answer.ends_with(b"\r\n\r\n") {
-        if answer.len() >= MAX_CONNECT_ANSWER {
-            return Err(refused(0));
-        }
-        let byte = stream.read_u8().await.map_err(broken)?;
-        answer.push(byte);
-    }
-    // "HTTP/1.1 200 Connection established"
-    let status = std::str::from_utf8(&answer)
-        .ok()
-        .and_then(|text| text.split_whitespace().nth(1))
-        .and_then(|code| code.parse::<u16>().ok())
-        .unwrap_or(0);
-    if (200..300).contains(&status) { Ok(stream) } else { Err(refused(status)) }
 }
