@@ -133,6 +133,10 @@ async fn an_untrusted_certificate_names_the_host_and_suggests_a_ca_bundle() {
         "{message}"
     );
     assert_eq!(error.exit_code(), 1);
+    // A JSON action says the same.
+    let failure = c.invoke(&json!({"action": "listObjects", "bucket": "tls"}).to_string()).await.unwrap_err();
+    let text = failure.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains(&host) && text.contains("--ca-bundle"), "{}", failure.json());
     assert_eq!(server.requests_received(), 0, "no request was read by the server");
 }
 

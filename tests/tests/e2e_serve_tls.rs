@@ -1,6 +1,7 @@
 //! `serve` over TLS, in front of S3 over TLS: a client that trusts the test CA reads and writes
 //! objects and runs JSON actions; one that does not trust it, or speaks plain HTTP, gets
-//! nothing and the S3 server sees no request from it.
+//! nothing and the S3 server sees no request from it. When S3's certificate is not trusted,
+//! `serve`'s error answer says so in the host's words.
 
 use s3_connector_host::Secret;
 use s3_connector_host::serve::{ClientAuth, ServeTls, Server};
@@ -81,4 +82,36 @@ async fn serve_speaks_tls_to_clients_that_trust_its_ca() {
 
     let _ = stop.send(());
     assert_eq!(done.await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_s3_certificate_is_named_in_serves_answer() {
+    let s3 = TestServer::start_tls().await;
+    // A connector with the system's trust only: the test CA is not in it.
+    let connection =
+        s3_connector_host::Connection::resolve(Some(&s3.s3.endpoint()), Some("us-east-1"), true, |_| None)
+            .unwrap();
+    let credentials = s3_connector_host::StaticCredentials::new(
+        s3.s3.access_key_id(),
+        s3.s3.secret_access_key().clone(),
+        None,
+    );
+    let connector = s3_connector_host::Connector::new(
+        connection,
+        s3_connector_host::Policy::allow_all(),
+        std::sync::Arc::new(credentials),
+    )
+    .unwrap()
+    .with_max_attempts(1);
+    let serving = s3_connector_tests::serving::Serving::start(connector).await;
+    let (status, body) = serving.call("GET", "/edge/hello.txt", "").await;
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(status >= 500, "{status} {body}");
+    assert!(
+        message.contains(&format!("127.0.0.1:{}", s3.s3.port())) && message.contains("--ca-bundle"),
+        "{body}"
+    );
+    assert_eq!(s3.requests_received(), 0);
+    serving.stop().await;
 }
