@@ -205,6 +205,13 @@ impl Connector {
                 Some(denial) => fail(denial),
                 None => match guest_json(&call.scrub(&text)) {
                     Ok(mut json) if json["error"]["code"] != "denied-by-host" => {
+                        // A network failure in the host's words: which host, what to try.
+                        let code = &json["error"]["code"];
+                        if (code == "transport" || code == "timeout")
+                            && let Some(failure) = call.network_failure()
+                        {
+                            json["error"]["message"] = Value::String(failure.to_string());
+                        }
                         json["error"]["auditId"] = Value::String(audit_id.clone());
                         ActionFailure { json }
                     }

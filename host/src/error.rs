@@ -2,6 +2,7 @@
 
 use s3_connector_rules::ErrorCode;
 
+use crate::network::NetworkFailure;
 use crate::policy::Denial;
 use crate::types::{S3Error, ServiceError};
 
@@ -27,6 +28,10 @@ pub enum Error {
     /// (see [`crate::runtime::retry_budget`]).
     #[error("{0}")]
     RetryBudget(String),
+    /// The network failed in a way the host can name (an untrusted certificate, a timeout):
+    /// reported instead of the plugin's generic transport error.
+    #[error("{0}")]
+    Network(NetworkFailure),
 }
 
 impl Error {
@@ -60,13 +65,17 @@ impl Error {
             Error::Local(_) => ErrorCode::Local,
             Error::Plugin(_) => ErrorCode::Plugin,
             Error::RetryBudget(_) => ErrorCode::RetryBudgetExhausted,
+            Error::Network(failure) if failure.is_timeout() => ErrorCode::Timeout,
+            Error::Network(_) => ErrorCode::Transport,
         }
     }
 
     /// Whether the same call may succeed later (the one rule of [`s3_connector_rules::is_transient`]).
     pub fn retryable(&self) -> bool {
         match self {
-            Error::S3(S3Error::Timeout | S3Error::Transport(_)) | Error::RetryBudget(_) => true,
+            Error::S3(S3Error::Timeout | S3Error::Transport(_))
+            | Error::RetryBudget(_)
+            | Error::Network(_) => true,
             Error::S3(S3Error::Service(e)) => s3_connector_rules::is_transient(e.status, Some(&e.code)),
             _ => false,
         }

@@ -33,6 +33,7 @@ pub mod error;
 pub mod fuzzing;
 #[cfg(feature = "cli")]
 pub mod local_store;
+pub mod network;
 pub mod policy;
 pub mod redact;
 pub mod request_settings;

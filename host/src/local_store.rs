@@ -1,7 +1,8 @@
 //! An embedded S3-compatible store for the demo and the tests: s3s-fs in-process, on
 //! 127.0.0.1 and a free port, in a directory of the caller's choosing, with SigV4 checked
 //! against one key pair. It counts the requests it receives, so a test can prove that a denied
-//! request never arrived, and numbers its answers with an `x-amz-request-id` as S3 does.
+//! request never arrived, and numbers its answers with an `x-amz-request-id` as S3 does. With
+//! a rustls server configuration it answers over TLS, so the tests prove the HTTPS path too.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ pub struct LocalS3 {
     secret_access_key: Secret,
     requests: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    tls: bool,
     _stop: oneshot::Sender<()>,
 }
 
@@ -73,6 +75,35 @@ impl LocalS3 {
     /// Starts a server that accepts each of `keys` (the first is the one
     /// [`LocalS3::access_key_id`] reports): tenants with credentials of their own.
     pub async fn start_with_keys(root: &Path, keys: &[(&str, Secret)]) -> std::io::Result<Self> {
+        Self::start_inner(([127, 0, 0, 1], 0).into(), root, keys, None).await
+    }
+
+    /// Starts a server that answers over TLS with `tls` (its certificate and key), accepting
+    /// each of `keys`; its [`LocalS3::endpoint`] is `https://127.0.0.1:PORT`.
+    pub async fn start_tls(
+        root: &Path,
+        keys: &[(&str, Secret)],
+        tls: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<Self> {
+        Self::start_tls_at(([127, 0, 0, 1], 0).into(), root, keys, tls).await
+    }
+
+    /// As [`LocalS3::start_tls`], listening on `address` (`[::1]:0` for an IPv6 endpoint).
+    pub async fn start_tls_at(
+        address: SocketAddr,
+        root: &Path,
+        keys: &[(&str, Secret)],
+        tls: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<Self> {
+        Self::start_inner(address, root, keys, Some(tokio_rustls::TlsAcceptor::from(tls))).await
+    }
+
+    async fn start_inner(
+        bind: SocketAddr,
+        root: &Path,
+        keys: &[(&str, Secret)],
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<Self> {
         let Some((access_key_id, secret_access_key)) = keys.first().cloned() else {
             return Err(std::io::Error::other("a local S3 server needs at least one key pair"));
         };
@@ -86,11 +117,12 @@ impl LocalS3 {
         let requests = Arc::new(AtomicU64::new(0));
         let service = Counting { inner: builder.build(), requests: requests.clone() };
 
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = TcpListener::bind(bind).await?;
         let address = listener.local_addr()?;
         let (stop, mut stopped) = oneshot::channel::<()>();
         let connections_accepted = Arc::new(AtomicU64::new(0));
         let counter = connections_accepted.clone();
+        let secure = tls.is_some();
         tokio::spawn(async move {
             let connections = ConnBuilder::new(TokioExecutor::new());
             loop {
@@ -107,10 +139,17 @@ impl LocalS3 {
                 // Without it, an answer written in two segments (head, then body) waits for the
                 // client's delayed ACK: ~40 ms on a reused connection, as the benchmarks showed.
                 let _ = socket.set_nodelay(true);
-                let connection =
-                    connections.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+                let (connections, service, tls) = (connections.clone(), service.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    // A client that fails the handshake (it does not trust the certificate)
+                    // just loses its connection, as with any TLS server.
+                    let _ = match tls {
+                        Some(acceptor) => match acceptor.accept(socket).await {
+                            Ok(stream) => connections.serve_connection(TokioIo::new(stream), service).await,
+                            Err(_) => return Ok::<(), Infallible>(()),
+                        },
+                        None => connections.serve_connection(TokioIo::new(socket), service).await,
+                    };
                     Ok::<(), Infallible>(())
                 });
             }
@@ -121,13 +160,19 @@ impl LocalS3 {
             secret_access_key,
             requests,
             connections: connections_accepted,
+            tls: secure,
             _stop: stop,
         })
     }
 
-    /// The endpoint URL, `http://127.0.0.1:PORT`.
+    /// The endpoint URL, `http://127.0.0.1:PORT` (`https://` over TLS).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.address)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.address)
+    }
+
+    /// The port it listens on (127.0.0.1), for tests that name it as `localhost`.
+    pub fn port(&self) -> u16 {
+        self.address.port()
     }
 
     /// The access key id it accepts.

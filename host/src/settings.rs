@@ -4,6 +4,8 @@
 pub use s3_connector_rules::Endpoint;
 use s3_connector_rules::{check_aws_region, endpoint_names_region};
 
+use crate::network::NetworkSettings;
+
 /// The region when nothing says otherwise.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
@@ -16,14 +18,23 @@ pub struct Connection {
     pub region: String,
     /// Path-style addressing instead of virtual-hosted.
     pub path_style: bool,
+    /// Trust and timeouts ([`NetworkSettings::default`]: the system's trust store and the
+    /// default timeouts).
+    pub network: NetworkSettings,
 }
 
 impl Connection {
     /// AWS's S3 endpoint of `region`, virtual-hosted.
     pub fn aws(region: &str) -> Self {
-        let endpoint = Endpoint::parse(&format!("https://s3.{region}.amazonaws.com"))
+        let endpoint = Endpoint::parse(&aws_host(region, AwsVariant::default()).unwrap_or_default())
             .unwrap_or_else(|_| Endpoint::parse("https://s3.amazonaws.com").expect("a constant, valid URL"));
-        Self { endpoint, region: region.to_owned(), path_style: false }
+        Self { endpoint, region: region.to_owned(), path_style: false, network: NetworkSettings::default() }
+    }
+
+    /// The same connection with other trust and timeouts.
+    pub fn with_network(mut self, network: NetworkSettings) -> Self {
+        self.network = network;
+        self
     }
 
     /// Resolves the connection: explicit values first, then `AWS_ENDPOINT_URL_S3`,
@@ -54,8 +65,22 @@ impl Connection {
             .or_else(|| nonempty("AWS_ENDPOINT_URL"));
         let endpoint_given = endpoint.is_some();
         let connection = match endpoint {
-            Some(url) => Self { endpoint: Endpoint::parse(&url)?, region, path_style },
-            None => Self { path_style, ..Self::aws(&region) },
+            Some(url) => Self {
+                endpoint: Endpoint::parse(&url)?,
+                region,
+                path_style,
+                network: NetworkSettings::default(),
+            },
+            None => {
+                // The SDKs' switches apply only to the endpoint they choose themselves.
+                let on = |name: &str| nonempty(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                let variant = AwsVariant {
+                    fips: on("AWS_USE_FIPS_ENDPOINT"),
+                    dual_stack: on("AWS_USE_DUALSTACK_ENDPOINT"),
+                };
+                let url = aws_host(&region, variant)?;
+                Self { endpoint: Endpoint::parse(&url)?, path_style, ..Self::aws(&region) }
+            }
         };
         let named = endpoint_names_region(&connection.endpoint.host, &connection.region);
         if connection.endpoint.is_aws() && !(endpoint_given && named) {
@@ -65,9 +90,86 @@ impl Connection {
     }
 }
 
+/// Which of AWS's S3 endpoints of a region: FIPS 140 validated, dual-stack (IPv4 and IPv6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AwsVariant {
+    /// `AWS_USE_FIPS_ENDPOINT=true`.
+    pub fips: bool,
+    /// `AWS_USE_DUALSTACK_ENDPOINT=true`.
+    pub dual_stack: bool,
+}
+
+/// The URL of AWS's S3 endpoint of `region` in `variant`, as AWS documents them
+/// (docs.aws.amazon.com/general/latest/gr/s3.html): `s3[-fips][.dualstack].REGION.amazonaws.com`,
+/// `amazonaws.com.cn` in the China partition, which has no FIPS endpoints.
+pub fn aws_host(region: &str, variant: AwsVariant) -> Result<String, String> {
+    let china = region.starts_with("cn-");
+    if china && variant.fips {
+        return Err(format!(
+            "AWS has no FIPS endpoint in the China partition (region {region}); unset AWS_USE_FIPS_ENDPOINT"
+        ));
+    }
+    let service = if variant.fips { "s3-fips" } else { "s3" };
+    let dual_stack = if variant.dual_stack { ".dualstack" } else { "" };
+    let domain = if china { "amazonaws.com.cn" } else { "amazonaws.com" };
+    Ok(format!("https://{service}{dual_stack}.{region}.{domain}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fips_dual_stack_and_china_endpoints_are_the_ones_aws_publishes() {
+        // Host names as AWS's S3 endpoint list gives them (docs.aws.amazon.com/general/latest/gr/s3.html).
+        let table: &[(&str, &[(&str, &str)], Result<&str, &str>)] = &[
+            ("us-east-1", &[], Ok("https://s3.us-east-1.amazonaws.com")),
+            (
+                "us-east-1",
+                &[("AWS_USE_FIPS_ENDPOINT", "true")],
+                Ok("https://s3-fips.us-east-1.amazonaws.com"),
+            ),
+            (
+                "eu-west-1",
+                &[("AWS_USE_DUALSTACK_ENDPOINT", "true")],
+                Ok("https://s3.dualstack.eu-west-1.amazonaws.com"),
+            ),
+            (
+                "us-west-2",
+                &[("AWS_USE_FIPS_ENDPOINT", "TRUE"), ("AWS_USE_DUALSTACK_ENDPOINT", "true")],
+                Ok("https://s3-fips.dualstack.us-west-2.amazonaws.com"),
+            ),
+            (
+                "us-gov-west-1",
+                &[("AWS_USE_FIPS_ENDPOINT", "true")],
+                Ok("https://s3-fips.us-gov-west-1.amazonaws.com"),
+            ),
+            ("cn-north-1", &[], Ok("https://s3.cn-north-1.amazonaws.com.cn")),
+            (
+                "cn-northwest-1",
+                &[("AWS_USE_DUALSTACK_ENDPOINT", "true")],
+                Ok("https://s3.dualstack.cn-northwest-1.amazonaws.com.cn"),
+            ),
+            (
+                "cn-north-1",
+                &[("AWS_USE_FIPS_ENDPOINT", "true")],
+                Err("no FIPS endpoint in the China partition"),
+            ),
+            ("us-east-1", &[("AWS_USE_FIPS_ENDPOINT", "false")], Ok("https://s3.us-east-1.amazonaws.com")),
+        ];
+        for (region, env, want) in table {
+            let lookup = |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned());
+            match (Connection::resolve(None, Some(region), false, lookup), want) {
+                (Ok(c), Ok(url)) => assert_eq!(c.endpoint.url(), *url, "{region} {env:?}"),
+                (Err(e), Err(part)) => assert!(e.contains(part), "{region} {env:?}: {e}"),
+                (got, _) => panic!("{region} {env:?}: {got:?}"),
+            }
+        }
+        // An explicit endpoint wins: the switches do not rewrite it.
+        let fips = |name: &str| (name == "AWS_USE_FIPS_ENDPOINT").then(|| "true".to_owned());
+        let c = Connection::resolve(Some("https://minio.example.com"), None, false, fips).unwrap();
+        assert_eq!(c.endpoint.url(), "https://minio.example.com");
+    }
 
     #[test]
     fn flags_beat_the_environment_which_beats_defaults() {

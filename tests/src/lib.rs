@@ -1,15 +1,18 @@
 //! Shared setup of the end-to-end suite: a real S3 server (s3s-fs, in-process, on
 //! 127.0.0.1:0 with its own temporary directory and keys) and connectors pointed at it.
 
+pub mod connect_proxy;
 pub mod fault_proxy;
 pub mod http_client;
 pub mod serving;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rand::distr::{Alphanumeric, SampleString};
 use s3_connector_host::local_store::LocalS3;
+use s3_connector_host::network::{CaBundle, CaBundleSource, NetworkSettings, Trust};
 use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
 
 /// A running server with its data directory.
@@ -17,17 +20,43 @@ pub struct TestServer {
     /// The server.
     pub s3: LocalS3,
     dir: tempfile::TempDir,
+    /// Over TLS: the CA that signed the server's certificate.
+    pub ca: Option<tls::TestCa>,
 }
 
 impl TestServer {
     /// Starts a server with fresh random keys.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let access_key = format!("AKTEST{}", Alphanumeric.sample_string(&mut rand::rng(), 14).to_uppercase());
-        let secret = Alphanumeric.sample_string(&mut rand::rng(), 40);
-        let s3 =
-            LocalS3::start(dir.path(), &access_key, Secret::new(secret)).await.expect("the server starts");
-        Self { s3, dir }
+        let (access_key, secret) = keys();
+        let s3 = LocalS3::start(dir.path(), &access_key, secret).await.expect("the server starts");
+        Self { s3, dir, ca: None }
+    }
+
+    /// Starts a server over TLS (`https://127.0.0.1:PORT`) with a certificate for `127.0.0.1`
+    /// and `localhost` from a fresh private CA; [`TestServer::connection`] trusts that CA.
+    pub async fn start_tls() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (access_key, secret) = keys();
+        let ca = tls::TestCa::loopback();
+        let s3 = LocalS3::start_tls(dir.path(), &[(&access_key, secret)], ca.server_config())
+            .await
+            .expect("the server starts");
+        Self { s3, dir, ca: Some(ca) }
+    }
+
+    /// The network settings of a client of this server: over TLS, trusting its CA.
+    pub fn network(&self) -> NetworkSettings {
+        match &self.ca {
+            Some(ca) => {
+                let bundle = CaBundle { path: ca.ca_file(), source: CaBundleSource::Library };
+                NetworkSettings {
+                    trust: Trust::with_ca_bundle(bundle).expect("the test CA loads"),
+                    ..Default::default()
+                }
+            }
+            None => NetworkSettings::default(),
+        }
     }
 
     /// The directory the server stores buckets in.
@@ -44,6 +73,7 @@ impl TestServer {
     pub fn connection(&self) -> Connection {
         Connection::resolve(Some(&self.s3.endpoint()), Some("us-east-1"), true, |_| None)
             .expect("a valid endpoint")
+            .with_network(self.network())
     }
 
     /// How many TCP connections the server has accepted so far.
@@ -77,6 +107,12 @@ impl TestServer {
     pub fn admin(&self) -> Connector {
         self.connector(Policy::allow_all())
     }
+}
+
+/// Fresh random keys for a test server.
+fn keys() -> (String, Secret) {
+    let access_key = format!("AKTEST{}", Alphanumeric.sample_string(&mut rand::rng(), 14).to_uppercase());
+    (access_key, Secret::new(Alphanumeric.sample_string(&mut rand::rng(), 40)))
 }
 
 /// A policy from `--allow` flags.

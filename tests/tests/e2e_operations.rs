@@ -175,7 +175,13 @@ async fn failures_name_what_failed() {
         Connector::new(closed, s3_connector_host::Policy::allow_all(), std::sync::Arc::new(credentials))
             .unwrap();
     let error = nowhere.head_bucket("errors").await.unwrap_err();
-    assert!(matches!(&error, Error::S3(S3Error::Transport(m)) if m.contains("127.0.0.1:1")), "{error:?}");
+    // The host names the failure itself (issue 17): which host, and what happened.
+    let refused = s3_connector_host::network::NetworkFailure::Connect {
+        host: "127.0.0.1:1".into(),
+        detail: "connection refused".into(),
+    };
+    assert!(matches!(&error, Error::Network(failure) if *failure == refused), "{error:?}");
+    assert_eq!((error.code(), error.exit_code()), ("transport", 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 //! endpoint = "http://127.0.0.1:9000"
 //! region = "us-east-1"
 //! path_style = true
+//! ca_bundle = "/etc/pki/company-ca.pem"   # optional: a private CA to trust besides the system's
 //!
 //! [credentials]
 //! access_key_id = "AKIA..."
@@ -49,6 +50,8 @@ pub struct ConfigFile {
     pub region: Option<String>,
     /// `path_style = true`.
     pub path_style: Option<bool>,
+    /// `ca_bundle = FILE`: PEM CA certificates to trust besides the system's.
+    pub ca_bundle: Option<PathBuf>,
     credentials: Option<CredentialsTable>,
     roles_anywhere: Option<RolesAnywhereTable>,
     /// `None` when the file has no `allow` key; `Some(vec![])` for `allow = []`, which allows

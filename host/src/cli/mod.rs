@@ -12,6 +12,7 @@ mod demo;
 mod download_flags;
 mod invoke;
 mod move_check;
+mod network_flags;
 mod no_credentials;
 mod output;
 pub mod pinned_time;
@@ -141,6 +142,20 @@ struct Cli {
     /// (Camunda's `authentication.type: credentials`), still under the policy; refused otherwise.
     #[arg(long, global = true)]
     allow_request_credentials: bool,
+    /// PEM file of CA certificates to trust besides the system's (else ca_bundle in --config,
+    /// AWS_CA_BUNDLE, the profile's ca_bundle).
+    #[arg(long, global = true, value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
+    /// Seconds a connection (TCP and TLS handshake) may take [default: 30].
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    cli_connect_timeout: Option<u64>,
+    /// Seconds to wait for an answer to begin, and then for each next piece of it [default: 300].
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    cli_read_timeout: Option<u64>,
+    /// Send requests to S3 through this proxy (http://[USER:PASSWORD@]HOST:PORT; else
+    /// HTTPS_PROXY / HTTP_PROXY, hosts in NO_PROXY reached directly).
+    #[arg(long, global = true, value_name = "URL")]
+    proxy: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -248,6 +263,15 @@ enum Command {
         /// Accept clients without a token (loopback addresses only).
         #[arg(long)]
         insecure_no_auth: bool,
+        /// Speak TLS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM); needs --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP on a non-loopback address (tokens and objects unencrypted).
+        #[arg(long, conflicts_with = "tls_cert")]
+        insecure_plaintext: bool,
         /// Sandboxes that may run at once (the pooling allocator's size); more requests wait.
         #[arg(long, default_value_t = crate::runtime::plugin_runtime::MAX_INSTANCES, value_name = "N")]
         max_instances: u32,
@@ -310,8 +334,18 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
         let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
-        if let Command::Serve { listen, token, insecure_no_auth, .. } = cli.command {
-            return serve::run(connector, listen, token, insecure_no_auth).await.map(|()| 0);
+        if let Command::Serve {
+            listen, token, insecure_no_auth, tls_cert, tls_key, insecure_plaintext, ..
+        } = cli.command
+        {
+            let listen = serve::Listen {
+                address: listen,
+                token,
+                insecure_no_auth,
+                tls: tls_cert.zip(tls_key),
+                insecure_plaintext,
+            };
+            return serve::run(connector, listen).await.map(|()| 0);
         }
     }
     match signals::until_interrupted(command(cli)).await {
@@ -394,7 +428,18 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         cli.path_style || file.path_style.unwrap_or(false),
         profile.env_fallback(&lookup),
     )
-    .map_err(Error::Usage)?;
+    .map_err(Error::Usage)?
+    .with_network(network_flags::settings(
+        network_flags::Flags {
+            ca_bundle: cli.ca_bundle.clone(),
+            connect_timeout: cli.cli_connect_timeout,
+            read_timeout: cli.cli_read_timeout,
+            proxy: cli.proxy.clone(),
+        },
+        file.ca_bundle.clone(),
+        profile.ca_bundle.clone().map(PathBuf::from),
+        &lookup,
+    )?);
 
     let policy_source = PolicySource::resolve(&cli.allow, file.rules().map_err(Error::Usage)?)
         .map_err(|e| Error::Usage(e.to_string()))?;
@@ -436,7 +481,10 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     (Arc::new(provider), "the [credentials] table of --config".to_owned())
                 }
                 (None, Some(provider)) => {
-                    let provider = provider.map_err(|e| Error::Usage(e.to_string()))?;
+                    let provider = provider
+                        .map_err(|e| Error::Usage(e.to_string()))?
+                        .with_trust(connection.network.trust.clone())
+                        .with_proxies(connection.network.proxy.clone());
                     let source = format!(
                         "IAM Roles Anywhere (the [roles_anywhere] table of --config) at {}",
                         provider.url()
@@ -444,7 +492,20 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     (Arc::new(CachedProvider::new(Arc::new(provider))), source)
                 }
                 (None, None) => {
-                    let chain = default_chain(&lookup, cli.profile.as_deref()).map_err(|e| {
+                    // The chain's STS and credential endpoints trust what S3 does: the bundle
+                    // chosen from the flag, --config, AWS_CA_BUNDLE or the profile.
+                    let bundle = connection.network.trust.ca_bundle().map(|b| b.path.display().to_string());
+                    // And the proxy: --proxy stands for the proxy variables when given.
+                    let chain_lookup = |name: &str| match name {
+                        "AWS_CA_BUNDLE" => bundle.clone(),
+                        "https_proxy" | "HTTPS_PROXY" | "http_proxy" | "HTTP_PROXY"
+                            if cli.proxy.is_some() =>
+                        {
+                            cli.proxy.clone()
+                        }
+                        _ => lookup(name),
+                    };
+                    let chain = default_chain(chain_lookup, cli.profile.as_deref()).map_err(|e| {
                     let hint = if e.provider == "chain" {
                         "; or pass --access-key-id and --secret-access-key, or add a [credentials] table to \
                              --config FILE"
@@ -463,8 +524,11 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
     let (credentials, source) = match &cli.role_arn {
         Some(arn) => {
             let usage = |e: crate::credentials::CredentialsError| Error::Usage(e.to_string());
-            let mut role =
-                AssumeRoleProvider::new(credentials, arn).map_err(usage)?.with_region(&connection.region);
+            let mut role = AssumeRoleProvider::new(credentials, arn)
+                .map_err(usage)?
+                .with_region(&connection.region)
+                .with_trust(connection.network.trust.clone())
+                .with_proxies(connection.network.proxy.clone());
             if let Some(url) = lookup("AWS_ENDPOINT_URL_STS").filter(|v| !v.is_empty()) {
                 role = role.with_endpoint(&url).map_err(usage)?;
             }

@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::sts_policy::StsPolicy;
 use super::{CredentialsError, CredentialsFuture, CredentialsProvider, sts};
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "assume-role";
 
@@ -40,6 +41,8 @@ pub struct AssumeRoleProvider {
     policy: StsPolicy,
     region: String,
     endpoint: Option<http::Uri>,
+    trust: Trust,
+    proxies: ProxySettings,
 }
 
 impl AssumeRoleProvider {
@@ -60,6 +63,8 @@ impl AssumeRoleProvider {
             policy: StsPolicy::None,
             region: super::super::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
+            trust: Trust::system(),
+            proxies: ProxySettings::default(),
         })
     }
 
@@ -99,6 +104,19 @@ impl AssumeRoleProvider {
     pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
         self.policy = StsPolicy::host(policy, &self.region).map_err(error)?;
         Ok(self)
+    }
+
+    /// Reaches its endpoint through `proxies` (default: none), as the S3 connections do.
+    pub fn with_proxies(mut self, proxies: ProxySettings) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
+    /// webpki roots), the same trust as the S3 connections.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// The signing region, and the regional endpoint unless [`Self::with_endpoint`] set one.
@@ -158,7 +176,7 @@ impl AssumeRoleProvider {
             error(format!("the source credentials for assuming {} are missing: {e}", self.role_arn))
         })?;
         let request = self.request(&source, SystemTime::now())?;
-        sts::call(request, "AssumeRole").await.map_err(|e| {
+        sts::call(request, "AssumeRole", &self.trust, &self.proxies).await.map_err(|e| {
             error(format!(
                 "{e} (role {}, session {}, signed by {} credentials {}); check the role's trust policy and \
                  the source credentials",

@@ -20,6 +20,8 @@ use serde::Deserialize;
 use super::{
     AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time,
 };
+// The SDKs never send it through a proxy: it is on the machine or the node.
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "container";
 
@@ -41,6 +43,7 @@ enum Token {
 pub struct ContainerProvider {
     uri: http::Uri,
     token: Option<Token>,
+    trust: Trust,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -51,7 +54,14 @@ impl ContainerProvider {
     /// An endpoint given as a full URI, checked as described in the module's documentation.
     pub fn new(full_uri: &str) -> Result<Self, CredentialsError> {
         let uri = check_full_uri(full_uri).map_err(error)?;
-        Ok(Self { uri, token: None })
+        Ok(Self { uri, token: None, trust: Trust::system() })
+    }
+
+    /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
+    /// webpki roots), the same trust as the S3 connections.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// Sends this token as `Authorization`.
@@ -87,7 +97,7 @@ impl ContainerProvider {
             let uri = format!("{}{relative}", agent.trim_end_matches('/')).parse().map_err(|e| {
                 error(format!("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI {relative:?} is not a path ({e})"))
             })?;
-            Self { uri, token: None }
+            Self { uri, token: None, trust: Trust::system() }
         } else if let Some(full) = nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
             Self::new(&full)
                 .map_err(|e| error(format!("AWS_CONTAINER_CREDENTIALS_FULL_URI: {}", e.reason)))?
@@ -99,7 +109,8 @@ impl ContainerProvider {
         } else if let Some(token) = nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN") {
             provider = provider.with_token(Secret::new(token));
         }
-        Ok(Some(provider))
+        let trust = Trust::from_lookup(lookup).map_err(|e| error(e.to_string()))?;
+        Ok(Some(provider.with_trust(trust)))
     }
 
     /// The endpoint, without its query.
@@ -138,9 +149,10 @@ impl ContainerProvider {
                 .map_err(|_| error("the authorization token is not a valid header value".into()))?;
             request.headers_mut().insert(http::header::AUTHORIZATION, value);
         }
-        let response = http_client::send(request, TIMEOUT).await.map_err(|e| {
-            error(format!("{e}; is the container credentials agent running and the URI right?"))
-        })?;
+        let response =
+            http_client::send(request, TIMEOUT, &self.trust, &ProxySettings::default()).await.map_err(
+                |e| error(format!("{e}; is the container credentials agent running and the URI right?")),
+            )?;
         if !response.status.is_success() {
             return Err(error(format!(
                 "{} answered {}: {}; check the authorization token and the task or pod role",

@@ -1,11 +1,15 @@
 //! The one small HTTP client the credential providers share: one request, one connection,
-//! plain `http` or `https` (rustls with the webpki roots) through the same code path
-//! (`wasmtime_wasi_http::default_send_request`), bounded in time and in response size.
+//! plain `http` or `https` with the same [`Trust`] as the S3 connections (the system's trust
+//! store, the webpki roots, a private CA bundle), bounded in time and in response size. A TLS
+//! failure reads as the S3 path's does: the host, and `--ca-bundle` to try.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::rt::TokioIo;
+
+use crate::network::{NetworkFailure, ProxySettings, Trust};
 
 /// The most a credentials endpoint may answer; real answers are a few KiB.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -41,45 +45,105 @@ pub(crate) fn redacted_uri(uri: &http::Uri) -> String {
     )
 }
 
-/// Sends `request` (absolute URI) and reads the whole answer within `timeout`. The `Host` header
-/// is set from the URI. Errors name the method and the URI without its query.
-pub(crate) async fn send(mut request: http::Request<Bytes>, timeout: Duration) -> Result<Response, String> {
+/// Sends `request` (absolute URI) and reads the whole answer within `timeout`, verifying an
+/// `https` server with `trust`, through the proxy `proxies` choose for it (`CONNECT` for
+/// `https`, the absolute form for `http`). The `Host` header is set from the URI. Errors name the method and the URI
+/// without its query.
+pub(crate) async fn send(
+    mut request: http::Request<Bytes>,
+    timeout: Duration,
+    trust: &Trust,
+    proxies: &ProxySettings,
+) -> Result<Response, String> {
     let target = format!("{} {}", request.method(), redacted_uri(request.uri()));
-    let authority = request
-        .uri()
-        .authority()
-        .ok_or_else(|| format!("{target}: the URL has no host"))?
-        .as_str()
-        .to_owned();
-    let host =
-        http::HeaderValue::from_str(&authority).map_err(|_| format!("{target}: the host is not valid"))?;
+    let uri = request.uri().clone();
+    let authority = uri.authority().ok_or_else(|| format!("{target}: the URL has no host"))?.clone();
+    let tls = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(format!("{target}: the URL must be http:// or https://")),
+    };
+    let host = http::HeaderValue::from_str(authority.as_str())
+        .map_err(|_| format!("{target}: the host is not valid"))?;
     request.headers_mut().insert(http::header::HOST, host);
     let length = request.body().len();
     request.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(length));
-    let request = request.map(|body| Full::new(body).map_err(|never| match never {}));
-    let options = wasmtime_wasi_http::RequestOptions {
-        connect_timeout: Some(timeout),
-        first_byte_timeout: Some(timeout),
-        between_bytes_timeout: Some(timeout),
-    };
+    let host_name = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let proxy = proxies.for_target(tls, host_name);
+    match (proxy, tls) {
+        // Plain HTTP through a proxy: the request line keeps the absolute URI.
+        (Some(proxy), false) => {
+            if let Some(value) = proxy.authorization() {
+                request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, value);
+            }
+        }
+        // On the wire, the request line carries only the path and query.
+        _ => {
+            *request.uri_mut() = uri
+                .path_and_query()
+                .and_then(|p| http::Uri::try_from(p.as_str()).ok())
+                .unwrap_or_else(|| http::Uri::from_static("/"));
+        }
+    }
+    let request = request.map(Full::new);
+    let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let address = format!("{}:{port}", authority.host());
     let exchange = async {
-        let (response, connection) = wasmtime_wasi_http::default_send_request(request, Some(options))
-            .await
-            .map_err(|e| format!("{target}: {e}"))?;
-        let status = response.status();
-        let read = async {
-            Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-                .collect()
+        let dial = proxy.map_or(address.as_str(), |proxy| proxy.authority.as_str());
+        let stream = tokio::net::TcpStream::connect(dial).await.map_err(|e| {
+            let failure = match proxy {
+                Some(proxy) => NetworkFailure::ProxyConnect {
+                    proxy: proxy.display(),
+                    detail: NetworkFailure::from_connect(dial, &e).to_string(),
+                },
+                None => NetworkFailure::from_connect(&address, &e),
+            };
+            format!("{target}: {failure}")
+        })?;
+        let stream = match (proxy, tls) {
+            (Some(proxy), true) => crate::network::proxy::tunnel(stream, &address, proxy)
                 .await
-                .map(|body| body.to_bytes())
-                .map_err(|e| format!("{target}: reading the answer failed: {e}"))
+                .map_err(|failure| format!("{target}: {failure}"))?,
+            _ => stream,
         };
-        let (body, _connection) = tokio::join!(read, connection);
-        Ok(Response { status, body: body? })
+        let response = if tls {
+            let name = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
+            let name = rustls::pki_types::ServerName::try_from(name)
+                .map_err(|_| format!("{target}: the host is not a valid TLS name"))?;
+            let stream = tokio_rustls::TlsConnector::from(trust.client_config())
+                .connect(name, stream)
+                .await
+                .map_err(|e| format!("{target}: {}", NetworkFailure::from_tls(&address, &e)))?;
+            exchange_on(TokioIo::new(stream), request, &target).await?
+        } else {
+            exchange_on(TokioIo::new(stream), request, &target).await?
+        };
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map(|body| body.to_bytes())
+            .map_err(|e| format!("{target}: reading the answer failed: {e}"))?;
+        Ok(Response { status, body })
     };
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| format!("{target}: no complete answer within {} s", timeout.as_secs_f32()))?
+}
+
+/// One HTTP/1.1 exchange on an open connection; the connection's driver runs beside it.
+async fn exchange_on<S>(
+    io: TokioIo<S>,
+    request: http::Request<Full<Bytes>>,
+    target: &str,
+) -> Result<http::Response<hyper::body::Incoming>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(io).await.map_err(|e| format!("{target}: {e}"))?;
+    tokio::spawn(connection);
+    sender.send_request(request).await.map_err(|e| format!("{target}: {e}"))
 }
 
 /// `application/x-www-form-urlencoded` of `pairs` (the STS Query API's body).

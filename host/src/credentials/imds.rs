@@ -14,6 +14,8 @@ use bytes::Bytes;
 
 use super::container::parse_json_credentials;
 use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client};
+// The SDKs never send it through a proxy: it is on the machine or the node.
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "imds";
 
@@ -37,6 +39,7 @@ const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 pub struct ImdsProvider {
     endpoint: http::Uri,
     profile_name: Option<String>,
+    trust: Trust,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -57,7 +60,14 @@ impl ImdsProvider {
                  AWS_EC2_METADATA_SERVICE_ENDPOINT"
             )));
         }
-        Ok(Self { endpoint, profile_name: None })
+        Ok(Self { endpoint, profile_name: None, trust: Trust::system() })
+    }
+
+    /// Verifies an `https` endpoint with `trust` (default: the system's trust store and the
+    /// webpki roots), the same trust as the S3 connections.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// From the environment through `lookup`; `None` when `AWS_EC2_METADATA_DISABLED` is `true`.
@@ -83,7 +93,8 @@ impl ImdsProvider {
         };
         let mut provider = Self::new(&endpoint)?;
         provider.profile_name = nonempty("AWS_EC2_INSTANCE_PROFILE_NAME");
-        Ok(Some(provider))
+        let trust = Trust::from_lookup(lookup).map_err(|e| error(e.to_string()))?;
+        Ok(Some(provider.with_trust(trust)))
     }
 
     /// The endpoint.
@@ -96,11 +107,13 @@ impl ImdsProvider {
     }
 
     async fn exchange(&self, request: http::Request<Bytes>, what: &str) -> Result<Bytes, CredentialsError> {
-        let response = http_client::send(request, TIMEOUT).await.map_err(|e| {
-            error(format!(
-                "{e} while asking for {what}; this is not an EC2 instance, or IMDS is off or blocked"
-            ))
-        })?;
+        let response = http_client::send(request, TIMEOUT, &self.trust, &ProxySettings::default())
+            .await
+            .map_err(|e| {
+                error(format!(
+                    "{e} while asking for {what}; this is not an EC2 instance, or IMDS is off or blocked"
+                ))
+            })?;
         match response.status.as_u16() {
             200..=299 => Ok(response.body),
             404 if what == "the role name" => Err(error(

@@ -254,6 +254,12 @@ pub struct ProfileSettings {
     pub region: Option<String>,
     /// Its `endpoint_url`.
     pub endpoint_url: Option<String>,
+    /// Its `ca_bundle`: PEM CA certificates to trust besides the system's.
+    pub ca_bundle: Option<String>,
+    /// Its `use_fips_endpoint`.
+    pub use_fips_endpoint: Option<String>,
+    /// Its `use_dualstack_endpoint`.
+    pub use_dualstack_endpoint: Option<String>,
 }
 
 impl ProfileSettings {
@@ -278,12 +284,16 @@ impl ProfileSettings {
             profile: set.selected().to_owned(),
             region: profile.and_then(|p| p.get("region")).map(str::to_owned),
             endpoint_url: profile.and_then(|p| p.get("endpoint_url")).map(str::to_owned),
+            ca_bundle: profile.and_then(|p| p.get("ca_bundle")).map(str::to_owned),
+            use_fips_endpoint: profile.and_then(|p| p.get("use_fips_endpoint")).map(str::to_owned),
+            use_dualstack_endpoint: profile.and_then(|p| p.get("use_dualstack_endpoint")).map(str::to_owned),
         })
     }
 
-    /// `lookup`, falling back to this profile's region for `AWS_REGION` and its endpoint for
-    /// `AWS_ENDPOINT_URL`: the SDKs' precedence (environment before profile), ready for
-    /// `Connection::resolve`.
+    /// `lookup`, falling back to this profile's region for `AWS_REGION`, its endpoint for
+    /// `AWS_ENDPOINT_URL` and its `use_fips_endpoint` / `use_dualstack_endpoint` for
+    /// `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT`: the SDKs' precedence (environment
+    /// before profile), ready for `Connection::resolve`.
     pub fn env_fallback<'a>(
         &'a self,
         lookup: impl Fn(&str) -> Option<String> + 'a,
@@ -295,6 +305,8 @@ impl ProfileSettings {
                     self.region.clone()
                 }
                 "AWS_ENDPOINT_URL" => self.endpoint_url.clone(),
+                "AWS_USE_FIPS_ENDPOINT" => self.use_fips_endpoint.clone(),
+                "AWS_USE_DUALSTACK_ENDPOINT" => self.use_dualstack_endpoint.clone(),
                 _ => None,
             })
         }
@@ -358,6 +370,16 @@ impl ProfileProvider {
             .or_else(|| nonempty("AWS_ENDPOINT_URL"))
             .or(settings.endpoint_url);
         let in_profile = |e: CredentialsError| error(format!("profile `{}`: {e}", set.selected()));
+        // STS is reached with the same trust as S3: AWS_CA_BUNDLE, else the profile's ca_bundle.
+        let bundle =
+            crate::network::CaBundle::resolve(None, None, lookup, settings.ca_bundle.clone().map(Into::into));
+        let trust = match bundle {
+            Some(bundle) => crate::network::Trust::with_ca_bundle(bundle),
+            None => Ok(crate::network::Trust::system()),
+        }
+        .map_err(|e| error(format!("profile `{}`: {e}", set.selected())))?;
+        let proxies = crate::network::ProxySettings::resolve(None, lookup)
+            .map_err(|e| error(format!("profile `{}`: {e}", set.selected())))?;
 
         let (mut inner, mut description): (Arc<dyn CredentialsProvider>, String) = match resolved.base {
             BaseCredentials::Static { profile, access_key_id, secret_access_key, session_token } => {
@@ -379,7 +401,8 @@ impl ProfileProvider {
                 if let Some(name) = session_name {
                     provider = provider.with_session_name(name).map_err(in_profile)?;
                 }
-                provider = provider.with_region(&region);
+                provider =
+                    provider.with_region(&region).with_trust(trust.clone()).with_proxies(proxies.clone());
                 if let Some(url) = &endpoint {
                     provider = provider.with_endpoint(url).map_err(in_profile)?;
                 }
@@ -422,8 +445,11 @@ impl ProfileProvider {
         };
         let count = resolved.roles.len();
         for (index, step) in resolved.roles.into_iter().enumerate() {
-            let mut role =
-                AssumeRoleProvider::new(inner, &step.role_arn).map_err(in_profile)?.with_region(&region);
+            let mut role = AssumeRoleProvider::new(inner, &step.role_arn)
+                .map_err(in_profile)?
+                .with_region(&region)
+                .with_trust(trust.clone())
+                .with_proxies(proxies.clone());
             if let Some(name) = &step.session_name {
                 role = role.with_session_name(name).map_err(in_profile)?;
             }
@@ -714,6 +740,22 @@ duration_seconds = an hour
         assert_eq!(lookup("AWS_DEFAULT_REGION"), None);
         let env = |name: &str| (name == "AWS_REGION").then(|| "ap-south-1".to_owned());
         assert_eq!(settings.env_fallback(env)("AWS_REGION").as_deref(), Some("ap-south-1"));
+        // The endpoint switches: the profile's keys under the environment's names, and a
+        // profile that sets them gives AWS's FIPS dual-stack host.
+        let set2 =
+            self::set("[profile p]\nuse_fips_endpoint = true\nuse_dualstack_endpoint = true\n", "", "p");
+        let switches = ProfileSettings::from_set(&set2).unwrap();
+        let connection =
+            crate::Connection::resolve(None, Some("us-west-2"), false, switches.env_fallback(empty)).unwrap();
+        assert_eq!(connection.endpoint.url(), "https://s3-fips.dualstack.us-west-2.amazonaws.com");
+        let off = |name: &str| (name == "AWS_USE_FIPS_ENDPOINT").then(|| "false".to_owned());
+        let connection =
+            crate::Connection::resolve(None, Some("us-west-2"), false, switches.env_fallback(off)).unwrap();
+        assert_eq!(
+            connection.endpoint.url(),
+            "https://s3.dualstack.us-west-2.amazonaws.com",
+            "the environment wins"
+        );
         let missing = ProfileSet::parse(None, None, Some("nope")).unwrap();
         assert!(
             ProfileSettings::from_set(&missing)

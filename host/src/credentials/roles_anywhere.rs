@@ -33,6 +33,7 @@ use super::x509::X509Identity;
 use super::{
     AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time,
 };
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "roles-anywhere";
 
@@ -51,6 +52,8 @@ pub struct RolesAnywhereProvider {
     duration: Duration,
     region: String,
     endpoint: Option<http::Uri>,
+    trust: Trust,
+    proxies: ProxySettings,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -106,6 +109,8 @@ impl RolesAnywhereProvider {
             duration: Duration::from_secs(3600),
             region,
             endpoint: None,
+            trust: Trust::system(),
+            proxies: ProxySettings::default(),
         };
         provider.identity()?;
         Ok(provider)
@@ -132,6 +137,19 @@ impl RolesAnywhereProvider {
         check_duration(NAME, duration)?;
         self.duration = duration;
         Ok(self)
+    }
+
+    /// Reaches its endpoint through `proxies` (default: none), as the S3 connections do.
+    pub fn with_proxies(mut self, proxies: ProxySettings) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
+    /// webpki roots), the same trust as the S3 connections.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// The signing region and regional endpoint, instead of the trust anchor's region.
@@ -218,8 +236,9 @@ impl RolesAnywhereProvider {
                 self.certificate.display()
             )
         };
-        let response =
-            http_client::send(request, TIMEOUT).await.map_err(|e| error(format!("{e} ({})", context())))?;
+        let response = http_client::send(request, TIMEOUT, &self.trust, &self.proxies)
+            .await
+            .map_err(|e| error(format!("{e} ({})", context())))?;
         if !response.status.is_success() {
             let detail = serde_json::from_slice::<ErrorBody>(&response.body)
                 .ok()

@@ -101,8 +101,13 @@ pub(crate) fn sign_request(
 
 /// Sends an STS request and turns the answer into credentials or an error that carries STS's
 /// code and message.
-pub(crate) async fn call(request: http::Request<Bytes>, action: &str) -> Result<AwsCredentials, String> {
-    let response = http_client::send(request, STS_TIMEOUT).await?;
+pub(crate) async fn call(
+    request: http::Request<Bytes>,
+    action: &str,
+    trust: &crate::network::Trust,
+    proxies: &crate::network::ProxySettings,
+) -> Result<AwsCredentials, String> {
+    let response = http_client::send(request, STS_TIMEOUT, trust, proxies).await?;
     if !response.status.is_success() {
         return Err(match parse_error(&response.body) {
             Some((code, message)) => format!("STS {action} answered {}: {code}: {message}", response.status),

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use super::assume_role::{check_duration, check_role_arn, check_session_name, default_session_name};
 use super::sts_policy::StsPolicy;
 use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, sts};
+use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "web-identity";
 
@@ -25,6 +26,8 @@ pub struct WebIdentityProvider {
     policy: StsPolicy,
     region: String,
     endpoint: Option<http::Uri>,
+    trust: Trust,
+    proxies: ProxySettings,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -47,6 +50,8 @@ impl WebIdentityProvider {
             policy: StsPolicy::None,
             region: crate::settings::DEFAULT_REGION.to_owned(),
             endpoint: None,
+            trust: Trust::system(),
+            proxies: ProxySettings::default(),
         })
     }
 
@@ -78,7 +83,9 @@ impl WebIdentityProvider {
         if let Some(url) = nonempty("AWS_ENDPOINT_URL_STS").or_else(|| nonempty("AWS_ENDPOINT_URL")) {
             provider = provider.with_endpoint(&url)?;
         }
-        Ok(Some(provider))
+        let trust = Trust::from_lookup(lookup).map_err(|e| error(e.to_string()))?;
+        let proxies = ProxySettings::resolve(None, lookup).map_err(|e| error(e.to_string()))?;
+        Ok(Some(provider.with_trust(trust).with_proxies(proxies)))
     }
 
     /// The role session name (2 to 64 of letters, digits and `+=,.@_-`).
@@ -108,6 +115,19 @@ impl WebIdentityProvider {
     pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
         self.policy = StsPolicy::host(policy, &self.region).map_err(error)?;
         Ok(self)
+    }
+
+    /// Reaches its endpoint through `proxies` (default: none), as the S3 connections do.
+    pub fn with_proxies(mut self, proxies: ProxySettings) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
+    /// webpki roots), the same trust as the S3 connections.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// The region, which picks the regional STS endpoint.
@@ -161,7 +181,7 @@ impl WebIdentityProvider {
             form.push(("Policy", policy));
         }
         let request = sts::request(&self.endpoint()?, &form, None, SystemTime::now()).map_err(error)?;
-        sts::call(request, "AssumeRoleWithWebIdentity").await.map_err(|e| {
+        sts::call(request, "AssumeRoleWithWebIdentity", &self.trust, &self.proxies).await.map_err(|e| {
             error(format!(
                 "{e} (role {}, token from {}); check the role's trust policy for this identity provider",
                 self.role_arn,

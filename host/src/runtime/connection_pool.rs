@@ -20,13 +20,18 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
+use crate::network::failure::FailureLog;
+use crate::network::{NetworkFailure, Proxy, ProxySettings, Trust};
+
 /// Idle connections kept per scheme and authority.
 pub const MAX_IDLE_PER_HOST: usize = 64;
 /// How long an idle connection is kept.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The key of a pool: TLS or not, and `host:port`.
-type Key = (bool, String);
+/// The key of a pool: TLS or not, `host:port`, the trust the connection was verified with (a
+/// connection checked against one CA is never handed to a client trusting another), and the
+/// proxy it goes through.
+type Key = (bool, String, u64, Option<String>);
 
 struct Idle {
     sender: SendRequest<WasiBody>,
@@ -69,21 +74,40 @@ impl Pool {
 /// The worker future the hook returns: the pool drives its connections on tasks of its own.
 pub type Worker = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
-/// Sends `request` (absolute URI) over a pooled or new connection, with `options`' timeouts.
+/// Sends `request` (absolute URI) over a pooled or new connection, with `options`' timeouts,
+/// verifying TLS servers with `trust`, through the proxy `proxies` choose for it; a failure is
+/// recorded in `failures` in words a person can act on, and returned to the guest as its
+/// `wasi:http` error.
 pub async fn send(
     mut request: http::Request<WasiBody>,
     options: RequestOptions,
+    trust: &Trust,
+    proxies: &ProxySettings,
+    failures: &FailureLog,
 ) -> Result<(http::Response<WasiBody>, Worker), HttpError> {
     let uri = request.uri().clone();
     let authority = uri.authority().ok_or(HttpError::HttpRequestUriInvalid)?;
     let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
     let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let key: Key = (tls, format!("{}:{port}", authority.host()));
-    // On the wire, the request line carries only the path and query.
-    *request.uri_mut() = uri.path_and_query().map_or_else(
-        || http::Uri::from_static("/"),
-        |p| http::Uri::try_from(p.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")),
-    );
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let proxy = proxies.for_target(tls, host).cloned();
+    let key: Key =
+        (tls, format!("{}:{port}", authority.host()), trust.id(), proxy.as_ref().map(Proxy::display));
+    match (&proxy, tls) {
+        // Plain HTTP through a proxy: the request line keeps the absolute URI.
+        (Some(proxy), false) => {
+            if let Some(value) = proxy.authorization() {
+                request.headers_mut().insert(http::header::PROXY_AUTHORIZATION, value);
+            }
+        }
+        // On the wire, the request line carries only the path and query.
+        _ => {
+            *request.uri_mut() = uri.path_and_query().map_or_else(
+                || http::Uri::from_static("/"),
+                |p| http::Uri::try_from(p.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")),
+            );
+        }
+    }
     let first_byte = options.first_byte_timeout.unwrap_or(Duration::from_secs(600));
     let between_bytes =
         options.between_bytes_timeout.unwrap_or(Duration::from_secs(600)).max(Duration::from_nanos(1));
@@ -96,12 +120,20 @@ pub async fn send(
         let mut sender = match (fresh, pool.take(&key)) {
             (false, Some(sender)) => sender,
             (false, None) => continue,
-            (true, _) => connect(&key, options.connect_timeout.unwrap_or(Duration::from_secs(600))).await?,
+            (true, _) => {
+                let timeout = options.connect_timeout.unwrap_or(Duration::from_secs(600));
+                connect(&key, timeout, trust, proxy.as_ref()).await.map_err(|(failure, error)| {
+                    failures.record(failure);
+                    error
+                })?
+            }
         };
         let Some(message) = request.take() else { break };
-        let sent = tokio::time::timeout(first_byte, sender.try_send_request(message))
-            .await
-            .map_err(|_| HttpError::ConnectionReadTimeout)?;
+        let sent =
+            tokio::time::timeout(first_byte, sender.try_send_request(message)).await.map_err(|_| {
+                failures.record(NetworkFailure::ReadTimeout { host: key.1.clone(), after: first_byte });
+                HttpError::ConnectionReadTimeout
+            })?;
         match sent {
             Ok(answer) => {
                 response = Some(answer);
@@ -125,45 +157,94 @@ pub async fn send(
     let response = response.ok_or(HttpError::ConnectionTerminated)?;
     let mut timer = tokio::time::interval(between_bytes);
     timer.reset();
-    let response = response.map(|incoming| TimedBody { incoming, timer }.boxed_unsync());
+    let (host, failures) = (key.1, failures.clone());
+    let response = response
+        .map(|incoming| TimedBody { incoming, timer, host, after: between_bytes, failures }.boxed_unsync());
     Ok((response, Box::new(async { Ok(()) }) as Worker))
 }
 
-/// Opens a connection (TLS with the web PKI roots for `https`) and starts its driver task.
-async fn connect((tls, authority): &Key, timeout: Duration) -> Result<SendRequest<WasiBody>, HttpError> {
-    let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority.as_str())).await {
-        Ok(stream) => stream.map_err(HttpError::Connect)?,
-        Err(_) => return Err(HttpError::ConnectionTimeout),
+/// Opens a connection (through `proxy` if given; TLS verified with `trust` for `https`) and
+/// starts its driver task. A failure comes with what the host reports and what the guest sees.
+async fn connect(
+    (tls, authority, _, _): &Key,
+    timeout: Duration,
+    trust: &Trust,
+    proxy: Option<&Proxy>,
+) -> Result<SendRequest<WasiBody>, (NetworkFailure, HttpError)> {
+    let timed_out = || {
+        (
+            NetworkFailure::ConnectTimeout { host: authority.clone(), after: timeout },
+            HttpError::ConnectionTimeout,
+        )
+    };
+    let dial = proxy.map_or(authority.as_str(), |proxy| proxy.authority.as_str());
+    let stream = match tokio::time::timeout(timeout, TcpStream::connect(dial)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => {
+            let failure = match proxy {
+                Some(proxy) => NetworkFailure::ProxyConnect {
+                    proxy: proxy.display(),
+                    detail: NetworkFailure::from_connect(dial, &error).to_string(),
+                },
+                None => NetworkFailure::from_connect(authority, &error),
+            };
+            return Err((failure, HttpError::Connect(error)));
+        }
+        Err(_) => return Err(timed_out()),
     };
     let _ = stream.set_nodelay(true);
+    let protocol = |error: hyper::Error| {
+        (
+            NetworkFailure::Connect { host: authority.clone(), detail: error.to_string() },
+            HttpError::from(error),
+        )
+    };
     let handshake = async {
+        let stream = match (proxy, *tls) {
+            (Some(proxy), true) => {
+                crate::network::proxy::tunnel(stream, authority, proxy).await.map_err(|failure| {
+                    let error = match &failure {
+                        NetworkFailure::ProxyRefused { .. } => HttpError::DestinationUnavailable,
+                        _ => HttpError::ConnectionRefused,
+                    };
+                    (failure, error)
+                })?
+            }
+            _ => stream,
+        };
         if *tls {
-            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.into() };
-            let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
-            let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+            let connector = tokio_rustls::TlsConnector::from(trust.client_config());
             let host = authority.rsplit_once(':').map_or(authority.as_str(), |(host, _)| host);
             let host = host.trim_start_matches('[').trim_end_matches(']');
-            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-                .map_err(|_| HttpError::HttpRequestUriInvalid)?;
-            let stream = connector.connect(name, stream).await.map_err(HttpError::Tls)?;
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| {
+                let failure = NetworkFailure::Tls { host: authority.clone(), detail: e.to_string() };
+                (failure, HttpError::HttpRequestUriInvalid)
+            })?;
+            let stream = connector
+                .connect(name, stream)
+                .await
+                .map_err(|error| (NetworkFailure::from_tls(authority, &error), HttpError::Tls(error)))?;
             let (sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(HttpError::from)?;
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(protocol)?;
             tokio::spawn(connection);
             Ok(sender)
         } else {
             let (sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(HttpError::from)?;
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(protocol)?;
             tokio::spawn(connection);
             Ok(sender)
         }
     };
-    tokio::time::timeout(timeout, handshake).await.map_err(|_| HttpError::ConnectionTimeout)?
+    tokio::time::timeout(timeout, handshake).await.map_err(|_| timed_out())?
 }
 
-/// A response body that fails when no bytes arrive for the between-bytes timeout.
+/// A response body that fails when no bytes arrive for the between-bytes timeout, and says so.
 struct TimedBody {
     incoming: hyper::body::Incoming,
     timer: tokio::time::Interval,
+    host: String,
+    after: Duration,
+    failures: FailureLog,
 }
 
 impl http_body::Body for TimedBody {
@@ -183,6 +264,8 @@ impl http_body::Body for TimedBody {
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 ready!(self.timer.poll_tick(cx));
+                self.failures
+                    .record(NetworkFailure::ReadTimeout { host: self.host.clone(), after: self.after });
                 Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout)))
             }
         }

@@ -13,13 +13,10 @@ use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use super::retry_budget::{self, RetryBudget};
+use crate::network::failure::FailureLog;
+use crate::network::{NetworkFailure, NetworkSettings};
 use crate::policy::{Denial, Policy, s3_address};
 use crate::settings::Endpoint;
-
-/// Upper bounds on the plugin's own timeouts; a plugin may ask for less, never for more.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(300);
-const MAX_BETWEEN_BYTES_TIMEOUT: Duration = Duration::from_secs(120);
 
 type ResponseFuture = Box<
     dyn Future<
@@ -48,6 +45,10 @@ pub struct EgressGuard {
     /// Retries this instance asked for that the budget refused, each with its reason; the call
     /// reports the first as its own error ([`crate::Error::RetryBudget`]).
     pub retries_refused: Vec<String>,
+    /// Trust and timeouts of the connection (the timeouts cap the plugin's own).
+    network: NetworkSettings,
+    /// The first network failure of this instance's requests, in the host's words.
+    failures: FailureLog,
 }
 
 impl EgressGuard {
@@ -63,6 +64,8 @@ impl EgressGuard {
             requests: 0,
             retry_budget: None,
             retries_refused: Vec::new(),
+            network: NetworkSettings::default(),
+            failures: FailureLog::default(),
         }
     }
 
@@ -71,6 +74,18 @@ impl EgressGuard {
     pub fn with_retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
         self.retry_budget = Some(budget);
         self
+    }
+
+    /// Sends with `network`'s trust and timeouts instead of the defaults.
+    pub fn with_network(mut self, network: NetworkSettings) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// The first network failure of this instance (an untrusted certificate, a timeout), which
+    /// the host reports instead of the guest's generic transport error.
+    pub fn network_failure(&self) -> Option<NetworkFailure> {
+        self.failures.first()
     }
 
     /// Caps the requests this instance may send; every one past the cap is denied.
@@ -141,13 +156,15 @@ fn redact_query(uri: &http::Uri) -> String {
     )
 }
 
-fn clamp(options: Option<RequestOptions>) -> RequestOptions {
+/// The plugin's own timeouts, capped by the connection's: a plugin may ask for less, never
+/// for more.
+fn clamp(options: Option<RequestOptions>, network: &NetworkSettings) -> RequestOptions {
     let options = options.unwrap_or_default();
     let clamp = |asked: Option<Duration>, max: Duration| Some(asked.map_or(max, |d| d.min(max)));
     RequestOptions {
-        connect_timeout: clamp(options.connect_timeout, MAX_CONNECT_TIMEOUT),
-        first_byte_timeout: clamp(options.first_byte_timeout, MAX_FIRST_BYTE_TIMEOUT),
-        between_bytes_timeout: clamp(options.between_bytes_timeout, MAX_BETWEEN_BYTES_TIMEOUT),
+        connect_timeout: clamp(options.connect_timeout, network.connect_timeout),
+        first_byte_timeout: clamp(options.first_byte_timeout, network.read_timeout),
+        between_bytes_timeout: clamp(options.between_bytes_timeout, network.read_timeout),
     }
 }
 
@@ -218,10 +235,13 @@ impl WasiHttpHooks for EgressGuard {
                 budget.succeeded(attempt);
             }
         };
-        let options = clamp(options);
+        let options = clamp(options, &self.network);
+        let (trust, failures) = (self.network.trust.clone(), self.failures.clone());
+        let proxies = self.network.proxy.clone();
         let Some((audit, record)) = record else {
             return Box::new(async move {
-                let (response, io) = super::connection_pool::send(request, options).await?;
+                let (response, io) =
+                    super::connection_pool::send(request, options, &trust, &proxies, &failures).await?;
                 credit(response.status());
                 Ok((response.map(BodyExt::boxed_unsync), io))
             });
@@ -231,7 +251,7 @@ impl WasiHttpHooks for EgressGuard {
         let request =
             request.map(|body| CountingBody::new(body, flight.clone(), Direction::Sent).boxed_unsync());
         Box::new(async move {
-            match super::connection_pool::send(request, options).await {
+            match super::connection_pool::send(request, options, &trust, &proxies, &failures).await {
                 Ok((response, io)) => {
                     credit(response.status());
                     let request_id = response
@@ -246,7 +266,11 @@ impl WasiHttpHooks for EgressGuard {
                     Ok((response, io))
                 }
                 Err(error) => {
-                    flight.failed(format!("the request failed: {error:?}"));
+                    let reason = match failures.first() {
+                        Some(failure) => failure.to_string(),
+                        None => format!("the request failed: {error:?}"),
+                    };
+                    flight.failed(reason);
                     flight.finish();
                     Err(error)
                 }

@@ -56,12 +56,21 @@ impl SandboxedCall {
     }
 
     /// The guest's own result as the host reports it: a host denial wins over whatever the
-    /// guest said, and its error text is scrubbed of the secrets it was handed.
+    /// guest said, a network failure the host saw replaces the guest's transport error, and
+    /// its error text is scrubbed of the secrets it was handed.
     pub fn verdict<T>(&self, result: Result<T, S3Error>) -> Result<T, Error> {
         match result {
             Ok(value) => Ok(value),
-            Err(error) => Err(self.denial().unwrap_or_else(|| Error::S3(self.scrub_error(error)))),
+            Err(error) => Err(self.denial().unwrap_or_else(|| match (&error, self.network_failure()) {
+                (S3Error::Transport(_) | S3Error::Timeout, Some(failure)) => Error::Network(failure),
+                _ => Error::S3(self.scrub_error(error)),
+            })),
         }
+    }
+
+    /// The first network failure the host saw in this call, if any.
+    pub fn network_failure(&self) -> Option<crate::network::NetworkFailure> {
+        self.store.data().egress.network_failure()
     }
 
     /// The host's first refusal in this call, if any: a policy denial, else a retry the

@@ -80,6 +80,7 @@ impl StoreState {
         let wasi = wasi.build();
         let egress =
             EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
+                .with_network(shared.connection.network.clone())
                 .with_max_requests(shared.limits.max_requests)
                 .with_retry_budget(shared.retry_budget.clone());
         let mut table = ResourceTable::new();

@@ -71,9 +71,11 @@ pub(super) async fn answer(
                 proxy.wasi_http_incoming_handler().call_handle(store, incoming, out).await
             })
             .await;
-        // The host's own reason for a refusal, to replace the component's in its answer.
+        // The host's own reason for a refusal, or for a network failure (an untrusted
+        // certificate, a timeout), to replace the component's in its answer.
         let denial = call.denial().map(|denial| call.scrub(&denial.to_string()));
-        (outcome, denial)
+        let network = call.network_failure().map(|failure| failure.to_string());
+        (outcome, denial.map(Reason::Denied).or(network.map(Reason::Network)))
     });
     let response = match receiver.await {
         Ok(Ok(response)) => response,
@@ -93,30 +95,51 @@ pub(super) async fn answer(
     // The component knows only that its request was refused; the host knows the rule it
     // lacked, and says so as the CLI and the actions do. The error answer has been read whole,
     // so the instance is ending.
-    if status == 403
-        && let Ok((_, Some(denial))) = task.await
-    {
-        return Ok(with_host_denial(answer, &denial).await);
+    // Likewise for the network: the component saw a transport error, the host knows which host
+    // and why (an untrusted certificate, which timeout).
+    let codes: &[ErrorCode] = match status {
+        403 => &[ErrorCode::DeniedByHost],
+        502 | 504 => &[ErrorCode::Transport, ErrorCode::Timeout],
+        _ => return Ok(answer),
+    };
+    match task.await {
+        Ok((_, Some(Reason::Denied(reason)))) if status == 403 => {
+            Ok(with_host_reason(answer, codes, ErrorCode::DeniedByHost, &reason).await)
+        }
+        Ok((_, Some(Reason::Network(reason)))) if status != 403 => {
+            Ok(with_host_reason(answer, codes, ErrorCode::Transport, &reason).await)
+        }
+        _ => Ok(answer),
     }
-    Ok(answer)
 }
 
-/// A `denied-by-host` error answer with the host's reason as its message; other fields (the
-/// bucket, the key) stay as the component wrote them.
-async fn with_host_denial(
+/// What the host knows better than the component about a failed request.
+enum Reason {
+    /// The policy's denial.
+    Denied(String),
+    /// The network failure, in the host's words.
+    Network(String),
+}
+
+/// An error answer whose message is the host's `reason` when its code is one of `codes` (a
+/// `fallback` answer when it is not JSON); other fields (the bucket, the key) stay as the
+/// component wrote them.
+async fn with_host_reason(
     answer: hyper::Response<HyperOutgoingBody>,
-    denial: &str,
+    codes: &[ErrorCode],
+    fallback: ErrorCode,
+    reason: &str,
 ) -> hyper::Response<HyperOutgoingBody> {
     let status = answer.status().as_u16();
     let Ok(body) = answer.into_body().collect().await else {
-        return json_answer::error_with_status(status, ErrorCode::DeniedByHost, denial);
+        return json_answer::error_with_status(status, fallback, reason);
     };
     let mut value: serde_json::Value = match serde_json::from_slice(&body.to_bytes()) {
         Ok(value) => value,
-        Err(_) => return json_answer::error_with_status(status, ErrorCode::DeniedByHost, denial),
+        Err(_) => return json_answer::error_with_status(status, fallback, reason),
     };
-    if value["error"]["code"] == ErrorCode::DeniedByHost.as_str() {
-        value["error"]["message"] = serde_json::Value::String(denial.to_owned());
+    if codes.iter().any(|code| value["error"]["code"] == code.as_str()) {
+        value["error"]["message"] = serde_json::Value::String(reason.to_owned());
     }
     json_answer::json(status, &value)
 }

@@ -4,7 +4,8 @@
 //! Clients authenticate with a bearer token ([`ClientAuth`]). `POST /actions` runs through the
 //! plugin world like a library call ([`actions_route`]); every other route runs the edge
 //! component, one fresh instance per request ([`edge_call`]). Connections are bounded before
-//! anyone has authenticated ([`ServeLimits`]).
+//! anyone has authenticated ([`ServeLimits`]). With [`ServeTls`] every connection speaks TLS
+//! first ([`tls`]).
 
 mod actions_route;
 mod auth;
@@ -12,6 +13,7 @@ mod connection_gate;
 mod edge_call;
 mod json_answer;
 mod limits;
+mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -30,6 +32,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 pub use actions_route::MAX_ACTION_BYTES;
 pub use auth::ClientAuth;
 pub use limits::ServeLimits;
+pub use tls::{ServeTls, ServeTlsError};
 
 use crate::connector::Connector;
 use crate::error::Error;
@@ -47,6 +50,7 @@ pub struct Server {
     listener: TcpListener,
     state: Arc<ServerState>,
     limits: ServeLimits,
+    tls: Option<ServeTls>,
 }
 
 struct ServerState {
@@ -89,13 +93,24 @@ impl Server {
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
         });
-        Ok(Self { listener, state, limits: ServeLimits::default() })
+        Ok(Self { listener, state, limits: ServeLimits::default(), tls: None })
     }
 
     /// Bounds connections with `limits` instead of the defaults.
     pub fn with_limits(mut self, limits: ServeLimits) -> Self {
         self.limits = limits.sane();
         self
+    }
+
+    /// Speaks TLS with `tls` on every connection (or plain HTTP with `None`).
+    pub fn with_tls(mut self, tls: Option<ServeTls>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Whether it speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// The address it listens on (useful with port 0).
@@ -137,7 +152,7 @@ impl Server {
             // the client's delayed ACK (~40 ms per request on a kept-alive connection).
             let _ = socket.set_nodelay(true);
             let admission = Arc::new(gate.admit(slot));
-            tokio::spawn(serve_connection(self.state.clone(), socket, admission, limits));
+            tokio::spawn(serve_socket(self.state.clone(), socket, self.tls.clone(), admission, limits));
         }
         drop(self.listener);
         let drained = async {
@@ -154,13 +169,37 @@ impl Server {
     }
 }
 
-/// Serves one connection until it ends, times out, or is closed to make room.
-async fn serve_connection(
+/// Serves one accepted socket: the TLS handshake first when the server speaks TLS. The
+/// handshake counts against the header-read timeout and the connection holds an
+/// unauthenticated slot meanwhile, so a client that never finishes it is closed like an idle one.
+async fn serve_socket(
     state: Arc<ServerState>,
     socket: tokio::net::TcpStream,
+    tls: Option<ServeTls>,
     admission: Arc<Admission>,
     limits: ServeLimits,
 ) {
+    let Some(tls) = tls else {
+        return serve_connection(state, socket, admission, limits).await;
+    };
+    let handshake = tokio::select! {
+        handshake = tokio::time::timeout(limits.header_read_timeout, tls.accept(socket)) => handshake,
+        () = admission.evicted() => return,
+    };
+    if let Ok(Ok(stream)) = handshake {
+        serve_connection(state, stream, admission, limits).await;
+    }
+}
+
+/// Serves one connection until it ends, times out, or is closed to make room.
+async fn serve_connection<S>(
+    state: Arc<ServerState>,
+    socket: S,
+    admission: Arc<Admission>,
+    limits: ServeLimits,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let connection_admission = admission.clone();
     let service = hyper::service::service_fn(move |request| {
         let state = state.clone();

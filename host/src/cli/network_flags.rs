@@ -1,0 +1,44 @@
+//! The command line's network settings: `--ca-bundle` and the aws CLI's
+//! `--cli-connect-timeout` / `--cli-read-timeout`, `--proxy` (else `HTTPS_PROXY`, `HTTP_PROXY`,
+//! `NO_PROXY`), merged with `ca_bundle` in `--config`,
+//! `AWS_CA_BUNDLE` and the profile's `ca_bundle` in the aws CLI's order.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::network::{CaBundle, NetworkSettings, ProxySettings, Trust};
+
+/// The network flags as given.
+pub struct Flags {
+    /// `--ca-bundle FILE`.
+    pub ca_bundle: Option<PathBuf>,
+    /// `--cli-connect-timeout SECONDS`.
+    pub connect_timeout: Option<u64>,
+    /// `--cli-read-timeout SECONDS`.
+    pub read_timeout: Option<u64>,
+    /// `--proxy URL`.
+    pub proxy: Option<String>,
+}
+
+/// The settings: a bundle from the first place that names one (its file read and checked now,
+/// so a wrong path is a usage error before any request), the timeouts or their defaults.
+pub fn settings(
+    flags: Flags,
+    config_file: Option<PathBuf>,
+    profile: Option<PathBuf>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<NetworkSettings, Error> {
+    let defaults = NetworkSettings::default();
+    let trust = match CaBundle::resolve(flags.ca_bundle, config_file, lookup, profile) {
+        Some(bundle) => Trust::with_ca_bundle(bundle).map_err(|e| Error::Usage(e.to_string()))?,
+        None => defaults.trust,
+    };
+    Ok(NetworkSettings {
+        trust,
+        connect_timeout: flags.connect_timeout.map_or(defaults.connect_timeout, Duration::from_secs),
+        read_timeout: flags.read_timeout.map_or(defaults.read_timeout, Duration::from_secs),
+        proxy: ProxySettings::resolve(flags.proxy.as_deref(), lookup)
+            .map_err(|e| Error::Usage(e.to_string()))?,
+    })
+}
