@@ -314,3 +314,36 @@ async fn an_http_1_0_request_without_host_gets_a_400() {
     assert!(answer.starts_with("HTTP/1.0 400"), "{answer}");
     assert!(answer.contains("Host"), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_readiness_need_no_token_and_say_nothing_secret() {
+    let s3 = TestServer::start().await;
+    let serving = Serving::start(s3.connector(Policy::allow_all())).await;
+    for (path, status, body) in [("/healthz", 200, r#"{"status":"serving"}"#), ("/readyz", 200, "")] {
+        let (got, answer) = http_client::call(serving.address, "GET", path, &[], bytes("")).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        assert_eq!(got, status, "{path}: {answer}");
+        if !body.is_empty() {
+            assert_eq!(answer, body);
+        }
+        assert!(!answer.contains(s3.s3.secret_access_key().expose()) && !answer.contains(TOKEN), "{answer}");
+    }
+    let (_, ready) = http_client::call(serving.address, "GET", "/readyz", &[], bytes("")).await.unwrap();
+    let ready: Value = serde_json::from_slice(&ready).unwrap();
+    assert_eq!(
+        ready,
+        json!({"ready": true, "checks": {"component": "ok", "credentials": "ok", "endpoint": "ok"}})
+    );
+    serving.stop().await;
+
+    // An endpoint that does not answer makes the server not ready (503), still without a token.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let serving = Serving::start(s3.connector_via(&dead, Policy::allow_all())).await;
+    let (status, answer) =
+        http_client::call(serving.address, "GET", "/readyz", &[], bytes("")).await.unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!((status, &answer["checks"]["endpoint"]), (503, &json!("failing")), "{answer}");
+    serving.stop().await;
+}

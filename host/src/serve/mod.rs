@@ -11,6 +11,7 @@ mod actions_route;
 mod auth;
 mod connection_gate;
 mod edge_call;
+mod health;
 mod json_answer;
 mod limits;
 mod tls;
@@ -59,6 +60,7 @@ struct ServerState {
     runtime: &'static EdgeRuntime,
     in_flight: AtomicUsize,
     idle: Notify,
+    ready: health::ReadyCache,
 }
 
 /// Counts a request in flight until dropped.
@@ -92,6 +94,7 @@ impl Server {
             runtime,
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
+            ready: health::ReadyCache::default(),
         });
         Ok(Self { listener, state, limits: ServeLimits::default(), tls: None })
     }
@@ -223,6 +226,10 @@ async fn handle(
     admission: &Admission,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<HyperOutgoingBody> {
+    // Probes need no token and say nothing secret.
+    if let Some(probe) = health::Probe::of(&request) {
+        return health::answer(probe, &state.connector, &state.ready).await;
+    }
     let authorization = request.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
     if !state.auth.admits(authorization) {
         return json_answer::error(
