@@ -4,6 +4,7 @@
 //! Every response carries Boomi's tracked properties (`bucket`, `key`, `contentType`); the host
 //! adds the id of the call's audit record, which only it knows.
 
+mod bulk;
 mod camunda;
 mod content;
 pub(crate) mod error;

@@ -26,6 +26,9 @@ pub const ACTION_NAMES: &[&str] = &[
     "getObjectTags",
     "putObjectTags",
     "testConnection",
+    "deleteObjects",
+    "copyPrefix",
+    "syncPrefix",
 ];
 
 /// One action request.
@@ -148,6 +151,44 @@ pub enum Action {
         /// The tags.
         tags: BTreeMap<String, String>,
     },
+    /// DeleteObjects: the keys given, or every key under a prefix; a result per key.
+    DeleteObjects {
+        /// The bucket.
+        bucket: String,
+        /// The keys to delete (exactly one of `keys` and `prefix`).
+        keys: Option<Vec<String>>,
+        /// Every key starting with this (exactly one of `keys` and `prefix`).
+        prefix: Option<String>,
+    },
+    /// Server-side copies of every object under a prefix to another prefix.
+    CopyPrefix {
+        /// The source bucket.
+        source_bucket: String,
+        /// Every key starting with this is copied.
+        source_prefix: String,
+        /// The destination bucket.
+        bucket: String,
+        /// What replaces `sourcePrefix` in each key.
+        prefix: String,
+    },
+    /// The destination prefix made like the source: objects missing or different (size or
+    /// ETag) are copied server-side; with `delete`, objects the source lacks are deleted after.
+    SyncPrefix {
+        /// The source bucket.
+        source_bucket: String,
+        /// The source prefix.
+        source_prefix: String,
+        /// The destination bucket.
+        bucket: String,
+        /// The destination prefix.
+        prefix: String,
+        /// Report what would be done, do nothing.
+        #[serde(default)]
+        dry_run: bool,
+        /// Also delete what the source lacks.
+        #[serde(default)]
+        delete: bool,
+    },
     /// Checks the endpoint, the credentials and the policy, and says which worked.
     TestConnection {
         /// A bucket to check access to (ListObjectsV2 of one key); without one, ListBuckets.
@@ -185,6 +226,9 @@ impl Action {
             | Action::DeleteBucket { bucket }
             | Action::ListObjects { bucket, .. } => (Some(bucket), None),
             Action::TestConnection { bucket, .. } => (bucket.as_deref(), None),
+            Action::DeleteObjects { bucket, .. }
+            | Action::CopyPrefix { bucket, .. }
+            | Action::SyncPrefix { bucket, .. } => (Some(bucket), None),
             Action::ListBuckets {} => (None, None),
         }
     }

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::bulk;
 use super::content::{self, ContentRules};
 use super::error::ActionError;
 use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
@@ -120,6 +121,13 @@ pub fn run(
             json!({})
         }
         Action::TestConnection { bucket, prefix } => test_connection(s3, bucket.as_deref(), prefix),
+        Action::DeleteObjects { bucket, keys, prefix } => bulk::delete_objects(s3, &bucket, keys, prefix)?,
+        Action::CopyPrefix { source_bucket, source_prefix, bucket, prefix } => {
+            bulk::copy_prefix(s3, (&source_bucket, &source_prefix), (&bucket, &prefix))?
+        }
+        Action::SyncPrefix { source_bucket, source_prefix, bucket, prefix, dry_run, delete } => {
+            bulk::sync_prefix(s3, (&source_bucket, &source_prefix), (&bucket, &prefix), dry_run, delete)?
+        }
     };
     match value {
         Value::Object(map) => Ok(map),
