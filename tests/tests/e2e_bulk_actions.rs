@@ -10,7 +10,8 @@ use s3_connector_tests::{TestServer, policy};
 use serde_json::{Value, json};
 
 fn schema() -> Value {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/actions.schema.json"));
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/actions.schema.json"));
     serde_json::from_str(&text.unwrap()).unwrap()
 }
 
@@ -26,7 +27,8 @@ async fn run(c: &Connector, request: Value) -> Value {
     root.remove("oneOf");
     root.insert("$ref".into(), json!(format!("#/$defs/responses/{}", request["action"].as_str().unwrap())));
     let validator = jsonschema::validator_for(&response).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&answer).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&answer).map(|e| format!("{e} at {}", e.instance_path)).collect();
     assert!(errors.is_empty(), "the answer does not match the schema: {errors:#?}\n{answer:#}");
     answer
 }
@@ -58,8 +60,11 @@ async fn many_objects_at_once_with_a_result_each() {
     }
 
     // copyPrefix: every object under in/, to out/.
-    let copied = run(&admin, json!({"action": "copyPrefix", "sourceBucket": "src-b", "sourcePrefix": "in/",
-        "bucket": "dst-b", "prefix": "out/"}))
+    let copied = run(
+        &admin,
+        json!({"action": "copyPrefix", "sourceBucket": "src-b", "sourcePrefix": "in/",
+        "bucket": "dst-b", "prefix": "out/"}),
+    )
     .await;
     assert_eq!(
         outcomes(&copied),
@@ -82,7 +87,11 @@ async fn many_objects_at_once_with_a_result_each() {
     ]);
     assert_eq!(outcomes(&planned), expected);
     assert_eq!(planned["dryRun"], true);
-    assert_eq!(std::fs::read_to_string(server.object_path("dst-b", "out/b.txt")).unwrap(), "b", "a dry run changes nothing");
+    assert_eq!(
+        std::fs::read_to_string(server.object_path("dst-b", "out/b.txt")).unwrap(),
+        "b",
+        "a dry run changes nothing"
+    );
     assert!(server.object_path("dst-b", "out/extra.txt").exists());
     let mut real = sync;
     real["dryRun"] = json!(false);
@@ -91,16 +100,25 @@ async fn many_objects_at_once_with_a_result_each() {
     assert_eq!(std::fs::read_to_string(server.object_path("dst-b", "out/b.txt")).unwrap(), "b, changed");
     assert!(!server.object_path("dst-b", "out/extra.txt").exists());
     let again = run(&admin, real).await;
-    assert_eq!(again["summary"], json!({"copied": 0, "deleted": 0, "skipped": 3, "failed": 0}), "nothing left to do");
+    assert_eq!(
+        again["summary"],
+        json!({"copied": 0, "deleted": 0, "skipped": 3, "failed": 0}),
+        "nothing left to do"
+    );
 
     // One object the policy refuses among others that go on; --delete waits for every copy.
-    let partial = server.connector(policy(&["src-b=read,list", "dst-b/partial/a=write", "dst-b=list,delete"]));
-    let answer = run(&partial, json!({"action": "syncPrefix", "sourceBucket": "src-b", "sourcePrefix": "in/",
-        "bucket": "dst-b", "prefix": "partial/", "delete": true}))
+    let partial =
+        server.connector(policy(&["src-b=read,list", "dst-b/partial/a=write", "dst-b=list,delete"]));
+    let answer = run(
+        &partial,
+        json!({"action": "syncPrefix", "sourceBucket": "src-b", "sourcePrefix": "in/",
+        "bucket": "dst-b", "prefix": "partial/", "delete": true}),
+    )
     .await;
     assert_eq!(answer["summary"]["copied"], 1, "{answer}");
     assert_eq!(answer["summary"]["failed"], 2, "{answer}");
-    let failed: Vec<&Value> = answer["results"].as_array().unwrap().iter().filter(|r| r["outcome"] == "failed").collect();
+    let failed: Vec<&Value> =
+        answer["results"].as_array().unwrap().iter().filter(|r| r["outcome"] == "failed").collect();
     assert!(failed.iter().all(|r| r["error"]["code"] == "denied-by-host"), "{answer}");
 
     // deleteObjects by prefix, then by keys.
@@ -108,7 +126,8 @@ async fn many_objects_at_once_with_a_result_each() {
     assert_eq!(deleted["summary"]["deleted"], 3, "{deleted}");
     assert!(!server.object_path("dst-b", "out/a.txt").exists());
     let by_keys =
-        run(&admin, json!({"action": "deleteObjects", "bucket": "src-b", "keys": ["other.txt", "in/a.txt"]})).await;
+        run(&admin, json!({"action": "deleteObjects", "bucket": "src-b", "keys": ["other.txt", "in/a.txt"]}))
+            .await;
     assert_eq!(outcomes(&by_keys), pairs(&[("in/a.txt", "deleted"), ("other.txt", "deleted")]));
     let refused = admin.invoke(r#"{"action":"deleteObjects","bucket":"src-b"}"#).await.unwrap_err();
     assert_eq!(refused.code(), "invalid-field", "{refused}");
