@@ -4,21 +4,34 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use super::filters::Filters;
+use super::ls_view::{self, LsFlags};
 use super::progress::Progress;
 use super::s3_uri::S3Uri;
-use super::{move_check, output, recursive};
+use super::{move_check, output, recursive, recursive_run};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
+
+/// How `ls` lists: one level or all, how it shows sizes and totals, which keys it keeps.
+pub struct Listing {
+    /// Every key under the prefix instead of one level.
+    pub recursive: bool,
+    /// `--human-readable`, `--summarize`.
+    pub view: LsFlags,
+    /// `--exclude` and `--include`, on the keys relative to the listed folder.
+    pub filters: Filters,
+}
 
 /// `ls [s3://BUCKET[/PREFIX]] [--recursive]`: every page, one level unless recursive. Exit 1
 /// when a prefix was given and nothing matched it, as `aws s3 ls` (scripts test for it).
 pub async fn ls(
     connector: &Connector,
     location: Option<&str>,
-    recursive: bool,
+    listing: Listing,
     json: bool,
 ) -> Result<i32, Error> {
+    let Listing { recursive, view, filters } = listing;
     let Some(location) = location else {
         let buckets = connector.list_buckets().await?;
         if json {
@@ -39,9 +52,15 @@ pub async fn ls(
     let shown_from = if recursive { "" } else { uri.key.rfind('/').map_or("", |i| &uri.key[..=i]) };
     let (mut objects, mut prefixes) = (Vec::new(), Vec::new());
     let mut matched = 0usize;
+    // Filters see the key from the listed folder on (the part after the prefix's last slash).
+    let folder = uri.key.rfind('/').map_or("", |i| &uri.key[..=i]);
+    let (mut total_objects, mut total_bytes) = (0u64, 0u64);
     loop {
-        let page = connector.list_objects(&uri.bucket, request.clone()).await?;
+        let mut page = connector.list_objects(&uri.bucket, request.clone()).await?;
+        page.objects.retain(|o| filters.admits(o.key.strip_prefix(folder).unwrap_or(&o.key)));
         matched += page.objects.len() + page.common_prefixes.len();
+        total_objects += page.objects.len() as u64;
+        total_bytes += page.objects.iter().map(|o| o.size).sum::<u64>();
         if json {
             objects.extend(page.objects.iter().map(output::summary));
             prefixes.extend(page.common_prefixes.iter().cloned());
@@ -49,7 +68,10 @@ pub async fn ls(
             for prefix in &page.common_prefixes {
                 out!("{}", output::prefix_line(prefix.strip_prefix(shown_from).unwrap_or(prefix)));
             }
-            page.objects.iter().for_each(|o| out!("{}", output::summary_line(o, shown_from)));
+            for object in &page.objects {
+                let size = ls_view::size_text(object.size, view.human_readable);
+                out!("{}", output::summary_line(object, shown_from, &size));
+            }
         }
         match page.next_continuation_token {
             Some(token) if page.is_truncated => request.continuation_token = Some(token),
@@ -57,7 +79,13 @@ pub async fn ls(
         }
     }
     if json {
-        out!("{}", json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes }));
+        let mut document = json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes });
+        if view.summarize {
+            document["summary"] = json!({ "objects": total_objects, "bytes": total_bytes });
+        }
+        out!("{document}");
+    } else if view.summarize {
+        out!("{}", ls_view::summary_lines(total_objects, total_bytes, view.human_readable));
     }
     // aws s3 ls: a bucket listed whole exits 0 even when empty; a prefix that matched nothing, 1.
     Ok(if matched == 0 && !uri.key.is_empty() { 1 } else { 0 })
@@ -75,24 +103,30 @@ pub struct Transfer {
     pub copy: CopyOptions,
 }
 
+/// What a recursive command is given beyond its locations.
+pub struct Many {
+    /// `--exclude` and `--include`.
+    pub filters: Filters,
+    /// Objects in flight at once.
+    pub concurrency: u16,
+}
+
 /// `cp SRC DST`: upload (path or `-`), download (to a path or `-`) or server-side copy; with
-/// `recursive`, every object of a folder, each its own call.
+/// `recursive`, every object of a folder, each its own call, several at a time.
 pub async fn cp(
     connector: &Connector,
     source: &str,
     destination: &str,
     transfer: Transfer,
-    recursive: bool,
+    recursive: Option<Many>,
     json: bool,
 ) -> Result<(), Error> {
     let Transfer { upload: options, download: get, copy: copy_options } = transfer;
-    if recursive {
+    if let Some(many) = recursive {
         let options =
             recursive::Options { upload: options.unwrap_or_default(), download: get, copy: copy_options };
-        for step in recursive::plan(connector, source, destination).await? {
-            step.run(connector, &options, json).await?;
-        }
-        return Ok(());
+        let steps = recursive::plan(connector, source, destination, &many.filters).await?;
+        return recursive_run::run(connector, steps, options, many.concurrency, false, json).await;
     }
     match (S3Uri::parse(source), S3Uri::parse(destination)) {
         (None, Some(to)) => {
@@ -327,36 +361,24 @@ pub async fn mv(
     connector: &Connector,
     source: &str,
     destination: &str,
-    recursive: bool,
+    recursive: Option<Many>,
     json: bool,
 ) -> Result<(), Error> {
     if source == "-" || destination == "-" {
         return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
     }
-    if !recursive {
+    let Some(many) = recursive else {
         move_check::check(connector.policy(), source, destination)?;
-        cp(connector, source, destination, Transfer::default(), false, json).await?;
+        cp(connector, source, destination, Transfer::default(), None, json).await?;
         return remove_source(connector, source, json).await;
-    }
-    let steps = recursive::plan(connector, source, destination).await?;
+    };
+    let steps = recursive::plan(connector, source, destination, &many.filters).await?;
     for step in &steps {
         let (from, to) = step.sides();
         move_check::check(connector.policy(), &from, &to)?;
     }
     let options = recursive::Options::default();
-    for step in &steps {
-        step.run(connector, &options, json).await?;
-        match step {
-            // The file by its path, which its display form may not spell (a non-UTF-8 name).
-            recursive::Step::Upload(path, _) => {
-                std::fs::remove_file(path)
-                    .map_err(|e| local(format!("copied, but cannot remove {}", path.display()), e))?;
-                report(json, "delete", &path.display().to_string());
-            }
-            _ => remove_source(connector, &step.sides().0, json).await?,
-        }
-    }
-    Ok(())
+    recursive_run::run(connector, steps, options, many.concurrency, true, json).await
 }
 
 /// The second half of a move: the source object's delete, or the local file's removal.
@@ -420,7 +442,13 @@ pub enum RmScope {
 }
 
 /// `rm s3://BUCKET/KEY`, or `rm --recursive s3://BUCKET/FOLDER` (`--raw-prefix`: any prefix).
-pub async fn rm(connector: &Connector, location: &str, scope: RmScope, json: bool) -> Result<(), Error> {
+pub async fn rm(
+    connector: &Connector,
+    location: &str,
+    scope: RmScope,
+    filters: &Filters,
+    json: bool,
+) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let prefix = match scope {
         RmScope::One => {
@@ -431,7 +459,13 @@ pub async fn rm(connector: &Connector, location: &str, scope: RmScope, json: boo
         RmScope::Folder => recursive::folder_prefix(&uri.key),
         RmScope::RawPrefix => uri.key.clone(),
     };
-    let keys = recursive::folder_keys(connector, &uri.bucket, &prefix).await?;
+    let mut keys = recursive::folder_keys(connector, &uri.bucket, &prefix).await?;
+    // Filters see the key from the folder on; a raw prefix's keys, from its last slash.
+    let root = match scope {
+        RmScope::RawPrefix => prefix.rfind('/').map_or("", |i| &prefix[..=i]),
+        _ => prefix.as_str(),
+    };
+    keys.retain(|key| filters.admits(key.strip_prefix(root).unwrap_or(key)));
     if keys.is_empty() {
         // Nothing to delete: DeleteObjects refuses an empty list.
         return Ok(());
