@@ -269,6 +269,38 @@ async fn sync_checksum_finds_changes_that_size_and_time_miss() {
     assert_eq!(std::fs::read(&copy).unwrap(), b"CHANGED bytes!");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_follows_symbolic_links_unless_told_not_to() {
+    let store = tempfile::tempdir().unwrap();
+    let s3 = server(store.path()).await;
+    let endpoint = s3.endpoint();
+    assert_eq!(run(&endpoint, &["mb", "s3://links"]).await.code, 0);
+    let local = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    write(&local.path().join("real.txt"), b"real");
+    write(&elsewhere.path().join("inner.txt"), b"inner");
+    std::os::unix::fs::symlink(local.path().join("real.txt"), local.path().join("link.txt")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), local.path().join("dir")).unwrap();
+    // A loop back to the root is walked once, and a dangling link is skipped with a warning.
+    std::os::unix::fs::symlink(local.path(), local.path().join("loop")).unwrap();
+    std::os::unix::fs::symlink(local.path().join("missing"), local.path().join("dangling")).unwrap();
+
+    let keys = async |bucket_folder: &str| -> Vec<String> {
+        let listed: serde_json::Value = serde_json::from_str(
+            &run(&endpoint, &["--json", "ls", "--recursive", bucket_folder]).await.stdout,
+        )
+        .unwrap();
+        listed["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_owned()).collect()
+    };
+    let skipped = run(&endpoint, &["sync", "--no-follow-symlinks", path(local.path()), "s3://links/n"]).await;
+    assert_eq!(skipped.code, 0, "{}", skipped.stderr);
+    assert_eq!(keys("s3://links/n/").await, ["n/real.txt"]);
+    let followed = run(&endpoint, &["sync", path(local.path()), "s3://links/f"]).await;
+    assert_eq!(followed.code, 0, "{}", followed.stderr);
+    assert!(followed.stderr.contains("dangling is a broken symbolic link"), "{}", followed.stderr);
+    assert_eq!(keys("s3://links/f/").await, ["f/dir/inner.txt", "f/link.txt", "f/real.txt"]);
+}
+
 fn listing(bucket: &str, keys: &[&str]) -> String {
     let objects: String = keys
         .iter()

@@ -167,8 +167,8 @@ pub async fn run(
         (false, false) => Mode::SizeAndTime { exact: flags.exact_timestamps },
     };
     let follow = !flags.no_follow_symlinks;
-    let sources = list(connector, &from, follow, true, filters).await?;
-    let destinations = list(connector, &to, follow, false, filters).await?;
+    let sources = list(connector, &from, follow, true, filters, json).await?;
+    let destinations = list(connector, &to, follow, false, filters, json).await?;
     let download = matches!((&from, &to), (Side::S3 { .. }, Side::Local(_)));
 
     let mut tally = Tally::default();
@@ -448,6 +448,7 @@ async fn list(
     follow: bool,
     is_source: bool,
     filters: &Filters,
+    json: bool,
 ) -> Result<BTreeMap<String, Entry>, Error> {
     let mut entries = BTreeMap::new();
     match side {
@@ -465,7 +466,7 @@ async fn list(
                 )));
             }
             let mut seen = HashSet::new();
-            walk(directory, directory, follow, &mut seen, &mut entries)?;
+            walk(directory, directory, follow, json, &mut seen, &mut entries)?;
         }
         Side::S3 { bucket, prefix } => {
             let mut request = ListObjectsRequest {
@@ -502,6 +503,7 @@ fn walk(
     root: &Path,
     directory: &Path,
     follow: bool,
+    json: bool,
     seen: &mut HashSet<PathBuf>,
     entries: &mut BTreeMap<String, Entry>,
 ) -> Result<(), Error> {
@@ -524,7 +526,7 @@ fn walk(
                     output::print_warning(
                         "broken-symlink",
                         &format!("{} is a broken symbolic link; skipped", path.display()),
-                        false,
+                        json,
                     );
                     continue;
                 }
@@ -532,7 +534,7 @@ fn walk(
             (false, _) => entry.metadata().map_err(|e| cannot(&path, e))?,
         };
         if metadata.is_dir() {
-            walk(root, &path, follow, seen, entries)?;
+            walk(root, &path, follow, json, seen, entries)?;
         } else if metadata.is_file() {
             let relative = path.strip_prefix(root).unwrap_or(&path);
             let parts: Vec<String> =
