@@ -86,7 +86,9 @@ RECURSIVE: rm, cp and mv --recursive take s3://BUCKET/d as the folder d/ (not dx
   does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending in /) are
   not downloaded. cp and mv --recursive go between two S3 folders too, one call per object. mv
   checks every permission it needs (every object's, with --recursive) before changing anything.
-DOWNLOADS make a missing directory, honour the umask and take the object's Last-Modified.";
+DOWNLOADS make a missing directory, honour the umask and take the object's Last-Modified.
+MANY OBJECTS: sync and the recursive commands take --exclude/--include (the last matching pattern
+  decides) and --concurrency N (default 10); a failed object is named and the others go on (exit 1).";
 
 /// Command-line arguments.
 #[derive(Parser)]
