@@ -30,6 +30,7 @@ mod signals;
 mod sync;
 mod tally;
 mod times;
+mod transfer;
 mod upload_flags;
 
 use std::ffi::OsString;

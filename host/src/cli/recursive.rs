@@ -5,9 +5,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::commands::{copy_exact, download_to, upload_file};
 use super::filters::Filters;
 use super::s3_uri::S3Uri;
+use super::transfer::{copy_exact, download_to, upload_file};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PutOptions};

@@ -13,11 +13,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use super::commands::{copy_exact, download_to, upload_file};
 use super::concurrency::{self, ConcurrencyFlag, Job, Outcome};
 use super::filters::{FilterFlags, Filters};
 use super::s3_uri::S3Uri;
 use super::tally::Tally;
+use super::transfer::{copy_exact, download_to, upload_file};
 use super::{key_path, local_checksum, output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
