@@ -4,21 +4,35 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use super::filters::Filters;
+use super::ls_view::{self, LsFlags};
 use super::progress::Progress;
 use super::s3_uri::S3Uri;
-use super::{move_check, output, recursive};
+use super::transfer::{copy_exact, copy_target, download_to, local, upload_file, upload_target};
+use super::{move_check, output, recursive, recursive_run};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions};
+
+/// How `ls` lists: one level or all, how it shows sizes and totals, which keys it keeps.
+pub struct Listing {
+    /// Every key under the prefix instead of one level.
+    pub recursive: bool,
+    /// `--human-readable`, `--summarize`.
+    pub view: LsFlags,
+    /// `--exclude` and `--include`, on the keys relative to the listed folder.
+    pub filters: Filters,
+}
 
 /// `ls [s3://BUCKET[/PREFIX]] [--recursive]`: every page, one level unless recursive. Exit 1
 /// when a prefix was given and nothing matched it, as `aws s3 ls` (scripts test for it).
 pub async fn ls(
     connector: &Connector,
     location: Option<&str>,
-    recursive: bool,
+    listing: Listing,
     json: bool,
 ) -> Result<i32, Error> {
+    let Listing { recursive, view, filters } = listing;
     let Some(location) = location else {
         let buckets = connector.list_buckets().await?;
         if json {
@@ -39,9 +53,15 @@ pub async fn ls(
     let shown_from = if recursive { "" } else { uri.key.rfind('/').map_or("", |i| &uri.key[..=i]) };
     let (mut objects, mut prefixes) = (Vec::new(), Vec::new());
     let mut matched = 0usize;
+    // Filters see the key from the listed folder on (the part after the prefix's last slash).
+    let folder = uri.key.rfind('/').map_or("", |i| &uri.key[..=i]);
+    let (mut total_objects, mut total_bytes) = (0u64, 0u64);
     loop {
-        let page = connector.list_objects(&uri.bucket, request.clone()).await?;
+        let mut page = connector.list_objects(&uri.bucket, request.clone()).await?;
+        page.objects.retain(|o| filters.admits(o.key.strip_prefix(folder).unwrap_or(&o.key)));
         matched += page.objects.len() + page.common_prefixes.len();
+        total_objects += page.objects.len() as u64;
+        total_bytes += page.objects.iter().map(|o| o.size).sum::<u64>();
         if json {
             objects.extend(page.objects.iter().map(output::summary));
             prefixes.extend(page.common_prefixes.iter().cloned());
@@ -49,7 +69,10 @@ pub async fn ls(
             for prefix in &page.common_prefixes {
                 out!("{}", output::prefix_line(prefix.strip_prefix(shown_from).unwrap_or(prefix)));
             }
-            page.objects.iter().for_each(|o| out!("{}", output::summary_line(o, shown_from)));
+            for object in &page.objects {
+                let size = ls_view::size_text(object.size, view.human_readable);
+                out!("{}", output::summary_line(object, shown_from, &size));
+            }
         }
         match page.next_continuation_token {
             Some(token) if page.is_truncated => request.continuation_token = Some(token),
@@ -57,7 +80,13 @@ pub async fn ls(
         }
     }
     if json {
-        out!("{}", json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes }));
+        let mut document = json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes });
+        if view.summarize {
+            document["summary"] = json!({ "objects": total_objects, "bytes": total_bytes });
+        }
+        out!("{document}");
+    } else if view.summarize {
+        out!("{}", ls_view::summary_lines(total_objects, total_bytes, view.human_readable));
     }
     // aws s3 ls: a bucket listed whole exits 0 even when empty; a prefix that matched nothing, 1.
     Ok(if matched == 0 && !uri.key.is_empty() { 1 } else { 0 })
@@ -75,24 +104,30 @@ pub struct Transfer {
     pub copy: CopyOptions,
 }
 
+/// What a recursive command is given beyond its locations.
+pub struct Many {
+    /// `--exclude` and `--include`.
+    pub filters: Filters,
+    /// Objects in flight at once.
+    pub concurrency: u16,
+}
+
 /// `cp SRC DST`: upload (path or `-`), download (to a path or `-`) or server-side copy; with
-/// `recursive`, every object of a folder, each its own call.
+/// `recursive`, every object of a folder, each its own call, several at a time.
 pub async fn cp(
     connector: &Connector,
     source: &str,
     destination: &str,
     transfer: Transfer,
-    recursive: bool,
+    recursive: Option<Many>,
     json: bool,
 ) -> Result<(), Error> {
     let Transfer { upload: options, download: get, copy: copy_options } = transfer;
-    if recursive {
+    if let Some(many) = recursive {
         let options =
             recursive::Options { upload: options.unwrap_or_default(), download: get, copy: copy_options };
-        for step in recursive::plan(connector, source, destination).await? {
-            step.run(connector, &options, json).await?;
-        }
-        return Ok(());
+        let steps = recursive::plan(connector, source, destination, &many.filters).await?;
+        return recursive_run::run(connector, steps, options, many.concurrency, false, json).await;
     }
     match (S3Uri::parse(source), S3Uri::parse(destination)) {
         (None, Some(to)) => {
@@ -106,26 +141,6 @@ pub async fn cp(
             "neither {source:?} nor {destination:?} is an s3:// location; one side of cp must be S3"
         ))),
     }
-}
-
-/// Where a file upload goes: `to`, or a key ending in `/` (or none) with the file's name added.
-pub(super) fn upload_target(path: &Path, mut to: S3Uri) -> Result<S3Uri, Error> {
-    if to.key.is_empty() || to.key.ends_with('/') {
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::Usage(format!("{:?} names no file", path.display().to_string())))?;
-        to.key.push_str(&name.to_string_lossy());
-    }
-    Ok(to)
-}
-
-/// Where a server-side copy goes: `to`, or a key ending in `/` (or none) with the source key's
-/// last segment added.
-pub(super) fn copy_target(from_key: &str, mut to: S3Uri) -> S3Uri {
-    if to.key.is_empty() || to.key.ends_with('/') {
-        to.key.push_str(from_key.rsplit('/').find(|s| !s.is_empty()).unwrap_or(from_key));
-    }
-    to
 }
 
 async fn upload(
@@ -162,39 +177,6 @@ async fn upload(
     Ok(())
 }
 
-/// Uploads one file to exactly `to`; the content type is guessed from its extension if unset.
-pub(super) async fn upload_file(
-    connector: &Connector,
-    path: &Path,
-    to: S3Uri,
-    mut options: PutOptions,
-    json: bool,
-) -> Result<(), Error> {
-    if options.content_type.is_none() {
-        options.content_type = mime_guess::from_path(path).first().map(|m| m.essence_str().to_owned());
-    }
-    let shown = path.display();
-    let file = tokio::fs::File::open(path).await.map_err(|e| match e.kind() {
-        // A path that names nothing is bad input, as for any command-line tool.
-        std::io::ErrorKind::NotFound => Error::Usage(format!("{shown}: no such file")),
-        _ => local(format!("cannot open {shown}"), e),
-    })?;
-    let length = file.metadata().await.map_err(|e| local(format!("cannot read {shown}"), e))?.len();
-    let (file, progress) = Progress::start(file, format!("upload {shown}"), Some(length));
-    let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await;
-    drop(progress);
-    let result = result?;
-    if json {
-        out!(
-            "{}",
-            json!({ "operation": "upload", "source": path, "target": to.to_string(), "etag": result.etag, "bytes": length })
-        );
-    } else {
-        out!("upload: {shown} to {to}");
-    }
-    Ok(())
-}
-
 async fn download(
     connector: &Connector,
     from: S3Uri,
@@ -210,63 +192,6 @@ async fn download(
     download_to(connector, &from, &local_target(destination, &key), get, json).await
 }
 
-/// Downloads `from` to `path` through a temporary file beside it, renamed when complete: a
-/// failed download leaves nothing behind.
-pub(super) async fn download_to(
-    connector: &Connector,
-    from: &S3Uri,
-    path: &Path,
-    get: &GetOptions,
-    json: bool,
-) -> Result<(), Error> {
-    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    // A destination folder that does not exist yet is made, as the aws CLI makes it.
-    std::fs::create_dir_all(directory)
-        .map_err(|e| local(format!("cannot create the directory {}", directory.display()), e))?;
-    // Created 0666 less the umask, as any new file (and the aws CLI's downloads); tempfile's
-    // default, 0600, made every download private whatever the user's umask said.
-    let partial = tempfile::Builder::new()
-        .prefix(".s3-connector-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(directory)
-        .map_err(|e| local(format!("cannot write in {}", directory.display()), e))?;
-    let file = tokio::fs::File::from_std(
-        partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
-    );
-    // The size, for the line's total and percentage, costs a HEAD (the same `read`), asked only
-    // when a line can be shown; if it fails, the GET says why.
-    let total = match Progress::possible() {
-        true => {
-            let head = GetOptions { customer_key: get.customer_key.clone(), ..Default::default() };
-            connector.head_object_with(&from.bucket, &from.key, head).await.ok().map(|info| info.size)
-        }
-        false => None,
-    };
-    let (file, progress) = Progress::start(file, format!("download {from}"), total);
-    let info = connector.get_object(&from.bucket, &from.key, file, get.clone()).await;
-    drop(progress);
-    let info = info?;
-    // The file's time is the object's, as the aws CLI sets it, so that tools comparing times
-    // (make, rsync, sync scripts) see when the object changed, not when it was fetched.
-    if let Some(modified) = info.last_modified.as_deref().and_then(super::times::parse) {
-        partial
-            .as_file()
-            .set_modified(modified)
-            .map_err(|e| local(format!("cannot set the time of {}", path.display()), e))?;
-    }
-    partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
-    partial.persist(path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
-    if json {
-        out!(
-            "{}",
-            json!({ "operation": "download", "source": from.to_string(), "target": path, "bytes": info.size })
-        );
-    } else {
-        out!("download: {from} to {}", path.display());
-    }
-    Ok(())
-}
-
 /// The file a download writes: the destination, or the key's last segment inside it when the
 /// destination is a directory.
 fn local_target(destination: &str, key: &str) -> PathBuf {
@@ -277,10 +202,6 @@ fn local_target(destination: &str, key: &str) -> PathBuf {
     } else {
         path
     }
-}
-
-fn local(what: String, error: std::io::Error) -> Error {
-    Error::Local(format!("{what}: {error}"))
 }
 
 /// A server-side copy; a destination key ending in `/` takes the source's last segment.
@@ -296,30 +217,6 @@ async fn copy(
     copy_exact(connector, &from, &to, options, json).await
 }
 
-/// A server-side copy of `from` to exactly `to`, of any size (UploadPartCopy above 5 GiB).
-pub(super) async fn copy_exact(
-    connector: &Connector,
-    from: &S3Uri,
-    to: &S3Uri,
-    options: CopyOptions,
-    json: bool,
-) -> Result<(), Error> {
-    if from == to && options.metadata.is_none() {
-        return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
-    }
-    let source = (from.bucket.as_str(), from.key.as_str());
-    let result = connector.copy_object_with(source, &to.bucket, &to.key, options).await?;
-    if json {
-        out!(
-            "{}",
-            json!({ "operation": "copy", "source": from.to_string(), "target": to.to_string(), "etag": result.etag })
-        );
-    } else {
-        out!("copy: {from} to {to}");
-    }
-    Ok(())
-}
-
 /// `mv SRC DST`: copy, then delete the source once the copy succeeded. Every permission the
 /// move needs is checked first, so that the policy never stops it half-way; with `recursive`,
 /// every object of the folder is listed and every move checked before the first is made.
@@ -327,36 +224,24 @@ pub async fn mv(
     connector: &Connector,
     source: &str,
     destination: &str,
-    recursive: bool,
+    recursive: Option<Many>,
     json: bool,
 ) -> Result<(), Error> {
     if source == "-" || destination == "-" {
         return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
     }
-    if !recursive {
+    let Some(many) = recursive else {
         move_check::check(connector.policy(), source, destination)?;
-        cp(connector, source, destination, Transfer::default(), false, json).await?;
+        cp(connector, source, destination, Transfer::default(), None, json).await?;
         return remove_source(connector, source, json).await;
-    }
-    let steps = recursive::plan(connector, source, destination).await?;
+    };
+    let steps = recursive::plan(connector, source, destination, &many.filters).await?;
     for step in &steps {
         let (from, to) = step.sides();
         move_check::check(connector.policy(), &from, &to)?;
     }
     let options = recursive::Options::default();
-    for step in &steps {
-        step.run(connector, &options, json).await?;
-        match step {
-            // The file by its path, which its display form may not spell (a non-UTF-8 name).
-            recursive::Step::Upload(path, _) => {
-                std::fs::remove_file(path)
-                    .map_err(|e| local(format!("copied, but cannot remove {}", path.display()), e))?;
-                report(json, "delete", &path.display().to_string());
-            }
-            _ => remove_source(connector, &step.sides().0, json).await?,
-        }
-    }
-    Ok(())
+    recursive_run::run(connector, steps, options, many.concurrency, true, json).await
 }
 
 /// The second half of a move: the source object's delete, or the local file's removal.
@@ -420,7 +305,13 @@ pub enum RmScope {
 }
 
 /// `rm s3://BUCKET/KEY`, or `rm --recursive s3://BUCKET/FOLDER` (`--raw-prefix`: any prefix).
-pub async fn rm(connector: &Connector, location: &str, scope: RmScope, json: bool) -> Result<(), Error> {
+pub async fn rm(
+    connector: &Connector,
+    location: &str,
+    scope: RmScope,
+    filters: &Filters,
+    json: bool,
+) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let prefix = match scope {
         RmScope::One => {
@@ -431,7 +322,13 @@ pub async fn rm(connector: &Connector, location: &str, scope: RmScope, json: boo
         RmScope::Folder => recursive::folder_prefix(&uri.key),
         RmScope::RawPrefix => uri.key.clone(),
     };
-    let keys = recursive::folder_keys(connector, &uri.bucket, &prefix).await?;
+    let mut keys = recursive::folder_keys(connector, &uri.bucket, &prefix).await?;
+    // Filters see the key from the folder on; a raw prefix's keys, from its last slash.
+    let root = match scope {
+        RmScope::RawPrefix => prefix.rfind('/').map_or("", |i| &prefix[..=i]),
+        _ => prefix.as_str(),
+    };
+    keys.retain(|key| filters.admits(key.strip_prefix(root).unwrap_or(key)));
     if keys.is_empty() {
         // Nothing to delete: DeleteObjects refuses an empty list.
         return Ok(());

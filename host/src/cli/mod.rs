@@ -6,11 +6,16 @@
 #[macro_use]
 mod print;
 mod commands;
+mod concurrency;
 pub mod config_file;
 mod cp_flags;
 mod demo;
 mod download_flags;
+mod filters;
 mod invoke;
+mod key_path;
+mod local_checksum;
+mod ls_view;
 mod move_check;
 mod network_flags;
 mod no_credentials;
@@ -19,17 +24,21 @@ pub mod pinned_time;
 mod policy_source;
 mod progress;
 mod recursive;
+mod recursive_run;
 pub mod s3_uri;
 mod serve;
 mod signals;
+mod sync;
+mod tally;
 mod times;
+mod transfer;
 mod upload_flags;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::audit::{AuditSink, FileSink, StderrSink};
 use crate::connector::Connector;
@@ -79,7 +88,9 @@ RECURSIVE: rm, cp and mv --recursive take s3://BUCKET/d as the folder d/ (not dx
   does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending in /) are
   not downloaded. cp and mv --recursive go between two S3 folders too, one call per object. mv
   checks every permission it needs (every object's, with --recursive) before changing anything.
-DOWNLOADS make a missing directory, honour the umask and take the object's Last-Modified.";
+DOWNLOADS make a missing directory, honour the umask and take the object's Last-Modified.
+MANY OBJECTS: sync and the recursive commands take --exclude/--include (the last matching pattern
+  decides) and --concurrency N (default 10); a failed object is named and the others go on (exit 1).";
 
 /// Command-line arguments.
 #[derive(Parser)]
@@ -169,6 +180,10 @@ enum Command {
         /// List every key under the prefix instead of one level.
         #[arg(long)]
         recursive: bool,
+        #[command(flatten)]
+        view: ls_view::LsFlags,
+        #[command(flatten)]
+        filters: filters::FilterFlags,
     },
     /// Copy a local file or stdin (-) to s3://BUCKET/KEY, an object to a file or stdout (-),
     /// or an object to another S3 location (server-side).
@@ -185,6 +200,10 @@ enum Command {
         upload: Box<UploadFlags>,
         #[command(flatten)]
         download: DownloadFlags,
+        #[command(flatten)]
+        filters: filters::FilterFlags,
+        #[command(flatten)]
+        concurrency: concurrency::ConcurrencyFlag,
     },
     /// Move: copy, then delete the source (S3 to S3 server-side, or to and from local files).
     Mv {
@@ -196,6 +215,10 @@ enum Command {
         /// delete; every move is checked against the policy before the first is made.
         #[arg(long)]
         recursive: bool,
+        #[command(flatten)]
+        filters: filters::FilterFlags,
+        #[command(flatten)]
+        concurrency: concurrency::ConcurrencyFlag,
     },
     /// Print a presigned URL for one request on s3://BUCKET/KEY.
     Presign {
@@ -220,6 +243,17 @@ enum Command {
         /// not (s3://b/d deletes d/a and dx too).
         #[arg(long, requires = "recursive")]
         raw_prefix: bool,
+        #[command(flatten)]
+        filters: filters::FilterFlags,
+    },
+    /// Make DST like SRC, copying only what differs (local to S3, S3 to local, S3 to S3).
+    Sync {
+        /// A directory or s3://BUCKET[/FOLDER].
+        source: String,
+        /// A directory or s3://BUCKET[/FOLDER].
+        destination: String,
+        #[command(flatten)]
+        flags: Box<sync::SyncFlags>,
     },
     /// Make a bucket.
     Mb {
@@ -284,8 +318,13 @@ enum Command {
 pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     print::quiet_panics();
     let args: Vec<OsString> = args.into_iter().collect();
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    // Parsed through the matches, which keep where each --exclude and --include was written.
+    let parsed = Cli::command().try_get_matches_from(&args).and_then(|matches| {
+        let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut Cli::command()))?;
+        Ok((cli, filters::from_matches(&matches)))
+    });
+    let (cli, filters) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) if e.use_stderr() && args.iter().any(|a| a == "--json") => {
             // A script that asked for JSON gets its usage error as the JSON error object too.
             output::print_error(&Error::Usage(usage_message(&e)), true);
@@ -298,7 +337,7 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     let json = cli.json;
-    match execute(cli).await {
+    match execute(cli, filters).await {
         Ok(0) if print::stdout_failure().is_some() => {
             let reason = print::stdout_failure().unwrap_or_default();
             output::print_error(&Error::Local(format!("cannot write the output: {reason}")), json);
@@ -329,7 +368,7 @@ fn usage_message(error: &clap::Error) -> String {
 }
 
 /// Runs the command; the exit code of a command that reports its own failures (`invoke`).
-async fn execute(cli: Cli) -> Result<i32, Error> {
+async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     // `serve` drains its requests on SIGINT and SIGTERM itself.
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
@@ -348,7 +387,7 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
             return serve::run(connector, listen).await.map(|()| 0);
         }
     }
-    match signals::until_interrupted(command(cli)).await {
+    match signals::until_interrupted(command(cli, filters)).await {
         Ok(done) => done,
         Err(signal) => {
             print::error_line(format_args!("s3-connector: interrupted by {}", signal.name));
@@ -358,7 +397,7 @@ async fn execute(cli: Cli) -> Result<i32, Error> {
 }
 
 /// Runs every command but `serve`; dropped unfinished on SIGINT or SIGTERM.
-async fn command(cli: Cli) -> Result<i32, Error> {
+async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
         return demo::run().await.map(|()| 0);
     }
@@ -367,31 +406,40 @@ async fn command(cli: Cli) -> Result<i32, Error> {
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
         return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
     }
-    if let Command::Ls { location, recursive } = &cli.command {
-        return commands::ls(&connector, location.as_deref(), *recursive, json).await;
+    if let Command::Ls { location, recursive, view, .. } = &cli.command {
+        let listing = commands::Listing { recursive: *recursive, view: view.clone(), filters };
+        return commands::ls(&connector, location.as_deref(), listing, json).await;
     }
     let signed_at = match &cli.at {
         Some(text) => pinned_time::parse(text).map_err(Error::Usage)?,
         None => std::time::SystemTime::now(),
     };
     let done = match cli.command {
-        Command::Cp { source, destination, recursive, upload, download } => {
+        Command::Cp { source, destination, recursive, upload, download, concurrency, .. } => {
+            filters.require_recursive(recursive, "cp")?;
             let transfer = cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
-            commands::cp(&connector, &source, &destination, transfer, recursive, json).await
+            let many = commands::Many { filters, concurrency: concurrency.concurrency };
+            commands::cp(&connector, &source, &destination, transfer, recursive.then_some(many), json).await
         }
-        Command::Mv { source, destination, recursive } => {
-            commands::mv(&connector, &source, &destination, recursive, json).await
+        Command::Mv { source, destination, recursive, concurrency, .. } => {
+            filters.require_recursive(recursive, "mv")?;
+            let many = commands::Many { filters, concurrency: concurrency.concurrency };
+            commands::mv(&connector, &source, &destination, recursive.then_some(many), json).await
+        }
+        Command::Sync { source, destination, flags } => {
+            sync::run(&connector, &source, &destination, &flags, &filters, json).await
         }
         Command::Presign { location, method, expires_in } => {
             commands::presign(&connector, &location, &method, expires_in, signed_at, json).await
         }
-        Command::Rm { location, recursive, raw_prefix } => {
+        Command::Rm { location, recursive, raw_prefix, .. } => {
+            filters.require_recursive(recursive, "rm")?;
             let scope = match (recursive, raw_prefix) {
                 (false, _) => commands::RmScope::One,
                 (true, false) => commands::RmScope::Folder,
                 (true, true) => commands::RmScope::RawPrefix,
             };
-            commands::rm(&connector, &location, scope, json).await
+            commands::rm(&connector, &location, scope, &filters, json).await
         }
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,

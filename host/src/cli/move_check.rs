@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use super::commands::{copy_target, upload_target};
 use super::s3_uri::S3Uri;
+use super::transfer::{copy_target, upload_target};
 use crate::error::Error;
 use crate::policy::{Access, Denial, Policy, S3Request};
 

@@ -78,11 +78,12 @@ pub fn summary(object: &ObjectSummary) -> Value {
 }
 
 /// A listing line as `aws s3 ls` prints it, so that scripts cutting its columns work on both:
-/// the local date and time (19 characters), the size right-aligned in 10, the key.
-pub fn summary_line(object: &ObjectSummary, prefix: &str) -> String {
+/// the local date and time (19 characters), the size right-aligned in 10 (as given: bytes, or
+/// `ls --human-readable`'s text), the key.
+pub fn summary_line(object: &ObjectSummary, prefix: &str, size: &str) -> String {
     let date = object.last_modified.as_deref().map(shown_date).unwrap_or_default();
     let name = object.key.strip_prefix(prefix).unwrap_or(&object.key);
-    format!("{date:<19} {:>10} {name}", object.size)
+    format!("{date:<19} {size:>10} {name}")
 }
 
 /// A common prefix's line, `PRE` where the size would be, as `aws s3 ls` prints it.

@@ -5,8 +5,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::commands::{copy_exact, download_to, upload_file};
+use super::filters::Filters;
 use super::s3_uri::S3Uri;
+use super::transfer::{copy_exact, download_to, upload_file};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PutOptions};
@@ -57,8 +58,14 @@ pub struct Options {
 
 /// The steps of `cp --recursive source destination`, in order. Folder markers (keys ending in
 /// `/`, made by consoles) are not files and are skipped by downloads, as the aws CLI skips them;
-/// keys that would land outside the directory (`..`, absolute) are refused, not written.
-pub async fn plan(connector: &Connector, source: &str, destination: &str) -> Result<Vec<Step>, Error> {
+/// keys that would land outside the directory (`..`, absolute) are refused, not written. Paths
+/// the `filters` leave out (relative to the source's root) are not steps.
+pub async fn plan(
+    connector: &Connector,
+    source: &str,
+    destination: &str,
+    filters: &Filters,
+) -> Result<Vec<Step>, Error> {
     let parse = |text: &str| S3Uri::parse(text).transpose().map_err(Error::Usage);
     match (parse(source)?, parse(destination)?) {
         (None, Some(to)) if source != "-" => {
@@ -69,12 +76,15 @@ pub async fn plan(connector: &Connector, source: &str, destination: &str) -> Res
             let prefix = folder_prefix(&to.key);
             Ok(files
                 .into_iter()
-                .map(|file| {
+                .filter_map(|file| {
                     let relative = file.strip_prefix(directory).unwrap_or(&file);
                     let parts: Vec<String> =
                         relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-                    let key = format!("{prefix}{}", parts.join("/"));
-                    Step::Upload(file, S3Uri { bucket: to.bucket.clone(), key })
+                    let relative = parts.join("/");
+                    let key = format!("{prefix}{relative}");
+                    filters
+                        .admits(&relative)
+                        .then(|| Step::Upload(file, S3Uri { bucket: to.bucket.clone(), key }))
                 })
                 .collect())
         }
@@ -87,6 +97,9 @@ pub async fn plan(connector: &Connector, source: &str, destination: &str) -> Res
                     continue;
                 }
                 let relative = key.strip_prefix(&prefix).unwrap_or(&key);
+                if !filters.admits(relative) {
+                    continue;
+                }
                 let path = local_path(directory, relative).ok_or_else(|| {
                     Error::Local(format!(
                         "key s3://{}/{key} would be written outside {}; download it by name instead",
@@ -108,6 +121,7 @@ pub async fn plan(connector: &Connector, source: &str, destination: &str) -> Res
             let keys = folder_keys(connector, &from.bucket, &prefix).await?;
             Ok(keys
                 .into_iter()
+                .filter(|key| filters.admits(key.strip_prefix(&prefix).unwrap_or(key)))
                 .map(|key| {
                     let relative = key.strip_prefix(&prefix).unwrap_or(&key);
                     let copy = S3Uri { bucket: to.bucket.clone(), key: format!("{target}{relative}") };

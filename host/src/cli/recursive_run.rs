@@ -1,0 +1,61 @@
+//! Runs the steps of `cp --recursive` and `mv --recursive` several at a time. Each step stays
+//! its own call (its own sandbox and policy checks, as a single `cp`); a step that fails is
+//! reported with its name and the others go on, and the command ends with exit 1 and the
+//! counts when any failed. A move deletes each source only once its own copy succeeded.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::concurrency::{self, Job, Outcome};
+use super::recursive::{Options, Step};
+use super::tally::Tally;
+use crate::connector::Connector;
+use crate::error::Error;
+
+/// Runs `steps`, `limit` at a time; with `moving`, each source is removed after its copy.
+pub async fn run(
+    connector: &Connector,
+    steps: Vec<Step>,
+    options: Options,
+    limit: u16,
+    moving: bool,
+    json: bool,
+) -> Result<(), Error> {
+    let options = Arc::new(options);
+    let jobs = steps.into_iter().map(|step| {
+        let (connector, options) = (connector.clone(), Arc::clone(&options));
+        Job::new(step.sides().0, async move {
+            step.run(&connector, &options, json).await?;
+            if moving {
+                remove_source(&connector, &step, json).await?;
+            }
+            Ok(Outcome::Copied)
+        })
+    });
+    let mut tally = Tally::default();
+    concurrency::run(jobs, limit, json, &mut tally).await;
+    tally.finish(json)
+}
+
+/// The second half of one move: the local file's removal or the source object's delete.
+async fn remove_source(connector: &Connector, step: &Step, json: bool) -> Result<(), Error> {
+    let shown = match step {
+        // The file by its path, which its display form may not spell (a non-UTF-8 name).
+        Step::Upload(path, _) => {
+            std::fs::remove_file(path)
+                .map_err(|e| Error::Local(format!("copied, but cannot remove {}: {e}", path.display())))?;
+            path.display().to_string()
+        }
+        Step::Download(from, _) | Step::Copy(from, _) => {
+            connector.delete_object(&from.bucket, &from.key).await?;
+            from.to_string()
+        }
+    };
+    if json {
+        out!("{}", json!({ "operation": "delete", "target": shown }));
+    } else {
+        out!("delete: {shown}");
+    }
+    Ok(())
+}

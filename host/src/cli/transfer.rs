@@ -1,0 +1,153 @@
+//! One object's transfer, shared by `cp`, the recursive commands and `sync`: an upload of a
+//! file, a download through a temporary file, a server-side copy, and where each lands. Its
+//! own file so that the commands that use it do not import each other (commands.rs,
+//! recursive.rs and move_check.rs once did, in a circle).
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::progress::Progress;
+use super::s3_uri::S3Uri;
+use crate::connector::Connector;
+use crate::error::Error;
+use crate::types::{CopyOptions, GetOptions, PutOptions};
+
+/// Where a file upload goes: `to`, or a key ending in `/` (or none) with the file's name added.
+pub fn upload_target(path: &Path, mut to: S3Uri) -> Result<S3Uri, Error> {
+    if to.key.is_empty() || to.key.ends_with('/') {
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::Usage(format!("{:?} names no file", path.display().to_string())))?;
+        to.key.push_str(&name.to_string_lossy());
+    }
+    Ok(to)
+}
+
+/// Where a server-side copy goes: `to`, or a key ending in `/` (or none) with the source key's
+/// last segment added.
+pub fn copy_target(from_key: &str, mut to: S3Uri) -> S3Uri {
+    if to.key.is_empty() || to.key.ends_with('/') {
+        to.key.push_str(from_key.rsplit('/').find(|s| !s.is_empty()).unwrap_or(from_key));
+    }
+    to
+}
+
+/// Uploads one file to exactly `to`; the content type is guessed from its extension if unset.
+pub async fn upload_file(
+    connector: &Connector,
+    path: &Path,
+    to: S3Uri,
+    mut options: PutOptions,
+    json: bool,
+) -> Result<(), Error> {
+    if options.content_type.is_none() {
+        options.content_type = mime_guess::from_path(path).first().map(|m| m.essence_str().to_owned());
+    }
+    let shown = path.display();
+    let file = tokio::fs::File::open(path).await.map_err(|e| match e.kind() {
+        // A path that names nothing is bad input, as for any command-line tool.
+        std::io::ErrorKind::NotFound => Error::Usage(format!("{shown}: no such file")),
+        _ => local(format!("cannot open {shown}"), e),
+    })?;
+    let length = file.metadata().await.map_err(|e| local(format!("cannot read {shown}"), e))?.len();
+    let (file, progress) = Progress::start(file, format!("upload {shown}"), Some(length));
+    let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await;
+    drop(progress);
+    let result = result?;
+    if json {
+        out!(
+            "{}",
+            json!({ "operation": "upload", "source": path, "target": to.to_string(), "etag": result.etag, "bytes": length })
+        );
+    } else {
+        out!("upload: {shown} to {to}");
+    }
+    Ok(())
+}
+
+/// Downloads `from` to `path` through a temporary file beside it, renamed when complete: a
+/// failed download leaves nothing behind.
+pub async fn download_to(
+    connector: &Connector,
+    from: &S3Uri,
+    path: &Path,
+    get: &GetOptions,
+    json: bool,
+) -> Result<(), Error> {
+    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // A destination folder that does not exist yet is made, as the aws CLI makes it.
+    std::fs::create_dir_all(directory)
+        .map_err(|e| local(format!("cannot create the directory {}", directory.display()), e))?;
+    // Created 0666 less the umask, as any new file (and the aws CLI's downloads); tempfile's
+    // default, 0600, made every download private whatever the user's umask said.
+    let partial = tempfile::Builder::new()
+        .prefix(".s3-connector-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(directory)
+        .map_err(|e| local(format!("cannot write in {}", directory.display()), e))?;
+    let file = tokio::fs::File::from_std(
+        partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
+    );
+    // The size, for the line's total and percentage, costs a HEAD (the same `read`), asked only
+    // when a line can be shown; if it fails, the GET says why.
+    let total = match Progress::possible() {
+        true => {
+            let head = GetOptions { customer_key: get.customer_key.clone(), ..Default::default() };
+            connector.head_object_with(&from.bucket, &from.key, head).await.ok().map(|info| info.size)
+        }
+        false => None,
+    };
+    let (file, progress) = Progress::start(file, format!("download {from}"), total);
+    let info = connector.get_object(&from.bucket, &from.key, file, get.clone()).await;
+    drop(progress);
+    let info = info?;
+    // The file's time is the object's, as the aws CLI sets it, so that tools comparing times
+    // (make, rsync, sync scripts) see when the object changed, not when it was fetched.
+    if let Some(modified) = info.last_modified.as_deref().and_then(super::times::parse) {
+        partial
+            .as_file()
+            .set_modified(modified)
+            .map_err(|e| local(format!("cannot set the time of {}", path.display()), e))?;
+    }
+    partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
+    partial.persist(path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
+    if json {
+        out!(
+            "{}",
+            json!({ "operation": "download", "source": from.to_string(), "target": path, "bytes": info.size })
+        );
+    } else {
+        out!("download: {from} to {}", path.display());
+    }
+    Ok(())
+}
+
+/// A local failure, with what was being done.
+pub fn local(what: String, error: std::io::Error) -> Error {
+    Error::Local(format!("{what}: {error}"))
+}
+
+/// A server-side copy of `from` to exactly `to`, of any size (UploadPartCopy above 5 GiB).
+pub async fn copy_exact(
+    connector: &Connector,
+    from: &S3Uri,
+    to: &S3Uri,
+    options: CopyOptions,
+    json: bool,
+) -> Result<(), Error> {
+    if from == to && options.metadata.is_none() {
+        return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
+    }
+    let source = (from.bucket.as_str(), from.key.as_str());
+    let result = connector.copy_object_with(source, &to.bucket, &to.key, options).await?;
+    if json {
+        out!(
+            "{}",
+            json!({ "operation": "copy", "source": from.to_string(), "target": to.to_string(), "etag": result.etag })
+        );
+    } else {
+        out!("copy: {from} to {to}");
+    }
+    Ok(())
+}

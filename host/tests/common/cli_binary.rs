@@ -1,0 +1,61 @@
+//! The `s3-connector` binary run as a user runs it, for test files other than `cli.rs` (whose
+//! own helpers are private to it): a clean environment (no developer keys, no IMDS), the keys
+//! of the local store, path-style addressing to the given endpoint.
+
+use std::process::Output;
+
+use tokio::process::Command;
+
+/// The keys every local store of these tests is started with.
+pub const ACCESS_KEY: &str = "AKCLIMANYTESTKEY0001";
+/// Recognisable, so that a test may search outputs for it.
+pub const SECRET: &str = "SECRET-many-sentinel-2b7e1c-never-print-me";
+
+/// One run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs the binary with `args` against `endpoint`.
+pub async fn run(endpoint: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        command.env_remove(name);
+    }
+    let nowhere = std::env::temp_dir().join("s3-connector-tests-no-such-aws-dir");
+    command
+        .env("AWS_CONFIG_FILE", nowhere.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .args(["--endpoint", endpoint, "--path-style"])
+        .args(args)
+        .kill_on_drop(true);
+    command.output().await.expect("the binary runs").into()
+}
