@@ -109,8 +109,10 @@ for set in small large; do
   # After s3-connector's syncs, the aws CLI's own dry run has nothing to do, both ways.
   up_left=$(awsc s3 sync --dryrun "$WORK/$set" "s3://bench/s3c-$set-1" | wc -l)
   down_left=$(awsc s3 sync --dryrun "s3://bench/s3c-$set-1" "$WORK/down-s3c-$set-1" | wc -l)
-  echo "<!-- $set: aws s3 sync --dryrun after s3-connector sync: $up_left actions up, $down_left down -->"
+  echo "$set: aws s3 sync --dryrun after s3-connector sync: $up_left actions up, $down_left down" >> "$WORK/dryrun"
 done
+echo
+cat "$WORK/dryrun"
 if [ -s "$WORK/failed" ]; then
   echo
   echo "**$(wc -l < "$WORK/failed") timed commands FAILED; the figures above are not valid:** $(tr '\n' ';' < "$WORK/failed")"
