@@ -28,7 +28,8 @@ WORK=$(mktemp -d)
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_ACCESS_KEY_ID=AKLOCALDEV AWS_SECRET_ACCESS_KEY=local-dev-secret AWS_REGION=us-east-1
 export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
-printf '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n' > "$AWS_CONFIG_FILE"
+# multipart_threshold as s3-connector's (16 MiB), so that both send an 8 MiB file in one PUT.
+printf '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n  multipart_threshold = 16MB\n' > "$AWS_CONFIG_FILE"
 : > "$AWS_SHARED_CREDENTIALS_FILE"
 
 # The server lives as long as its stdin: a FIFO held open by this script.
@@ -54,7 +55,8 @@ s3c mb s3://bench > /dev/null
 timed() {
   local start end
   start=$(date +%s.%N)
-  "$@" > /dev/null
+  # A failed sync is recorded and named at the end: its time is not a figure.
+  "$@" > /dev/null || echo "$*" >> "$WORK/failed"
   end=$(date +%s.%N)
   echo "$end - $start" | bc
 }
@@ -107,7 +109,13 @@ for set in small large; do
   # After s3-connector's syncs, the aws CLI's own dry run has nothing to do, both ways.
   up_left=$(awsc s3 sync --dryrun "$WORK/$set" "s3://bench/s3c-$set-1" | wc -l)
   down_left=$(awsc s3 sync --dryrun "s3://bench/s3c-$set-1" "$WORK/down-s3c-$set-1" | wc -l)
-  echo "<!-- $set: aws s3 sync --dryrun after s3-connector sync: $up_left actions up, $down_left down -->"
+  echo "$set: aws s3 sync --dryrun after s3-connector sync: $up_left actions up, $down_left down" >> "$WORK/dryrun"
 done
+echo
+cat "$WORK/dryrun"
+if [ -s "$WORK/failed" ]; then
+  echo
+  echo "**$(wc -l < "$WORK/failed") timed commands FAILED; the figures above are not valid:** $(tr '\n' ';' < "$WORK/failed")"
+fi
 echo
 echo "Raw: $SMALL files of 4 KiB, $LARGE of 8 MiB, $PROFILE binaries, RUNS=$RUNS, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(aws --version 2>&1)."

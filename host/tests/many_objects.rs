@@ -405,6 +405,17 @@ async fn recursive_downloads_keep_several_objects_in_flight() {
 
     let zero = run(&s3.endpoint, &["cp", "--recursive", "--concurrency", "0", "s3://slow/d", "x"]).await;
     assert_eq!(zero.code, 2, "{}", zero.stderr);
+
+    // sync too, with its default of 10 (8 objects: all at once).
+    let s3 = RecordingServer::start().await;
+    s3.answer_next([Answer { status: 200, headers: vec![], body: listing("slow", &keys) }]);
+    s3.answer(Answer { status: 200, headers: vec![("etag", "\"e\"".to_owned())], body: "hello".to_owned() });
+    s3.delay(Duration::from_millis(300));
+    let target = tempfile::tempdir().unwrap();
+    let synced = run(&s3.endpoint, &["sync", "s3://slow/d", path(target.path())]).await;
+    assert_eq!(synced.code, 0, "{}", synced.stderr);
+    assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 8);
+    assert_eq!(s3.max_in_flight(), 8, "every object side by side");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
