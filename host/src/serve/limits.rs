@@ -19,7 +19,8 @@ pub struct ServeLimits {
     /// connection over this cap closes the oldest unauthenticated one, so that idle or slow
     /// clients cannot hold the door shut for those that authenticate.
     pub max_unauthenticated: usize,
-    /// The largest request head read (hyper's read buffer), bounding each connection's memory.
+    /// The largest request head read (hyper's header size limit), bounding what a client without
+    /// the token can make a connection hold.
     pub max_header_bytes: usize,
 }
 

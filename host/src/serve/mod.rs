@@ -212,7 +212,9 @@ async fn serve_connection<S>(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes)
+        // The head's size, not the read buffer's: a buffer capped small broke large uploads
+        // mid-body ("error writing a body to connection" about one run in ten).
+        .max_header_size(limits.max_header_bytes)
         .keep_alive(true)
         .serve_connection(TokioIo::new(socket), service);
     tokio::select! {
