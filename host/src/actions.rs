@@ -124,8 +124,14 @@ impl RequestView {
         })
     }
 
+    /// The view of a request's text, as the tests write it.
+    #[cfg(test)]
     fn read(request: &str) -> Self {
-        let value: Value = serde_json::from_str(request).unwrap_or(Value::Null);
+        Self::of(&serde_json::from_str(request).unwrap_or(Value::Null))
+    }
+
+    /// The view of a parsed request (`Null` when it is not JSON: the guest reports that).
+    fn of(value: &Value) -> Self {
         let text = |v: &Value| v.as_str().map(str::to_owned);
         Self {
             action: text(&value["action"]),
@@ -167,27 +173,30 @@ impl Connector {
         if let Some(audit) = &mut call.shared.audit {
             audit.call_id = Some(audit_id.clone());
         }
-        // Camunda's request-scoped settings: the host decides before anything runs.
+        // Parsed once: the host's view of the request and its request-scoped settings.
         let value: Value = serde_json::from_str(request).unwrap_or(Value::Null);
+        let view = RequestView::of(&value);
+        // Camunda's request-scoped settings: the host decides before anything runs.
         let decided = RequestSettings::read(&value)
             .and_then(|settings| settings.decide(&self.shared.connection, self.allow_request_credentials));
         match decided {
-            Err(refused) => {
-                let view = RequestView::read(request);
-                return Err(ActionFailure::refused(&refused, &view, &audit_id));
-            }
+            Err(refused) => return Err(ActionFailure::refused(&refused, &view, &audit_id)),
             Ok(Some(credentials)) => call.shared.credentials = Arc::new(credentials),
             Ok(None) => {}
         }
         if value.get("authentication").is_some() {
             let stripped = without_authentication(&value).to_string();
-            return call.invoke_as(&stripped, audit_id).await;
+            return call.invoke_as(&stripped, view, audit_id).await;
         }
-        call.invoke_as(request, audit_id).await
+        call.invoke_as(request, view, audit_id).await
     }
 
-    async fn invoke_as(&self, request: &str, audit_id: String) -> Result<Value, ActionFailure> {
-        let view = RequestView::read(request);
+    async fn invoke_as(
+        &self,
+        request: &str,
+        view: RequestView,
+        audit_id: String,
+    ) -> Result<Value, ActionFailure> {
         let fail = |error: Error| ActionFailure::from_error(&error, &view, &audit_id);
         if let Some(request) = view.presign_request() {
             self.check_presign_expiry(&presign_method(request.method), &request).map_err(fail)?;
