@@ -91,7 +91,10 @@ pub(super) async fn answer(
         return Ok(response);
     }
     let status = response.status().as_u16();
-    let answer = scrubbed(response, &handed_out).await;
+    let Some(text) = scrubbed_text(response, &handed_out).await else {
+        let message = "the plugin's error answer could not be read whole";
+        return Ok(json_answer::error_with_status(status, ErrorCode::Other, message));
+    };
     // The component knows only that its request was refused; the host knows the rule it
     // lacked, and says so as the CLI and the actions do. The error answer has been read whole,
     // so the instance is ending.
@@ -100,16 +103,16 @@ pub(super) async fn answer(
     let codes: &[ErrorCode] = match status {
         403 => &[ErrorCode::DeniedByHost],
         502 | 504 => &[ErrorCode::Transport, ErrorCode::Timeout],
-        _ => return Ok(answer),
+        _ => return Ok(json_answer::text(status, text)),
     };
     match task.await {
         Ok((_, Some(Reason::Denied(reason)))) if status == 403 => {
-            Ok(with_host_reason(answer, codes, ErrorCode::DeniedByHost, &reason).await)
+            Ok(with_host_reason(status, &text, codes, ErrorCode::DeniedByHost, &reason))
         }
         Ok((_, Some(Reason::Network(reason)))) if status != 403 => {
-            Ok(with_host_reason(answer, codes, ErrorCode::Transport, &reason).await)
+            Ok(with_host_reason(status, &text, codes, ErrorCode::Transport, &reason))
         }
-        _ => Ok(answer),
+        _ => Ok(json_answer::text(status, text)),
     }
 }
 
@@ -124,19 +127,15 @@ enum Reason {
 /// An error answer whose message is the host's `reason` when its code is one of `codes` (a
 /// `fallback` answer when it is not JSON); other fields (the bucket, the key) stay as the
 /// component wrote them.
-async fn with_host_reason(
-    answer: hyper::Response<HyperOutgoingBody>,
+fn with_host_reason(
+    status: u16,
+    text: &str,
     codes: &[ErrorCode],
     fallback: ErrorCode,
     reason: &str,
 ) -> hyper::Response<HyperOutgoingBody> {
-    let status = answer.status().as_u16();
-    let Ok(body) = answer.into_body().collect().await else {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) else {
         return json_answer::error_with_status(status, fallback, reason);
-    };
-    let mut value: serde_json::Value = match serde_json::from_slice(&body.to_bytes()) {
-        Ok(value) => value,
-        Err(_) => return json_answer::error_with_status(status, fallback, reason),
     };
     if codes.iter().any(|code| value["error"]["code"] == code.as_str()) {
         value["error"]["message"] = serde_json::Value::String(reason.to_owned());
@@ -144,23 +143,11 @@ async fn with_host_reason(
     json_answer::json(status, &value)
 }
 
-/// An error answer with every spelling of the handed-out secrets removed: AWS quotes the
-/// canonical request (a session token included) in `SignatureDoesNotMatch`, and the component
-/// passes S3's message on.
-async fn scrubbed(
-    response: hyper::Response<HyperOutgoingBody>,
-    secrets: &[Secret],
-) -> hyper::Response<HyperOutgoingBody> {
-    let status = response.status().as_u16();
-    match Limited::new(response.into_body(), MAX_ERROR_ANSWER).collect().await {
-        Ok(body) => {
-            let text = String::from_utf8_lossy(&body.to_bytes()).into_owned();
-            json_answer::text(status, crate::scrub::secrets(&text, secrets))
-        }
-        Err(_) => json_answer::error_with_status(
-            status,
-            ErrorCode::Other,
-            "the plugin's error answer could not be read whole",
-        ),
-    }
+/// An error answer's text, read whole (it is one JSON object) with every spelling of the
+/// handed-out secrets removed: AWS quotes the canonical request (a session token included) in
+/// `SignatureDoesNotMatch`, and the component passes S3's message on. `None` when it is larger
+/// than [`MAX_ERROR_ANSWER`] or cannot be read.
+async fn scrubbed_text(response: hyper::Response<HyperOutgoingBody>, secrets: &[Secret]) -> Option<String> {
+    let body = Limited::new(response.into_body(), MAX_ERROR_ANSWER).collect().await.ok()?;
+    Some(crate::scrub::secrets(&String::from_utf8_lossy(&body.to_bytes()), secrets))
 }
