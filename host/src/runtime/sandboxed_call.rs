@@ -91,7 +91,7 @@ impl SandboxedCall {
     /// trap's root cause without the wasm backtrace.
     fn trap(&self, trap: wasmtime::Error) -> Error {
         match self.store.data().limits.exceeded.or_else(|| host_buffer::limit_in(&trap)) {
-            Some(exceeded) => Error::Plugin(exceeded.to_string()),
+            Some(exceeded) => Error::Limit(exceeded),
             None => plugin_error(trap),
         }
     }
