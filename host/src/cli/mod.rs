@@ -44,7 +44,8 @@ use crate::audit::{AuditSink, FileSink, StderrSink};
 use crate::connector::{Connector, ConnectorBuilder};
 use crate::credentials::{
     AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileSettings,
-    RolesAnywhereProvider, Secret, StaticCredentials, default_chain,
+    RoleSessionSettings, RolesAnywhereProvider, Secret, SessionPolicySettings, StaticCredentials,
+    default_chain,
 };
 use crate::error::Error;
 use crate::settings::Connection;

@@ -8,6 +8,22 @@
 //! default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
 //! refreshes before expiry, one refresh at a time.
 
+/// [`CredentialsProvider`] for a provider whose credentials come from its own
+/// `async fn fetch(&self)`, under the name `$name`: written once for the providers that fetch.
+macro_rules! fetching_provider {
+    ($provider:ty, $name:expr) => {
+        impl $crate::credentials::CredentialsProvider for $provider {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn credentials(&self) -> $crate::credentials::CredentialsFuture<'_> {
+                Box::pin(self.fetch())
+            }
+        }
+    };
+}
+
 pub mod assume_role;
 mod cached;
 pub mod chain;
@@ -18,6 +34,7 @@ pub mod imds;
 pub mod process;
 pub mod profile;
 pub mod profile_files;
+pub mod role_session;
 pub mod roles_anywhere;
 mod secret;
 mod sts;
@@ -39,6 +56,7 @@ pub use container::ContainerProvider;
 pub use imds::ImdsProvider;
 pub use process::ProcessProvider;
 pub use profile::{ProfileProvider, ProfileSettings};
+pub use role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
 pub use roles_anywhere::RolesAnywhereProvider;
 pub use secret::Secret;
 pub use web_identity::WebIdentityProvider;
