@@ -22,15 +22,16 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use super::role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
+use super::role_session::{
+    RoleSession, RoleSessionSettings, SessionPolicySettings, check_role_arn, default_session_name,
+};
 use super::{CredentialsError, CredentialsProvider};
 
 const NAME: &str = "assume-role";
 
-/// The shortest and longest role sessions STS grants.
-pub const DURATION_RANGE: std::ops::RangeInclusive<u64> = 900..=43_200;
+pub use super::role_session::DURATION_RANGE;
 
 /// Assumes a role with STS, signing the request with the source provider's credentials.
 pub struct AssumeRoleProvider {
@@ -113,61 +114,6 @@ fn error(reason: String) -> CredentialsError {
     CredentialsError { provider: NAME, reason }
 }
 
-/// `s3-connector-<unix seconds>`.
-pub(crate) fn default_session_name() -> String {
-    format!("s3-connector-{}", SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
-}
-
-/// A role ARN looks like `arn:PARTITION:iam::ACCOUNT:role/NAME`.
-pub(crate) fn check_role_arn(provider: &'static str, arn: &str) -> Result<(), CredentialsError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && !parts[1].is_empty()
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > 5;
-    if ok {
-        Ok(())
-    } else {
-        Err(CredentialsError {
-            provider,
-            reason: format!("{arn:?} is not a role ARN; expected arn:aws:iam::123456789012:role/NAME"),
-        })
-    }
-}
-
-/// STS session names: 2 to 64 of `[A-Za-z0-9+=,.@_-]`.
-pub(crate) fn check_session_name(provider: &'static str, name: &str) -> Result<(), CredentialsError> {
-    let ok = (2..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(CredentialsError {
-            provider,
-            reason: format!("session name {name:?} must be 2 to 64 of letters, digits and +=,.@_-"),
-        })
-    }
-}
-
-/// STS accepts 900 s to 43,200 s.
-pub(crate) fn check_duration(provider: &'static str, duration: Duration) -> Result<(), CredentialsError> {
-    if DURATION_RANGE.contains(&duration.as_secs()) {
-        Ok(())
-    } else {
-        Err(CredentialsError {
-            provider,
-            reason: format!(
-                "session duration {} s is outside STS's 900 to 43200 s; the role's maximum may be lower",
-                duration.as_secs()
-            ),
-        })
-    }
-}
-
 impl fmt::Debug for AssumeRoleProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AssumeRoleProvider")
@@ -182,30 +128,10 @@ fetching_provider!(AssumeRoleProvider, NAME);
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
     use super::*;
     use crate::credentials::{Secret, StaticCredentials};
-
-    #[test]
-    fn arns_session_names_and_durations_are_checked() {
-        let table: &[(&str, bool)] = &[
-            ("arn:aws:iam::123456789012:role/demo", true),
-            ("arn:aws-cn:iam::123456789012:role/path/demo", true),
-            ("arn:aws:iam::123456789012:user/demo", false),
-            ("arn:aws:iam::12345:role/demo", false),
-            ("arn:aws:iam::123456789012:role/", false),
-            ("demo", false),
-        ];
-        for (arn, ok) in table {
-            assert_eq!(check_role_arn("t", arn).is_ok(), *ok, "{arn}");
-        }
-        for (name, ok) in [("ab", true), ("a", false), ("nightly-upload@x.y", true), ("has space", false)] {
-            assert_eq!(check_session_name("t", name).is_ok(), ok, "{name}");
-        }
-        for (secs, ok) in [(899, false), (900, true), (43_200, true), (43_201, false)] {
-            assert_eq!(check_duration("t", Duration::from_secs(secs)).is_ok(), ok, "{secs}");
-        }
-        assert!(default_session_name().starts_with("s3-connector-"));
-    }
 
     #[test]
     fn the_request_is_a_signed_form_post() {

@@ -6,12 +6,14 @@
 //! request and read its answer through [`RoleSession::sts_form`] and [`RoleSession::call_sts`].
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::assume_role::{check_duration, check_session_name};
 use super::sts_policy::StsPolicy;
 use super::{AwsCredentials, CredentialsError, sts};
 use crate::network::{ProxySettings, Trust};
+
+/// The shortest and longest role sessions STS grants.
+pub const DURATION_RANGE: std::ops::RangeInclusive<u64> = 900..=43_200;
 
 /// The settings of one provider's role sessions.
 #[derive(Clone)]
@@ -115,6 +117,61 @@ impl RoleSession {
     }
 }
 
+/// `s3-connector-<unix seconds>`.
+pub(crate) fn default_session_name() -> String {
+    format!("s3-connector-{}", SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+}
+
+/// A role ARN looks like `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+pub(crate) fn check_role_arn(provider: &'static str, arn: &str) -> Result<(), CredentialsError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5;
+    if ok {
+        Ok(())
+    } else {
+        Err(CredentialsError {
+            provider,
+            reason: format!("{arn:?} is not a role ARN; expected arn:aws:iam::123456789012:role/NAME"),
+        })
+    }
+}
+
+/// STS session names: 2 to 64 of `[A-Za-z0-9+=,.@_-]`.
+pub(crate) fn check_session_name(provider: &'static str, name: &str) -> Result<(), CredentialsError> {
+    let ok = (2..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(CredentialsError {
+            provider,
+            reason: format!("session name {name:?} must be 2 to 64 of letters, digits and +=,.@_-"),
+        })
+    }
+}
+
+/// STS accepts 900 s to 43,200 s.
+pub(crate) fn check_duration(provider: &'static str, duration: Duration) -> Result<(), CredentialsError> {
+    if DURATION_RANGE.contains(&duration.as_secs()) {
+        Ok(())
+    } else {
+        Err(CredentialsError {
+            provider,
+            reason: format!(
+                "session duration {} s is outside STS's 900 to 43200 s; the role's maximum may be lower",
+                duration.as_secs()
+            ),
+        })
+    }
+}
+
 impl fmt::Debug for RoleSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RoleSession")
@@ -198,5 +255,32 @@ pub trait SessionPolicySettings: RoleSessionSettings {
         let session = self.role_session();
         session.policy = StsPolicy::host(policy, &session.region).map_err(|e| session.error(e))?;
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_session_names_and_durations_are_checked() {
+        let table: &[(&str, bool)] = &[
+            ("arn:aws:iam::123456789012:role/demo", true),
+            ("arn:aws-cn:iam::123456789012:role/path/demo", true),
+            ("arn:aws:iam::123456789012:user/demo", false),
+            ("arn:aws:iam::12345:role/demo", false),
+            ("arn:aws:iam::123456789012:role/", false),
+            ("demo", false),
+        ];
+        for (arn, ok) in table {
+            assert_eq!(check_role_arn("t", arn).is_ok(), *ok, "{arn}");
+        }
+        for (name, ok) in [("ab", true), ("a", false), ("nightly-upload@x.y", true), ("has space", false)] {
+            assert_eq!(check_session_name("t", name).is_ok(), ok, "{name}");
+        }
+        for (secs, ok) in [(899, false), (900, true), (43_200, true), (43_201, false)] {
+            assert_eq!(check_duration("t", Duration::from_secs(secs)).is_ok(), ok, "{secs}");
+        }
+        assert!(default_session_name().starts_with("s3-connector-"));
     }
 }

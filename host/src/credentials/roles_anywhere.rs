@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::assume_role::check_role_arn;
+use super::role_session::check_role_arn;
 use super::role_session::{RoleSession, RoleSessionSettings};
 use super::x509::X509Identity;
 use super::{AwsCredentials, CredentialsError, Secret, http_client, time};

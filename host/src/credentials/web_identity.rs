@@ -10,8 +10,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use super::assume_role::{check_role_arn, default_session_name};
-use super::role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
+use super::role_session::{
+    RoleSession, RoleSessionSettings, SessionPolicySettings, check_role_arn, default_session_name,
+};
 use super::{AwsCredentials, CredentialsError, Secret};
 use crate::network::{ProxySettings, Trust};
 
