@@ -39,6 +39,7 @@ pub mod redact;
 pub mod request_settings;
 pub mod runtime;
 pub mod scrub;
+pub mod secret;
 pub mod serve;
 pub mod settings;
 

@@ -36,7 +36,7 @@ async fn a_call_that_hangs_is_stopped_at_the_wall_clock_timeout() {
 }
 
 // Hostile guests: tiny components in the text format, run through the sandbox's own store,
-// limits and error mapping (`runtime::guest_probe`).
+// limits and error mapping (`connector::guest_probe`).
 
 /// Returns at once: the harness itself works.
 const QUIET: &str = r#"(component
@@ -148,7 +148,7 @@ async fn run_guest_export(
     export: &str,
 ) -> Result<(), Error> {
     let component = wat::parse_str(wat).unwrap();
-    s3_connector_host::runtime::guest_probe::run_export(connector, &component, export).await
+    s3_connector_host::connector::guest_probe::run_export(connector, &component, export).await
 }
 
 struct Store {

@@ -8,6 +8,8 @@
 
 mod buckets;
 mod builder;
+#[doc(hidden)]
+pub mod guest_probe;
 mod multipart;
 mod objects;
 mod presign;

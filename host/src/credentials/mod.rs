@@ -52,7 +52,6 @@ pub mod profile_files;
 pub mod role_session;
 #[cfg(feature = "aws-credentials")]
 pub mod roles_anywhere;
-mod secret;
 #[cfg(feature = "aws-credentials")]
 mod sts;
 #[cfg(feature = "aws-credentials")]
@@ -70,6 +69,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::SystemTime;
 
+pub use crate::secret::Secret;
 #[cfg(feature = "aws-credentials")]
 pub use assume_role::AssumeRoleProvider;
 pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
@@ -87,7 +87,6 @@ pub use profile::{ProfileProvider, ProfileSettings};
 pub use role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
 #[cfg(feature = "aws-credentials")]
 pub use roles_anywhere::RolesAnywhereProvider;
-pub use secret::Secret;
 #[cfg(feature = "aws-credentials")]
 pub use web_identity::WebIdentityProvider;
 

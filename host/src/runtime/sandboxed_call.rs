@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, Store};
 
+use super::bindings::s3_connector::s3::types::S3Error;
 use super::host_buffer;
 use super::plugin_runtime::PluginRuntime;
 use super::store_state::{Shared, StoreState};
 use crate::error::Error;
-use crate::types::S3Error;
 
 /// A fresh store holding a slot of the instance pool, freed when it is dropped.
 pub struct SandboxedCall {
