@@ -1,5 +1,5 @@
 //! S3's naming rules, the endpoint, the encoding of keys in request paths, the S3 actions with
-//! their access classes, and the error vocabulary (codes, exit codes, HTTP statuses, the JSON
+//! their access classes, the edge world's configuration keys, and the error vocabulary (codes, exit codes, HTTP statuses, the JSON
 //! error object, what is transient).
 //!
 //! Both sides of the sandbox need the same answers: the plugin refuses a bad name before it
@@ -9,6 +9,7 @@
 mod access;
 mod bucket_name;
 pub mod civil_date;
+pub mod edge_config;
 mod endpoint;
 mod error_code;
 mod key;

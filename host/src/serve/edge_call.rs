@@ -4,7 +4,7 @@
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use s3_connector_rules::ErrorCode;
+use s3_connector_rules::{ErrorCode, edge_config};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -46,14 +46,14 @@ pub(super) async fn answer(
         }
         store_state
             .config
-            .insert("endpoint", connection.endpoint.url())
-            .insert("region", connection.region.clone())
-            .insert("path_style", connection.path_style.to_string())
-            .insert("max_attempts", max_attempts.to_string())
-            .insert("access_key_id", credentials.access_key_id.clone())
-            .insert("secret_access_key", credentials.secret_access_key.expose().to_owned());
+            .insert(edge_config::ENDPOINT, connection.endpoint.url())
+            .insert(edge_config::REGION, connection.region.clone())
+            .insert(edge_config::PATH_STYLE, connection.path_style.to_string())
+            .insert(edge_config::MAX_ATTEMPTS, max_attempts.to_string())
+            .insert(edge_config::ACCESS_KEY_ID, credentials.access_key_id.clone())
+            .insert(edge_config::SECRET_ACCESS_KEY, credentials.secret_access_key.expose().to_owned());
         if let Some(token) = &credentials.session_token {
-            store_state.config.insert("session_token", token.expose().to_owned());
+            store_state.config.insert(edge_config::SESSION_TOKEN, token.expose().to_owned());
         }
     })
     .await?;

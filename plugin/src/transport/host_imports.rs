@@ -83,12 +83,15 @@ mod world {
 
 #[cfg(feature = "edge")]
 mod world {
+    use s3_connector_rules::edge_config;
+
     use super::{Connection, Credentials, Scope};
     use crate::bindings::s3_connector::s3::types::S3Error;
     use crate::bindings::wasi::config::store;
     use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 
-    /// The configuration keys of the edge world (see `wit/edge.wit`).
+    /// A value of the edge world's configuration (see `wit/edge.wit`; the keys are
+    /// [`edge_config`]'s).
     fn value(key: &str) -> Result<Option<String>, S3Error> {
         match store::get(key) {
             Ok(value) => Ok(value.filter(|v| !v.is_empty())),
@@ -101,12 +104,13 @@ mod world {
     /// The connection settings, from `endpoint`, `region`, `path_style` and `max_attempts`.
     pub fn connection() -> Connection {
         let text = |key: &str| value(key).ok().flatten();
-        let region = text("region").unwrap_or_else(|| "us-east-1".to_owned());
+        let region = text(edge_config::REGION).unwrap_or_else(|| "us-east-1".to_owned());
         Connection {
-            endpoint: text("endpoint").unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com")),
+            endpoint: text(edge_config::ENDPOINT)
+                .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com")),
             region,
-            path_style: text("path_style").is_some_and(|v| v.eq_ignore_ascii_case("true")),
-            max_attempts: text("max_attempts").and_then(|v| v.parse().ok()).unwrap_or(0),
+            path_style: text(edge_config::PATH_STYLE).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            max_attempts: text(edge_config::MAX_ATTEMPTS).and_then(|v| v.parse().ok()).unwrap_or(0),
         }
     }
 
@@ -114,10 +118,12 @@ mod world {
     /// not checked here: a standard host has no policy to check it against (the reference
     /// host's `serve` still checks every request).
     pub fn credentials(_scope: &Scope) -> Result<Credentials, S3Error> {
-        match (value("access_key_id")?, value("secret_access_key")?) {
-            (Some(access_key_id), Some(secret_access_key)) => {
-                Ok(Credentials { access_key_id, secret_access_key, session_token: value("session_token")? })
-            }
+        match (value(edge_config::ACCESS_KEY_ID)?, value(edge_config::SECRET_ACCESS_KEY)?) {
+            (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials {
+                access_key_id,
+                secret_access_key,
+                session_token: value(edge_config::SESSION_TOKEN)?,
+            }),
             _ => Err(S3Error::AccessDenied(
                 "no credentials: the host's wasi:config has no access_key_id and secret_access_key"
                     .to_owned(),

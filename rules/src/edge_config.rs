@@ -1,0 +1,23 @@
+//! The `wasi:config` keys of the edge world: what a host gives the edge component for one
+//! request (the reference host's `serve`, `wasmtime serve` with `-S config-var`, the Node
+//! runner, Spin and wasmCloud manifests). The component reads them, the hosts write them; one
+//! list keeps the two from drifting apart.
+
+/// The S3 endpoint URL (`https://s3.eu-west-1.amazonaws.com`); without it, the region's.
+pub const ENDPOINT: &str = "endpoint";
+/// The signing region (default `us-east-1`).
+pub const REGION: &str = "region";
+/// `true` for path-style addressing (`https://host/bucket/key`).
+pub const PATH_STYLE: &str = "path_style";
+/// Attempts per request, retries included (the plugin's default when absent).
+pub const MAX_ATTEMPTS: &str = "max_attempts";
+/// The access key id of this request's credentials.
+pub const ACCESS_KEY_ID: &str = "access_key_id";
+/// The secret access key of this request's credentials.
+pub const SECRET_ACCESS_KEY: &str = "secret_access_key";
+/// The session token of temporary credentials, if any.
+pub const SESSION_TOKEN: &str = "session_token";
+
+/// Every key, in the order above.
+pub const ALL: [&str; 7] =
+    [ENDPOINT, REGION, PATH_STYLE, MAX_ATTEMPTS, ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN];
