@@ -146,3 +146,31 @@ pub fn describe(error: &S3Error) -> String {
         S3Error::Other(m) => m.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn causes_are_sources_and_the_message_stays_one_line() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let error = Error::local_io("cannot write /tmp/x", io);
+        assert_eq!(error.to_string(), "cannot write /tmp/x: permission denied");
+        let cause = error.source().expect("the I/O error is the source");
+        assert_eq!(
+            cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind),
+            Some(std::io::ErrorKind::PermissionDenied)
+        );
+        assert!(Error::local("no cause").source().is_none());
+
+        let limit = Error::Limit(Exceeded::Cpu { budget: std::time::Duration::from_secs(1) });
+        assert!(limit.source().and_then(|e| e.downcast_ref::<Exceeded>()).is_some());
+        assert_eq!((limit.code(), limit.exit_code()), ("plugin", 1));
+
+        let setting = Error::from(InvalidSetting { setting: "max_attempts", rule: "from 1 to 20" });
+        assert_eq!(setting.to_string(), "the connector setting max_attempts must be from 1 to 20");
+        assert_eq!(setting.exit_code(), 2);
+    }
+}
