@@ -97,7 +97,7 @@ function setPath(object, path, value) {
     }
     node = node[part];
   }
-  node[parts.at(-1)] = value;
+  node[parts.slice(-1)[0]] = value;
 }
 
 // What a user would type into each text or number field, by the field's name: values that
@@ -133,7 +133,7 @@ function sampleValue(property) {
   }
   if (property.value !== undefined) return property.value;
   if (property.type === "Boolean") return false;
-  const name = target.split(".").at(-1);
+  const name = target.split(".").slice(-1)[0];
   if (!(name in SAMPLES)) throw new Error(`${target}: a field this check has no sample for`);
   // What Zeebe makes of it: a String field without FEEL is a string literal, a Number a number.
   if (property.type === "Number") return Number(SAMPLES[name]);
@@ -325,7 +325,7 @@ const MUTATIONS = {
 };
 const passed = [];
 for (const [name, mutate] of Object.entries(MUTATIONS)) {
-  const broken = structuredClone(TEMPLATE);
+  const broken = JSON.parse(JSON.stringify(TEMPLATE));
   mutate(broken);
   const found = check(broken);
   if (found.length === 0) passed.push(name);
