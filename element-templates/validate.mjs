@@ -294,6 +294,54 @@ if (errors.length) {
 }
 const accepted = check.accepted;
 
+// The README's BPMN task: the inputs and headers the template maps for "Download object", the
+// fixed ones with the template's values, and the template's id and version.
+function readmeErrors(template) {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Camunda element template"));
+  const xml = /```xml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+  const errors = [];
+  const pairs = (re) => [...xml.matchAll(re)].map((m) => [m[1], m[2]]);
+  const inputs = new Map(pairs(/<zeebe:input source="([^"]*)" target="([^"]*)"/g).map(([s, t]) => [t, s]));
+  const headers = new Map(pairs(/<zeebe:header key="([^"]*)" value="([^"]*)"/g));
+  const values = { operation: "downloadObject", "authentication.type": "defaultCredentialsChain" };
+  const active = template.properties.filter((p) => holds(p.condition, { uploadSource: "camundaDocument", ...values }));
+  const expectedInputs = active.filter((p) => p.binding.type === "zeebe:input" && !p.optional);
+  for (const p of expectedInputs) {
+    const source = inputs.get(p.binding.name);
+    const fixed = p.type === "Hidden" || p.type === "Dropdown" ? String(values[p.id] ?? p.value) : undefined;
+    if (source === undefined) errors.push(`README's BPMN task lacks the input ${p.binding.name}`);
+    else if (fixed !== undefined && source !== fixed) errors.push(`README's BPMN task: ${p.binding.name} is ${source}, the template's ${fixed}`);
+  }
+  for (const target of inputs.keys()) {
+    if (!expectedInputs.some((p) => p.binding.name === target)) errors.push(`README's BPMN task maps ${target}, which the template does not`);
+  }
+  const headerProps = active.filter((p) => p.binding.type === "zeebe:taskHeader");
+  for (const [key, value] of headers) {
+    const p = headerProps.find((h) => h.binding.key === key);
+    if (!p) {
+      errors.push(`README's BPMN task has the header ${key}, which the template does not`);
+      continue;
+    }
+    const fixed = p.type === "Hidden" || p.type === "Dropdown" ? String(values[p.id] ?? p.value) : undefined;
+    if (p && fixed !== undefined && fixed !== value) errors.push(`README's BPMN task: header ${key} is ${value}, the template's ${fixed}`);
+  }
+  for (const p of headerProps.filter((h) => h.type === "Hidden" || h.type === "Dropdown")) {
+    if (!headers.has(p.binding.key)) errors.push(`README's BPMN task lacks the header ${p.binding.key}`);
+  }
+  const type = template.properties.find((p) => p.binding.type === "zeebe:taskDefinition" && p.binding.property === "type");
+  if (!xml.includes(`<zeebe:taskDefinition type="${type?.value}"`)) errors.push("README's BPMN task has another task type");
+  if (!xml.includes(`zeebe:modelerTemplate="${template.id}" zeebe:modelerTemplateVersion="${template.version}"`)) {
+    errors.push("README's BPMN task names another template id or version");
+  }
+  return errors;
+}
+const readme = readmeErrors(TEMPLATE);
+if (readme.length) {
+  console.error(readme.join("\n"));
+  process.exit(1);
+}
+
 // The requests, for tests/tests/element_template.rs to run against s3s-fs. The file is checked
 // in so that `cargo test` needs no node; a stale copy fails here (`node validate.mjs --write`
 // rewrites it).
