@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::{Connector, FsDocumentStore, Policy, Secret, StaticCredentials};
 use s3_connector_tests::TestServer;
 use s3_connector_tests::serving::Serving;
@@ -51,13 +52,19 @@ async fn host_for(body: &mut Value, documents: &Path) -> (TestServer, Connector)
     let server = TestServer::start().await;
     let admin = server.admin();
     admin.create_bucket("invoices").await.unwrap();
-    admin.put_object_bytes("invoices", KEY, OBJECT_TEXT.as_bytes(), Default::default()).await.unwrap();
+    admin
+        .put_object_bytes(&ObjectRef::new("invoices", KEY), OBJECT_TEXT.as_bytes(), Default::default())
+        .await
+        .unwrap();
     let action = body["action"].as_str().unwrap_or("");
     if action != "createBucket" {
         admin.create_bucket("archive").await.unwrap();
     }
     if action != "createBucket" && action != "deleteBucket" {
-        admin.put_object_bytes("archive", KEY, OBJECT_TEXT.as_bytes(), Default::default()).await.unwrap();
+        admin
+            .put_object_bytes(&ObjectRef::new("archive", KEY), OBJECT_TEXT.as_bytes(), Default::default())
+            .await
+            .unwrap();
     }
     std::fs::write(documents.join(DOCUMENT_ID), OBJECT_TEXT).unwrap();
     // The template's endpoint sample stands for "this host's endpoint".
@@ -65,16 +72,17 @@ async fn host_for(body: &mut Value, documents: &Path) -> (TestServer, Connector)
         body["configuration"]["endpoint"] = json!(server.s3.endpoint());
     }
     let keys = body["authentication"]["type"] == "credentials";
-    let connector = if keys {
+    let builder = if keys {
         body["authentication"]["accessKey"] = json!(server.s3.access_key_id());
         body["authentication"]["secretKey"] = json!(server.s3.secret_access_key().expose());
         let wrong = StaticCredentials::new("AKWRONGWRONGWRONG", Secret::new("wrong"), None);
-        Connector::new(server.connection(), Policy::allow_all(), Arc::new(wrong)).unwrap()
+        Connector::builder(server.connection(), Policy::allow_all(), Arc::new(wrong))
     } else {
-        server.connector(Policy::allow_all())
+        server.builder(Policy::allow_all())
     };
     let store = FsDocumentStore::new(documents).unwrap();
-    (server, connector.with_documents(Arc::new(store)).with_request_credentials(keys))
+    let connector = builder.documents(Arc::new(store)).request_credentials(keys).build().unwrap();
+    (server, connector)
 }
 
 /// What an upload of Camunda's form stored, by the template's content choice.
