@@ -104,7 +104,8 @@ impl Connector {
     /// `Fn(&AuditRecord)` is a sink; so are [`crate::audit::FileSink`],
     /// [`crate::audit::StderrSink`] and [`crate::audit::MemorySink`].
     pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
-        self.shared.audit = Some(Audit { sink, tenant: self.tenant.clone(), call_id: None });
+        self.shared.audit =
+            Some(Audit { sink, tenant: self.tenant.clone(), call_id: None, serve_request_id: None });
         self
     }
 

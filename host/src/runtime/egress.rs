@@ -219,7 +219,11 @@ impl WasiHttpHooks for EgressGuard {
         let record = self
             .audit
             .as_ref()
-            .map(|audit| (audit, request_record(&audit.tenant, request.method(), parsed.as_ref(), &verdict)));
+            .map(|audit| {
+                let mut record = request_record(&audit.tenant, request.method(), parsed.as_ref(), &verdict);
+                record.attempt = Some(attempt);
+                (audit, record)
+            });
         if let Err(denial) = verdict {
             if let Some((audit, record)) = record {
                 audit.write(record);
