@@ -124,11 +124,16 @@ async fn no_token_secret_or_signature_reaches_a_log_line_at_any_level() {
     let store_dir = tempfile::tempdir().unwrap();
     let s3 = LocalS3::start(store_dir.path(), ACCESS_KEY, Secret::new(SECRET)).await.unwrap();
     let admin = {
-        let connection = s3_connector_host::Connection::resolve(Some(&s3.endpoint()), Some("us-east-1"), true, |_| None)
-            .unwrap();
+        let connection =
+            s3_connector_host::Connection::resolve(Some(&s3.endpoint()), Some("us-east-1"), true, |_| None)
+                .unwrap();
         let credentials = s3_connector_host::StaticCredentials::new(ACCESS_KEY, Secret::new(SECRET), None);
-        s3_connector_host::Connector::new(connection, s3_connector_host::Policy::allow_all(), std::sync::Arc::new(credentials))
-            .unwrap()
+        s3_connector_host::Connector::new(
+            connection,
+            s3_connector_host::Policy::allow_all(),
+            std::sync::Arc::new(credentials),
+        )
+        .unwrap()
     };
     admin.create_bucket("logs").await.unwrap();
     for format in ["json", "text"] {
@@ -136,13 +141,16 @@ async fn no_token_secret_or_signature_reaches_a_log_line_at_any_level() {
         for sentinel in [SECRET, TOKEN, WRONG_TOKEN, signature.as_str(), &hex(&token_hash(TOKEN))] {
             assert!(!log.contains(sentinel), "{format}: {sentinel} in the log:\n{log}");
         }
+        // Every level was on: the runtime's own TRACE lines are there.
+        assert!(log.contains("TRACE"), "{format}:\n{log}");
         assert!(log.contains("tenants file reloaded") && log.contains("SIGHUP"), "{format}:\n{log}");
         let answered: Vec<&str> = log.lines().filter(|line| line.contains("answered")).collect();
         assert!(answered.len() >= 5, "{format}: every request is logged:\n{log}");
         assert!(answered.iter().any(|line| line.contains("team-logs") && line.contains("403")), "{log}");
         if format == "json" {
             for line in log.lines().filter(|line| line.starts_with('{')) {
-                let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                let value: serde_json::Value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
                 assert!(value["level"].is_string(), "{line}");
             }
             let parsed: serde_json::Value = serde_json::from_str(answered[0]).unwrap();

@@ -197,7 +197,10 @@ impl<'a> ErrorBody<'a> {
     pub fn new(code: ErrorCode, message: &'a str) -> Self {
         let retryable = matches!(
             code,
-            ErrorCode::Transport | ErrorCode::Timeout | ErrorCode::RetryBudgetExhausted | ErrorCode::TooManyRequests
+            ErrorCode::Transport
+                | ErrorCode::Timeout
+                | ErrorCode::RetryBudgetExhausted
+                | ErrorCode::TooManyRequests
         );
         Self { code, message, retryable, status: None, request_id: None, bucket: None, key: None }
     }

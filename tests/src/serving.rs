@@ -44,8 +44,9 @@ impl Serving {
 
     /// Serves `tenants`, with a metrics listener.
     pub async fn start_tenants(tenants: Tenants) -> Self {
-        let server =
-            Server::bind_tenants("127.0.0.1:0".parse().expect("an address"), tenants).await.expect("serve binds");
+        let server = Server::bind_tenants("127.0.0.1:0".parse().expect("an address"), tenants)
+            .await
+            .expect("serve binds");
         let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("the metrics listener binds");
         let metrics_address = metrics.local_addr().expect("a bound address");
         Self::run(server.with_metrics_listener(metrics), Some(metrics_address))
@@ -89,10 +90,15 @@ impl Serving {
         body: &str,
     ) -> (u16, http::HeaderMap, String) {
         let auth = format!("Bearer {token}");
-        let response =
-            http_client::send(self.address, method, path, &[("authorization", &auth)], bytes(body.to_owned()))
-                .await
-                .expect("serve answers");
+        let response = http_client::send(
+            self.address,
+            method,
+            path,
+            &[("authorization", &auth)],
+            bytes(body.to_owned()),
+        )
+        .await
+        .expect("serve answers");
         let (status, headers) = (response.status().as_u16(), response.headers().clone());
         let body = response.into_body().collect().await.expect("the answer's body").to_bytes();
         (status, headers, String::from_utf8_lossy(&body).into_owned())

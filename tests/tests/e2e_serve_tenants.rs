@@ -34,9 +34,10 @@ impl Store {
         let a = ("AKTENANTA00000000001".to_owned(), Secret::new("secret-of-team-a-0123456789"));
         let b = ("AKTENANTB00000000002".to_owned(), Secret::new("secret-of-team-b-0123456789"));
         std::fs::create_dir(dir.path().join("store")).unwrap();
-        let s3 = LocalS3::start_with_keys(&dir.path().join("store"), &[(&a.0, a.1.clone()), (&b.0, b.1.clone())])
-            .await
-            .unwrap();
+        let s3 =
+            LocalS3::start_with_keys(&dir.path().join("store"), &[(&a.0, a.1.clone()), (&b.0, b.1.clone())])
+                .await
+                .unwrap();
         let store = Self { s3, dir, a, b };
         let admin = Connector::new(
             store.connection(),
@@ -88,11 +89,16 @@ fn token(tenant: &str, token: &str) -> String {
 }
 
 fn tenant(name: &str, credentials: &str, allow: &str, limits: &str) -> String {
-    format!("\n[[tenant]]\nname = \"{name}\"\ncredentials = {credentials}\nallow = {allow}\nlimits = {{ {limits} }}\n")
+    format!(
+        "\n[[tenant]]\nname = \"{name}\"\ncredentials = {credentials}\nallow = {allow}\nlimits = {{ {limits} }}\n"
+    )
 }
 
 fn static_keys((id, secret): &(String, Secret)) -> String {
-    format!("{{ source = \"static\", access_key_id = \"{id}\", secret_access_key = \"{}\" }}", secret.expose())
+    format!(
+        "{{ source = \"static\", access_key_id = \"{id}\", secret_access_key = \"{}\" }}",
+        secret.expose()
+    )
 }
 
 /// The records of the request whose answer carried `id`.
@@ -123,7 +129,10 @@ async fn two_tenants_have_their_own_policy_credentials_and_audit() {
     let id = headers["x-request-id"].to_str().unwrap().to_owned();
     let records = records_of(&sink, &id);
     assert!(!records.is_empty(), "the request's audit records carry its id {id}");
-    assert!(records.iter().all(|r| r.tenant == "team-a" && r.bucket.as_deref() == Some("alpha")), "{records:?}");
+    assert!(
+        records.iter().all(|r| r.tenant == "team-a" && r.bucket.as_deref() == Some("alpha")),
+        "{records:?}"
+    );
 
     // Team b's policy has beta only; its credentials (the profile's second key pair) work there.
     let (status, _, body) = serving.call_as(TOKEN_B, "PUT", "/alpha/b.txt", "from b").await;
@@ -182,8 +191,9 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 async fn the_tenants_file_is_reloaded_whole_or_not_at_all() {
     let store = Store::start().await;
     let path = store.tenants_path();
-    let first = [tenant("team-a", &static_keys(&store.a), "[{ bucket = \"alpha\" }]", ""), token("team-a", TOKEN_A)]
-        .concat();
+    let first =
+        [tenant("team-a", &static_keys(&store.a), "[{ bucket = \"alpha\" }]", ""), token("team-a", TOKEN_A)]
+            .concat();
     std::fs::write(&path, &first).unwrap();
     let sink = Arc::new(MemorySink::default());
     let tenants = Tenants::from_file(&path, store.base(sink.clone())).unwrap();
@@ -195,7 +205,8 @@ async fn the_tenants_file_is_reloaded_whole_or_not_at_all() {
     let auth = format!("Bearer {TOKEN_A}");
     let address = serving.address;
     let slow = tokio::spawn(async move {
-        let response = http_client::send(address, "PUT", "/alpha/slow", &[("authorization", &auth)], body).await;
+        let response =
+            http_client::send(address, "PUT", "/alpha/slow", &[("authorization", &auth)], body).await;
         let response = response.unwrap();
         let status = response.status().as_u16();
         let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -211,8 +222,10 @@ async fn the_tenants_file_is_reloaded_whole_or_not_at_all() {
     ]
     .concat();
     std::fs::write(&path, &second).unwrap();
-    eventually("the reload", async || serving.call_as("second-token-of-a", "GET", "/alpha/x", "").await.0 == 200)
-        .await;
+    eventually("the reload", async || {
+        serving.call_as("second-token-of-a", "GET", "/alpha/x", "").await.0 == 200
+    })
+    .await;
     let (status, _, body) = serving.call_as(TOKEN_A, "PUT", "/alpha/y", "2").await;
     assert_eq!(status, 403, "the new rules hold for new requests: {body}");
 
@@ -224,7 +237,9 @@ async fn the_tenants_file_is_reloaded_whole_or_not_at_all() {
     assert_eq!(std::fs::read(store.dir.path().join("store/alpha/slow")).unwrap(), b"first half, second half");
 
     // A file with a mistake is refused with its line, and the rules in force stay.
-    let broken = format!("{second}\n[[tenant]]\nname = \"team-z\"\ncredentials = {{ source = \"static\" }}\nallow = []\n");
+    let broken = format!(
+        "{second}\n[[tenant]]\nname = \"team-z\"\ncredentials = {{ source = \"static\" }}\nallow = []\n"
+    );
     let bad_line = second.lines().count() + 4;
     std::fs::write(&path, &broken).unwrap();
     let refused = serving.tenants.reload().unwrap_err();
@@ -235,12 +250,15 @@ async fn the_tenants_file_is_reloaded_whole_or_not_at_all() {
     assert_eq!(serving.call_as("second-token-of-a", "GET", "/alpha/x", "").await.0, 200);
     assert_eq!(serving.call_as(TOKEN_A, "PUT", "/alpha/z", "3").await.0, 403);
 
-    let metrics = prometheus_parse::Scrape::parse(serving.scrape().await.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let metrics =
+        prometheus_parse::Scrape::parse(serving.scrape().await.lines().map(|l| Ok(l.to_owned()))).unwrap();
     let reloads = |result: &str| {
         metrics
             .samples
             .iter()
-            .filter(|s| s.metric == "s3_connector_tenants_reloads_total" && s.labels.get("result") == Some(result))
+            .filter(|s| {
+                s.metric == "s3_connector_tenants_reloads_total" && s.labels.get("result") == Some(result)
+            })
             .map(|s| match s.value {
                 prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
                 _ => 0.0,
@@ -275,7 +293,8 @@ async fn limits_answer_429_with_retry_after_and_413_and_are_counted() {
     let address = serving.address;
     let held = tokio::spawn(async move {
         let response =
-            http_client::send(address, "PUT", "/alpha/held", &[("authorization", "Bearer token-one")], body).await;
+            http_client::send(address, "PUT", "/alpha/held", &[("authorization", "Bearer token-one")], body)
+                .await;
         response.unwrap().status().as_u16()
     });
     pieces.send(Bytes::from_static(b"part")).await.unwrap();
@@ -288,7 +307,11 @@ async fn limits_answer_429_with_retry_after_and_413_and_are_counted() {
     assert_eq!(status, 200, "another tenant is not held back: {body}");
     drop(pieces);
     assert_eq!(held.await.unwrap(), 200);
-    assert_eq!(serving.call_as("token-one", "GET", "/alpha/held", "").await.0, 200, "the place is given back");
+    assert_eq!(
+        serving.call_as("token-one", "GET", "/alpha/held", "").await.0,
+        200,
+        "the place is given back"
+    );
 
     // Rate: a burst of two, then 429 until the next token (5 s at 0.2/s).
     for _ in 0..2 {
@@ -310,7 +333,8 @@ async fn limits_answer_429_with_retry_after_and_413_and_are_counted() {
     let address = serving.address;
     let chunked = tokio::spawn(async move {
         let response =
-            http_client::send(address, "PUT", "/alpha/big", &[("authorization", "Bearer token-small")], body).await;
+            http_client::send(address, "PUT", "/alpha/big", &[("authorization", "Bearer token-small")], body)
+                .await;
         let response = response.unwrap();
         let status = response.status().as_u16();
         (status, response.into_body().collect().await.unwrap().to_bytes())
@@ -350,20 +374,22 @@ async fn limits_answer_429_with_retry_after_and_413_and_are_counted() {
                 && s.labels.get("limit") == Some(limit)
         })
     };
-    assert!(limited("one-at-a-time", "in_flight") && limited("slow", "rate") && limited("small", "body"), "{text}");
+    assert!(
+        limited("one-at-a-time", "in_flight") && limited("slow", "rate") && limited("small", "body"),
+        "{text}"
+    );
     assert_eq!(serving.stop().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_as_prometheus_text() {
     let store = Store::start().await;
-    let text = [
-        tenant("team-a", &static_keys(&store.a), "[{ bucket = \"alpha\" }]", ""),
-        token("team-a", TOKEN_A),
-    ]
-    .concat();
+    let text =
+        [tenant("team-a", &static_keys(&store.a), "[{ bucket = \"alpha\" }]", ""), token("team-a", TOKEN_A)]
+            .concat();
     std::fs::write(store.tenants_path(), text).unwrap();
-    let tenants = Tenants::from_file(&store.tenants_path(), store.base(Arc::new(MemorySink::default()))).unwrap();
+    let tenants =
+        Tenants::from_file(&store.tenants_path(), store.base(Arc::new(MemorySink::default()))).unwrap();
     let serving = Serving::start_tenants(tenants).await;
     for i in 0..3 {
         assert_eq!(serving.call_as(TOKEN_A, "PUT", &format!("/alpha/{i}"), "0123456789").await.0, 200);
@@ -391,15 +417,33 @@ async fn metrics_parse_as_prometheus_text() {
             .sum()
     };
     let objects = [("route", "objects"), ("tenant", "team-a")];
-    assert_eq!(value("s3_connector_serve_requests_total", &[objects[0], objects[1], ("status", "200")]), 4.0, "{text}");
-    assert_eq!(value("s3_connector_serve_requests_total", &[("status", "403"), ("tenant", "team-a")]), 1.0, "{text}");
-    assert_eq!(value("s3_connector_serve_requests_total", &[("status", "401"), ("tenant", "none")]), 1.0, "{text}");
+    assert_eq!(
+        value("s3_connector_serve_requests_total", &[objects[0], objects[1], ("status", "200")]),
+        4.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("s3_connector_serve_requests_total", &[("status", "403"), ("tenant", "team-a")]),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("s3_connector_serve_requests_total", &[("status", "401"), ("tenant", "none")]),
+        1.0,
+        "{text}"
+    );
     assert_eq!(value("s3_connector_serve_request_duration_seconds", &objects), 5.0, "{text}");
     assert_eq!(value("s3_connector_serve_received_bytes_total", &[("tenant", "team-a")]), 30.0, "{text}");
     assert!(value("s3_connector_serve_sent_bytes_total", &[("tenant", "team-a")]) >= 10.0, "{text}");
-    assert_eq!(value("s3_connector_s3_attempts_total", &[("tenant", "team-a"), ("access_class", "write")]), 3.0);
+    assert_eq!(
+        value("s3_connector_s3_attempts_total", &[("tenant", "team-a"), ("access_class", "write")]),
+        3.0
+    );
     assert_eq!(value("s3_connector_s3_sent_bytes_total", &[("tenant", "team-a")]), 30.0, "{text}");
-    assert_eq!(value("s3_connector_policy_denials_total", &[("tenant", "team-a"), ("access_class", "delete")]), 1.0);
+    assert_eq!(
+        value("s3_connector_policy_denials_total", &[("tenant", "team-a"), ("access_class", "delete")]),
+        1.0
+    );
     assert_eq!(value("s3_connector_s3_retries_total", &[("tenant", "team-a")]), 0.0, "{text}");
     assert!(scrape.samples.iter().any(|s| s.metric == "s3_connector_sandboxes_in_use"), "{text}");
     assert!(scrape.samples.iter().any(|s| s.metric == "s3_connector_serve_in_flight"), "{text}");

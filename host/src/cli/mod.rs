@@ -393,7 +393,7 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
         }
         let served = match &cli.command {
             Command::Serve { tenants: Some(path), .. } => serve::Served::Tenants(tenants(&cli, path)?),
-            _ => serve::Served::One(connector(&cli, |name| std::env::var(name).ok()).await?),
+            _ => serve::Served::One(Box::new(connector(&cli, |name| std::env::var(name).ok()).await?)),
         };
         if let Command::Serve {
             listen,

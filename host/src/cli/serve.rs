@@ -27,7 +27,7 @@ pub struct Listen {
 /// Whom `serve` serves: one connector (`--token`, `--insecure-no-auth`) or a tenants file.
 pub enum Served {
     /// The command line's connector, one tenant.
-    One(Connector),
+    One(Box<Connector>),
     /// `--tenants FILE`.
     Tenants(Tenants),
 }
@@ -51,6 +51,7 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     let tenants = match served {
         Served::Tenants(tenants) => tenants,
         Served::One(connector) => {
+            let connector = *connector;
             let auth = ClientAuth::choose(listen.token.map(Secret::new), listen.insecure_no_auth, address)
                 .map_err(Error::Usage)?;
             Tenants::single(connector, &auth)
@@ -69,7 +70,11 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     }
     let scheme = if server.is_tls() { "https" } else { "http" };
     let names: Vec<String> = server.tenants().current().tenants().iter().map(|t| t.name.clone()).collect();
-    eprintln!("s3-connector: serving on {scheme}://{} for tenants {}", server.local_addr()?, names.join(", "));
+    eprintln!(
+        "s3-connector: serving on {scheme}://{} for tenants {}",
+        server.local_addr()?,
+        names.join(", ")
+    );
     let left = server.run(signal()).await;
     if left > 0 {
         return Err(Error::Local(format!("{left} requests were still running when the drain timed out")));

@@ -61,7 +61,10 @@ impl Body for CappedBody {
     type Data = Bytes;
     type Error = ErrorCode;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, ErrorCode>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, ErrorCode>>> {
         let this = &mut *self;
         if this.tally.over() {
             return Poll::Ready(Some(Err(ErrorCode::HttpRequestBodySize(Some(this.tally.bytes())))));

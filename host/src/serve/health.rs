@@ -103,8 +103,10 @@ async fn readiness(tenants: &TenantTable, cache: &ReadyCache) -> Readiness {
     let endpoint = match tenants.tenants().first() {
         Some(tenant) => {
             let endpoint = &tenant.connector.connection().endpoint;
-            let address =
-                (endpoint.host.trim_start_matches('[').trim_end_matches(']').to_owned(), endpoint.effective_port());
+            let address = (
+                endpoint.host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                endpoint.effective_port(),
+            );
             tokio::time::timeout(ENDPOINT_TIMEOUT, tokio::net::TcpStream::connect(address))
                 .await
                 .is_ok_and(|connected| connected.is_ok())

@@ -164,10 +164,23 @@ impl Default for Metrics {
             metrics.sent_bytes.clone(),
         );
         registry.register("serve_limited", "Requests refused by a tenant's limits", metrics.limited.clone());
-        registry.register("serve_in_flight", "Requests of each tenant running now", metrics.in_flight.clone());
-        registry.register("s3_attempts", "Requests sent to S3, retries included", metrics.s3_attempts.clone());
+        registry.register(
+            "serve_in_flight",
+            "Requests of each tenant running now",
+            metrics.in_flight.clone(),
+        );
+        registry.register(
+            "s3_attempts",
+            "Requests sent to S3, retries included",
+            metrics.s3_attempts.clone(),
+        );
         registry.register("s3_retries", "Requests sent to S3 as a retry", metrics.s3_retries.clone());
-        registry.register_with_unit("s3_sent", "Body bytes sent to S3", Unit::Bytes, metrics.s3_sent_bytes.clone());
+        registry.register_with_unit(
+            "s3_sent",
+            "Body bytes sent to S3",
+            Unit::Bytes,
+            metrics.s3_sent_bytes.clone(),
+        );
         registry.register_with_unit(
             "s3_received",
             "Body bytes received from S3",
@@ -179,8 +192,16 @@ impl Default for Metrics {
             "Requests the host's policy refused, by access class",
             metrics.policy_denials.clone(),
         );
-        registry.register("sandboxes_in_use", "Sandboxes of the instance pool in use", metrics.sandboxes_in_use.clone());
-        registry.register("sandboxes_waiting", "Calls waiting for a sandbox", metrics.sandboxes_waiting.clone());
+        registry.register(
+            "sandboxes_in_use",
+            "Sandboxes of the instance pool in use",
+            metrics.sandboxes_in_use.clone(),
+        );
+        registry.register(
+            "sandboxes_waiting",
+            "Calls waiting for a sandbox",
+            metrics.sandboxes_waiting.clone(),
+        );
         registry.register("tenants_reloads", "Reloads of the tenants file", metrics.reloads.clone());
         Self { registry, ..metrics }
     }
@@ -201,7 +222,8 @@ impl Metrics {
 
     /// Counts one client request of `tenant` on `route`, answered with `status` after `seconds`.
     pub fn request(&self, route: &str, tenant: &str, status: u16, seconds: f64) {
-        let labels = RequestLabels { route: route.to_owned(), status: status.to_string(), tenant: tenant.to_owned() };
+        let labels =
+            RequestLabels { route: route.to_owned(), status: status.to_string(), tenant: tenant.to_owned() };
         self.requests.get_or_create(&labels).inc();
         let labels = RouteLabels { route: route.to_owned(), tenant: tenant.to_owned() };
         self.duration.get_or_create(&labels).observe(seconds);

@@ -162,7 +162,9 @@ impl Server {
         let watcher = tokio::spawn(tenants_watch::watch(self.state.tenants.clone(), std::future::pending()));
         let scraper = self.metrics_listener.map(|listener| {
             let tenants = self.state.tenants.clone();
-            tokio::spawn(metrics::serve(listener, tenants.metrics().clone(), move || refresh_gauges(&tenants)))
+            tokio::spawn(metrics::serve(listener, tenants.metrics().clone(), move || {
+                refresh_gauges(&tenants)
+            }))
         });
         let limits = self.limits;
         let gate = ConnectionGate::new(limits.max_connections, limits.max_unauthenticated);
@@ -358,7 +360,9 @@ async fn route_request(
             let message = refusal.message(&tenant.name);
             refused(state, &tenant, &connector, &request, refusal.limit(), &message);
             let mut answer = json_answer::error(ErrorCode::TooManyRequests, &message);
-            answer.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(refusal.retry_after_seconds()));
+            answer
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(refusal.retry_after_seconds()));
             return (answer, name, 0);
         }
     };

@@ -85,7 +85,11 @@ impl TenantAdmission {
     /// Counters for `limits`, the bucket full.
     pub fn new(limits: TenantLimits) -> Arc<Self> {
         let tokens = limits.rate.map_or(0.0, |rate| f64::from(rate.burst));
-        Arc::new(Self { limits, in_flight: AtomicU32::new(0), bucket: Mutex::new(Bucket { tokens, at: Instant::now() }) })
+        Arc::new(Self {
+            limits,
+            in_flight: AtomicU32::new(0),
+            bucket: Mutex::new(Bucket { tokens, at: Instant::now() }),
+        })
     }
 
     /// The limits counted.
@@ -134,7 +138,8 @@ mod tests {
 
     #[test]
     fn places_in_flight_are_capped_and_given_back() {
-        let admission = TenantAdmission::new(TenantLimits { max_in_flight: Some(2), ..TenantLimits::default() });
+        let admission =
+            TenantAdmission::new(TenantLimits { max_in_flight: Some(2), ..TenantLimits::default() });
         let first = admission.admit().unwrap();
         let _second = admission.admit().unwrap();
         let refused = admission.admit().unwrap_err();

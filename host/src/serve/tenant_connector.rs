@@ -10,8 +10,8 @@ use super::tenants_file::{CredentialsSource, TenantSpec};
 use crate::audit::AuditSink;
 use crate::connector::Connector;
 use crate::credentials::{
-    AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileProvider, StaticCredentials,
-    default_chain,
+    AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileProvider,
+    StaticCredentials, default_chain,
 };
 use crate::error::Error;
 use crate::settings::Connection;
@@ -61,7 +61,10 @@ pub fn with_metrics(connector: Connector, metrics: &Arc<Metrics>) -> Connector {
     connector.with_audit(Arc::new(MetricsSink::new(metrics.clone(), then)))
 }
 
-fn credentials(base: &TenantBase, spec: &TenantSpec) -> Result<Arc<dyn CredentialsProvider>, CredentialsError> {
+fn credentials(
+    base: &TenantBase,
+    spec: &TenantSpec,
+) -> Result<Arc<dyn CredentialsProvider>, CredentialsError> {
     let lookup = base.lookup.clone();
     let lookup = move |name: &str| lookup(name);
     Ok(match &spec.credentials {

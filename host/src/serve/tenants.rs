@@ -93,11 +93,12 @@ impl TenantTable {
         let mut tenants = Vec::with_capacity(specs.len());
         let mut tokens = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
-            let connector = tenant_connector::build(base, spec, metrics).map_err(|reason| TenantsFileError {
-                path: path.to_owned(),
-                line: Some(spec.line),
-                reason: format!("tenant {:?}: {reason}", spec.name),
-            })?;
+            let connector =
+                tenant_connector::build(base, spec, metrics).map_err(|reason| TenantsFileError {
+                    path: path.to_owned(),
+                    line: Some(spec.line),
+                    reason: format!("tenant {:?}: {reason}", spec.name),
+                })?;
             let kept = previous
                 .and_then(|table| table.tenants.iter().find(|t| t.name == spec.name))
                 .filter(|t| *t.admission.limits() == spec.limits)

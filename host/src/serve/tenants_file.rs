@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use crate::credentials::Secret;
-use crate::policy::config::AllowTable;
 use crate::policy::Policy;
+use crate::policy::config::AllowTable;
 
 /// The longest tenant name: it is a metric label and an audit field.
 const MAX_NAME: usize = 64;
@@ -137,8 +137,14 @@ struct TenantTable {
 #[derive(Deserialize)]
 #[serde(tag = "source", rename_all = "kebab-case", deny_unknown_fields)]
 enum CredentialsTable {
-    Static { access_key_id: String, secret_access_key: String, session_token: Option<String> },
-    Profile { profile: String },
+    Static {
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: Option<String>,
+    },
+    Profile {
+        profile: String,
+    },
     AssumeRole {
         role_arn: String,
         profile: Option<String>,
@@ -225,7 +231,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<TenantSpec>, TenantsFileErro
         }
         seen.push(hash);
         let Some(owner) = specs.iter_mut().find(|spec| spec.name == table.tenant) else {
-            return Err(at(start, format!("the token names tenant {:?}, which no [[tenant]] table has", table.tenant)));
+            return Err(at(
+                start,
+                format!("the token names tenant {:?}, which no [[tenant]] table has", table.tenant),
+            ));
         };
         owner.token_hashes.push(hash);
     }
@@ -243,9 +252,7 @@ fn tenant(table: &TenantTable, line: usize) -> Result<TenantSpec, String> {
         || name.len() > MAX_NAME
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        return Err(format!(
-            "tenant name {name:?}: use 1 to {MAX_NAME} letters, digits, '-', '_' or '.'"
-        ));
+        return Err(format!("tenant name {name:?}: use 1 to {MAX_NAME} letters, digits, '-', '_' or '.'"));
     }
     let in_tenant = |reason: String| format!("tenant {name:?}: {reason}");
     let Some(allow) = &table.allow else {
@@ -294,9 +301,7 @@ fn limits(table: &LimitsTable) -> Result<TenantLimits, String> {
         }
         (Some(per_second), burst) => {
             if !per_second.is_finite() || per_second <= 0.0 {
-                return Err(format!(
-                    "limits.requests_per_second = {per_second}: give a positive number"
-                ));
+                return Err(format!("limits.requests_per_second = {per_second}: give a positive number"));
             }
             // Without a burst, one second's worth (at least one request) may come at once.
             let burst = burst.unwrap_or_else(|| per_second.ceil().clamp(1.0, f64::from(u32::MAX)) as u32);
@@ -392,13 +397,21 @@ sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
                 5,
                 "64 hex digits",
             ),
-            ("[[tenant]]\nname = \"a\"\nlimits = { burst = 3 }\ncredentials = { source = \"default\" }\nallow = []\n", 1, "burst needs"),
+            (
+                "[[tenant]]\nname = \"a\"\nlimits = { burst = 3 }\ncredentials = { source = \"default\" }\nallow = []\n",
+                1,
+                "burst needs",
+            ),
             (
                 "[[tenant]]\nname = \"a\"\ncredentials = { source = \"static\", access_key_id = \"A\", secret_access_key = 7 }\n",
                 3,
                 "",
             ),
-            ("[[tenant]]\nname = \"a b\"\ncredentials = { source = \"default\" }\nallow = []\n", 1, "letters, digits"),
+            (
+                "[[tenant]]\nname = \"a b\"\ncredentials = { source = \"default\" }\nallow = []\n",
+                1,
+                "letters, digits",
+            ),
         ];
         for (text, line, fragment) in table {
             let refused = error(text);

@@ -44,7 +44,9 @@ pub async fn watch(tenants: Tenants, shutdown: impl Future<Output = ()>) {
         seen = fingerprint(&tenants);
         match tenants.reload() {
             Ok(count) => tracing::info!(reason = why, tenants = count, "tenants file reloaded"),
-            Err(error) => tracing::error!(reason = why, %error, "tenants file refused; the rules in force stay"),
+            Err(error) => {
+                tracing::error!(reason = why, %error, "tenants file refused; the rules in force stay")
+            }
         }
     }
 }
