@@ -457,3 +457,22 @@ async fn metrics_parse_as_prometheus_text() {
     assert!(scrape.samples.iter().any(|s| s.metric == "s3_connector_serve_in_flight"), "{text}");
     assert_eq!(serving.stop().await, 0);
 }
+
+/// The tenants file in the Kubernetes example (`deploy/kubernetes.yaml`, whose schema CI
+/// checks) is one `serve` accepts.
+#[test]
+fn the_deployment_example_has_a_valid_tenants_file() {
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/kubernetes.yaml")).unwrap();
+    let text: String = manifest
+        .lines()
+        .skip_while(|line| !line.trim_end().ends_with("tenants.toml: |"))
+        .skip(1)
+        .take_while(|line| line.starts_with("    ") || line.is_empty())
+        .map(|line| format!("{}\n", line.trim_start()))
+        .collect();
+    let specs = s3_connector_host::serve::tenants_file::parse(std::path::Path::new("kubernetes.yaml"), &text)
+        .unwrap();
+    assert_eq!(specs.len(), 1, "{text}");
+    assert_eq!(specs[0].name, "team-a");
+}
