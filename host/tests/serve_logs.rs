@@ -184,4 +184,10 @@ async fn serve_token_add_prints_a_token_once_and_stores_its_hash() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no tenant \"team-b\""));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "a refused add changes nothing");
+
+    // The command line's policy would be ignored beside the tenants': refused by name.
+    let flags =
+        binary(&["--allow", "bucket", "serve", "--tenants", path.to_str().unwrap()]).output().await.unwrap();
+    assert_eq!(flags.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&flags.stderr).contains("--allow does not apply with --tenants"));
 }

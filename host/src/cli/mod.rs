@@ -535,6 +535,21 @@ fn connection(
 /// `serve --tenants FILE`: the tenants of the file, each connector on the connection and
 /// settings of the command line (endpoint, region, network, --max-attempts, --audit).
 fn tenants(cli: &Cli, path: &std::path::Path) -> Result<crate::serve::Tenants, Error> {
+    // Each tenant has its own policy and credentials: the command line's would be ignored.
+    let per_tenant = [
+        ("--allow", !cli.allow.is_empty()),
+        ("--access-key-id", cli.access_key_id.is_some()),
+        ("--secret-access-key", cli.secret_access_key.is_some()),
+        ("--session-token", cli.session_token.is_some()),
+        ("--profile", cli.profile.is_some()),
+        ("--role-arn", cli.role_arn.is_some()),
+    ];
+    if let Some((flag, _)) = per_tenant.iter().find(|(_, given)| *given) {
+        return Err(Error::Usage(format!(
+            "{flag} does not apply with --tenants: each tenant of {} has its own allow rules and credentials",
+            path.display()
+        )));
+    }
     let lookup = |name: &str| std::env::var(name).ok();
     let (_, _, connection) = connection(cli, &lookup)?;
     let audit = match &cli.audit {
