@@ -312,22 +312,48 @@ async fn handle(
     count_sent(response, metrics.clone(), tenant_name.to_owned())
 }
 
-/// `response` with its body's bytes counted in the metrics as they go out.
+/// `response` with its body's bytes counted in the metrics as they go out; the body's size
+/// hint is kept, so that an answer of known length still goes out with `Content-Length`.
 fn count_sent(
     response: hyper::Response<HyperOutgoingBody>,
     metrics: Arc<metrics::Metrics>,
     tenant: String,
 ) -> hyper::Response<HyperOutgoingBody> {
     use http_body_util::BodyExt;
-    response.map(move |body| {
-        body.map_frame(move |frame| {
-            if let Some(data) = frame.data_ref() {
-                metrics.client_bytes(&tenant, 0, data.len() as u64);
-            }
-            frame
-        })
-        .boxed_unsync()
-    })
+    response.map(move |inner| SentBody { inner, metrics, tenant }.boxed_unsync())
+}
+
+/// An answer body that counts its bytes for the metrics.
+struct SentBody {
+    inner: HyperOutgoingBody,
+    metrics: Arc<metrics::Metrics>,
+    tenant: String,
+}
+
+impl hyper::body::Body for SentBody {
+    type Data = bytes::Bytes;
+    type Error = <HyperOutgoingBody as hyper::body::Body>::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            self.metrics.client_bytes(&self.tenant, 0, data.len() as u64);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The answer, the tenant's name once known, and the request body bytes read.
