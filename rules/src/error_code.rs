@@ -47,11 +47,14 @@ pub enum ErrorCode {
     Unauthorized,
     /// The connector's shared retry budget refused a retry: too many requests failed recently.
     RetryBudgetExhausted,
+    /// A `serve` tenant over its requests in flight or its rate; `Retry-After` says when to
+    /// come back.
+    TooManyRequests,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::DeniedByHost,
         ErrorCode::NoSuchBucket,
         ErrorCode::NoSuchKey,
@@ -72,6 +75,7 @@ impl ErrorCode {
         ErrorCode::Plugin,
         ErrorCode::Unauthorized,
         ErrorCode::RetryBudgetExhausted,
+        ErrorCode::TooManyRequests,
     ];
 
     /// The code as written in JSON (`no-such-key`).
@@ -97,6 +101,7 @@ impl ErrorCode {
             ErrorCode::Plugin => "plugin",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::RetryBudgetExhausted => "retry-budget-exhausted",
+            ErrorCode::TooManyRequests => "too-many-requests",
         }
     }
 
@@ -130,6 +135,7 @@ impl ErrorCode {
             | ErrorCode::Document
             | ErrorCode::Usage => 400,
             ErrorCode::Unauthorized => 401,
+            ErrorCode::TooManyRequests => 429,
             ErrorCode::DeniedByHost | ErrorCode::AccessDenied => 403,
             ErrorCode::NoSuchBucket | ErrorCode::NoSuchKey => 404,
             ErrorCode::PreconditionFailed => s3_status.filter(|s| *s == 304).unwrap_or(412),
@@ -187,10 +193,15 @@ pub struct ErrorBody<'a> {
 
 impl<'a> ErrorBody<'a> {
     /// An error with `code` and `message` and nothing else known; retryable when the code is
-    /// (transport failures and timeouts).
+    /// (transport failures, timeouts, an empty retry budget, a tenant over its limits).
     pub fn new(code: ErrorCode, message: &'a str) -> Self {
-        let retryable =
-            matches!(code, ErrorCode::Transport | ErrorCode::Timeout | ErrorCode::RetryBudgetExhausted);
+        let retryable = matches!(
+            code,
+            ErrorCode::Transport
+                | ErrorCode::Timeout
+                | ErrorCode::RetryBudgetExhausted
+                | ErrorCode::TooManyRequests
+        );
         Self { code, message, retryable, status: None, request_id: None, bucket: None, key: None }
     }
 
@@ -238,6 +249,7 @@ mod tests {
             ("timeout", None, 1, 504),
             ("unauthorized", None, 1, 401),
             ("retry-budget-exhausted", None, 1, 503),
+            ("too-many-requests", None, 1, 429),
             ("plugin", None, 1, 500),
             ("local", None, 1, 500),
             ("other", None, 1, 500),

@@ -61,3 +61,25 @@ pub fn peak_rss() -> u64 {
         .and_then(|kib| kib.parse::<u64>().ok())
         .map_or(0, |kib| kib * 1024)
 }
+
+/// A request body sent piece by piece as the test decides (no `Content-Length`: chunked); the
+/// body ends when the sender is dropped.
+pub fn channel() -> (tokio::sync::mpsc::Sender<Bytes>, Body) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    (sender, ChannelBody(receiver).boxed())
+}
+
+/// The receiving end of [`channel`] as a body.
+struct ChannelBody(tokio::sync::mpsc::Receiver<Bytes>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        self.0.poll_recv(cx).map(|piece| piece.map(|bytes| Ok(hyper::body::Frame::data(bytes))))
+    }
+}

@@ -1,11 +1,13 @@
-//! A `serve` instance for tests: bound on 127.0.0.1:0 with a known token, stopped on demand,
-//! and a one-call client that sends the token.
+//! A `serve` instance for tests: bound on 127.0.0.1:0 with a known token (or a tenants file),
+//! stopped on demand, and a one-call client that sends a token.
 
 use std::net::SocketAddr;
 
-use s3_connector_host::serve::{ClientAuth, ServeLimits, Server};
+use s3_connector_host::serve::{ClientAuth, ServeLimits, Server, Tenants};
 use s3_connector_host::{Connector, Secret};
 use tokio::sync::oneshot;
+
+use http_body_util::BodyExt;
 
 use crate::http_client::{self, bytes};
 
@@ -16,6 +18,10 @@ pub const TOKEN: &str = "serve-token-for-tests";
 pub struct Serving {
     /// Where it listens.
     pub address: SocketAddr,
+    /// Where its metrics are served, when asked for.
+    pub metrics: Option<SocketAddr>,
+    /// Its tenants (to reload them).
+    pub tenants: Tenants,
     stop: Option<oneshot::Sender<()>>,
     done: tokio::task::JoinHandle<usize>,
 }
@@ -33,12 +39,27 @@ impl Serving {
             .await
             .expect("serve binds")
             .with_limits(limits);
+        Self::run(server, None)
+    }
+
+    /// Serves `tenants`, with a metrics listener.
+    pub async fn start_tenants(tenants: Tenants) -> Self {
+        let server = Server::bind_tenants("127.0.0.1:0".parse().expect("an address"), tenants)
+            .await
+            .expect("serve binds");
+        let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("the metrics listener binds");
+        let metrics_address = metrics.local_addr().expect("a bound address");
+        Self::run(server.with_metrics_listener(metrics), Some(metrics_address))
+    }
+
+    fn run(server: Server, metrics: Option<SocketAddr>) -> Self {
         let address = server.local_addr().expect("a bound address");
+        let tenants = server.tenants().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let done = tokio::spawn(server.run(async move {
             let _ = stopped.await;
         }));
-        Self { address, stop: Some(stop), done }
+        Self { address, metrics, tenants, stop: Some(stop), done }
     }
 
     /// Asks it to stop accepting; requests in flight go on.
@@ -56,8 +77,20 @@ impl Serving {
 
     /// One request with the token over a fresh connection: status and body as text.
     pub async fn call(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let auth = format!("Bearer {TOKEN}");
-        let (status, body) = http_client::call(
+        let (status, _, body) = self.call_as(TOKEN, method, path, body).await;
+        (status, body)
+    }
+
+    /// One request with `token` over a fresh connection: status, answer headers, body as text.
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> (u16, http::HeaderMap, String) {
+        let auth = format!("Bearer {token}");
+        let response = http_client::send(
             self.address,
             method,
             path,
@@ -66,6 +99,17 @@ impl Serving {
         )
         .await
         .expect("serve answers");
-        (status, String::from_utf8_lossy(&body).into_owned())
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
+        let body = response.into_body().collect().await.expect("the answer's body").to_bytes();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The metrics text, scraped as Prometheus would.
+    pub async fn scrape(&self) -> String {
+        let address = self.metrics.expect("a server started with a metrics listener");
+        let (status, body) =
+            http_client::call(address, "GET", "/metrics", &[], bytes("")).await.expect("the metrics answer");
+        assert_eq!(status, 200);
+        String::from_utf8(body.to_vec()).expect("the metrics are text")
     }
 }

@@ -43,6 +43,9 @@ pub enum Kind {
     Presign,
     /// Credentials the plugin asked for, refused before any request existed.
     Credentials,
+    /// A `serve` request refused by its tenant's limits (requests in flight, rate, body size)
+    /// before anything ran.
+    Limit,
 }
 
 /// One audit record. Serialized as one JSON object per line.
@@ -82,8 +85,14 @@ pub struct AuditRecord {
     pub duration_ms: u64,
     /// S3's `x-amz-request-id`, to quote to the S3 operator.
     pub request_id: Option<String>,
+    /// Which try of the request this was (1 the first; 2 and up retries), as the request says
+    /// (`amz-sdk-request: attempt=N`).
+    pub attempt: Option<u32>,
     /// The id of the connector call the decision belongs to: a JSON action's `auditId`.
     pub call_id: Option<String>,
+    /// The id `serve` gave the client's request (its `x-request-id` answer header; the trace id
+    /// of an incoming W3C `traceparent`).
+    pub serve_request_id: Option<String>,
 }
 
 impl AuditRecord {
@@ -107,7 +116,9 @@ impl AuditRecord {
             bytes_received: 0,
             duration_ms: 0,
             request_id: None,
+            attempt: None,
             call_id: None,
+            serve_request_id: None,
         }
     }
 
@@ -153,6 +164,8 @@ pub struct Audit {
     pub tenant: String,
     /// The call these settings are for, when it has an id (JSON actions).
     pub call_id: Option<String>,
+    /// The `serve` request these settings are for, when the call runs for one.
+    pub serve_request_id: Option<String>,
 }
 
 impl std::fmt::Debug for Audit {
@@ -166,6 +179,7 @@ impl Audit {
     pub fn write(&self, mut record: AuditRecord) {
         record.reason = record.reason.map(|r| crate::redact::query_values(&r));
         record.call_id = record.call_id.or_else(|| self.call_id.clone());
+        record.serve_request_id = record.serve_request_id.or_else(|| self.serve_request_id.clone());
         self.sink.record(&record);
     }
 }
@@ -179,7 +193,8 @@ mod tests {
         let mut record = AuditRecord::new("team-a", Kind::Request, Decision::Denied);
         record.reason = Some("GET with query \"X-Amz-Signature=SIG\"".into());
         let memory = Arc::new(MemorySink::default());
-        let audit = Audit { sink: memory.clone(), tenant: "team-a".into(), call_id: None };
+        let audit =
+            Audit { sink: memory.clone(), tenant: "team-a".into(), call_id: None, serve_request_id: None };
         audit.write(record);
         let line = memory.records()[0].to_json_line();
         assert!(!line.contains('\n') && !line.contains("SIG\""), "{line}");
@@ -202,6 +217,8 @@ mod tests {
             "bytes_received",
             "duration_ms",
             "request_id",
+            "call_id",
+            "serve_request_id",
         ] {
             assert!(value.get(field).is_some(), "{field} missing in {line}");
         }

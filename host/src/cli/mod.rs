@@ -27,6 +27,7 @@ mod recursive;
 mod recursive_run;
 pub mod s3_uri;
 mod serve;
+mod serve_token;
 mod signals;
 mod sync;
 mod tally;
@@ -292,9 +293,19 @@ enum Command {
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
         listen: std::net::SocketAddr,
-        /// The token clients send as `Authorization: Bearer TOKEN`.
+        /// The token clients send as `Authorization: Bearer TOKEN` (one tenant, named by --tenant).
         #[arg(long, env = "S3_CONNECTOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
         token: Option<String>,
+        /// A TOML file of tenants (name, token hashes, policy, credentials, limits), reread on
+        /// SIGHUP and when it changes; see "Operating serve" in the README.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["token", "insecure_no_auth"])]
+        tenants: Option<PathBuf>,
+        /// Serve Prometheus metrics at http://ADDR/metrics (a listener of its own).
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
+        /// Log lines as text or JSON, on stderr; RUST_LOG filters them (default info).
+        #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
         /// Accept clients without a token (loopback addresses only).
         #[arg(long)]
         insecure_no_auth: bool,
@@ -313,6 +324,11 @@ enum Command {
     },
     /// Run a guided tour on an embedded local S3 store: no account, no network.
     Demo,
+    /// Manage the tokens of a `serve --tenants` file.
+    ServeToken {
+        #[command(subcommand)]
+        action: serve_token::Action,
+    },
 }
 
 /// Runs the CLI with `args` (the program name first) and returns the exit code.
@@ -373,9 +389,24 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     // `serve` drains its requests on SIGINT and SIGTERM itself.
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
-        let connector = connector(&cli, |name| std::env::var(name).ok()).await?.build()?;
+        if let Command::Serve { log_format, .. } = &cli.command {
+            serve::init_logs(log_format == "json");
+        }
+        let served = match &cli.command {
+            Command::Serve { tenants: Some(path), .. } => serve::Served::Tenants(tenants(&cli, path)?),
+            _ => {
+                serve::Served::One(Box::new(connector(&cli, |name| std::env::var(name).ok()).await?.build()?))
+            }
+        };
         if let Command::Serve {
-            listen, token, insecure_no_auth, tls_cert, tls_key, insecure_plaintext, ..
+            listen,
+            token,
+            insecure_no_auth,
+            tls_cert,
+            tls_key,
+            insecure_plaintext,
+            metrics_listen,
+            ..
         } = cli.command
         {
             let listen = serve::Listen {
@@ -384,9 +415,13 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
                 insecure_no_auth,
                 tls: tls_cert.zip(tls_key),
                 insecure_plaintext,
+                metrics: metrics_listen,
             };
-            return serve::run(connector, listen).await.map(|()| 0);
+            return serve::run(served, listen).await.map(|()| 0);
         }
+    }
+    if let Command::ServeToken { action } = &cli.command {
+        return serve_token::run(action).map(|()| 0);
     }
     match signals::until_interrupted(command(cli, filters)).await {
         Ok(done) => done,
@@ -449,7 +484,11 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
             let key = sse_c_key_file.as_deref().map(upload_flags::read_customer_key).transpose();
             commands::head(&connector, &location, key.map_err(Error::Usage)?, json).await
         }
-        Command::Ls { .. } | Command::Invoke { .. } | Command::Serve { .. } | Command::Demo => {
+        Command::Ls { .. }
+        | Command::Invoke { .. }
+        | Command::Serve { .. }
+        | Command::Demo
+        | Command::ServeToken { .. } => {
             unreachable!("handled above")
         }
     };
@@ -464,8 +503,12 @@ fn file_credentials(
     if profile_flag { (None, None) } else { (file.credentials(), file.roles_anywhere()) }
 }
 
-/// The connector's settings from flags, the config file and the environment (`lookup`).
-async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<ConnectorBuilder, Error> {
+/// The config file, the profile's settings and the connection (endpoint, region, network)
+/// from flags, the config file and the environment (`lookup`).
+fn connection(
+    cli: &Cli,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<(ConfigFile, ProfileSettings, Connection), Error> {
     let file = match &cli.config {
         Some(path) => ConfigFile::load(path).map_err(Error::Usage)?,
         None => ConfigFile::default(),
@@ -490,6 +533,47 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         profile.ca_bundle.clone().map(PathBuf::from),
         &lookup,
     )?);
+    Ok((file, profile, connection))
+}
+
+/// `serve --tenants FILE`: the tenants of the file, each connector on the connection and
+/// settings of the command line (endpoint, region, network, --max-attempts, --audit).
+fn tenants(cli: &Cli, path: &std::path::Path) -> Result<crate::serve::Tenants, Error> {
+    // Each tenant has its own policy and credentials: the command line's would be ignored.
+    let per_tenant = [
+        ("--allow", !cli.allow.is_empty()),
+        ("--access-key-id", cli.access_key_id.is_some()),
+        ("--secret-access-key", cli.secret_access_key.is_some()),
+        ("--session-token", cli.session_token.is_some()),
+        ("--profile", cli.profile.is_some()),
+        ("--role-arn", cli.role_arn.is_some()),
+    ];
+    if let Some((flag, _)) = per_tenant.iter().find(|(_, given)| *given) {
+        return Err(Error::Usage(format!(
+            "{flag} does not apply with --tenants: each tenant of {} has its own allow rules and credentials",
+            path.display()
+        )));
+    }
+    let lookup = |name: &str| std::env::var(name).ok();
+    let (_, _, connection) = connection(cli, &lookup)?;
+    let audit = match &cli.audit {
+        Some(path) if path.as_os_str() == "-" => Some(Arc::new(StderrSink) as Arc<dyn AuditSink>),
+        Some(path) => Some(Arc::new(FileSink::open(path).map_err(Error::Usage)?) as Arc<dyn AuditSink>),
+        None => None,
+    };
+    let base = crate::serve::TenantBase {
+        connection,
+        max_attempts: cli.max_attempts,
+        allow_request_credentials: cli.allow_request_credentials,
+        audit,
+        lookup: Arc::new(lookup),
+    };
+    crate::serve::Tenants::from_file(path, base).map_err(|e| Error::Usage(e.to_string()))
+}
+
+/// Builds the connector from flags, the config file and the environment (`lookup`).
+async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<ConnectorBuilder, Error> {
+    let (file, _, connection) = connection(cli, &lookup)?;
 
     let policy_source = PolicySource::resolve(&cli.allow, file.rules().map_err(Error::Usage)?)
         .map_err(|e| Error::Usage(e.to_string()))?;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use crate::connector::Connector;
 use crate::credentials::Secret;
 use crate::error::Error;
-use crate::serve::{ClientAuth, ServeTls, Server};
+use crate::serve::{ClientAuth, ServeTls, Server, Tenants, metrics};
 
-/// How `serve` listens: the address, the client token, and TLS.
+/// How `serve` listens: the address, the client token, TLS and the metrics.
 pub struct Listen {
     /// The address.
     pub address: SocketAddr,
@@ -20,20 +20,61 @@ pub struct Listen {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// `--insecure-plaintext`.
     pub insecure_plaintext: bool,
+    /// `--metrics-listen`.
+    pub metrics: Option<SocketAddr>,
+}
+
+/// Whom `serve` serves: one connector (`--token`, `--insecure-no-auth`) or a tenants file.
+pub enum Served {
+    /// The command line's connector, one tenant.
+    One(Box<Connector>),
+    /// `--tenants FILE`.
+    Tenants(Tenants),
+}
+
+/// Installs the log subscriber: RUST_LOG filters (default `info`), lines on stderr as text or
+/// JSON. Only `serve` logs; a second call (tests) keeps the first subscriber.
+pub fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init()
+    };
 }
 
 /// Serves as `listen` says until a signal.
-pub async fn run(connector: Connector, listen: Listen) -> Result<(), Error> {
+pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     let address = listen.address;
-    let auth = ClientAuth::choose(listen.token.map(Secret::new), listen.insecure_no_auth, address)
-        .map_err(Error::Usage)?;
+    let tenants = match served {
+        Served::Tenants(tenants) => tenants,
+        Served::One(connector) => {
+            let connector = *connector;
+            let auth = ClientAuth::choose(listen.token.map(Secret::new), listen.insecure_no_auth, address)
+                .map_err(Error::Usage)?;
+            Tenants::single(connector, &auth)
+        }
+    };
     let tls = listen.tls.map(|(cert, key)| ServeTls::from_pem_files(&cert, &key)).transpose();
     let tls =
         ServeTls::choose(tls.map_err(|e| Error::Usage(e.to_string()))?, listen.insecure_plaintext, address)
             .map_err(|e| Error::Usage(e.to_string()))?;
-    let server = Server::bind(address, connector, auth).await?.with_tls(tls);
+    let mut server = Server::bind_tenants(address, tenants).await?.with_tls(tls);
+    if let Some(metrics_address) = listen.metrics {
+        let listener = metrics::bind(metrics_address).await?;
+        let bound = listener.local_addr().map_err(|e| Error::local_io("the listener has no address", e))?;
+        eprintln!("s3-connector: metrics on http://{bound}/metrics");
+        server = server.with_metrics_listener(listener);
+    }
     let scheme = if server.is_tls() { "https" } else { "http" };
-    eprintln!("s3-connector: serving on {scheme}://{}", server.local_addr()?);
+    let names: Vec<String> = server.tenants().current().tenants().iter().map(|t| t.name.clone()).collect();
+    eprintln!(
+        "s3-connector: serving on {scheme}://{} for tenants {}",
+        server.local_addr()?,
+        names.join(", ")
+    );
     let left = server.run(signal()).await;
     if left > 0 {
         return Err(Error::local(format!("{left} requests were still running when the drain timed out")));

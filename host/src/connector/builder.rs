@@ -221,7 +221,12 @@ impl ConnectorBuilder {
     pub fn build(self) -> Result<Connector, Error> {
         self.check()?;
         let runtime = PluginRuntime::shared()?;
-        let audit = self.audit.map(|sink| Audit { sink, tenant: self.tenant.clone(), call_id: None });
+        let audit = self.audit.map(|sink| Audit {
+            sink,
+            tenant: self.tenant.clone(),
+            call_id: None,
+            serve_request_id: None,
+        });
         let shared = Shared {
             connection: self.connection,
             policy: Arc::new(self.policy),

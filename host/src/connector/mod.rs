@@ -118,7 +118,8 @@ impl Connector {
     }
 
     /// This connector with its settings changed for one call (a JSON action's call id or its
-    /// request-scoped credentials); the connector itself stays as built.
+    /// request-scoped credentials, `serve`'s request id or its metrics sink); the connector
+    /// itself stays as built.
     pub(crate) fn for_one_call(&self, change: impl FnOnce(&mut Settings)) -> Connector {
         let mut settings = Settings::clone(&self.settings);
         change(&mut settings);

@@ -216,10 +216,11 @@ impl WasiHttpHooks for EgressGuard {
             self.retries_refused.push(refusal);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        let record = self
-            .audit
-            .as_ref()
-            .map(|audit| (audit, request_record(&audit.tenant, request.method(), parsed.as_ref(), &verdict)));
+        let record = self.audit.as_ref().map(|audit| {
+            let mut record = request_record(&audit.tenant, request.method(), parsed.as_ref(), &verdict);
+            record.attempt = Some(attempt);
+            (audit, record)
+        });
         if let Err(denial) = verdict {
             if let Some((audit, record)) = record {
                 audit.write(record);

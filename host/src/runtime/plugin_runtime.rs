@@ -1,9 +1,13 @@
 //! The compiled plugin: one Engine, one Component and one InstancePre per process, with the
 //! pooling allocator, so that every call gets a fresh instance in microseconds.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Callers waiting for a slot of the pool (the pool itself is process-wide, so is this count).
+static SANDBOXES_WAITING: AtomicUsize = AtomicUsize::new(0);
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -70,13 +74,36 @@ impl PluginRuntime {
     /// share: calls beyond the pool wait their turn instead of failing in the allocator. The
     /// store of the instance keeps the permit, so the slot frees when the store is dropped.
     pub async fn sandbox() -> Result<OwnedSemaphorePermit, Error> {
-        static SANDBOXES: OnceLock<Arc<Semaphore>> = OnceLock::new();
-        let sandboxes = SANDBOXES.get_or_init(|| Arc::new(Semaphore::new(Self::pool_size() as usize)));
+        /// Counts a caller waiting for a slot until it has one (or gives up).
+        struct Waiting;
+        impl Drop for Waiting {
+            fn drop(&mut self) {
+                SANDBOXES_WAITING.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let sandboxes = Self::sandboxes();
+        if let Ok(permit) = sandboxes.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        SANDBOXES_WAITING.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting;
         sandboxes
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| Error::Plugin("the instance pool is closed".to_owned()))
+    }
+
+    /// Sandboxes in use and callers waiting for one, for `serve`'s metrics.
+    pub fn sandbox_usage() -> (usize, usize) {
+        let in_use = (Self::pool_size() as usize).saturating_sub(Self::sandboxes().available_permits());
+        (in_use, SANDBOXES_WAITING.load(Ordering::SeqCst))
+    }
+
+    /// The semaphore of the pool's slots, sized once with the pool.
+    fn sandboxes() -> &'static Arc<Semaphore> {
+        static SANDBOXES: OnceLock<Arc<Semaphore>> = OnceLock::new();
+        SANDBOXES.get_or_init(|| Arc::new(Semaphore::new(Self::pool_size() as usize)))
     }
 
     fn load() -> wasmtime::Result<Self> {

@@ -8,10 +8,10 @@
 //! dot-segment rule) and is audited, exactly as for library and CLI callers.
 
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use s3_connector_rules::ErrorCode;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use super::body_cap::CappedBody;
 use super::json_answer;
 use crate::connector::Connector;
 
@@ -19,14 +19,15 @@ use crate::connector::Connector;
 pub const MAX_ACTION_BYTES: usize = 1024 * 1024;
 
 /// Whether `request` is for this route.
-pub(super) fn matches(request: &hyper::Request<Incoming>) -> bool {
+pub(super) fn matches<B>(request: &hyper::Request<B>) -> bool {
     request.uri().path() == "/actions"
 }
 
-/// Reads the action (at most [`MAX_ACTION_BYTES`]) and answers it.
+/// Reads the action (at most [`MAX_ACTION_BYTES`], and at most the tenant's body limit, which
+/// [`CappedBody`] enforces) and answers it.
 pub(super) async fn answer(
     connector: &Connector,
-    request: hyper::Request<Incoming>,
+    request: hyper::Request<CappedBody>,
 ) -> hyper::Response<HyperOutgoingBody> {
     if request.method() != http::Method::POST {
         let message = format!("{} /actions is not served (POST it)", request.method());

@@ -3,15 +3,17 @@
 //! sends goes through the egress guard; its error answers are scrubbed of those credentials.
 
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use s3_connector_rules::{ErrorCode, edge_config};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use super::{InFlight, ServerState, json_answer};
+use super::body_cap::CappedBody;
+use super::json_answer;
+use crate::connector::Connector;
 use crate::credentials::Secret;
 use crate::error::Error;
+use crate::runtime::edge_runtime::EdgeRuntime;
 use crate::runtime::sandboxed_call::{SandboxedCall, plugin_error};
 
 /// The largest error answer of the component that is read to be scrubbed; the component's
@@ -20,18 +22,18 @@ const MAX_ERROR_ANSWER: usize = 64 * 1024;
 
 /// Whether `request` names its host, which the component's `wasi:http` request needs (an
 /// HTTP/1.0 request may have neither a `Host` header nor an absolute URI).
-pub(super) fn names_host(request: &hyper::Request<Incoming>) -> bool {
+pub(super) fn names_host<B>(request: &hyper::Request<B>) -> bool {
     request.uri().authority().is_some() || request.headers().contains_key(http::header::HOST)
 }
 
 /// Runs the component on `request`; its answer streams back while the instance runs on in a
-/// task of its own, counted in flight until it ends.
+/// task of its own, which holds `in_flight` (the server's and the tenant's counts) until it ends.
 pub(super) async fn answer(
-    state: &ServerState,
-    request: hyper::Request<Incoming>,
-    in_flight: InFlight,
+    runtime: &EdgeRuntime,
+    connector: &Connector,
+    request: hyper::Request<CappedBody>,
+    in_flight: impl Send + 'static,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
-    let connector = &state.connector;
     let shared = connector.settings().shared.clone();
     let credentials = shared.credentials.credentials().await?;
     let handed_out: Vec<Secret> = std::iter::once(credentials.secret_access_key.clone())
@@ -40,7 +42,7 @@ pub(super) async fn answer(
     let connection = shared.connection.clone();
     let max_attempts = shared.max_attempts;
     // Requests beyond the instance pool wait for a slot here rather than fail.
-    let mut call = SandboxedCall::open(&state.runtime.engine, shared, |store_state| {
+    let mut call = SandboxedCall::open(&runtime.engine, shared, |store_state| {
         for secret in &handed_out {
             store_state.hand_out(secret);
         }
@@ -61,7 +63,7 @@ pub(super) async fn answer(
         call.store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(plugin_error)?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let out = call.store.data_mut().http().new_response_outparam(sender).map_err(plugin_error)?;
-    let pre = state.runtime.pre.clone();
+    let pre = runtime.pre.clone();
     let timeout = connector.settings().call_timeout;
     let task = tokio::spawn(async move {
         let _in_flight = in_flight;

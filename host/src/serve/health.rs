@@ -14,7 +14,7 @@ use serde_json::json;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use super::json_answer;
-use crate::connector::Connector;
+use super::tenants::TenantTable;
 use crate::runtime::edge_runtime::EdgeRuntime;
 
 /// How long a readiness verdict is reused.
@@ -66,13 +66,13 @@ impl Readiness {
 /// Answers `probe`.
 pub(super) async fn answer(
     probe: Probe,
-    connector: &Connector,
+    tenants: &TenantTable,
     cache: &ReadyCache,
 ) -> hyper::Response<HyperOutgoingBody> {
     match probe {
         Probe::Live => json_answer::json(200, &json!({"status": "serving"})),
         Probe::Ready => {
-            let readiness = readiness(connector, cache).await;
+            let readiness = readiness(tenants, cache).await;
             let word = |ok: bool| if ok { "ok" } else { "failing" };
             let body = json!({
                 "ready": readiness.ready(),
@@ -87,24 +87,33 @@ pub(super) async fn answer(
     }
 }
 
-/// The cached verdict, or a fresh one.
-async fn readiness(connector: &Connector, cache: &ReadyCache) -> Readiness {
+/// The cached verdict, or a fresh one: every tenant's credentials must resolve.
+async fn readiness(tenants: &TenantTable, cache: &ReadyCache) -> Readiness {
     let cached = *cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((at, readiness)) = cached
         && at.elapsed() < READY_CACHE
     {
         return readiness;
     }
-    let endpoint = &connector.connection().endpoint;
-    let address =
-        (endpoint.host.trim_start_matches('[').trim_end_matches(']').to_owned(), endpoint.effective_port());
-    let readiness = Readiness {
-        component: EdgeRuntime::shared().is_ok(),
-        credentials: connector.settings().shared.credentials.credentials().await.is_ok(),
-        endpoint: tokio::time::timeout(ENDPOINT_TIMEOUT, tokio::net::TcpStream::connect(address))
-            .await
-            .is_ok_and(|connected| connected.is_ok()),
+    let mut credentials = true;
+    for tenant in tenants.tenants() {
+        credentials &= tenant.connector.settings().shared.credentials.credentials().await.is_ok();
+    }
+    // Every tenant's connector has the server's one connection.
+    let endpoint = match tenants.tenants().first() {
+        Some(tenant) => {
+            let endpoint = &tenant.connector.connection().endpoint;
+            let address = (
+                endpoint.host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                endpoint.effective_port(),
+            );
+            tokio::time::timeout(ENDPOINT_TIMEOUT, tokio::net::TcpStream::connect(address))
+                .await
+                .is_ok_and(|connected| connected.is_ok())
+        }
+        None => false,
     };
+    let readiness = Readiness { component: EdgeRuntime::shared().is_ok(), credentials, endpoint };
     *cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), readiness));
     readiness
 }

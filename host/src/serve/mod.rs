@@ -1,19 +1,30 @@
 //! `s3-connector serve`: an HTTP listener in front of the connector, with the connector's
 //! credentials, policy, limits and audit applied as everywhere.
 //!
-//! Clients authenticate with a bearer token ([`ClientAuth`]). `POST /actions` runs through the
-//! plugin world like a library call ([`actions_route`]); every other route runs the edge
-//! component, one fresh instance per request ([`edge_call`]). Connections are bounded before
-//! anyone has authenticated ([`ServeLimits`]). With [`ServeTls`] every connection speaks TLS
-//! first ([`tls`]).
+//! A client's bearer token selects its tenant ([`tenants`]; one tenant with `--token`, many with
+//! a tenants file, [`tenants_file`], reloaded by [`tenants_watch`]); each tenant has its own
+//! connector ([`tenant_connector`]) and limits ([`tenant_admission`], [`body_cap`]).
+//! `POST /actions` runs through the plugin world like a library call ([`actions_route`]); every
+//! other route runs the edge component, one fresh instance per request ([`edge_call`]).
+//! Connections are bounded before anyone has authenticated ([`ServeLimits`]). With [`ServeTls`]
+//! every connection speaks TLS first ([`tls`]). Every request gets an id ([`request_id`]), a log
+//! line and its metrics ([`metrics`], on a listener of their own).
 
 mod actions_route;
 mod auth;
+mod body_cap;
 mod connection_gate;
 mod edge_call;
 mod health;
 mod json_answer;
 mod limits;
+pub mod metrics;
+pub mod request_id;
+mod tenant_admission;
+pub mod tenant_connector;
+pub mod tenants;
+pub mod tenants_file;
+mod tenants_watch;
 mod tls;
 
 use std::convert::Infallible;
@@ -21,7 +32,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -33,11 +44,16 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 pub use actions_route::MAX_ACTION_BYTES;
 pub use auth::ClientAuth;
 pub use limits::ServeLimits;
+pub use tenant_connector::TenantBase;
+pub use tenants::{Tenant, TenantTable, Tenants};
+pub use tenants_file::TenantsFileError;
 pub use tls::{ServeTls, ServeTlsError};
 
+use crate::audit::{AuditRecord, Decision, Kind};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::runtime::edge_runtime::EdgeRuntime;
+use body_cap::CappedBody;
 use connection_gate::{Admission, ConnectionGate};
 
 /// How long a shutdown waits for requests in flight before it gives up on them.
@@ -49,14 +65,14 @@ const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// A bound server, not yet accepting.
 pub struct Server {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: Arc<ServerState>,
     limits: ServeLimits,
     tls: Option<ServeTls>,
 }
 
 struct ServerState {
-    connector: Connector,
-    auth: ClientAuth,
+    tenants: Tenants,
     runtime: &'static EdgeRuntime,
     in_flight: AtomicUsize,
     idle: Notify,
@@ -82,21 +98,37 @@ impl Drop for InFlight {
 }
 
 impl Server {
-    /// Binds `listen` and loads the edge component, with the default [`ServeLimits`].
+    /// Binds `listen` and loads the edge component, with the default [`ServeLimits`]: one
+    /// tenant, `connector`, admitted by `auth`.
     pub async fn bind(listen: SocketAddr, connector: Connector, auth: ClientAuth) -> Result<Self, Error> {
+        Self::bind_tenants(listen, Tenants::single(connector, &auth)).await
+    }
+
+    /// Binds `listen` and loads the edge component, serving `tenants` (a token selects one).
+    pub async fn bind_tenants(listen: SocketAddr, tenants: Tenants) -> Result<Self, Error> {
         let runtime = EdgeRuntime::shared()?;
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| Error::Usage(format!("cannot listen on {listen}: {e}")))?;
         let state = Arc::new(ServerState {
-            connector,
-            auth,
+            tenants,
             runtime,
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
             ready: health::ReadyCache::default(),
         });
-        Ok(Self { listener, state, limits: ServeLimits::default(), tls: None })
+        Ok(Self { listener, metrics_listener: None, state, limits: ServeLimits::default(), tls: None })
+    }
+
+    /// Serves the metrics (`GET /metrics`, Prometheus text) on `listener` too.
+    pub fn with_metrics_listener(mut self, listener: TcpListener) -> Self {
+        self.metrics_listener = Some(listener);
+        self
+    }
+
+    /// The tenants served (to reload them, or to read the metrics).
+    pub fn tenants(&self) -> &Tenants {
+        &self.state.tenants
     }
 
     /// Bounds connections with `limits` instead of the defaults.
@@ -126,6 +158,14 @@ impl Server {
     /// it gave up (0 after a clean drain).
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> usize {
         tokio::pin!(shutdown);
+        // Both end with the server: aborted once the drain is over.
+        let watcher = tokio::spawn(tenants_watch::watch(self.state.tenants.clone(), std::future::pending()));
+        let scraper = self.metrics_listener.map(|listener| {
+            let tenants = self.state.tenants.clone();
+            tokio::spawn(metrics::serve(listener, tenants.metrics().clone(), move || {
+                refresh_gauges(&tenants)
+            }))
+        });
         let limits = self.limits;
         let gate = ConnectionGate::new(limits.max_connections, limits.max_unauthenticated);
         let mut backoff = Duration::ZERO;
@@ -168,6 +208,10 @@ impl Server {
             }
         };
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
+        watcher.abort();
+        if let Some(scraper) = scraper {
+            scraper.abort();
+        }
         self.state.in_flight.load(Ordering::SeqCst)
     }
 }
@@ -223,37 +267,201 @@ async fn serve_connection<S>(
     }
 }
 
+/// Sets each tenant's requests-in-flight gauge before a scrape.
+fn refresh_gauges(tenants: &Tenants) {
+    let table = tenants.current();
+    for tenant in table.tenants() {
+        let label = metrics::TenantLabel { tenant: tenant.name.clone() };
+        tenants.metrics().in_flight.get_or_create(&label).set(i64::from(tenant.admission.in_flight()));
+    }
+}
+
+/// Answers one request, with its id in the answer, its log line and its metrics.
 async fn handle(
     state: Arc<ServerState>,
     admission: &Admission,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<HyperOutgoingBody> {
+    let started = Instant::now();
+    let id = request_id::of(&request);
+    let method = request.method().clone();
+    // The path only: a query string could carry a presigned signature.
+    let path = request.uri().path().to_owned();
+    let route = if health::Probe::of(&request).is_some() {
+        "health"
+    } else if actions_route::matches(&request) {
+        "actions"
+    } else {
+        "objects"
+    };
+    let span = tracing::info_span!("request", id = %id, method = %method, route);
+    let (mut response, tenant, received) =
+        tracing::Instrument::instrument(route_request(&state, admission, request, &id), span.clone()).await;
+    let status = response.status().as_u16();
+    if let Ok(value) = http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(request_id::HEADER, value);
+    }
+    let tenant_name = tenant.as_deref().unwrap_or("none");
+    let seconds = started.elapsed().as_secs_f64();
+    let metrics = state.tenants.metrics();
+    metrics.request(route, tenant_name, status, seconds);
+    metrics.client_bytes(tenant_name, received, 0);
+    span.in_scope(|| {
+        tracing::info!(tenant = tenant_name, status, path = %path, ms = seconds * 1000.0, "answered");
+    });
+    count_sent(response, metrics.clone(), tenant_name.to_owned())
+}
+
+/// `response` with its body's bytes counted in the metrics as they go out; the body's size
+/// hint is kept, so that an answer of known length still goes out with `Content-Length`.
+fn count_sent(
+    response: hyper::Response<HyperOutgoingBody>,
+    metrics: Arc<metrics::Metrics>,
+    tenant: String,
+) -> hyper::Response<HyperOutgoingBody> {
+    use http_body_util::BodyExt;
+    response.map(move |inner| SentBody { inner, metrics, tenant }.boxed_unsync())
+}
+
+/// An answer body that counts its bytes for the metrics.
+struct SentBody {
+    inner: HyperOutgoingBody,
+    metrics: Arc<metrics::Metrics>,
+    tenant: String,
+}
+
+impl hyper::body::Body for SentBody {
+    type Data = bytes::Bytes;
+    type Error = <HyperOutgoingBody as hyper::body::Body>::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            self.metrics.client_bytes(&self.tenant, 0, data.len() as u64);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The answer, the tenant's name once known, and the request body bytes read.
+async fn route_request(
+    state: &Arc<ServerState>,
+    admission: &Admission,
+    request: hyper::Request<Incoming>,
+    id: &str,
+) -> (hyper::Response<HyperOutgoingBody>, Option<String>, u64) {
+    let table = state.tenants.current();
     // Probes need no token and say nothing secret.
     if let Some(probe) = health::Probe::of(&request) {
-        return health::answer(probe, &state.connector, &state.ready).await;
+        return (health::answer(probe, &table, &state.ready).await, None, 0);
     }
     let authorization = request.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
-    if !state.auth.admits(authorization) {
-        return json_answer::error(
+    let Some(tenant) = table.select(authorization) else {
+        let answer = json_answer::error(
             ErrorCode::Unauthorized,
-            "send Authorization: Bearer TOKEN with the server's token",
+            "send Authorization: Bearer TOKEN with a token of the server's",
         );
-    }
+        return (answer, None, 0);
+    };
+    drop(table);
     admission.authenticated();
-    let in_flight = InFlight::start(&state);
-    if actions_route::matches(&request) {
-        return actions_route::answer(&state.connector, request).await;
+    let name = Some(tenant.name.clone());
+    let connector = for_request(&tenant.connector, id);
+    let permit = match tenant.admission.admit() {
+        Ok(permit) => permit,
+        Err(refusal) => {
+            let message = refusal.message(&tenant.name);
+            refused(state, &tenant, &connector, &request, refusal.limit(), &message);
+            let mut answer = json_answer::error(ErrorCode::TooManyRequests, &message);
+            answer
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(refusal.retry_after_seconds()));
+            return (answer, name, 0);
+        }
+    };
+    let max_body = tenant.admission.limits().max_body_bytes;
+    if body_cap::declared_over(&request, max_body) {
+        let message = body_message(&tenant.name, max_body);
+        refused(state, &tenant, &connector, &request, "body", &message);
+        return (json_answer::error(ErrorCode::ContentTooLarge, &message), name, 0);
     }
-    if !edge_call::names_host(&request) {
-        return json_answer::error(ErrorCode::InvalidRequest, "the request has no Host header; send one");
+    let (parts, body) = request.into_parts();
+    let (body, tally) = CappedBody::new(body, max_body);
+    let request = hyper::Request::from_parts(parts, body);
+    let in_flight = InFlight::start(state);
+    let answer = if actions_route::matches(&request) {
+        actions_route::answer(&connector, request).await
+    } else if !edge_call::names_host(&request) {
+        json_answer::error(ErrorCode::InvalidRequest, "the request has no Host header; send one")
+    } else {
+        match edge_call::answer(state.runtime, &connector, request, (in_flight, permit)).await {
+            Ok(response) => response,
+            // The host's own failures (a trap, a limit, no credentials) are the server's fault; a
+            // timeout keeps its own status.
+            Err(error) => match error.error_code() {
+                ErrorCode::Timeout => json_answer::error(ErrorCode::Timeout, &error.to_string()),
+                code => json_answer::error_with_status(500, code, &error.to_string()),
+            },
+        }
+    };
+    if tally.over() {
+        // A body without a length that ran past the limit: reading it failed there, whatever
+        // the route then answered.
+        let message = body_message(&tenant.name, max_body);
+        let mut record = AuditRecord::new(&tenant.name, Kind::Limit, Decision::Denied);
+        record.reason = Some(format!("body: {message}"));
+        write_audit(&connector, record);
+        state.tenants.metrics().limited(&tenant.name, "body");
+        return (json_answer::error(ErrorCode::ContentTooLarge, &message), name, tally.bytes());
     }
-    match edge_call::answer(&state, request, in_flight).await {
-        Ok(response) => response,
-        // The host's own failures (a trap, a limit, no credentials) are the server's fault; a
-        // timeout keeps its own status.
-        Err(error) => match error.error_code() {
-            ErrorCode::Timeout => json_answer::error(ErrorCode::Timeout, &error.to_string()),
-            code => json_answer::error_with_status(500, code, &error.to_string()),
-        },
+    (answer, name, tally.bytes())
+}
+
+fn body_message(tenant: &str, max: Option<u64>) -> String {
+    format!("the body is over tenant {tenant}'s limit of {} bytes", max.unwrap_or_default())
+}
+
+/// `connector` with its audit records naming the request `id`.
+fn for_request(connector: &Connector, id: &str) -> Connector {
+    connector.for_one_call(|settings| {
+        if let Some(audit) = &mut settings.shared.audit {
+            audit.serve_request_id = Some(id.to_owned());
+        }
+    })
+}
+
+/// Counts and audits a request refused by one of `tenant`'s limits.
+fn refused(
+    state: &ServerState,
+    tenant: &Tenant,
+    connector: &Connector,
+    request: &hyper::Request<Incoming>,
+    limit: &str,
+    message: &str,
+) {
+    state.tenants.metrics().limited(&tenant.name, limit);
+    let mut record = AuditRecord::new(&tenant.name, Kind::Limit, Decision::Denied);
+    record.method = Some(request.method().to_string());
+    record.reason = Some(format!("{limit}: {message}"));
+    write_audit(connector, record);
+    tracing::warn!(tenant = %tenant.name, limit, "refused by the tenant's limit");
+}
+
+fn write_audit(connector: &Connector, record: AuditRecord) {
+    if let Some(audit) = &connector.settings().shared.audit {
+        audit.write(record);
     }
 }

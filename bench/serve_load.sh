@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `s3-connector serve --tenants` under load (issue 21): wrk on loopback against ONE local s3s-fs
+# server (the `local_s3` example, 127.0.0.1 only), each run bounded in time (DURATION seconds).
+# 1 KiB GETs at 1, 16 and 64 connections for one tenant alone, then the same while a second
+# tenant, over its rate limit (RATE requests/s), sends at 64 connections from another wrk and
+# is answered 429: the first tenant's requests/s and p99 are the figures to compare. Prints
+# Markdown on stdout. NOT RUN YET: written in issue 21's session, which had no time left for a
+# release build; nothing in BENCHMARKS.md comes from it. Run it (and fix what a first run finds)
+# before quoting a figure.
+#
+# Needs the release binaries and wrk (`apt-get install wrk`; this script installs nothing):
+#   cargo build --release -p s3-connector-host --bin s3-connector --example local_s3
+#   bench/serve_load.sh > /tmp/serve-load.md
+set -euo pipefail
+
+TARGET=${CARGO_TARGET_DIR:-target}
+PROFILE=${PROFILE:-release}
+CLI=${CLI:-$TARGET/$PROFILE/s3-connector}
+SERVER=${SERVER:-$TARGET/$PROFILE/examples/local_s3}
+DURATION=${DURATION:-10}
+RATE=${RATE:-50}
+[ -x "$CLI" ] && [ -x "$SERVER" ] || { echo "build the release binaries first (see the head of $0)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "no wrk on PATH: apt-get install wrk" >&2; exit 2; }
+
+WORK=$(mktemp -d)
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=AKLOCALDEV AWS_SECRET_ACCESS_KEY=local-dev-secret AWS_REGION=us-east-1
+export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
+
+# The store lives as long as its stdin: a FIFO held open by this script.
+mkfifo "$WORK/server-stdin"
+"$SERVER" < "$WORK/server-stdin" > "$WORK/server-out" &
+SERVER_PID=$!
+exec 3> "$WORK/server-stdin"
+SERVE_PID=""
+cleanup() {
+  [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null || true
+  exec 3>&-; wait "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"
+}
+trap cleanup EXIT
+for _ in $(seq 50); do grep -q endpoint= "$WORK/server-out" 2>/dev/null && break; sleep 0.1; done
+ENDPOINT=$(sed -n 's/^endpoint=//p' "$WORK/server-out")
+case "$ENDPOINT" in http://127.0.0.1:*) ;; *) echo "the store gave no loopback endpoint" >&2; exit 1 ;; esac
+
+s3c() { "$CLI" --endpoint "$ENDPOINT" --path-style --allow '*=read,write,list,admin' "$@"; }
+s3c mb s3://bench > /dev/null
+head -c 1024 /dev/urandom > "$WORK/object"
+s3c cp "$WORK/object" s3://bench/object-1k > /dev/null
+
+hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+cat > "$WORK/tenants.toml" <<TOML
+[[tenant]]
+name = "steady"
+credentials = { source = "default" }
+allow = [{ bucket = "bench", operations = ["read"] }]
+
+[[tenant]]
+name = "noisy"
+credentials = { source = "default" }
+limits = { requests_per_second = $RATE.0, burst = $RATE }
+allow = [{ bucket = "bench", operations = ["read"] }]
+
+[[token]]
+tenant = "steady"
+sha256 = "$(hash steady-token)"
+
+[[token]]
+tenant = "noisy"
+sha256 = "$(hash noisy-token)"
+TOML
+
+RUST_LOG=error "$CLI" --endpoint "$ENDPOINT" --path-style serve --listen 127.0.0.1:0 \
+  --tenants "$WORK/tenants.toml" 2> "$WORK/serve-err" &
+SERVE_PID=$!
+for _ in $(seq 100); do grep -q 'serving on' "$WORK/serve-err" 2>/dev/null && break; sleep 0.1; done
+ADDRESS=$(sed -n 's|.*serving on http://\([0-9.:]*\).*|\1|p' "$WORK/serve-err")
+case "$ADDRESS" in 127.0.0.1:*) ;; *) echo "serve did not start: $(cat "$WORK/serve-err")" >&2; exit 1 ;; esac
+URL="http://$ADDRESS/bench/object-1k"
+
+# wrk's own figures: requests/s, p99 latency, and answers other than 2xx/3xx.
+run_wrk() { # TOKEN CONNECTIONS OUT
+  local threads=2
+  [ "$2" -lt 2 ] && threads=1
+  wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -H "Authorization: Bearer $1" "$URL" > "$3"
+}
+rps() { awk '/^Requests\/sec/ { print $2 }' "$1"; }
+p99() { awk '$1 == "99%" { print $2 }' "$1"; }
+non2xx() { awk '/Non-2xx or 3xx responses/ { print $5 }' "$1" | grep . || echo 0; }
+
+echo "| tenants | steady's connections | steady req/s | steady p99 | steady non-2xx | noisy req/s (over its $RATE/s limit) | noisy non-2xx (429) |"
+echo "|---|---|---|---|---|---|---|"
+for c in 1 16 64; do
+  run_wrk steady-token "$c" "$WORK/alone"
+  echo "| steady alone | $c | $(rps "$WORK/alone") | $(p99 "$WORK/alone") | $(non2xx "$WORK/alone") | - | - |"
+done
+for c in 1 16 64; do
+  run_wrk noisy-token 64 "$WORK/noisy" &
+  NOISY=$!
+  run_wrk steady-token "$c" "$WORK/steady"
+  wait "$NOISY"
+  echo "| steady + noisy at 64 | $c | $(rps "$WORK/steady") | $(p99 "$WORK/steady") | $(non2xx "$WORK/steady") | $(rps "$WORK/noisy") | $(non2xx "$WORK/noisy") |"
+done
+echo
+echo "DURATION=${DURATION}s per run, wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $(nproc) cores, load average before: see the runner."
