@@ -1425,6 +1425,17 @@ async fn progress_lines_show_totals_and_are_cleared_on_interrupt() {
     assert!(after_last_line.starts_with("\r\x1b[2K"), "the line is cleared: {after_last_line:?}");
     assert!(after_last_line.contains("interrupted by SIGINT"), "{after_last_line:?}");
 
+    // Many objects (issue 20): one line for the command, objects and bytes done of all.
+    let tree = work.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(tree.join(name), vec![1u8; 15 << 20]).unwrap();
+    }
+    let many =
+        run_on_a_terminal(&stalling, &["cp", "--recursive", tree.to_str().unwrap(), "s3://stall/t/"], None)
+            .await;
+    assert!(many.contains("Completed 0 of 3 objects, 0 B of 45.0 MiB ("), "{many:?}");
+
     let store_dir = tempfile::tempdir().unwrap();
     let s3 = server(store_dir.path()).await;
     let endpoint = s3.endpoint();

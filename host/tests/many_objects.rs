@@ -467,10 +467,16 @@ async fn filters_apply_to_cp_mv_rm_and_ls_in_order() {
         run(&endpoint, &["mv", "--recursive", "--exclude", "logs/*", "s3://filt/f", "s3://filt/m"]).await;
     assert_eq!(moved.code, 0, "{}", moved.stderr);
     assert_eq!(ls(&[]).await, ["f/logs/c.txt", "m/a.txt"]);
-    let removed =
-        run(&endpoint, &["rm", "--recursive", "--exclude", "*", "--include", "logs/*", "s3://filt/f"]).await;
+    let removed = run(
+        &endpoint,
+        &["--json", "rm", "--recursive", "--exclude", "*", "--include", "logs/*", "s3://filt/f"],
+    )
+    .await;
     assert_eq!(removed.code, 0, "{}", removed.stderr);
     assert_eq!(ls(&[]).await, ["m/a.txt"]);
+    // --json ends with the same summary line as cp --recursive and sync.
+    let last: serde_json::Value = serde_json::from_str(removed.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last, serde_json::json!({"summary": {"copied": 0, "deleted": 1, "skipped": 0, "failed": 0}}));
     let single =
         run(&endpoint, &["cp", "--exclude", "*", path(&local.path().join("a.txt")), "s3://filt/x"]).await;
     assert_eq!(single.code, 2, "{}", single.stderr);
