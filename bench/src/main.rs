@@ -28,6 +28,7 @@ use tokio::io::AsyncWriteExt;
 use native::Native;
 use report::{Report, Row, Section};
 use stats::{Runs, sample};
+use s3_connector_host::ObjectRef;
 
 const BUCKET: &str = "bench";
 const SMALL_KEY: &str = "small-1k.bin";
@@ -119,13 +120,13 @@ async fn main() -> anyhow::Result<()> {
     let connection = Connection::resolve(Some(&s3.endpoint()), Some("us-east-1"), true, |_| None)
         .map_err(anyhow::Error::msg)?;
     let credentials = Arc::new(StaticCredentials::new(ACCESS_KEY_ID, Secret::new(SECRET_ACCESS_KEY), None));
-    let connector = Connector::new(connection, Policy::allow_all(), credentials)?;
+    let connector = Connector::builder(connection, Policy::allow_all(), credentials).build()?;
     let native = Native::new(&s3.endpoint(), ACCESS_KEY_ID, SECRET_ACCESS_KEY);
     let bench = Bench { options, s3, connector, native, scratch: tempfile::tempdir()?, _store: store };
 
     let mut report = Report::start(&bench.options)?;
     bench.connector.create_bucket(BUCKET).await?;
-    bench.connector.put_object_bytes(BUCKET, SMALL_KEY, &[7u8; 1024], Default::default()).await?;
+    bench.connector.put_object_bytes(&ObjectRef::new(BUCKET, SMALL_KEY), &[7u8; 1024], Default::default()).await?;
 
     report.sections.push(bench.instantiation().await?);
     report.sections.push(bench.small_objects().await?);
@@ -186,12 +187,12 @@ impl Bench {
                 let plugin = sample(count, budget, 20, async || {
                     match op {
                         "put" => {
-                            drop(c.put_object_bytes(BUCKET, "put-1k.bin", &body, Default::default()).await?)
+                            drop(c.put_object_bytes(&ObjectRef::new(BUCKET, "put-1k.bin"), &body, Default::default()).await?)
                         }
                         "get" => drop(
-                            c.get_object(BUCKET, SMALL_KEY, tokio::io::sink(), Default::default()).await?,
+                            c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default()).await?,
                         ),
-                        _ => drop(c.head_object(BUCKET, SMALL_KEY).await?),
+                        _ => drop(c.head_object(&ObjectRef::new(BUCKET, SMALL_KEY)).await?),
                     }
                     Ok(())
                 })
@@ -272,7 +273,7 @@ impl Bench {
                             }
                             if side == "plugin" {
                                 connector
-                                    .get_object(BUCKET, SMALL_KEY, tokio::io::sink(), Default::default())
+                                    .get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default())
                                     .await?;
                             } else {
                                 let answer = client.get_object().bucket(BUCKET).key(SMALL_KEY).send().await?;
@@ -341,7 +342,7 @@ impl Bench {
         for _ in 0..runs {
             let c = &self.connector;
             let samples = sample(self.options.latency_count, self.options.latency_budget, 20, async || {
-                c.get_object(BUCKET, SMALL_KEY, tokio::io::sink(), Default::default()).await?;
+                c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default()).await?;
                 Ok(())
             })
             .await?;
@@ -406,7 +407,7 @@ impl Bench {
                             multipart_threshold: (*side == "single").then_some(size),
                             ..Default::default()
                         };
-                        self.connector.put_object(BUCKET, BIG_KEY, file, length, options).await?;
+                        self.connector.put_object(&ObjectRef::new(BUCKET, BIG_KEY), file, length, options).await?;
                     }
                 }
                 let elapsed = start.elapsed();
@@ -415,7 +416,7 @@ impl Bench {
                 put_rss[i].push(growth);
                 put_peak[i].push(peak);
                 // Check the object arrived whole before counting the figure as a put.
-                let info = self.connector.head_object(BUCKET, BIG_KEY).await?;
+                let info = self.connector.head_object(&ObjectRef::new(BUCKET, BIG_KEY)).await?;
                 if info.size != size {
                     bail!("the {side} put stored {} bytes, not {size}", info.size);
                 }
@@ -426,7 +427,7 @@ impl Bench {
                 let got = if side == "plugin" {
                     let counter = CountingSink::default();
                     let count = counter.0.clone();
-                    self.connector.get_object(BUCKET, BIG_KEY, counter, Default::default()).await?;
+                    self.connector.get_object(&ObjectRef::new(BUCKET, BIG_KEY), counter, Default::default()).await?;
                     count.load(Ordering::Relaxed)
                 } else {
                     self.native.get_discard(BUCKET, BIG_KEY).await?
@@ -447,7 +448,7 @@ impl Bench {
                 }
             }
         }
-        self.connector.delete_object(BUCKET, BIG_KEY).await?;
+        self.connector.delete_object(&ObjectRef::new(BUCKET, BIG_KEY)).await?;
         std::fs::remove_file(&source)?;
         let [single, native_single, known, unknown, native_multipart] = put_rate;
         rows.push(Row::compared("put, one request", "MB/s", single, native_single).higher_is_better());
@@ -524,8 +525,7 @@ impl Bench {
             let p = sample(count, budget, 20, async || {
                 let request = PresignRequest {
                     method: PresignMethod::Get,
-                    bucket: BUCKET.to_owned(),
-                    key: SMALL_KEY.to_owned(),
+                    object: ObjectRef::new(BUCKET.to_owned(), SMALL_KEY.to_owned()),
                     expires_in_seconds: 900,
                 };
                 c.presign(request).await?;

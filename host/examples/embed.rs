@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::audit::AuditRecord;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::PutOptions;
@@ -23,32 +24,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let audit = Arc::new(|record: &AuditRecord| println!("audit: {}", record.to_json_line()));
 
     // The operator may create buckets; the tenant may only write under its own prefix.
-    let operator = Connector::new(
+    let operator = Connector::builder(
         connection.clone(),
         Policy::from_allow_flags(&["shared=admin,list"])?,
         credentials.clone(),
-    )?
-    .with_tenant("operator")
-    .with_audit(audit.clone());
-    let tenant = Connector::new(
+    )
+    .tenant("operator")
+    .audit(audit.clone())
+    .build()?;
+    let tenant = Connector::builder(
         connection,
         Policy::from_allow_flags(&["shared/tenant-a/=read,write,list"])?,
         credentials,
-    )?
-    .with_tenant("tenant-a")
-    .with_audit(audit);
+    )
+    .tenant("tenant-a")
+    .audit(audit)
+    .build()?;
 
     operator.create_bucket("shared").await?;
-    let put =
-        tenant.put_object_bytes("shared", "tenant-a/hello.txt", b"hello", PutOptions::default()).await?;
+    let put = tenant
+        .put_object_bytes(&ObjectRef::new("shared", "tenant-a/hello.txt"), b"hello", PutOptions::default())
+        .await?;
     println!("tenant-a wrote its object, etag {}", put.etag.unwrap_or_default());
 
     // Outside its prefix, the host refuses before anything reaches S3.
-    match tenant.put_object_bytes("shared", "tenant-b/hello.txt", b"hi", PutOptions::default()).await {
+    match tenant
+        .put_object_bytes(&ObjectRef::new("shared", "tenant-b/hello.txt"), b"hi", PutOptions::default())
+        .await
+    {
         Err(Error::Denied(denial)) => println!("tenant-a refused as expected: {denial}"),
         other => println!("unexpected: {other:?}"),
     }
-    let info = tenant.head_object("shared", "tenant-a/hello.txt").await?;
+    let info = tenant.head_object(&ObjectRef::new("shared", "tenant-a/hello.txt")).await?;
     println!("tenant-a/hello.txt is {} bytes", info.size);
     Ok(())
 }

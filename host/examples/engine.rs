@@ -24,9 +24,10 @@ fn tenant(
     documents: &Arc<FsDocumentStore>,
 ) -> Result<Tenant, Box<dyn std::error::Error>> {
     let credentials = Arc::new(StaticCredentials::new(key.0, key.1.clone(), None));
-    let connector = Connector::new(connection.clone(), Policy::from_allow_flags(rules)?, credentials)?
-        .with_documents(documents.clone())
-        .with_max_inline_bytes(64 * 1024);
+    let connector = Connector::builder(connection.clone(), Policy::from_allow_flags(rules)?, credentials)
+        .documents(documents.clone())
+        .max_inline_bytes(64 * 1024)
+        .build()?;
     Ok(Tenant { name, connector })
 }
 

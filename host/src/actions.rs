@@ -17,13 +17,13 @@ use serde_json::Value;
 use wasmtime::Store;
 
 pub use crate::connector::DEFAULT_MAX_INLINE_BYTES;
-use crate::connector::{Connector, presign_method};
+use crate::connector::{Connector, presign_action, presign_method_named};
 use crate::error::Error;
 use crate::policy::Denial;
 use crate::request_settings::{Refused, RequestSettings, without_authentication};
 use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
 use crate::runtime::store_state::StoreState;
-use crate::types::{PresignMethod, PresignRequest};
+use crate::types::{ObjectRef, PresignRequest};
 
 /// A failed action: the JSON error object, `{"error": {"code", "message", "retryable",
 /// "status", "requestId", "bucket", "key", "auditId"}}`.
@@ -109,17 +109,9 @@ impl RequestView {
         if self.action.as_deref() != Some("presign") {
             return None;
         }
-        let method = match self.method.as_str() {
-            "GET" => PresignMethod::Get,
-            "PUT" => PresignMethod::Put,
-            "DELETE" => PresignMethod::Delete,
-            "HEAD" => PresignMethod::Head,
-            _ => return None,
-        };
         Some(PresignRequest {
-            method,
-            bucket: self.bucket.clone()?,
-            key: self.key.clone()?,
+            method: presign_method_named(&self.method)?,
+            object: ObjectRef { bucket: self.bucket.clone()?, key: self.key.clone()? },
             expires_in_seconds: u32::try_from(self.expires_in).unwrap_or(u32::MAX),
         })
     }
@@ -169,21 +161,26 @@ impl Connector {
     pub async fn invoke(&self, request: &str) -> Result<Value, ActionFailure> {
         let audit_id = new_audit_id();
         // Every record of this call carries its id.
-        let mut call = self.clone();
-        if let Some(audit) = &mut call.shared.audit {
-            audit.call_id = Some(audit_id.clone());
-        }
+        let mut call_id = Some(audit_id.clone());
         // Parsed once: the host's view of the request and its request-scoped settings.
         let value: Value = serde_json::from_str(request).unwrap_or(Value::Null);
         let view = RequestView::of(&value);
         // Camunda's request-scoped settings: the host decides before anything runs.
-        let decided = RequestSettings::read(&value)
-            .and_then(|settings| settings.decide(&self.shared.connection, self.allow_request_credentials));
-        match decided {
+        let decided = RequestSettings::read(&value).and_then(|settings| {
+            settings.decide(self.connection(), self.settings().allow_request_credentials)
+        });
+        let request_credentials = match decided {
             Err(refused) => return Err(ActionFailure::refused(&refused, &view, &audit_id)),
-            Ok(Some(credentials)) => call.shared.credentials = Arc::new(credentials),
-            Ok(None) => {}
-        }
+            Ok(credentials) => credentials,
+        };
+        let call = self.for_one_call(|settings| {
+            if let Some(audit) = &mut settings.shared.audit {
+                audit.call_id = call_id.take();
+            }
+            if let Some(credentials) = request_credentials {
+                settings.shared.credentials = Arc::new(credentials);
+            }
+        });
         if value.get("authentication").is_some() {
             let stripped = without_authentication(&value).to_string();
             return call.invoke_as(&stripped, view, audit_id).await;
@@ -199,10 +196,10 @@ impl Connector {
     ) -> Result<Value, ActionFailure> {
         let fail = |error: Error| ActionFailure::from_error(&error, &view, &audit_id);
         if let Some(request) = view.presign_request() {
-            self.check_presign_expiry(&presign_method(request.method), &request).map_err(fail)?;
+            self.check_presign_expiry(&presign_action(request.method).method(), &request).map_err(fail)?;
         }
         let mut call = self.sandbox().await.map_err(fail)?;
-        let options = ActionOptions { max_inline_bytes: self.max_inline_bytes };
+        let options = ActionOptions { max_inline_bytes: self.settings().max_inline_bytes };
         let answer = self
             .run_plugin(&mut call, async |plugin, store| {
                 plugin.s3_connector_s3_actions().call_invoke(store, request, options).await
@@ -253,7 +250,7 @@ impl Connector {
             let refuse = || Error::Denied(Denial("the plugin's presign answer cannot be checked".to_owned()));
             let request = view.presign_request().ok_or_else(refuse)?;
             let url = response["url"].as_str().ok_or_else(refuse)?;
-            self.admit_presigned(&presign_method(request.method), &request, url)?;
+            self.admit_presigned(&presign_action(request.method).method(), &request, url)?;
         }
         Ok(response)
     }
@@ -266,7 +263,7 @@ async fn finish_documents(store: &mut Store<StoreState>, keep: bool) -> Result<(
     let mut result = Ok(());
     for id in created {
         if let Err(e) = documents.finish(&id, keep).await {
-            result = result.and(Err(Error::Local(e.to_string())));
+            result = result.and(Err(Error::local(e.to_string())));
         }
     }
     result

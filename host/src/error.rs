@@ -1,13 +1,19 @@
-//! The host's errors: a small, stable set, each with a one-line message and an exit code.
+//! The host's errors: a small, stable set, each with a one-line message, a stable code and an
+//! exit code. Where a failure has a cause of its own (an I/O error, a credentials provider's
+//! error, a broken limit), the variant carries it as a value and `source()` returns it.
 
 use s3_connector_rules::ErrorCode;
 
+use crate::credentials::CredentialsError;
 use crate::network::NetworkFailure;
 use crate::policy::Denial;
+use crate::runtime::limits::Exceeded;
 use crate::types::{S3Error, ServiceError};
 
-/// Everything a connector call or the CLI can fail with.
+/// Everything a connector call or the CLI can fail with. New variants may come in minor
+/// versions: match on [`Error::error_code`] for a stable answer.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The host's policy refused a request; nothing was sent.
     #[error("{0}")]
@@ -15,12 +21,21 @@ pub enum Error {
     /// S3 (or the way to it) failed, or the plugin refused the input.
     #[error("{}", describe(.0))]
     S3(S3Error),
+    /// A setting given to [`crate::connector::ConnectorBuilder`] is out of its range.
+    #[error(transparent)]
+    InvalidSetting(#[from] InvalidSetting),
+    /// The credentials provider could not give credentials.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
     /// The configuration or the command line is wrong.
     #[error("{0}")]
     Usage(String),
     /// A local file or stream failed.
-    #[error("{0}")]
-    Local(String),
+    #[error(transparent)]
+    Local(#[from] LocalError),
+    /// A call broke one of the host's limits (memory, CPU, host buffers) and was stopped.
+    #[error("the plugin failed: {0}")]
+    Limit(#[source] Exceeded),
     /// The plugin itself failed (a trap); its backtrace stays in the host's debug output.
     #[error("the plugin failed: {0}")]
     Plugin(String),
@@ -61,9 +76,9 @@ impl Error {
                 S3Error::Timeout => ErrorCode::Timeout,
                 S3Error::Other(_) => ErrorCode::Other,
             },
-            Error::Usage(_) => ErrorCode::Usage,
+            Error::InvalidSetting(_) | Error::Credentials(_) | Error::Usage(_) => ErrorCode::Usage,
             Error::Local(_) => ErrorCode::Local,
-            Error::Plugin(_) => ErrorCode::Plugin,
+            Error::Limit(_) | Error::Plugin(_) => ErrorCode::Plugin,
             Error::RetryBudget(_) => ErrorCode::RetryBudgetExhausted,
             Error::Network(failure) if failure.is_timeout() => ErrorCode::Timeout,
             Error::Network(_) => ErrorCode::Transport,
@@ -80,6 +95,39 @@ impl Error {
             _ => false,
         }
     }
+}
+
+impl Error {
+    /// A local failure with no cause beyond its description.
+    pub fn local(context: impl Into<String>) -> Self {
+        Error::Local(LocalError { context: context.into(), source: None })
+    }
+
+    /// A local failure caused by an I/O error; `context` says what was being done, and where.
+    pub fn local_io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Local(LocalError { context: context.into(), source: Some(source) })
+    }
+}
+
+/// A setting of a connector out of its range: which one, and the range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the connector setting {setting} must be {rule}")]
+pub struct InvalidSetting {
+    /// The setting, as the builder's method names it.
+    pub setting: &'static str,
+    /// The range it must be in.
+    pub rule: &'static str,
+}
+
+/// A local file or stream failed: what was being done, and the I/O error behind it if any.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}{}", .source.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+pub struct LocalError {
+    /// What was being done, and to which file.
+    pub context: String,
+    /// The I/O error behind it (the message carries its text too, so that one line says all).
+    #[source]
+    pub source: Option<std::io::Error>,
 }
 
 /// One readable line for an S3 error.

@@ -6,7 +6,7 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use s3_connector_rules::validate_bucket_name;
 
-use crate::policy::{Policy, parse_allow, s3_address};
+use crate::policy::{Policy, S3Action, parse_allow, s3_address};
 use crate::settings::Endpoint;
 
 /// The endpoints requests are parsed against: path-style on an IP, virtual-hosted on AWS.
@@ -38,7 +38,7 @@ pub fn s3_address(data: &[u8]) {
             assert!(validate_bucket_name(bucket).is_ok(), "parsed an invalid bucket {bucket:?}");
         }
         if request.copy_source.is_some() {
-            assert!(matches!(request.operation, "CopyObject" | "UploadPartCopy"), "{request:?}");
+            assert!(matches!(request.action, S3Action::CopyObject | S3Action::UploadPartCopy), "{request:?}");
         }
         let _ = Policy::allow_all().decide(&request);
         if let Ok(policy) = &policy {

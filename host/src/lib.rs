@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
+//! use s3_connector_host::{Connection, Connector, ObjectRef, Policy, Secret, StaticCredentials};
 //!
 //! # async fn example() -> Result<(), s3_connector_host::Error> {
 //! let connection = Connection::resolve(Some("http://127.0.0.1:9000"), None, true, |_| None)
@@ -16,8 +16,8 @@
 //! let policy = Policy::from_allow_flags(&["photos/in/=read,write,list"])
 //!     .map_err(|e| s3_connector_host::Error::Usage(e.to_string()))?;
 //! let credentials = Arc::new(StaticCredentials::new("AKID", Secret::new("SECRET"), None));
-//! let connector = Connector::new(connection, policy, credentials)?;
-//! connector.put_object_bytes("photos", "in/hello.txt", b"hello", Default::default()).await?;
+//! let connector = Connector::builder(connection, policy, credentials).tenant("photos").build()?;
+//! connector.put_object_bytes(&ObjectRef::new("photos", "in/hello.txt"), b"hello", Default::default()).await?;
 //! # Ok(()) }
 //! ```
 
@@ -39,16 +39,18 @@ pub mod redact;
 pub mod request_settings;
 pub mod runtime;
 pub mod scrub;
+pub mod secret;
 pub mod serve;
 pub mod settings;
 
 pub use actions::ActionFailure;
-pub use connector::Connector;
+pub use connector::{Connector, ConnectorBuilder};
 pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Secret, StaticCredentials};
 pub use documents::{DocumentStore, FsDocumentStore};
-pub use error::Error;
-pub use policy::{Operation, Policy, Rule};
+pub use error::{Error, InvalidSetting, LocalError};
+pub use policy::{Access, Policy, Rule, S3Action};
 pub use settings::{Connection, Endpoint};
+pub use types::{ObjectRef, UploadRef};
 
 /// The contract's records and error variant, as the plugin's WIT defines them.
 // bindgen derives the same traits for every type and the error variant has no default, so the
@@ -56,6 +58,28 @@ pub use settings::{Connection, Endpoint};
 #[allow(clippy::derivable_impls)]
 pub mod types {
     pub use crate::runtime::bindings::s3_connector::s3::types::*;
+
+    impl ObjectRef {
+        /// The object `key` in `bucket`. Nothing is checked here: the plugin checks both
+        /// against S3's rules where a call enters it, before anything is sent.
+        pub fn new(bucket: impl AsRef<str>, key: impl AsRef<str>) -> Self {
+            Self { bucket: bucket.as_ref().to_owned(), key: key.as_ref().to_owned() }
+        }
+    }
+
+    /// `s3://bucket/key`, as the CLI and messages write an object.
+    impl std::fmt::Display for ObjectRef {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "s3://{}/{}", self.bucket, self.key)
+        }
+    }
+
+    impl UploadRef {
+        /// The object this upload writes.
+        pub fn object(&self) -> ObjectRef {
+            ObjectRef::new(&self.bucket, &self.key)
+        }
+    }
 
     // Empty options mean S3's defaults; `Default` lets callers name only what they set.
     impl Default for Conditions {

@@ -2,7 +2,7 @@
 //! `configuration` (`region`, `endpoint`) and `authentication` (`credentials` with keys, or
 //! `defaultCredentialsChain`); the host, not the request, decides whether they apply. By default
 //! a request may only name the region and endpoint the host already uses and may carry no
-//! secrets; with the host's explicit consent ([`crate::Connector::with_request_credentials`],
+//! secrets; with the host's explicit consent ([`crate::ConnectorBuilder::request_credentials`],
 //! `--allow-request-credentials`) keys from the request sign that one call, still under the
 //! policy and scoped like any credentials.
 //!
@@ -124,7 +124,7 @@ impl RequestSettings {
                 field: "authentication.type",
                 rule: "\"credentials\": this host does not take keys from requests; send \
                        \"defaultCredentialsChain\" to use the host's, or start the host with \
-                       --allow-request-credentials (Connector::with_request_credentials)"
+                       --allow-request-credentials (ConnectorBuilder::request_credentials)"
                     .to_owned(),
             }),
             Authentication::Keys { access_key_id, secret_access_key } => {

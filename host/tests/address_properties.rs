@@ -5,7 +5,7 @@
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use proptest::prelude::*;
 use s3_connector_host::policy::dot_segments::{Reading, other_readings};
-use s3_connector_host::policy::{Access, S3Request, s3_address};
+use s3_connector_host::policy::{S3Action, S3Request, s3_address};
 use s3_connector_host::{Endpoint, Policy};
 use s3_connector_rules::{encode_key, validate_bucket_name};
 
@@ -32,7 +32,7 @@ proptest! {
         let endpoint = Endpoint::parse("http://127.0.0.1:9000").unwrap();
         let uri = format!("http://127.0.0.1:9000/{bucket}/{}", encode_key(&key));
         let parsed = get(&uri, &HeaderMap::new(), &endpoint).unwrap();
-        prop_assert_eq!(parsed.operation, "GetObject");
+        prop_assert_eq!(parsed.action, S3Action::GetObject);
         prop_assert_eq!(parsed.bucket.as_deref(), Some(bucket.as_str()));
         prop_assert_eq!(parsed.key.as_deref(), Some(key.as_str()));
     }
@@ -54,7 +54,7 @@ proptest! {
         headers.insert("x-amz-copy-source", HeaderValue::from_str(&source).unwrap());
         let uri = "http://127.0.0.1:9000/dst/k".parse::<Uri>().unwrap();
         let parsed = s3_address::parse(&Method::PUT, &uri, &headers, &endpoint).unwrap();
-        prop_assert_eq!(parsed.operation, "CopyObject");
+        prop_assert_eq!(parsed.action, S3Action::CopyObject);
         prop_assert_eq!(parsed.copy_source, Some((bucket, key)));
     }
 
@@ -62,14 +62,7 @@ proptest! {
     fn an_allowed_key_stays_under_its_prefix_on_every_reading(key in key()) {
         let policy = Policy::from_allow_flags(&["bkt/p/=read"]).unwrap();
         let key = format!("p/{key}");
-        let request = S3Request {
-            operation: "GetObject",
-            access: Access::Read,
-            bucket: Some("bkt".into()),
-            key: Some(key.clone()),
-            list_prefix: None,
-            copy_source: None,
-        };
+        let request = S3Request::object(S3Action::GetObject, "bkt", &key);
         let readings = other_readings("bkt", &key);
         if policy.check(&request).is_ok() {
             for reading in &readings {

@@ -6,7 +6,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::connector_for;
+use common::{builder_for, connector_for};
+use s3_connector_host::ObjectRef;
 use s3_connector_host::Secret;
 use s3_connector_host::audit::{AuditRecord, Decision, Kind, MemorySink};
 use s3_connector_host::local_store::LocalS3;
@@ -31,16 +32,27 @@ async fn allowed_and_denied_requests_are_recorded_with_their_rule_status_and_byt
     let s3 = LocalS3::start(dir.path(), "AKAUDIT0000000000001", Secret::new("audit-secret")).await.unwrap();
     connector_for(&s3, &[]).create_bucket("audited").await.unwrap();
     let memory = Arc::new(MemorySink::default());
-    let connector =
-        connector_for(&s3, &["audited/in/=read,write,list"]).with_tenant("team-a").with_audit(memory.clone());
+    let connector = builder_for(&s3, &["audited/in/=read,write,list"])
+        .tenant("team-a")
+        .audit(memory.clone())
+        .build()
+        .unwrap();
 
-    connector.put_object_bytes("audited", "in/a.txt", b"hello", Default::default()).await.unwrap();
-    connector.get_object("audited", "in/a.txt", tokio::io::sink(), Default::default()).await.unwrap();
+    connector
+        .put_object_bytes(&ObjectRef::new("audited", "in/a.txt"), b"hello", Default::default())
+        .await
+        .unwrap();
+    connector
+        .get_object(&ObjectRef::new("audited", "in/a.txt"), tokio::io::sink(), Default::default())
+        .await
+        .unwrap();
     let before = s3.requests_received();
-    let denied = connector.put_object_bytes("audited", "out/b.txt", b"nope", Default::default()).await;
+    let denied = connector
+        .put_object_bytes(&ObjectRef::new("audited", "out/b.txt"), b"nope", Default::default())
+        .await;
     assert!(matches!(denied, Err(s3_connector_host::Error::Denied(_))), "{denied:?}");
     assert_eq!(s3.requests_received(), before, "a denied request reached the server");
-    let missing = connector.head_object("audited", "in/missing.txt").await;
+    let missing = connector.head_object(&ObjectRef::new("audited", "in/missing.txt")).await;
     assert!(missing.is_err());
 
     let records = memory.records();
@@ -48,7 +60,7 @@ async fn allowed_and_denied_requests_are_recorded_with_their_rule_status_and_byt
     assert!(records.iter().all(|r| r.tenant == "team-a" && r.kind == Kind::Request));
 
     let put = find(&records, "PutObject", Decision::Allowed);
-    assert_eq!(put.operation.as_deref(), Some("write"));
+    assert_eq!(put.access.as_deref(), Some("write"));
     assert_eq!(put.method.as_deref(), Some("PUT"));
     assert_eq!((put.bucket.as_deref(), put.key.as_deref()), (Some("audited"), Some("in/a.txt")));
     assert_eq!(put.rule.as_deref(), Some("audited/in/=read,write,list"));
@@ -57,7 +69,7 @@ async fn allowed_and_denied_requests_are_recorded_with_their_rule_status_and_byt
     assert!(put.time.ends_with('Z') && put.time.len() == "2026-11-28T22:23:22.123Z".len(), "{}", put.time);
 
     let get = find(&records, "GetObject", Decision::Allowed);
-    assert_eq!((get.operation.as_deref(), get.status), (Some("read"), Some(200)));
+    assert_eq!((get.access.as_deref(), get.status), (Some("read"), Some(200)));
     assert_eq!((get.bytes_sent, get.bytes_received), (0, 5));
     assert_ne!(get.request_id, put.request_id);
 
@@ -76,7 +88,7 @@ async fn allowed_and_denied_requests_are_recorded_with_their_rule_status_and_byt
     let records = memory.records();
     let scope = &records[before];
     assert_eq!((scope.kind, scope.decision), (Kind::Credentials, Decision::Denied));
-    assert_eq!((scope.operation.as_deref(), scope.bucket.as_deref()), (Some("admin"), Some("other")));
+    assert_eq!((scope.access.as_deref(), scope.bucket.as_deref()), (Some("admin"), Some("other")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,11 +99,11 @@ async fn presigned_urls_are_recorded_without_their_signature() {
     let collected = records.clone();
     // An embedder's callback as the sink.
     let callback = move |record: &AuditRecord| collected.lock().unwrap().push(record.to_json_line());
-    let connector = connector_for(&s3, &["bkt/pub/=read"]).with_tenant("edge").with_audit(Arc::new(callback));
+    let connector =
+        builder_for(&s3, &["bkt/pub/=read"]).tenant("edge").audit(Arc::new(callback)).build().unwrap();
     let presign = |key: &str, method| PresignRequest {
         method,
-        bucket: "bkt".into(),
-        key: key.into(),
+        object: ObjectRef::new("bkt", key),
         expires_in_seconds: 600,
     };
     let url = connector.presign(presign("pub/a.txt", PresignMethod::Get)).await.unwrap();

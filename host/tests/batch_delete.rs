@@ -3,6 +3,7 @@
 mod common;
 
 use common::connector_for;
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::{Connector, Error, Secret};
 
@@ -27,9 +28,9 @@ async fn more_than_a_thousand_keys_are_deleted_in_batches() {
     admin.create_bucket("batch").await.unwrap();
     let keys: Vec<String> = (0..1100).map(|i| format!("logs/{i:05}.txt")).collect();
     for key in &keys {
-        admin.put_object_bytes("batch", key, b"x", Default::default()).await.unwrap();
+        admin.put_object_bytes(&ObjectRef::new("batch", key), b"x", Default::default()).await.unwrap();
     }
-    admin.put_object_bytes("batch", "keep/me.txt", b"k", Default::default()).await.unwrap();
+    admin.put_object_bytes(&ObjectRef::new("batch", "keep/me.txt"), b"k", Default::default()).await.unwrap();
 
     let before = s3.requests_received();
     let result = admin.delete_objects("batch", &keys).await.unwrap();
@@ -49,7 +50,7 @@ async fn batch_delete_needs_delete_on_the_whole_bucket() {
     let s3 = LocalS3::start(dir.path(), "AKBATCH000000000002", Secret::new("batch-secret")).await.unwrap();
     let admin = connector_for(&s3, &[]);
     admin.create_bucket("batch").await.unwrap();
-    admin.put_object_bytes("batch", "in/a", b"a", Default::default()).await.unwrap();
+    admin.put_object_bytes(&ObjectRef::new("batch", "in/a"), b"a", Default::default()).await.unwrap();
 
     let limited = connector_for(&s3, &["batch/in/=read,delete,list"]);
     let before = s3.requests_received();
@@ -57,7 +58,7 @@ async fn batch_delete_needs_delete_on_the_whole_bucket() {
     assert!(matches!(&error, Error::Denied(d) if d.to_string().contains("whole bucket")), "{error:?}");
     assert_eq!(s3.requests_received(), before);
     // One by one, the prefix rule allows it.
-    limited.delete_object("batch", "in/a").await.unwrap();
+    limited.delete_object(&ObjectRef::new("batch", "in/a")).await.unwrap();
     let bad_key = admin.delete_objects("batch", &["k".repeat(1025)]).await.unwrap_err();
     assert_eq!(bad_key.exit_code(), 2);
 }
@@ -69,7 +70,7 @@ async fn rm_recursive_deletes_a_prefix() {
     let admin = connector_for(&s3, &[]);
     admin.create_bucket("tree").await.unwrap();
     for key in ["a/1", "a/2", "a/b/3", "z/4"] {
-        admin.put_object_bytes("tree", key, b"x", Default::default()).await.unwrap();
+        admin.put_object_bytes(&ObjectRef::new("tree", key), b"x", Default::default()).await.unwrap();
     }
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3-connector"))
         .env("AWS_ACCESS_KEY_ID", s3.access_key_id())

@@ -8,6 +8,7 @@ mod common;
 
 use base64::Engine as _;
 use common::recording_server::{Answer, RecordingServer};
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{ChecksumAlgorithm, PutOptions};
 use s3_connector_host::{Connector, Error, Secret};
@@ -44,7 +45,7 @@ async fn download(c: &Connector, bucket: &str, key: &str) -> Result<Vec<u8>, Err
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).await.map(|_| bytes)
     });
-    let result = c.get_object(bucket, key, sink, Default::default()).await;
+    let result = c.get_object(&ObjectRef::new(bucket, key), sink, Default::default()).await;
     let bytes = reading.await.unwrap().unwrap();
     result.map(|_| bytes)
 }
@@ -60,19 +61,28 @@ async fn every_algorithm_is_verified_by_the_server_and_on_download() {
     for (algorithm, name) in ALL {
         let streamed = format!("streamed-{name}");
         let reader = std::io::Cursor::new(body.clone());
-        c.put_object("sums", &streamed, reader, Some(body.len() as u64), with_checksum(algorithm))
-            .await
-            .unwrap_or_else(|e| panic!("{algorithm:?} as a trailer: {e}"));
+        c.put_object(
+            &ObjectRef::new("sums", &streamed),
+            reader,
+            Some(body.len() as u64),
+            with_checksum(algorithm),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{algorithm:?} as a trailer: {e}"));
         let in_memory = format!("bytes-{name}");
-        c.put_object_bytes("sums", &in_memory, b"123456789", with_checksum(algorithm))
+        c.put_object_bytes(&ObjectRef::new("sums", &in_memory), b"123456789", with_checksum(algorithm))
             .await
             .unwrap_or_else(|e| panic!("{algorithm:?} in a header: {e}"));
         assert_eq!(download(&c, "sums", &streamed).await.unwrap(), body, "{algorithm:?}");
-        let (reported, value) =
-            c.head_object("sums", &streamed).await.unwrap().checksum.expect("HEAD reports it");
+        let (reported, value) = c
+            .head_object(&ObjectRef::new("sums", &streamed))
+            .await
+            .unwrap()
+            .checksum
+            .expect("HEAD reports it");
         assert_eq!(reported, algorithm);
         let (_, in_memory_value) =
-            c.head_object("sums", &format!("bytes-{name}")).await.unwrap().checksum.unwrap();
+            c.head_object(&ObjectRef::new("sums", format!("bytes-{name}"))).await.unwrap().checksum.unwrap();
         assert_ne!(value, in_memory_value, "{algorithm:?}: different bytes, different checksums");
         if algorithm == ChecksumAlgorithm::Crc32 {
             assert_eq!(in_memory_value, "y/Q5Jg==", "the CRC-32 check value of 123456789");
@@ -101,11 +111,15 @@ async fn unknown_length_uploads_send_a_checksum_per_part() {
     // Two parts: 8 MiB and the rest.
     let body = data(9 * 1024 * 1024 + 5);
     let options = with_checksum(ChecksumAlgorithm::Crc32c);
-    c.put_object("parts", "big.bin", std::io::Cursor::new(body.clone()), None, options).await.unwrap();
+    c.put_object(&ObjectRef::new("parts", "big.bin"), std::io::Cursor::new(body.clone()), None, options)
+        .await
+        .unwrap();
     assert_eq!(download(&c, "parts", "big.bin").await.unwrap(), body);
     // A stream that ends within the first part is one PutObject, its checksum in a header.
     let options = with_checksum(ChecksumAlgorithm::Sha1);
-    c.put_object("parts", "small.bin", std::io::Cursor::new(b"abc".to_vec()), None, options).await.unwrap();
+    c.put_object(&ObjectRef::new("parts", "small.bin"), std::io::Cursor::new(b"abc".to_vec()), None, options)
+        .await
+        .unwrap();
     assert_eq!(download(&c, "parts", "small.bin").await.unwrap(), b"abc");
 }
 
@@ -137,9 +151,14 @@ async fn a_small_streamed_upload_sends_its_checksum_as_a_header() {
     let c = connector(&server.endpoint);
     let body = data(150_000);
     let reader = std::io::Cursor::new(body.clone());
-    c.put_object("wire", "k", reader, Some(body.len() as u64), with_checksum(ChecksumAlgorithm::Sha256))
-        .await
-        .unwrap();
+    c.put_object(
+        &ObjectRef::new("wire", "k"),
+        reader,
+        Some(body.len() as u64),
+        with_checksum(ChecksumAlgorithm::Sha256),
+    )
+    .await
+    .unwrap();
     let request = &server.requests()[0];
     let expected = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body));
     assert_eq!(request.header("x-amz-checksum-sha256"), Some(expected.as_str()));
@@ -160,7 +179,7 @@ async fn a_large_streamed_upload_is_aws_chunked_with_a_trailer() {
         multipart_threshold: Some(32 * 1024 * 1024),
         ..with_checksum(ChecksumAlgorithm::Sha256)
     };
-    c.put_object("wire", "k", reader, Some(body.len() as u64), options).await.unwrap();
+    c.put_object(&ObjectRef::new("wire", "k"), reader, Some(body.len() as u64), options).await.unwrap();
 
     let request = &server.requests()[0];
     assert_eq!(request.header("x-amz-content-sha256"), Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER"));
@@ -211,6 +230,6 @@ async fn downloads_check_full_object_checksums_only() {
     };
     let (sink, _keep) = tokio::io::duplex(1 << 16);
     server.answer(Answer { status: 206, headers: vec![], body: "hello".to_owned() });
-    c.get_object("bkt", "ranged", sink, range).await.unwrap();
+    c.get_object(&ObjectRef::new("bkt", "ranged"), sink, range).await.unwrap();
     assert_eq!(server.requests().last().unwrap().header("x-amz-checksum-mode"), None);
 }

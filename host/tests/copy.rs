@@ -5,6 +5,7 @@
 mod common;
 
 use common::recording_server::{Answer, RecordingServer};
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{Conditions, CopyOptions, S3Error};
 use s3_connector_host::{Connector, Error, Secret};
@@ -26,12 +27,17 @@ async fn source_conditions_metadata_and_the_self_copy_rule() {
     let s3 = LocalS3::start(dir.path(), ACCESS_KEY, Secret::new(SECRET)).await.unwrap();
     let c = connector(&s3.endpoint());
     c.create_bucket("copies").await.unwrap();
-    let put = c.put_object_bytes("copies", "src.txt", b"source", Default::default()).await.unwrap();
+    let put = c
+        .put_object_bytes(&ObjectRef::new("copies", "src.txt"), b"source", Default::default())
+        .await
+        .unwrap();
     let etag = put.etag.unwrap();
 
     let matching = source_conditions(Conditions { if_match: Some(etag.clone()), ..Default::default() });
-    c.copy_object_with(("copies", "src.txt"), "copies", "a.txt", matching).await.unwrap();
-    assert_eq!(c.head_object("copies", "a.txt").await.unwrap().size, 6);
+    c.copy_object_with(&ObjectRef::new("copies", "src.txt"), &ObjectRef::new("copies", "a.txt"), matching)
+        .await
+        .unwrap();
+    assert_eq!(c.head_object(&ObjectRef::new("copies", "a.txt")).await.unwrap().size, 6);
 
     let table = [
         Conditions { if_match: Some("\"0123456789abcdef0123456789abcdef\"".into()), ..Default::default() },
@@ -39,11 +45,15 @@ async fn source_conditions_metadata_and_the_self_copy_rule() {
     ];
     for conditions in table {
         let error = c
-            .copy_object_with(("copies", "src.txt"), "copies", "b.txt", source_conditions(conditions.clone()))
+            .copy_object_with(
+                &ObjectRef::new("copies", "src.txt"),
+                &ObjectRef::new("copies", "b.txt"),
+                source_conditions(conditions.clone()),
+            )
             .await
             .unwrap_err();
         assert!(matches!(error, Error::S3(S3Error::PreconditionFailed(_))), "{conditions:?}: {error:?}");
-        let missing = c.head_object("copies", "b.txt").await.unwrap_err();
+        let missing = c.head_object(&ObjectRef::new("copies", "b.txt")).await.unwrap_err();
         assert!(matches!(missing, Error::S3(S3Error::NoSuchKey(_))), "{missing:?}");
     }
 
@@ -52,21 +62,35 @@ async fn source_conditions_metadata_and_the_self_copy_rule() {
         content_type: Some("text/plain".into()),
         ..Default::default()
     };
-    c.copy_object_with(("copies", "src.txt"), "copies", "c.txt", replace.clone()).await.unwrap();
-    let info = c.head_object("copies", "c.txt").await.unwrap();
+    c.copy_object_with(
+        &ObjectRef::new("copies", "src.txt"),
+        &ObjectRef::new("copies", "c.txt"),
+        replace.clone(),
+    )
+    .await
+    .unwrap();
+    let info = c.head_object(&ObjectRef::new("copies", "c.txt")).await.unwrap();
     assert_eq!(info.metadata, [("owner".to_owned(), "ops".to_owned())]);
     assert_eq!(info.content_type.as_deref(), Some("text/plain"));
 
     let before = s3.requests_received();
-    let error =
-        c.copy_object_with(("copies", "src.txt"), "copies", "src.txt", Default::default()).await.unwrap_err();
+    let error = c
+        .copy_object_with(
+            &ObjectRef::new("copies", "src.txt"),
+            &ObjectRef::new("copies", "src.txt"),
+            Default::default(),
+        )
+        .await
+        .unwrap_err();
     assert!(
         matches!(&error, Error::S3(S3Error::InvalidRequest(m)) if m.contains("onto itself")),
         "{error:?}"
     );
     assert_eq!(s3.requests_received(), before, "refused before anything was sent");
-    c.copy_object_with(("copies", "src.txt"), "copies", "src.txt", replace).await.unwrap();
-    let info = c.head_object("copies", "src.txt").await.unwrap();
+    c.copy_object_with(&ObjectRef::new("copies", "src.txt"), &ObjectRef::new("copies", "src.txt"), replace)
+        .await
+        .unwrap();
+    let info = c.head_object(&ObjectRef::new("copies", "src.txt")).await.unwrap();
     assert_eq!(info.metadata, [("owner".to_owned(), "ops".to_owned())]);
 }
 
@@ -87,8 +111,14 @@ async fn a_source_over_5_gib_is_copied_in_part_copies_pinned_to_its_etag() {
         body: "<CopyPartResult><UploadId>u1</UploadId><ETag>\"part\"</ETag></CopyPartResult>".to_owned(),
     });
     let c = connector(&server.endpoint);
-    let result =
-        c.copy_object_with(("films", "raw.mp4"), "archive", "raw.mp4", Default::default()).await.unwrap();
+    let result = c
+        .copy_object_with(
+            &ObjectRef::new("films", "raw.mp4"),
+            &ObjectRef::new("archive", "raw.mp4"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
     assert_eq!(result.etag.as_deref(), Some("\"part\""));
 
     let requests = server.requests();
@@ -141,8 +171,14 @@ async fn a_failed_part_copy_aborts_the_multipart_copy() {
     ]);
     server.answer(Answer { status: 204, headers: vec![], body: String::new() });
     let c = connector(&server.endpoint);
-    let error =
-        c.copy_object_with(("films", "raw.mp4"), "archive", "raw.mp4", Default::default()).await.unwrap_err();
+    let error = c
+        .copy_object_with(
+            &ObjectRef::new("films", "raw.mp4"),
+            &ObjectRef::new("archive", "raw.mp4"),
+            Default::default(),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::S3(S3Error::AccessDenied(_))), "{error:?}");
     let requests = server.requests();
     let summary: Vec<(&str, &str)> = requests.iter().map(|r| (r.method.as_str(), r.uri.as_str())).collect();

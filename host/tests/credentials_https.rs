@@ -11,6 +11,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use s3_connector_host::credentials::RoleSessionSettings;
 use s3_connector_host::credentials::{AssumeRoleProvider, WebIdentityProvider, time};
 use s3_connector_host::network::{CaBundle, CaBundleSource, ProxySettings, Trust};
 use s3_connector_host::{CredentialsProvider, Secret, StaticCredentials};

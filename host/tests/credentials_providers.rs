@@ -15,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use s3_connector_host::credentials::{
     AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsProvider, ImdsProvider,
-    ProfileProvider, WebIdentityProvider, default_chain, time,
+    ProfileProvider, RoleSessionSettings, SessionPolicySettings, WebIdentityProvider, default_chain, time,
 };
 use s3_connector_host::{Policy, Secret, StaticCredentials};
 use tokio::net::TcpListener;

@@ -4,6 +4,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use s3_connector_host::ObjectRef;
+use s3_connector_host::runtime::limits::Exceeded;
 use s3_connector_host::types::S3Error;
 use s3_connector_host::{Error, Secret};
 
@@ -21,10 +23,12 @@ async fn a_call_that_hangs_is_stopped_at_the_wall_clock_timeout() {
             }
         }
     });
-    let connector = common::connector_at(&endpoint, "AKLIMITS00000000001", &Secret::new("limits"), &[])
-        .with_call_timeout(Duration::from_millis(500));
+    let connector = common::builder_at(&endpoint, "AKLIMITS00000000001", &Secret::new("limits"), &[])
+        .call_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
     let started = Instant::now();
-    let error = connector.head_object("silent", "k").await.unwrap_err();
+    let error = connector.head_object(&ObjectRef::new("silent", "k")).await.unwrap_err();
     assert!(matches!(error, Error::S3(S3Error::Timeout)), "{error:?}");
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(10), "{elapsed:?}");
@@ -32,7 +36,7 @@ async fn a_call_that_hangs_is_stopped_at_the_wall_clock_timeout() {
 }
 
 // Hostile guests: tiny components in the text format, run through the sandbox's own store,
-// limits and error mapping (`runtime::guest_probe`).
+// limits and error mapping (`connector::guest_probe`).
 
 /// Returns at once: the harness itself works.
 const QUIET: &str = r#"(component
@@ -144,7 +148,7 @@ async fn run_guest_export(
     export: &str,
 ) -> Result<(), Error> {
     let component = wat::parse_str(wat).unwrap();
-    s3_connector_host::runtime::guest_probe::run_export(connector, &component, export).await
+    s3_connector_host::connector::guest_probe::run_export(connector, &component, export).await
 }
 
 struct Store {
@@ -170,12 +174,21 @@ async fn a_normal_call_succeeds(connector: &s3_connector_host::Connector, bucket
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_that_never_stops_is_stopped_at_its_cpu_budget() {
     let store = local_store().await;
-    let connector = common::connector_for(&store.s3, &[]).with_cpu_budget(Duration::from_millis(300));
+    let connector =
+        common::builder_for(&store.s3, &[]).cpu_budget(Duration::from_millis(300)).build().unwrap();
     run_guest(&connector, QUIET).await.unwrap();
     let started = Instant::now();
     let error = run_guest(&connector, SPIN).await.unwrap_err();
     let elapsed = started.elapsed();
-    assert!(matches!(&error, Error::Plugin(m) if m.contains("CPU budget of 0.3 s")), "{error:?}");
+    assert!(
+        matches!(&error, Error::Limit(Exceeded::Cpu { budget }) if *budget == Duration::from_millis(300)),
+        "{error:?}"
+    );
+    let cause = std::error::Error::source(&error).expect("the broken limit is the error's source");
+    assert_eq!(
+        cause.to_string(),
+        "it exceeded its CPU budget of 0.3 s of WebAssembly execution; the host stopped it"
+    );
     assert_eq!(
         error.to_string(),
         "the plugin failed: it exceeded its CPU budget of 0.3 s of WebAssembly execution; the host stopped it"
@@ -190,7 +203,7 @@ async fn a_guest_that_never_stops_is_stopped_at_its_cpu_budget() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_spinning_guest_yields_so_other_calls_and_the_timeout_still_run() {
     let store = local_store().await;
-    let spinner = common::connector_for(&store.s3, &[]).with_cpu_budget(Duration::from_secs(60));
+    let spinner = common::builder_for(&store.s3, &[]).cpu_budget(Duration::from_secs(60)).build().unwrap();
     let spinning = tokio::spawn(async move { run_guest(&spinner, SPIN).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     let connector = common::connector_for(&store.s3, &[]);
@@ -202,7 +215,7 @@ async fn a_spinning_guest_yields_so_other_calls_and_the_timeout_still_run() {
     spinning.abort();
     assert!(spinning.await.unwrap_err().is_cancelled());
 
-    let timed = common::connector_for(&store.s3, &[]).with_call_timeout(Duration::from_millis(200));
+    let timed = common::builder_for(&store.s3, &[]).call_timeout(Duration::from_millis(200)).build().unwrap();
     let started = Instant::now();
     let error = run_guest(&timed, SPIN).await.unwrap_err();
     assert!(matches!(error, Error::S3(S3Error::Timeout)), "{error:?}");
@@ -212,9 +225,13 @@ async fn a_spinning_guest_yields_so_other_calls_and_the_timeout_still_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_that_allocates_without_bound_is_stopped_at_its_memory_limit() {
     let store = local_store().await;
-    let small = common::connector_for(&store.s3, &[]).with_memory_limit(16 << 20);
+    let small = common::builder_for(&store.s3, &[]).memory_limit(16 << 20).build().unwrap();
     let error = run_guest(&small, GROW).await.unwrap_err();
-    assert!(matches!(&error, Error::Plugin(m) if m.contains("memory limit of 16 MiB")), "{error:?}");
+    assert!(
+        matches!(&error, Error::Limit(Exceeded::Memory { limit, .. }) if *limit == 16 << 20),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("memory limit of 16 MiB"), "{error}");
     assert!(error.to_string().contains("asked to grow to 16.1 MiB"), "{error}");
     a_normal_call_succeeds(&small, "after-memory").await;
 
@@ -235,9 +252,11 @@ async fn a_call_that_floods_requests_is_cut_at_the_cap() {
         headers: vec![],
         body: "<Error><Code>SlowDown</Code><Message>slow down</Message></Error>".to_owned(),
     });
-    let connector = common::connector_at(&server.endpoint, "AKLIMITS00000000003", &Secret::new("lim"), &[])
-        .with_max_attempts(20)
-        .with_max_requests_per_call(4);
+    let connector = common::builder_at(&server.endpoint, "AKLIMITS00000000003", &Secret::new("lim"), &[])
+        .max_attempts(20)
+        .max_requests_per_call(4)
+        .build()
+        .unwrap();
     let error = connector.head_bucket("flood").await.unwrap_err();
     assert!(matches!(error, Error::Denied(_)), "{error:?}");
     assert!(error.to_string().contains("more than 4 requests in one call, the host's cap"), "{error}");
@@ -252,7 +271,11 @@ async fn a_call_that_floods_requests_is_cut_at_the_cap() {
 /// A hostile guest bounded by every limit: a cap it failed to hit would leave it to the CPU
 /// budget, which the assertions below tell apart.
 fn hoarder_connector(store: &Store) -> s3_connector_host::Connector {
-    common::connector_for(&store.s3, &[]).with_cpu_budget(Duration::from_secs(20))
+    hoarder_builder(store).build().unwrap()
+}
+
+fn hoarder_builder(store: &Store) -> s3_connector_host::ConnectorBuilder {
+    common::builder_for(&store.s3, &[]).cpu_budget(Duration::from_secs(20))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,7 +284,7 @@ async fn a_guest_that_opens_bodies_without_end_is_stopped_at_the_host_buffer_cap
     let connector = hoarder_connector(&store);
     let error = run_guest_export(&connector, HTTP_HOARDER, "bodies").await.unwrap_err();
     let message = error.to_string();
-    assert!(matches!(&error, Error::Plugin(_)), "{error:?}");
+    assert!(matches!(&error, Error::Limit(Exceeded::HostBuffer { .. })), "{error:?}");
     // A request counts its body twice until sent, 2 MiB each: 16 requests fill 64 MiB.
     assert_eq!(
         message,
@@ -271,7 +294,7 @@ async fn a_guest_that_opens_bodies_without_end_is_stopped_at_the_host_buffer_cap
     );
     a_normal_call_succeeds(&connector, "after-bodies").await;
 
-    let small = hoarder_connector(&store).with_host_buffer_limit(8 << 20);
+    let small = hoarder_builder(&store).host_buffer_limit(8 << 20).build().unwrap();
     let error = run_guest_export(&small, HTTP_HOARDER, "bodies").await.unwrap_err();
     assert!(error.to_string().contains("buffer limit of 8.0 MiB"), "{error}");
 }
@@ -279,7 +302,7 @@ async fn a_guest_that_opens_bodies_without_end_is_stopped_at_the_host_buffer_cap
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_that_hoards_header_maps_is_stopped_at_the_host_buffer_cap() {
     let store = local_store().await;
-    let connector = hoarder_connector(&store).with_host_buffer_limit(1 << 20);
+    let connector = hoarder_builder(&store).host_buffer_limit(1 << 20).build().unwrap();
     let error = run_guest_export(&connector, HTTP_HOARDER, "headers").await.unwrap_err();
     let message = error.to_string();
     // Maps of one 60 KiB header (60.1 KiB with the host's bookkeeping): the 18th would pass 1 MiB.
@@ -350,8 +373,10 @@ async fn a_guest_sending_its_own_requests_reaches_only_the_endpoint() {
     endpoint.answer(common::recording_server::Answer { status: 200, headers: vec![], body: String::new() });
     let elsewhere = common::recording_server::RecordingServer::start().await;
     let connector =
-        common::connector_at(&endpoint.endpoint, "AKLIMITS00000000004", &Secret::new("lim"), &["pub=read"])
-            .with_cpu_budget(Duration::from_secs(20));
+        common::builder_at(&endpoint.endpoint, "AKLIMITS00000000004", &Secret::new("lim"), &["pub=read"])
+            .cpu_budget(Duration::from_secs(20))
+            .build()
+            .unwrap();
     let own = endpoint.endpoint.trim_start_matches("http://").to_owned();
     let port = own.rsplit_once(':').unwrap().1.to_owned();
     let other_port = elsewhere.endpoint.trim_start_matches("http://").to_owned();

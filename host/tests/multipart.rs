@@ -7,6 +7,7 @@ use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{CompletedPart, S3Error};
 use s3_connector_host::{Connector, Error, Secret};
+use s3_connector_host::{ObjectRef, UploadRef};
 use tokio::io::AsyncReadExt;
 
 fn connector(endpoint: &str, flags: &[&str]) -> Connector {
@@ -20,8 +21,13 @@ async fn download(c: &Connector, bucket: &str, key: &str) -> Vec<u8> {
         reader.read_to_end(&mut bytes).await.unwrap();
         bytes
     });
-    c.get_object(bucket, key, sink, Default::default()).await.unwrap();
+    c.get_object(&ObjectRef::new(bucket, key), sink, Default::default()).await.unwrap();
     reading.await.unwrap()
+}
+
+/// An upload named by hand, as an engine that kept the id would.
+fn upload_ref(bucket: &str, key: &str, upload_id: &str) -> UploadRef {
+    UploadRef { bucket: bucket.into(), key: key.into(), upload_id: upload_id.into() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,15 +37,19 @@ async fn parts_uploaded_copied_listed_and_completed() {
         LocalS3::start(dir.path(), "AKMULTIPART00000001", Secret::new("multipart-secret")).await.unwrap();
     let c = connector(&s3.endpoint(), &[]);
     c.create_bucket("parts").await.unwrap();
-    c.put_object_bytes("parts", "source.bin", &[b's'; 1000], Default::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("parts", "source.bin"), &[b's'; 1000], Default::default())
+        .await
+        .unwrap();
 
-    let upload_id = c.create_multipart_upload("parts", "big.bin", Default::default()).await.unwrap();
-    let upload = ("parts", "big.bin", upload_id.as_str());
+    let upload =
+        &c.create_multipart_upload(&ObjectRef::new("parts", "big.bin"), Default::default()).await.unwrap();
+    assert_eq!(upload.object(), ObjectRef::new("parts", "big.bin"));
     let first = vec![b'a'; 5 * 1024 * 1024];
     let etag1 =
         c.upload_part(upload, 1, std::io::Cursor::new(first.clone()), first.len() as u64).await.unwrap();
-    let etag2 = c.upload_part_copy(("parts", "source.bin"), Some((0, 99)), upload, 2).await.unwrap();
-    let parts = c.list_parts("parts", "big.bin", &upload_id).await.unwrap();
+    let etag2 =
+        c.upload_part_copy(&ObjectRef::new("parts", "source.bin"), Some((0, 99)), upload, 2).await.unwrap();
+    let parts = c.list_parts(upload).await.unwrap();
     assert_eq!(
         parts.iter().map(|p| (p.part_number, p.size)).collect::<Vec<_>>(),
         [(1, 5 * 1024 * 1024), (2, 100)]
@@ -67,14 +77,12 @@ async fn an_aborted_upload_is_gone_and_parts_obey_the_policy() {
         LocalS3::start(dir.path(), "AKMULTIPART00000001", Secret::new("multipart-secret")).await.unwrap();
     let admin = connector(&s3.endpoint(), &[]);
     admin.create_bucket("parts").await.unwrap();
-    let upload_id = admin.create_multipart_upload("parts", "tmp/x", Default::default()).await.unwrap();
-    admin
-        .upload_part(("parts", "tmp/x", &upload_id), 1, std::io::Cursor::new(vec![1u8; 10]), 10)
-        .await
-        .unwrap();
-    admin.abort_multipart_upload("parts", "tmp/x", &upload_id).await.unwrap();
+    let upload =
+        admin.create_multipart_upload(&ObjectRef::new("parts", "tmp/x"), Default::default()).await.unwrap();
+    admin.upload_part(&upload, 1, std::io::Cursor::new(vec![1u8; 10]), 10).await.unwrap();
+    admin.abort_multipart_upload(&upload).await.unwrap();
     // S3 answers NoSuchUpload; s3s-fs lists no parts.
-    match admin.list_parts("parts", "tmp/x", &upload_id).await {
+    match admin.list_parts(&upload).await {
         Ok(parts) => assert!(parts.is_empty(), "{parts:?}"),
         Err(error) => {
             assert!(matches!(&error, Error::S3(S3Error::Service(e)) if e.code == "NoSuchUpload"), "{error:?}")
@@ -83,14 +91,21 @@ async fn an_aborted_upload_is_gone_and_parts_obey_the_policy() {
 
     let limited = connector(&s3.endpoint(), &["parts/in/=read,write"]);
     let before = s3.requests_received();
-    let error = limited.create_multipart_upload("parts", "out/x", Default::default()).await.unwrap_err();
+    let error = limited
+        .create_multipart_upload(&ObjectRef::new("parts", "out/x"), Default::default())
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Denied(_)), "{error:?}");
-    let error =
-        limited.upload_part_copy(("parts", "tmp/x"), None, ("parts", "in/y", "id"), 1).await.unwrap_err();
+    let error = limited
+        .upload_part_copy(&ObjectRef::new("parts", "tmp/x"), None, &upload_ref("parts", "in/y", "id"), 1)
+        .await
+        .unwrap_err();
     assert!(matches!(&error, Error::Denied(d) if d.to_string().contains("copy source")), "{error:?}");
     assert_eq!(s3.requests_received(), before);
-    let bad_number =
-        admin.upload_part(("parts", "k", "id"), 10_001, std::io::Cursor::new(vec![]), 0).await.unwrap_err();
+    let bad_number = admin
+        .upload_part(&upload_ref("parts", "k", "id"), 10_001, std::io::Cursor::new(vec![]), 0)
+        .await
+        .unwrap_err();
     assert_eq!(bad_number.exit_code(), 2);
 }
 

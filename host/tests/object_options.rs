@@ -5,6 +5,7 @@
 mod common;
 
 use common::recording_server::{Answer, RecordingServer};
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{Conditions, Encryption, GetOptions, PutOptions, S3Error};
 use s3_connector_host::{Connector, Error, Secret};
@@ -27,13 +28,13 @@ async fn conditions_hold_or_fail_without_changing_anything() {
                 conditions: Conditions { if_none_match: Some("*".into()), ..Default::default() },
                 ..Default::default()
             };
-            c.put_object_bytes("cond", "once.txt", body, options).await
+            c.put_object_bytes(&ObjectRef::new("cond", "once.txt"), body, options).await
         }
     };
     let first = create_only(b"first").await.unwrap();
     let second = create_only(b"second").await.unwrap_err();
     assert!(matches!(second, Error::S3(S3Error::PreconditionFailed(_))), "{second:?}");
-    let info = c.head_object("cond", "once.txt").await.unwrap();
+    let info = c.head_object(&ObjectRef::new("cond", "once.txt")).await.unwrap();
     assert_eq!(info.size, 5, "the failed create-only write changed nothing");
     let etag = first.etag.unwrap();
     assert_eq!(info.etag, etag);
@@ -49,7 +50,7 @@ async fn read_conditions_are_sent_and_their_failures_mapped() {
 
     server.answer(Answer { status: 412, headers: vec![], body: String::new() });
     let stale = read(Conditions { if_match: Some("\"old\"".into()), ..Default::default() });
-    let error = c.head_object_with("cond", "k", stale).await.unwrap_err();
+    let error = c.head_object_with(&ObjectRef::new("cond", "k"), stale).await.unwrap_err();
     assert!(matches!(error, Error::S3(S3Error::PreconditionFailed(_))), "{error:?}");
 
     server.answer(Answer { status: 304, headers: vec![], body: String::new() });
@@ -59,7 +60,7 @@ async fn read_conditions_are_sent_and_their_failures_mapped() {
         ..Default::default()
     });
     let (sink, _keep) = tokio::io::duplex(1024);
-    let error = c.get_object("cond", "k", sink, since).await.unwrap_err();
+    let error = c.get_object(&ObjectRef::new("cond", "k"), sink, since).await.unwrap_err();
     assert!(
         matches!(&error, Error::S3(S3Error::PreconditionFailed(m)) if m.contains("NotModified")),
         "{error:?}"
@@ -83,8 +84,8 @@ async fn metadata_and_content_headers_round_trip() {
         metadata: vec![("Owner".into(), "ops team".into()), ("run".into(), "42".into())],
         ..Default::default()
     };
-    c.put_object_bytes("meta", "doc.pdf", b"%PDF-1.7", options).await.unwrap();
-    let info = c.head_object("meta", "doc.pdf").await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("meta", "doc.pdf"), b"%PDF-1.7", options).await.unwrap();
+    let info = c.head_object(&ObjectRef::new("meta", "doc.pdf")).await.unwrap();
     assert_eq!(info.content_type.as_deref(), Some("application/pdf"));
     let mut metadata = info.metadata.clone();
     metadata.sort();
@@ -105,13 +106,13 @@ async fn encryption_tags_and_storage_class_are_sent_and_signed() {
         encryption: Some(Encryption::CustomerKey(key.clone())),
         ..Default::default()
     };
-    c.put_object_bytes("wire", "r.pdf", b"body", options).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("wire", "r.pdf"), b"body", options).await.unwrap();
     let kms = PutOptions {
         encryption: Some(Encryption::Kms(Some("arn:aws:kms:us-east-1:1:key/k".into()))),
         ..Default::default()
     };
-    c.put_object_bytes("wire", "k.bin", b"body", kms).await.unwrap();
-    c.delete_object_version("wire", "k.bin", Some("v1")).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("wire", "k.bin"), b"body", kms).await.unwrap();
+    c.delete_object_version(&ObjectRef::new("wire", "k.bin"), Some("v1")).await.unwrap();
 
     let requests = server.requests();
     let put = &requests[0];
@@ -154,13 +155,13 @@ async fn object_tags_are_read_written_and_deleted() {
         body: "<Tagging><TagSet><Tag><Key>team</Key><Value>data &amp; ml</Value></Tag></TagSet></Tagging>"
             .into(),
     });
-    let tags = c.get_object_tags("tags", "k").await.unwrap();
+    let tags = c.get_object_tags(&ObjectRef::new("tags", "k")).await.unwrap();
     assert_eq!(tags, [("team".to_owned(), "data & ml".to_owned())]);
     server.answer(Answer { status: 200, headers: vec![], body: String::new() });
-    c.put_object_tags("tags", "k", &[("a".into(), "<1>".into())]).await.unwrap();
-    c.delete_object_tags("tags", "k").await.unwrap();
+    c.put_object_tags(&ObjectRef::new("tags", "k"), &[("a".into(), "<1>".into())]).await.unwrap();
+    c.delete_object_tags(&ObjectRef::new("tags", "k")).await.unwrap();
     let too_many: Vec<(String, String)> = (0..11).map(|i| (format!("k{i}"), "v".into())).collect();
-    assert_eq!(c.put_object_tags("tags", "k", &too_many).await.unwrap_err().exit_code(), 2);
+    assert_eq!(c.put_object_tags(&ObjectRef::new("tags", "k"), &too_many).await.unwrap_err().exit_code(), 2);
 
     let requests = server.requests();
     assert_eq!(requests.len(), 3, "the eleven tags were refused before sending");
@@ -218,9 +219,10 @@ async fn the_longest_key_is_sent_and_a_longer_one_refused() {
     let c = connector(&server.endpoint);
     let key = format!("ü/{}", "k".repeat(1024 - "ü/".len()));
     assert_eq!(key.len(), 1024);
-    c.put_object_bytes("keys", &key, b"x", PutOptions::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("keys", &key), b"x", PutOptions::default()).await.unwrap();
     let longer = format!("{key}k");
-    let error = c.put_object_bytes("keys", &longer, b"x", PutOptions::default()).await.unwrap_err();
+    let error =
+        c.put_object_bytes(&ObjectRef::new("keys", &longer), b"x", PutOptions::default()).await.unwrap_err();
     assert!(matches!(&error, Error::S3(S3Error::InvalidRequest(m)) if m.contains("1025 bytes")), "{error:?}");
     let requests = server.requests();
     assert_eq!(requests.len(), 1);

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::recording_server::{Answer, RecordingServer};
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{ChecksumAlgorithm, GetOptions, PutOptions, S3Error};
 use s3_connector_host::{Connector, Error, Secret};
@@ -30,7 +31,7 @@ async fn download(c: &Connector, bucket: &str, key: &str, options: GetOptions) -
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).await.map(|_| bytes)
     });
-    let result = c.get_object(bucket, key, sink, options).await;
+    let result = c.get_object(&ObjectRef::new(bucket, key), sink, options).await;
     let bytes = reading.await.unwrap().unwrap();
     result.map(|_| bytes)
 }
@@ -49,9 +50,14 @@ async fn ranges_arrive_in_order_and_the_checksum_spans_them() {
         ..Default::default()
     };
     let reader = std::io::Cursor::new(body.clone());
-    c.put_object("ranges", "big.bin", reader, Some(body.len() as u64), options).await.unwrap();
+    c.put_object(&ObjectRef::new("ranges", "big.bin"), reader, Some(body.len() as u64), options)
+        .await
+        .unwrap();
 
-    let info = c.get_object("ranges", "big.bin", tokio::io::sink(), parallel(4, MIB)).await.unwrap();
+    let info = c
+        .get_object(&ObjectRef::new("ranges", "big.bin"), tokio::io::sink(), parallel(4, MIB))
+        .await
+        .unwrap();
     assert_eq!(info.size, body.len() as u64);
     assert_eq!(
         download(&c, "ranges", "big.bin", parallel(4, MIB)).await.unwrap(),

@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::recording_server::{Answer, RecordingServer};
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{ChecksumAlgorithm, PutOptions, S3Error};
 use s3_connector_host::{Connector, Error, Secret};
@@ -41,7 +42,7 @@ async fn download(c: &Connector, bucket: &str, key: &str) -> Vec<u8> {
         reader.read_to_end(&mut bytes).await.unwrap();
         bytes
     });
-    c.get_object(bucket, key, sink, Default::default()).await.unwrap();
+    c.get_object(&ObjectRef::new(bucket, key), sink, Default::default()).await.unwrap();
     reading.await.unwrap()
 }
 
@@ -67,21 +68,27 @@ async fn large_streams_go_multipart_with_parts_side_by_side() {
     let mut known = options(5 * MIB as u64, 4, Some(16 * MIB as u64));
     known.checksum = Some(ChecksumAlgorithm::Crc32);
     let reader = std::io::Cursor::new(body.clone());
-    let put = c.put_object("par", "known.bin", reader, Some(body.len() as u64), known).await.unwrap();
+    let put = c
+        .put_object(&ObjectRef::new("par", "known.bin"), reader, Some(body.len() as u64), known)
+        .await
+        .unwrap();
     assert!(put.etag.as_deref().unwrap().ends_with("-6\""), "a 6-part ETag: {put:?}");
     assert_eq!(download(&c, "par", "known.bin").await, body);
 
     // Unknown length, the default 8 MiB parts: 4 parts.
     let reader = std::io::Cursor::new(body.clone());
-    let put = c.put_object("par", "unknown.bin", reader, None, Default::default()).await.unwrap();
+    let put =
+        c.put_object(&ObjectRef::new("par", "unknown.bin"), reader, None, Default::default()).await.unwrap();
     assert!(put.etag.as_deref().unwrap().ends_with("-4\""), "a 4-part ETag: {put:?}");
     assert_eq!(download(&c, "par", "unknown.bin").await, body);
 
     // Under the threshold: one PutObject, a plain ETag.
     let small = data(6 * MIB);
     let reader = std::io::Cursor::new(small.clone());
-    let put =
-        c.put_object("par", "small.bin", reader, Some(small.len() as u64), Default::default()).await.unwrap();
+    let put = c
+        .put_object(&ObjectRef::new("par", "small.bin"), reader, Some(small.len() as u64), Default::default())
+        .await
+        .unwrap();
     assert!(!put.etag.as_deref().unwrap().contains('-'), "{put:?}");
     assert!(uploads_left(dir.path()).is_empty());
 }
@@ -96,7 +103,12 @@ async fn a_failure_mid_way_aborts_the_upload_and_leaves_no_parts() {
     // before the input runs short.
     let reader = std::io::Cursor::new(data(22 * MIB));
     let error = c
-        .put_object("par", "short.bin", reader, Some(30 * MIB as u64), options(5 * MIB as u64, 3, None))
+        .put_object(
+            &ObjectRef::new("par", "short.bin"),
+            reader,
+            Some(30 * MIB as u64),
+            options(5 * MIB as u64, 3, None),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -104,7 +116,7 @@ async fn a_failure_mid_way_aborts_the_upload_and_leaves_no_parts() {
         "{error:?}"
     );
     assert_eq!(uploads_left(dir.path()), Vec::<String>::new(), "the upload was aborted, its parts removed");
-    let missing = c.head_object("par", "short.bin").await.unwrap_err();
+    let missing = c.head_object(&ObjectRef::new("par", "short.bin")).await.unwrap_err();
     assert!(matches!(missing, Error::S3(S3Error::NoSuchKey(_))), "{missing:?}");
 }
 
@@ -116,7 +128,7 @@ async fn options_out_of_range_are_refused_before_anything_is_sent() {
         [(options(1024, 4, None), "part size 1024"), (options(5 * MIB as u64, 0, None), "parallel parts 0")];
     for (options, expected) in table {
         let reader = std::io::Cursor::new(vec![0u8; 10]);
-        let error = c.put_object("par", "k", reader, Some(10), options).await.unwrap_err();
+        let error = c.put_object(&ObjectRef::new("par", "k"), reader, Some(10), options).await.unwrap_err();
         assert!(matches!(&error, Error::S3(S3Error::InvalidRequest(m)) if m.contains(expected)), "{error:?}");
     }
     assert!(server.requests().is_empty());
@@ -137,7 +149,9 @@ async fn at_most_the_configured_parts_are_in_flight_at_once() {
         server.delay(Duration::from_millis(300));
         let c = connector(&server.endpoint);
         let reader = std::io::Cursor::new(data(parts * 5 * MIB));
-        c.put_object("par", "k", reader, None, options(5 * MIB as u64, parallel, None)).await.unwrap();
+        c.put_object(&ObjectRef::new("par", "k"), reader, None, options(5 * MIB as u64, parallel, None))
+            .await
+            .unwrap();
         let requests = server.requests();
         let uploads = requests.iter().filter(|r| r.uri.contains("partNumber=")).count();
         assert_eq!(uploads, parts);
@@ -164,7 +178,9 @@ async fn parts_carry_their_checksums_and_the_completion_lists_them() {
     let mut with_crc = options(5 * MIB as u64, 2, None);
     with_crc.checksum = Some(ChecksumAlgorithm::Crc32);
     let body = data(11 * MIB);
-    c.put_object("par", "k", std::io::Cursor::new(body.clone()), None, with_crc).await.unwrap();
+    c.put_object(&ObjectRef::new("par", "k"), std::io::Cursor::new(body.clone()), None, with_crc)
+        .await
+        .unwrap();
     // The CRC32 of each 5 MiB part, by s3s's own implementation.
     let expected: Vec<String> = body
         .chunks(5 * MIB)

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use common::recording_server::{Answer, RecordingServer};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::runtime::egress::EgressGuard;
 use s3_connector_host::runtime::store_state::{Shared, StoreState};
@@ -283,16 +284,16 @@ async fn presigning_for_a_forbidden_bucket_or_prefix_is_denied() {
     let t = Target::start().await;
     let connection = Connection::resolve(Some(&t.s3.endpoint()), Some("us-east-1"), true, |_| None).unwrap();
     let credentials = StaticCredentials::new(t.s3.access_key_id(), t.s3.secret_access_key().clone(), None);
-    let connector = s3_connector_host::Connector::new(
+    let connector = s3_connector_host::Connector::builder(
         connection,
         Policy::from_allow_flags(&[RULE]).unwrap(),
         Arc::new(credentials),
     )
+    .build()
     .unwrap();
     let presign = |method, bucket: &str, key: &str| PresignRequest {
         method,
-        bucket: bucket.into(),
-        key: key.into(),
+        object: ObjectRef::new(bucket, key),
         expires_in_seconds: 60,
     };
     assert!(connector.presign(presign(PresignMethod::Get, "allowed", "pub/x")).await.is_ok(), "control");
@@ -366,14 +367,21 @@ async fn redirects_are_never_followed() {
             body: String::new(),
         });
         let before = server.requests().len();
-        let error = connector.head_object("allowed", "pub/x").await.expect_err("a redirect is no answer");
+        let error = connector
+            .head_object(&ObjectRef::new("allowed", "pub/x"))
+            .await
+            .expect_err("a redirect is no answer");
         assert!(matches!(error, Error::S3(_)), "{status}: {error:?}");
         let (sink, _) = tokio::io::duplex(1024);
         assert!(
-            connector.get_object("allowed", "pub/x", sink, Default::default()).await.is_err(),
+            connector
+                .get_object(&ObjectRef::new("allowed", "pub/x"), sink, Default::default())
+                .await
+                .is_err(),
             "{status}"
         );
-        let put = connector.put_object_bytes("allowed", "pub/x", b"x", Default::default()).await;
+        let put =
+            connector.put_object_bytes(&ObjectRef::new("allowed", "pub/x"), b"x", Default::default()).await;
         assert!(put.is_err(), "{status}");
         let received = &server.requests()[before..];
         assert!(

@@ -11,14 +11,15 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{PresignMethod, PresignRequest, S3Error};
-use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
+use s3_connector_host::{Connection, Connector, ConnectorBuilder, Error, Policy, Secret, StaticCredentials};
 
 const AWS_EXAMPLE_URL: &str = "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
 
 fn request(method: PresignMethod, bucket: &str, key: &str, expires: u32) -> PresignRequest {
-    PresignRequest { method, bucket: bucket.into(), key: key.into(), expires_in_seconds: expires }
+    PresignRequest { method, object: ObjectRef::new(bucket, key), expires_in_seconds: expires }
 }
 
 /// The example of "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)":
@@ -33,9 +34,10 @@ async fn presigning_reproduces_the_aws_published_example() {
         Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
         None,
     );
-    let connector = Connector::new(connection, Policy::allow_all(), Arc::new(credentials))
-        .unwrap()
-        .with_pinned_time(UNIX_EPOCH + Duration::from_secs(1_369_353_600));
+    let connector = Connector::builder(connection, Policy::allow_all(), Arc::new(credentials))
+        .pinned_time(UNIX_EPOCH + Duration::from_secs(1_369_353_600))
+        .build()
+        .unwrap();
     let url =
         connector.presign(request(PresignMethod::Get, "examplebucket", "test.txt", 86_400)).await.unwrap();
     assert_eq!(url, AWS_EXAMPLE_URL);
@@ -98,7 +100,7 @@ async fn the_host_checks_presigning_against_its_policy_and_cap() {
         assert!(matches!(error, Error::Denied(_)), "{error:?}");
         assert_eq!(error.exit_code(), 3);
     }
-    let capped = reader.clone().with_presign_cap(300);
+    let capped = ConnectorBuilder::from_connector(&reader).presign_cap(300).build().unwrap();
     let error = capped.presign(request(PresignMethod::Get, "shared", "pub/a.txt", 301)).await.unwrap_err();
     assert!(matches!(&error, Error::Denied(d) if d.to_string().contains("cap of 300")), "{error:?}");
     let too_long = connector_for(&s3, &[])
@@ -119,22 +121,40 @@ async fn copies_need_read_on_the_source_and_write_on_the_destination() {
     for bucket in ["source", "target"] {
         admin.create_bucket(bucket).await.unwrap();
     }
-    admin.put_object_bytes("source", "open/a.txt", b"copy me", Default::default()).await.unwrap();
-    admin.put_object_bytes("source", "secret/b.txt", b"not me", Default::default()).await.unwrap();
+    admin
+        .put_object_bytes(&ObjectRef::new("source", "open/a.txt"), b"copy me", Default::default())
+        .await
+        .unwrap();
+    admin
+        .put_object_bytes(&ObjectRef::new("source", "secret/b.txt"), b"not me", Default::default())
+        .await
+        .unwrap();
 
     let copier = connector_for(&s3, &["source/open/=read", "target=write,read"]);
-    let copied = copier.copy_object("source", "open/a.txt", "target", "a.txt").await.unwrap();
+    let copied = copier
+        .copy_object(&ObjectRef::new("source", "open/a.txt"), &ObjectRef::new("target", "a.txt"))
+        .await
+        .unwrap();
     assert!(copied.etag.is_some());
-    let info = copier.head_object("target", "a.txt").await.unwrap();
+    let info = copier.head_object(&ObjectRef::new("target", "a.txt")).await.unwrap();
     assert_eq!(info.size, 7);
 
     let before = s3.requests_received();
-    let error = copier.copy_object("source", "secret/b.txt", "target", "b.txt").await.unwrap_err();
+    let error = copier
+        .copy_object(&ObjectRef::new("source", "secret/b.txt"), &ObjectRef::new("target", "b.txt"))
+        .await
+        .unwrap_err();
     assert!(matches!(&error, Error::Denied(d) if d.to_string().contains("copy source")), "{error:?}");
-    let error = copier.copy_object("source", "open/a.txt", "source", "open/c.txt").await.unwrap_err();
+    let error = copier
+        .copy_object(&ObjectRef::new("source", "open/a.txt"), &ObjectRef::new("source", "open/c.txt"))
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Denied(_)), "{error:?}");
     assert_eq!(s3.requests_received(), before, "denied copies never reach the server");
 
-    let missing = admin.copy_object("source", "open/none.txt", "target", "x").await.unwrap_err();
+    let missing = admin
+        .copy_object(&ObjectRef::new("source", "open/none.txt"), &ObjectRef::new("target", "x"))
+        .await
+        .unwrap_err();
     assert!(matches!(missing, Error::S3(S3Error::NoSuchKey(_))), "{missing:?}");
 }

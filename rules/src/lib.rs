@@ -1,24 +1,27 @@
-//! S3's naming rules, the endpoint, the encoding of keys in request paths, and the error
-//! vocabulary (codes, exit codes, HTTP statuses, the JSON error object, what is transient).
+//! S3's naming rules, the endpoint, the encoding of keys in request paths, the S3 actions with
+//! their access classes, and the error vocabulary (codes, exit codes, HTTP statuses, the JSON
+//! error object, what is transient).
 //!
 //! Both sides of the sandbox need the same answers: the plugin refuses a bad name before it
 //! sends anything, and the host refuses a request whose bucket the plugin encoded differently
 //! from what these rules allow. One crate keeps the two from drifting apart.
 
+mod access;
 mod bucket_name;
 pub mod civil_date;
 mod endpoint;
 mod error_code;
 mod key;
-mod operation;
 mod region;
+mod s3_action;
 
+pub use access::Access;
 pub use bucket_name::{BucketNameError, validate_bucket_name};
 pub use endpoint::{Endpoint, Scheme};
 pub use error_code::{ErrorBody, ErrorCode, TRANSIENT_S3_CODES, TRANSIENT_STATUSES, is_transient};
 pub use key::{KeyError, MAX_KEY_BYTES, decode_path, encode_key, encode_query_component, validate_key};
-pub use operation::Operation;
 pub use region::{
     AWS_REGIONS, MAX_SUGGESTION_DISTANCE, RegionError, check_aws_region, edit_distance,
     endpoint_names_region, is_aws_region, nearest_aws_region, partition,
 };
+pub use s3_action::S3Action;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rand::distr::{Alphanumeric, SampleString};
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::network::{CaBundle, CaBundleSource, NetworkSettings, Trust};
-use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
+use s3_connector_host::{Connection, Connector, ConnectorBuilder, Policy, Secret, StaticCredentials};
 
 /// A running server with its data directory.
 pub struct TestServer {
@@ -83,9 +83,17 @@ impl TestServer {
 
     /// A connector with the server's keys and `policy`.
     pub fn connector(&self, policy: Policy) -> Connector {
-        let credentials =
-            StaticCredentials::new(self.s3.access_key_id(), self.s3.secret_access_key().clone(), None);
-        Connector::new(self.connection(), policy, Arc::new(credentials)).expect("the plugin loads")
+        self.builder(policy).build().expect("the plugin loads")
+    }
+
+    /// The settings of a connector with the server's keys and `policy`, for a test to change.
+    pub fn builder(&self, policy: Policy) -> ConnectorBuilder {
+        Connector::builder(self.connection(), policy, Arc::new(self.credentials()))
+    }
+
+    /// The server's keys.
+    fn credentials(&self) -> StaticCredentials {
+        StaticCredentials::new(self.s3.access_key_id(), self.s3.secret_access_key().clone(), None)
     }
 
     /// How many requests the server has received so far (to prove a denial sent nothing).
@@ -96,11 +104,14 @@ impl TestServer {
     /// A connector with the server's keys and `policy`, pointed at `endpoint` (a proxy in
     /// front of the server).
     pub fn connector_via(&self, endpoint: &str, policy: Policy) -> Connector {
+        self.builder_via(endpoint, policy).build().expect("the plugin loads")
+    }
+
+    /// The settings of [`TestServer::connector_via`], for a test to change.
+    pub fn builder_via(&self, endpoint: &str, policy: Policy) -> ConnectorBuilder {
         let connection =
             Connection::resolve(Some(endpoint), Some("us-east-1"), true, |_| None).expect("a valid endpoint");
-        let credentials =
-            StaticCredentials::new(self.s3.access_key_id(), self.s3.secret_access_key().clone(), None);
-        Connector::new(connection, policy, Arc::new(credentials)).expect("the plugin loads")
+        Connector::builder(connection, policy, Arc::new(self.credentials()))
     }
 
     /// A connector that may do everything.

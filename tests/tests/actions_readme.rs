@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use s3_connector_host::FsDocumentStore;
+use s3_connector_host::{FsDocumentStore, Policy};
 use s3_connector_tests::TestServer;
 use serde_json::{Value, json};
 
@@ -70,7 +70,11 @@ async fn every_readme_example_runs_and_matches_the_schema() {
     let server = TestServer::start().await;
     let documents = tempfile::tempdir().unwrap();
     std::fs::write(documents.path().join("invoice-1.pdf"), b"%PDF-1.7\n").unwrap();
-    let connector = server.admin().with_documents(Arc::new(FsDocumentStore::new(documents.path()).unwrap()));
+    let connector = server
+        .builder(Policy::allow_all())
+        .documents(Arc::new(FsDocumentStore::new(documents.path()).unwrap()))
+        .build()
+        .unwrap();
 
     let mut shown_actions = std::collections::BTreeSet::new();
     for example in &examples {

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::{Connector, FsDocumentStore, Policy, Secret, StaticCredentials};
 use s3_connector_tests::TestServer;
 use s3_connector_tests::serving::Serving;
@@ -49,14 +50,14 @@ async fn setup(allow_request_credentials: bool) -> Setup {
     let store = FsDocumentStore::new(documents.path()).unwrap().with_store_id("in-memory");
     // A host that takes the request's keys gets wrong keys of its own, so that only the request's
     // can sign what succeeds.
-    let connector = if allow_request_credentials {
+    let builder = if allow_request_credentials {
         let wrong = StaticCredentials::new("AKWRONGWRONGWRONG", Secret::new("wrong"), None);
-        Connector::new(server.connection(), Policy::allow_all(), Arc::new(wrong)).unwrap()
+        Connector::builder(server.connection(), Policy::allow_all(), Arc::new(wrong))
     } else {
-        server.connector(Policy::allow_all())
+        server.builder(Policy::allow_all())
     };
     let connector =
-        connector.with_documents(Arc::new(store)).with_request_credentials(allow_request_credentials);
+        builder.documents(Arc::new(store)).request_credentials(allow_request_credentials).build().unwrap();
     Setup { server, _documents: documents, connector }
 }
 
@@ -81,7 +82,12 @@ fn check_answers(server: &TestServer, upload: &Value, download: &Value, delete: 
 
 /// The delete example deletes key `test`: an object put there first.
 async fn put_delete_target(setup: &Setup) {
-    setup.server.admin().put_object_bytes(BUCKET, "test", b"to delete", Default::default()).await.unwrap();
+    setup
+        .server
+        .admin()
+        .put_object_bytes(&ObjectRef::new(BUCKET, "test"), b"to delete", Default::default())
+        .await
+        .unwrap();
 }
 
 /// The download example reads back the uploaded document (`text/plain`, `asFile: false`).

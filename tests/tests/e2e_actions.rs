@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use s3_connector_host::{Connector, FsDocumentStore};
+use s3_connector_host::ObjectRef;
+use s3_connector_host::{Connector, FsDocumentStore, Policy};
 use s3_connector_tests::{TestServer, pattern, policy};
 use serde_json::{Value, json};
 
@@ -31,7 +32,7 @@ async fn camunda_actions_upload_download_and_delete_documents() {
     let server = TestServer::start().await;
     let documents = tempfile::tempdir().unwrap();
     let store = Arc::new(FsDocumentStore::new(documents.path()).unwrap());
-    let c = server.admin().with_documents(store);
+    let c = server.builder(Policy::allow_all()).documents(store).build().unwrap();
     ok(&c, json!({"action": "createBucket", "bucket": "docs"})).await;
 
     let report = pattern(3 * 1024 * 1024 + 17, 7);
@@ -164,7 +165,7 @@ async fn reqwest_free_get(url: &str) -> Vec<u8> {
 async fn bad_input_gets_one_error_shape_and_writes_nothing() {
     let server = TestServer::start().await;
     server.admin().create_bucket("bkt").await.unwrap();
-    let c = server.admin().with_max_inline_bytes(4);
+    let c = server.builder(Policy::allow_all()).max_inline_bytes(4).build().unwrap();
     let table: &[(&str, &str, &str)] = &[
         ("{", "invalid-json", "not valid JSON"),
         (r#"{"action":"explode"}"#, "unknown-action", "uploadDocument"),
@@ -194,7 +195,11 @@ async fn bad_input_gets_one_error_shape_and_writes_nothing() {
             .await;
     assert_eq!(inline_upload["code"], "content-too-large");
     assert!(inline_upload["message"].as_str().unwrap().contains("\"document\""), "{inline_upload}");
-    server.admin().put_object_bytes("bkt", "big.txt", b"12345", Default::default()).await.unwrap();
+    server
+        .admin()
+        .put_object_bytes(&ObjectRef::new("bkt", "big.txt"), b"12345", Default::default())
+        .await
+        .unwrap();
     let too_large = fail(&c, r#"{"action":"downloadDocument","bucket":"bkt","key":"big.txt"}"#).await;
     assert_eq!(too_large["code"], "content-too-large");
     assert!(too_large["message"].as_str().unwrap().contains("createDocument"), "{too_large}");
@@ -209,7 +214,7 @@ async fn the_policy_and_test_connection_are_reported_by_the_host() {
     let admin = server.admin();
     admin.create_bucket("open").await.unwrap();
     admin.create_bucket("closed").await.unwrap();
-    let c = server.connector(policy(&["open/in/"])).with_presign_cap(60);
+    let c = server.builder(policy(&["open/in/"])).presign_cap(60).build().unwrap();
     let before = server.requests_received();
     let denied =
         fail(&c, r#"{"action":"uploadDocument","bucket":"closed","key":"k","content":{"text":"x"}}"#).await;
@@ -248,7 +253,7 @@ async fn the_audit_id_of_an_answer_names_its_audit_records() {
     let server = TestServer::start().await;
     server.admin().create_bucket("audited").await.unwrap();
     let records = Arc::new(s3_connector_host::audit::MemorySink::default());
-    let c = server.connector(policy(&["audited/ok/"])).with_tenant("crm").with_audit(records.clone());
+    let c = server.builder(policy(&["audited/ok/"])).tenant("crm").audit(records.clone()).build().unwrap();
     let answer = ok(
         &c,
         json!({"action": "uploadDocument", "bucket": "audited", "key": "ok/a.txt", "content": {"text": "a"}}),

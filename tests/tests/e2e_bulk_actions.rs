@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use s3_connector_host::Connector;
+use s3_connector_host::ObjectRef;
 use s3_connector_tests::{TestServer, policy};
 use serde_json::{Value, json};
 
@@ -56,7 +57,10 @@ async fn many_objects_at_once_with_a_result_each() {
         admin.create_bucket(bucket).await.unwrap();
     }
     for (key, body) in [("in/a.txt", "a"), ("in/b.txt", "b"), ("in/sub/c.txt", "c"), ("other.txt", "x")] {
-        admin.put_object_bytes("src-b", key, body.as_bytes(), Default::default()).await.unwrap();
+        admin
+            .put_object_bytes(&ObjectRef::new("src-b", key), body.as_bytes(), Default::default())
+            .await
+            .unwrap();
     }
 
     // copyPrefix: every object under in/, to out/.
@@ -74,8 +78,14 @@ async fn many_objects_at_once_with_a_result_each() {
     assert_eq!(std::fs::read_to_string(server.object_path("dst-b", "out/sub/c.txt")).unwrap(), "c");
 
     // syncPrefix: a changed source object and an extra destination object; first a dry run.
-    admin.put_object_bytes("src-b", "in/b.txt", b"b, changed", Default::default()).await.unwrap();
-    admin.put_object_bytes("dst-b", "out/extra.txt", b"e", Default::default()).await.unwrap();
+    admin
+        .put_object_bytes(&ObjectRef::new("src-b", "in/b.txt"), b"b, changed", Default::default())
+        .await
+        .unwrap();
+    admin
+        .put_object_bytes(&ObjectRef::new("dst-b", "out/extra.txt"), b"e", Default::default())
+        .await
+        .unwrap();
     let sync = json!({"action": "syncPrefix", "sourceBucket": "src-b", "sourcePrefix": "in/", "bucket": "dst-b",
         "prefix": "out/", "delete": true, "dryRun": true});
     let planned = run(&admin, sync.clone()).await;

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty};
+use s3_connector_host::ObjectRef;
 use s3_connector_host::network::{NetworkFailure, NetworkSettings, Trust};
 use s3_connector_host::types::{
     ByteRange, GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions,
@@ -23,7 +24,7 @@ async fn get(c: &Connector, bucket: &str, key: &str, options: GetOptions) -> Res
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).await.map(|_| bytes)
     });
-    c.get_object(bucket, key, sink, options).await?;
+    c.get_object(&ObjectRef::new(bucket, key), sink, options).await?;
     Ok(reading.await.unwrap().unwrap())
 }
 
@@ -61,8 +62,7 @@ async fn every_kind_of_call_works_over_https_with_a_private_ca() {
     // Put, streamed with its length; get whole and by range.
     let body = pattern(3 * 1024 * 1024 + 5, 17);
     c.put_object(
-        "tls",
-        "data.bin",
+        &ObjectRef::new("tls", "data.bin"),
         std::io::Cursor::new(body.clone()),
         Some(body.len() as u64),
         PutOptions::default(),
@@ -79,13 +79,18 @@ async fn every_kind_of_call_works_over_https_with_a_private_ca() {
 
     // Multipart: a stream without a length goes up in parts.
     let big = pattern(6 * 1024 * 1024, 18);
-    c.put_object("tls", "multi.bin", std::io::Cursor::new(big.clone()), None, PutOptions::default())
-        .await
-        .unwrap();
+    c.put_object(
+        &ObjectRef::new("tls", "multi.bin"),
+        std::io::Cursor::new(big.clone()),
+        None,
+        PutOptions::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(std::fs::read(server.object_path("tls", "multi.bin")).unwrap(), big);
 
     // Copy and list.
-    c.copy_object("tls", "data.bin", "tls", "copy.bin").await.unwrap();
+    c.copy_object(&ObjectRef::new("tls", "data.bin"), &ObjectRef::new("tls", "copy.bin")).await.unwrap();
     assert_eq!(std::fs::read(server.object_path("tls", "copy.bin")).unwrap(), body);
     let listing = c.list_objects("tls", ListObjectsRequest::default()).await.unwrap();
     let mut keys: Vec<String> = listing.objects.into_iter().map(|o| o.key).collect();
@@ -96,8 +101,7 @@ async fn every_kind_of_call_works_over_https_with_a_private_ca() {
     let url = c
         .presign(PresignRequest {
             method: PresignMethod::Get,
-            bucket: "tls".into(),
-            key: "copy.bin".into(),
+            object: ObjectRef::new("tls", "copy.bin"),
             expires_in_seconds: 300,
         })
         .await
@@ -120,7 +124,9 @@ async fn an_untrusted_certificate_names_the_host_and_suggests_a_ca_bundle() {
         Connection::resolve(Some(&server.s3.endpoint()), Some("us-east-1"), true, |_| None).unwrap();
     let credentials =
         StaticCredentials::new(server.s3.access_key_id(), server.s3.secret_access_key().clone(), None);
-    let c = Connector::new(connection, Policy::allow_all(), std::sync::Arc::new(credentials)).unwrap();
+    let c = Connector::builder(connection, Policy::allow_all(), std::sync::Arc::new(credentials))
+        .build()
+        .unwrap();
     let error = c.head_bucket("tls").await.unwrap_err();
     let host = format!("127.0.0.1:{}", server.s3.port());
     assert!(
@@ -158,7 +164,9 @@ async fn a_certificate_for_another_name_is_refused() {
         .unwrap()
         .with_network(network);
     let credentials = StaticCredentials::new(keys[0].0, keys[0].1.clone(), None);
-    let c = Connector::new(connection, Policy::allow_all(), std::sync::Arc::new(credentials)).unwrap();
+    let c = Connector::builder(connection, Policy::allow_all(), std::sync::Arc::new(credentials))
+        .build()
+        .unwrap();
     let error = c.head_bucket("bkt").await.unwrap_err();
     assert!(matches!(&error, Error::Network(NetworkFailure::NameMismatch { .. })), "{error:?}");
     assert!(error.to_string().contains(&format!("127.0.0.1:{}", s3.port())), "{error}");
@@ -192,9 +200,10 @@ async fn each_timeout_names_itself() {
             Connection::resolve(Some(&format!("{scheme}://{address}")), Some("us-east-1"), true, |_| None)
                 .unwrap()
                 .with_network(network.clone());
-        let c = Connector::new(connection, Policy::allow_all(), credentials.clone())
-            .unwrap()
-            .with_max_attempts(1);
+        let c = Connector::builder(connection, Policy::allow_all(), credentials.clone())
+            .max_attempts(1)
+            .build()
+            .unwrap();
         let started = std::time::Instant::now();
         let error = c.head_bucket("bkt").await.unwrap_err();
         assert!(matches!(error, Error::Network(ref f) if f.is_timeout()), "{scheme}: {error:?}");
@@ -228,9 +237,11 @@ async fn an_ipv6_loopback_endpoint_works_over_https() {
         .unwrap()
         .with_network(network);
     let credentials = StaticCredentials::new(keys[0].0, keys[0].1.clone(), None);
-    let c = Connector::new(connection, Policy::allow_all(), std::sync::Arc::new(credentials)).unwrap();
+    let c = Connector::builder(connection, Policy::allow_all(), std::sync::Arc::new(credentials))
+        .build()
+        .unwrap();
     c.create_bucket("six").await.unwrap();
-    c.put_object_bytes("six", "k", b"over ::1", PutOptions::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("six", "k"), b"over ::1", PutOptions::default()).await.unwrap();
     assert_eq!(get(&c, "six", "k", GetOptions::default()).await.unwrap(), b"over ::1");
     assert_eq!(s3.requests_received(), 3);
 }

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use s3_connector_host::Error;
+use s3_connector_host::ObjectRef;
 use s3_connector_host::types::{GetOptions, PutOptions, S3Error};
 use s3_connector_tests::{TestServer, pattern};
 use sha2::{Digest, Sha256};
@@ -18,7 +19,7 @@ async fn sha256_of_download(
 ) -> Vec<u8> {
     let path = dir.join(format!("download-{}", key.replace('/', "_")));
     let file = tokio::fs::File::create(&path).await.unwrap();
-    c.get_object(bucket, key, file, GetOptions::default()).await.unwrap();
+    c.get_object(&ObjectRef::new(bucket, key), file, GetOptions::default()).await.unwrap();
     Sha256::digest(std::fs::read(&path).unwrap()).to_vec()
 }
 
@@ -32,8 +33,10 @@ async fn a_64_mib_object_round_trips_through_files() {
     let body = pattern(64 << 20, 7);
     std::fs::write(&source, &body).unwrap();
     let file = tokio::fs::File::open(&source).await.unwrap();
-    c.put_object("large", "big.bin", file, Some(body.len() as u64), PutOptions::default()).await.unwrap();
-    assert_eq!(c.head_object("large", "big.bin").await.unwrap().size, 64 << 20);
+    c.put_object(&ObjectRef::new("large", "big.bin"), file, Some(body.len() as u64), PutOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(c.head_object(&ObjectRef::new("large", "big.bin")).await.unwrap().size, 64 << 20);
     assert_eq!(sha256_of_download(&c, "large", "big.bin", work.path()).await, Sha256::digest(&body).to_vec());
 }
 
@@ -46,9 +49,14 @@ async fn unknown_lengths_upload_as_multipart() {
     // 20 MiB: three parts of at most 8 MiB; and a short stream that fits in one PutObject.
     for (key, len) in [("three-parts.bin", 20 << 20), ("small.bin", 1000), ("empty.bin", 0)] {
         let body = pattern(len, len as u64);
-        c.put_object("streams", key, std::io::Cursor::new(body.clone()), None, PutOptions::default())
-            .await
-            .unwrap();
+        c.put_object(
+            &ObjectRef::new("streams", key),
+            std::io::Cursor::new(body.clone()),
+            None,
+            PutOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             sha256_of_download(&c, "streams", key, work.path()).await,
             Sha256::digest(&body).to_vec(),
@@ -85,11 +93,16 @@ async fn a_failed_upload_leaves_no_object_and_no_parts() {
     c.create_bucket("failing").await.unwrap();
     // Past the first 8 MiB part, so a multipart upload was started and must be aborted.
     let error = c
-        .put_object("failing", "broken.bin", FailingReader { good: 10 << 20 }, None, PutOptions::default())
+        .put_object(
+            &ObjectRef::new("failing", "broken.bin"),
+            FailingReader { good: 10 << 20 },
+            None,
+            PutOptions::default(),
+        )
         .await
         .unwrap_err();
     assert!(error.to_string().contains("nothing was stored"), "{error}");
-    let gone = c.head_object("failing", "broken.bin").await.unwrap_err();
+    let gone = c.head_object(&ObjectRef::new("failing", "broken.bin")).await.unwrap_err();
     assert!(matches!(gone, Error::S3(S3Error::NoSuchKey(_))), "{gone:?}");
     let leftovers: Vec<String> = std::fs::read_dir(server.root())
         .unwrap()
@@ -101,8 +114,7 @@ async fn a_failed_upload_leaves_no_object_and_no_parts() {
     // A known length the input does not deliver: the request is abandoned, nothing stored.
     let short = c
         .put_object(
-            "failing",
-            "short.bin",
+            &ObjectRef::new("failing", "short.bin"),
             std::io::Cursor::new(vec![1u8; 10]),
             Some(100),
             PutOptions::default(),

@@ -1,5 +1,6 @@
 //! Every operation of the client against s3s-fs: buckets, objects, ranges, listings, errors.
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::types::{ByteRange, GetOptions, ListObjectsRequest, PutOptions, S3Error};
 use s3_connector_host::{Connection, Connector, Error, Secret, StaticCredentials};
 use s3_connector_tests::{TestServer, pattern};
@@ -16,7 +17,7 @@ async fn get(
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).await.map(|_| bytes)
     });
-    let info = c.get_object(bucket, key, sink, options).await?;
+    let info = c.get_object(&ObjectRef::new(bucket, key), sink, options).await?;
     Ok((reading.await.unwrap().unwrap(), info.size, info.content_range))
 }
 
@@ -47,8 +48,7 @@ async fn objects_round_trip_whole_and_by_range() {
     let body = pattern(10_000, 1);
     let streamed = c
         .put_object(
-            "objects",
-            "data.bin",
+            &ObjectRef::new("objects", "data.bin"),
             std::io::Cursor::new(body.clone()),
             Some(body.len() as u64),
             PutOptions::default(),
@@ -79,19 +79,24 @@ async fn objects_round_trip_whole_and_by_range() {
     assert!(matches!(beyond, Error::S3(S3Error::InvalidRequest(_))), "{beyond:?}");
 
     // Empty objects, from bytes and from a stream of length 0.
-    c.put_object_bytes("objects", "empty-a", b"", PutOptions::default()).await.unwrap();
-    c.put_object("objects", "empty-b", std::io::Cursor::new(Vec::new()), Some(0), PutOptions::default())
-        .await
-        .unwrap();
+    c.put_object_bytes(&ObjectRef::new("objects", "empty-a"), b"", PutOptions::default()).await.unwrap();
+    c.put_object(
+        &ObjectRef::new("objects", "empty-b"),
+        std::io::Cursor::new(Vec::new()),
+        Some(0),
+        PutOptions::default(),
+    )
+    .await
+    .unwrap();
     for key in ["empty-a", "empty-b"] {
-        assert_eq!(c.head_object("objects", key).await.unwrap().size, 0);
+        assert_eq!(c.head_object(&ObjectRef::new("objects", key)).await.unwrap().size, 0);
         assert!(get(&c, "objects", key, GetOptions::default()).await.unwrap().0.is_empty());
     }
 
-    c.delete_object("objects", "data.bin").await.unwrap();
-    let gone = c.head_object("objects", "data.bin").await.unwrap_err();
+    c.delete_object(&ObjectRef::new("objects", "data.bin")).await.unwrap();
+    let gone = c.head_object(&ObjectRef::new("objects", "data.bin")).await.unwrap_err();
     assert!(matches!(gone, Error::S3(S3Error::NoSuchKey(_))), "{gone:?}");
-    c.delete_object("objects", "data.bin").await.unwrap();
+    c.delete_object(&ObjectRef::new("objects", "data.bin")).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +109,7 @@ async fn listings_group_prefixes_and_page_through_every_key() {
         .chain(["logs/top.txt".into(), "readme".into()])
         .collect();
     for key in &keys {
-        c.put_object_bytes("listing", key, b"x", PutOptions::default()).await.unwrap();
+        c.put_object_bytes(&ObjectRef::new("listing", key), b"x", PutOptions::default()).await.unwrap();
     }
     let level = ListObjectsRequest {
         prefix: Some("logs/".into()),
@@ -136,7 +141,7 @@ async fn failures_name_what_failed() {
     let server = TestServer::start().await;
     let c = server.admin();
     c.create_bucket("errors").await.unwrap();
-    let missing_key = c.head_object("errors", "nothing").await.unwrap_err();
+    let missing_key = c.head_object(&ObjectRef::new("errors", "nothing")).await.unwrap_err();
     assert!(
         matches!(&missing_key, Error::S3(S3Error::NoSuchKey(m)) if m.contains("s3://errors/nothing")),
         "{missing_key:?}"
@@ -146,13 +151,17 @@ async fn failures_name_what_failed() {
     assert!(matches!(missing_bucket, Error::S3(S3Error::NoSuchBucket(_))), "{missing_bucket:?}");
 
     let wrong = StaticCredentials::new(server.s3.access_key_id(), Secret::new("not-the-secret"), None);
-    let intruder = Connector::new(
+    let intruder = Connector::builder(
         server.connection(),
         s3_connector_host::Policy::allow_all(),
         std::sync::Arc::new(wrong),
     )
+    .build()
     .unwrap();
-    let denied = intruder.put_object_bytes("errors", "k", b"x", PutOptions::default()).await.unwrap_err();
+    let denied = intruder
+        .put_object_bytes(&ObjectRef::new("errors", "k"), b"x", PutOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(denied, Error::S3(S3Error::AccessDenied(_))), "{denied:?}");
     assert!(!server.object_path("errors", "k").exists());
 
@@ -163,7 +172,8 @@ async fn failures_name_what_failed() {
         ("192.168.1.1", "k", "IP address"),
         ("errors", &"k".repeat(1025) as &str, "1025 bytes"),
     ] {
-        let error = c.put_object_bytes(bucket, key, b"x", PutOptions::default()).await.unwrap_err();
+        let error =
+            c.put_object_bytes(&ObjectRef::new(bucket, key), b"x", PutOptions::default()).await.unwrap_err();
         assert!(matches!(&error, Error::S3(S3Error::InvalidRequest(m)) if m.contains(fragment)), "{error:?}");
         assert_eq!(error.exit_code(), 2);
     }
@@ -172,7 +182,8 @@ async fn failures_name_what_failed() {
     let closed = Connection::resolve(Some("http://127.0.0.1:1"), None, true, |_| None).unwrap();
     let credentials = StaticCredentials::new("AK", Secret::new("SK"), None);
     let nowhere =
-        Connector::new(closed, s3_connector_host::Policy::allow_all(), std::sync::Arc::new(credentials))
+        Connector::builder(closed, s3_connector_host::Policy::allow_all(), std::sync::Arc::new(credentials))
+            .build()
             .unwrap();
     let error = nowhere.head_bucket("errors").await.unwrap_err();
     // The host names the failure itself (issue 17): which host, and what happened.
@@ -189,12 +200,12 @@ async fn calls_reuse_keep_alive_connections() {
     let server = TestServer::start().await;
     let c = server.admin();
     c.create_bucket("pooled").await.unwrap();
-    c.put_object_bytes("pooled", "k", b"x", Default::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("pooled", "k"), b"x", Default::default()).await.unwrap();
     let before = server.connections_accepted();
     for _ in 0..20 {
         let (bytes, _, _) = get(&c, "pooled", "k", GetOptions::default()).await.unwrap();
         assert_eq!(bytes, b"x");
-        c.head_object("pooled", "k").await.unwrap();
+        c.head_object(&ObjectRef::new("pooled", "k")).await.unwrap();
     }
     let opened = server.connections_accepted() - before;
     // Forty calls, each in a fresh instance: the connection pool keeps them on one or two

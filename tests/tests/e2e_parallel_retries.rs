@@ -3,6 +3,7 @@
 //! refused for good ends the upload, which is aborted, leaving no part file on the server; a
 //! range of a parallel download failing transiently is fetched again.
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::types::{PutOptions, S3Error};
 use s3_connector_host::{Error, Policy};
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
@@ -33,7 +34,7 @@ async fn a_part_failing_transiently_is_sent_again() {
     // answered 503.
     proxy.inject([Fault::Delay(std::time::Duration::ZERO), Fault::Error { status: 503, code: "SlowDown" }]);
     let reader = std::io::Cursor::new(body.clone());
-    let put = c.put_object("par", "big.bin", reader, None, parts_of_5_mib()).await.unwrap();
+    let put = c.put_object(&ObjectRef::new("par", "big.bin"), reader, None, parts_of_5_mib()).await.unwrap();
     assert!(put.etag.unwrap().ends_with("-4\""));
     let seen = proxy.seen();
     let parts = seen.iter().filter(|s| s.uri.contains("partNumber=")).count();
@@ -53,7 +54,8 @@ async fn a_part_refused_for_good_aborts_the_upload() {
         Fault::Error { status: 403, code: "AccessDenied" },
     ]);
     let reader = std::io::Cursor::new(pattern(26 * MIB, 4));
-    let error = c.put_object("par", "big.bin", reader, None, parts_of_5_mib()).await.unwrap_err();
+    let error =
+        c.put_object(&ObjectRef::new("par", "big.bin"), reader, None, parts_of_5_mib()).await.unwrap_err();
     assert!(matches!(error, Error::S3(S3Error::AccessDenied(_))), "{error:?}");
     let seen = proxy.seen();
     let last = seen.last().unwrap();
@@ -68,7 +70,11 @@ async fn a_range_failing_transiently_is_fetched_again() {
     let server = TestServer::start().await;
     server.admin().create_bucket("par").await.unwrap();
     let body = pattern(3 * MIB + 11, 5);
-    server.admin().put_object_bytes("par", "r.bin", &body, Default::default()).await.unwrap();
+    server
+        .admin()
+        .put_object_bytes(&ObjectRef::new("par", "r.bin"), &body, Default::default())
+        .await
+        .unwrap();
     let proxy = FaultProxy::start(&server.s3.endpoint()).await;
     let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
     // The HEAD goes through; the first range to arrive is answered 500.
@@ -87,7 +93,7 @@ async fn a_range_failing_transiently_is_fetched_again() {
         reader.read_to_end(&mut bytes).await.unwrap();
         bytes
     });
-    c.get_object("par", "r.bin", sink, options).await.unwrap();
+    c.get_object(&ObjectRef::new("par", "r.bin"), sink, options).await.unwrap();
     assert_eq!(reading.await.unwrap(), body);
     let gets = proxy.seen().iter().filter(|s| s.method == "GET").count();
     assert_eq!(gets, 5, "4 ranges, one of them fetched twice");

@@ -1,6 +1,7 @@
 //! The host's policy against a real server (denials never reach it), and awkward keys.
 
 use s3_connector_host::Error;
+use s3_connector_host::ObjectRef;
 use s3_connector_host::types::PutOptions;
 use s3_connector_tests::{TestServer, policy};
 use tokio::io::AsyncReadExt;
@@ -13,20 +14,24 @@ async fn denied_requests_never_reach_the_server() {
         admin.create_bucket(bucket).await.unwrap();
     }
     let c = server.connector(policy(&["photos/in/=read,write,list"]));
-    c.put_object_bytes("photos", "in/a.jpg", b"ok", PutOptions::default()).await.unwrap();
-    assert_eq!(c.head_object("photos", "in/a.jpg").await.unwrap().size, 2);
+    c.put_object_bytes(&ObjectRef::new("photos", "in/a.jpg"), b"ok", PutOptions::default()).await.unwrap();
+    assert_eq!(c.head_object(&ObjectRef::new("photos", "in/a.jpg")).await.unwrap().size, 2);
 
     let before = server.s3.requests_received();
     let attempts: Vec<(&str, Error)> = vec![
         (
             "photos/out/b.jpg",
-            c.put_object_bytes("photos", "out/b.jpg", b"no", PutOptions::default()).await.unwrap_err(),
+            c.put_object_bytes(&ObjectRef::new("photos", "out/b.jpg"), b"no", PutOptions::default())
+                .await
+                .unwrap_err(),
         ),
         (
             "other/in/c.jpg",
-            c.put_object_bytes("other", "in/c.jpg", b"no", PutOptions::default()).await.unwrap_err(),
+            c.put_object_bytes(&ObjectRef::new("other", "in/c.jpg"), b"no", PutOptions::default())
+                .await
+                .unwrap_err(),
         ),
-        ("photos/in/a.jpg", c.delete_object("photos", "in/a.jpg").await.unwrap_err()),
+        ("photos/in/a.jpg", c.delete_object(&ObjectRef::new("photos", "in/a.jpg")).await.unwrap_err()),
         ("newbucket", c.create_bucket("newbucket").await.unwrap_err()),
         ("every bucket", c.list_buckets().await.unwrap_err()),
     ];
@@ -42,9 +47,9 @@ async fn denied_requests_never_reach_the_server() {
     assert!(server.object_path("photos", "in/a.jpg").exists(), "the refused delete deleted nothing");
 
     let reader = server.connector(policy(&["photos=read"]));
-    assert_eq!(reader.head_object("photos", "in/a.jpg").await.unwrap().size, 2);
+    assert_eq!(reader.head_object(&ObjectRef::new("photos", "in/a.jpg")).await.unwrap().size, 2);
     assert!(matches!(
-        reader.put_object_bytes("photos", "x", b"x", PutOptions::default()).await,
+        reader.put_object_bytes(&ObjectRef::new("photos", "x"), b"x", PutOptions::default()).await,
         Err(Error::Denied(_))
     ));
 }
@@ -60,10 +65,10 @@ async fn awkward_keys_round_trip() {
         ["with space.txt", "ünïcødé/日本.txt", "a+b+c", "100%/done", "a//b", "x/../y", "./z", "q?x=1&y#z"];
     for (i, key) in keys.iter().enumerate() {
         let body = format!("body of key {i}").into_bytes();
-        c.put_object_bytes("keys", key, &body, PutOptions::default())
+        c.put_object_bytes(&ObjectRef::new("keys", key), &body, PutOptions::default())
             .await
             .unwrap_or_else(|e| panic!("{key}: {e}"));
-        let info = c.head_object("keys", key).await.unwrap_or_else(|e| panic!("{key}: {e}"));
+        let info = c.head_object(&ObjectRef::new("keys", key)).await.unwrap_or_else(|e| panic!("{key}: {e}"));
         assert_eq!(info.size, body.len() as u64, "{key}");
         let (sink, mut reader) = tokio::io::duplex(1 << 16);
         let reading = tokio::spawn(async move {
@@ -71,7 +76,9 @@ async fn awkward_keys_round_trip() {
             reader.read_to_end(&mut bytes).await.unwrap();
             bytes
         });
-        c.get_object("keys", key, sink, Default::default()).await.unwrap_or_else(|e| panic!("{key}: {e}"));
+        c.get_object(&ObjectRef::new("keys", key), sink, Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
         assert_eq!(reading.await.unwrap(), body, "{key}");
     }
     // Keys s3s-fs stores literally are listed as written ("a//b", "x/../y" and "./z" are file
@@ -88,6 +95,6 @@ async fn awkward_keys_round_trip() {
         assert!(listed.iter().any(|k| k == key), "{key} in {listed:?}");
     }
     for key in keys {
-        c.delete_object("keys", key).await.unwrap_or_else(|e| panic!("{key}: {e}"));
+        c.delete_object(&ObjectRef::new("keys", key)).await.unwrap_or_else(|e| panic!("{key}: {e}"));
     }
 }

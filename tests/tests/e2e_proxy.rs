@@ -3,6 +3,7 @@
 //! refusing proxy named in a one-line error, and a request the policy denies reaching neither
 //! the proxy nor the server.
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::network::{NetworkFailure, NetworkSettings, ProxySettings};
 use s3_connector_host::types::PutOptions;
 use s3_connector_host::{Connection, Connector, Error, Policy, StaticCredentials};
@@ -24,7 +25,7 @@ fn through(server: &TestServer, proxy: &str, no_proxy: Option<&str>, policy: Pol
         .with_network(network);
     let credentials =
         StaticCredentials::new(server.s3.access_key_id(), server.s3.secret_access_key().clone(), None);
-    Connector::new(connection, policy, std::sync::Arc::new(credentials)).unwrap().with_max_attempts(1)
+    Connector::builder(connection, policy, std::sync::Arc::new(credentials)).max_attempts(1).build().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,7 +35,9 @@ async fn https_goes_through_connect_and_denied_requests_reach_neither_proxy_nor_
     let proxy = ConnectProxy::start(None).await;
     let with_credentials = format!("http://alice:PROXY-PASS-SENTINEL@{}", proxy.address);
     let c = through(&server, &with_credentials, None, s3_connector_tests::policy(&["proxied=read,write"]));
-    c.put_object_bytes("proxied", "k", b"through the tunnel", PutOptions::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("proxied", "k"), b"through the tunnel", PutOptions::default())
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(server.object_path("proxied", "k")).unwrap(), b"through the tunnel");
     let heads = proxy.heads();
     let target = format!("127.0.0.1:{}", server.s3.port());
@@ -47,7 +50,8 @@ async fn https_goes_through_connect_and_denied_requests_reach_neither_proxy_nor_
 
     // Denied by the policy: neither the proxy nor the server sees anything.
     let (proxy_before, server_before) = (proxy.heads().len(), server.requests_received());
-    let denied = c.put_object_bytes("other", "k", b"no", PutOptions::default()).await.unwrap_err();
+    let denied =
+        c.put_object_bytes(&ObjectRef::new("other", "k"), b"no", PutOptions::default()).await.unwrap_err();
     assert!(matches!(denied, Error::Denied(_)), "{denied:?}");
     assert_eq!((proxy.heads().len(), server.requests_received()), (proxy_before, server_before));
 

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::audit::{Decision, MemorySink};
 use s3_connector_host::types::S3Error;
-use s3_connector_host::{Error, Policy};
+use s3_connector_host::{ConnectorBuilder, Error, Policy};
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
 use s3_connector_tests::{TestServer, pattern};
 
@@ -28,13 +29,13 @@ fn stored(server: &TestServer, key: &str) -> Option<Vec<u8>> {
 async fn transient_errors_are_retried_each_attempt_checked_by_the_host() {
     let (server, proxy) = setup().await;
     let audit = Arc::new(MemorySink::default());
-    let c = server.connector_via(proxy.endpoint(), Policy::allow_all()).with_audit(audit.clone());
+    let c = server.builder_via(proxy.endpoint(), Policy::allow_all()).audit(audit.clone()).build().unwrap();
     let body = pattern(100_000, 1);
     proxy.inject([
         Fault::Error { status: 503, code: "SlowDown" },
         Fault::Error { status: 500, code: "InternalError" },
     ]);
-    c.put_object_bytes("retry", "a.bin", &body, Default::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("retry", "a.bin"), &body, Default::default()).await.unwrap();
     assert_eq!(proxy.seen().len(), 3, "{:?}", proxy.seen());
     assert!(proxy.seen().iter().all(|s| s.method == "PUT" && s.body_length == body.len()));
     assert_eq!(stored(&server, "a.bin").as_deref(), Some(body.as_slice()));
@@ -47,7 +48,7 @@ async fn transient_errors_are_retried_each_attempt_checked_by_the_host() {
 
     // Reads too, and a 429 or 502 without an S3 body.
     proxy.inject([Fault::Error { status: 429, code: "" }, Fault::Error { status: 502, code: "" }]);
-    let info = c.head_object("retry", "a.bin").await.unwrap();
+    let info = c.head_object(&ObjectRef::new("retry", "a.bin")).await.unwrap();
     assert_eq!((info.size, proxy.seen().len()), (100_000, 6));
 }
 
@@ -57,7 +58,10 @@ async fn retries_are_bounded_in_count_and_time() {
     let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
     proxy.inject(std::iter::repeat_n(Fault::Error { status: 503, code: "ServiceUnavailable" }, 5));
     let started = Instant::now();
-    let error = c.put_object_bytes("retry", "never.bin", b"x", Default::default()).await.unwrap_err();
+    let error = c
+        .put_object_bytes(&ObjectRef::new("retry", "never.bin"), b"x", Default::default())
+        .await
+        .unwrap_err();
     // Three attempts, two backoffs of at most 100 ms and 200 ms.
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert!(matches!(&error, Error::S3(S3Error::Service(e)) if e.status == 503), "{error:?}");
@@ -65,12 +69,12 @@ async fn retries_are_bounded_in_count_and_time() {
     assert_eq!(stored(&server, "never.bin"), None);
 
     // One attempt only, when so configured; errors that are not transient are never retried.
-    let once = c.clone().with_max_attempts(1);
-    assert!(once.head_object("retry", "never.bin").await.is_err());
+    let once = ConnectorBuilder::from_connector(&c).max_attempts(1).build().unwrap();
+    assert!(once.head_object(&ObjectRef::new("retry", "never.bin")).await.is_err());
     assert_eq!((proxy.seen().len(), proxy.pending()), (4, 1));
     proxy.inject([Fault::Error { status: 403, code: "AccessDenied" }]);
     let before = proxy.seen().len();
-    let denied = c.head_object("retry", "never.bin").await.unwrap_err();
+    let denied = c.head_object(&ObjectRef::new("retry", "never.bin")).await.unwrap_err();
     assert!(matches!(denied, Error::S3(S3Error::Service(_) | S3Error::AccessDenied(_))), "{denied:?}");
     // The queue held one 503 (retried) and the 403 (final).
     assert_eq!(proxy.seen().len() - before, 2);
@@ -80,10 +84,10 @@ async fn retries_are_bounded_in_count_and_time() {
 async fn connection_resets_are_retried_and_slow_answers_are_waited_for() {
     let (server, proxy) = setup().await;
     let audit = Arc::new(MemorySink::default());
-    let c = server.connector_via(proxy.endpoint(), Policy::allow_all()).with_audit(audit.clone());
+    let c = server.builder_via(proxy.endpoint(), Policy::allow_all()).audit(audit.clone()).build().unwrap();
     let body = pattern(5000, 2);
     proxy.inject([Fault::Reset]);
-    c.put_object_bytes("retry", "reset.bin", &body, Default::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("retry", "reset.bin"), &body, Default::default()).await.unwrap();
     assert_eq!(proxy.seen().len(), 2);
     assert_eq!(stored(&server, "reset.bin").as_deref(), Some(body.as_slice()));
     // The broken attempt is audited without a status, with what went wrong.
@@ -93,7 +97,7 @@ async fn connection_resets_are_retried_and_slow_answers_are_waited_for() {
 
     proxy.inject([Fault::Delay(Duration::from_millis(300))]);
     let started = Instant::now();
-    c.head_object("retry", "reset.bin").await.unwrap();
+    c.head_object(&ObjectRef::new("retry", "reset.bin")).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(proxy.seen().len(), 3, "a slow answer is not a reason to retry");
     let slow = &audit.records()[2];
@@ -106,27 +110,33 @@ async fn a_200_with_an_error_body_is_retried_when_transient() {
     let (server, proxy) = setup().await;
     let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
     let body = pattern(3000, 4);
-    server.admin().put_object_bytes("retry", "src.bin", &body, Default::default()).await.unwrap();
+    server
+        .admin()
+        .put_object_bytes(&ObjectRef::new("retry", "src.bin"), &body, Default::default())
+        .await
+        .unwrap();
     proxy.inject([Fault::ErrorIn200 { code: "InternalError" }]);
-    c.copy_object("retry", "src.bin", "retry", "dst.bin").await.unwrap();
+    c.copy_object(&ObjectRef::new("retry", "src.bin"), &ObjectRef::new("retry", "dst.bin")).await.unwrap();
     assert_eq!(proxy.seen().len(), 2);
     assert_eq!(stored(&server, "dst.bin").as_deref(), Some(body.as_slice()));
 
     proxy.inject([Fault::ErrorIn200 { code: "AccessDenied" }]);
-    let error = c.copy_object("retry", "src.bin", "retry", "dst2.bin").await.unwrap_err();
+    let error = c
+        .copy_object(&ObjectRef::new("retry", "src.bin"), &ObjectRef::new("retry", "dst2.bin"))
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::S3(S3Error::AccessDenied(_))), "{error:?}");
     assert_eq!(proxy.seen().len(), 3);
     assert_eq!(stored(&server, "dst2.bin"), None);
 
     // CompleteMultipartUpload: the explicit calls, with the completion failing once in a 200.
-    let upload = c.create_multipart_upload("retry", "mp.bin", Default::default()).await.unwrap();
-    let etag = c
-        .upload_part(("retry", "mp.bin", &upload), 1, std::io::Cursor::new(body.clone()), body.len() as u64)
-        .await
-        .unwrap();
+    let upload =
+        c.create_multipart_upload(&ObjectRef::new("retry", "mp.bin"), Default::default()).await.unwrap();
+    let etag =
+        c.upload_part(&upload, 1, std::io::Cursor::new(body.clone()), body.len() as u64).await.unwrap();
     proxy.inject([Fault::ErrorIn200 { code: "InternalError" }]);
     let part = s3_connector_host::types::CompletedPart { part_number: 1, etag };
-    c.complete_multipart_upload(("retry", "mp.bin", &upload), &[part]).await.unwrap();
+    c.complete_multipart_upload(&upload, &[part]).await.unwrap();
     assert_eq!(stored(&server, "mp.bin").as_deref(), Some(body.as_slice()));
 }
 
@@ -142,7 +152,7 @@ async fn a_skewed_clock_is_corrected_from_the_date_header() {
     let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
     // Ten minutes: within s3s-fs's own 15-minute tolerance, so the retry is accepted.
     proxy.inject([Fault::Skewed { shift_seconds: 600 }]);
-    c.put_object_bytes("retry", "skew.bin", b"on time", Default::default()).await.unwrap();
+    c.put_object_bytes(&ObjectRef::new("retry", "skew.bin"), b"on time", Default::default()).await.unwrap();
     let seen = proxy.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
     let dates: Vec<i64> = seen.iter().map(|s| amz_seconds(s.amz_date.as_deref().unwrap())).collect();
@@ -157,8 +167,8 @@ async fn a_clock_an_hour_behind_is_corrected_against_the_real_server() {
     server.admin().create_bucket("retry").await.unwrap();
     let audit = Arc::new(MemorySink::default());
     let behind = SystemTime::now() - Duration::from_secs(3600);
-    let c = server.admin().with_pinned_time(behind).with_audit(audit.clone());
-    c.put_object_bytes("retry", "late.bin", b"late", Default::default()).await.unwrap();
+    let c = server.builder(Policy::allow_all()).pinned_time(behind).audit(audit.clone()).build().unwrap();
+    c.put_object_bytes(&ObjectRef::new("retry", "late.bin"), b"late", Default::default()).await.unwrap();
     let statuses: Vec<_> = audit.records().iter().map(|r| r.status).collect();
     // s3s-fs refuses the first signature as RequestTimeTooSkewed (403), then takes the retry.
     assert_eq!(statuses, [Some(403), Some(200)]);

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::audit::{Decision, Kind, MemorySink};
 use s3_connector_host::serve::ServeLimits;
 use s3_connector_host::types::{PresignMethod, PresignRequest};
@@ -57,12 +58,7 @@ fn presign_request(case: &Case) -> PresignRequest {
         "PUT" => PresignMethod::Put,
         _ => PresignMethod::Delete,
     };
-    PresignRequest {
-        method,
-        bucket: case.bucket.into(),
-        key: case.key.into(),
-        expires_in_seconds: case.expires,
-    }
+    PresignRequest { method, object: ObjectRef::new(case.bucket, case.key), expires_in_seconds: case.expires }
 }
 
 fn action(case: &Case) -> String {
@@ -87,12 +83,22 @@ async fn presigned_urls_obey_the_policy_through_serve_invoke_and_presign() {
     for bucket in ["photos", "secret"] {
         admin.create_bucket(bucket).await.unwrap();
     }
-    admin.put_object_bytes("photos", "in/a.txt", b"allowed", Default::default()).await.unwrap();
-    admin.put_object_bytes("photos", "out/b.txt", b"outside", Default::default()).await.unwrap();
-    admin.put_object_bytes("secret", "k", b"forbidden", Default::default()).await.unwrap();
+    admin
+        .put_object_bytes(&ObjectRef::new("photos", "in/a.txt"), b"allowed", Default::default())
+        .await
+        .unwrap();
+    admin
+        .put_object_bytes(&ObjectRef::new("photos", "out/b.txt"), b"outside", Default::default())
+        .await
+        .unwrap();
+    admin.put_object_bytes(&ObjectRef::new("secret", "k"), b"forbidden", Default::default()).await.unwrap();
     let audit = Arc::new(MemorySink::default());
-    let connector =
-        s3.connector(policy(&["photos/in/=read,write,list"])).with_presign_cap(CAP).with_audit(audit.clone());
+    let connector = s3
+        .builder(policy(&["photos/in/=read,write,list"]))
+        .presign_cap(CAP)
+        .audit(audit.clone())
+        .build()
+        .unwrap();
     let serving = Serving::start(connector.clone()).await;
 
     for case in CASES {
@@ -153,22 +159,20 @@ async fn presigned_urls_obey_the_policy_through_serve_invoke_and_presign() {
 async fn a_pinned_future_time_cannot_stretch_the_cap() {
     let s3 = TestServer::start().await;
     let far = std::time::SystemTime::now() + Duration::from_secs(30 * 24 * 3600);
-    let connector = s3.connector(Policy::allow_all()).with_presign_cap(CAP).with_pinned_time(far);
+    let connector = s3.builder(Policy::allow_all()).presign_cap(CAP).pinned_time(far).build().unwrap();
     let request = PresignRequest {
         method: PresignMethod::Get,
-        bucket: "bkt".into(),
-        key: "k".into(),
+        object: ObjectRef::new("bkt", "k"),
         expires_in_seconds: 60,
     };
     let refused = connector.presign(request).await.unwrap_err().to_string();
     assert!(refused.contains("pinned time"), "{refused}");
     // A pinned time in the past (reproducible signatures) is still fine.
     let past = std::time::UNIX_EPOCH + Duration::from_secs(1_369_353_600);
-    let connector = s3.connector(Policy::allow_all()).with_presign_cap(CAP).with_pinned_time(past);
+    let connector = s3.builder(Policy::allow_all()).presign_cap(CAP).pinned_time(past).build().unwrap();
     let request = PresignRequest {
         method: PresignMethod::Get,
-        bucket: "bkt".into(),
-        key: "k".into(),
+        object: ObjectRef::new("bkt", "k"),
         expires_in_seconds: 60,
     };
     assert!(connector.presign(request).await.is_ok());
@@ -231,8 +235,10 @@ async fn no_spelling_of_the_session_token_reaches_a_caller() {
     .unwrap();
     let credentials =
         StaticCredentials::new("AKIDQUOTED", Secret::new("quoted-secret"), Some(Secret::new(SESSION_TOKEN)));
-    let connector =
-        Connector::new(connection, Policy::allow_all(), Arc::new(credentials)).unwrap().with_max_attempts(1);
+    let connector = Connector::builder(connection, Policy::allow_all(), Arc::new(credentials))
+        .max_attempts(1)
+        .build()
+        .unwrap();
     let encoded = "FQoGZXIvYXdz%2FSession%2BToken%3D%3D";
 
     let library = connector.list_objects("bkt", Default::default()).await.unwrap_err().to_string();
@@ -261,7 +267,10 @@ async fn idle_and_slow_clients_cannot_shut_out_one_with_the_token() {
     const SLOW: usize = 100;
     let s3 = TestServer::start().await;
     s3.admin().create_bucket("bkt").await.unwrap();
-    s3.admin().put_object_bytes("bkt", "k", b"still served", Default::default()).await.unwrap();
+    s3.admin()
+        .put_object_bytes(&ObjectRef::new("bkt", "k"), b"still served", Default::default())
+        .await
+        .unwrap();
     let limits = ServeLimits {
         header_read_timeout: Duration::from_secs(2),
         max_connections: 512,

@@ -96,13 +96,14 @@ async fn an_untrusted_s3_certificate_is_named_in_serves_answer() {
         s3.s3.secret_access_key().clone(),
         None,
     );
-    let connector = s3_connector_host::Connector::new(
+    let connector = s3_connector_host::Connector::builder(
         connection,
         s3_connector_host::Policy::allow_all(),
         std::sync::Arc::new(credentials),
     )
-    .unwrap()
-    .with_max_attempts(1);
+    .max_attempts(1)
+    .build()
+    .unwrap();
     let serving = s3_connector_tests::serving::Serving::start(connector).await;
     let (status, body) = serving.call("GET", "/edge/hello.txt", "").await;
     let answer: serde_json::Value = serde_json::from_str(&body).unwrap();

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use s3_connector_host::ObjectRef;
 use s3_connector_host::types::{ChecksumAlgorithm, PutOptions, S3Error};
 use s3_connector_host::{Error, FsDocumentStore, Policy};
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
@@ -60,7 +61,9 @@ async fn uploads_of_known_length_are_replayed_after_transient_faults() {
             let before = proxy.seen().len();
             proxy.inject([fault.clone()]);
             let reader = std::io::Cursor::new(body.clone());
-            let put = c.put_object("faults", &key, reader, Some(size as u64), Default::default()).await;
+            let put = c
+                .put_object(&ObjectRef::new("faults", &key), reader, Some(size as u64), Default::default())
+                .await;
             assert!(put.is_ok(), "{size} bytes after {fault:?}: {put:?}");
             assert_eq!(stored(&server, &key).as_deref(), Some(&body[..]), "{key}");
             let puts = proxy.seen()[before..].iter().filter(|s| s.method == "PUT").count();
@@ -83,7 +86,7 @@ async fn multipart_uploads_retry_their_parts_known_length_or_not() {
         proxy.inject([Fault::Delay(std::time::Duration::from_millis(1)), slow, reset, error]);
         let reader = std::io::Cursor::new(body.clone());
         let length = length.then_some(size as u64);
-        let put = c.put_object("faults", key, reader, length, Default::default()).await;
+        let put = c.put_object(&ObjectRef::new("faults", key), reader, length, Default::default()).await;
         assert!(put.is_ok(), "{key}: {put:?}");
         assert_eq!(proxy.pending(), 0, "{key}: every fault was met");
         assert_eq!(stored(&server, key).map(|b| b == body), Some(true), "{key}: the bytes differ");
@@ -101,7 +104,8 @@ async fn a_single_put_above_the_replay_limit_is_sent_once_and_leaves_nothing() {
     // A threshold raised above the 16 MiB replay limit makes this one streamed PUT.
     let options = PutOptions { multipart_threshold: Some(32 * MIB as u64), ..Default::default() };
     let reader = std::io::Cursor::new(body);
-    let put = c.put_object("faults", "big-single.bin", reader, Some(size as u64), options).await;
+    let put =
+        c.put_object(&ObjectRef::new("faults", "big-single.bin"), reader, Some(size as u64), options).await;
     assert!(matches!(&put, Err(Error::S3(S3Error::Service(e))) if e.code == "SlowDown"), "{put:?}");
     assert_eq!(stored(&server, "big-single.bin"), None);
     assert_eq!(leftovers(&server, &[]), Vec::<String>::new());
@@ -114,12 +118,12 @@ async fn downloads_cut_off_mid_body_resume_where_they_stopped() {
     let body = pattern(4 * MIB, 5);
     // With a checksum, so that S3 sends the whole object's and it is checked across the pieces.
     let options = PutOptions { checksum: Some(ChecksumAlgorithm::Crc32), ..Default::default() };
-    server.admin().put_object_bytes("faults", "cut.bin", &body, options).await.unwrap();
+    server.admin().put_object_bytes(&ObjectRef::new("faults", "cut.bin"), &body, options).await.unwrap();
 
     proxy.inject([Fault::Truncate(MIB), Fault::Truncate(MIB)]);
     let sink = SharedSink::default();
     let before = proxy.seen().len();
-    let info = c.get_object("faults", "cut.bin", sink.clone(), Default::default()).await;
+    let info = c.get_object(&ObjectRef::new("faults", "cut.bin"), sink.clone(), Default::default()).await;
     assert!(info.is_ok(), "{info:?}");
     let gets: Vec<_> = proxy.seen()[before..].iter().map(|s| s.range.clone()).collect();
     assert_eq!(
@@ -131,7 +135,8 @@ async fn downloads_cut_off_mid_body_resume_where_they_stopped() {
 
     // Past the attempt budget (3 in all), the download fails and says how far it got.
     proxy.inject([Fault::Truncate(MIB), Fault::Truncate(MIB), Fault::Truncate(MIB)]);
-    let failed = c.get_object("faults", "cut.bin", tokio::io::sink(), Default::default()).await;
+    let failed =
+        c.get_object(&ObjectRef::new("faults", "cut.bin"), tokio::io::sink(), Default::default()).await;
     let message = failed.unwrap_err().to_string();
     assert!(message.contains("broke after 3145728 of 4194304 bytes"), "{message}");
 }
@@ -176,7 +181,7 @@ async fn a_json_action_document_upload_is_retried() {
     let body = pattern(MIB, 9);
     std::fs::write(documents.path().join("report.bin"), &body).unwrap();
     let store = Arc::new(FsDocumentStore::new(documents.path()).unwrap());
-    let c = server.connector_via(proxy.endpoint(), Policy::allow_all()).with_documents(store);
+    let c = server.builder_via(proxy.endpoint(), Policy::allow_all()).documents(store).build().unwrap();
     proxy.inject([Fault::Reset]);
     let action = r#"{"action":"uploadDocument","bucket":"faults","key":"doc.bin",
         "document":{"storeId":"fs","documentId":"report.bin"}}"#;
@@ -213,16 +218,17 @@ async fn serve_puts_of_both_sizes_are_retried() {
 async fn a_shared_retry_budget_stops_retries_when_too_many_fail() {
     let (server, proxy) = setup().await;
     // Room for two retries (5 tokens each), shared by every call of the connector and its clones.
-    let c = server.connector_via(proxy.endpoint(), Policy::allow_all()).with_retry_budget(10);
+    let c = server.builder_via(proxy.endpoint(), Policy::allow_all()).retry_budget(10).build().unwrap();
     let slow = || Fault::Error { status: 503, code: "SlowDown" };
     proxy.inject([slow(), slow(), slow()]);
-    let first = c.put_object_bytes("faults", "a.bin", b"a", Default::default()).await;
+    let first = c.put_object_bytes(&ObjectRef::new("faults", "a.bin"), b"a", Default::default()).await;
     assert!(matches!(&first, Err(Error::S3(S3Error::Service(e))) if e.code == "SlowDown"), "{first:?}");
     assert_eq!(c.retry_budget().tokens(), 0, "its two retries used the budget");
 
     proxy.inject([slow()]);
     let before = proxy.seen().len();
-    let second = c.clone().put_object_bytes("faults", "b.bin", b"b", Default::default()).await;
+    let second =
+        c.clone().put_object_bytes(&ObjectRef::new("faults", "b.bin"), b"b", Default::default()).await;
     match &second {
         Err(error @ Error::RetryBudget(message)) => {
             assert!(message.contains("retry budget is empty"), "{message}");
@@ -235,10 +241,12 @@ async fn a_shared_retry_budget_stops_retries_when_too_many_fail() {
 
     // Successes refill it: five first-attempt successes pay for one retry again.
     for i in 0..5 {
-        c.put_object_bytes("faults", &format!("ok-{i}.bin"), b"ok", Default::default()).await.unwrap();
+        c.put_object_bytes(&ObjectRef::new("faults", format!("ok-{i}.bin")), b"ok", Default::default())
+            .await
+            .unwrap();
     }
     proxy.inject([slow()]);
-    let third = c.put_object_bytes("faults", "c.bin", b"c", Default::default()).await;
+    let third = c.put_object_bytes(&ObjectRef::new("faults", "c.bin"), b"c", Default::default()).await;
     assert!(third.is_ok(), "{third:?}");
     assert_eq!(stored(&server, "c.bin").as_deref(), Some(&b"c"[..]));
 }

@@ -1,7 +1,8 @@
 //! The audit log: one record per decision the host takes on the plugin's behalf (every outgoing
 //! request, every presigned URL, every refused credentials scope), written as one JSON line.
 //!
-//! A record names the tenant, the operation as the host's parser read it from the request, the
+//! A record names the tenant, the S3 action and its access class as the host's parser read them
+//! from the request, the
 //! bucket and key, the decision and its rule or reason, and for sent requests the status, the
 //! bytes each way, the duration and S3's request id. It never holds a header, a query string or
 //! a secret: only fields the host fills in itself (reasons go through [`crate::redact`]).
@@ -49,12 +50,12 @@ pub enum Kind {
 pub struct AuditRecord {
     /// When the decision was taken, RFC 3339 UTC with milliseconds.
     pub time: String,
-    /// The connector's tenant ([`crate::Connector::with_tenant`]).
+    /// The connector's tenant ([`crate::ConnectorBuilder::tenant`]).
     pub tenant: String,
     /// A request, a presigned URL, or a credentials scope.
     pub kind: Kind,
-    /// The policy's operation class (`read`, `write`, `delete`, `list`, `admin`), when known.
-    pub operation: Option<String>,
+    /// The access class (`read`, `write`, `delete`, `list`, `admin`), when known.
+    pub access: Option<String>,
     /// The S3 action as the host's address parser read it (`GetObject`), when it could.
     pub action: Option<String>,
     /// The HTTP method.
@@ -92,7 +93,7 @@ impl AuditRecord {
             time: format_time(SystemTime::now()),
             tenant: tenant.to_owned(),
             kind,
-            operation: None,
+            access: None,
             action: None,
             method: None,
             bucket: None,
@@ -187,7 +188,7 @@ mod tests {
             "time",
             "tenant",
             "kind",
-            "operation",
+            "access",
             "action",
             "method",
             "bucket",

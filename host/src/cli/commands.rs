@@ -9,12 +9,13 @@ use super::ls_view::{self, LsFlags};
 use super::progress::Progress;
 use super::s3_uri::S3Uri;
 use super::tally::Tally;
-use super::transfer::{copy_exact, copy_target, download_to, local, upload_file, upload_target};
+use super::transfer::{copy_exact, copy_target, download_to, upload_file, upload_target};
 use super::{move_check, output, recursive, recursive_run};
 use crate::connector::Connector;
+use crate::connector::presign_method_named;
 use crate::error::Error;
 use crate::types::{
-    ChecksumAlgorithm, CopyOptions, GetOptions, ListObjectsRequest, PresignMethod, PresignRequest, PutOptions,
+    ChecksumAlgorithm, CopyOptions, GetOptions, ListObjectsRequest, ObjectRef, PresignRequest, PutOptions,
 };
 
 /// How `ls` lists: one level or all, how it shows sizes and totals, which keys it keeps.
@@ -168,7 +169,7 @@ async fn upload(
     to.require_key().map_err(Error::Usage)?;
     // No total for stdin: the line shows the bytes sent and the rate.
     let (stdin, progress) = Progress::start(tokio::io::stdin(), "upload -".to_owned(), None);
-    let result = connector.put_object(&to.bucket, &to.key, stdin, None, options).await;
+    let result = connector.put_object(&ObjectRef::new(&to.bucket, &to.key), stdin, None, options).await;
     drop(progress);
     let result = result?;
     if json {
@@ -191,7 +192,7 @@ async fn download(
 ) -> Result<(), Error> {
     let key = from.require_key().map_err(Error::Usage)?.to_owned();
     if destination == "-" {
-        connector.get_object(&from.bucket, &key, tokio::io::stdout(), get.clone()).await?;
+        connector.get_object(&ObjectRef::new(&from.bucket, &key), tokio::io::stdout(), get.clone()).await?;
         return Ok(());
     }
     download_to(connector, &from, &local_target(destination, &key), get, json).await
@@ -258,10 +259,12 @@ async fn remove_source(connector: &Connector, source: &str, json: bool) -> Resul
     match S3Uri::parse(source) {
         Some(from) => {
             let from = from.map_err(Error::Usage)?;
-            connector.delete_object(&from.bucket, from.require_key().map_err(Error::Usage)?).await?;
+            connector
+                .delete_object(&ObjectRef::new(&from.bucket, from.require_key().map_err(Error::Usage)?))
+                .await?;
         }
         None => std::fs::remove_file(source)
-            .map_err(|e| local(format!("copied, but cannot remove {source}"), e))?,
+            .map_err(|e| Error::local_io(format!("copied, but cannot remove {source}"), e))?,
     }
     report(json, "delete", source);
     Ok(())
@@ -278,19 +281,12 @@ pub async fn presign(
     json: bool,
 ) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
-    let method = match method.to_ascii_uppercase().as_str() {
-        "GET" => PresignMethod::Get,
-        "PUT" => PresignMethod::Put,
-        "DELETE" => PresignMethod::Delete,
-        "HEAD" => PresignMethod::Head,
-        other => {
-            return Err(Error::Usage(format!(
-                "method {other:?} cannot be presigned; use GET, PUT, DELETE or HEAD"
-            )));
-        }
-    };
+    let method = presign_method_named(method).ok_or_else(|| {
+        Error::Usage(format!("method {method:?} cannot be presigned; use GET, PUT, DELETE or HEAD"))
+    })?;
     let key = uri.require_key().map_err(Error::Usage)?.to_owned();
-    let request = PresignRequest { method, bucket: uri.bucket, key, expires_in_seconds: expires_in };
+    let object = ObjectRef { bucket: uri.bucket, key };
+    let request = PresignRequest { method, object, expires_in_seconds: expires_in };
     let url = connector.presign(request).await?;
     if json {
         let expires = super::times::iso(signed_at + std::time::Duration::from_secs(expires_in.into()));
@@ -324,7 +320,9 @@ pub async fn rm(
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let prefix = match scope {
         RmScope::One => {
-            connector.delete_object(&uri.bucket, uri.require_key().map_err(Error::Usage)?).await?;
+            connector
+                .delete_object(&ObjectRef::new(&uri.bucket, uri.require_key().map_err(Error::Usage)?))
+                .await?;
             report(json, "delete", &uri.to_string());
             return Ok(());
         }
@@ -351,7 +349,7 @@ pub async fn rm(
     }
     for failure in &result.failed {
         output::print_error(
-            &Error::Local(format!(
+            &Error::local(format!(
                 "cannot delete s3://{}/{}: {} ({})",
                 uri.bucket, failure.key, failure.message, failure.code
             )),
@@ -365,7 +363,7 @@ pub async fn rm(
     }
     match result.failed.len() {
         0 => Ok(()),
-        n => Err(Error::Local(format!(
+        n => Err(Error::local(format!(
             "{n} of {} keys starting with s3://{}/{prefix} were not deleted",
             keys.len(),
             uri.bucket
@@ -399,8 +397,9 @@ pub async fn head(
 ) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let options = GetOptions { customer_key, ..Default::default() };
-    let info =
-        connector.head_object_with(&uri.bucket, uri.require_key().map_err(Error::Usage)?, options).await?;
+    let info = connector
+        .head_object_with(&ObjectRef::new(&uri.bucket, uri.require_key().map_err(Error::Usage)?), options)
+        .await?;
     let info = output::object_info(&info);
     match json {
         true => out!("{info}"),

@@ -36,7 +36,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::{CredentialsError, RolesAnywhereProvider, Secret, StaticCredentials};
+use crate::credentials::{
+    CredentialsError, RoleSessionSettings, RolesAnywhereProvider, Secret, StaticCredentials,
+};
 use crate::policy::Rule;
 use crate::policy::config::AllowTable;
 

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::local_store::LocalS3;
 use crate::policy::Policy;
 use crate::settings::Connection;
+use crate::types::ObjectRef;
 use crate::types::{ByteRange, GetOptions, ListObjectsRequest, PutOptions};
 
 const BUCKET: &str = "demo-photos";
@@ -24,13 +25,12 @@ const FORBIDDEN_BUCKET: &str = "demo-private";
 /// Runs the demo, printing each step with its timing.
 pub async fn run() -> Result<(), Error> {
     let started = Instant::now();
-    let dir =
-        tempfile::tempdir().map_err(|e| Error::Local(format!("cannot make a temporary directory: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| Error::local_io("cannot make a temporary directory", e))?;
     let access_key = format!("AKDEMO{}", Alphanumeric.sample_string(&mut rand::rng(), 14).to_uppercase());
     let secret = Secret::new(Alphanumeric.sample_string(&mut rand::rng(), 40));
     let store = LocalS3::start(dir.path(), &access_key, secret.clone())
         .await
-        .map_err(|e| Error::Local(format!("cannot start the embedded S3 store: {e}")))?;
+        .map_err(|e| Error::local_io("cannot start the embedded S3 store", e))?;
     let connection = Connection::resolve(Some(&store.endpoint()), Some("us-east-1"), true, |_| None)
         .map_err(Error::Usage)?;
     let policy = Policy::from_allow_flags(&[format!("{BUCKET}=read,write,delete,list,admin")])
@@ -39,11 +39,12 @@ pub async fn run() -> Result<(), Error> {
     out!("  embedded S3 store (s3s-fs) at {} in {}", store.endpoint(), dir.path().display());
     out!("  credentials: access key {access_key}, secret generated for this run (never printed)");
     out!("  host policy: --allow {}", policy.summary());
-    let connector = Connector::new(
+    let connector = Connector::builder(
         connection,
         policy,
         std::sync::Arc::new(StaticCredentials::new(&access_key, secret, None)),
-    )?;
+    )
+    .build()?;
     out!("  plugin compiled and pre-linked in {:.1} ms\n", started.elapsed().as_secs_f64() * 1e3);
 
     let files: [(&str, Vec<u8>, &str); 3] = [
@@ -66,7 +67,11 @@ pub async fn run() -> Result<(), Error> {
         };
         let reader = std::io::Cursor::new(body.clone());
         let what = format!("upload s3://{BUCKET}/{key} ({}, streamed)", size(body.len() as u64));
-        step.run(&what, connector.put_object(BUCKET, key, reader, Some(body.len() as u64), options)).await?;
+        step.run(
+            &what,
+            connector.put_object(&ObjectRef::new(BUCKET, *key), reader, Some(body.len() as u64), options),
+        )
+        .await?;
     }
 
     let request = ListObjectsRequest { delimiter: Some("/".into()), ..Default::default() };
@@ -93,7 +98,7 @@ pub async fn run() -> Result<(), Error> {
             info.content_type.unwrap_or_default()
         );
         if digest != expected.as_slice() {
-            return Err(Error::Local(format!("the download of {key} does not match what was uploaded")));
+            return Err(Error::local(format!("the download of {key} does not match what was uploaded")));
         }
     }
 
@@ -106,7 +111,11 @@ pub async fn run() -> Result<(), Error> {
     let before = store.requests_received();
     step.started = Some(Instant::now());
     let refused = connector
-        .put_object_bytes(FORBIDDEN_BUCKET, "secret.txt", b"not allowed", PutOptions::default())
+        .put_object_bytes(
+            &ObjectRef::new(FORBIDDEN_BUCKET, "secret.txt"),
+            b"not allowed",
+            PutOptions::default(),
+        )
         .await;
     step.report(&format!("upload s3://{FORBIDDEN_BUCKET}/secret.txt (outside the policy)"));
     match refused {
@@ -118,11 +127,15 @@ pub async fn run() -> Result<(), Error> {
                 store.requests_received()
             );
         }
-        other => return Err(Error::Local(format!("the host should have refused the upload, got {other:?}"))),
+        other => return Err(Error::local(format!("the host should have refused the upload, got {other:?}"))),
     }
 
     for (key, _, _) in &files {
-        step.run(&format!("delete s3://{BUCKET}/{key}"), connector.delete_object(BUCKET, key)).await?;
+        step.run(
+            &format!("delete s3://{BUCKET}/{key}"),
+            connector.delete_object(&ObjectRef::new(BUCKET, *key)),
+        )
+        .await?;
     }
     step.run(&format!("remove bucket s3://{BUCKET}"), connector.delete_bucket(BUCKET)).await?;
     out!(
@@ -150,8 +163,8 @@ async fn download(
         }
         hasher.finalize().to_vec()
     });
-    let info = connector.get_object(BUCKET, key, writer, options).await?;
-    let digest = hashing.await.map_err(|e| Error::Local(format!("hashing the download failed: {e}")))?;
+    let info = connector.get_object(&ObjectRef::new(BUCKET, key), writer, options).await?;
+    let digest = hashing.await.map_err(|e| Error::local(format!("hashing the download failed: {e}")))?;
     Ok((digest, info))
 }
 

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::connector::Connector;
+use crate::connector::ConnectorBuilder;
 use crate::documents::FsDocumentStore;
 use crate::error::Error;
 
@@ -12,17 +12,18 @@ use crate::error::Error;
 /// object. Both go to stdout, so that an engine reads one stream; the exit code it returns
 /// tells them apart.
 pub async fn run(
-    connector: Connector,
+    connector: ConnectorBuilder,
     request: &str,
     documents: Option<&Path>,
     max_inline_bytes: u64,
 ) -> Result<i32, Error> {
     let text = read_request(request)?;
-    let mut connector = connector.with_max_inline_bytes(max_inline_bytes);
+    let mut connector = connector.max_inline_bytes(max_inline_bytes);
     if let Some(dir) = documents {
         let store = FsDocumentStore::new(dir).map_err(|e| Error::Usage(e.to_string()))?;
-        connector = connector.with_documents(Arc::new(store));
+        connector = connector.documents(Arc::new(store));
     }
+    let connector = connector.build()?;
     match connector.invoke(&text).await {
         Ok(answer) => {
             out!("{answer:#}");

@@ -42,7 +42,7 @@ pub enum KeyPathError {
 impl From<KeyPathError> for crate::error::Error {
     /// A key that cannot be a path is bad input from the bucket, not from the command line.
     fn from(refused: KeyPathError) -> Self {
-        crate::error::Error::Local(refused.to_string())
+        crate::error::Error::local(refused.to_string())
     }
 }
 

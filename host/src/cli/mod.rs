@@ -43,10 +43,11 @@ use std::sync::Arc;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::audit::{AuditSink, FileSink, StderrSink};
-use crate::connector::Connector;
+use crate::connector::{Connector, ConnectorBuilder};
 use crate::credentials::{
     AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileSettings,
-    RolesAnywhereProvider, Secret, StaticCredentials, default_chain,
+    RoleSessionSettings, RolesAnywhereProvider, Secret, SessionPolicySettings, StaticCredentials,
+    default_chain,
 };
 use crate::error::Error;
 use crate::settings::Connection;
@@ -57,7 +58,7 @@ use upload_flags::UploadFlags;
 
 const AFTER_HELP: &str = "\
 POLICY:
-  --allow BUCKET[/PREFIX][=OPS] grants OPS (comma-separated: read, write, delete, list, admin;
+  --allow BUCKET[/PREFIX][=ACCESS] grants ACCESS (comma-separated: read, write, delete, list, admin;
   default read,write,delete,list) on BUCKET (or * for every bucket), limited to
   keys starting with PREFIX. Prefixes are literal: photos/in also matches photos/inbox/x; end a
   prefix with / to mean a folder (--verbose warns otherwise). Repeat it, or use [[allow]] tables in --config; --allow
@@ -129,7 +130,7 @@ struct Cli {
     /// Say on stderr where the credentials came from (never the secrets).
     #[arg(long, short, global = true)]
     verbose: bool,
-    /// Grant access: BUCKET[/PREFIX][=OPS]. Repeatable. See POLICY below.
+    /// Grant access: BUCKET[/PREFIX][=ACCESS]. Repeatable. See POLICY below.
     #[arg(long, global = true, value_name = "RULE")]
     allow: Vec<String>,
     /// TOML file with endpoint, region, path_style, [credentials] and [[allow]] rules.
@@ -342,7 +343,7 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match execute(cli, filters).await {
         Ok(0) if print::stdout_failure().is_some() => {
             let reason = print::stdout_failure().unwrap_or_default();
-            output::print_error(&Error::Local(format!("cannot write the output: {reason}")), json);
+            output::print_error(&Error::local(format!("cannot write the output: {reason}")), json);
             1
         }
         Ok(code) => code,
@@ -374,7 +375,7 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     // `serve` drains its requests on SIGINT and SIGTERM itself.
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
-        let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
+        let connector = connector(&cli, |name| std::env::var(name).ok()).await?.build()?;
         if let Command::Serve {
             listen, token, insecure_no_auth, tls_cert, tls_key, insecure_plaintext, ..
         } = cli.command
@@ -408,6 +409,7 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
         return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
     }
+    let connector = connector.build()?;
     if let Command::Ls { location, recursive, view, .. } = &cli.command {
         let listing = commands::Listing { recursive: *recursive, view: view.clone(), filters };
         return commands::ls(&connector, location.as_deref(), listing, json).await;
@@ -486,8 +488,8 @@ fn file_credentials(
     if profile_flag { (None, None) } else { (file.credentials(), file.roles_anywhere()) }
 }
 
-/// Builds the connector from flags, the config file and the environment (`lookup`).
-async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<Connector, Error> {
+/// The connector's settings from flags, the config file and the environment (`lookup`).
+async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<ConnectorBuilder, Error> {
     let file = match &cli.config {
         Some(path) => ConfigFile::load(path).map_err(Error::Usage)?,
         None => ConfigFile::default(),
@@ -595,7 +597,7 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         };
     let (credentials, source) = match &cli.role_arn {
         Some(arn) => {
-            let usage = |e: crate::credentials::CredentialsError| Error::Usage(e.to_string());
+            let usage = Error::Credentials;
             let mut role = AssumeRoleProvider::new(credentials, arn)
                 .map_err(usage)?
                 .with_region(&connection.region)
@@ -624,20 +626,20 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
             print::error_line(format_args!("s3-connector: {warning}"));
         }
     }
-    let mut connector = Connector::new(connection, policy.clone(), credentials)?
-        .with_tenant(cli.tenant.clone())
-        .with_max_attempts(cli.max_attempts)
-        .with_request_credentials(cli.allow_request_credentials);
+    let mut connector = Connector::builder(connection, policy.clone(), credentials)
+        .tenant(cli.tenant.clone())
+        .max_attempts(cli.max_attempts)
+        .request_credentials(cli.allow_request_credentials);
     if let Some(path) = &cli.audit {
         let sink: Arc<dyn AuditSink> = if path.as_os_str() == "-" {
             Arc::new(StderrSink)
         } else {
             Arc::new(FileSink::open(path).map_err(Error::Usage)?)
         };
-        connector = connector.with_audit(sink);
+        connector = connector.audit(sink);
     }
-    match &cli.at {
-        Some(text) => Ok(connector.with_pinned_time(pinned_time::parse(text).map_err(Error::Usage)?)),
-        None => Ok(connector),
+    if let Some(text) = &cli.at {
+        connector = connector.pinned_time(pinned_time::parse(text).map_err(Error::Usage)?);
     }
+    Ok(connector)
 }

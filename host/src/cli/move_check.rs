@@ -9,7 +9,7 @@ use std::path::Path;
 use super::s3_uri::S3Uri;
 use super::transfer::{copy_target, upload_target};
 use crate::error::Error;
-use crate::policy::{Access, Denial, Policy, S3Request};
+use crate::policy::{Denial, Policy, S3Action, S3Request};
 
 /// Checks every request `mv source destination` needs; the first refusal names the move and
 /// the rule it lacks.
@@ -35,36 +35,25 @@ fn requests(source: &str, destination: &str) -> Result<Vec<S3Request>, Error> {
         (Some(from), Some(to)) => {
             let key = from.require_key().map_err(Error::Usage)?;
             let to = copy_target(key, to);
-            let mut copy = object("CopyObject", Access::Write, &to.bucket, &to.key);
+            let mut copy = S3Request::object(S3Action::CopyObject, &to.bucket, &to.key);
             copy.copy_source = Some((from.bucket.clone(), key.to_owned()));
             requests.push(copy);
         }
         (Some(from), None) => {
             let key = from.require_key().map_err(Error::Usage)?;
-            requests.push(object("GetObject", Access::Read, &from.bucket, key));
+            requests.push(S3Request::object(S3Action::GetObject, &from.bucket, key));
         }
         (None, Some(to)) => {
             let to = upload_target(Path::new(source), to)?;
-            requests.push(object("PutObject", Access::Write, &to.bucket, &to.key));
+            requests.push(S3Request::object(S3Action::PutObject, &to.bucket, &to.key));
         }
         // cp says why a move between two local paths is not this tool's job.
         (None, None) => {}
     }
     if let Some(from) = &from {
-        requests.push(object("DeleteObject", Access::Delete, &from.bucket, &from.key));
+        requests.push(S3Request::object(S3Action::DeleteObject, &from.bucket, &from.key));
     }
     Ok(requests)
-}
-
-fn object(operation: &'static str, access: Access, bucket: &str, key: &str) -> S3Request {
-    S3Request {
-        operation,
-        access,
-        bucket: Some(bucket.to_owned()),
-        key: Some(key.to_owned()),
-        list_prefix: None,
-        copy_source: None,
-    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ pub async fn plan(
                     continue;
                 }
                 let path = local_path(directory, relative).ok_or_else(|| {
-                    Error::Local(format!(
+                    Error::local(format!(
                         "key s3://{}/{key} would be written outside {}; download it by name instead",
                         from.bucket,
                         directory.display()
@@ -159,14 +159,14 @@ pub(super) async fn folder_keys(
 fn collect_files(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error> {
     let entries = std::fs::read_dir(directory).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::Usage(format!("{}: no such directory", directory.display())),
-        _ => Error::Local(format!("cannot read directory {}: {e}", directory.display())),
+        _ => Error::local_io(format!("cannot read directory {}", directory.display()), e),
     })?;
     for entry in entries {
-        let entry =
-            entry.map_err(|e| Error::Local(format!("cannot read directory {}: {e}", directory.display())))?;
+        let entry = entry
+            .map_err(|e| Error::local_io(format!("cannot read directory {}", directory.display()), e))?;
         let kind = entry
             .file_type()
-            .map_err(|e| Error::Local(format!("cannot stat {}: {e}", entry.path().display())))?;
+            .map_err(|e| Error::local_io(format!("cannot stat {}", entry.path().display()), e))?;
         if kind.is_dir() {
             collect_files(&entry.path(), files)?;
         } else if kind.is_file() {

@@ -12,6 +12,7 @@ use super::recursive::{Options, Step};
 use super::tally::Tally;
 use crate::connector::Connector;
 use crate::error::Error;
+use crate::types::ObjectRef;
 
 /// Runs `steps`, `limit` at a time; with `moving`, each source is removed after its copy.
 pub async fn run(
@@ -54,11 +55,11 @@ async fn remove_source(connector: &Connector, step: &Step, json: bool) -> Result
         // The file by its path, which its display form may not spell (a non-UTF-8 name).
         Step::Upload(path, _) => {
             std::fs::remove_file(path)
-                .map_err(|e| Error::Local(format!("copied, but cannot remove {}: {e}", path.display())))?;
+                .map_err(|e| Error::local_io(format!("copied, but cannot remove {}", path.display()), e))?;
             path.display().to_string()
         }
         Step::Download(from, _) | Step::Copy(from, _) => {
-            connector.delete_object(&from.bucket, &from.key).await?;
+            connector.delete_object(&ObjectRef::new(&from.bucket, &from.key)).await?;
             from.to_string()
         }
     };

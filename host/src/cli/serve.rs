@@ -36,7 +36,7 @@ pub async fn run(connector: Connector, listen: Listen) -> Result<(), Error> {
     eprintln!("s3-connector: serving on {scheme}://{}", server.local_addr()?);
     let left = server.run(signal()).await;
     if left > 0 {
-        return Err(Error::Local(format!("{left} requests were still running when the drain timed out")));
+        return Err(Error::local(format!("{left} requests were still running when the drain timed out")));
     }
     eprintln!("s3-connector: stopped");
     Ok(())

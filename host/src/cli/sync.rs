@@ -21,6 +21,7 @@ use super::transfer::{copy_exact, download_to, upload_file};
 use super::{key_path, local_checksum, output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
+use crate::types::ObjectRef;
 use crate::types::{ChecksumAlgorithm, CopyOptions, GetOptions, ListObjectsRequest, PutOptions};
 
 /// The algorithm `sync --checksum` asks uploads to carry (even under `when_required`), so that
@@ -364,7 +365,12 @@ async fn copy(context: &Context, relative: &str) -> Result<Outcome, Error> {
                 // The listing gave the size: one CopyObject, without the HEAD a copy of unknown
                 // size makes first to choose between CopyObject and UploadPartCopy.
                 Some(size) if *size <= MAX_COPY_OBJECT => {
-                    connector.copy_object(&from.bucket, &from.key, &to.bucket, &to.key).await?;
+                    connector
+                        .copy_object(
+                            &ObjectRef::new(&from.bucket, &from.key),
+                            &ObjectRef::new(&to.bucket, &to.key),
+                        )
+                        .await?;
                     print_action(json, "copy", Some(&from.to_string()), &to.to_string(), false);
                 }
                 _ => copy_exact(connector, &from, &to, CopyOptions::default(), json).await?,
@@ -386,10 +392,10 @@ async fn delete(context: &Context, relative: &str, file: Option<&Path>) -> Resul
         Side::Local(directory) => {
             let path = file.map(Path::to_owned).unwrap_or_else(|| directory.join(relative));
             std::fs::remove_file(&path)
-                .map_err(|e| Error::Local(format!("cannot remove {}: {e}", path.display())))?;
+                .map_err(|e| Error::local_io(format!("cannot remove {}", path.display()), e))?;
         }
         Side::S3 { bucket, prefix } => {
-            context.connector.delete_object(bucket, &format!("{prefix}{relative}")).await?;
+            context.connector.delete_object(&ObjectRef::new(bucket, format!("{prefix}{relative}"))).await?;
         }
     }
     print_action(context.json, "delete", None, &shown, false);
@@ -401,7 +407,7 @@ async fn delete(context: &Context, relative: &str, file: Option<&Path>) -> Resul
 async fn differs(context: &Context, relative: &str) -> Result<Option<bool>, Error> {
     let stored = async |side: &Side| -> Result<Option<(ChecksumAlgorithm, String)>, Error> {
         let Some(object) = side.object(relative) else { return Ok(None) };
-        Ok(context.connector.head_object(&object.bucket, &object.key).await?.checksum)
+        Ok(context.connector.head_object(&ObjectRef::new(&object.bucket, &object.key)).await?.checksum)
     };
     let local = async |side: &Side, algorithm| -> Result<String, Error> {
         let path = match side {
@@ -412,7 +418,7 @@ async fn differs(context: &Context, relative: &str) -> Result<Option<bool>, Erro
         };
         local_checksum::of_file(&path, algorithm)
             .await
-            .map_err(|e| Error::Local(format!("cannot read {} for its checksum: {e}", path.display())))
+            .map_err(|e| Error::local_io(format!("cannot read {} for its checksum", path.display()), e))
     };
     let (source, destination) = (&context.source, &context.destination);
     Ok(match (source, destination) {
@@ -458,7 +464,7 @@ fn print_action(json: bool, operation: &str, source: Option<&str>, target: &str,
 
 /// A side that `run` ruled out reached a copy: a bug, reported as an error, never a panic.
 fn unreachable_side() -> Error {
-    Error::Local("internal error: sync reached a pair of locations it does not handle".to_owned())
+    Error::local("internal error: sync reached a pair of locations it does not handle")
 }
 
 /// Every file or object of a side, by its path relative to the side's root, filtered. A local
@@ -529,7 +535,7 @@ fn walk(
     entries: &mut BTreeMap<String, Entry>,
 ) -> Result<(), Error> {
     let cannot =
-        |path: &Path, e: std::io::Error| Error::Local(format!("cannot read {}: {e}", path.display()));
+        |path: &Path, e: std::io::Error| Error::local_io(format!("cannot read {}", path.display()), e);
     if let Ok(real) = std::fs::canonicalize(directory)
         && !seen.insert(real)
     {

@@ -47,7 +47,7 @@ impl Tally {
         }
         match self.failed {
             0 => Ok(()),
-            n => Err(Error::Local(format!(
+            n => Err(Error::local(format!(
                 "{n} object{} failed (each named above): {}",
                 if n == 1 { "" } else { "s" },
                 self.line()

@@ -11,6 +11,7 @@ use super::progress::Progress;
 use super::s3_uri::S3Uri;
 use crate::connector::Connector;
 use crate::error::Error;
+use crate::types::ObjectRef;
 use crate::types::{CopyOptions, GetOptions, PutOptions};
 
 /// Where a file upload goes: `to`, or a key ending in `/` (or none) with the file's name added.
@@ -48,11 +49,12 @@ pub async fn upload_file(
     let file = tokio::fs::File::open(path).await.map_err(|e| match e.kind() {
         // A path that names nothing is bad input, as for any command-line tool.
         std::io::ErrorKind::NotFound => Error::Usage(format!("{shown}: no such file")),
-        _ => local(format!("cannot open {shown}"), e),
+        _ => Error::local_io(format!("cannot open {shown}"), e),
     })?;
-    let length = file.metadata().await.map_err(|e| local(format!("cannot read {shown}"), e))?.len();
+    let length = file.metadata().await.map_err(|e| Error::local_io(format!("cannot read {shown}"), e))?.len();
     let (file, progress) = Progress::start(file, format!("upload {shown}"), Some(length));
-    let result = connector.put_object(&to.bucket, &to.key, file, Some(length), options).await;
+    let result =
+        connector.put_object(&ObjectRef::new(&to.bucket, &to.key), file, Some(length), options).await;
     drop(progress);
     let result = result?;
     if json {
@@ -78,28 +80,32 @@ pub async fn download_to(
     let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     // A destination folder that does not exist yet is made, as the aws CLI makes it.
     std::fs::create_dir_all(directory)
-        .map_err(|e| local(format!("cannot create the directory {}", directory.display()), e))?;
+        .map_err(|e| Error::local_io(format!("cannot create the directory {}", directory.display()), e))?;
     // Created 0666 less the umask, as any new file (and the aws CLI's downloads); tempfile's
     // default, 0600, made every download private whatever the user's umask said.
     let partial = tempfile::Builder::new()
         .prefix(".s3-connector-")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(directory)
-        .map_err(|e| local(format!("cannot write in {}", directory.display()), e))?;
+        .map_err(|e| Error::local_io(format!("cannot write in {}", directory.display()), e))?;
     let file = tokio::fs::File::from_std(
-        partial.reopen().map_err(|e| local("cannot reopen the partial file".into(), e))?,
+        partial.reopen().map_err(|e| Error::local_io("cannot reopen the partial file", e))?,
     );
     // The size, for the line's total and percentage, costs a HEAD (the same `read`), asked only
     // when a line can be shown; if it fails, the GET says why.
     let total = match Progress::possible() {
         true => {
             let head = GetOptions { customer_key: get.customer_key.clone(), ..Default::default() };
-            connector.head_object_with(&from.bucket, &from.key, head).await.ok().map(|info| info.size)
+            connector
+                .head_object_with(&ObjectRef::new(&from.bucket, &from.key), head)
+                .await
+                .ok()
+                .map(|info| info.size)
         }
         false => None,
     };
     let (file, progress) = Progress::start(file, format!("download {from}"), total);
-    let info = connector.get_object(&from.bucket, &from.key, file, get.clone()).await;
+    let info = connector.get_object(&ObjectRef::new(&from.bucket, &from.key), file, get.clone()).await;
     drop(progress);
     let info = info?;
     // The file's time is the object's, as the aws CLI sets it, so that tools comparing times
@@ -108,10 +114,15 @@ pub async fn download_to(
         partial
             .as_file()
             .set_modified(modified)
-            .map_err(|e| local(format!("cannot set the time of {}", path.display()), e))?;
+            .map_err(|e| Error::local_io(format!("cannot set the time of {}", path.display()), e))?;
     }
-    partial.as_file().sync_all().map_err(|e| local(format!("cannot sync {}", path.display()), e))?;
-    partial.persist(path).map_err(|e| local(format!("cannot write {}", path.display()), e.error))?;
+    partial
+        .as_file()
+        .sync_all()
+        .map_err(|e| Error::local_io(format!("cannot sync {}", path.display()), e))?;
+    partial
+        .persist(path)
+        .map_err(|e| Error::local_io(format!("cannot write {}", path.display()), e.error))?;
     if json {
         out!(
             "{}",
@@ -121,11 +132,6 @@ pub async fn download_to(
         out!("download: {from} to {}", path.display());
     }
     Ok(())
-}
-
-/// A local failure, with what was being done.
-pub fn local(what: String, error: std::io::Error) -> Error {
-    Error::Local(format!("{what}: {error}"))
 }
 
 /// A server-side copy of `from` to exactly `to`, of any size (UploadPartCopy above 5 GiB).
@@ -139,8 +145,8 @@ pub async fn copy_exact(
     if from == to && options.metadata.is_none() {
         return Err(Error::Usage(format!("{from} would be copied onto itself; choose another destination")));
     }
-    let source = (from.bucket.as_str(), from.key.as_str());
-    let result = connector.copy_object_with(source, &to.bucket, &to.key, options).await?;
+    let source = ObjectRef::new(&from.bucket, &from.key);
+    let result = connector.copy_object_with(&source, &ObjectRef::new(&to.bucket, &to.key), options).await?;
     if json {
         out!(
             "{}",

@@ -17,9 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{
-    AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time,
-};
+use super::{AwsCredentials, CredentialsError, Secret, http_client, time};
 // The SDKs never send it through a proxy: it is on the machine or the node.
 use crate::network::{ProxySettings, Trust};
 
@@ -248,15 +246,7 @@ impl fmt::Debug for ContainerProvider {
     }
 }
 
-impl CredentialsProvider for ContainerProvider {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
+fetching_provider!(ContainerProvider, NAME);
 
 #[cfg(test)]
 mod tests {

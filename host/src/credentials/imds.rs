@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::container::parse_json_credentials;
-use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client};
+use super::{AwsCredentials, CredentialsError, Secret, http_client};
 // The SDKs never send it through a proxy: it is on the machine or the node.
 use crate::network::{ProxySettings, Trust};
 
@@ -180,15 +180,7 @@ impl fmt::Debug for ImdsProvider {
     }
 }
 
-impl CredentialsProvider for ImdsProvider {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
+fetching_provider!(ImdsProvider, NAME);
 
 #[cfg(test)]
 mod tests {

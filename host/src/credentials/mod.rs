@@ -7,24 +7,61 @@
 //! IAM Roles Anywhere with an X.509 certificate ([`roles_anywhere`], [`x509`]) and the SDKs'
 //! default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
 //! refreshes before expiry, one refresh at a time.
+//!
+//! Every provider beyond static keys and the environment is behind the feature
+//! `aws-credentials` (on by default, and with `cli`): an engine that brings its own
+//! [`CredentialsProvider`] turns it off and compiles no STS, SigV4 or XML client.
 
+/// [`CredentialsProvider`] for a provider whose credentials come from its own
+/// `async fn fetch(&self)`, under the name `$name`: written once for the providers that fetch.
+#[cfg(feature = "aws-credentials")]
+macro_rules! fetching_provider {
+    ($provider:ty, $name:expr) => {
+        impl $crate::credentials::CredentialsProvider for $provider {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn credentials(&self) -> $crate::credentials::CredentialsFuture<'_> {
+                Box::pin(self.fetch())
+            }
+        }
+    };
+}
+
+#[cfg(feature = "aws-credentials")]
 pub mod assume_role;
 mod cached;
+#[cfg(feature = "aws-credentials")]
 pub mod chain;
+#[cfg(feature = "aws-credentials")]
 pub mod container;
+#[cfg(feature = "aws-credentials")]
 mod der;
+#[cfg(feature = "aws-credentials")]
 mod http_client;
+#[cfg(feature = "aws-credentials")]
 pub mod imds;
+#[cfg(feature = "aws-credentials")]
 pub mod process;
+#[cfg(feature = "aws-credentials")]
 pub mod profile;
+#[cfg(feature = "aws-credentials")]
 pub mod profile_files;
+#[cfg(feature = "aws-credentials")]
+pub mod role_session;
+#[cfg(feature = "aws-credentials")]
 pub mod roles_anywhere;
-mod secret;
+#[cfg(feature = "aws-credentials")]
 mod sts;
+#[cfg(feature = "aws-credentials")]
 mod sts_policy;
 pub mod time;
+#[cfg(feature = "aws-credentials")]
 pub mod web_identity;
+#[cfg(feature = "aws-credentials")]
 pub mod x509;
+#[cfg(feature = "aws-credentials")]
 mod x509_signing;
 
 use std::fmt;
@@ -32,15 +69,25 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::SystemTime;
 
+pub use crate::secret::Secret;
+#[cfg(feature = "aws-credentials")]
 pub use assume_role::AssumeRoleProvider;
 pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
+#[cfg(feature = "aws-credentials")]
 pub use chain::{ChainProvider, default_chain};
+#[cfg(feature = "aws-credentials")]
 pub use container::ContainerProvider;
+#[cfg(feature = "aws-credentials")]
 pub use imds::ImdsProvider;
+#[cfg(feature = "aws-credentials")]
 pub use process::ProcessProvider;
+#[cfg(feature = "aws-credentials")]
 pub use profile::{ProfileProvider, ProfileSettings};
+#[cfg(feature = "aws-credentials")]
+pub use role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
+#[cfg(feature = "aws-credentials")]
 pub use roles_anywhere::RolesAnywhereProvider;
-pub use secret::Secret;
+#[cfg(feature = "aws-credentials")]
 pub use web_identity::WebIdentityProvider;
 
 /// AWS credentials. Debug never shows the secret parts.

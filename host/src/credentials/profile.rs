@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::profile_files::{Profile, ProfileSet};
+use super::role_session::RoleSessionSettings;
 use super::{
     AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsError, CredentialsFuture,
     CredentialsProvider, ImdsProvider, ProcessProvider, Secret, StaticCredentials, WebIdentityProvider,

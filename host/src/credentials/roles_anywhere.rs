@@ -28,17 +28,18 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::assume_role::{check_duration, check_role_arn, check_session_name};
+use super::role_session::check_role_arn;
+use super::role_session::{RoleSession, RoleSessionSettings};
 use super::x509::X509Identity;
-use super::{
-    AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, http_client, time,
-};
-use crate::network::{ProxySettings, Trust};
+use super::{AwsCredentials, CredentialsError, Secret, http_client, time};
 
 const NAME: &str = "roles-anywhere";
 
 /// How long one CreateSession exchange may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the credentials last unless [`RoleSessionSettings::with_duration`] says otherwise.
+const DEFAULT_DURATION: Duration = Duration::from_secs(3600);
 
 /// Exchanges an X.509 certificate for role credentials with IAM Roles Anywhere.
 pub struct RolesAnywhereProvider {
@@ -47,13 +48,7 @@ pub struct RolesAnywhereProvider {
     chain: Option<PathBuf>,
     trust_anchor_arn: String,
     profile_arn: String,
-    role_arn: String,
-    session_name: Option<String>,
-    duration: Duration,
-    region: String,
-    endpoint: Option<http::Uri>,
-    trust: Trust,
-    proxies: ProxySettings,
+    session: RoleSession,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -104,13 +99,7 @@ impl RolesAnywhereProvider {
             chain: None,
             trust_anchor_arn,
             profile_arn,
-            role_arn,
-            session_name: None,
-            duration: Duration::from_secs(3600),
-            region,
-            endpoint: None,
-            trust: Trust::system(),
-            proxies: ProxySettings::default(),
+            session: RoleSession::new(NAME, role_arn, region),
         };
         provider.identity()?;
         Ok(provider)
@@ -123,62 +112,10 @@ impl RolesAnywhereProvider {
         Ok(self)
     }
 
-    /// The role session name (2 to 64 of letters, digits and `+=,.@_-`); without one, Roles
-    /// Anywhere names the session after the certificate's serial number.
-    pub fn with_session_name(mut self, name: impl Into<String>) -> Result<Self, CredentialsError> {
-        let name = name.into();
-        check_session_name(NAME, &name)?;
-        self.session_name = Some(name);
-        Ok(self)
-    }
-
-    /// How long the credentials last: 900 s to 43,200 s (the profile's maximum may be lower).
-    pub fn with_duration(mut self, duration: Duration) -> Result<Self, CredentialsError> {
-        check_duration(NAME, duration)?;
-        self.duration = duration;
-        Ok(self)
-    }
-
-    /// Reaches its endpoint through `proxies` (default: none), as the S3 connections do.
-    pub fn with_proxies(mut self, proxies: ProxySettings) -> Self {
-        self.proxies = proxies;
-        self
-    }
-
-    /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
-    /// webpki roots), the same trust as the S3 connections.
-    pub fn with_trust(mut self, trust: Trust) -> Self {
-        self.trust = trust;
-        self
-    }
-
-    /// The signing region and regional endpoint, instead of the trust anchor's region.
-    pub fn with_region(mut self, region: impl Into<String>) -> Self {
-        self.region = region.into();
-        self
-    }
-
-    /// Another endpoint (`http://` or `https://`, no query), for tests and private endpoints.
-    pub fn with_endpoint(mut self, url: &str) -> Result<Self, CredentialsError> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| error(format!("endpoint {url:?} is not a URL ({e}); use https://HOST")))?;
-        match (uri.scheme_str(), uri.authority()) {
-            (Some("http" | "https"), Some(_)) if uri.query().is_none() => {}
-            _ => {
-                return Err(error(format!(
-                    "endpoint {url:?} must be http:// or https:// with a host and no query"
-                )));
-            }
-        }
-        self.endpoint = Some(uri);
-        Ok(self)
-    }
-
     /// The CreateSession URL: `https://rolesanywhere.REGION.amazonaws.com/sessions` unless
-    /// [`Self::with_endpoint`] set another.
+    /// [`RoleSessionSettings::with_endpoint`] set another.
     pub fn url(&self) -> String {
-        match &self.endpoint {
+        match &self.session.endpoint {
             Some(uri) => format!(
                 "{}://{}{}/sessions",
                 uri.scheme_str().unwrap_or("https"),
@@ -187,8 +124,8 @@ impl RolesAnywhereProvider {
             ),
             None => {
                 let suffix =
-                    if self.region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
-                format!("https://rolesanywhere.{}.{suffix}/sessions", self.region)
+                    if self.session.region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+                format!("https://rolesanywhere.{}.{suffix}/sessions", self.session.region)
             }
         }
     }
@@ -202,11 +139,11 @@ impl RolesAnywhereProvider {
     pub fn request(&self, now: SystemTime) -> Result<http::Request<Bytes>, CredentialsError> {
         let identity = self.identity()?;
         let body = CreateSession {
-            duration_seconds: self.duration.as_secs(),
+            duration_seconds: self.session.duration.unwrap_or(DEFAULT_DURATION).as_secs(),
             profile_arn: &self.profile_arn,
-            role_arn: &self.role_arn,
+            role_arn: &self.session.role_arn,
             trust_anchor_arn: &self.trust_anchor_arn,
-            role_session_name: self.session_name.as_deref(),
+            role_session_name: self.session.session_name.as_deref(),
         };
         // Serializing strings and a number cannot fail.
         let body = serde_json::to_vec(&body).unwrap_or_default();
@@ -219,7 +156,7 @@ impl RolesAnywhereProvider {
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Bytes::from(body))
             .map_err(|e| error(format!("cannot build the CreateSession request to {url}: {e}")))?;
-        super::x509_signing::sign(&mut request, &identity, &self.region, now).map_err(|e| {
+        super::x509_signing::sign(&mut request, &identity, &self.session.region, now).map_err(|e| {
             error(format!("cannot sign CreateSession with the key {}: {e}", self.private_key.display()))
         })?;
         Ok(request)
@@ -230,13 +167,13 @@ impl RolesAnywhereProvider {
         let context = || {
             format!(
                 "role {}, profile {}, trust anchor {}, certificate {}",
-                self.role_arn,
+                self.session.role_arn,
                 self.profile_arn,
                 self.trust_anchor_arn,
                 self.certificate.display()
             )
         };
-        let response = http_client::send(request, TIMEOUT, &self.trust, &self.proxies)
+        let response = http_client::send(request, TIMEOUT, &self.session.trust, &self.session.proxies)
             .await
             .map_err(|e| error(format!("{e} ({})", context())))?;
         if !response.status.is_success() {
@@ -330,24 +267,19 @@ impl fmt::Debug for RolesAnywhereProvider {
             .field("chain", &self.chain)
             .field("trust_anchor_arn", &self.trust_anchor_arn)
             .field("profile_arn", &self.profile_arn)
-            .field("role_arn", &self.role_arn)
-            .field("session_name", &self.session_name)
-            .field("duration", &self.duration)
-            .field("region", &self.region)
+            .field("session", &self.session)
             .field("url", &self.url())
             .finish()
     }
 }
 
-impl CredentialsProvider for RolesAnywhereProvider {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
+impl RoleSessionSettings for RolesAnywhereProvider {
+    fn role_session(&mut self) -> &mut RoleSession {
+        &mut self.session
     }
 }
+
+fetching_provider!(RolesAnywhereProvider, NAME);
 
 #[cfg(test)]
 mod tests {

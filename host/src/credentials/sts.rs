@@ -19,12 +19,14 @@ pub(crate) fn regional_endpoint(region: &str) -> String {
     format!("https://sts.{region}.{suffix}")
 }
 
-/// Parses an endpoint URL for STS: `http` or `https`, a host, no query.
+/// Parses the endpoint URL of a role-session service (STS, Roles Anywhere): `http` or `https`,
+/// a host, no query.
 pub(crate) fn parse_endpoint(url: &str) -> Result<http::Uri, String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("STS endpoint {url:?} is not a URL ({e})"))?;
+    let uri: http::Uri =
+        url.parse().map_err(|e| format!("endpoint {url:?} is not a URL ({e}); use https://HOST"))?;
     match (uri.scheme_str(), uri.authority()) {
         (Some("http" | "https"), Some(_)) if uri.query().is_none() => Ok(uri),
-        _ => Err(format!("STS endpoint {url:?} must be http:// or https:// with a host and no query")),
+        _ => Err(format!("endpoint {url:?} must be http:// or https:// with a host and no query")),
     }
 }
 

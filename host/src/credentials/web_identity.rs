@@ -8,11 +8,12 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use super::assume_role::{check_duration, check_role_arn, check_session_name, default_session_name};
-use super::sts_policy::StsPolicy;
-use super::{AwsCredentials, CredentialsError, CredentialsFuture, CredentialsProvider, Secret, sts};
+use super::role_session::{
+    RoleSession, RoleSessionSettings, SessionPolicySettings, check_role_arn, default_session_name,
+};
+use super::{AwsCredentials, CredentialsError, Secret};
 use crate::network::{ProxySettings, Trust};
 
 const NAME: &str = "web-identity";
@@ -20,14 +21,7 @@ const NAME: &str = "web-identity";
 /// Exchanges the token in a file for role credentials.
 pub struct WebIdentityProvider {
     token_file: PathBuf,
-    role_arn: String,
-    session_name: String,
-    duration: Option<Duration>,
-    policy: StsPolicy,
-    region: String,
-    endpoint: Option<http::Uri>,
-    trust: Trust,
-    proxies: ProxySettings,
+    session: RoleSession,
 }
 
 fn error(reason: String) -> CredentialsError {
@@ -42,17 +36,9 @@ impl WebIdentityProvider {
     ) -> Result<Self, CredentialsError> {
         let role_arn = role_arn.into();
         check_role_arn(NAME, &role_arn)?;
-        Ok(Self {
-            token_file: token_file.into(),
-            role_arn,
-            session_name: default_session_name(),
-            duration: None,
-            policy: StsPolicy::None,
-            region: crate::settings::DEFAULT_REGION.to_owned(),
-            endpoint: None,
-            trust: Trust::system(),
-            proxies: ProxySettings::default(),
-        })
+        let mut session = RoleSession::new(NAME, role_arn, crate::settings::DEFAULT_REGION.to_owned());
+        session.session_name = Some(default_session_name());
+        Ok(Self { token_file: token_file.into(), session })
     }
 
     /// From `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN` (both or neither) through `lookup`.
@@ -88,70 +74,9 @@ impl WebIdentityProvider {
         Ok(Some(provider.with_trust(trust).with_proxies(proxies)))
     }
 
-    /// The role session name (2 to 64 of letters, digits and `+=,.@_-`).
-    pub fn with_session_name(mut self, name: impl Into<String>) -> Result<Self, CredentialsError> {
-        self.session_name = name.into();
-        check_session_name(NAME, &self.session_name)?;
-        Ok(self)
-    }
-
-    /// How long the credentials last (900 s to 43,200 s).
-    pub fn with_duration(mut self, duration: Duration) -> Result<Self, CredentialsError> {
-        check_duration(NAME, duration)?;
-        self.duration = Some(duration);
-        Ok(self)
-    }
-
-    /// An inline session policy (JSON). Replaces a [`Self::with_session_policy`].
-    pub fn with_policy(mut self, policy_json: impl Into<String>) -> Self {
-        self.policy = StsPolicy::Inline(policy_json.into());
-        self
-    }
-
-    /// Sends the host's `policy` as the session policy ([`crate::policy::session_policy()`], in
-    /// the partition of the region at request time), so that AWS itself limits the credentials
-    /// to what the host allows. Errors when it is over STS's 2048 characters. Replaces a
-    /// [`Self::with_policy`].
-    pub fn with_session_policy(mut self, policy: &crate::policy::Policy) -> Result<Self, CredentialsError> {
-        self.policy = StsPolicy::host(policy, &self.region).map_err(error)?;
-        Ok(self)
-    }
-
-    /// Reaches its endpoint through `proxies` (default: none), as the S3 connections do.
-    pub fn with_proxies(mut self, proxies: ProxySettings) -> Self {
-        self.proxies = proxies;
-        self
-    }
-
-    /// Verifies `https` endpoints with `trust` (default: the system's trust store and the
-    /// webpki roots), the same trust as the S3 connections.
-    pub fn with_trust(mut self, trust: Trust) -> Self {
-        self.trust = trust;
-        self
-    }
-
-    /// The region, which picks the regional STS endpoint.
-    pub fn with_region(mut self, region: impl Into<String>) -> Self {
-        self.region = region.into();
-        self
-    }
-
-    /// An STS endpoint other than the regional one.
-    pub fn with_endpoint(mut self, url: &str) -> Result<Self, CredentialsError> {
-        self.endpoint = Some(sts::parse_endpoint(url).map_err(error)?);
-        Ok(self)
-    }
-
     /// The role this provider assumes.
     pub fn role_arn(&self) -> &str {
-        &self.role_arn
-    }
-
-    fn endpoint(&self) -> Result<http::Uri, CredentialsError> {
-        match &self.endpoint {
-            Some(uri) => Ok(uri.clone()),
-            None => sts::parse_endpoint(&sts::regional_endpoint(&self.region)).map_err(error),
-        }
+        &self.session.role_arn
     }
 
     async fn fetch(&self) -> Result<AwsCredentials, CredentialsError> {
@@ -165,55 +90,39 @@ impl WebIdentityProvider {
         if token.expose().is_empty() {
             return Err(error(format!("the web identity token file {} is empty", self.token_file.display())));
         }
-        let duration = self.duration.map(|d| d.as_secs().to_string());
-        let mut form = vec![
-            ("Action", "AssumeRoleWithWebIdentity"),
-            ("Version", "2011-06-15"),
-            ("RoleArn", self.role_arn.as_str()),
-            ("RoleSessionName", self.session_name.as_str()),
-            ("WebIdentityToken", token.expose()),
-        ];
-        if let Some(duration) = &duration {
-            form.push(("DurationSeconds", duration));
-        }
-        let policy = self.policy.json(&self.region).map_err(error)?;
-        if let Some(policy) = &policy {
-            form.push(("Policy", policy));
-        }
-        let request = sts::request(&self.endpoint()?, &form, None, SystemTime::now()).map_err(error)?;
-        sts::call(request, "AssumeRoleWithWebIdentity", &self.trust, &self.proxies).await.map_err(|e| {
-            error(format!(
-                "{e} (role {}, token from {}); check the role's trust policy for this identity provider",
-                self.role_arn,
-                self.token_file.display()
-            ))
-        })
+        let token = [("WebIdentityToken", token.expose().to_owned())];
+        let form = self.session.sts_form("AssumeRoleWithWebIdentity", token)?;
+        let request = self.session.sts_request(&form, None, SystemTime::now())?;
+        self.session
+            .call_sts(request, "AssumeRoleWithWebIdentity", || {
+                format!(
+                    "role {}, token from {}; check the role's trust policy for this identity provider",
+                    self.session.role_arn,
+                    self.token_file.display()
+                )
+            })
+            .await
     }
 }
+
+impl RoleSessionSettings for WebIdentityProvider {
+    fn role_session(&mut self) -> &mut RoleSession {
+        &mut self.session
+    }
+}
+
+impl SessionPolicySettings for WebIdentityProvider {}
 
 impl fmt::Debug for WebIdentityProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebIdentityProvider")
             .field("token_file", &self.token_file)
-            .field("role_arn", &self.role_arn)
-            .field("session_name", &self.session_name)
-            .field("duration", &self.duration)
-            .field("policy", &self.policy.describe())
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint.as_ref().map(ToString::to_string))
+            .field("session", &self.session)
             .finish()
     }
 }
 
-impl CredentialsProvider for WebIdentityProvider {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn credentials(&self) -> CredentialsFuture<'_> {
-        Box::pin(self.fetch())
-    }
-}
+fetching_provider!(WebIdentityProvider, NAME);
 
 #[cfg(test)]
 mod tests {
@@ -236,8 +145,8 @@ mod tests {
         ]))
         .unwrap()
         .unwrap();
-        assert_eq!(full.session_name, "pod-1");
-        assert_eq!(full.endpoint().unwrap(), "https://sts.eu-west-1.amazonaws.com");
+        assert_eq!(full.session.session_name.as_deref(), Some("pod-1"));
+        assert_eq!(full.session.sts_endpoint().unwrap(), "https://sts.eu-west-1.amazonaws.com");
         let bad = WebIdentityProvider::from_env(&env(&[
             ("AWS_ROLE_ARN", "not-an-arn"),
             ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),

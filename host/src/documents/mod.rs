@@ -4,7 +4,7 @@
 //! bytes; the host resolves them to streams, so a large document never becomes base64 or a byte
 //! array. The reference host ships [`FsDocumentStore`]; an engine plugs in its own store by
 //! implementing [`DocumentStore`] and passing it to
-//! [`Connector::with_documents`](crate::Connector::with_documents).
+//! [`ConnectorBuilder::documents`](crate::ConnectorBuilder::documents).
 
 mod fs_store;
 

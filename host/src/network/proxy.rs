@@ -3,8 +3,8 @@
 //! the proxy's credentials, which never show in Debug, errors or audit records. The egress
 //! guard decides on the S3 request first: a denied request never reaches the proxy.
 
-use crate::credentials::Secret;
 use crate::network::NetworkFailure;
+use crate::secret::Secret;
 
 /// The most a proxy's answer to `CONNECT` may hold before its end.
 const MAX_CONNECT_ANSWER: usize = 8 * 1024;

@@ -1,9 +1,9 @@
-//! Policy syntax: `--allow BUCKET[/PREFIX][=OPS]` flags and `[[allow]]` tables in TOML.
+//! Policy syntax: `--allow BUCKET[/PREFIX][=ACCESS]` flags and `[[allow]]` tables in TOML.
 
 use s3_connector_rules::validate_bucket_name;
 use serde::Deserialize;
 
-use super::{Operation, Operations, Policy, Rule};
+use super::{Access, AccessSet, Policy, Rule};
 
 /// A rule that cannot be read. The message quotes the input and says what is expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,47 +15,47 @@ pub struct PolicyConfigError {
     pub reason: String,
 }
 
-/// Parses `BUCKET[/PREFIX][=OPS]`: `*` for every bucket, OPS a comma-separated list of
-/// `read`, `write`, `delete`, `list`, `admin` (default: all but `admin`).
+/// Parses `BUCKET[/PREFIX][=ACCESS]`: `*` for every bucket, ACCESS a comma-separated list of
+/// the access classes `read`, `write`, `delete`, `list`, `admin` (default: all but `admin`).
 pub fn parse_allow(input: &str) -> Result<Rule, PolicyConfigError> {
-    let (target, ops) = match input.split_once('=') {
-        Some((target, ops)) => (target, Some(ops)),
+    let (target, classes) = match input.split_once('=') {
+        Some((target, classes)) => (target, Some(classes)),
         None => (input, None),
     };
     let (bucket, prefix) = match target.split_once('/') {
         Some((bucket, prefix)) => (bucket, Some(prefix)),
         None => (target, None),
     };
-    let operations = match ops {
-        Some(ops) => {
-            parse_operations(ops.split(',').map(str::trim)).map_err(|reason| error(input, reason))?
+    let access = match classes {
+        Some(classes) => {
+            parse_access(classes.split(',').map(str::trim)).map_err(|reason| error(input, reason))?
         }
-        None => Operations::OBJECTS,
+        None => AccessSet::OBJECTS,
     };
-    rule(bucket, prefix, operations).map_err(|reason| error(input, reason))
+    rule(bucket, prefix, access).map_err(|reason| error(input, reason))
 }
 
 fn error(input: &str, reason: String) -> PolicyConfigError {
     PolicyConfigError { input: input.to_owned(), reason }
 }
 
-fn parse_operations<'a>(names: impl Iterator<Item = &'a str>) -> Result<Operations, String> {
-    let mut ops = Vec::new();
+fn parse_access<'a>(names: impl Iterator<Item = &'a str>) -> Result<AccessSet, String> {
+    let mut classes = Vec::new();
     for name in names {
-        let op = Operation::from_name(name).ok_or_else(|| {
+        let access = Access::from_name(name).ok_or_else(|| {
             format!(
-                "unknown operation {name:?}; use a comma-separated list of read, write, delete, list, admin"
+                "unknown access class {name:?}; use a comma-separated list of read, write, delete, list, admin"
             )
         })?;
-        ops.push(op);
+        classes.push(access);
     }
-    if ops.is_empty() {
-        return Err("no operations listed; use read, write, delete, list, admin".to_owned());
+    if classes.is_empty() {
+        return Err("no access class listed; use read, write, delete, list, admin".to_owned());
     }
-    Ok(Operations::of(ops))
+    Ok(AccessSet::of(classes))
 }
 
-fn rule(bucket: &str, prefix: Option<&str>, operations: Operations) -> Result<Rule, String> {
+fn rule(bucket: &str, prefix: Option<&str>, access: AccessSet) -> Result<Rule, String> {
     let bucket = match bucket {
         "*" => None,
         name => {
@@ -64,32 +64,32 @@ fn rule(bucket: &str, prefix: Option<&str>, operations: Operations) -> Result<Ru
         }
     };
     let prefix = prefix.filter(|p| !p.is_empty()).map(str::to_owned);
-    if prefix.is_some() && operations.contains(Operation::Admin) {
-        return Err("admin applies to whole buckets; drop the prefix or the admin operation".to_owned());
+    if prefix.is_some() && access.contains(Access::Admin) {
+        return Err("admin applies to whole buckets; drop the prefix or the admin access".to_owned());
     }
-    Ok(Rule { bucket, prefix, operations })
+    Ok(Rule { bucket, prefix, access })
 }
 
-/// One `[[allow]]` table.
+/// One `[[allow]]` table. Its list of access classes is `access`; `operations`, its name
+/// before version 0.3, is still read.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowTable {
     bucket: String,
     prefix: Option<String>,
-    operations: Option<Vec<String>>,
+    #[serde(alias = "operations")]
+    access: Option<Vec<String>>,
 }
 
 impl AllowTable {
     /// The rule this table describes.
     pub fn to_rule(&self) -> Result<Rule, PolicyConfigError> {
         let input = format!("bucket = {:?}", self.bucket);
-        let operations = match &self.operations {
-            Some(names) => {
-                parse_operations(names.iter().map(String::as_str)).map_err(|r| error(&input, r))?
-            }
-            None => Operations::OBJECTS,
+        let access = match &self.access {
+            Some(names) => parse_access(names.iter().map(String::as_str)).map_err(|r| error(&input, r))?,
+            None => AccessSet::OBJECTS,
         };
-        rule(&self.bucket, self.prefix.as_deref(), operations).map_err(|r| error(&input, r))
+        rule(&self.bucket, self.prefix.as_deref(), access).map_err(|r| error(&input, r))
     }
 }
 
@@ -115,8 +115,8 @@ mod tests {
             ("*", Ok("*=read,write,delete,list")),
             ("bk1=admin,read", Ok("bk1=read,admin")),
             ("Photos=read", Err("lower-case")),
-            ("photos=rread", Err("unknown operation \"rread\"")),
-            ("photos=", Err("unknown operation \"\"")),
+            ("photos=rread", Err("unknown access class \"rread\"")),
+            ("photos=", Err("unknown access class \"\"")),
             ("photos/in/=admin", Err("admin applies to whole buckets")),
         ];
         for (input, expected) in table {

@@ -1,4 +1,4 @@
-//! The host's policy: which buckets, key prefixes and operations the plugin may use.
+//! The host's policy: which buckets, key prefixes and access classes the plugin may use.
 //!
 //! A policy is data (a list of [`Rule`]s) and a pure check. The check runs on every outgoing
 //! request, against what [`s3_address::parse`] reads from the request itself.
@@ -15,87 +15,56 @@ use dot_segments::Reading;
 pub use s3_address::{AddressError, S3Request};
 pub use session_policy::{MAX_SESSION_POLICY_CHARS, SessionPolicyError, session_policy};
 
-/// The kinds of access a rule grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Access {
-    /// GetObject, HeadObject, tagging reads, ListParts.
-    Read,
-    /// PutObject, CopyObject (destination), multipart uploads, tagging writes.
-    Write,
-    /// DeleteObject.
-    Delete,
-    /// ListObjects, HeadBucket, GetBucketLocation, ListBuckets (with a `*` rule only).
-    List,
-    /// CreateBucket, DeleteBucket, bucket tagging.
-    Admin,
-    /// DeleteObjects: the keys are in the body, where the host does not look, so it needs
-    /// `delete` on the whole bucket (a rule without a prefix).
-    DeleteMany,
+pub use s3_connector_rules::{Access, S3Action};
+
+fn bit(access: Access) -> u8 {
+    1 << (access as u8)
 }
 
-impl Access {
-    /// The operation name a rule lists for this access.
-    pub fn grant(self) -> Operation {
-        match self {
-            Access::Read => Operation::Read,
-            Access::Write => Operation::Write,
-            Access::Delete | Access::DeleteMany => Operation::Delete,
-            Access::List => Operation::List,
-            Access::Admin => Operation::Admin,
-        }
-    }
-}
-
-pub use s3_connector_rules::Operation;
-
-fn bit(op: Operation) -> u8 {
-    1 << (op as u8)
-}
-
-/// A set of operations.
+/// A set of access classes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Operations(u8);
+pub struct AccessSet(u8);
 
-impl Operations {
-    /// `read`, `write`, `delete`, `list`: what `--allow BUCKET` grants without `=OPS`.
-    pub const OBJECTS: Operations = Operations(0b01111);
-    /// All five operations.
-    pub const ALL: Operations = Operations(0b11111);
+impl AccessSet {
+    /// `read`, `write`, `delete`, `list`: what `--allow BUCKET` grants without `=ACCESS`.
+    pub const OBJECTS: AccessSet = AccessSet(0b01111);
+    /// All five access classes.
+    pub const ALL: AccessSet = AccessSet(0b11111);
 
-    /// The set of the given operations.
-    pub fn of(ops: impl IntoIterator<Item = Operation>) -> Self {
-        Operations(ops.into_iter().fold(0, |bits, op| bits | bit(op)))
+    /// The set of the given access classes.
+    pub fn of(classes: impl IntoIterator<Item = Access>) -> Self {
+        AccessSet(classes.into_iter().fold(0, |bits, access| bits | bit(access)))
     }
 
-    /// Whether `op` is in the set.
-    pub fn contains(self, op: Operation) -> bool {
-        self.0 & bit(op) != 0
+    /// Whether `access` is in the set.
+    pub fn contains(self, access: Access) -> bool {
+        self.0 & bit(access) != 0
     }
 }
 
-impl fmt::Debug for Operations {
+impl fmt::Debug for AccessSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_string())
     }
 }
 
-impl fmt::Display for Operations {
+impl fmt::Display for AccessSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<_> =
-            Operation::ALL.into_iter().filter(|op| self.contains(*op)).map(Operation::name).collect();
+            Access::ALL.into_iter().filter(|access| self.contains(*access)).map(Access::name).collect();
         f.write_str(&names.join(","))
     }
 }
 
-/// One grant: a bucket (or every bucket), an optional key prefix, and operations.
+/// One grant: a bucket (or every bucket), an optional key prefix, and access classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     /// The bucket, or `None` for every bucket (`*`).
     pub bucket: Option<String>,
     /// Keys must start with this prefix; listings must ask for a prefix that starts with it.
     pub prefix: Option<String>,
-    /// The operations granted.
-    pub operations: Operations,
+    /// The access classes granted.
+    pub access: AccessSet,
 }
 
 impl fmt::Display for Rule {
@@ -104,7 +73,7 @@ impl fmt::Display for Rule {
         if let Some(prefix) = &self.prefix {
             write!(f, "/{prefix}")?;
         }
-        write!(f, "={}", self.operations)
+        write!(f, "={}", self.access)
     }
 }
 
@@ -154,9 +123,9 @@ impl Policy {
         Self { rules }
     }
 
-    /// Every bucket, every operation: what the CLI uses when no policy is given.
+    /// Every bucket, every access class: what the CLI uses when no policy is given.
     pub fn allow_all() -> Self {
-        Self::new(vec![Rule { bucket: None, prefix: None, operations: Operations::ALL }])
+        Self::new(vec![Rule { bucket: None, prefix: None, access: AccessSet::ALL }])
     }
 
     /// The rules.
@@ -176,7 +145,7 @@ impl Policy {
         let source_rule = match &request.copy_source {
             Some((bucket, key)) => {
                 let source = S3Request {
-                    operation: request.operation,
+                    action: request.action,
                     access: Access::Read,
                     bucket: Some(bucket.clone()),
                     key: Some(key.clone()),
@@ -185,7 +154,7 @@ impl Policy {
                 };
                 let rule = self
                     .check_object(&source)
-                    .map_err(|d| Denial(format!("the copy source of {}: {}", request.operation, d.0)))?;
+                    .map_err(|d| Denial(format!("the copy source of {}: {}", request.action, d.0)))?;
                 Some(rule.clone())
             }
             None => None,
@@ -200,7 +169,7 @@ impl Policy {
         let (Some(bucket), Some(key)) = (&request.bucket, &request.key) else {
             return Ok(rule);
         };
-        let literal = format!("{} s3://{bucket}/{key}", request.operation);
+        let literal = format!("{} s3://{bucket}/{key}", request.action);
         for reading in dot_segments::other_readings(bucket, key) {
             let (bucket, key) = match reading {
                 Reading::Object { bucket, key } => (bucket, key),
@@ -225,9 +194,9 @@ impl Policy {
     }
 
     fn check_target(&self, request: &S3Request) -> Result<&Rule, Denial> {
-        let op = request.access.grant();
+        let needed = request.access;
         let allowed = self.rules.iter().find(|rule| {
-            if !rule.operations.contains(op) {
+            if !rule.access.contains(needed) {
                 return false;
             }
             match (&request.bucket, &request.key, &request.list_prefix) {
@@ -238,9 +207,7 @@ impl Policy {
                     rule.covers_bucket(bucket) && rule.covers_key(list_prefix)
                 }
                 (Some(bucket), None, None) => {
-                    rule.covers_bucket(bucket)
-                        && (rule.prefix.is_none()
-                            || !matches!(request.access, Access::Admin | Access::DeleteMany))
+                    rule.covers_bucket(bucket) && (rule.prefix.is_none() || !request.needs_whole_bucket())
                 }
             }
         });
@@ -249,18 +216,18 @@ impl Policy {
         }
         Err(Denial(format!(
             "{} {} needs '{}'{}; allowed: {}",
-            request.operation,
+            request.action,
             describe(request),
-            op.name(),
+            needed.name(),
             needs_whole_bucket(request),
             self.summary()
         )))
     }
 
     /// Checks what the plugin asks credentials for, before any request exists.
-    pub fn check_scope(&self, bucket: Option<&str>, op: Operation) -> Result<(), Denial> {
+    pub fn check_scope(&self, bucket: Option<&str>, access: Access) -> Result<(), Denial> {
         let allowed = self.rules.iter().any(|rule| {
-            rule.operations.contains(op)
+            rule.access.contains(access)
                 && match bucket {
                     Some(bucket) => rule.covers_bucket(bucket),
                     None => rule.bucket.is_none(),
@@ -272,7 +239,7 @@ impl Policy {
         let target = bucket.map_or_else(|| "the whole service".to_owned(), |b| format!("s3://{b}"));
         Err(Denial(format!(
             "credentials for '{}' on {target} are not granted; allowed: {}",
-            op.name(),
+            access.name(),
             self.summary()
         )))
     }
@@ -296,10 +263,10 @@ fn describe(request: &S3Request) -> String {
 }
 
 fn needs_whole_bucket(request: &S3Request) -> &'static str {
-    match (&request.bucket, request.access) {
-        (None, _) => " on every bucket (*)",
-        (_, Access::Admin | Access::DeleteMany) => " on the whole bucket",
-        _ => "",
+    match &request.bucket {
+        None => " on every bucket (*)",
+        Some(_) if request.needs_whole_bucket() => " on the whole bucket",
+        Some(_) => "",
     }
 }
 
@@ -308,14 +275,14 @@ mod tests {
     use super::*;
 
     fn request(
-        access: Access,
+        action: S3Action,
         bucket: Option<&str>,
         key: Option<&str>,
         list_prefix: Option<&str>,
     ) -> S3Request {
         S3Request {
-            operation: "Op",
-            access,
+            action,
+            access: action.access(),
             bucket: bucket.map(Into::into),
             key: key.map(Into::into),
             list_prefix: list_prefix.map(Into::into),
@@ -331,49 +298,49 @@ mod tests {
     fn rules_allow_exactly_what_they_name() {
         let p = policy(&["photos/in/=read,write,list", "logs=read", "*=list"]);
         let table: &[(S3Request, bool)] = &[
-            (request(Access::Read, Some("photos"), Some("in/a.jpg"), None), true),
-            (request(Access::Write, Some("photos"), Some("in/a.jpg"), None), true),
-            (request(Access::Read, Some("photos"), Some("out/a.jpg"), None), false),
-            (request(Access::Read, Some("photos"), Some("in"), None), false),
-            (request(Access::Delete, Some("photos"), Some("in/a.jpg"), None), false),
-            (request(Access::List, Some("photos"), None, Some("in/sub/")), true),
+            (request(S3Action::GetObject, Some("photos"), Some("in/a.jpg"), None), true),
+            (request(S3Action::PutObject, Some("photos"), Some("in/a.jpg"), None), true),
+            (request(S3Action::GetObject, Some("photos"), Some("out/a.jpg"), None), false),
+            (request(S3Action::GetObject, Some("photos"), Some("in"), None), false),
+            (request(S3Action::DeleteObject, Some("photos"), Some("in/a.jpg"), None), false),
+            (request(S3Action::ListObjectsV2, Some("photos"), None, Some("in/sub/")), true),
             // The `*=list` rule lists any prefix of any bucket.
-            (request(Access::List, Some("photos"), None, Some("")), true),
-            (request(Access::Read, Some("logs"), Some("any/key"), None), true),
-            (request(Access::Write, Some("logs"), Some("any/key"), None), false),
-            (request(Access::Read, Some("other"), Some("k"), None), false),
-            (request(Access::List, None, None, None), true),
-            (request(Access::Admin, Some("photos"), None, None), false),
+            (request(S3Action::ListObjectsV2, Some("photos"), None, Some("")), true),
+            (request(S3Action::GetObject, Some("logs"), Some("any/key"), None), true),
+            (request(S3Action::PutObject, Some("logs"), Some("any/key"), None), false),
+            (request(S3Action::GetObject, Some("other"), Some("k"), None), false),
+            (request(S3Action::ListBuckets, None, None, None), true),
+            (request(S3Action::CreateBucket, Some("photos"), None, None), false),
         ];
         for (req, allowed) in table {
             assert_eq!(p.check(req).is_ok(), *allowed, "{req:?}");
         }
         // The first rule that allows a request is the one named.
-        let grant = p.decide(&request(Access::List, Some("photos"), None, Some("in/sub/"))).unwrap();
+        let grant =
+            p.decide(&request(S3Action::ListObjectsV2, Some("photos"), None, Some("in/sub/"))).unwrap();
         assert_eq!(grant.to_string(), "photos/in/=read,write,list");
-        let grant = p.decide(&request(Access::List, Some("photos"), None, Some(""))).unwrap();
+        let grant = p.decide(&request(S3Action::ListObjectsV2, Some("photos"), None, Some(""))).unwrap();
         assert_eq!(grant.to_string(), "*=list");
     }
 
     #[test]
     fn prefix_rules_do_not_grant_whole_bucket_operations() {
         // The flag syntax refuses admin with a prefix; a rule built in code can still say it.
-        let rule =
-            Rule { bucket: Some("bkt".into()), prefix: Some("in/".into()), operations: Operations::ALL };
+        let rule = Rule { bucket: Some("bkt".into()), prefix: Some("in/".into()), access: AccessSet::ALL };
         let p = Policy::new(vec![rule]);
-        assert!(p.check(&request(Access::List, Some("bkt"), None, Some(""))).is_err());
-        assert!(p.check(&request(Access::Admin, Some("bkt"), None, None)).is_err());
-        assert!(p.check(&request(Access::DeleteMany, Some("bkt"), None, None)).is_err());
-        assert!(p.check(&request(Access::List, None, None, None)).is_err());
+        assert!(p.check(&request(S3Action::ListObjectsV2, Some("bkt"), None, Some(""))).is_err());
+        assert!(p.check(&request(S3Action::CreateBucket, Some("bkt"), None, None)).is_err());
+        assert!(p.check(&request(S3Action::DeleteObjects, Some("bkt"), None, None)).is_err());
+        assert!(p.check(&request(S3Action::ListBuckets, None, None, None)).is_err());
         let whole = policy(&["bkt=delete,admin"]);
-        assert!(whole.check(&request(Access::DeleteMany, Some("bkt"), None, None)).is_ok());
-        assert!(whole.check(&request(Access::Admin, Some("bkt"), None, None)).is_ok());
+        assert!(whole.check(&request(S3Action::DeleteObjects, Some("bkt"), None, None)).is_ok());
+        assert!(whole.check(&request(S3Action::CreateBucket, Some("bkt"), None, None)).is_ok());
     }
 
     #[test]
     fn copies_need_read_on_the_source() {
         let p = policy(&["dst=write", "src/pub/=read"]);
-        let mut copy = request(Access::Write, Some("dst"), Some("k"), None);
+        let mut copy = request(S3Action::PutObject, Some("dst"), Some("k"), None);
         copy.copy_source = Some(("src".into(), "pub/x".into()));
         assert!(p.check(&copy).is_ok());
         assert_eq!(p.decide(&copy).unwrap().to_string(), "dst=write (copy source: src/pub/=read)");
@@ -394,7 +361,7 @@ mod tests {
             ("in/../../../etc/passwd", Some("climb out of the bucket")),
         ];
         for (key, denied) in table {
-            let result = p.check(&request(Access::Read, Some("photos"), Some(key), None));
+            let result = p.check(&request(S3Action::GetObject, Some("photos"), Some(key), None));
             match denied {
                 None => assert!(result.is_ok(), "{key}: {result:?}"),
                 Some(fragment) => {
@@ -404,22 +371,24 @@ mod tests {
             }
         }
         // Copy sources too.
-        let mut copy = request(Access::Write, Some("dst"), Some("k"), None);
+        let mut copy = request(S3Action::PutObject, Some("dst"), Some("k"), None);
         copy.copy_source = Some(("photos".into(), "in/../../secret/k".into()));
         let denial = p.check(&copy).unwrap_err().to_string();
         assert!(denial.contains("copy source") && denial.contains("reads as s3://secret/k"), "{denial}");
         // Under a `*` rule every reading is allowed, and keys stay literal.
-        assert!(Policy::allow_all().check(&request(Access::Read, Some("b"), Some("x/../y"), None)).is_ok());
+        assert!(
+            Policy::allow_all().check(&request(S3Action::GetObject, Some("b"), Some("x/../y"), None)).is_ok()
+        );
     }
 
     #[test]
     fn denials_say_what_and_what_is_allowed() {
         let p = policy(&["bkt/in/=read"]);
         let denial =
-            p.check(&request(Access::Write, Some("bkt"), Some("in/x"), None)).unwrap_err().to_string();
+            p.check(&request(S3Action::PutObject, Some("bkt"), Some("in/x"), None)).unwrap_err().to_string();
         assert_eq!(
             denial,
-            "denied by the host's policy: Op s3://bkt/in/x needs 'write'; allowed: bkt/in/=read"
+            "denied by the host's policy: PutObject s3://bkt/in/x needs 'write'; allowed: bkt/in/=read"
         );
         assert_eq!(Policy::new(vec![]).summary(), "nothing");
     }
@@ -427,10 +396,10 @@ mod tests {
     #[test]
     fn scopes_are_checked_before_credentials_are_handed_out() {
         let p = policy(&["bkt=read"]);
-        assert!(p.check_scope(Some("bkt"), Operation::Read).is_ok());
-        assert!(p.check_scope(Some("bkt"), Operation::Write).is_err());
-        assert!(p.check_scope(Some("cbk"), Operation::Read).is_err());
-        assert!(p.check_scope(None, Operation::List).is_err());
-        assert!(Policy::allow_all().check_scope(None, Operation::List).is_ok());
+        assert!(p.check_scope(Some("bkt"), Access::Read).is_ok());
+        assert!(p.check_scope(Some("bkt"), Access::Write).is_err());
+        assert!(p.check_scope(Some("cbk"), Access::Read).is_err());
+        assert!(p.check_scope(None, Access::List).is_err());
+        assert!(Policy::allow_all().check_scope(None, Access::List).is_ok());
     }
 }

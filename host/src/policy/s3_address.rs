@@ -5,15 +5,16 @@
 use http::{HeaderMap, Method, Uri};
 use s3_connector_rules::{BucketNameError, Endpoint, decode_path, validate_bucket_name};
 
-use super::Access;
+use super::{Access, S3Action};
 use crate::redact;
 
 /// What an S3 request does, as far as the policy is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Request {
-    /// The S3 API operation, for example `GetObject`.
-    pub operation: &'static str,
-    /// The access it needs.
+    /// The S3 action, for example `GetObject`.
+    pub action: S3Action,
+    /// The access class checked: the action's own ([`S3Action::access`]), or `read` when the
+    /// policy checks a copy's source.
     pub access: Access,
     /// The bucket, none for service-level calls (ListBuckets).
     pub bucket: Option<String>,
@@ -24,6 +25,27 @@ pub struct S3Request {
     /// For CopyObject and UploadPartCopy: the source bucket and key, read from
     /// `x-amz-copy-source`.
     pub copy_source: Option<(String, String)>,
+}
+
+impl S3Request {
+    /// `action` on one object, as the parser would read it: for checking a plan against the
+    /// policy before any request exists (a move's copy and delete).
+    pub fn object(action: S3Action, bucket: &str, key: &str) -> Self {
+        S3Request {
+            action,
+            access: action.access(),
+            bucket: Some(bucket.to_owned()),
+            key: Some(key.to_owned()),
+            list_prefix: None,
+            copy_source: None,
+        }
+    }
+
+    /// Whether only a rule on the whole bucket may allow it (see
+    /// [`S3Action::needs_whole_bucket`]); a copy's source is read key by key.
+    pub fn needs_whole_bucket(&self) -> bool {
+        self.access == self.action.access() && self.action.needs_whole_bucket()
+    }
 }
 
 /// Why a request could not be classified.
@@ -269,65 +291,61 @@ fn classify(
         |what| AddressError::Unrecognised { method: method.clone(), what, query: redact::query_values(raw_query) };
     let m = method.clone();
 
-    let (operation, access) = match (&bucket, &key) {
-        (None, _) => match m {
-            Method::GET if only(LIST_BUCKETS_PARAMS) => ("ListBuckets", Access::List),
-            _ => return Err(unrecognised("the service")),
-        },
-        (Some(_), None) => {
-            let listing = |names: &[&str]| has(names[0]) && only(&[names, LIST_PARAMS].concat());
-            match m {
-                Method::PUT if query.is_empty() => ("CreateBucket", Access::Admin),
-                Method::DELETE if query.is_empty() => ("DeleteBucket", Access::Admin),
-                Method::HEAD if query.is_empty() => ("HeadBucket", Access::List),
-                Method::GET if sub(&["location"]) => ("GetBucketLocation", Access::List),
-                Method::GET if listing(&["uploads"]) => ("ListMultipartUploads", Access::List),
-                Method::GET if listing(&["versions"]) => ("ListObjectVersions", Access::List),
-                Method::GET if only(LIST_PARAMS) && value("list-type").as_deref() == Some("2") => {
-                    ("ListObjectsV2", Access::List)
-                }
-                Method::GET if only(LIST_PARAMS) && !has("list-type") => ("ListObjects", Access::List),
-                Method::POST if sub(&["delete"]) => ("DeleteObjects", Access::DeleteMany),
-                Method::GET if sub(&["tagging"]) => ("GetBucketTagging", Access::Admin),
-                Method::PUT if sub(&["tagging"]) => ("PutBucketTagging", Access::Admin),
-                Method::DELETE if sub(&["tagging"]) => ("DeleteBucketTagging", Access::Admin),
-                _ => return Err(unrecognised("a bucket")),
-            }
-        }
-        (Some(_), Some(_)) => match m {
-            Method::GET if only(GET_PARAMS) => ("GetObject", Access::Read),
-            Method::HEAD if only(GET_PARAMS) => ("HeadObject", Access::Read),
-            Method::PUT if query.is_empty() && copy_source.is_some() => ("CopyObject", Access::Write),
-            Method::PUT if query.is_empty() => ("PutObject", Access::Write),
-            Method::PUT if sub(&["partNumber", "uploadId"]) && has("uploadId") => {
-                if copy_source.is_some() {
-                    ("UploadPartCopy", Access::Write)
-                } else {
-                    ("UploadPart", Access::Write)
+    let action =
+        match (&bucket, &key) {
+            (None, _) => match m {
+                Method::GET if only(LIST_BUCKETS_PARAMS) => S3Action::ListBuckets,
+                _ => return Err(unrecognised("the service")),
+            },
+            (Some(_), None) => {
+                let listing = |names: &[&str]| has(names[0]) && only(&[names, LIST_PARAMS].concat());
+                match m {
+                    Method::PUT if query.is_empty() => S3Action::CreateBucket,
+                    Method::DELETE if query.is_empty() => S3Action::DeleteBucket,
+                    Method::HEAD if query.is_empty() => S3Action::HeadBucket,
+                    Method::GET if sub(&["location"]) => S3Action::GetBucketLocation,
+                    Method::GET if listing(&["uploads"]) => S3Action::ListMultipartUploads,
+                    Method::GET if listing(&["versions"]) => S3Action::ListObjectVersions,
+                    Method::GET if only(LIST_PARAMS) && value("list-type").as_deref() == Some("2") => {
+                        S3Action::ListObjectsV2
+                    }
+                    Method::GET if only(LIST_PARAMS) && !has("list-type") => S3Action::ListObjects,
+                    Method::POST if sub(&["delete"]) => S3Action::DeleteObjects,
+                    Method::GET if sub(&["tagging"]) => S3Action::GetBucketTagging,
+                    Method::PUT if sub(&["tagging"]) => S3Action::PutBucketTagging,
+                    Method::DELETE if sub(&["tagging"]) => S3Action::DeleteBucketTagging,
+                    _ => return Err(unrecognised("a bucket")),
                 }
             }
-            Method::POST if sub(&["uploads"]) => ("CreateMultipartUpload", Access::Write),
-            Method::POST if sub(&["uploadId"]) => ("CompleteMultipartUpload", Access::Write),
-            Method::DELETE if sub(&["uploadId"]) => ("AbortMultipartUpload", Access::Write),
-            Method::GET if sub(&["uploadId", "max-parts", "part-number-marker"]) => {
-                ("ListParts", Access::Read)
-            }
-            Method::DELETE if only(&["versionId"]) => ("DeleteObject", Access::Delete),
-            Method::GET if sub(&["tagging", "versionId"]) => ("GetObjectTagging", Access::Read),
-            Method::PUT if sub(&["tagging", "versionId"]) => ("PutObjectTagging", Access::Write),
-            Method::DELETE if sub(&["tagging", "versionId"]) => ("DeleteObjectTagging", Access::Write),
-            _ => return Err(unrecognised("an object")),
-        },
-    };
+            (Some(_), Some(_)) => match m {
+                Method::GET if only(GET_PARAMS) => S3Action::GetObject,
+                Method::HEAD if only(GET_PARAMS) => S3Action::HeadObject,
+                Method::PUT if query.is_empty() && copy_source.is_some() => S3Action::CopyObject,
+                Method::PUT if query.is_empty() => S3Action::PutObject,
+                Method::PUT if sub(&["partNumber", "uploadId"]) && has("uploadId") => {
+                    if copy_source.is_some() { S3Action::UploadPartCopy } else { S3Action::UploadPart }
+                }
+                Method::POST if sub(&["uploads"]) => S3Action::CreateMultipartUpload,
+                Method::POST if sub(&["uploadId"]) => S3Action::CompleteMultipartUpload,
+                Method::DELETE if sub(&["uploadId"]) => S3Action::AbortMultipartUpload,
+                Method::GET if sub(&["uploadId", "max-parts", "part-number-marker"]) => S3Action::ListParts,
+                Method::DELETE if only(&["versionId"]) => S3Action::DeleteObject,
+                Method::GET if sub(&["tagging", "versionId"]) => S3Action::GetObjectTagging,
+                Method::PUT if sub(&["tagging", "versionId"]) => S3Action::PutObjectTagging,
+                Method::DELETE if sub(&["tagging", "versionId"]) => S3Action::DeleteObjectTagging,
+                _ => return Err(unrecognised("an object")),
+            },
+        };
     // A copy source only belongs on the two copy operations.
-    let copy_source = match operation {
-        "CopyObject" | "UploadPartCopy" => copy_source,
+    let copy_source = match action {
+        S3Action::CopyObject | S3Action::UploadPartCopy => copy_source,
         _ if copy_source.is_some() => return Err(unrecognised("an object")),
         _ => None,
     };
+    let access = action.access();
     let list_prefix =
         (access == Access::List && bucket.is_some()).then(|| value("prefix").unwrap_or_default());
-    Ok(S3Request { operation, access, bucket, key, list_prefix, copy_source })
+    Ok(S3Request { action, access, bucket, key, list_prefix, copy_source })
 }
 
 #[cfg(test)]
@@ -382,7 +400,7 @@ mod tests {
                 Some("bkt"),
                 None,
             ),
-            ("POST", format!("{e}/bkt?delete"), None, "DeleteObjects", Access::DeleteMany, Some("bkt"), None),
+            ("POST", format!("{e}/bkt?delete"), None, "DeleteObjects", Access::Delete, Some("bkt"), None),
             ("GET", format!("{e}/bkt/a%20b"), None, "GetObject", Access::Read, Some("bkt"), Some("a b")),
             (
                 "HEAD",
@@ -455,11 +473,11 @@ mod tests {
             ("GET", format!("{e}/bkt/a+b%2Bc"), None, "GetObject", Access::Read, Some("bkt"), Some("a+b+c")),
             ("GET", format!("{e}/bkt/%2E%2E/x"), None, "GetObject", Access::Read, Some("bkt"), Some("../x")),
         ];
-        for (method, url, copy, operation, access, bucket, key) in table {
+        for (method, url, copy, action, access, bucket, key) in table {
             let got = parse_str(method, url, *copy).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
             assert_eq!(
-                (got.operation, got.access, got.bucket.as_deref(), got.key.as_deref()),
-                (*operation, *access, *bucket, *key),
+                (got.action.name(), got.access, got.bucket.as_deref(), got.key.as_deref()),
+                (*action, *access, *bucket, *key),
                 "{method} {url}"
             );
         }
@@ -484,9 +502,12 @@ mod tests {
     fn presigned_urls_are_classified_without_their_signature() {
         let url = "http://127.0.0.1:9000/bkt/a%20b?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=abc";
         let (request, expires) = parse_presigned(&Method::GET, url, &endpoint()).unwrap();
-        assert_eq!((request.operation, request.key.as_deref(), expires), ("GetObject", Some("a b"), 3600));
+        assert_eq!(
+            (request.action, request.key.as_deref(), expires),
+            (S3Action::GetObject, Some("a b"), 3600)
+        );
         let (request, _) = parse_presigned(&Method::PUT, url, &endpoint()).unwrap();
-        assert_eq!(request.operation, "PutObject");
+        assert_eq!(request.action, S3Action::PutObject);
         let sneaky = "http://127.0.0.1:9000/bkt/k?acl&X-Amz-Expires=60&X-Amz-Signature=abc";
         assert!(parse_presigned(&Method::GET, sneaky, &endpoint()).is_err());
         let elsewhere = "http://127.0.0.1:9001/bkt/k?X-Amz-Expires=60";

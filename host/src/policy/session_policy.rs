@@ -1,11 +1,11 @@
 //! The host's policy as an IAM session policy, so that STS-issued credentials are limited by AWS
-//! itself to the buckets, prefixes and operations the host allows.
+//! itself to the buckets, prefixes and access classes the host allows.
 //!
 //! A session policy can only narrow what the role grants. Sent with AssumeRole (see
 //! [`crate::credentials::AssumeRoleProvider::with_session_policy`]), it makes the credentials
 //! the plugin gets useless outside the policy even if they leave the sandbox.
 //!
-//! Operation classes map to S3 actions as the host's own check maps requests to classes:
+//! Access classes map to S3 actions as the host's own check maps requests to classes:
 //!
 //! | class    | actions                                                                                   | resource              |
 //! |----------|-------------------------------------------------------------------------------------------|-----------------------|
@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{Operation, Policy, Rule};
+use super::{Access, Policy, Rule};
 
 /// The most characters STS accepts in an inline session policy.
 pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
@@ -124,9 +124,9 @@ fn grants(rule: &Rule, partition: &str) -> Vec<Grant> {
     let prefix = rule.prefix.as_deref().map(iam_literal);
     let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
     let objects_arn = format!("{bucket_arn}/{}*", prefix.as_deref().unwrap_or(""));
-    let ops = rule.operations;
+    let ops = rule.access;
     let mut object_actions = Vec::new();
-    for (op, actions) in [(Operation::Read, READ), (Operation::Write, WRITE), (Operation::Delete, DELETE)] {
+    for (op, actions) in [(Access::Read, READ), (Access::Write, WRITE), (Access::Delete, DELETE)] {
         if ops.contains(op) {
             object_actions.extend_from_slice(actions);
         }
@@ -136,7 +136,7 @@ fn grants(rule: &Rule, partition: &str) -> Vec<Grant> {
         out.push(Grant { actions: object_actions, list_prefix: None, resource: objects_arn });
     }
     let mut bucket_actions = Vec::new();
-    if ops.contains(Operation::List) {
+    if ops.contains(Access::List) {
         match &prefix {
             Some(prefix) => out.push(Grant {
                 actions: LIST_KEYS.to_vec(),
@@ -155,7 +155,7 @@ fn grants(rule: &Rule, partition: &str) -> Vec<Grant> {
         }
     }
     // Admin is whole-bucket only; the host refuses it under a prefix, and so does this.
-    if ops.contains(Operation::Admin) && rule.prefix.is_none() {
+    if ops.contains(Access::Admin) && rule.prefix.is_none() {
         bucket_actions.extend_from_slice(ADMIN);
     }
     if !bucket_actions.is_empty() {

@@ -10,6 +10,8 @@ wasmtime::component::bindgen!({
     world: "s3-connector:s3/plugin",
     imports: { default: async },
     exports: { default: async },
+    // Callers compare what calls return (an upload's object, an object's metadata).
+    additional_derives: [PartialEq, Eq],
     with: {
         "wasi:io": wasmtime_wasi::p2::bindings::io,
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,

@@ -133,8 +133,8 @@ pub fn request_record(
     let mut record = AuditRecord::new(tenant, Kind::Request, decision);
     record.method = Some(method.to_string());
     if let Some(parsed) = parsed {
-        record.operation = Some(parsed.access.grant().name().to_owned());
-        record.action = Some(parsed.operation.to_owned());
+        record.access = Some(parsed.access.name().to_owned());
+        record.action = Some(parsed.action.name().to_owned());
         record.bucket = parsed.bucket.clone();
         record.key = parsed.key.clone().or_else(|| parsed.list_prefix.clone().filter(|p| !p.is_empty()));
         record.copy_source = parsed.copy_source.as_ref().map(|(bucket, key)| format!("{bucket}/{key}"));
@@ -282,7 +282,7 @@ impl WasiHttpHooks for EgressGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Access;
+    use crate::policy::{Access, S3Action};
 
     fn get(uri: &str) -> http::Request<WasiBody> {
         let body = http_body_util::Empty::new().map_err(|never: std::convert::Infallible| match never {});
@@ -312,7 +312,7 @@ mod tests {
     fn request_records_name_the_action_the_rule_or_the_reason() {
         let policy = Policy::from_allow_flags(&["dst=write", "src/pub/=read", "logs=list"]).unwrap();
         let copy = S3Request {
-            operation: "CopyObject",
+            action: S3Action::CopyObject,
             access: Access::Write,
             bucket: Some("dst".into()),
             key: Some("k".into()),
@@ -320,16 +320,13 @@ mod tests {
             copy_source: Some(("src".into(), "pub/x".into())),
         };
         let record = request_record("t", &http::Method::PUT, Some(&copy), &policy.decide(&copy));
-        assert_eq!(
-            (record.action.as_deref(), record.operation.as_deref()),
-            (Some("CopyObject"), Some("write"))
-        );
+        assert_eq!((record.action.as_deref(), record.access.as_deref()), (Some("CopyObject"), Some("write")));
         assert_eq!(record.copy_source.as_deref(), Some("src/pub/x"));
         assert_eq!(record.rule.as_deref(), Some("dst=write (copy source: src/pub/=read)"));
         assert_eq!((record.decision, record.reason.as_deref()), (Decision::Allowed, None));
 
         let listing = S3Request {
-            operation: "ListObjectsV2",
+            action: S3Action::ListObjectsV2,
             access: Access::List,
             bucket: Some("logs".into()),
             key: None,
@@ -337,7 +334,7 @@ mod tests {
             copy_source: None,
         };
         let record = request_record("t", &http::Method::GET, Some(&listing), &policy.decide(&listing));
-        assert_eq!((record.key.as_deref(), record.operation.as_deref()), (Some("2026/"), Some("list")));
+        assert_eq!((record.key.as_deref(), record.access.as_deref()), (Some("2026/"), Some("list")));
 
         // Unparseable: no action, the parser's reason.
         let denial = Err(Denial("GET http://h/b/k: not an S3 operation".into()));

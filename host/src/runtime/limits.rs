@@ -13,13 +13,13 @@ use wasmtime::{CallHook, Engine, ResourceLimiter, UpdateDeadline};
 /// How often the engine's epoch advances: the granularity of the CPU budget, and how often a
 /// running instance yields to the async executor so that timeouts and other calls get to run.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
-/// WebAssembly execution time a call may use unless [`crate::Connector::with_cpu_budget`] says
+/// WebAssembly execution time a call may use unless [`crate::ConnectorBuilder::cpu_budget`] says
 /// otherwise. The plugin spends most of a transfer waiting on the host's I/O, which is not
 /// counted, but an upload from a stream copies every 8 MiB part through its memory: the default
 /// leaves room for the largest multipart upload within the default one-hour call timeout.
 /// Hosts of untrusted plugins with small calls should set less.
 pub const DEFAULT_CPU_BUDGET: Duration = Duration::from_secs(600);
-/// Requests a call may send unless [`crate::Connector::with_max_requests_per_call`] says
+/// Requests a call may send unless [`crate::ConnectorBuilder::max_requests_per_call`] says
 /// otherwise: room for a 10,000-part multipart upload with retries.
 pub const DEFAULT_MAX_REQUESTS: u32 = 50_000;
 
@@ -115,6 +115,9 @@ pub enum Exceeded {
         limit: usize,
     },
 }
+
+/// A broken limit is the cause of the call's error ([`crate::Error::Limit`]).
+impl std::error::Error for Exceeded {}
 
 impl std::fmt::Display for Exceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

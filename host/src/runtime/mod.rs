@@ -6,7 +6,6 @@ pub mod connection_pool;
 mod documents_import;
 pub mod edge_runtime;
 pub mod egress;
-pub mod guest_probe;
 pub mod host_buffer;
 pub mod limits;
 pub mod pinned_clock;

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, Store};
 
+use super::bindings::s3_connector::s3::types::S3Error;
 use super::host_buffer;
 use super::plugin_runtime::PluginRuntime;
 use super::store_state::{Shared, StoreState};
 use crate::error::Error;
-use crate::types::S3Error;
 
 /// A fresh store holding a slot of the instance pool, freed when it is dropped.
 pub struct SandboxedCall {
@@ -91,7 +91,7 @@ impl SandboxedCall {
     /// trap's root cause without the wasm backtrace.
     fn trap(&self, trap: wasmtime::Error) -> Error {
         match self.store.data().limits.exceeded.or_else(|| host_buffer::limit_in(&trap)) {
-            Some(exceeded) => Error::Plugin(exceeded.to_string()),
+            Some(exceeded) => Error::Limit(exceeded),
             None => plugin_error(trap),
         }
     }

@@ -16,7 +16,7 @@ use super::pinned_clock::PinnedClock;
 use crate::audit::{Audit, AuditRecord, Decision, Kind};
 use crate::credentials::{CredentialsProvider, Secret};
 use crate::documents::DocumentStore;
-use crate::policy::{Denial, Operation, Policy};
+use crate::policy::{Access, Denial, Policy};
 use crate::settings::Connection;
 
 /// What every instance of one connector shares.
@@ -165,11 +165,19 @@ impl settings::Host for StoreState {
 
 impl credentials::Host for StoreState {
     async fn get(&mut self, scope: credentials::Scope) -> Result<credentials::Credentials, types::S3Error> {
+        // The WIT enum, read into the vocabulary the policy speaks.
+        let access = match scope.access {
+            types::Access::Read => Access::Read,
+            types::Access::Write => Access::Write,
+            types::Access::Delete => Access::Delete,
+            types::Access::List => Access::List,
+            types::Access::Admin => Access::Admin,
+        };
         let denied = |state: &mut Self, denial: Denial| {
             let message = denial.to_string();
             if let Some(audit) = &state.shared.audit {
                 let mut record = AuditRecord::new(&audit.tenant, Kind::Credentials, Decision::Denied);
-                record.operation = Some(scope.operation.clone());
+                record.access = Some(access.name().to_owned());
                 record.bucket = scope.bucket.clone();
                 record.reason = Some(denial.0.clone());
                 audit.write(record);
@@ -177,12 +185,7 @@ impl credentials::Host for StoreState {
             state.scope_denials.push(denial);
             Err(types::S3Error::DeniedByHost(message))
         };
-        let Some(operation) = Operation::from_name(&scope.operation) else {
-            let denial =
-                Denial(format!("the plugin asked credentials for unknown operation {:?}", scope.operation));
-            return denied(self, denial);
-        };
-        if let Err(denial) = self.shared.policy.check_scope(scope.bucket.as_deref(), operation) {
+        if let Err(denial) = self.shared.policy.check_scope(scope.bucket.as_deref(), access) {
             return denied(self, denial);
         }
         let provider = self.shared.credentials.clone();

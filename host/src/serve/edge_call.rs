@@ -32,8 +32,8 @@ pub(super) async fn answer(
     in_flight: InFlight,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
     let connector = &state.connector;
-    let shared = connector.shared.clone();
-    let credentials = shared.credentials.credentials().await.map_err(|e| Error::Usage(e.to_string()))?;
+    let shared = connector.settings().shared.clone();
+    let credentials = shared.credentials.credentials().await?;
     let handed_out: Vec<Secret> = std::iter::once(credentials.secret_access_key.clone())
         .chain(credentials.session_token.clone())
         .collect();
@@ -62,7 +62,7 @@ pub(super) async fn answer(
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let out = call.store.data_mut().http().new_response_outparam(sender).map_err(plugin_error)?;
     let pre = state.runtime.pre.clone();
-    let timeout = connector.call_timeout;
+    let timeout = connector.settings().call_timeout;
     let task = tokio::spawn(async move {
         let _in_flight = in_flight;
         let outcome = call

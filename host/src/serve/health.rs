@@ -100,7 +100,7 @@ async fn readiness(connector: &Connector, cache: &ReadyCache) -> Readiness {
         (endpoint.host.trim_start_matches('[').trim_end_matches(']').to_owned(), endpoint.effective_port());
     let readiness = Readiness {
         component: EdgeRuntime::shared().is_ok(),
-        credentials: connector.shared.credentials.credentials().await.is_ok(),
+        credentials: connector.settings().shared.credentials.credentials().await.is_ok(),
         endpoint: tokio::time::timeout(ENDPOINT_TIMEOUT, tokio::net::TcpStream::connect(address))
             .await
             .is_ok_and(|connected| connected.is_ok()),

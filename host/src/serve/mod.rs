@@ -118,7 +118,7 @@ impl Server {
 
     /// The address it listens on (useful with port 0).
     pub fn local_addr(&self) -> Result<SocketAddr, Error> {
-        self.listener.local_addr().map_err(|e| Error::Local(format!("the listener has no address: {e}")))
+        self.listener.local_addr().map_err(|e| Error::local_io("the listener has no address", e))
     }
 
     /// Serves until `shutdown` completes, then stops accepting and waits (at most

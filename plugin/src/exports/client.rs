@@ -3,8 +3,8 @@
 use crate::bindings::exports::s3_connector::s3::client::Guest;
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, CompletedPart, CopyOptions, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
-    ListObjectsResult, MultipartUpload, ObjectInfo, ObjectVersion, PartInfo, PresignRequest, PutOptions,
-    PutResult, S3Error,
+    ListObjectsResult, MultipartUpload, ObjectInfo, ObjectRef, ObjectVersion, PartInfo, PresignRequest,
+    PutOptions, PutResult, S3Error, UploadRef,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::operations as op;
@@ -34,82 +34,59 @@ impl Guest for Plugin {
     }
 
     fn put_object(
-        bucket: String,
-        key: String,
+        object: ObjectRef,
         body: &InputStream,
         length: Option<u64>,
         options: PutOptions,
     ) -> Result<PutResult, S3Error> {
+        let ObjectRef { bucket, key } = &object;
         crate::transfers::multipart_upload::upload_stream(
             &S3::from_host()?,
-            &bucket,
-            &key,
+            bucket,
+            key,
             body,
             length,
             &options,
         )
     }
 
-    fn put_object_bytes(
-        bucket: String,
-        key: String,
-        body: Vec<u8>,
-        options: PutOptions,
-    ) -> Result<PutResult, S3Error> {
+    fn put_object_bytes(object: ObjectRef, body: Vec<u8>, options: PutOptions) -> Result<PutResult, S3Error> {
         let body = if body.is_empty() { Body::Empty } else { Body::Bytes(&body) };
-        op::put_object(&S3::from_host()?, &bucket, &key, body, &options)
+        op::put_object(&S3::from_host()?, &object.bucket, &object.key, body, &options)
     }
 
     fn get_object(
-        bucket: String,
-        key: String,
+        object: ObjectRef,
         sink: &OutputStream,
         options: GetOptions,
     ) -> Result<ObjectInfo, S3Error> {
-        crate::transfers::download::get_object(&S3::from_host()?, &bucket, &key, sink, &options)
+        crate::transfers::download::get_object(&S3::from_host()?, &object.bucket, &object.key, sink, &options)
     }
 
-    fn head_object(bucket: String, key: String, options: GetOptions) -> Result<ObjectInfo, S3Error> {
-        op::head_object(&S3::from_host()?, &bucket, &key, &options)
+    fn head_object(object: ObjectRef, options: GetOptions) -> Result<ObjectInfo, S3Error> {
+        op::head_object(&S3::from_host()?, &object.bucket, &object.key, &options)
     }
 
-    fn delete_object(bucket: String, key: String, version_id: Option<String>) -> Result<(), S3Error> {
-        op::delete_object(&S3::from_host()?, &bucket, &key, version_id.as_deref())
+    fn delete_object(object: ObjectRef, version_id: Option<String>) -> Result<(), S3Error> {
+        op::delete_object(&S3::from_host()?, &object.bucket, &object.key, version_id.as_deref())
     }
 
     fn list_objects(bucket: String, request: ListObjectsRequest) -> Result<ListObjectsResult, S3Error> {
         op::list_objects(&S3::from_host()?, &bucket, &request)
     }
 
-    fn copy_object(
-        source_bucket: String,
-        source_key: String,
-        bucket: String,
-        key: String,
-    ) -> Result<CopyResult, S3Error> {
-        crate::transfers::copy::single(
-            &S3::from_host()?,
-            (&source_bucket, &source_key),
-            &bucket,
-            &key,
-            Vec::new(),
-        )
+    fn copy_object(source: ObjectRef, target: ObjectRef) -> Result<CopyResult, S3Error> {
+        let source = (source.bucket.as_str(), source.key.as_str());
+        crate::transfers::copy::single(&S3::from_host()?, source, &target.bucket, &target.key, Vec::new())
     }
 
     fn copy_object_with(
-        source_bucket: String,
-        source_key: String,
-        bucket: String,
-        key: String,
+        source: ObjectRef,
+        target: ObjectRef,
         options: CopyOptions,
     ) -> Result<CopyResult, S3Error> {
-        crate::transfers::copy::copy_with(
-            &S3::from_host()?,
-            (&source_bucket, &source_key),
-            &bucket,
-            &key,
-            &options,
-        )
+        let source = (source.bucket.as_str(), source.key.as_str());
+        crate::transfers::copy::copy_with(&S3::from_host()?, source, &target.bucket, &target.key, &options)
     }
 
     fn presign(request: PresignRequest) -> Result<String, S3Error> {
@@ -120,16 +97,16 @@ impl Guest for Plugin {
         op::delete_objects(&S3::from_host()?, &bucket, &keys)
     }
 
-    fn get_object_tags(bucket: String, key: String) -> Result<Vec<(String, String)>, S3Error> {
-        op::get_object_tags(&S3::from_host()?, &bucket, &key)
+    fn get_object_tags(object: ObjectRef) -> Result<Vec<(String, String)>, S3Error> {
+        op::get_object_tags(&S3::from_host()?, &object.bucket, &object.key)
     }
 
-    fn put_object_tags(bucket: String, key: String, tags: Vec<(String, String)>) -> Result<(), S3Error> {
-        op::put_object_tags(&S3::from_host()?, &bucket, &key, &tags)
+    fn put_object_tags(object: ObjectRef, tags: Vec<(String, String)>) -> Result<(), S3Error> {
+        op::put_object_tags(&S3::from_host()?, &object.bucket, &object.key, &tags)
     }
 
-    fn delete_object_tags(bucket: String, key: String) -> Result<(), S3Error> {
-        op::delete_object_tags(&S3::from_host()?, &bucket, &key)
+    fn delete_object_tags(object: ObjectRef) -> Result<(), S3Error> {
+        op::delete_object_tags(&S3::from_host()?, &object.bucket, &object.key)
     }
 
     fn get_bucket_tags(bucket: String) -> Result<Vec<(String, String)>, S3Error> {
@@ -148,61 +125,54 @@ impl Guest for Plugin {
         op::get_bucket_location(&S3::from_host()?, &bucket)
     }
 
-    fn create_multipart_upload(bucket: String, key: String, options: PutOptions) -> Result<String, S3Error> {
-        multipart::create(&S3::from_host()?, &bucket, &key, &options)
+    fn create_multipart_upload(object: ObjectRef, options: PutOptions) -> Result<UploadRef, S3Error> {
+        let upload_id = multipart::create(&S3::from_host()?, &object.bucket, &object.key, &options)?;
+        Ok(UploadRef { bucket: object.bucket, key: object.key, upload_id })
     }
 
     fn upload_part(
-        bucket: String,
-        key: String,
-        upload_id: String,
+        upload: UploadRef,
         part_number: u32,
         body: &InputStream,
         length: u64,
     ) -> Result<String, S3Error> {
         let s3 = S3::from_host()?;
+        let UploadRef { bucket, key, upload_id } = &upload;
         // A part up to the replay limit is read first, so that a transient failure resends it.
         if length > 0 && length <= REPLAY_LIMIT {
             let bytes = read_exactly(body, length)?;
-            return multipart::upload_part(&s3, &bucket, &key, &upload_id, part_number, Body::Bytes(&bytes));
+            return multipart::upload_part(&s3, bucket, key, upload_id, part_number, Body::Bytes(&bytes));
         }
         let body = if length == 0 { Body::Empty } else { Body::Stream { source: body, length } };
-        multipart::upload_part(&s3, &bucket, &key, &upload_id, part_number, body)
+        multipart::upload_part(&s3, bucket, key, upload_id, part_number, body)
     }
 
     fn upload_part_copy(
-        source_bucket: String,
-        source_key: String,
+        source: ObjectRef,
         range: Option<(u64, u64)>,
-        bucket: String,
-        key: String,
-        upload_id: String,
+        upload: UploadRef,
         part_number: u32,
     ) -> Result<String, S3Error> {
-        let source = (source_bucket.as_str(), source_key.as_str());
+        let source = (source.bucket.as_str(), source.key.as_str());
+        let UploadRef { bucket, key, upload_id } = &upload;
         multipart::upload_part_copy(
             &S3::from_host()?,
             source,
             range,
-            &bucket,
-            &key,
-            &upload_id,
+            bucket,
+            key,
+            upload_id,
             part_number,
             None,
         )
     }
 
-    fn complete_multipart_upload(
-        bucket: String,
-        key: String,
-        upload_id: String,
-        parts: Vec<CompletedPart>,
-    ) -> Result<PutResult, S3Error> {
-        multipart::complete(&S3::from_host()?, &bucket, &key, &upload_id, &parts)
+    fn complete_multipart_upload(upload: UploadRef, parts: Vec<CompletedPart>) -> Result<PutResult, S3Error> {
+        multipart::complete(&S3::from_host()?, &upload.bucket, &upload.key, &upload.upload_id, &parts)
     }
 
-    fn abort_multipart_upload(bucket: String, key: String, upload_id: String) -> Result<(), S3Error> {
-        multipart::abort(&S3::from_host()?, &bucket, &key, &upload_id)
+    fn abort_multipart_upload(upload: UploadRef) -> Result<(), S3Error> {
+        multipart::abort(&S3::from_host()?, &upload.bucket, &upload.key, &upload.upload_id)
     }
 
     fn list_multipart_uploads(
@@ -212,8 +182,8 @@ impl Guest for Plugin {
         multipart::list_uploads(&S3::from_host()?, &bucket, prefix.as_deref())
     }
 
-    fn list_parts(bucket: String, key: String, upload_id: String) -> Result<Vec<PartInfo>, S3Error> {
-        multipart::list_parts(&S3::from_host()?, &bucket, &key, &upload_id)
+    fn list_parts(upload: UploadRef) -> Result<Vec<PartInfo>, S3Error> {
+        multipart::list_parts(&S3::from_host()?, &upload.bucket, &upload.key, &upload.upload_id)
     }
 
     fn list_object_versions(bucket: String, prefix: Option<String>) -> Result<Vec<ObjectVersion>, S3Error> {

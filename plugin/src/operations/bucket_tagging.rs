@@ -6,14 +6,14 @@ use crate::operations::check_bucket;
 use crate::protocol::object_headers;
 use crate::protocol::s3_error::invalid;
 use crate::protocol::xml;
-use crate::transport::client::{Call, Operation, S3};
+use crate::transport::client::{Call, S3, S3Action};
 use crate::transport::wire::Body;
 
 /// S3's limit on tags per bucket.
 pub const MAX_BUCKET_TAGS: usize = 50;
 
-fn tagging_call(method: http::Method, bucket: &str) -> Call<'_> {
-    let mut call = Call::new(method, Some(bucket), None, Operation::Admin);
+fn tagging_call(action: S3Action, bucket: &str) -> Call<'_> {
+    let mut call = Call::new(action, Some(bucket), None);
     call.query.push(("tagging", String::new()));
     call
 }
@@ -39,7 +39,7 @@ pub fn check_tags(bucket: &str, tags: &[(String, String)]) -> Result<(), S3Error
 /// GetBucketTagging; a bucket without tags (S3's `NoSuchTagSet`) has none.
 pub fn get(s3: &S3, bucket: &str) -> Result<Vec<(String, String)>, S3Error> {
     check_bucket(bucket)?;
-    match s3.send_for_xml(tagging_call(http::Method::GET, bucket), Body::Empty) {
+    match s3.send_for_xml(tagging_call(S3Action::GetBucketTagging, bucket), Body::Empty) {
         Ok(text) => xml::tagging(&text).map_err(|e| S3Error::Other(e.to_string())),
         Err(S3Error::Service(error)) if error.code == "NoSuchTagSet" => Ok(Vec::new()),
         Err(error) => Err(error),
@@ -50,7 +50,7 @@ pub fn get(s3: &S3, bucket: &str) -> Result<Vec<(String, String)>, S3Error> {
 pub fn put(s3: &S3, bucket: &str, tags: &[(String, String)]) -> Result<(), S3Error> {
     check_bucket(bucket)?;
     check_tags(bucket, tags)?;
-    let mut call = tagging_call(http::Method::PUT, bucket);
+    let mut call = tagging_call(S3Action::PutBucketTagging, bucket);
     let body = xml::tagging_body(tags);
     // S3 requires an integrity check on PutBucketTagging.
     call.headers.push(object_headers::content_md5(body.as_bytes()));
@@ -60,7 +60,7 @@ pub fn put(s3: &S3, bucket: &str, tags: &[(String, String)]) -> Result<(), S3Err
 /// DeleteBucketTagging: removes every tag of the bucket.
 pub fn delete(s3: &S3, bucket: &str) -> Result<(), S3Error> {
     check_bucket(bucket)?;
-    s3.send(tagging_call(http::Method::DELETE, bucket), Body::Empty).map(drop)
+    s3.send(tagging_call(S3Action::DeleteBucketTagging, bucket), Body::Empty).map(drop)
 }
 
 #[cfg(test)]

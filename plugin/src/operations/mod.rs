@@ -12,13 +12,13 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RANGE};
 
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, ByteRange, DeleteFailure, DeleteObjectsResult, GetOptions, ListObjectsRequest,
-    ListObjectsResult, ObjectInfo, ObjectSummary, ObjectVersion, PresignMethod, PresignRequest, PutOptions,
-    PutResult, S3Error,
+    ListObjectsResult, ObjectInfo, ObjectRef, ObjectSummary, ObjectVersion, PresignMethod, PresignRequest,
+    PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::protocol::s3_error::invalid;
 use crate::protocol::{checksum_headers, object_headers, xml};
-use crate::transport::client::{Call, Operation, S3};
+use crate::transport::client::{Call, S3, S3Action};
 use crate::transport::signing::Payload;
 use crate::transport::wire::{Body, Response};
 
@@ -36,7 +36,7 @@ pub fn check_object(bucket: &str, key: &str) -> Result<(), S3Error> {
 /// CreateBucket.
 pub fn create_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
     check_bucket(bucket)?;
-    let call = Call::new(http::Method::PUT, Some(bucket), None, Operation::Admin);
+    let call = Call::new(S3Action::CreateBucket, Some(bucket), None);
     // us-east-1 is the default location and AWS rejects it as an explicit constraint.
     let configuration = (s3.region() != "us-east-1").then(|| xml::create_bucket_body(s3.region()));
     let body = configuration.as_deref().map_or(Body::Empty, |xml| Body::Bytes(xml.as_bytes()));
@@ -46,18 +46,18 @@ pub fn create_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
 /// DeleteBucket.
 pub fn delete_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
     check_bucket(bucket)?;
-    s3.send(Call::new(http::Method::DELETE, Some(bucket), None, Operation::Admin), Body::Empty).map(drop)
+    s3.send(Call::new(S3Action::DeleteBucket, Some(bucket), None), Body::Empty).map(drop)
 }
 
 /// HeadBucket.
 pub fn head_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
     check_bucket(bucket)?;
-    s3.send(Call::new(http::Method::HEAD, Some(bucket), None, Operation::List), Body::Empty).map(drop)
+    s3.send(Call::new(S3Action::HeadBucket, Some(bucket), None), Body::Empty).map(drop)
 }
 
 /// ListBuckets.
 pub fn list_buckets(s3: &S3) -> Result<Vec<BucketInfo>, S3Error> {
-    let text = s3.send_for_xml(Call::new(http::Method::GET, None, None, Operation::List), Body::Empty)?;
+    let text = s3.send_for_xml(Call::new(S3Action::ListBuckets, None, None), Body::Empty)?;
     let parsed = xml::list_buckets(&text).map_err(|e| S3Error::Other(e.to_string()))?;
     Ok(parsed
         .buckets
@@ -76,7 +76,7 @@ pub fn put_object(
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
+    let mut call = Call::new(S3Action::PutObject, Some(bucket), Some(key));
     call.headers = object_headers::put_headers(options)?;
     if matches!(body, Body::Empty) {
         call.headers.push((CONTENT_LENGTH, HeaderValue::from(0)));
@@ -140,7 +140,7 @@ pub fn get_object_response(
     options: &GetOptions,
 ) -> Result<(ObjectInfo, Response), S3Error> {
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+    let mut call = Call::new(S3Action::GetObject, Some(bucket), Some(key));
     call.headers = object_headers::get_headers(options)?;
     match options.range {
         Some(range) => {
@@ -173,7 +173,7 @@ pub fn range_header(range: ByteRange) -> Result<String, S3Error> {
 /// HeadObject.
 pub fn head_object(s3: &S3, bucket: &str, key: &str, options: &GetOptions) -> Result<ObjectInfo, S3Error> {
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::HEAD, Some(bucket), Some(key), Operation::Read);
+    let mut call = Call::new(S3Action::HeadObject, Some(bucket), Some(key));
     call.headers = object_headers::get_headers(options)?;
     call.headers.push(checksum_headers::checksum_mode());
     if let Some(version) = &options.version_id {
@@ -185,7 +185,7 @@ pub fn head_object(s3: &S3, bucket: &str, key: &str, options: &GetOptions) -> Re
 /// DeleteObject.
 pub fn delete_object(s3: &S3, bucket: &str, key: &str, version_id: Option<&str>) -> Result<(), S3Error> {
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::DELETE, Some(bucket), Some(key), Operation::Delete);
+    let mut call = Call::new(S3Action::DeleteObject, Some(bucket), Some(key));
     if let Some(version) = version_id {
         call.query.push(("versionId", version.to_owned()));
     }
@@ -199,7 +199,7 @@ pub fn list_objects(
     request: &ListObjectsRequest,
 ) -> Result<ListObjectsResult, S3Error> {
     check_bucket(bucket)?;
-    let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+    let mut call = Call::new(S3Action::ListObjectsV2, Some(bucket), None);
     call.query.push(("list-type", "2".to_owned()));
     let optional = [
         ("prefix", request.prefix.clone()),
@@ -241,7 +241,7 @@ pub fn delete_objects(s3: &S3, bucket: &str, keys: &[String]) -> Result<DeleteOb
     let mut result = DeleteObjectsResult { deleted: Vec::new(), failed: Vec::new() };
     for chunk in keys.chunks(MAX_KEYS_PER_DELETE) {
         let body = xml::delete_objects_body(chunk.iter().map(String::as_str));
-        let mut call = Call::new(http::Method::POST, Some(bucket), None, Operation::Delete);
+        let mut call = Call::new(S3Action::DeleteObjects, Some(bucket), None);
         call.query.push(("delete", String::new()));
         // S3 requires an integrity check on DeleteObjects.
         call.headers.push(object_headers::content_md5(body.as_bytes()));
@@ -261,7 +261,7 @@ pub fn delete_objects(s3: &S3, bucket: &str, keys: &[String]) -> Result<DeleteOb
 /// GetObjectTagging.
 pub fn get_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<Vec<(String, String)>, S3Error> {
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+    let mut call = Call::new(S3Action::GetObjectTagging, Some(bucket), Some(key));
     call.query.push(("tagging", String::new()));
     let text = s3.send_for_xml(call, Body::Empty)?;
     xml::tagging(&text).map_err(|e| S3Error::Other(e.to_string()))
@@ -276,7 +276,7 @@ pub fn put_object_tags(s3: &S3, bucket: &str, key: &str, tags: &[(String, String
     if tags.len() > MAX_TAGS {
         return Err(invalid(format!("{} tags given; S3 allows at most {MAX_TAGS} per object", tags.len())));
     }
-    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
+    let mut call = Call::new(S3Action::PutObjectTagging, Some(bucket), Some(key));
     call.query.push(("tagging", String::new()));
     let body = xml::tagging_body(tags);
     call.headers.push(object_headers::content_md5(body.as_bytes()));
@@ -286,7 +286,7 @@ pub fn put_object_tags(s3: &S3, bucket: &str, key: &str, tags: &[(String, String
 /// DeleteObjectTagging.
 pub fn delete_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<(), S3Error> {
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::DELETE, Some(bucket), Some(key), Operation::Write);
+    let mut call = Call::new(S3Action::DeleteObjectTagging, Some(bucket), Some(key));
     call.query.push(("tagging", String::new()));
     s3.send(call, Body::Empty).map(drop)
 }
@@ -294,7 +294,7 @@ pub fn delete_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<(), S3Erro
 /// GetBucketLocation; S3's empty answer means us-east-1.
 pub fn get_bucket_location(s3: &S3, bucket: &str) -> Result<String, S3Error> {
     check_bucket(bucket)?;
-    let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+    let mut call = Call::new(S3Action::GetBucketLocation, Some(bucket), None);
     call.query.push(("location", String::new()));
     let region = xml::bucket_location(&s3.send_for_xml(call, Body::Empty)?)
         .map_err(|e| S3Error::Other(e.to_string()))?;
@@ -311,7 +311,7 @@ pub fn list_object_versions(
     let mut versions = Vec::new();
     let mut markers: Option<(String, String)> = None;
     loop {
-        let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+        let mut call = Call::new(S3Action::ListObjectVersions, Some(bucket), None);
         call.query.push(("versions", String::new()));
         if let Some(prefix) = prefix {
             call.query.push(("prefix", prefix.to_owned()));
@@ -361,22 +361,37 @@ pub fn list_object_versions(
 /// S3's limit on a presigned URL's lifetime.
 pub const MAX_PRESIGN_SECONDS: u32 = 7 * 24 * 3600;
 
+/// The action a presigned URL for `method` grants: the plugin's one reading of the contract's
+/// presign methods.
+fn presign_action(method: PresignMethod) -> S3Action {
+    match method {
+        PresignMethod::Get => S3Action::GetObject,
+        PresignMethod::Head => S3Action::HeadObject,
+        PresignMethod::Put => S3Action::PutObject,
+        PresignMethod::Delete => S3Action::DeleteObject,
+    }
+}
+
+/// The presign method an HTTP method's name names (`GET`, `head`, ...), as JSON actions write
+/// it; the names are S3's ([`S3Action::presigned`]).
+pub fn presign_method_named(name: &str) -> Option<PresignMethod> {
+    let action = S3Action::presigned(name)?;
+    [PresignMethod::Get, PresignMethod::Head, PresignMethod::Put, PresignMethod::Delete]
+        .into_iter()
+        .find(|method| presign_action(*method) == action)
+}
+
 /// A presigned URL for one method on one object.
 pub fn presign(s3: &S3, request: &PresignRequest) -> Result<String, S3Error> {
-    check_object(&request.bucket, &request.key)?;
+    check_object(&request.object.bucket, &request.object.key)?;
     if request.expires_in_seconds == 0 || request.expires_in_seconds > MAX_PRESIGN_SECONDS {
         return Err(invalid(format!(
             "expiry of {} seconds is out of range; presigned URLs last 1 to {MAX_PRESIGN_SECONDS} seconds (7 days)",
             request.expires_in_seconds
         )));
     }
-    let (method, operation) = match request.method {
-        PresignMethod::Get => (http::Method::GET, Operation::Read),
-        PresignMethod::Head => (http::Method::HEAD, Operation::Read),
-        PresignMethod::Put => (http::Method::PUT, Operation::Write),
-        PresignMethod::Delete => (http::Method::DELETE, Operation::Delete),
-    };
-    let call = Call::new(method, Some(&request.bucket), Some(&request.key), operation);
+    let ObjectRef { bucket, key } = &request.object;
+    let call = Call::new(presign_action(request.method), Some(bucket), Some(key));
     let expires_in = Duration::from_secs(u64::from(request.expires_in_seconds));
     let (signed, _) = s3.authorize(&call, None, Payload::Unsigned, Some(expires_in))?;
     Ok(signed.uri().to_string())

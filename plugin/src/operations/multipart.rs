@@ -12,7 +12,7 @@ use crate::protocol::checksum_headers;
 use crate::protocol::object_headers::put_headers;
 use crate::protocol::s3_error::invalid;
 use crate::protocol::xml;
-use crate::transport::client::{Call, Operation, S3};
+use crate::transport::client::{Call, S3, S3Action};
 use crate::transport::wire::Body;
 
 /// S3's part numbers run from 1 to this.
@@ -33,14 +33,13 @@ fn check_part_number(part_number: u32) -> Result<(), S3Error> {
 
 /// A call on one upload: `?uploadId=` (and `partNumber=` first, for parts).
 fn upload_call<'a>(
-    method: http::Method,
+    action: S3Action,
     bucket: &'a str,
     key: &'a str,
     upload_id: &str,
     part_number: Option<u32>,
 ) -> Call<'a> {
-    let operation = if method == http::Method::GET { Operation::Read } else { Operation::Write };
-    let mut call = Call::new(method, Some(bucket), Some(key), operation);
+    let mut call = Call::new(action, Some(bucket), Some(key));
     if let Some(number) = part_number {
         call.query.push(("partNumber", number.to_string()));
     }
@@ -51,7 +50,7 @@ fn upload_call<'a>(
 /// CreateMultipartUpload; returns the upload id.
 pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<String, S3Error> {
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::POST, Some(bucket), Some(key), Operation::Write);
+    let mut call = Call::new(S3Action::CreateMultipartUpload, Some(bucket), Some(key));
     call.query.push(("uploads", String::new()));
     call.headers = put_headers(options)?;
     if let Some(algorithm) = options.checksum {
@@ -63,7 +62,7 @@ pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<
 
 /// The UploadPart call of part `number`.
 pub fn part_call<'a>(bucket: &'a str, key: &'a str, upload_id: &str, number: u32) -> Call<'a> {
-    upload_call(http::Method::PUT, bucket, key, upload_id, Some(number))
+    upload_call(S3Action::UploadPart, bucket, key, upload_id, Some(number))
 }
 
 /// UploadPart from a body; returns the part's ETag.
@@ -77,7 +76,7 @@ pub fn upload_part(
 ) -> Result<String, S3Error> {
     check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    let call = upload_call(S3Action::UploadPart, bucket, key, upload_id, Some(part_number));
     part_etag(s3.send(call, body)?, part_number)
 }
 
@@ -94,7 +93,7 @@ pub fn upload_part_checked(
 ) -> Result<(String, String), S3Error> {
     check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let mut call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    let mut call = upload_call(S3Action::UploadPart, bucket, key, upload_id, Some(part_number));
     let value = crate::protocol::checksum::compute(algorithm, bytes);
     call.headers = checksum_headers::carrying(algorithm, &value);
     Ok((part_etag(s3.send(call, Body::Bytes(bytes))?, part_number)?, value))
@@ -124,7 +123,7 @@ pub fn upload_part_copy(
     check_object(source_bucket, source_key)?;
     check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let mut call = upload_call(http::Method::PUT, bucket, key, upload_id, Some(part_number));
+    let mut call = upload_call(S3Action::UploadPartCopy, bucket, key, upload_id, Some(part_number));
     let source_path = format!("/{source_bucket}/{}", s3_connector_rules::encode_key(source_key));
     call.headers.push((
         HeaderName::from_static("x-amz-copy-source"),
@@ -177,7 +176,7 @@ pub(crate) fn complete_numbered(
     whole: Option<(ChecksumAlgorithm, String)>,
 ) -> Result<PutResult, S3Error> {
     let body = xml::complete_multipart_upload_body(numbered);
-    let mut call = upload_call(http::Method::POST, bucket, key, upload_id, None);
+    let mut call = upload_call(S3Action::CompleteMultipartUpload, bucket, key, upload_id, None);
     if let Some((algorithm, value)) = whole {
         call.headers = checksum_headers::for_completion(algorithm, &value);
     }
@@ -191,7 +190,7 @@ pub(crate) fn complete_numbered(
 /// AbortMultipartUpload.
 pub fn abort(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
     check_object(bucket, key)?;
-    s3.send(upload_call(http::Method::DELETE, bucket, key, upload_id, None), Body::Empty).map(drop)
+    s3.send(upload_call(S3Action::AbortMultipartUpload, bucket, key, upload_id, None), Body::Empty).map(drop)
 }
 
 /// ListMultipartUploads, every page.
@@ -200,7 +199,7 @@ pub fn list_uploads(s3: &S3, bucket: &str, prefix: Option<&str>) -> Result<Vec<M
     let mut uploads = Vec::new();
     let mut markers: Option<(String, String)> = None;
     loop {
-        let mut call = Call::new(http::Method::GET, Some(bucket), None, Operation::List);
+        let mut call = Call::new(S3Action::ListMultipartUploads, Some(bucket), None);
         call.query.push(("uploads", String::new()));
         if let Some(prefix) = prefix {
             call.query.push(("prefix", prefix.to_owned()));
@@ -228,7 +227,7 @@ pub fn list_parts(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<V
     let mut parts = Vec::new();
     let mut marker = None;
     loop {
-        let mut call = upload_call(http::Method::GET, bucket, key, upload_id, None);
+        let mut call = upload_call(S3Action::ListParts, bucket, key, upload_id, None);
         if let Some(marker) = marker.take() {
             call.query.push(("part-number-marker", u32::to_string(&marker)));
         }

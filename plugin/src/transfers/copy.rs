@@ -14,7 +14,7 @@ use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
 use crate::protocol::xml;
 use crate::transfers::transfer_plan;
-use crate::transport::client::{Call, Operation, S3};
+use crate::transport::client::{Call, S3, S3Action};
 use crate::transport::wire::Body;
 
 /// The largest object CopyObject copies in one request, and the largest UploadPartCopy range.
@@ -97,7 +97,7 @@ pub fn single(
 ) -> Result<CopyResult, S3Error> {
     check_object(source.0, source.1)?;
     check_object(bucket, key)?;
-    let mut call = Call::new(http::Method::PUT, Some(bucket), Some(key), Operation::Write);
+    let mut call = Call::new(S3Action::CopyObject, Some(bucket), Some(key));
     call.headers.push(copy_source(source.0, source.1)?);
     call.headers.extend(extra);
     // CopyObject can fail after a 200 status, with an <Error> body.

@@ -15,7 +15,7 @@ use crate::protocol::checksum::Hasher;
 use crate::protocol::object_headers;
 use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
-use crate::transport::client::{Call, Operation, S3};
+use crate::transport::client::{Call, S3, S3Action};
 use crate::transport::stream_copy::CopyEnd;
 use crate::transport::wire::Body;
 use crate::transport::{pause, retry};
@@ -110,7 +110,7 @@ fn rest_of<'a>(
         customer_key: options.customer_key.clone(),
         ..option_defaults::get_options()
     };
-    let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+    let mut call = Call::new(S3Action::GetObject, Some(bucket), Some(key));
     call.headers = object_headers::get_headers(&pinned)?;
     call.headers.push((RANGE, HeaderValue::from_str(&format!("bytes={from}-")).map_err(invalid)?));
     if let Some(version) = &options.version_id {

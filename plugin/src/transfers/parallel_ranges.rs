@@ -20,7 +20,7 @@ use crate::protocol::object_headers;
 use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
 use crate::transfers::transfer_plan;
-use crate::transport::client::{AttemptError, Call, Operation, S3};
+use crate::transport::client::{AttemptError, Call, S3, S3Action};
 use crate::transport::in_flight::InFlight;
 use crate::transport::stream_copy;
 use crate::transport::wire::Body;
@@ -36,7 +36,7 @@ pub fn download(
     range_size: u64,
 ) -> Result<ObjectInfo, S3Error> {
     check_object(bucket, key)?;
-    let mut head = Call::new(http::Method::HEAD, Some(bucket), Some(key), Operation::Read);
+    let mut head = Call::new(S3Action::HeadObject, Some(bucket), Some(key));
     head.headers = object_headers::get_headers(options)?;
     head.headers.push(checksum_headers::checksum_mode());
     if let Some(version) = &options.version_id {
@@ -59,7 +59,7 @@ pub fn download(
         ..option_defaults::get_options()
     };
     let range_call = |(first, last): (u64, u64)| -> Result<Call<'_>, S3Error> {
-        let mut call = Call::new(http::Method::GET, Some(bucket), Some(key), Operation::Read);
+        let mut call = Call::new(S3Action::GetObject, Some(bucket), Some(key));
         call.headers = object_headers::get_headers(&pinned)?;
         let value = HeaderValue::from_str(&format!("bytes={first}-{last}")).map_err(invalid)?;
         call.headers.push((RANGE, value));

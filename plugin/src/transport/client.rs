@@ -1,4 +1,4 @@
-//! The one path every S3 request takes: credentials scoped to its bucket and operation,
+//! The one path every S3 request takes: credentials scoped to its bucket and access class,
 //! addressed, signed, sent through `wasi:http`, retried when transient, and its failure mapped
 //! to an error. The operations above only describe requests ([`Call`]).
 
@@ -25,39 +25,31 @@ const MAX_HASHED_BODY: usize = 64 * 1024;
 /// XML answers (listings, errors) larger than this are refused rather than buffered.
 const MAX_XML_BODY: usize = 16 * 1024 * 1024;
 
-pub use s3_connector_rules::Operation;
+pub use s3_connector_rules::{Access, S3Action};
 
 /// One request, before it is addressed and signed.
 pub struct Call<'a> {
-    /// The HTTP method.
-    pub method: http::Method,
+    /// The S3 action: its HTTP method, and the access class credentials are asked for.
+    pub action: S3Action,
     /// Bucket and key.
     pub subject: Subject<'a>,
     /// Query parameters (sub-resources with an empty value are sent bare, as `?uploads`).
     pub query: Vec<(&'static str, String)>,
     /// Extra headers.
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// The operation, for the credentials scope.
-    pub operation: Operation,
     /// S3 may answer 200 with an `<Error>` body (CopyObject, UploadPartCopy,
     /// CompleteMultipartUpload): [`S3::send_for_xml`] then treats it as the failure it is.
     pub error_in_ok: bool,
 }
 
 impl<'a> Call<'a> {
-    /// A call without query or headers.
-    pub fn new(
-        method: http::Method,
-        bucket: Option<&'a str>,
-        key: Option<&'a str>,
-        operation: Operation,
-    ) -> Self {
+    /// A call of `action` without query or headers.
+    pub fn new(action: S3Action, bucket: Option<&'a str>, key: Option<&'a str>) -> Self {
         Self {
-            method,
+            action,
             subject: Subject { bucket, key },
             query: Vec::new(),
             headers: Vec::new(),
-            operation,
             error_in_ok: false,
         }
     }
@@ -115,11 +107,11 @@ impl S3 {
     ) -> Result<(http::Request<()>, Target), S3Error> {
         let Subject { bucket, key } = call.subject;
         let target = endpoint::target(&self.endpoint, self.path_style, bucket, key, &call.query);
-        let scope = Scope { bucket: bucket.map(str::to_owned), operation: call.operation.name().to_owned() };
+        let scope = Scope { bucket: bucket.map(str::to_owned), access: call.action.access() };
         let credentials = host_imports::credentials(&scope)?;
 
         let mut request = http::Request::builder()
-            .method(call.method.clone())
+            .method(call.action.method())
             .uri(target.url())
             .body(())
             .map_err(|e| invalid(format!("cannot build a request for {}: {e}", call.subject)))?;

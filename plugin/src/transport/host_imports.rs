@@ -6,6 +6,8 @@
 //! and credentials are configuration values and there is no document store. The S3 code uses
 //! this module only, so it is the same in both worlds.
 
+use s3_connector_rules::Access;
+
 use crate::bindings::s3_connector::s3::types::S3Error;
 
 /// Where and how to reach S3.
@@ -26,8 +28,8 @@ pub struct Connection {
 pub struct Scope {
     /// The bucket, or none for service-level calls.
     pub bucket: Option<String>,
-    /// The operation class: `read`, `write`, `delete`, `list` or `admin`.
-    pub operation: String,
+    /// The access class of the request about to be signed.
+    pub access: Access,
 }
 
 /// Credentials for signing one request.
@@ -42,8 +44,8 @@ pub struct Credentials {
 
 #[cfg(not(feature = "edge"))]
 mod world {
-    use super::{Connection, Credentials, Scope};
-    use crate::bindings::s3_connector::s3::types::S3Error;
+    use super::{Access, Connection, Credentials, Scope};
+    use crate::bindings::s3_connector::s3::types::{self, S3Error};
     use crate::bindings::s3_connector::s3::{credentials, settings};
 
     pub use crate::bindings::s3_connector::s3::documents::{DocumentMetadata, create, open};
@@ -61,7 +63,15 @@ mod world {
 
     /// Credentials for `scope`, if the host's policy allows it.
     pub fn credentials(scope: &Scope) -> Result<Credentials, S3Error> {
-        let scope = credentials::Scope { bucket: scope.bucket.clone(), operation: scope.operation.clone() };
+        // The rules' access class, written as the contract's enum.
+        let access = match scope.access {
+            Access::Read => types::Access::Read,
+            Access::Write => types::Access::Write,
+            Access::Delete => types::Access::Delete,
+            Access::List => types::Access::List,
+            Access::Admin => types::Access::Admin,
+        };
+        let scope = credentials::Scope { bucket: scope.bucket.clone(), access };
         let c = credentials::get(&scope)?;
         Ok(Credentials {
             access_key_id: c.access_key_id,

@@ -10,11 +10,12 @@ use super::content::{self, ContentRules};
 use super::error::ActionError;
 use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
 use crate::bindings::s3_connector::s3::types::{
-    Conditions, ListObjectsRequest, ObjectInfo, PresignMethod, PresignRequest, PutOptions, S3Error,
+    Conditions, ListObjectsRequest, ObjectInfo, ObjectRef, PresignRequest, PutOptions, S3Error,
 };
 use crate::operations as op;
 use crate::protocol::option_defaults::{self, copy_options, get_options};
 use crate::transfers::copy::copy_with;
+use crate::transport::client::Access;
 use crate::transport::client::S3;
 use crate::transport::host_imports::{self, DocumentMetadata, Scope};
 use crate::transport::wire::Body;
@@ -92,19 +93,13 @@ pub fn run(
             json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag})
         }
         Action::Presign { bucket, key, method, expires_in } => {
-            let presign_method = match method.to_ascii_uppercase().as_str() {
-                "GET" => PresignMethod::Get,
-                "PUT" => PresignMethod::Put,
-                "DELETE" => PresignMethod::Delete,
-                "HEAD" => PresignMethod::Head,
-                _ => {
-                    return Err(ActionError::InvalidField(format!(
-                        "presign: field \"method\" is {method:?}; use GET, PUT, DELETE or HEAD"
-                    )));
-                }
-            };
-            let request =
-                PresignRequest { method: presign_method, bucket, key, expires_in_seconds: expires_in };
+            let presign_method = op::presign_method_named(&method).ok_or_else(|| {
+                ActionError::InvalidField(format!(
+                    "presign: field \"method\" is {method:?}; use GET, PUT, DELETE or HEAD"
+                ))
+            })?;
+            let object = ObjectRef { bucket, key };
+            let request = PresignRequest { method: presign_method, object, expires_in_seconds: expires_in };
             let url = op::presign(s3, &request)?;
             json!({"url": url, "method": method.to_ascii_uppercase(), "expiresIn": expires_in})
         }
@@ -296,7 +291,7 @@ fn too_large(bucket: &str, key: &str, size: u64, cap: u64) -> ActionError {
 /// Checks, in order, that the host gives credentials (which also checks the policy's scope)
 /// and that S3 answers to them; reports each step rather than failing on the first.
 fn test_connection(s3: &S3, bucket: Option<&str>, prefix: Option<String>) -> Value {
-    let scope = Scope { bucket: bucket.map(str::to_owned), operation: "list".to_owned() };
+    let scope = Scope { bucket: bucket.map(str::to_owned), access: Access::List };
     let check = |ok: bool, message: String| json!({"ok": ok, "message": message});
     let (credentials, policy) = match host_imports::credentials(&scope) {
         Ok(_) => (

@@ -5,10 +5,10 @@
 
 use wasmtime::component::{Component, Linker};
 
-use super::sandboxed_call::{SandboxedCall, plugin_error};
-use super::store_state::StoreState;
-use crate::connector::Connector;
+use super::Connector;
 use crate::error::Error;
+use crate::runtime::sandboxed_call::{SandboxedCall, plugin_error};
+use crate::runtime::store_state::StoreState;
 
 /// Instantiates `component` (a binary component) on the plugin's engine with WASI and `wasi:http`
 /// through the egress guard, and calls its export `export`, a `func()`, under `connector`'s
@@ -16,16 +16,16 @@ use crate::error::Error;
 /// gets [`Error::Denied`] with the host's first reason.
 #[doc(hidden)]
 pub async fn run_export(connector: &Connector, component: &[u8], export: &str) -> Result<(), Error> {
-    let engine = &connector.runtime.engine;
+    let engine = &connector.settings().runtime.engine;
     let component = Component::new(engine, component).map_err(plugin_error)?;
     let mut linker = Linker::<StoreState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(plugin_error)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(plugin_error)?;
-    super::host_buffer::add_to_linker(&mut linker).map_err(plugin_error)?;
-    let mut call = SandboxedCall::open(engine, connector.shared.clone(), |_| {}).await?;
+    crate::runtime::host_buffer::add_to_linker(&mut linker).map_err(plugin_error)?;
+    let mut call = SandboxedCall::open(engine, connector.settings().shared.clone(), |_| {}).await?;
     let missing = |e: wasmtime::Error| format!("the guest has no export {export:?} of type func(): {e}");
     let ran = call
-        .run(connector.call_timeout, async |store| {
+        .run(connector.settings().call_timeout, async |store| {
             let instance = linker.instantiate_async(&mut *store, &component).await?;
             match instance.get_typed_func::<(), ()>(&mut *store, export) {
                 Ok(func) => func.call_async(store, ()).await.map(|()| Ok(())),

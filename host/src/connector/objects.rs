@@ -1,0 +1,123 @@
+//! The typed calls on single objects: put, get, head, delete, copy, tags.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::DynOutputStream;
+use wasmtime_wasi::p2::pipe::AsyncWriteStream;
+
+use crate::error::Error;
+use crate::types::{CopyOptions, CopyResult, GetOptions, ObjectInfo, ObjectRef, PutOptions, PutResult};
+
+use super::{Connector, input_stream};
+
+/// How many bytes a download may have in flight towards its sink.
+const SINK_BUDGET: usize = 1 << 20;
+
+/// Calls on objects.
+impl Connector {
+    /// PutObject from a reader. With `length` the body streams in one request; without, the
+    /// plugin uploads in parts and aborts the upload if anything fails. Never buffered whole.
+    pub async fn put_object(
+        &self,
+        object: &ObjectRef,
+        body: impl AsyncRead + Send + 'static,
+        length: Option<u64>,
+        options: PutOptions,
+    ) -> Result<PutResult, Error> {
+        self.call(async |client, store| {
+            let body = input_stream(store, body)?;
+            client.call_put_object(store, object, body, length, &options).await
+        })
+        .await
+    }
+
+    /// PutObject from bytes in memory.
+    pub async fn put_object_bytes(
+        &self,
+        object: &ObjectRef,
+        body: &[u8],
+        options: PutOptions,
+    ) -> Result<PutResult, Error> {
+        self.call(async |client, store| client.call_put_object_bytes(store, object, body, &options).await)
+            .await
+    }
+
+    /// GetObject, streamed into `sink` as it arrives. Returns once every byte was written and
+    /// the sink flushed.
+    pub async fn get_object(
+        &self,
+        object: &ObjectRef,
+        sink: impl AsyncWrite + Send + 'static,
+        options: GetOptions,
+    ) -> Result<ObjectInfo, Error> {
+        self.call(async |client, store| {
+            let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET, sink));
+            let sink = store.data_mut().table.push(stream)?;
+            client.call_get_object(store, object, Resource::new_borrow(sink.rep()), &options).await
+        })
+        .await
+    }
+
+    /// HeadObject.
+    pub async fn head_object(&self, object: &ObjectRef) -> Result<ObjectInfo, Error> {
+        self.head_object_with(object, GetOptions::default()).await
+    }
+
+    /// HeadObject of a version, under conditions, or of an SSE-C object.
+    pub async fn head_object_with(
+        &self,
+        object: &ObjectRef,
+        options: GetOptions,
+    ) -> Result<ObjectInfo, Error> {
+        self.call(async |client, store| client.call_head_object(store, object, &options).await).await
+    }
+
+    /// DeleteObject (a missing key is not an error, as in S3).
+    pub async fn delete_object(&self, object: &ObjectRef) -> Result<(), Error> {
+        self.delete_object_version(object, None).await
+    }
+
+    /// DeleteObject of one version, or of the current object with `None`.
+    pub async fn delete_object_version(
+        &self,
+        object: &ObjectRef,
+        version_id: Option<&str>,
+    ) -> Result<(), Error> {
+        self.call(async |client, store| client.call_delete_object(store, object, version_id).await).await
+    }
+
+    /// CopyObject of `source` to `target`: server-side, within or across buckets, in one
+    /// request (up to 5 GiB). The host checks `read` on the source (from the request's
+    /// `x-amz-copy-source`) and `write` on the target.
+    pub async fn copy_object(&self, source: &ObjectRef, target: &ObjectRef) -> Result<CopyResult, Error> {
+        self.call(async |client, store| client.call_copy_object(store, source, target).await).await
+    }
+
+    /// A copy of any size with options: source conditions, metadata replaced, UploadPartCopy
+    /// above 5 GiB (after a HEAD of the source). A copy onto itself without new metadata is
+    /// refused before anything is sent.
+    pub async fn copy_object_with(
+        &self,
+        source: &ObjectRef,
+        target: &ObjectRef,
+        options: CopyOptions,
+    ) -> Result<CopyResult, Error> {
+        self.call(async |client, store| client.call_copy_object_with(store, source, target, &options).await)
+            .await
+    }
+
+    /// GetObjectTagging.
+    pub async fn get_object_tags(&self, object: &ObjectRef) -> Result<Vec<(String, String)>, Error> {
+        self.call(async |client, store| client.call_get_object_tags(store, object).await).await
+    }
+
+    /// PutObjectTagging: replaces the object's tags.
+    pub async fn put_object_tags(&self, object: &ObjectRef, tags: &[(String, String)]) -> Result<(), Error> {
+        self.call(async |client, store| client.call_put_object_tags(store, object, tags).await).await
+    }
+
+    /// DeleteObjectTagging.
+    pub async fn delete_object_tags(&self, object: &ObjectRef) -> Result<(), Error> {
+        self.call(async |client, store| client.call_delete_object_tags(store, object).await).await
+    }
+}
