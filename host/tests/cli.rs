@@ -96,6 +96,15 @@ async fn server(dir: &Path) -> LocalS3 {
     LocalS3::start(dir, ACCESS_KEY, Secret::new(SECRET)).await.expect("the store starts")
 }
 
+/// The keys of `ls --json`'s lines (one JSON object a line; prefixes and the summary have none).
+fn listed_keys(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter_map(|line| line["key"].as_str().map(str::to_owned))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_the_whole_scenario() {
     let run = run("http://127.0.0.1:1", &["demo"]).await;
@@ -133,12 +142,8 @@ async fn upload_list_head_download_delete() {
     assert!(ls.stdout.contains(" report.csv\n") && ls.stdout.contains(" stdin.bin\n"), "{}", ls.stdout);
     let top = run(&endpoint, &["ls", "s3://cli-bucket"]).await;
     assert!(top.stdout.contains("PRE in/"), "{}", top.stdout);
-    let json: serde_json::Value = serde_json::from_str(
-        &run(&endpoint, &["--json", "ls", "s3://cli-bucket/", "--recursive"]).await.stdout,
-    )
-    .unwrap();
-    let keys: Vec<&str> =
-        json["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    let keys =
+        listed_keys(&run(&endpoint, &["--json", "ls", "s3://cli-bucket/", "--recursive"]).await.stdout);
     assert_eq!(keys, ["in/report.csv", "in/stdin.bin"]);
 
     let head: serde_json::Value =
@@ -514,12 +519,8 @@ async fn directories_copy_recursively_both_ways() {
     let up = run(&endpoint, &["cp", "--recursive", source.path().to_str().unwrap(), "s3://trees/site"]).await;
     assert_eq!(up.code, 0, "{}", up.stderr);
     assert_eq!(up.stdout.lines().count(), 3, "{}", up.stdout);
-    let listing: serde_json::Value = serde_json::from_str(
-        &run(&endpoint, &["--json", "ls", "--recursive", "s3://trees/site/"]).await.stdout,
-    )
-    .unwrap();
-    let keys: Vec<&str> =
-        listing["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    let keys =
+        listed_keys(&run(&endpoint, &["--json", "ls", "--recursive", "s3://trees/site/"]).await.stdout);
     assert_eq!(keys, ["site/docs/a.txt", "site/docs/deep/b.json", "site/index.html"]);
     let head: serde_json::Value =
         serde_json::from_str(&run(&endpoint, &["head", "s3://trees/site/index.html"]).await.stdout).unwrap();
@@ -1270,7 +1271,7 @@ async fn json_covers_usage_errors_presign_and_times() {
     bucket_with(&endpoint, "isos", &[("k", b"x")]).await;
     let ls: serde_json::Value =
         serde_json::from_str(&run(&endpoint, &["--json", "ls", "s3://isos"]).await.stdout).unwrap();
-    let listed = ls["objects"][0]["lastModified"].as_str().unwrap().to_owned();
+    let listed = ls["lastModified"].as_str().unwrap().to_owned();
     let head: serde_json::Value =
         serde_json::from_str(&run(&endpoint, &["--json", "head", "s3://isos/k"]).await.stdout).unwrap();
     assert_eq!(head["lastModified"], listed, "one format in listings and head");
@@ -1304,10 +1305,7 @@ async fn folders_copy_and_move_between_s3_locations() {
     let copy = run(&endpoint, &["cp", "--recursive", "s3://trees/d", "s3://trees/e/"]).await;
     assert_eq!(copy.code, 0, "{}", copy.stderr);
     assert_eq!(copy.stdout.lines().count(), 2, "d/ only, not dx: {}", copy.stdout);
-    let keys = |run: &Run| -> Vec<String> {
-        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        json["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_owned()).collect()
-    };
+    let keys = |run: &Run| listed_keys(&run.stdout);
     let listed = run(&endpoint, &["--json", "ls", "--recursive", "s3://trees/e/"]).await;
     assert_eq!(keys(&listed), ["e/a", "e/sub/b"]);
 
@@ -1426,6 +1424,17 @@ async fn progress_lines_show_totals_and_are_cleared_on_interrupt() {
     let (_, after_last_line) = shown.rsplit_once("MiB/s").expect("a progress line");
     assert!(after_last_line.starts_with("\r\x1b[2K"), "the line is cleared: {after_last_line:?}");
     assert!(after_last_line.contains("interrupted by SIGINT"), "{after_last_line:?}");
+
+    // Many objects (issue 20): one line for the command, objects and bytes done of all.
+    let tree = work.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(tree.join(name), vec![1u8; 15 << 20]).unwrap();
+    }
+    let many =
+        run_on_a_terminal(&stalling, &["cp", "--recursive", tree.to_str().unwrap(), "s3://stall/t/"], None)
+            .await;
+    assert!(many.contains("Completed 0 of 3 objects, 0 B of 45.0 MiB ("), "{many:?}");
 
     let store_dir = tempfile::tempdir().unwrap();
     let s3 = server(store_dir.path()).await;

@@ -56,6 +56,15 @@ fn sorted_lines(text: &str) -> Vec<String> {
     lines
 }
 
+/// The keys of `ls --json`'s lines (one JSON object a line; prefixes and the summary have none).
+fn listed_keys(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter_map(|line| line["key"].as_str().map(str::to_owned))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_up_copies_what_differs_and_a_second_run_only_lists() {
     let store = tempfile::tempdir().unwrap();
@@ -286,11 +295,7 @@ async fn sync_follows_symbolic_links_unless_told_not_to() {
     std::os::unix::fs::symlink(local.path().join("missing"), local.path().join("dangling")).unwrap();
 
     let keys = async |bucket_folder: &str| -> Vec<String> {
-        let listed: serde_json::Value = serde_json::from_str(
-            &run(&endpoint, &["--json", "ls", "--recursive", bucket_folder]).await.stdout,
-        )
-        .unwrap();
-        listed["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_owned()).collect()
+        listed_keys(&run(&endpoint, &["--json", "ls", "--recursive", bucket_folder]).await.stdout)
     };
     let skipped = run(&endpoint, &["sync", "--no-follow-symlinks", path(local.path()), "s3://links/n"]).await;
     assert_eq!(skipped.code, 0, "{}", skipped.stderr);
@@ -441,15 +446,7 @@ async fn filters_apply_to_cp_mv_rm_and_ls_in_order() {
             let mut args = vec!["--json", "ls", "--recursive"];
             args.extend(extra);
             args.push("s3://filt/");
-            let listed: serde_json::Value =
-                serde_json::from_str(&run(&endpoint, &args).await.stdout).unwrap();
-            let keys: Vec<String> = listed["objects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["key"].as_str().unwrap().to_owned())
-                .collect();
-            keys
+            listed_keys(&run(&endpoint, &args).await.stdout)
         }
     };
     assert_eq!(ls(&[]).await, ["f/a.txt", "f/logs/c.txt"]);
@@ -470,10 +467,16 @@ async fn filters_apply_to_cp_mv_rm_and_ls_in_order() {
         run(&endpoint, &["mv", "--recursive", "--exclude", "logs/*", "s3://filt/f", "s3://filt/m"]).await;
     assert_eq!(moved.code, 0, "{}", moved.stderr);
     assert_eq!(ls(&[]).await, ["f/logs/c.txt", "m/a.txt"]);
-    let removed =
-        run(&endpoint, &["rm", "--recursive", "--exclude", "*", "--include", "logs/*", "s3://filt/f"]).await;
+    let removed = run(
+        &endpoint,
+        &["--json", "rm", "--recursive", "--exclude", "*", "--include", "logs/*", "s3://filt/f"],
+    )
+    .await;
     assert_eq!(removed.code, 0, "{}", removed.stderr);
     assert_eq!(ls(&[]).await, ["m/a.txt"]);
+    // --json ends with the same summary line as cp --recursive and sync.
+    let last: serde_json::Value = serde_json::from_str(removed.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last, serde_json::json!({"summary": {"copied": 0, "deleted": 1, "skipped": 0, "failed": 0}}));
     let single =
         run(&endpoint, &["cp", "--exclude", "*", path(&local.path().join("a.txt")), "s3://filt/x"]).await;
     assert_eq!(single.code, 2, "{}", single.stderr);
@@ -500,8 +503,14 @@ async fn ls_human_readable_and_summarize() {
     assert_eq!(lines[2..], ["", "Total Objects: 2", "   Total Size: 1.5 KiB"]);
     let plain = run(&endpoint, &["ls", "--summarize", "s3://sizes/s/"]).await;
     assert!(plain.stdout.ends_with("Total Objects: 2\n   Total Size: 1537\n"), "{}", plain.stdout);
-    let json: serde_json::Value =
-        serde_json::from_str(&run(&endpoint, &["--json", "ls", "--summarize", "s3://sizes/s/"]).await.stdout)
-            .unwrap();
-    assert_eq!(json["summary"], serde_json::json!({"objects": 2, "bytes": 1537}));
+    // JSON lines: one object a line (key, size, lastModified, etag, storageClass), then the
+    // summary's line.
+    let json = run(&endpoint, &["--json", "ls", "--summarize", "s3://sizes/s/"]).await.stdout;
+    let lines: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{json}");
+    assert_eq!((lines[0]["key"].as_str(), lines[0]["size"].as_u64()), (Some("s/kib"), Some(1536)));
+    for field in ["lastModified", "etag", "storageClass"] {
+        assert!(lines[0].get(field).is_some(), "{field}: {json}");
+    }
+    assert_eq!(lines[2], serde_json::json!({"summary": {"objects": 2, "bytes": 1537}}));
 }

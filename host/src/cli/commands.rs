@@ -8,12 +8,15 @@ use super::filters::Filters;
 use super::ls_view::{self, LsFlags};
 use super::progress::Progress;
 use super::s3_uri::S3Uri;
+use super::tally::Tally;
 use super::transfer::{copy_exact, copy_target, download_to, upload_file, upload_target};
 use super::{move_check, output, recursive, recursive_run};
 use crate::connector::Connector;
 use crate::connector::presign_method_named;
 use crate::error::Error;
-use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, ObjectRef, PresignRequest, PutOptions};
+use crate::types::{
+    ChecksumAlgorithm, CopyOptions, GetOptions, ListObjectsRequest, ObjectRef, PresignRequest, PutOptions,
+};
 
 /// How `ls` lists: one level or all, how it shows sizes and totals, which keys it keeps.
 pub struct Listing {
@@ -37,7 +40,8 @@ pub async fn ls(
     let Some(location) = location else {
         let buckets = connector.list_buckets().await?;
         if json {
-            out!("{}", json!(buckets.iter().map(output::bucket).collect::<Vec<_>>()));
+            // JSON lines, one bucket each, as the objects below.
+            buckets.iter().for_each(|b| out!("{}", output::bucket(b)));
         } else {
             buckets.iter().for_each(|b| out!("{}", output::bucket_line(b)));
         }
@@ -52,7 +56,6 @@ pub async fn ls(
     // When listing one level, a prefix without a trailing slash lists that "directory" as in
     // `aws s3 ls`: the names shown are relative to the last slash of the prefix.
     let shown_from = if recursive { "" } else { uri.key.rfind('/').map_or("", |i| &uri.key[..=i]) };
-    let (mut objects, mut prefixes) = (Vec::new(), Vec::new());
     let mut matched = 0usize;
     // Filters see the key from the listed folder on (the part after the prefix's last slash).
     let folder = uri.key.rfind('/').map_or("", |i| &uri.key[..=i]);
@@ -64,8 +67,14 @@ pub async fn ls(
         total_objects += page.objects.len() as u64;
         total_bytes += page.objects.iter().map(|o| o.size).sum::<u64>();
         if json {
-            objects.extend(page.objects.iter().map(output::summary));
-            prefixes.extend(page.common_prefixes.iter().cloned());
+            // JSON lines, printed page by page: a listing of millions of keys is never held
+            // whole, and `jq`, `head` and line-oriented tools read it as it comes.
+            for prefix in &page.common_prefixes {
+                out!("{}", json!({ "prefix": prefix }));
+            }
+            for object in &page.objects {
+                out!("{}", output::summary(object));
+            }
         } else {
             for prefix in &page.common_prefixes {
                 out!("{}", output::prefix_line(prefix.strip_prefix(shown_from).unwrap_or(prefix)));
@@ -80,12 +89,8 @@ pub async fn ls(
             _ => break,
         }
     }
-    if json {
-        let mut document = json!({ "bucket": uri.bucket, "objects": objects, "commonPrefixes": prefixes });
-        if view.summarize {
-            document["summary"] = json!({ "objects": total_objects, "bytes": total_bytes });
-        }
-        out!("{document}");
+    if json && view.summarize {
+        out!("{}", json!({ "summary": { "objects": total_objects, "bytes": total_bytes } }));
     } else if view.summarize {
         out!("{}", ls_view::summary_lines(total_objects, total_bytes, view.human_readable));
     }
@@ -226,14 +231,18 @@ pub async fn mv(
     source: &str,
     destination: &str,
     recursive: Option<Many>,
+    checksum: Option<ChecksumAlgorithm>,
     json: bool,
 ) -> Result<(), Error> {
+    // An upload's checksum, by the calculation setting (mv takes no --checksum-algorithm).
+    let upload = PutOptions { checksum, ..Default::default() };
     if source == "-" || destination == "-" {
         return Err(Error::Usage("mv moves files and objects; use cp for stdin and stdout".to_owned()));
     }
     let Some(many) = recursive else {
         move_check::check(connector.policy(), source, destination)?;
-        cp(connector, source, destination, Transfer::default(), None, json).await?;
+        let transfer = Transfer { upload: Some(upload), ..Default::default() };
+        cp(connector, source, destination, transfer, None, json).await?;
         return remove_source(connector, source, json).await;
     };
     let steps = recursive::plan(connector, source, destination, &many.filters).await?;
@@ -241,7 +250,7 @@ pub async fn mv(
         let (from, to) = step.sides();
         move_check::check(connector.policy(), &from, &to)?;
     }
-    let options = recursive::Options::default();
+    let options = recursive::Options { upload, ..Default::default() };
     recursive_run::run(connector, steps, options, many.concurrency, true, json).await
 }
 
@@ -329,6 +338,9 @@ pub async fn rm(
     keys.retain(|key| filters.admits(key.strip_prefix(root).unwrap_or(key)));
     if keys.is_empty() {
         // Nothing to delete: DeleteObjects refuses an empty list.
+        if json {
+            Tally::default().print_json();
+        }
         return Ok(());
     }
     let result = connector.delete_objects(&uri.bucket, &keys).await?;
@@ -343,6 +355,11 @@ pub async fn rm(
             )),
             json,
         );
+    }
+    if json {
+        // The same last line as the other many-object commands.
+        let (deleted, failed) = (result.deleted.len() as u64, result.failed.len() as u64);
+        Tally { deleted, failed, ..Default::default() }.print_json();
     }
     match result.failed.len() {
         0 => Ok(()),

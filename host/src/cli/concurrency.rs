@@ -10,6 +10,7 @@ use std::pin::Pin;
 use serde_json::json;
 use tokio::task::JoinSet;
 
+use super::many_progress::{self, Counts, ManyProgress};
 use super::tally::Tally;
 use crate::error::Error;
 
@@ -39,6 +40,8 @@ pub enum Outcome {
 pub struct Job {
     /// The object (or file) as the user knows it: `s3://b/k` or a path.
     pub name: String,
+    /// Its size when known before it runs, for the progress line.
+    pub bytes: Option<u64>,
     /// The work.
     pub work: Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>,
 }
@@ -46,39 +49,64 @@ pub struct Job {
 impl Job {
     /// A job named `name` doing `work`.
     pub fn new(name: String, work: impl Future<Output = Result<Outcome, Error>> + Send + 'static) -> Self {
-        Self { name, work: Box::pin(work) }
+        Self { name, bytes: None, work: Box::pin(work) }
+    }
+
+    /// The same job, of `bytes` bytes.
+    pub fn of_size(mut self, bytes: u64) -> Self {
+        self.bytes = Some(bytes);
+        self
     }
 }
 
 /// Runs `jobs` at most `limit` at a time and counts their outcomes into `tally`; each failure
-/// is printed on stderr with its name as it happens.
+/// is printed on stderr with its name as it happens. On a terminal, one line shows the
+/// objects and bytes done and the rate ([`many_progress`]).
 pub async fn run(jobs: impl IntoIterator<Item = Job>, limit: u16, json: bool, tally: &mut Tally) {
+    let jobs: Vec<Job> = jobs.into_iter().collect();
+    let total_bytes = jobs.iter().map(|job| job.bytes).sum::<Option<u64>>();
+    let progress = ManyProgress::start(jobs.len() as u64, total_bytes);
+    let quiet = progress.showing();
     let limit = usize::from(limit.max(1));
-    let mut running: JoinSet<(String, Result<Outcome, Error>)> = JoinSet::new();
+    let mut running: JoinSet<Finished> = JoinSet::new();
     for job in jobs {
         while running.len() >= limit {
-            settle(running.join_next().await, json, tally);
+            settle(running.join_next().await, json, tally, &progress.counts);
         }
-        let Job { name, work } = job;
-        running.spawn(async move { (name, work.await) });
+        let Job { name, bytes, work } = job;
+        running.spawn(async move {
+            let result = if quiet { many_progress::quietly(work).await } else { work.await };
+            (name, bytes, result)
+        });
     }
     while let Some(done) = running.join_next().await {
-        settle(Some(done), json, tally);
+        settle(Some(done), json, tally, &progress.counts);
     }
 }
 
+/// A finished job: its name, its size if known, and what it came to.
+type Finished = (String, Option<u64>, Result<Outcome, Error>);
+
 /// Counts one finished job.
 fn settle(
-    done: Option<Result<(String, Result<Outcome, Error>), tokio::task::JoinError>>,
+    done: Option<Result<Finished, tokio::task::JoinError>>,
     json: bool,
     tally: &mut Tally,
+    counts: &Counts,
 ) {
+    let moved = match &done {
+        Some(Ok((_, bytes, Ok(Outcome::Copied)))) => bytes.unwrap_or(0),
+        _ => 0,
+    };
+    if done.is_some() {
+        counts.finished(moved);
+    }
     match done {
         None => {}
-        Some(Ok((_, Ok(Outcome::Copied)))) => tally.copied += 1,
-        Some(Ok((_, Ok(Outcome::Deleted)))) => tally.deleted += 1,
-        Some(Ok((_, Ok(Outcome::Skipped)))) => tally.skipped += 1,
-        Some(Ok((name, Err(error)))) => {
+        Some(Ok((_, _, Ok(Outcome::Copied)))) => tally.copied += 1,
+        Some(Ok((_, _, Ok(Outcome::Deleted)))) => tally.deleted += 1,
+        Some(Ok((_, _, Ok(Outcome::Skipped)))) => tally.skipped += 1,
+        Some(Ok((name, _, Err(error)))) => {
             tally.failed += 1;
             report_failure(&name, &error, json);
         }

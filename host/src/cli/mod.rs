@@ -16,6 +16,7 @@ mod invoke;
 mod key_path;
 mod local_checksum;
 mod ls_view;
+mod many_progress;
 mod move_check;
 mod network_flags;
 mod no_credentials;
@@ -33,6 +34,7 @@ mod sync;
 mod tally;
 mod times;
 mod transfer;
+mod upload_checksum;
 mod upload_flags;
 
 use std::ffi::OsString;
@@ -451,9 +453,11 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
         Some(text) => pinned_time::parse(text).map_err(Error::Usage)?,
         None => std::time::SystemTime::now(),
     };
+    let default_checksum = upload_checksum_default(&cli, |name| std::env::var(name).ok())?;
     let done = match cli.command {
-        Command::Cp { source, destination, recursive, upload, download, concurrency, .. } => {
+        Command::Cp { source, destination, recursive, mut upload, download, concurrency, .. } => {
             filters.require_recursive(recursive, "cp")?;
+            upload.default_checksum = default_checksum;
             let transfer = cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
             let many = commands::Many { filters, concurrency: concurrency.concurrency };
             commands::cp(&connector, &source, &destination, transfer, recursive.then_some(many), json).await
@@ -461,10 +465,12 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
         Command::Mv { source, destination, recursive, concurrency, .. } => {
             filters.require_recursive(recursive, "mv")?;
             let many = commands::Many { filters, concurrency: concurrency.concurrency };
-            commands::mv(&connector, &source, &destination, recursive.then_some(many), json).await
+            let many = recursive.then_some(many);
+            commands::mv(&connector, &source, &destination, many, default_checksum, json).await
         }
         Command::Sync { source, destination, flags } => {
-            sync::run(&connector, &source, &destination, &flags, &filters, json).await
+            let context = sync::Given { filters: &filters, default_checksum, json };
+            sync::run(&connector, &source, &destination, &flags, context).await
         }
         Command::Presign { location, method, expires_in } => {
             commands::presign(&connector, &location, &method, expires_in, signed_at, json).await
@@ -493,6 +499,24 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
         }
     };
     done.map(|()| 0)
+}
+
+/// The checksum uploads carry without `--checksum-algorithm`: none under
+/// `AWS_REQUEST_CHECKSUM_CALCULATION=when_required` (or the profile's
+/// `request_checksum_calculation`), else the default algorithm.
+fn upload_checksum_default(
+    cli: &Cli,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::types::ChecksumAlgorithm>, Error> {
+    let profile =
+        ProfileSettings::load(&lookup, cli.profile.as_deref()).map_err(|e| Error::Usage(e.to_string()))?;
+    let environment = lookup(upload_checksum::ENVIRONMENT);
+    let calculation = upload_checksum::Calculation::read(
+        environment.as_deref(),
+        profile.request_checksum_calculation.as_deref(),
+    )
+    .map_err(Error::Usage)?;
+    Ok(calculation.default_algorithm())
 }
 
 /// The config file's credential tables, unless `--profile` names the credentials instead.

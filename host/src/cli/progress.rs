@@ -63,8 +63,10 @@ pub struct Progress {
 impl Progress {
     /// Whether a progress line can be shown at all (stderr is a terminal): a download asks S3
     /// for the object's size first only then, so that its line has a total and a percentage.
+    /// Not within a many-object command whose own line shows (the two would draw over each
+    /// other).
     pub fn possible() -> bool {
-        std::io::stderr().is_terminal()
+        std::io::stderr().is_terminal() && !super::many_progress::under_many()
     }
 
     /// Wraps `inner` and, on a terminal and for a large enough `total`, shows its progress.

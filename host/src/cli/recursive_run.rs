@@ -26,13 +26,23 @@ pub async fn run(
     let options = Arc::new(options);
     let jobs = steps.into_iter().map(|step| {
         let (connector, options) = (connector.clone(), Arc::clone(&options));
-        Job::new(step.sides().0, async move {
+        // A file's size is known before it is sent, for the progress line; an object's is not
+        // kept from the listing.
+        let size = match &step {
+            Step::Upload(path, _) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Step::Download(..) | Step::Copy(..) => None,
+        };
+        let job = Job::new(step.sides().0, async move {
             step.run(&connector, &options, json).await?;
             if moving {
                 remove_source(&connector, &step, json).await?;
             }
             Ok(Outcome::Copied)
-        })
+        });
+        match size {
+            Some(bytes) => job.of_size(bytes),
+            None => job,
+        }
     });
     let mut tally = Tally::default();
     concurrency::run(jobs, limit, json, &mut tally).await;

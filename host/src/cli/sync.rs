@@ -24,9 +24,19 @@ use crate::error::Error;
 use crate::types::ObjectRef;
 use crate::types::{ChecksumAlgorithm, CopyOptions, GetOptions, ListObjectsRequest, PutOptions};
 
-/// The algorithm `sync --checksum` asks uploads to carry, so that the next sync can compare:
-/// CRC-64/NVME, the one S3 computes for every new object.
+/// The algorithm `sync --checksum` asks uploads to carry (even under `when_required`), so that
+/// the next sync can compare: CRC-64/NVME, the one S3 computes for every new object.
 const UPLOAD_CHECKSUM: ChecksumAlgorithm = ChecksumAlgorithm::Crc64nvme;
+
+/// What `sync` is given beyond its locations and flags.
+pub struct Given<'a> {
+    /// `--exclude` and `--include`.
+    pub filters: &'a Filters,
+    /// The checksum uploads carry without `--checksum-algorithm` (the calculation setting's).
+    pub default_checksum: Option<ChecksumAlgorithm>,
+    /// `--json`.
+    pub json: bool,
+}
 
 /// The largest object one CopyObject copies (5 GiB); larger ones take UploadPartCopy.
 const MAX_COPY_OBJECT: u64 = 5 << 30;
@@ -55,6 +65,10 @@ pub struct SyncFlags {
     /// Skip symbolic links in a local source (by default they are followed, as the aws CLI).
     #[arg(long)]
     pub no_follow_symlinks: bool,
+    /// The checksum uploads carry: CRC32, CRC32C, SHA1, SHA256, CRC64NVME or none (default
+    /// CRC64NVME, none under request_checksum_calculation = when_required unless --checksum).
+    #[arg(long, value_name = "ALGORITHM", value_parser = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME", "none"], ignore_case = true)]
+    pub checksum_algorithm: Option<String>,
     #[command(flatten)]
     pub filters: FilterFlags,
     #[command(flatten)]
@@ -134,7 +148,8 @@ struct Context {
     targets: BTreeMap<String, PathBuf>,
     /// Each source path's size, as listed.
     sizes: BTreeMap<String, u64>,
-    checksum: bool,
+    /// The checksum each upload carries.
+    upload_checksum: Option<ChecksumAlgorithm>,
     dryrun: bool,
     json: bool,
 }
@@ -145,9 +160,9 @@ pub async fn run(
     source: &str,
     destination: &str,
     flags: &SyncFlags,
-    filters: &Filters,
-    json: bool,
+    given: Given<'_>,
 ) -> Result<(), Error> {
+    let Given { filters, default_checksum, json } = given;
     let (from, to) = (Side::parse(source)?, Side::parse(destination)?);
     if let (Side::Local(_), Side::Local(_)) = (&from, &to) {
         return Err(Error::Usage(format!(
@@ -167,6 +182,13 @@ pub async fn run(
         (false, true) => Mode::Checksum { exact: flags.exact_timestamps },
         (false, false) => Mode::SizeAndTime { exact: flags.exact_timestamps },
     };
+    let default_checksum = match flags.checksum {
+        true => Some(UPLOAD_CHECKSUM),
+        false => default_checksum,
+    };
+    let upload_checksum =
+        super::upload_checksum::choose(flags.checksum_algorithm.as_deref(), default_checksum)
+            .map_err(Error::Usage)?;
     let follow = !flags.no_follow_symlinks;
     let sources = list(connector, &from, follow, true, filters, json).await?;
     let destinations = list(connector, &to, follow, false, filters, json).await?;
@@ -221,7 +243,7 @@ pub async fn run(
         destination: to,
         targets,
         sizes: sources.iter().map(|(relative, entry)| (relative.clone(), entry.size)).collect(),
-        checksum: matches!(mode, Mode::Checksum { .. }),
+        upload_checksum,
         dryrun: flags.dryrun,
         json,
     });
@@ -289,13 +311,14 @@ fn decide(mode: Mode, download: bool, source: &Entry, destination: &Entry) -> De
 /// One action as a job.
 fn job(context: &Arc<Context>, action: Action) -> Job {
     let context = Arc::clone(context);
-    let name = match &action {
-        Action::Copy(relative) | Action::Compare { relative, .. } => {
-            DisplaySide(&context.source, relative).to_string()
-        }
-        Action::Delete(relative, _) => DisplaySide(&context.destination, relative).to_string(),
+    let (name, bytes) = match &action {
+        Action::Copy(relative) | Action::Compare { relative, .. } => (
+            DisplaySide(&context.source, relative).to_string(),
+            context.sizes.get(relative).copied().unwrap_or(0),
+        ),
+        Action::Delete(relative, _) => (DisplaySide(&context.destination, relative).to_string(), 0),
     };
-    Job::new(name, async move {
+    let job = Job::new(name, async move {
         match action {
             Action::Copy(relative) => copy(&context, &relative).await,
             Action::Compare { relative, fallback } => match differs(&context, &relative).await? {
@@ -306,7 +329,8 @@ fn job(context: &Arc<Context>, action: Action) -> Job {
             },
             Action::Delete(relative, path) => delete(&context, &relative, path.as_deref()).await,
         }
-    })
+    });
+    job.of_size(bytes)
 }
 
 /// Copies one path from the source to the destination (or says it would, with `--dryrun`).
@@ -320,10 +344,7 @@ async fn copy(context: &Context, relative: &str) -> Result<Outcome, Error> {
             if context.dryrun {
                 return dry(json, "upload", &path.display().to_string(), &to.to_string());
             }
-            let mut options = PutOptions::default();
-            if context.checksum {
-                options.checksum = Some(UPLOAD_CHECKSUM);
-            }
+            let options = PutOptions { checksum: context.upload_checksum, ..Default::default() };
             upload_file(connector, path, to, options, json).await?;
         }
         (Side::S3 { .. }, Side::Local(_)) => {

@@ -28,17 +28,22 @@ impl Tally {
         )
     }
 
+    /// Prints `{"summary": {"copied", "deleted", "skipped", "failed"}}` on stdout.
+    pub fn print_json(&self) {
+        out!(
+            "{}",
+            json!({ "summary": {
+                "copied": self.copied, "deleted": self.deleted,
+                "skipped": self.skipped, "failed": self.failed,
+            } })
+        );
+    }
+
     /// Prints the JSON summary (with `--json`, the last line on stdout) and turns any failure
     /// into the command's error: exit 1, with the counts in its message.
     pub fn finish(self, json: bool) -> Result<(), Error> {
         if json {
-            out!(
-                "{}",
-                json!({ "summary": {
-                    "copied": self.copied, "deleted": self.deleted,
-                    "skipped": self.skipped, "failed": self.failed,
-                } })
-            );
+            self.print_json();
         }
         match self.failed {
             0 => Ok(()),

@@ -46,10 +46,16 @@ pub struct UploadFlags {
     /// Write only if no object has this ETag; '*' writes only if the key is free.
     #[arg(long, value_name = "ETAG")]
     if_none_match: Option<String>,
-    /// A checksum S3 verifies: CRC32, CRC32C, SHA1, SHA256 or CRC64NVME (sent as a trailer
-    /// for streamed files, a header per part for stdin).
-    #[arg(long, value_name = "ALGORITHM", value_parser = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"], ignore_case = true)]
+    /// The checksum S3 verifies on upload: CRC32, CRC32C, SHA1, SHA256, CRC64NVME, or none
+    /// (default CRC64NVME, none under AWS_REQUEST_CHECKSUM_CALCULATION=when_required or the
+    /// profile's request_checksum_calculation; sent as a trailer for streamed files, a header
+    /// per part of multipart uploads, whose CRCs are full-object checksums).
+    #[arg(long, value_name = "ALGORITHM", value_parser = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME", "none"], ignore_case = true)]
     checksum_algorithm: Option<String>,
+    /// The algorithm of an upload without `--checksum-algorithm`, from the checksum
+    /// calculation setting; set by the command before the options are read.
+    #[arg(skip)]
+    pub default_checksum: Option<ChecksumAlgorithm>,
     /// Multipart part size in MiB, 5 to 256 (default 8).
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(5..=256))]
     part_size_mib: Option<u64>,
@@ -73,7 +79,7 @@ pub fn checksum_algorithm(name: &str) -> Result<ChecksumAlgorithm, String> {
         "SHA256" => Ok(ChecksumAlgorithm::Sha256),
         "CRC64NVME" => Ok(ChecksumAlgorithm::Crc64nvme),
         _ => Err(format!(
-            "--checksum-algorithm {name:?} is not one S3 knows; use CRC32, CRC32C, SHA1, SHA256 or CRC64NVME"
+            "--checksum-algorithm {name:?} is not one S3 knows; use CRC32, CRC32C, SHA1, SHA256, CRC64NVME or none"
         )),
     }
 }
@@ -117,7 +123,10 @@ impl UploadFlags {
                 if_none_match: self.if_none_match.clone(),
                 ..Default::default()
             },
-            checksum: self.checksum_algorithm.as_deref().map(checksum_algorithm).transpose()?,
+            checksum: super::upload_checksum::choose(
+                self.checksum_algorithm.as_deref(),
+                self.default_checksum,
+            )?,
             multipart_threshold: self.multipart_threshold_mib.map(|n| n.saturating_mul(MIB)),
             part_size: self.part_size_mib.map(|n| n.saturating_mul(MIB)),
             parallel_parts: self.parallel_parts,
@@ -132,7 +141,7 @@ impl UploadFlags {
             && options.encryption.is_none()
             && self.if_match.is_none()
             && self.if_none_match.is_none()
-            && self.checksum_algorithm.is_none()
+            && options.checksum.is_none()
             && self.part_size_mib.is_none()
             && self.parallel_parts.is_none()
             && self.multipart_threshold_mib.is_none();
@@ -226,6 +235,13 @@ mod tests {
         assert_eq!(options.checksum, None);
         let flags = UploadFlags { checksum_algorithm: Some("crc64nvme".into()), ..Default::default() };
         assert_eq!(flags.to_options().unwrap().unwrap().checksum, Some(ChecksumAlgorithm::Crc64nvme));
+        // The calculation setting's default reaches an upload given no flag at all, and
+        // `--checksum-algorithm none` turns it off.
+        let default =
+            UploadFlags { default_checksum: Some(ChecksumAlgorithm::Crc64nvme), ..Default::default() };
+        assert_eq!(default.to_options().unwrap().unwrap().checksum, Some(ChecksumAlgorithm::Crc64nvme));
+        let off = UploadFlags { checksum_algorithm: Some("none".into()), ..default };
+        assert_eq!(off.to_options().unwrap().unwrap_or_default().checksum, None);
         let flags = UploadFlags {
             part_size_mib: Some(16),
             parallel_parts: Some(8),

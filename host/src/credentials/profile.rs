@@ -261,6 +261,8 @@ pub struct ProfileSettings {
     pub use_fips_endpoint: Option<String>,
     /// Its `use_dualstack_endpoint`.
     pub use_dualstack_endpoint: Option<String>,
+    /// Its `request_checksum_calculation` (`when_supported` or `when_required`).
+    pub request_checksum_calculation: Option<String>,
 }
 
 impl ProfileSettings {
@@ -288,6 +290,9 @@ impl ProfileSettings {
             ca_bundle: profile.and_then(|p| p.get("ca_bundle")).map(str::to_owned),
             use_fips_endpoint: profile.and_then(|p| p.get("use_fips_endpoint")).map(str::to_owned),
             use_dualstack_endpoint: profile.and_then(|p| p.get("use_dualstack_endpoint")).map(str::to_owned),
+            request_checksum_calculation: profile
+                .and_then(|p| p.get("request_checksum_calculation"))
+                .map(str::to_owned),
         })
     }
 

@@ -30,6 +30,11 @@ impl From<Output> for Run {
 
 /// Runs the binary with `args` against `endpoint`.
 pub async fn run(endpoint: &str, args: &[&str]) -> Run {
+    run_with(endpoint, args, &[]).await
+}
+
+/// Runs the binary with `args` against `endpoint`, with these variables set besides.
+pub async fn run_with(endpoint: &str, args: &[&str], environment: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
     for name in [
         "AWS_ACCESS_KEY_ID",
@@ -44,6 +49,7 @@ pub async fn run(endpoint: &str, args: &[&str]) -> Run {
         "AWS_ROLE_ARN",
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_REQUEST_CHECKSUM_CALCULATION",
     ] {
         command.env_remove(name);
     }
@@ -55,6 +61,7 @@ pub async fn run(endpoint: &str, args: &[&str]) -> Run {
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .args(["--endpoint", endpoint, "--path-style"])
+        .envs(environment.iter().copied())
         .args(args)
         .kill_on_drop(true);
     command.output().await.expect("the binary runs").into()

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod object_lock_proxy;
 pub mod recording_server;
 
 use std::sync::Arc;

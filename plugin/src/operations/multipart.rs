@@ -54,7 +54,7 @@ pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<
     call.query.push(("uploads", String::new()));
     call.headers = put_headers(options)?;
     if let Some(algorithm) = options.checksum {
-        call.headers.push(checksum_headers::for_multipart(algorithm));
+        call.headers.extend(checksum_headers::for_multipart(algorithm));
     }
     let text = s3.send_for_xml(call, Body::Empty)?;
     Ok(xml::initiate_multipart_upload(&text).map_err(xml_error)?.upload_id)
@@ -162,19 +162,24 @@ pub fn complete(
         return Err(invalid("parts must be listed in ascending part-number order, each once"));
     }
     let numbered: Vec<_> = parts.iter().map(|p| (p.part_number, p.etag.clone(), None)).collect();
-    complete_numbered(s3, bucket, key, upload_id, &numbered)
+    complete_numbered(s3, bucket, key, upload_id, &numbered, None)
 }
 
-/// CompleteMultipartUpload of parts given as (number, ETag, checksum element and value).
+/// CompleteMultipartUpload of parts given as (number, ETag, checksum element and value), with
+/// the whole object's checksum when the upload asked for a full-object one, for S3 to check.
 pub(crate) fn complete_numbered(
     s3: &S3,
     bucket: &str,
     key: &str,
     upload_id: &str,
     numbered: &[(u32, String, Option<(String, String)>)],
+    whole: Option<(ChecksumAlgorithm, String)>,
 ) -> Result<PutResult, S3Error> {
     let body = xml::complete_multipart_upload_body(numbered);
     let mut call = upload_call(S3Action::CompleteMultipartUpload, bucket, key, upload_id, None);
+    if let Some((algorithm, value)) = whole {
+        call.headers = checksum_headers::for_completion(algorithm, &value);
+    }
     // CompleteMultipartUpload can fail with a 200 status and an <Error> body.
     call.error_in_ok = true;
     let text = s3.send_for_xml(call, Body::Bytes(body.as_bytes()))?;

@@ -88,6 +88,20 @@ impl Hasher {
         }
     }
 
+    /// Appends what `next` has seen to what this one has, as if its bytes had been fed here
+    /// too: the CRCs combine without reading the bytes again, so a multipart upload's
+    /// full-object checksum costs nothing beyond the parts' own. Returns false (and changes
+    /// nothing) for SHA-1 and SHA-256, which cannot combine, and for two different algorithms.
+    pub fn combine(&mut self, next: &Hasher) -> bool {
+        match (self, next) {
+            (Hasher::Crc(mine, digest), Hasher::Crc(theirs, other)) if mine == theirs => {
+                digest.combine(other);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The algorithm.
     pub fn algorithm(&self) -> ChecksumAlgorithm {
         match self {
@@ -131,10 +145,21 @@ pub fn compute(algorithm: ChecksumAlgorithm, bytes: &[u8]) -> String {
     hasher.finish()
 }
 
+/// Whether S3 can keep a full-object checksum of a multipart upload with this algorithm
+/// (`x-amz-checksum-type: FULL_OBJECT`): the CRCs, which combine across parts. SHA-1 and
+/// SHA-256 multipart uploads only get a composite checksum (a checksum of the parts' checksums).
+pub fn full_object_multipart(algorithm: ChecksumAlgorithm) -> bool {
+    matches!(algorithm, ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c | ChecksumAlgorithm::Crc64nvme)
+}
+
 /// The full-object checksum a GET response carries, if any: the first of [`ALL`] whose header
 /// is present. A composite checksum of a multipart upload (`BASE64-N`, a checksum of the parts'
-/// checksums) says nothing checkable about the bytes alone and is skipped.
+/// checksums, which S3 also marks `x-amz-checksum-type: COMPOSITE`) says nothing checkable
+/// about the bytes alone and is skipped.
 pub fn full_object<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<(ChecksumAlgorithm, &'a str)> {
+    if header("x-amz-checksum-type").is_some_and(|kind| kind.trim().eq_ignore_ascii_case("COMPOSITE")) {
+        return None;
+    }
     ALL.into_iter().find_map(|algorithm| {
         let value = header(header_name(algorithm))?.trim();
         (!value.contains('-') && !value.is_empty()).then_some((algorithm, value))
@@ -187,6 +212,29 @@ mod tests {
     }
 
     #[test]
+    fn crcs_of_pieces_combine_into_the_crc_of_the_whole() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 13 % 251) as u8).collect();
+        for algorithm in [Crc32, Crc32c, Crc64nvme] {
+            let mut whole = Hasher::new(algorithm);
+            for piece in data.chunks(65_537) {
+                let mut part = Hasher::new(algorithm);
+                part.update(piece);
+                assert!(whole.combine(&part));
+            }
+            assert_eq!(whole.finish(), compute(algorithm, &data), "{algorithm:?}");
+        }
+        let mut sha = Hasher::new(Sha256);
+        assert!(!sha.combine(&Hasher::new(Sha256)));
+        assert!(!Hasher::new(Crc32).combine(&Hasher::new(Crc32c)));
+    }
+
+    #[test]
+    fn only_the_crcs_make_full_object_multipart_checksums() {
+        let full: Vec<_> = ALL.into_iter().filter(|a| full_object_multipart(*a)).collect();
+        assert_eq!(full, [Crc64nvme, Crc32c, Crc32]);
+    }
+
+    #[test]
     fn names_on_the_wire() {
         let table = [
             (Crc32, "x-amz-checksum-crc32", "CRC32", "ChecksumCRC32"),
@@ -212,6 +260,11 @@ mod tests {
                 Some((Crc64nvme, "rosUhgp5mIg=")),
             ),
             (&[("x-amz-checksum-crc32", "")], None),
+            (&[("x-amz-checksum-crc32", "y/Q5Jg=="), ("x-amz-checksum-type", "COMPOSITE")], None),
+            (
+                &[("x-amz-checksum-crc64nvme", "rosUhgp5mIg="), ("x-amz-checksum-type", "FULL_OBJECT")],
+                Some((Crc64nvme, "rosUhgp5mIg=")),
+            ),
         ];
         for (headers, expected) in table {
             let found = full_object(|name| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v));

@@ -59,12 +59,33 @@ pub fn for_trailer(headers: &mut Headers, algorithm: ChecksumAlgorithm, decoded_
     headers.push(sdk_algorithm(algorithm));
 }
 
-/// CreateMultipartUpload: the algorithm every part's checksum is computed with.
-pub fn for_multipart(algorithm: ChecksumAlgorithm) -> (HeaderName, HeaderValue) {
-    (
+fn full_object_type() -> (HeaderName, HeaderValue) {
+    (HeaderName::from_static("x-amz-checksum-type"), HeaderValue::from_static("FULL_OBJECT"))
+}
+
+/// CreateMultipartUpload: the algorithm every part's checksum is computed with and, for the
+/// CRCs, `x-amz-checksum-type: FULL_OBJECT`, so that S3 keeps a checksum of the whole object
+/// (which a download can verify) rather than a composite one of the parts' checksums.
+pub fn for_multipart(algorithm: ChecksumAlgorithm) -> Headers {
+    let mut headers = vec![(
         HeaderName::from_static("x-amz-checksum-algorithm"),
         HeaderValue::from_static(checksum::wire_name(algorithm)),
-    )
+    )];
+    if checksum::full_object_multipart(algorithm) {
+        headers.push(full_object_type());
+    }
+    headers
+}
+
+/// CompleteMultipartUpload of a full-object upload: the whole object's checksum, which S3
+/// checks against the parts it combines (a part altered on the way fails the completion),
+/// and the checksum type again.
+pub fn for_completion(algorithm: ChecksumAlgorithm, whole: &str) -> Headers {
+    let mut headers = carrying(algorithm, whole);
+    // The SDK's algorithm header is for bodies; CompleteMultipartUpload's body is XML.
+    headers.retain(|(name, _)| name != "x-amz-sdk-checksum-algorithm");
+    headers.push(full_object_type());
+    headers
 }
 
 #[cfg(test)]
@@ -122,8 +143,16 @@ mod tests {
     #[test]
     fn multipart_and_download_headers() {
         assert_eq!(
-            text(&vec![for_multipart(ChecksumAlgorithm::Crc32c)]),
-            pairs(&[("x-amz-checksum-algorithm", "CRC32C")])
+            text(&for_multipart(ChecksumAlgorithm::Crc32c)),
+            pairs(&[("x-amz-checksum-algorithm", "CRC32C"), ("x-amz-checksum-type", "FULL_OBJECT")])
+        );
+        assert_eq!(
+            text(&for_multipart(ChecksumAlgorithm::Sha256)),
+            pairs(&[("x-amz-checksum-algorithm", "SHA256")])
+        );
+        assert_eq!(
+            text(&for_completion(ChecksumAlgorithm::Crc64nvme, "rosUhgp5mIg=")),
+            pairs(&[("x-amz-checksum-crc64nvme", "rosUhgp5mIg="), ("x-amz-checksum-type", "FULL_OBJECT")])
         );
         assert_eq!(text(&vec![checksum_mode()]), pairs(&[("x-amz-checksum-mode", "ENABLED")]));
     }

@@ -170,7 +170,7 @@ fn copy_parts(
         )?;
         parts.push((number, etag, None));
     }
-    let result = multipart::complete_numbered(s3, bucket, key, upload_id, &parts)?;
+    let result = multipart::complete_numbered(s3, bucket, key, upload_id, &parts, None)?;
     Ok(CopyResult { etag: result.etag, last_modified: None, version_id: result.version_id })
 }
 

@@ -84,7 +84,9 @@ pub fn upload_stream(
     let upload_id = multipart::create(s3, bucket, key, options)?;
     let uploaded =
         parallel_parts::upload(s3, bucket, key, &upload_id, &mut reader, first, plan, options.checksum)
-            .and_then(|parts| multipart::complete_numbered(s3, bucket, key, &upload_id, &parts));
+            .and_then(|(parts, whole)| {
+                multipart::complete_numbered(s3, bucket, key, &upload_id, &parts, whole)
+            });
     match uploaded {
         Ok(result) => Ok(result),
         Err(error) => match multipart::abort(s3, bucket, key, &upload_id) {

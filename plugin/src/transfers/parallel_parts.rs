@@ -82,8 +82,14 @@ struct Slot<'a> {
     request: InFlight,
 }
 
+/// The parts in ascending order for CompleteMultipartUpload, and the whole object's checksum
+/// when the algorithm makes a full-object one.
+pub type Uploaded = (Vec<Done>, Option<(ChecksumAlgorithm, String)>);
+
 /// Uploads `first` and every further part of `reader` to the upload, `plan.parallel` at a time;
-/// returns the parts in ascending order for CompleteMultipartUpload.
+/// returns the parts in ascending order for CompleteMultipartUpload and, for the CRCs, the
+/// checksum of the whole input, computed as the parts are read (in order, whatever order
+/// their requests finish in).
 #[allow(clippy::too_many_arguments)]
 pub fn upload<'a>(
     s3: &S3,
@@ -94,9 +100,10 @@ pub fn upload<'a>(
     first: Vec<u8>,
     plan: Plan,
     algorithm: Option<ChecksumAlgorithm>,
-) -> Result<Vec<Done>, S3Error> {
+) -> Result<Uploaded, S3Error> {
     let mut slots: Vec<Slot<'a>> = Vec::new();
-    let result = run(s3, bucket, key, upload_id, reader, first, plan, algorithm, &mut slots);
+    let mut whole = algorithm.filter(|a| checksum::full_object_multipart(*a)).map(checksum::Hasher::new);
+    let result = run(s3, bucket, key, upload_id, reader, first, plan, algorithm, &mut slots, &mut whole);
     if result.is_err() {
         // Parts still in flight finish (or fail) before the caller aborts the upload, so that
         // none is stored after the abort.
@@ -104,7 +111,8 @@ pub fn upload<'a>(
             slot.request.settle_quietly(&slot.bytes);
         }
     }
-    result
+    let parts = result?;
+    Ok((parts, whole.map(|hasher| (hasher.algorithm(), hasher.finish()))))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -118,6 +126,7 @@ fn run<'a>(
     plan: Plan,
     algorithm: Option<ChecksumAlgorithm>,
     slots: &mut Vec<Slot<'a>>,
+    whole: &mut Option<checksum::Hasher>,
 ) -> Result<Vec<Done>, S3Error> {
     let mut done: Vec<Done> = Vec::new();
     let mut next = Some(first).filter(|bytes| !bytes.is_empty());
@@ -135,7 +144,16 @@ fn run<'a>(
                     plan.part_size
                 )));
             }
-            let checksum = algorithm.map(|a| checksum::compute(a, &bytes));
+            let checksum = algorithm.map(|a| {
+                let mut part = checksum::Hasher::new(a);
+                part.update(&bytes);
+                if let Some(hasher) = whole.as_mut() {
+                    // Parts are numbered in the order they are read, so combining them in
+                    // turn gives the checksum of the whole input without reading it again.
+                    hasher.combine(&part);
+                }
+                part.finish()
+            });
             let mut call = part_call(bucket, key, upload_id, number);
             if let (Some(a), Some(value)) = (algorithm, &checksum) {
                 call.headers = checksum_headers::carrying(a, value);
