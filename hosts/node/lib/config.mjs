@@ -27,8 +27,9 @@ export function loadConfig(path) {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    // The parser's message quotes no input, so no secret reaches a log through it.
-    throw new ConfigError(path, `is not JSON (${error.message.split("\n")[0]})`);
+    // V8's messages may quote the input (a secret): only the position is kept.
+    const position = /position (\d+)/.exec(error.message)?.[1];
+    throw new ConfigError(path, position ? `is not JSON (error at character ${position})` : "is not JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new ConfigError(path, "must hold one JSON object of string values");
