@@ -45,8 +45,7 @@ fn main() {
     let edge_spin_copy = target_root.join("plugin-edge").join("edge-spin.wasm");
     if edge_spin != edge_spin_copy {
         if let Some(dir) = edge_spin_copy.parent() {
-            std::fs::create_dir_all(dir)
-                .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         }
         std::fs::copy(&edge_spin, &edge_spin_copy).unwrap_or_else(|e| {
             panic!("cannot copy the edge-spin component to {}: {e}", edge_spin_copy.display())

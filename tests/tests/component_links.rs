@@ -28,7 +28,8 @@ fn component_path(variable: &str, under_target: &str) -> PathBuf {
     if let Some(path) = std::env::var_os(variable) {
         return PathBuf::from(path);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
     target.join(under_target)
 }
 
@@ -85,7 +86,11 @@ fn host_world(file: &str) -> Result<HostWorld> {
         match line.split_once(' ') {
             Some(("import", name)) => world.imports.push(name.to_owned()),
             Some(("export", name)) => world.exports.push(name.to_owned()),
-            _ => bail!("{}:{}: `{line}` is not `import NAME@VERSION` or `export NAME@VERSION`", path.display(), number + 1),
+            _ => bail!(
+                "{}:{}: `{line}` is not `import NAME@VERSION` or `export NAME@VERSION`",
+                path.display(),
+                number + 1
+            ),
         }
         split(line.split_once(' ').map_or(line, |(_, name)| name))
             .with_context(|| format!("{}:{}", path.display(), number + 1))?;
@@ -95,8 +100,9 @@ fn host_world(file: &str) -> Result<HostWorld> {
 
 /// A component's world as its embedded WIT gives it.
 fn component_world(path: &Path) -> Result<(Resolve, WorldId)> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("reading {} (cargo build -p s3-connector-host builds it)", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| {
+        format!("reading {} (cargo build -p s3-connector-host builds it)", path.display())
+    })?;
     match decode(&bytes).with_context(|| format!("decoding {}", path.display()))? {
         DecodedWasm::Component(resolve, world) => Ok((resolve, world)),
         DecodedWasm::WitPackage(..) => bail!("{} is a WIT package, not a component", path.display()),
@@ -122,8 +128,7 @@ fn unlinked(component: &Path, host: &HostWorld) -> Result<Vec<String>> {
     let (resolve, world) = component_world(component)?;
     let (imports, exports) = interfaces(&resolve, world);
     let mut missing = Vec::new();
-    for (wanted, offered, what) in
-        [(&imports, &host.imports, "import"), (&exports, &host.exports, "export")]
+    for (wanted, offered, what) in [(&imports, &host.imports, "import"), (&exports, &host.exports, "export")]
     {
         for name in wanted {
             let (base, version) = split(name)?;
@@ -222,7 +227,9 @@ fn each_component_carries_the_world_of_wit() -> Result<()> {
         for (name, got) in &built {
             let ours = name.contains(" s3-connector:");
             match declared.get(name) {
-                Some(wanted) if ours => assert_eq!(got, wanted, "{}: {name} differs from wit/", path.display()),
+                Some(wanted) if ours => {
+                    assert_eq!(got, wanted, "{}: {name} differs from wit/", path.display())
+                }
                 Some(wanted) => {
                     let extra: Vec<_> = got.iter().filter(|f| !wanted.contains(f)).collect();
                     assert!(extra.is_empty(), "{}: {name} has {extra:?}, not in wit/", path.display());
@@ -235,5 +242,6 @@ fn each_component_carries_the_world_of_wit() -> Result<()> {
                 bail!("{}: the world {world} of wit/ has {name}, the component does not", path.display());
             }
         }
+    }
     Ok(())
 }

@@ -239,8 +239,9 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
         // request goes: a host that streams every request body (preview2-shim under jco) would
         // otherwise keep the request open, and the server would wait for a body that never ends.
         Body::Empty if matches!(*request.method(), http::Method::PUT | http::Method::POST) => {
-            let whole =
-                outgoing.body().map_err(|()| S3Error::Other("the request body was already taken".to_owned()))?;
+            let whole = outgoing
+                .body()
+                .map_err(|()| S3Error::Other("the request body was already taken".to_owned()))?;
             OutgoingBody::finish(whole, None)
                 .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}")))?;
             None
