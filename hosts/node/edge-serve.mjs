@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { HTTPServer } from "@bytecodealliance/preview2-shim/http";
 import { loadComponent } from "./lib/component.mjs";
+import { freshInstanceHandler } from "./lib/edge-handler.mjs";
 import { configStore, loadConfig } from "./lib/config.mjs";
 import { componentImports } from "./lib/imports.mjs";
 import { origin } from "./lib/outbound.mjs";
@@ -53,12 +54,12 @@ const onDenied = (target) => console.error(`edge-serve: refused an outgoing requ
 
 // preview2-shim's server calls `handle` on this thread for each request; every call gets a
 // new instance, so no state of one request (memory, globals) is seen by the next.
-const server = new HTTPServer({
-  handle(request, responseOutparam) {
-    const instance = component.instantiate(componentImports({ configStore: store, allowed, onDenied }));
-    return instance.incomingHandler.handle(request, responseOutparam);
-  },
-});
+const server = new HTTPServer(
+  freshInstanceHandler(
+    () => component.instantiate(componentImports({ configStore: store, allowed, onDenied })),
+    (line) => console.error(`edge-serve: ${line}`),
+  ),
+);
 server.listen(Number(addr[2]), addr[1]);
 const { address, port } = server.address();
 console.error(`Serving HTTP on http://${address}:${port}/`);
