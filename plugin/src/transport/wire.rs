@@ -235,17 +235,6 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
     let outgoing = outgoing_request(request, target)?;
     let url = target.url();
     let mut outgoing_body = match body {
-        // An empty PUT or POST (CreateBucket, CreateMultipartUpload) finishes its body before the
-        // request goes: a host that streams every request body (preview2-shim under jco) would
-        // otherwise keep the request open, and the server would wait for a body that never ends.
-        Body::Empty if matches!(*request.method(), http::Method::PUT | http::Method::POST) => {
-            let whole = outgoing
-                .body()
-                .map_err(|()| S3Error::Other("the request body was already taken".to_owned()))?;
-            OutgoingBody::finish(whole, None)
-                .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}")))?;
-            None
-        }
         Body::Empty => None,
         // Invariant: `body` and `write` are called once, on a request that was just created.
         _ => {
