@@ -1,8 +1,10 @@
 //! Builds the plugin component for wasm32-wasip2, so that `cargo build` and `cargo test` of the
 //! host are single commands. The component is embedded in the host with `include_bytes!`.
 //!
-//! It builds two components from the plugin crate: the `plugin` world (`target/plugin`) and the
-//! `edge` world (feature `edge`, `target/plugin-edge`). The nested cargo uses its own target
+//! It builds three components from the plugin crate: the `plugin` world (`target/plugin`), the
+//! `edge` world (feature `edge`, `target/plugin-edge`), and the `edge-spin` world for Spin 3
+//! (feature `spin`, copied to `target/plugin-edge/edge-spin.wasm`; not embedded, the link checks
+//! and examples use it). The nested cargo uses its own target
 //! directories, so it never waits on the lock of the outer build, and the `plugin` profile
 //! (opt-level "s", LTO, strip) whatever the host's profile: a debug host still loads a small,
 //! fast component.
@@ -28,12 +30,29 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=S3_CONNECTOR_PLUGIN_WASM");
     println!("cargo:rerun-if-env-changed=S3_CONNECTOR_EDGE_WASM");
+    println!("cargo:rerun-if-env-changed=S3_CONNECTOR_EDGE_SPIN_WASM");
     let target_root = match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => workspace.join("target"),
     };
-    // Two components from one crate: the `plugin` world, and the `edge` world (feature `edge`),
-    // each in its own target directory since both are named s3_connector_plugin.wasm.
+    // The edge-spin build shares the edge build's target directory (the same dependencies, only
+    // the plugin crate differs), so it goes first and is copied aside: the edge build then puts
+    // its own component back at the path the scripts use.
+    let edge_spin = match std::env::var_os("S3_CONNECTOR_EDGE_SPIN_WASM") {
+        Some(prebuilt) => PathBuf::from(prebuilt),
+        None => build_component(&workspace, &target_root.join("plugin-edge"), Some("spin")),
+    };
+    let edge_spin_copy = target_root.join("plugin-edge").join("edge-spin.wasm");
+    if edge_spin != edge_spin_copy {
+        if let Some(dir) = edge_spin_copy.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        }
+        std::fs::copy(&edge_spin, &edge_spin_copy).unwrap_or_else(|e| {
+            panic!("cannot copy the edge-spin component to {}: {e}", edge_spin_copy.display())
+        });
+    }
+    // Two components embedded from one crate: the `plugin` world, and the `edge` world (feature
+    // `edge`), each in its own target directory since both are named s3_connector_plugin.wasm.
     for (variable, features, dir) in [
         ("S3_CONNECTOR_PLUGIN_WASM", None, "plugin"),
         ("S3_CONNECTOR_EDGE_WASM", Some("edge"), "plugin-edge"),

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs the edge component, unchanged, under the stock `wasmtime serve` CLI against a local S3
-# server on 127.0.0.1 (the host crate's `local_s3` example), and checks its routes with curl:
-# create a bucket (POST /actions), PUT an object, GET it back byte for byte, HEAD, list, a
-# multi-MiB PUT/GET (the streamed path), DELETE, then GET again for a 404.
+# Runs the edge component, unchanged, under a stock wasi:http host against a local S3 server on
+# 127.0.0.1 (the host crate's `local_s3` example), and checks its routes with curl: create a
+# bucket (POST /actions), PUT an object, GET it back byte for byte, HEAD, list, a multi-MiB
+# PUT/GET (the streamed path), DELETE, then GET again for a 404. The same checks run against
+# `wasmtime serve` and against the Node.js runner (hosts/node/edge-serve.mjs, through jco).
 #
-#   tests/wasmtime_serve.sh            # wasmtime from $WASMTIME, else from PATH
+#   tests/wasmtime_serve.sh                              # wasmtime from $WASMTIME, else from PATH
+#   SERVER=node LARGE_MIB=64 tests/wasmtime_serve.sh     # the Node runner, plus a 64 MiB object
 #
 # Environment:
+#   SERVER     wasmtime (default) or node
+#   LARGE_MIB  also PUT and GET an object of this many MiB, bytes compared (default: none)
 #   WASMTIME   the wasmtime CLI (48.x, like the host crate's wasmtime); install it with
 #              cargo install wasmtime-cli --version 48.0.8 --locked --root /tmp/wasmtime-cli
 #              and run with WASMTIME=/tmp/wasmtime-cli/bin/wasmtime
@@ -24,8 +28,23 @@ access_key_id="AKWASMTIMESERVE"
 secret_access_key="wasmtime-serve-dev-secret"
 bucket="wasmtime-serve"
 
+server="${SERVER:-wasmtime}"
+large_mib="${LARGE_MIB:-0}"
+if [[ "$server" != wasmtime && "$server" != node ]]; then
+    echo "FAIL: SERVER=$server: give wasmtime or node" >&2
+    exit 2
+fi
+if [[ ! "$large_mib" =~ ^[0-9]+$ ]]; then
+    echo "FAIL: LARGE_MIB=$large_mib: give a whole number of MiB" >&2
+    exit 2
+fi
 wasmtime="${WASMTIME:-$(command -v wasmtime || true)}"
-if [[ -z "$wasmtime" || ! -x "$wasmtime" ]]; then
+if [[ "$server" == node ]]; then
+    if [[ ! -d "$root/hosts/node/node_modules/@bytecodealliance/jco" ]]; then
+        echo "FAIL: the Node runner's packages are missing; run: (cd hosts/node && npm ci)" >&2
+        exit 2
+    fi
+elif [[ -z "$wasmtime" || ! -x "$wasmtime" ]]; then
     echo "FAIL: no wasmtime CLI (set WASMTIME or put wasmtime on PATH). Install the host's version with:" >&2
     echo "  cargo install wasmtime-cli --version 48.0.8 --locked --root /tmp/wasmtime-cli" >&2
     echo "  WASMTIME=/tmp/wasmtime-cli/bin/wasmtime $0" >&2
@@ -84,9 +103,10 @@ else
     exit 1
 fi
 
-# 2. wasmtime serve on a port of its choosing (port 0), the settings as wasi:config variables.
-#    -S cli: the component imports wasi:cli interfaces beyond the proxy world (environment,
-#    exit, terminal-*) that `wasmtime serve` links only with it.
+# 2. The server on a port of its choosing (port 0), the settings as wasi:config variables.
+#    wasmtime: -S cli, since the component imports wasi:cli interfaces beyond the proxy world
+#    (environment, exit, terminal-*) that `wasmtime serve` links only with it. node: the same
+#    settings in a JSON file that only this user can read.
 serve_args=(
     serve --addr 127.0.0.1:0
     -S cli -S config
@@ -98,9 +118,17 @@ serve_args=(
     -S "config-var=secret_access_key=$secret_access_key"
 )
 : >"$work/wasmtime.log"
-echo "running: $wasmtime ${serve_args[*]/secret_access_key=*/secret_access_key=...} $edge_wasm"
-"$wasmtime" "${serve_args[@]}" "$edge_wasm" >"$work/wasmtime.out" 2>"$work/wasmtime.log" \
-    {local_s3_in}>&- {local_s3_out}<&- &
+if [[ "$server" == node ]]; then
+    (umask 077 && printf '{"endpoint":"%s","region":"us-east-1","path_style":"true","max_attempts":"2","access_key_id":"%s","secret_access_key":"%s"}' \
+        "$endpoint" "$access_key_id" "$secret_access_key" >"$work/config.json")
+    echo "running: node hosts/node/edge-serve.mjs --addr 127.0.0.1:0 --config $work/config.json --wasm $edge_wasm"
+    node "$root/hosts/node/edge-serve.mjs" --addr 127.0.0.1:0 --config "$work/config.json" --wasm "$edge_wasm" \
+        >"$work/wasmtime.out" 2>"$work/wasmtime.log" {local_s3_in}>&- {local_s3_out}<&- &
+else
+    echo "running: $wasmtime ${serve_args[*]/secret_access_key=*/secret_access_key=...} $edge_wasm"
+    "$wasmtime" "${serve_args[@]}" "$edge_wasm" >"$work/wasmtime.out" 2>"$work/wasmtime.log" \
+        {local_s3_in}>&- {local_s3_out}<&- &
+fi
 wasmtime_pid=$!
 base=""
 for _ in $(seq 1 300); do # up to 60 s: the first start compiles the component
@@ -110,9 +138,10 @@ for _ in $(seq 1 300); do # up to 60 s: the first start compiles the component
     sleep 0.2
 done
 if [[ -n "$base" ]]; then
-    pass "wasmtime serve listening on $base ($("$wasmtime" --version))"
+    if [[ "$server" == node ]]; then pass "node edge-serve.mjs listening on $base (node $(node --version))"
+    else pass "wasmtime serve listening on $base ($("$wasmtime" --version))"; fi
 else
-    fail "wasmtime serve did not start; its stderr:"
+    fail "$server did not start; its stderr:"
     sed 's/^/    /' "$work/wasmtime.log"
     exit 1
 fi
@@ -123,7 +152,7 @@ request() {
     shift 2
     local how=(-X "$method")
     [[ "$method" == HEAD ]] && how=(--head)
-    status="$(curl -sS --max-time 10 "${how[@]}" -o "$work/body" -D "$work/head" -w '%{http_code}' \
+    status="$(curl -sS --max-time "${max_time:-10}" "${how[@]}" -o "$work/body" -D "$work/head" -w '%{http_code}' \
         "$@" "$base$path" 2>"$work/curl.err" || true)"
     [[ -n "$status" ]] || status="000"
 }
@@ -174,8 +203,21 @@ request GET "/$bucket/large.bin"
 if [[ $status == 200 ]] && cmp -s "$work/large" "$work/body"; then pass "GET /$bucket/large.bin -> 200, same 3 MiB"
 else fail "GET /$bucket/large.bin -> $status $(cmp "$work/large" "$work/body" 2>&1 | head -n 1)"; fi
 
+# 6b. With LARGE_MIB: a multipart-sized object up and back (parts side by side on the way up).
+objects=("$key" large.bin)
+if [[ "$large_mib" != 0 ]]; then
+    head -c $((large_mib * 1024 * 1024)) /dev/urandom >"$work/huge"
+    max_time=300 request PUT "/$bucket/huge.bin" -T "$work/huge"
+    if [[ $status == 200 ]]; then pass "PUT /$bucket/huge.bin ($large_mib MiB) -> 200 $(answer)"
+    else fail "PUT /$bucket/huge.bin ($large_mib MiB) -> $status $(answer)"; fi
+    max_time=300 request GET "/$bucket/huge.bin"
+    if [[ $status == 200 ]] && cmp -s "$work/huge" "$work/body"; then pass "GET /$bucket/huge.bin -> 200, same $large_mib MiB"
+    else fail "GET /$bucket/huge.bin -> $status $(cmp "$work/huge" "$work/body" 2>&1 | head -n 1)"; fi
+    objects+=(huge.bin)
+fi
+
 # 7. DELETE, then GET is a 404 with the JSON error.
-for object in "$key" large.bin; do
+for object in "${objects[@]}"; do
     request DELETE "/$bucket/$object"
     if [[ $status == 204 ]]; then pass "DELETE /$bucket/$object -> 204"
     else fail "DELETE /$bucket/$object -> $status $(answer)"; fi
@@ -192,9 +234,9 @@ request POST /actions -H 'content-type: application/json' \
 if [[ $status == 200 ]]; then pass "POST /actions deleteBucket -> 200 $(answer)"
 else fail "POST /actions deleteBucket -> $status $(answer)"; fi
 
-if ! kill -0 "$wasmtime_pid" 2>/dev/null; then fail "wasmtime serve exited during the checks"; fi
+if ! kill -0 "$wasmtime_pid" 2>/dev/null; then fail "$server exited during the checks"; fi
 if [[ "$failed" != 0 ]]; then
-    echo "wasmtime serve's stderr (last 40 lines):"
+    echo "$server's stderr (last 40 lines):"
     tail -n 40 "$work/wasmtime.log" | sed 's/^/    /'
 fi
 echo "$passed passed, $failed failed"

@@ -21,10 +21,16 @@ mod bindings {
         world: "s3-connector:s3/plugin",
         generate_all,
     });
-    #[cfg(feature = "edge")]
+    #[cfg(all(feature = "edge", not(feature = "spin")))]
     wit_bindgen::generate!({
         path: "../wit",
         world: "s3-connector:s3/edge",
+        generate_all,
+    });
+    #[cfg(feature = "spin")]
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "s3-connector:s3/edge-spin",
         generate_all,
     });
 }

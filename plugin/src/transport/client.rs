@@ -121,6 +121,14 @@ impl S3 {
         }
         if let Some(length) = content_length {
             headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+        } else if presign_for.is_none()
+            && matches!(call.action.method(), http::Method::PUT | http::Method::POST)
+            && !headers.contains_key(CONTENT_LENGTH)
+        {
+            // A PUT or POST without a body (CreateBucket, CreateMultipartUpload) says so: a host
+            // that sends an unannounced body chunked (Node's http, under jco) would otherwise
+            // get 411 MissingContentLength from S3 servers that require a length.
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(0));
         }
         let now = http_date::shifted(SystemTime::now(), self.clock_offset_ms.get());
         signing::sign_request(&mut request, credentials, &self.region, payload, presign_for, now)?;

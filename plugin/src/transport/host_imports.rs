@@ -87,7 +87,11 @@ mod world {
 
     use super::{Connection, Credentials, Scope};
     use crate::bindings::s3_connector::s3::types::S3Error;
-    use crate::bindings::wasi::config::store;
+    // wit/ holds two versions of wasi:config, so wit-bindgen names each module by version.
+    #[cfg(feature = "spin")]
+    use crate::bindings::wasi::config0_2_0_draft_2024_09_27::store;
+    #[cfg(not(feature = "spin"))]
+    use crate::bindings::wasi::config0_2_0_rc_1::store;
     use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 
     /// A value of the edge world's configuration (see `wit/edge.wit`; the keys are

@@ -1,0 +1,94 @@
+// The plugin world in Node.js: what a JavaScript workflow engine (n8n, Node-RED, a Temporal
+// TypeScript worker) gives the plugin component in place of the reference host: its
+// `credentials`, `settings` and `documents` imports, and a fresh instance per call of its
+// `client` and `actions` exports.
+import { randomUUID } from "node:crypto";
+import { filesystem } from "@bytecodealliance/preview2-shim";
+import { loadComponent } from "./component.mjs";
+import { componentImports } from "./imports.mjs";
+import { origin } from "./outbound.mjs";
+
+/** The `s3-error` variant for a refusal (jco passes variants as `{ tag, val }`). */
+function accessDenied(message) {
+  return { tag: "access-denied", val: message };
+}
+
+/**
+ * A document store over a directory: `open` reads `DIR/ID`, `create` writes a new file there.
+ * Streams come from preview2-shim's filesystem, so the plugin reads and writes documents in
+ * chunks, as it does in the reference host.
+ */
+export function directoryDocuments(dir, storeId = "fs") {
+  const [[root]] = filesystem.createFilesystem({ preopens: { "/": dir } }).preopens.getDirectories();
+  const noFollow = { symlinkFollow: false };
+  const metadata = (descriptor, fileName) => ({
+    contentType: undefined,
+    size: descriptor.stat().size,
+    fileName,
+  });
+  return {
+    open(wantedStore, documentId) {
+      if (wantedStore !== storeId) throw `no document store "${wantedStore}" (this host has "${storeId}")`;
+      if (!/^[A-Za-z0-9._-]+$/.test(documentId) || documentId.startsWith(".")) {
+        throw `document id "${documentId}" is not a plain file name`;
+      }
+      let descriptor;
+      try {
+        descriptor = root.openAt(noFollow, documentId, {}, { read: true });
+      } catch (code) {
+        throw `document "${documentId}" cannot be opened (${code})`;
+      }
+      return [metadata(descriptor, documentId), descriptor.readViaStream(0n)];
+    },
+    create(wanted) {
+      const documentId = randomUUID();
+      const descriptor = root.openAt(noFollow, documentId, { create: true, exclusive: true }, { write: true });
+      const reference = {
+        storeId,
+        documentId,
+        metadata: { contentType: wanted.contentType, size: wanted.size, fileName: wanted.fileName },
+      };
+      return [reference, descriptor.writeViaStream(0n)];
+    },
+  };
+}
+
+/**
+ * Loads the plugin component. `connection` is the settings record (endpoint, region,
+ * pathStyle, maxAttempts); `credentials(scope)` answers each request's scope with
+ * `{ accessKeyId, secretAccessKey, sessionToken }` or throws a reason; `documents` is a store
+ * such as `directoryDocuments(dir)`. Returns `call(fn)`: `fn` gets a fresh instance's
+ * `{ client, actions }` and its result is returned; the instance is dropped afterwards.
+ */
+export async function loadPlugin(wasmPath, { connection, credentials, documents }) {
+  const component = await loadComponent(wasmPath, "plugin");
+  const allowed = origin(connection.endpoint);
+  const hostImports = {
+    "s3-connector:s3/settings": { connection: () => ({ ...connection }) },
+    "s3-connector:s3/credentials": {
+      get(scope) {
+        let answer;
+        try {
+          answer = credentials(scope);
+        } catch (reason) {
+          throw accessDenied(String(reason));
+        }
+        return {
+          accessKeyId: answer.accessKeyId,
+          secretAccessKey: answer.secretAccessKey,
+          sessionToken: answer.sessionToken,
+          expiresAt: undefined,
+        };
+      },
+    },
+    "s3-connector:s3/documents": documents,
+  };
+  const onDenied = (target) => console.error(`plugin: refused an outgoing request to ${target}`);
+  return {
+    call(fn) {
+      const instance = component.instantiate(componentImports({ allowed, onDenied, extra: hostImports }));
+      return fn(instance);
+    },
+    dispose: () => component.dispose(),
+  };
+}
