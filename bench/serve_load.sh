@@ -4,9 +4,7 @@
 # 1 KiB GETs at 1, 16 and 64 connections for one tenant alone, then the same while a second
 # tenant, over its rate limit (RATE requests/s), sends at 64 connections from another wrk and
 # is answered 429: the first tenant's requests/s and p99 are the figures to compare. Prints
-# Markdown on stdout. NOT RUN YET: written in issue 21's session, which had no time left for a
-# release build; nothing in BENCHMARKS.md comes from it. Run it (and fix what a first run finds)
-# before quoting a figure.
+# Markdown on stdout. Its figures are in BENCHMARKS.md ("serve with tenants under load").
 #
 # Needs the release binaries and wrk (`apt-get install wrk`; this script installs nothing):
 #   cargo build --release -p s3-connector-host --bin s3-connector --example local_s3
