@@ -69,26 +69,20 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::SystemTime;
 
+#[cfg(feature = "aws-credentials")]
+pub use self::{
+    assume_role::AssumeRoleProvider,
+    chain::{ChainProvider, default_chain},
+    container::ContainerProvider,
+    imds::ImdsProvider,
+    process::ProcessProvider,
+    profile::{ProfileProvider, ProfileSettings},
+    role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings},
+    roles_anywhere::RolesAnywhereProvider,
+    web_identity::WebIdentityProvider,
+};
 pub use crate::secret::Secret;
-#[cfg(feature = "aws-credentials")]
-pub use assume_role::AssumeRoleProvider;
 pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
-#[cfg(feature = "aws-credentials")]
-pub use chain::{ChainProvider, default_chain};
-#[cfg(feature = "aws-credentials")]
-pub use container::ContainerProvider;
-#[cfg(feature = "aws-credentials")]
-pub use imds::ImdsProvider;
-#[cfg(feature = "aws-credentials")]
-pub use process::ProcessProvider;
-#[cfg(feature = "aws-credentials")]
-pub use profile::{ProfileProvider, ProfileSettings};
-#[cfg(feature = "aws-credentials")]
-pub use role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
-#[cfg(feature = "aws-credentials")]
-pub use roles_anywhere::RolesAnywhereProvider;
-#[cfg(feature = "aws-credentials")]
-pub use web_identity::WebIdentityProvider;
 
 /// AWS credentials. Debug never shows the secret parts.
 #[derive(Clone, Debug)]
