@@ -2,7 +2,7 @@
 //! configuration, so the host's policy asks `admin` for all three.
 
 use crate::bindings::s3_connector::s3::types::S3Error;
-use crate::operations::check_bucket;
+use crate::protocol::checked_names::Bucket;
 use crate::protocol::object_headers;
 use crate::protocol::s3_error::invalid;
 use crate::protocol::xml;
@@ -12,8 +12,8 @@ use crate::transport::wire::Body;
 /// S3's limit on tags per bucket.
 pub const MAX_BUCKET_TAGS: usize = 50;
 
-fn tagging_call(action: S3Action, bucket: &str) -> Call<'_> {
-    let mut call = Call::new(action, Some(bucket), None);
+fn tagging_call(action: S3Action, bucket: Bucket<'_>) -> Call<'_> {
+    let mut call = Call::on_bucket(action, bucket);
     call.query.push(("tagging", String::new()));
     call
 }
@@ -37,8 +37,7 @@ pub fn check_tags(bucket: &str, tags: &[(String, String)]) -> Result<(), S3Error
 }
 
 /// GetBucketTagging; a bucket without tags (S3's `NoSuchTagSet`) has none.
-pub fn get(s3: &S3, bucket: &str) -> Result<Vec<(String, String)>, S3Error> {
-    check_bucket(bucket)?;
+pub fn get(s3: &S3, bucket: Bucket<'_>) -> Result<Vec<(String, String)>, S3Error> {
     match s3.send_for_xml(tagging_call(S3Action::GetBucketTagging, bucket), Body::Empty) {
         Ok(text) => xml::tagging(&text).map_err(|e| S3Error::Other(e.to_string())),
         Err(S3Error::Service(error)) if error.code == "NoSuchTagSet" => Ok(Vec::new()),
@@ -47,9 +46,8 @@ pub fn get(s3: &S3, bucket: &str) -> Result<Vec<(String, String)>, S3Error> {
 }
 
 /// PutBucketTagging: replaces the bucket's tags.
-pub fn put(s3: &S3, bucket: &str, tags: &[(String, String)]) -> Result<(), S3Error> {
-    check_bucket(bucket)?;
-    check_tags(bucket, tags)?;
+pub fn put(s3: &S3, bucket: Bucket<'_>, tags: &[(String, String)]) -> Result<(), S3Error> {
+    check_tags(bucket.name(), tags)?;
     let mut call = tagging_call(S3Action::PutBucketTagging, bucket);
     let body = xml::tagging_body(tags);
     // S3 requires an integrity check on PutBucketTagging.
@@ -58,8 +56,7 @@ pub fn put(s3: &S3, bucket: &str, tags: &[(String, String)]) -> Result<(), S3Err
 }
 
 /// DeleteBucketTagging: removes every tag of the bucket.
-pub fn delete(s3: &S3, bucket: &str) -> Result<(), S3Error> {
-    check_bucket(bucket)?;
+pub fn delete(s3: &S3, bucket: Bucket<'_>) -> Result<(), S3Error> {
     s3.send(tagging_call(S3Action::DeleteBucketTagging, bucket), Body::Empty).map(drop)
 }
 

@@ -12,31 +12,20 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RANGE};
 
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, ByteRange, DeleteFailure, DeleteObjectsResult, GetOptions, ListObjectsRequest,
-    ListObjectsResult, ObjectInfo, ObjectRef, ObjectSummary, ObjectVersion, PresignMethod, PresignRequest,
-    PutOptions, PutResult, S3Error,
+    ListObjectsResult, ObjectInfo, ObjectSummary, ObjectVersion, PresignMethod, PutOptions, PutResult,
+    S3Error,
 };
-use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::bindings::wasi::io::streams::OutputStream;
+use crate::protocol::checked_names::{Bucket, Object};
 use crate::protocol::s3_error::invalid;
 use crate::protocol::{checksum_headers, object_headers, xml};
 use crate::transport::client::{Call, S3, S3Action};
 use crate::transport::signing::Payload;
 use crate::transport::wire::{Body, Response};
 
-/// Checks a bucket name before anything is sent.
-pub fn check_bucket(bucket: &str) -> Result<(), S3Error> {
-    s3_connector_rules::validate_bucket_name(bucket).map_err(invalid)
-}
-
-/// Checks a bucket name and a key before anything is sent.
-pub fn check_object(bucket: &str, key: &str) -> Result<(), S3Error> {
-    check_bucket(bucket)?;
-    s3_connector_rules::validate_key(key).map_err(invalid)
-}
-
 /// CreateBucket.
-pub fn create_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
-    check_bucket(bucket)?;
-    let call = Call::new(S3Action::CreateBucket, Some(bucket), None);
+pub fn create_bucket(s3: &S3, bucket: Bucket<'_>) -> Result<(), S3Error> {
+    let call = Call::on_bucket(S3Action::CreateBucket, bucket);
     // us-east-1 is the default location and AWS rejects it as an explicit constraint.
     let configuration = (s3.region() != "us-east-1").then(|| xml::create_bucket_body(s3.region()));
     let body = configuration.as_deref().map_or(Body::Empty, |xml| Body::Bytes(xml.as_bytes()));
@@ -44,20 +33,18 @@ pub fn create_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
 }
 
 /// DeleteBucket.
-pub fn delete_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
-    check_bucket(bucket)?;
-    s3.send(Call::new(S3Action::DeleteBucket, Some(bucket), None), Body::Empty).map(drop)
+pub fn delete_bucket(s3: &S3, bucket: Bucket<'_>) -> Result<(), S3Error> {
+    s3.send(Call::on_bucket(S3Action::DeleteBucket, bucket), Body::Empty).map(drop)
 }
 
 /// HeadBucket.
-pub fn head_bucket(s3: &S3, bucket: &str) -> Result<(), S3Error> {
-    check_bucket(bucket)?;
-    s3.send(Call::new(S3Action::HeadBucket, Some(bucket), None), Body::Empty).map(drop)
+pub fn head_bucket(s3: &S3, bucket: Bucket<'_>) -> Result<(), S3Error> {
+    s3.send(Call::on_bucket(S3Action::HeadBucket, bucket), Body::Empty).map(drop)
 }
 
 /// ListBuckets.
 pub fn list_buckets(s3: &S3) -> Result<Vec<BucketInfo>, S3Error> {
-    let text = s3.send_for_xml(Call::new(S3Action::ListBuckets, None, None), Body::Empty)?;
+    let text = s3.send_for_xml(Call::on_service(S3Action::ListBuckets), Body::Empty)?;
     let parsed = xml::list_buckets(&text).map_err(|e| S3Error::Other(e.to_string()))?;
     Ok(parsed
         .buckets
@@ -70,13 +57,11 @@ pub fn list_buckets(s3: &S3) -> Result<Vec<BucketInfo>, S3Error> {
 /// PutObject with a body of known length (a stream or bytes).
 pub fn put_object(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     body: Body<'_>,
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::PutObject, Some(bucket), Some(key));
+    let mut call = Call::on_object(S3Action::PutObject, object);
     call.headers = object_headers::put_headers(options)?;
     if matches!(body, Body::Empty) {
         call.headers.push((CONTENT_LENGTH, HeaderValue::from(0)));
@@ -105,29 +90,15 @@ pub fn put_object(
     })
 }
 
-/// PutObject from a stream of known length.
-pub fn put_stream(
-    s3: &S3,
-    bucket: &str,
-    key: &str,
-    source: &InputStream,
-    length: u64,
-    options: &PutOptions,
-) -> Result<PutResult, S3Error> {
-    let body = if length == 0 { Body::Empty } else { Body::Stream { source, length } };
-    put_object(s3, bucket, key, body, options)
-}
-
 /// GetObject into `sink`, in one request (see [`crate::transfers::download`] for downloads in
 /// parallel ranges).
 pub fn get_object(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     sink: &OutputStream,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
-    let (info, response) = get_object_response(s3, bucket, key, options)?;
+    let (info, response) = get_object_response(s3, object, options)?;
     response.copy_checked_to(sink)?;
     Ok(info)
 }
@@ -135,12 +106,10 @@ pub fn get_object(
 /// GetObject up to the response head: the object's metadata, and the body still to read.
 pub fn get_object_response(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     options: &GetOptions,
 ) -> Result<(ObjectInfo, Response), S3Error> {
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::GetObject, Some(bucket), Some(key));
+    let mut call = Call::on_object(S3Action::GetObject, object);
     call.headers = object_headers::get_headers(options)?;
     match options.range {
         Some(range) => {
@@ -154,7 +123,7 @@ pub fn get_object_response(
         call.query.push(("versionId", version.clone()));
     }
     let response = s3.send(call, Body::Empty)?;
-    Ok((object_info(key, &response), response))
+    Ok((object_info(object.key(), &response), response))
 }
 
 /// The `Range` header value of a byte range.
@@ -171,21 +140,19 @@ pub fn range_header(range: ByteRange) -> Result<String, S3Error> {
 }
 
 /// HeadObject.
-pub fn head_object(s3: &S3, bucket: &str, key: &str, options: &GetOptions) -> Result<ObjectInfo, S3Error> {
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::HeadObject, Some(bucket), Some(key));
+pub fn head_object(s3: &S3, object: Object<'_>, options: &GetOptions) -> Result<ObjectInfo, S3Error> {
+    let mut call = Call::on_object(S3Action::HeadObject, object);
     call.headers = object_headers::get_headers(options)?;
     call.headers.push(checksum_headers::checksum_mode());
     if let Some(version) = &options.version_id {
         call.query.push(("versionId", version.clone()));
     }
-    Ok(object_info(key, &s3.send(call, Body::Empty)?))
+    Ok(object_info(object.key(), &s3.send(call, Body::Empty)?))
 }
 
 /// DeleteObject.
-pub fn delete_object(s3: &S3, bucket: &str, key: &str, version_id: Option<&str>) -> Result<(), S3Error> {
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::DeleteObject, Some(bucket), Some(key));
+pub fn delete_object(s3: &S3, object: Object<'_>, version_id: Option<&str>) -> Result<(), S3Error> {
+    let mut call = Call::on_object(S3Action::DeleteObject, object);
     if let Some(version) = version_id {
         call.query.push(("versionId", version.to_owned()));
     }
@@ -195,11 +162,10 @@ pub fn delete_object(s3: &S3, bucket: &str, key: &str, version_id: Option<&str>)
 /// ListObjectsV2, one page.
 pub fn list_objects(
     s3: &S3,
-    bucket: &str,
+    bucket: Bucket<'_>,
     request: &ListObjectsRequest,
 ) -> Result<ListObjectsResult, S3Error> {
-    check_bucket(bucket)?;
-    let mut call = Call::new(S3Action::ListObjectsV2, Some(bucket), None);
+    let mut call = Call::on_bucket(S3Action::ListObjectsV2, bucket);
     call.query.push(("list-type", "2".to_owned()));
     let optional = [
         ("prefix", request.prefix.clone()),
@@ -233,15 +199,14 @@ pub fn list_objects(
 const MAX_KEYS_PER_DELETE: usize = 1000;
 
 /// DeleteObjects, 1000 keys per request; every key is reported as deleted or failed.
-pub fn delete_objects(s3: &S3, bucket: &str, keys: &[String]) -> Result<DeleteObjectsResult, S3Error> {
-    check_bucket(bucket)?;
+pub fn delete_objects(s3: &S3, bucket: Bucket<'_>, keys: &[String]) -> Result<DeleteObjectsResult, S3Error> {
     for key in keys {
         s3_connector_rules::validate_key(key).map_err(invalid)?;
     }
     let mut result = DeleteObjectsResult { deleted: Vec::new(), failed: Vec::new() };
     for chunk in keys.chunks(MAX_KEYS_PER_DELETE) {
         let body = xml::delete_objects_body(chunk.iter().map(String::as_str));
-        let mut call = Call::new(S3Action::DeleteObjects, Some(bucket), None);
+        let mut call = Call::on_bucket(S3Action::DeleteObjects, bucket);
         call.query.push(("delete", String::new()));
         // S3 requires an integrity check on DeleteObjects.
         call.headers.push(object_headers::content_md5(body.as_bytes()));
@@ -259,9 +224,8 @@ pub fn delete_objects(s3: &S3, bucket: &str, keys: &[String]) -> Result<DeleteOb
 }
 
 /// GetObjectTagging.
-pub fn get_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<Vec<(String, String)>, S3Error> {
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::GetObjectTagging, Some(bucket), Some(key));
+pub fn get_object_tags(s3: &S3, object: Object<'_>) -> Result<Vec<(String, String)>, S3Error> {
+    let mut call = Call::on_object(S3Action::GetObjectTagging, object);
     call.query.push(("tagging", String::new()));
     let text = s3.send_for_xml(call, Body::Empty)?;
     xml::tagging(&text).map_err(|e| S3Error::Other(e.to_string()))
@@ -271,12 +235,11 @@ pub fn get_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<Vec<(String, 
 const MAX_TAGS: usize = 10;
 
 /// PutObjectTagging.
-pub fn put_object_tags(s3: &S3, bucket: &str, key: &str, tags: &[(String, String)]) -> Result<(), S3Error> {
-    check_object(bucket, key)?;
+pub fn put_object_tags(s3: &S3, object: Object<'_>, tags: &[(String, String)]) -> Result<(), S3Error> {
     if tags.len() > MAX_TAGS {
         return Err(invalid(format!("{} tags given; S3 allows at most {MAX_TAGS} per object", tags.len())));
     }
-    let mut call = Call::new(S3Action::PutObjectTagging, Some(bucket), Some(key));
+    let mut call = Call::on_object(S3Action::PutObjectTagging, object);
     call.query.push(("tagging", String::new()));
     let body = xml::tagging_body(tags);
     call.headers.push(object_headers::content_md5(body.as_bytes()));
@@ -284,17 +247,15 @@ pub fn put_object_tags(s3: &S3, bucket: &str, key: &str, tags: &[(String, String
 }
 
 /// DeleteObjectTagging.
-pub fn delete_object_tags(s3: &S3, bucket: &str, key: &str) -> Result<(), S3Error> {
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::DeleteObjectTagging, Some(bucket), Some(key));
+pub fn delete_object_tags(s3: &S3, object: Object<'_>) -> Result<(), S3Error> {
+    let mut call = Call::on_object(S3Action::DeleteObjectTagging, object);
     call.query.push(("tagging", String::new()));
     s3.send(call, Body::Empty).map(drop)
 }
 
 /// GetBucketLocation; S3's empty answer means us-east-1.
-pub fn get_bucket_location(s3: &S3, bucket: &str) -> Result<String, S3Error> {
-    check_bucket(bucket)?;
-    let mut call = Call::new(S3Action::GetBucketLocation, Some(bucket), None);
+pub fn get_bucket_location(s3: &S3, bucket: Bucket<'_>) -> Result<String, S3Error> {
+    let mut call = Call::on_bucket(S3Action::GetBucketLocation, bucket);
     call.query.push(("location", String::new()));
     let region = xml::bucket_location(&s3.send_for_xml(call, Body::Empty)?)
         .map_err(|e| S3Error::Other(e.to_string()))?;
@@ -304,14 +265,13 @@ pub fn get_bucket_location(s3: &S3, bucket: &str) -> Result<String, S3Error> {
 /// ListObjectVersions, every page.
 pub fn list_object_versions(
     s3: &S3,
-    bucket: &str,
+    bucket: Bucket<'_>,
     prefix: Option<&str>,
 ) -> Result<Vec<ObjectVersion>, S3Error> {
-    check_bucket(bucket)?;
     let mut versions = Vec::new();
     let mut markers: Option<(String, String)> = None;
     loop {
-        let mut call = Call::new(S3Action::ListObjectVersions, Some(bucket), None);
+        let mut call = Call::on_bucket(S3Action::ListObjectVersions, bucket);
         call.query.push(("versions", String::new()));
         if let Some(prefix) = prefix {
             call.query.push(("prefix", prefix.to_owned()));
@@ -382,17 +342,20 @@ pub fn presign_method_named(name: &str) -> Option<PresignMethod> {
 }
 
 /// A presigned URL for one method on one object.
-pub fn presign(s3: &S3, request: &PresignRequest) -> Result<String, S3Error> {
-    check_object(&request.object.bucket, &request.object.key)?;
-    if request.expires_in_seconds == 0 || request.expires_in_seconds > MAX_PRESIGN_SECONDS {
+pub fn presign(
+    s3: &S3,
+    object: Object<'_>,
+    method: PresignMethod,
+    expires_in_seconds: u32,
+) -> Result<String, S3Error> {
+    if expires_in_seconds == 0 || expires_in_seconds > MAX_PRESIGN_SECONDS {
         return Err(invalid(format!(
             "expiry of {} seconds is out of range; presigned URLs last 1 to {MAX_PRESIGN_SECONDS} seconds (7 days)",
-            request.expires_in_seconds
+            expires_in_seconds
         )));
     }
-    let ObjectRef { bucket, key } = &request.object;
-    let call = Call::new(presign_action(request.method), Some(bucket), Some(key));
-    let expires_in = Duration::from_secs(u64::from(request.expires_in_seconds));
+    let call = Call::on_object(presign_action(method), object);
+    let expires_in = Duration::from_secs(u64::from(expires_in_seconds));
     let (signed, _) = s3.authorize(&call, None, Payload::Unsigned, Some(expires_in))?;
     Ok(signed.uri().to_string())
 }

@@ -7,9 +7,9 @@ use http::header::{HeaderName, HeaderValue};
 use crate::bindings::s3_connector::s3::types::{
     ChecksumAlgorithm, CompletedPart, MultipartUpload, PartInfo, PutOptions, PutResult, S3Error,
 };
-use crate::operations::{check_bucket, check_object};
+use crate::protocol::checked_names::{Bucket, Object};
 use crate::protocol::checksum_headers;
-use crate::protocol::object_headers::put_headers;
+use crate::protocol::object_headers::{copy_source, put_headers};
 use crate::protocol::s3_error::invalid;
 use crate::protocol::xml;
 use crate::transport::client::{Call, S3, S3Action};
@@ -34,12 +34,11 @@ fn check_part_number(part_number: u32) -> Result<(), S3Error> {
 /// A call on one upload: `?uploadId=` (and `partNumber=` first, for parts).
 fn upload_call<'a>(
     action: S3Action,
-    bucket: &'a str,
-    key: &'a str,
+    object: Object<'a>,
     upload_id: &str,
     part_number: Option<u32>,
 ) -> Call<'a> {
-    let mut call = Call::new(action, Some(bucket), Some(key));
+    let mut call = Call::on_object(action, object);
     if let Some(number) = part_number {
         call.query.push(("partNumber", number.to_string()));
     }
@@ -48,9 +47,8 @@ fn upload_call<'a>(
 }
 
 /// CreateMultipartUpload; returns the upload id.
-pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<String, S3Error> {
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::CreateMultipartUpload, Some(bucket), Some(key));
+pub fn create(s3: &S3, object: Object<'_>, options: &PutOptions) -> Result<String, S3Error> {
+    let mut call = Call::on_object(S3Action::CreateMultipartUpload, object);
     call.query.push(("uploads", String::new()));
     call.headers = put_headers(options)?;
     if let Some(algorithm) = options.checksum {
@@ -61,22 +59,20 @@ pub fn create(s3: &S3, bucket: &str, key: &str, options: &PutOptions) -> Result<
 }
 
 /// The UploadPart call of part `number`.
-pub fn part_call<'a>(bucket: &'a str, key: &'a str, upload_id: &str, number: u32) -> Call<'a> {
-    upload_call(S3Action::UploadPart, bucket, key, upload_id, Some(number))
+pub fn part_call<'a>(object: Object<'a>, upload_id: &str, number: u32) -> Call<'a> {
+    upload_call(S3Action::UploadPart, object, upload_id, Some(number))
 }
 
 /// UploadPart from a body; returns the part's ETag.
 pub fn upload_part(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     upload_id: &str,
     part_number: u32,
     body: Body<'_>,
 ) -> Result<String, S3Error> {
-    check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let call = upload_call(S3Action::UploadPart, bucket, key, upload_id, Some(part_number));
+    let call = upload_call(S3Action::UploadPart, object, upload_id, Some(part_number));
     part_etag(s3.send(call, body)?, part_number)
 }
 
@@ -84,16 +80,14 @@ pub fn upload_part(
 /// part's ETag and the checksum, which CompleteMultipartUpload names again.
 pub fn upload_part_checked(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     upload_id: &str,
     part_number: u32,
     bytes: &[u8],
     algorithm: ChecksumAlgorithm,
 ) -> Result<(String, String), S3Error> {
-    check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let mut call = upload_call(S3Action::UploadPart, bucket, key, upload_id, Some(part_number));
+    let mut call = upload_call(S3Action::UploadPart, object, upload_id, Some(part_number));
     let value = crate::protocol::checksum::compute(algorithm, bytes);
     call.headers = checksum_headers::carrying(algorithm, &value);
     Ok((part_etag(s3.send(call, Body::Bytes(bytes))?, part_number)?, value))
@@ -111,24 +105,16 @@ fn part_etag(response: crate::transport::wire::Response, part_number: u32) -> Re
 #[allow(clippy::too_many_arguments)]
 pub fn upload_part_copy(
     s3: &S3,
-    source: (&str, &str),
+    source: Object<'_>,
     range: Option<(u64, u64)>,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     upload_id: &str,
     part_number: u32,
     source_etag: Option<&str>,
 ) -> Result<String, S3Error> {
-    let (source_bucket, source_key) = source;
-    check_object(source_bucket, source_key)?;
-    check_object(bucket, key)?;
     check_part_number(part_number)?;
-    let mut call = upload_call(S3Action::UploadPartCopy, bucket, key, upload_id, Some(part_number));
-    let source_path = format!("/{source_bucket}/{}", s3_connector_rules::encode_key(source_key));
-    call.headers.push((
-        HeaderName::from_static("x-amz-copy-source"),
-        HeaderValue::from_str(&source_path).map_err(invalid)?,
-    ));
+    let mut call = upload_call(S3Action::UploadPartCopy, object, upload_id, Some(part_number));
+    call.headers.push(copy_source(source)?);
     if let Some((first, last)) = range {
         if first > last {
             return Err(invalid(format!("copy range {first}-{last} ends before it starts")));
@@ -149,12 +135,10 @@ pub fn upload_part_copy(
 /// CompleteMultipartUpload.
 pub fn complete(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     upload_id: &str,
     parts: &[CompletedPart],
 ) -> Result<PutResult, S3Error> {
-    check_object(bucket, key)?;
     if parts.is_empty() {
         return Err(invalid("a multipart upload completes with at least one part"));
     }
@@ -162,21 +146,20 @@ pub fn complete(
         return Err(invalid("parts must be listed in ascending part-number order, each once"));
     }
     let numbered: Vec<_> = parts.iter().map(|p| (p.part_number, p.etag.clone(), None)).collect();
-    complete_numbered(s3, bucket, key, upload_id, &numbered, None)
+    complete_numbered(s3, object, upload_id, &numbered, None)
 }
 
 /// CompleteMultipartUpload of parts given as (number, ETag, checksum element and value), with
 /// the whole object's checksum when the upload asked for a full-object one, for S3 to check.
 pub(crate) fn complete_numbered(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     upload_id: &str,
     numbered: &[(u32, String, Option<(String, String)>)],
     whole: Option<(ChecksumAlgorithm, String)>,
 ) -> Result<PutResult, S3Error> {
     let body = xml::complete_multipart_upload_body(numbered);
-    let mut call = upload_call(S3Action::CompleteMultipartUpload, bucket, key, upload_id, None);
+    let mut call = upload_call(S3Action::CompleteMultipartUpload, object, upload_id, None);
     if let Some((algorithm, value)) = whole {
         call.headers = checksum_headers::for_completion(algorithm, &value);
     }
@@ -188,18 +171,20 @@ pub(crate) fn complete_numbered(
 }
 
 /// AbortMultipartUpload.
-pub fn abort(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
-    check_object(bucket, key)?;
-    s3.send(upload_call(S3Action::AbortMultipartUpload, bucket, key, upload_id, None), Body::Empty).map(drop)
+pub fn abort(s3: &S3, object: Object<'_>, upload_id: &str) -> Result<(), S3Error> {
+    s3.send(upload_call(S3Action::AbortMultipartUpload, object, upload_id, None), Body::Empty).map(drop)
 }
 
 /// ListMultipartUploads, every page.
-pub fn list_uploads(s3: &S3, bucket: &str, prefix: Option<&str>) -> Result<Vec<MultipartUpload>, S3Error> {
-    check_bucket(bucket)?;
+pub fn list_uploads(
+    s3: &S3,
+    bucket: Bucket<'_>,
+    prefix: Option<&str>,
+) -> Result<Vec<MultipartUpload>, S3Error> {
     let mut uploads = Vec::new();
     let mut markers: Option<(String, String)> = None;
     loop {
-        let mut call = Call::new(S3Action::ListMultipartUploads, Some(bucket), None);
+        let mut call = Call::on_bucket(S3Action::ListMultipartUploads, bucket);
         call.query.push(("uploads", String::new()));
         if let Some(prefix) = prefix {
             call.query.push(("prefix", prefix.to_owned()));
@@ -222,12 +207,11 @@ pub fn list_uploads(s3: &S3, bucket: &str, prefix: Option<&str>) -> Result<Vec<M
 }
 
 /// ListParts, every page.
-pub fn list_parts(s3: &S3, bucket: &str, key: &str, upload_id: &str) -> Result<Vec<PartInfo>, S3Error> {
-    check_object(bucket, key)?;
+pub fn list_parts(s3: &S3, object: Object<'_>, upload_id: &str) -> Result<Vec<PartInfo>, S3Error> {
     let mut parts = Vec::new();
     let mut marker = None;
     loop {
-        let mut call = upload_call(S3Action::ListParts, bucket, key, upload_id, None);
+        let mut call = upload_call(S3Action::ListParts, object, upload_id, None);
         if let Some(marker) = marker.take() {
             call.query.push(("part-number-marker", u32::to_string(&marker)));
         }

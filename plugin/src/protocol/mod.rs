@@ -2,6 +2,7 @@
 //! `aws-chunked` encoding, dates, addressing. Pure, and tested natively.
 
 pub mod aws_chunked;
+pub mod checked_names;
 pub mod checksum;
 pub mod checksum_headers;
 pub mod endpoint;

@@ -10,6 +10,7 @@ use md5::Digest as _;
 use s3_connector_rules::encode_query_component;
 
 use crate::bindings::s3_connector::s3::types::{Conditions, Encryption, GetOptions, PutOptions, S3Error};
+use crate::protocol::checked_names::Object;
 use crate::protocol::s3_error::invalid;
 
 /// Headers in the order they are sent.
@@ -107,6 +108,13 @@ fn encryption_headers(encryption: &Encryption) -> Result<Headers, S3Error> {
         }
         Encryption::CustomerKey(key) => customer_key_headers(key)?,
     })
+}
+
+/// `x-amz-copy-source: /BUCKET/KEY` (the key percent-encoded), naming the source of a
+/// CopyObject or UploadPartCopy.
+pub fn copy_source(source: Object<'_>) -> Result<(HeaderName, HeaderValue), S3Error> {
+    let path = format!("/{}/{}", source.bucket().name(), s3_connector_rules::encode_key(source.key()));
+    Ok((HeaderName::from_static("x-amz-copy-source"), HeaderValue::from_str(&path).map_err(invalid)?))
 }
 
 /// `Content-MD5`, which S3 requires on DeleteObjects and PutObjectTagging.

@@ -7,9 +7,10 @@ use http::header::{HeaderName, HeaderValue};
 use crate::bindings::s3_connector::s3::types::{
     Conditions, CopyOptions, CopyResult, GetOptions, PutOptions, S3Error,
 };
+use crate::operations::head_object;
 use crate::operations::multipart;
-use crate::operations::{check_object, head_object};
-use crate::protocol::object_headers::{Headers, put_headers};
+use crate::protocol::checked_names::Object;
+use crate::protocol::object_headers::{Headers, copy_source, put_headers};
 use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
 use crate::protocol::xml;
@@ -22,24 +23,17 @@ pub const MAX_SINGLE_COPY: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Refuses a copy of an object onto itself that changes nothing: S3 answers it with an error.
 pub fn check_not_onto_itself(
-    source: (&str, &str),
-    bucket: &str,
-    key: &str,
+    source: Object<'_>,
+    target: Object<'_>,
     options: &CopyOptions,
 ) -> Result<(), S3Error> {
-    if source == (bucket, key) && options.metadata.is_none() {
+    if source == target && options.metadata.is_none() {
         return Err(invalid(format!(
-            "copying s3://{bucket}/{key} onto itself without new metadata would change nothing (S3 refuses it); \
+            "copying {target} onto itself without new metadata would change nothing (S3 refuses it); \
              give metadata to replace, or another destination"
         )));
     }
     Ok(())
-}
-
-/// `x-amz-copy-source: /BUCKET/KEY` (the key percent-encoded).
-pub fn copy_source(bucket: &str, key: &str) -> Result<(HeaderName, HeaderValue), S3Error> {
-    let source = format!("/{bucket}/{}", s3_connector_rules::encode_key(key));
-    Ok((HeaderName::from_static("x-amz-copy-source"), HeaderValue::from_str(&source).map_err(invalid)?))
 }
 
 /// The source conditions as `x-amz-copy-source-if-*` headers.
@@ -90,15 +84,12 @@ pub fn replace_metadata_headers(options: &CopyOptions) -> Result<Headers, S3Erro
 /// One CopyObject with extra headers (conditions, metadata directive).
 pub fn single(
     s3: &S3,
-    source: (&str, &str),
-    bucket: &str,
-    key: &str,
+    source: Object<'_>,
+    target: Object<'_>,
     extra: Headers,
 ) -> Result<CopyResult, S3Error> {
-    check_object(source.0, source.1)?;
-    check_object(bucket, key)?;
-    let mut call = Call::new(S3Action::CopyObject, Some(bucket), Some(key));
-    call.headers.push(copy_source(source.0, source.1)?);
+    let mut call = Call::on_object(S3Action::CopyObject, target);
+    call.headers.push(copy_source(source)?);
     call.headers.extend(extra);
     // CopyObject can fail after a 200 status, with an <Error> body.
     call.error_in_ok = true;
@@ -110,33 +101,30 @@ pub fn single(
 /// A copy of any size with options (see the contract's `copy-object-with`).
 pub fn copy_with(
     s3: &S3,
-    source: (&str, &str),
-    bucket: &str,
-    key: &str,
+    source: Object<'_>,
+    target: Object<'_>,
     options: &CopyOptions,
 ) -> Result<CopyResult, S3Error> {
-    check_object(source.0, source.1)?;
-    check_object(bucket, key)?;
-    check_not_onto_itself(source, bucket, key, options)?;
+    check_not_onto_itself(source, target, options)?;
     let replace = replace_metadata_headers(options)?;
     let head_options =
         GetOptions { conditions: options.source_conditions.clone(), ..option_defaults::get_options() };
-    let info = head_object(s3, source.0, source.1, &head_options)?;
+    let info = head_object(s3, source, &head_options)?;
     if info.size <= MAX_SINGLE_COPY {
         let mut extra = source_condition_headers(&options.source_conditions)?;
         extra.extend(replace);
-        return single(s3, source, bucket, key, extra);
+        return single(s3, source, target, extra);
     }
     // A multipart copy does not carry metadata over: the new upload gets it explicitly.
     let new_object = match &options.metadata {
         Some(metadata) => object_options(options.content_type.clone(), metadata.clone()),
         None => object_options(info.content_type.clone(), info.metadata.clone()),
     };
-    let upload_id = multipart::create(s3, bucket, key, &new_object)?;
-    let copied = copy_parts(s3, source, bucket, key, &upload_id, info.size, &info.etag);
+    let upload_id = multipart::create(s3, target, &new_object)?;
+    let copied = copy_parts(s3, source, target, &upload_id, info.size, &info.etag);
     match copied {
         Ok(result) => Ok(result),
-        Err(error) => match multipart::abort(s3, bucket, key, &upload_id) {
+        Err(error) => match multipart::abort(s3, target, &upload_id) {
             Ok(()) => Err(error),
             Err(abort_error) => Err(S3Error::Other(format!(
                 "{error:?}; aborting multipart copy {upload_id} also failed ({abort_error:?}): list and abort it by hand"
@@ -147,9 +135,8 @@ pub fn copy_with(
 
 fn copy_parts(
     s3: &S3,
-    source: (&str, &str),
-    bucket: &str,
-    key: &str,
+    source: Object<'_>,
+    target: Object<'_>,
     upload_id: &str,
     size: u64,
     source_etag: &str,
@@ -162,15 +149,14 @@ fn copy_parts(
             s3,
             source,
             Some(range),
-            bucket,
-            key,
+            target,
             upload_id,
             number,
             Some(source_etag),
         )?;
         parts.push((number, etag, None));
     }
-    let result = multipart::complete_numbered(s3, bucket, key, upload_id, &parts, None)?;
+    let result = multipart::complete_numbered(s3, target, upload_id, &parts, None)?;
     Ok(CopyResult { etag: result.etag, last_modified: None, version_id: result.version_id })
 }
 
@@ -188,14 +174,16 @@ mod tests {
 
     #[test]
     fn a_copy_onto_itself_must_replace_the_metadata() {
-        let same = check_not_onto_itself(("b", "k"), "b", "k", &options(None, None)).unwrap_err();
+        let object = |bucket, key| Object::checked(bucket, key).unwrap();
+        let (source, same) = (object("bkt", "k"), object("bkt", "k"));
+        let error = check_not_onto_itself(source, same, &options(None, None)).unwrap_err();
         assert!(
-            matches!(&same, S3Error::InvalidRequest(m) if m.contains("s3://b/k onto itself")),
-            "{same:?}"
+            matches!(&error, S3Error::InvalidRequest(m) if m.contains("s3://bkt/k onto itself")),
+            "{error:?}"
         );
-        assert!(check_not_onto_itself(("b", "k"), "b", "k", &options(Some(vec![]), None)).is_ok());
-        assert!(check_not_onto_itself(("b", "k"), "b", "other", &options(None, None)).is_ok());
-        assert!(check_not_onto_itself(("b", "k"), "c", "k", &options(None, None)).is_ok());
+        assert!(check_not_onto_itself(source, same, &options(Some(vec![]), None)).is_ok());
+        assert!(check_not_onto_itself(source, object("bkt", "other"), &options(None, None)).is_ok());
+        assert!(check_not_onto_itself(source, object("other-bkt", "k"), &options(None, None)).is_ok());
     }
 
     fn text(headers: Headers) -> Vec<(String, String)> {
@@ -237,6 +225,7 @@ mod tests {
         );
         let error = replace_metadata_headers(&options(None, Some("text/plain"))).unwrap_err();
         assert!(matches!(&error, S3Error::InvalidRequest(m) if m.contains("give metadata too")), "{error:?}");
-        assert_eq!(text(vec![copy_source("b", "a b/c").unwrap()]), [pair("x-amz-copy-source", "/b/a%20b/c")]);
+        let source = Object::checked("bkt", "a b/c").unwrap();
+        assert_eq!(text(vec![copy_source(source).unwrap()]), [pair("x-amz-copy-source", "/bkt/a%20b/c")]);
     }
 }

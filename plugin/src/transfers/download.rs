@@ -11,6 +11,7 @@ use http::header::{HeaderValue, RANGE};
 use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, S3Error};
 use crate::bindings::wasi::io::streams::OutputStream;
 use crate::operations;
+use crate::protocol::checked_names::Object;
 use crate::protocol::checksum::Hasher;
 use crate::protocol::object_headers;
 use crate::protocol::option_defaults;
@@ -26,8 +27,7 @@ use super::{parallel_ranges, transfer_plan};
 /// one request resumed where it breaks.
 pub fn get_object(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     sink: &OutputStream,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
@@ -35,23 +35,22 @@ pub fn get_object(
         (None, Some(parallel)) if parallel != 1 => {
             let (parallel, range_size) =
                 transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
-            parallel_ranges::download(s3, bucket, key, sink, options, parallel, range_size)
+            parallel_ranges::download(s3, object, sink, options, parallel, range_size)
         }
         // A range the caller asked for is delivered as it comes.
-        (Some(_), _) => operations::get_object(s3, bucket, key, sink, options),
-        (None, _) => resumable(s3, bucket, key, sink, options),
+        (Some(_), _) => operations::get_object(s3, object, sink, options),
+        (None, _) => resumable(s3, object, sink, options),
     }
 }
 
 /// The whole object into `sink`, resumed from the last byte written when the body breaks.
 fn resumable(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     sink: &OutputStream,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
-    let (info, response) = operations::get_object_response(s3, bucket, key, options)?;
+    let (info, response) = operations::get_object_response(s3, object, options)?;
     let expected = response.full_object_checksum();
     let mut hasher = expected.as_ref().map(|(algorithm, _)| Hasher::new(*algorithm));
     let mut written = 0u64;
@@ -74,20 +73,20 @@ fn resumable(
                 written += n;
                 if attempt >= s3.max_attempts() || written >= info.size {
                     return Err(S3Error::Transport(format!(
-                        "the download of s3://{bucket}/{key} broke after {written} of {} bytes, {attempt} \
+                        "the download of {object} broke after {written} of {} bytes, {attempt} \
                          attempts in all: {e}",
                         info.size
                     )));
                 }
                 attempt += 1;
                 pause::sleep(retry::backoff(attempt, pause::random_unit()));
-                body = s3.send(rest_of(bucket, key, options, &info.etag, written)?, Body::Empty)?;
+                body = s3.send(rest_of(object, options, &info.etag, written)?, Body::Empty)?;
             }
         }
     }
     if written != info.size {
         return Err(S3Error::Transport(format!(
-            "the download of s3://{bucket}/{key} ended after {written} of its {} bytes",
+            "the download of {object} ended after {written} of its {} bytes",
             info.size
         )));
     }
@@ -98,19 +97,13 @@ fn resumable(
 }
 
 /// The ranged GET of everything from byte `from`, only while the object is still `etag`.
-fn rest_of<'a>(
-    bucket: &'a str,
-    key: &'a str,
-    options: &GetOptions,
-    etag: &str,
-    from: u64,
-) -> Result<Call<'a>, S3Error> {
+fn rest_of<'a>(object: Object<'a>, options: &GetOptions, etag: &str, from: u64) -> Result<Call<'a>, S3Error> {
     let pinned = GetOptions {
         conditions: Conditions { if_match: Some(etag.to_owned()), ..option_defaults::no_conditions() },
         customer_key: options.customer_key.clone(),
         ..option_defaults::get_options()
     };
-    let mut call = Call::new(S3Action::GetObject, Some(bucket), Some(key));
+    let mut call = Call::on_object(S3Action::GetObject, object);
     call.headers = object_headers::get_headers(&pinned)?;
     call.headers.push((RANGE, HeaderValue::from_str(&format!("bytes={from}-")).map_err(invalid)?));
     if let Some(version) = &options.version_id {

@@ -5,7 +5,8 @@
 use crate::bindings::s3_connector::s3::types::{PutOptions, PutResult, S3Error};
 use crate::bindings::wasi::io::streams::InputStream;
 use crate::operations::multipart;
-use crate::operations::{check_object, put_object, put_stream};
+use crate::operations::put_object;
+use crate::protocol::checked_names::Object;
 use crate::protocol::s3_error::invalid;
 use crate::transport::client::S3;
 use crate::transport::stream_copy;
@@ -24,17 +25,17 @@ pub const REPLAY_LIMIT: u64 = 16 * 1024 * 1024;
 /// [`REPLAY_LIMIT`], else streamed once.
 pub fn put_known_length(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     source: &InputStream,
     length: u64,
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {
     if length == 0 || length > REPLAY_LIMIT {
-        return put_stream(s3, bucket, key, source, length, options);
+        let body = if length == 0 { Body::Empty } else { Body::Stream { source, length } };
+        return put_object(s3, object, body, options);
     }
     let bytes = read_exactly(source, length)?;
-    put_object(s3, bucket, key, Body::Bytes(&bytes), options)
+    put_object(s3, object, Body::Bytes(&bytes), options)
 }
 
 /// Exactly `length` bytes of `source` (at most [`REPLAY_LIMIT`]) in memory, so that they can be
@@ -61,35 +62,30 @@ pub fn read_exactly(source: &InputStream, length: u64) -> Result<Vec<u8>, S3Erro
 /// remain. A stream of unknown length that ends within its first part is one PutObject.
 pub fn upload_stream(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     source: &InputStream,
     length: Option<u64>,
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {
-    check_object(bucket, key)?;
     let plan = transfer_plan::plan(options.part_size, options.parallel_parts, options.multipart_threshold)
         .map_err(invalid)?;
     if let Some(length) = length
         && !plan.multipart_for(length).map_err(invalid)?
     {
-        return put_known_length(s3, bucket, key, source, length, options);
+        return put_known_length(s3, object, source, length, options);
     }
     let mut reader = PartReader::new(source, length, plan.part_size);
     let first = reader.next_part()?;
     if reader.ended() {
         let body = if first.is_empty() { Body::Empty } else { Body::Bytes(&first) };
-        return put_object(s3, bucket, key, body, options);
+        return put_object(s3, object, body, options);
     }
-    let upload_id = multipart::create(s3, bucket, key, options)?;
-    let uploaded =
-        parallel_parts::upload(s3, bucket, key, &upload_id, &mut reader, first, plan, options.checksum)
-            .and_then(|(parts, whole)| {
-                multipart::complete_numbered(s3, bucket, key, &upload_id, &parts, whole)
-            });
+    let upload_id = multipart::create(s3, object, options)?;
+    let uploaded = parallel_parts::upload(s3, object, &upload_id, &mut reader, first, plan, options.checksum)
+        .and_then(|(parts, whole)| multipart::complete_numbered(s3, object, &upload_id, &parts, whole));
     match uploaded {
         Ok(result) => Ok(result),
-        Err(error) => match multipart::abort(s3, bucket, key, &upload_id) {
+        Err(error) => match multipart::abort(s3, object, &upload_id) {
             Ok(()) => Err(error),
             Err(abort_error) => Err(S3Error::Other(format!(
                 "{error:?}; aborting multipart upload {upload_id} also failed ({abort_error:?}): list and abort it by hand"

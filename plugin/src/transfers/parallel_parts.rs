@@ -10,6 +10,7 @@ use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
 use crate::bindings::wasi::io::poll;
 use crate::bindings::wasi::io::streams::InputStream;
 use crate::operations::multipart::{self, part_call};
+use crate::protocol::checked_names::Object;
 use crate::protocol::checksum;
 use crate::protocol::checksum_headers;
 use crate::protocol::s3_error::invalid;
@@ -93,8 +94,7 @@ pub type Uploaded = (Vec<Done>, Option<(ChecksumAlgorithm, String)>);
 #[allow(clippy::too_many_arguments)]
 pub fn upload<'a>(
     s3: &S3,
-    bucket: &'a str,
-    key: &'a str,
+    object: Object<'a>,
     upload_id: &'a str,
     reader: &mut PartReader<'_>,
     first: Vec<u8>,
@@ -103,7 +103,7 @@ pub fn upload<'a>(
 ) -> Result<Uploaded, S3Error> {
     let mut slots: Vec<Slot<'a>> = Vec::new();
     let mut whole = algorithm.filter(|a| checksum::full_object_multipart(*a)).map(checksum::Hasher::new);
-    let result = run(s3, bucket, key, upload_id, reader, first, plan, algorithm, &mut slots, &mut whole);
+    let result = run(s3, object, upload_id, reader, first, plan, algorithm, &mut slots, &mut whole);
     if result.is_err() {
         // Parts still in flight finish (or fail) before the caller aborts the upload, so that
         // none is stored after the abort.
@@ -118,8 +118,7 @@ pub fn upload<'a>(
 #[allow(clippy::too_many_arguments)]
 fn run<'a>(
     s3: &S3,
-    bucket: &'a str,
-    key: &'a str,
+    object: Object<'a>,
     upload_id: &'a str,
     reader: &mut PartReader<'_>,
     first: Vec<u8>,
@@ -154,14 +153,14 @@ fn run<'a>(
                 }
                 part.finish()
             });
-            let mut call = part_call(bucket, key, upload_id, number);
+            let mut call = part_call(object, upload_id, number);
             if let (Some(a), Some(value)) = (algorithm, &checksum) {
                 call.headers = checksum_headers::carrying(a, value);
             }
             match s3.start(&call, &bytes) {
                 Ok(request) => slots.push(Slot { number, bytes, checksum, call, request }),
                 Err(failed) if failed.retryable => {
-                    done.push(send_again(s3, bucket, key, upload_id, number, &bytes, algorithm, checksum)?);
+                    done.push(send_again(s3, object, upload_id, number, &bytes, algorithm, checksum)?);
                 }
                 Err(failed) => return Err(failed.error),
             }
@@ -194,8 +193,7 @@ fn run<'a>(
                 }
                 Err(failed) if failed.retryable => done.push(send_again(
                     s3,
-                    bucket,
-                    key,
+                    object,
                     upload_id,
                     slot.number,
                     &slot.bytes,
@@ -223,8 +221,7 @@ fn named(number: u32, etag: String, algorithm: Option<ChecksumAlgorithm>, checks
 #[allow(clippy::too_many_arguments)]
 fn send_again(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     upload_id: &str,
     number: u32,
     bytes: &[u8],
@@ -232,8 +229,8 @@ fn send_again(
     checksum: Option<String>,
 ) -> Result<Done, S3Error> {
     let etag = match algorithm {
-        Some(a) => multipart::upload_part_checked(s3, bucket, key, upload_id, number, bytes, a)?.0,
-        None => multipart::upload_part(s3, bucket, key, upload_id, number, Body::Bytes(bytes))?,
+        Some(a) => multipart::upload_part_checked(s3, object, upload_id, number, bytes, a)?.0,
+        None => multipart::upload_part(s3, object, upload_id, number, Body::Bytes(bytes))?,
     };
     Ok(named(number, etag, algorithm, checksum))
 }

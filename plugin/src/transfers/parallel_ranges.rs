@@ -13,7 +13,8 @@ use http::header::{HeaderValue, RANGE};
 
 use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, S3Error};
 use crate::bindings::wasi::io::streams::OutputStream;
-use crate::operations::{check_object, get_object, object_info};
+use crate::operations::{get_object, object_info};
+use crate::protocol::checked_names::Object;
 use crate::protocol::checksum::Hasher;
 use crate::protocol::checksum_headers;
 use crate::protocol::object_headers;
@@ -28,28 +29,26 @@ use crate::transport::wire::Body;
 /// Downloads `bucket/key` into `sink` with `parallel` ranges of `range_size` bytes in flight.
 pub fn download(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     sink: &OutputStream,
     options: &GetOptions,
     parallel: usize,
     range_size: u64,
 ) -> Result<ObjectInfo, S3Error> {
-    check_object(bucket, key)?;
-    let mut head = Call::new(S3Action::HeadObject, Some(bucket), Some(key));
+    let mut head = Call::on_object(S3Action::HeadObject, object);
     head.headers = object_headers::get_headers(options)?;
     head.headers.push(checksum_headers::checksum_mode());
     if let Some(version) = &options.version_id {
         head.query.push(("versionId", version.clone()));
     }
     let response = s3.send(head, Body::Empty)?;
-    let info = object_info(key, &response);
+    let info = object_info(object.key(), &response);
     let expected = response.full_object_checksum();
     drop(response);
     if info.size <= range_size {
         // One range's worth: a plain GET (which verifies the checksum itself).
         let single = GetOptions { parallel_ranges: None, ..options.clone() };
-        return get_object(s3, bucket, key, sink, &single);
+        return get_object(s3, object, sink, &single);
     }
 
     // Every range only while the object is the one the HEAD saw.
@@ -59,7 +58,7 @@ pub fn download(
         ..option_defaults::get_options()
     };
     let range_call = |(first, last): (u64, u64)| -> Result<Call<'_>, S3Error> {
-        let mut call = Call::new(S3Action::GetObject, Some(bucket), Some(key));
+        let mut call = Call::on_object(S3Action::GetObject, object);
         call.headers = object_headers::get_headers(&pinned)?;
         let value = HeaderValue::from_str(&format!("bytes={first}-{last}")).map_err(invalid)?;
         call.headers.push((RANGE, value));
@@ -96,7 +95,7 @@ pub fn download(
         let bytes = response.bytes(usize::try_from(length).map_err(invalid)?)?;
         if bytes.len() as u64 != length {
             return Err(S3Error::Transport(format!(
-                "range {first}-{last} of s3://{bucket}/{key} came with {} of its {length} bytes",
+                "range {first}-{last} of {object} came with {} of its {length} bytes",
                 bytes.len()
             )));
         }

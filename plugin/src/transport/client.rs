@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 
 use crate::bindings::s3_connector::s3::types::S3Error;
+use crate::protocol::checked_names::{Bucket, Object};
 use crate::protocol::endpoint::{self, Endpoint, Target};
 use crate::protocol::http_date;
 use crate::protocol::s3_error::{self, Subject, invalid};
@@ -31,8 +32,8 @@ pub use s3_connector_rules::{Access, S3Action};
 pub struct Call<'a> {
     /// The S3 action: its HTTP method, and the access class credentials are asked for.
     pub action: S3Action,
-    /// Bucket and key.
-    pub subject: Subject<'a>,
+    /// Bucket and key, checked: private, so only the constructors below set it.
+    subject: Subject<'a>,
     /// Query parameters (sub-resources with an empty value are sent bare, as `?uploads`).
     pub query: Vec<(&'static str, String)>,
     /// Extra headers.
@@ -43,15 +44,24 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    /// A call of `action` without query or headers.
-    pub fn new(action: S3Action, bucket: Option<&'a str>, key: Option<&'a str>) -> Self {
-        Self {
-            action,
-            subject: Subject { bucket, key },
-            query: Vec::new(),
-            headers: Vec::new(),
-            error_in_ok: false,
-        }
+    /// A call of `action` on the service itself (ListBuckets), without query or headers.
+    pub fn on_service(action: S3Action) -> Self {
+        Self::about(action, Subject { bucket: None, key: None })
+    }
+
+    /// A call of `action` on a bucket, without query or headers.
+    pub fn on_bucket(action: S3Action, bucket: Bucket<'a>) -> Self {
+        Self::about(action, Subject { bucket: Some(bucket.name()), key: None })
+    }
+
+    /// A call of `action` on an object, without query or headers.
+    pub fn on_object(action: S3Action, object: Object<'a>) -> Self {
+        Self::about(action, Subject { bucket: Some(object.bucket().name()), key: Some(object.key()) })
+    }
+
+    // Private: a subject is only ever made of checked names (the constructors above).
+    fn about(action: S3Action, subject: Subject<'a>) -> Self {
+        Self { action, subject, query: Vec::new(), headers: Vec::new(), error_in_ok: false }
     }
 }
 
@@ -302,7 +312,8 @@ impl S3 {
     }
 
     /// The object's URL for the configured endpoint and addressing style (unsigned).
-    pub fn object_url(&self, bucket: &str, key: &str) -> String {
+    pub fn object_url(&self, object: Object<'_>) -> String {
+        let (bucket, key) = (object.bucket().name(), object.key());
         endpoint::target(&self.endpoint, self.path_style, Some(bucket), Some(key), &[]).url()
     }
 }

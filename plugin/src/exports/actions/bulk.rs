@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::error::ActionError;
 use crate::bindings::s3_connector::s3::types::{ListObjectsRequest, ObjectSummary, S3Error};
 use crate::operations as op;
+use crate::protocol::checked_names::Bucket;
 use crate::protocol::option_defaults::copy_options;
 use crate::transfers::copy::copy_with;
 use crate::transport::client::S3;
@@ -52,7 +53,7 @@ impl Report {
 }
 
 /// Every object under `prefix`, in key order, at most [`MAX_OBJECTS`].
-fn list_all(s3: &S3, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, S3Error> {
+fn list_all(s3: &S3, bucket: Bucket<'_>, prefix: &str) -> Result<Vec<ObjectSummary>, S3Error> {
     let mut objects = Vec::new();
     let mut token = None;
     // Bounded: every page adds objects or ends the listing, and at most MAX_OBJECTS are kept.
@@ -68,8 +69,9 @@ fn list_all(s3: &S3, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, S
         objects.extend(page.objects);
         if objects.len() > MAX_OBJECTS {
             return Err(S3Error::InvalidRequest(format!(
-                "more than {MAX_OBJECTS} objects start with s3://{bucket}/{prefix}; one action handles at most \
-                 {MAX_OBJECTS}: narrow the prefix"
+                "more than {MAX_OBJECTS} objects start with s3://{}/{prefix}; one action handles at most \
+                 {MAX_OBJECTS}: narrow the prefix",
+                bucket.name()
             )));
         }
         match page.next_continuation_token {
@@ -82,7 +84,7 @@ fn list_all(s3: &S3, bucket: &str, prefix: &str) -> Result<Vec<ObjectSummary>, S
 /// `deleteObjects`: exactly one of `keys` and `prefix`.
 pub fn delete_objects(
     s3: &S3,
-    bucket: &str,
+    bucket: Bucket<'_>,
     keys: Option<Vec<String>>,
     prefix: Option<String>,
 ) -> Result<Value, ActionError> {
@@ -110,12 +112,16 @@ pub fn delete_objects(
 }
 
 /// `copyPrefix`: every object under the source prefix, copied server-side.
-pub fn copy_prefix(s3: &S3, source: (&str, &str), target: (&str, &str)) -> Result<Value, ActionError> {
+pub fn copy_prefix(
+    s3: &S3,
+    source: (Bucket<'_>, &str),
+    target: (Bucket<'_>, &str),
+) -> Result<Value, ActionError> {
     let mut report = Report::default();
     for object in list_all(s3, source.0, source.1)? {
         let key = renamed(&object.key, source.1, target.1);
-        match copy_with(s3, (source.0, &object.key), target.0, &key, &copy_options()) {
-            Ok(_) => report.done(&key, "copied"),
+        match copy_one(s3, (source.0, &object.key), (target.0, &key)) {
+            Ok(()) => report.done(&key, "copied"),
             Err(error) => report.failed(&key, &ActionError::S3(error)),
         }
     }
@@ -126,8 +132,8 @@ pub fn copy_prefix(s3: &S3, source: (&str, &str), target: (&str, &str)) -> Resul
 /// source lacks; `dry_run` only reports.
 pub fn sync_prefix(
     s3: &S3,
-    source: (&str, &str),
-    target: (&str, &str),
+    source: (Bucket<'_>, &str),
+    target: (Bucket<'_>, &str),
     dry_run: bool,
     delete: bool,
 ) -> Result<Value, ActionError> {
@@ -144,8 +150,8 @@ pub fn sync_prefix(
         } else if dry_run {
             report.done(&key, "copied");
         } else {
-            match copy_with(s3, (source.0, &object.key), target.0, &key, &copy_options()) {
-                Ok(_) => report.done(&key, "copied"),
+            match copy_one(s3, (source.0, &object.key), (target.0, &key)) {
+                Ok(()) => report.done(&key, "copied"),
                 Err(error) => report.failed(&key, &ActionError::S3(error)),
             }
         }
@@ -165,6 +171,12 @@ pub fn sync_prefix(
         }
     }
     Ok(report.to_json(dry_run))
+}
+
+/// One object of a bulk copy, its keys checked here (a renamed key may break S3's rules).
+fn copy_one(s3: &S3, source: (Bucket<'_>, &str), target: (Bucket<'_>, &str)) -> Result<(), S3Error> {
+    let (source, target) = (source.0.object(source.1)?, target.0.object(target.1)?);
+    copy_with(s3, source, target, &copy_options()).map(drop)
 }
 
 /// `key` (which starts with `from`) with `from` replaced by `to`.

@@ -10,9 +10,10 @@ use super::content::{self, ContentRules};
 use super::error::ActionError;
 use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
 use crate::bindings::s3_connector::s3::types::{
-    Conditions, ListObjectsRequest, ObjectInfo, ObjectRef, PresignRequest, PutOptions, S3Error,
+    Conditions, ListObjectsRequest, ObjectInfo, PutOptions, S3Error,
 };
 use crate::operations as op;
+use crate::protocol::checked_names::{Bucket, Object};
 use crate::protocol::option_defaults::{self, copy_options, get_options};
 use crate::transfers::copy::copy_with;
 use crate::transport::client::Access;
@@ -29,21 +30,21 @@ pub fn run(
 ) -> Result<Map<String, Value>, ActionError> {
     let value = match action {
         Action::UploadDocument { bucket, key, document, content, options } => {
-            upload(s3, &bucket, key, document, content, *options, max_inline_bytes)?
+            upload(s3, Bucket::checked(&bucket)?, key, document, content, *options, max_inline_bytes)?
         }
         Action::DownloadDocument { bucket, key, create_document } => {
-            download(s3, &bucket, &key, create_document, max_inline_bytes, rules)?
+            download(s3, Object::checked(&bucket, &key)?, create_document, max_inline_bytes, rules)?
         }
         Action::DeleteDocument { bucket, key } => {
-            op::delete_object(s3, &bucket, &key, None)?;
+            op::delete_object(s3, Object::checked(&bucket, &key)?, None)?;
             json!({})
         }
         Action::CreateBucket { bucket } => {
-            op::create_bucket(s3, &bucket)?;
+            op::create_bucket(s3, Bucket::checked(&bucket)?)?;
             json!({})
         }
         Action::DeleteBucket { bucket } => {
-            op::delete_bucket(s3, &bucket)?;
+            op::delete_bucket(s3, Bucket::checked(&bucket)?)?;
             json!({})
         }
         Action::ListBuckets {} => {
@@ -57,7 +58,7 @@ pub fn run(
         Action::ListObjects { bucket, prefix, delimiter, max_keys, continuation_token } => {
             let request =
                 ListObjectsRequest { prefix, delimiter, max_keys, continuation_token, start_after: None };
-            let page = op::list_objects(s3, &bucket, &request)?;
+            let page = op::list_objects(s3, Bucket::checked(&bucket)?, &request)?;
             let objects: Vec<Value> = page
                 .objects
                 .into_iter()
@@ -74,22 +75,26 @@ pub fn run(
             })
         }
         Action::HeadObject { bucket, key } => {
-            object_json(&op::head_object(s3, &bucket, &key, &get_options())?)
+            object_json(&op::head_object(s3, Object::checked(&bucket, &key)?, &get_options())?)
         }
         Action::CopyObject { source_bucket, source_key, bucket, key } => {
+            let (source, target) =
+                (Object::checked(&source_bucket, &source_key)?, Object::checked(&bucket, &key)?);
             // Any size: over 5 GiB the copy goes part by part (UploadPartCopy).
-            let copy = copy_with(s3, (&source_bucket, &source_key), &bucket, &key, &copy_options())?;
+            let copy = copy_with(s3, source, target, &copy_options())?;
             json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag,
                    "lastModified": copy.last_modified})
         }
         Action::MoveObject { source_bucket, source_key, bucket, key } => {
-            if source_bucket == bucket && source_key == key {
+            let (source, target) =
+                (Object::checked(&source_bucket, &source_key)?, Object::checked(&bucket, &key)?);
+            if source == target {
                 return Err(ActionError::InvalidField(format!(
-                    "moveObject: the source and the destination are both s3://{bucket}/{key}; name another destination"
+                    "moveObject: the source and the destination are both {target}; name another destination"
                 )));
             }
-            let copy = copy_with(s3, (&source_bucket, &source_key), &bucket, &key, &copy_options())?;
-            op::delete_object(s3, &source_bucket, &source_key, None)?;
+            let copy = copy_with(s3, source, target, &copy_options())?;
+            op::delete_object(s3, source, None)?;
             json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag})
         }
         Action::Presign { bucket, key, method, expires_in } => {
@@ -98,13 +103,11 @@ pub fn run(
                     "presign: field \"method\" is {method:?}; use GET, PUT, DELETE or HEAD"
                 ))
             })?;
-            let object = ObjectRef { bucket, key };
-            let request = PresignRequest { method: presign_method, object, expires_in_seconds: expires_in };
-            let url = op::presign(s3, &request)?;
+            let url = op::presign(s3, Object::checked(&bucket, &key)?, presign_method, expires_in)?;
             json!({"url": url, "method": method.to_ascii_uppercase(), "expiresIn": expires_in})
         }
         Action::GetObjectTags { bucket, key } => {
-            let tags: Map<String, Value> = op::get_object_tags(s3, &bucket, &key)?
+            let tags: Map<String, Value> = op::get_object_tags(s3, Object::checked(&bucket, &key)?)?
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect();
@@ -112,16 +115,20 @@ pub fn run(
         }
         Action::PutObjectTags { bucket, key, tags } => {
             let tags: Vec<(String, String)> = tags.into_iter().collect();
-            op::put_object_tags(s3, &bucket, &key, &tags)?;
+            op::put_object_tags(s3, Object::checked(&bucket, &key)?, &tags)?;
             json!({})
         }
         Action::TestConnection { bucket, prefix } => test_connection(s3, bucket.as_deref(), prefix),
-        Action::DeleteObjects { bucket, keys, prefix } => bulk::delete_objects(s3, &bucket, keys, prefix)?,
+        Action::DeleteObjects { bucket, keys, prefix } => {
+            bulk::delete_objects(s3, Bucket::checked(&bucket)?, keys, prefix)?
+        }
         Action::CopyPrefix { source_bucket, source_prefix, bucket, prefix } => {
-            bulk::copy_prefix(s3, (&source_bucket, &source_prefix), (&bucket, &prefix))?
+            let (source, target) = (Bucket::checked(&source_bucket)?, Bucket::checked(&bucket)?);
+            bulk::copy_prefix(s3, (source, &source_prefix), (target, &prefix))?
         }
         Action::SyncPrefix { source_bucket, source_prefix, bucket, prefix, dry_run, delete } => {
-            bulk::sync_prefix(s3, (&source_bucket, &source_prefix), (&bucket, &prefix), dry_run, delete)?
+            let (source, target) = (Bucket::checked(&source_bucket)?, Bucket::checked(&bucket)?);
+            bulk::sync_prefix(s3, (source, &source_prefix), (target, &prefix), dry_run, delete)?
         }
     };
     match value {
@@ -170,7 +177,7 @@ fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptio
 
 fn upload(
     s3: &S3,
-    bucket: &str,
+    bucket: Bucket<'_>,
     key: Option<String>,
     document: Option<DocumentRef>,
     content: Option<InlineContent>,
@@ -192,8 +199,7 @@ fn upload(
             // Up to the multipart threshold from memory, above it in parts: retried either way.
             let result = crate::transfers::multipart_upload::upload_stream(
                 s3,
-                bucket,
-                &key,
+                bucket.object(&key)?,
                 &stream,
                 metadata.size,
                 &options,
@@ -202,17 +208,18 @@ fn upload(
         }
         (None, Some(content)) => {
             let key = key.ok_or_else(no_key)?;
+            let object = bucket.object(&key)?;
             let (bytes, implied) = content::to_bytes(&content)?;
             if bytes.len() as u64 > max_inline_bytes {
                 return Err(ActionError::ContentTooLarge(format!(
-                    "the inline content for s3://{bucket}/{key} is {} bytes, over the {max_inline_bytes} bytes \
+                    "the inline content for {object} is {} bytes, over the {max_inline_bytes} bytes \
                      allowed inline; pass it as a \"document\" instead",
                     bytes.len()
                 )));
             }
             let options = put_options(options, Some(implied.to_owned()));
             let body = if bytes.is_empty() { Body::Empty } else { Body::Bytes(&bytes) };
-            (key.clone(), op::put_object(s3, bucket, &key, body, &options)?, options.content_type)
+            (key.clone(), op::put_object(s3, object, body, &options)?, options.content_type)
         }
         (Some(_), Some(_)) | (None, None) => {
             return Err(ActionError::InvalidField(
@@ -222,7 +229,7 @@ fn upload(
     };
     Ok(json!({
         "key": key,
-        "link": s3.object_url(bucket, &key),
+        "link": s3.object_url(bucket.object(&key)?),
         "etag": result.etag,
         "versionId": result.version_id,
         "contentType": content_type,
@@ -231,15 +238,14 @@ fn upload(
 
 fn download(
     s3: &S3,
-    bucket: &str,
-    key: &str,
+    object: Object<'_>,
     create_document: bool,
     max_inline_bytes: u64,
     rules: ContentRules,
 ) -> Result<Value, ActionError> {
-    let (info, response) = op::get_object_response(s3, bucket, key, &get_options())?;
+    let (info, response) = op::get_object_response(s3, object, &get_options())?;
     if create_document {
-        let file_name = key.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned);
+        let file_name = object.key().rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned);
         let metadata =
             DocumentMetadata { content_type: info.content_type.clone(), size: Some(info.size), file_name };
         let (reference, sink) = host_imports::create_document(&metadata)
@@ -259,20 +265,20 @@ fn download(
         return Ok(json!({"document": document, "content": null, "contentType": info.content_type}));
     }
     if info.size > max_inline_bytes {
-        return Err(too_large(bucket, key, info.size, max_inline_bytes));
+        return Err(too_large(object, info.size, max_inline_bytes));
     }
     // A cap beyond the guest's address space cannot be reached anyway.
     let limit = usize::try_from(max_inline_bytes).unwrap_or(usize::MAX);
     let expected = response.full_object_checksum();
     let bytes = response.bytes(limit).map_err(|e| match e {
-        S3Error::Other(_) => too_large(bucket, key, info.size, max_inline_bytes),
+        S3Error::Other(_) => too_large(object, info.size, max_inline_bytes),
         other => ActionError::S3(other),
     })?;
     if let Some((algorithm, expected)) = expected {
         let actual = crate::protocol::checksum::compute(algorithm, &bytes);
         if actual != expected {
             return Err(ActionError::S3(S3Error::Other(format!(
-                "s3://{bucket}/{key}: the downloaded bytes have {} {actual}, S3 sent {expected}; the download is corrupt",
+                "{object}: the downloaded bytes have {} {actual}, S3 sent {expected}; the download is corrupt",
                 crate::protocol::checksum::header_name(algorithm)
             ))));
         }
@@ -281,9 +287,9 @@ fn download(
     Ok(json!({"document": null, "content": content, "contentType": info.content_type}))
 }
 
-fn too_large(bucket: &str, key: &str, size: u64, cap: u64) -> ActionError {
+fn too_large(object: Object<'_>, size: u64, cap: u64) -> ActionError {
     ActionError::ContentTooLarge(format!(
-        "s3://{bucket}/{key} is {size} bytes, over the {cap} bytes allowed inline; \
+        "{object} is {size} bytes, over the {cap} bytes allowed inline; \
          set \"createDocument\": true to get it as a document"
     ))
 }
@@ -321,7 +327,9 @@ fn test_connection(s3: &S3, bucket: Option<&str>, prefix: Option<String>) -> Val
                     continuation_token: None,
                     start_after: None,
                 };
-                op::list_objects(s3, bucket, &request).map(|_| format!("s3://{bucket} answered a listing"))
+                Bucket::checked(bucket)
+                    .and_then(|checked| op::list_objects(s3, checked, &request))
+                    .map(|_| format!("s3://{bucket} answered a listing"))
             }
             None => op::list_buckets(s3).map(|b| format!("ListBuckets answered with {} buckets", b.len())),
         }),

@@ -13,6 +13,7 @@ use crate::bindings::wasi::http::types::{
 use crate::bindings::wasi::io::streams::InputStream;
 use crate::exports::actions::{self, error::ActionError};
 use crate::operations as op;
+use crate::protocol::checked_names::Object;
 use crate::protocol::option_defaults::{get_options, put_options};
 use crate::transport::client::S3;
 use crate::transport::stream_copy;
@@ -72,7 +73,9 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
                 }
             };
             let options = GetOptions { range, ..get_options() };
-            match op::get_object_response(&s3, &bucket, &key, &options) {
+            match Object::checked(&bucket, &key)
+                .and_then(|object| op::get_object_response(&s3, object, &options))
+            {
                 Err(e) => respond_error(out, ActionError::S3(e), Some(&bucket), Some(&key)),
                 Ok((info, response)) => {
                     let status = if info.content_range.is_some() { 206 } else { 200 };
@@ -91,7 +94,9 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
                 }
             }
         }
-        Route::HeadObject { bucket, key } => match op::head_object(&s3, &bucket, &key, &get_options()) {
+        Route::HeadObject { bucket, key } => match Object::checked(&bucket, &key)
+            .and_then(|object| op::head_object(&s3, object, &get_options()))
+        {
             Err(e) => respond_error(out, ActionError::S3(e), Some(&bucket), Some(&key)),
             Ok(info) => {
                 let mut headers = object_headers(&info);
@@ -106,10 +111,10 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
             let options = PutOptions { content_type: header(&request, "content-type"), ..put_options() };
             // Known lengths up to the multipart threshold go as one PutObject; longer bodies, and
             // bodies of unknown length, as a multipart upload (parts side by side, bounded memory).
-            let result = read_body(&request, |stream| match length {
+            let result = read_body(&request, |stream| match (Object::checked(&bucket, &key)?, length) {
                 // A small body is read first, so that a retry can send it again; a streamed one
                 // cannot be replayed.
-                Some(length) if length <= REPLAYABLE_BODY => {
+                (object, Some(length)) if length <= REPLAYABLE_BODY => {
                     let (body, _) = stream_copy::read_up_to(stream, length as usize)
                         .map_err(|e| S3Error::Other(format!("reading the request body failed: {e}")))?;
                     if body.len() as u64 != length {
@@ -119,11 +124,11 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
                         )));
                     }
                     let body = if body.is_empty() { Body::Empty } else { Body::Bytes(&body) };
-                    op::put_object(&s3, &bucket, &key, body, &options)
+                    op::put_object(&s3, object, body, &options)
                 }
-                _ => crate::transfers::multipart_upload::upload_stream(
-                    &s3, &bucket, &key, stream, length, &options,
-                ),
+                (object, _) => {
+                    crate::transfers::multipart_upload::upload_stream(&s3, object, stream, length, &options)
+                }
             })
             .unwrap_or_else(|| Err(S3Error::Other("the request body cannot be read".to_owned())));
             match result {
@@ -131,14 +136,16 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
                 Err(e) => respond_error(out, ActionError::S3(e), Some(&bucket), Some(&key)),
             }
         }
-        Route::DeleteObject { bucket, key } => match op::delete_object(&s3, &bucket, &key, None) {
-            Ok(()) => {
-                if let Some(body) = start(out, 204, &[]) {
-                    let _ = OutgoingBody::finish(body, None);
+        Route::DeleteObject { bucket, key } => {
+            match Object::checked(&bucket, &key).and_then(|object| op::delete_object(&s3, object, None)) {
+                Ok(()) => {
+                    if let Some(body) = start(out, 204, &[]) {
+                        let _ = OutgoingBody::finish(body, None);
+                    }
                 }
+                Err(e) => respond_error(out, ActionError::S3(e), Some(&bucket), Some(&key)),
             }
-            Err(e) => respond_error(out, ActionError::S3(e), Some(&bucket), Some(&key)),
-        },
+        }
         Route::List { bucket, query } => {
             let mut action = json!({"action": "listObjects", "bucket": bucket});
             for (name, value) in query {
