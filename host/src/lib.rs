@@ -40,6 +40,7 @@ pub mod request_settings;
 pub mod runtime;
 pub mod scrub;
 pub mod secret;
+pub mod seekable;
 pub mod serve;
 pub mod settings;
 
@@ -49,6 +50,7 @@ pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Sec
 pub use documents::{DocumentStore, FsDocumentStore};
 pub use error::{Error, InvalidSetting, LocalError};
 pub use policy::{Access, Policy, Rule, S3Action};
+pub use seekable::{FileSource, SeekableSource};
 pub use settings::{Connection, Endpoint};
 pub use types::{ObjectRef, UploadRef};
 

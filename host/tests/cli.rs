@@ -1462,7 +1462,8 @@ async fn serve_names_the_rule_of_a_denial_as_the_cli_does() {
         .spawn()
         .unwrap();
     let mut socket = None;
-    for _ in 0..100 {
+    // Up to 60 s: serve compiles the component before it listens, slow on a loaded machine.
+    for _ in 0..600 {
         match tokio::net::TcpStream::connect(&listen).await {
             Ok(connected) => {
                 socket = Some(connected);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use s3_connector_host::ObjectRef;
 use s3_connector_host::types::{ChecksumAlgorithm, PutOptions, S3Error};
-use s3_connector_host::{Error, FsDocumentStore, Policy};
+use s3_connector_host::{Error, FileSource, FsDocumentStore, Policy};
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
 use s3_connector_tests::serving::Serving;
 use s3_connector_tests::{TestServer, pattern};
@@ -92,6 +92,47 @@ async fn multipart_uploads_retry_their_parts_known_length_or_not() {
         assert_eq!(stored(&server, key).map(|b| b == body), Some(true), "{key}: the bytes differ");
     }
     assert_eq!(leftovers(&server, &["known-40m.bin", "stream-20m.bin"]), Vec::<String>::new());
+}
+
+/// Uploads from a file (`put_object_from`: the host splices each part's range into its request)
+/// meet the same faults: a failed part's range is read again from the file, with or without a
+/// checksum, and a single PUT of 17 MiB, above the replay limit of a stream, is replayed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_from_a_file_read_their_ranges_again_after_faults() {
+    let (server, proxy) = setup().await;
+    let c = server.connector_via(proxy.endpoint(), Policy::allow_all());
+    let dir = tempfile::tempdir().unwrap();
+    let single = Some(32 * MIB as u64);
+    let cases = [
+        ("file-40m.bin", 40 * MIB, None, None),
+        ("file-40m-crc64.bin", 40 * MIB, Some(ChecksumAlgorithm::Crc64nvme), None),
+        ("file-40m-sha256.bin", 40 * MIB, Some(ChecksumAlgorithm::Sha256), None),
+        ("file-17m-single.bin", 17 * MIB, None, single),
+        ("file-17m-single-crc32.bin", 17 * MIB, Some(ChecksumAlgorithm::Crc32), single),
+    ];
+    for (key, size, checksum, multipart_threshold) in cases {
+        let body = pattern(size, size as u64 + key.len() as u64);
+        let path = dir.path().join(key);
+        std::fs::write(&path, &body).unwrap();
+        let [slow, reset, error] = transient();
+        let before = proxy.seen().len();
+        match multipart_threshold {
+            // The first request creates the upload; the next parts meet the faults.
+            None => proxy.inject([Fault::Delay(std::time::Duration::from_millis(1)), slow, reset, error]),
+            Some(_) => proxy.inject([slow, reset]),
+        }
+        let options = PutOptions { checksum, multipart_threshold, ..Default::default() };
+        let source = FileSource::open(&path).unwrap();
+        let put = c.put_object_from(&ObjectRef::new("faults", key), source, options).await;
+        assert!(put.is_ok(), "{key}: {put:?}");
+        assert_eq!(proxy.pending(), 0, "{key}: every fault was met");
+        assert_eq!(stored(&server, key).map(|b| b == body), Some(true), "{key}: the bytes differ");
+        let puts = proxy.seen()[before..].iter().filter(|s| s.method == "PUT").count();
+        let expected = if multipart_threshold.is_some() { 3 } else { 5 + 3 };
+        assert_eq!(puts, expected, "{key}: every part once, and again after each fault");
+    }
+    let keys: Vec<&str> = cases.iter().map(|case| case.0).collect();
+    assert_eq!(leftovers(&server, &keys), Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,15 +1,18 @@
-//! Progress of long transfers on a terminal: a counting reader or writer around the file, and
-//! a line on stderr redrawn a few times a second. Nothing is printed when stderr is not a
+//! Progress of long transfers on a terminal: a counting reader, writer or seekable source around
+//! the file, and a line on stderr redrawn a few times a second. Nothing is printed when stderr is not a
 //! terminal, so scripts and pipes see only the results.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::seekable::{RangeReader, SeekableSource};
 
 /// Transfers smaller than this finish too fast to need a progress line.
 const SHOW_ABOVE: u64 = 16 << 20;
@@ -18,6 +21,13 @@ const SHOW_ABOVE: u64 = 16 << 20;
 pub struct Counted<T> {
     inner: T,
     done: Arc<AtomicU64>,
+}
+
+impl<T> Counted<T> {
+    /// The count, shared: it goes on counting as the reader is read.
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.done.clone()
+    }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
@@ -55,6 +65,55 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
     }
 }
 
+/// Counts the bytes read of a seekable source's ranges. A range read more than once (for its
+/// checksum, then to send it, or again for a retry) counts once: each range counts up to the
+/// most bytes read of it in any one pass, so the total never passes the source's length.
+pub struct CountedSource<S> {
+    inner: S,
+    done: Arc<AtomicU64>,
+    counted: Arc<Mutex<HashMap<u64, u64>>>,
+}
+
+impl<S: SeekableSource> SeekableSource for CountedSource<S> {
+    fn length(&self) -> u64 {
+        self.inner.length()
+    }
+
+    fn read_range(&self, offset: u64, length: u64) -> std::io::Result<RangeReader> {
+        let inner = self.inner.read_range(offset, length)?;
+        let (done, counted) = (self.done.clone(), self.counted.clone());
+        Ok(Box::new(CountedRange { inner, offset, read: 0, done, counted }))
+    }
+}
+
+/// One range of a [`CountedSource`], as it is read.
+struct CountedRange {
+    inner: RangeReader,
+    offset: u64,
+    read: u64,
+    done: Arc<AtomicU64>,
+    counted: Arc<Mutex<HashMap<u64, u64>>>,
+}
+
+impl AsyncRead for CountedRange {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.read += (buf.filled().len() - before) as u64;
+        let mut counted = self.counted.lock().unwrap_or_else(PoisonError::into_inner);
+        let best = counted.entry(self.offset).or_insert(0);
+        if self.read > *best {
+            self.done.fetch_add(self.read - *best, Ordering::Relaxed);
+            *best = self.read;
+        }
+        result
+    }
+}
+
 /// A progress line for one transfer; it stops and clears itself when dropped.
 pub struct Progress {
     ticker: Option<tokio::task::JoinHandle<()>>,
@@ -72,6 +131,19 @@ impl Progress {
     /// Wraps `inner` and, on a terminal and for a large enough `total`, shows its progress.
     pub fn start<T>(inner: T, label: String, total: Option<u64>) -> (Counted<T>, Progress) {
         let done = Arc::new(AtomicU64::new(0));
+        (Counted { inner, done: done.clone() }, Self::show(done, label, total))
+    }
+
+    /// Wraps a seekable source and, on a terminal and when it is large enough, shows its
+    /// progress.
+    pub fn start_source<S: SeekableSource>(inner: S, label: String) -> (CountedSource<S>, Progress) {
+        let (done, total) = (Arc::new(AtomicU64::new(0)), inner.length());
+        let counted = Arc::new(Mutex::new(HashMap::new()));
+        (CountedSource { inner, done: done.clone(), counted }, Self::show(done, label, Some(total)))
+    }
+
+    /// The line of a transfer whose bytes `done` counts.
+    fn show(done: Arc<AtomicU64>, label: String, total: Option<u64>) -> Progress {
         let show = Self::possible() && total.is_none_or(|t| t >= SHOW_ABOVE);
         let ticker = show.then(|| {
             let done = done.clone();
@@ -87,7 +159,7 @@ impl Progress {
                 }
             })
         });
-        (Counted { inner, done }, Progress { ticker })
+        Progress { ticker }
     }
 }
 
@@ -136,5 +208,16 @@ mod tests {
         let (mut writer, _progress) = Progress::start(Vec::new(), "w".into(), None);
         writer.write_all(b"abc").await.unwrap();
         assert_eq!(writer.done.load(Ordering::Relaxed), 3);
+    }
+
+    #[tokio::test]
+    async fn a_range_read_twice_counts_once() {
+        let (source, _progress) =
+            Progress::start_source(bytes::Bytes::from_static(b"0123456789"), "s".into());
+        for (offset, length) in [(0, 4), (0, 4), (4, 6), (4, 3)] {
+            let mut text = String::new();
+            source.read_range(offset, length).unwrap().read_to_string(&mut text).await.unwrap();
+        }
+        assert_eq!(source.done.load(Ordering::Relaxed), 10);
     }
 }

@@ -11,6 +11,7 @@ use super::progress::Progress;
 use super::s3_uri::S3Uri;
 use crate::connector::Connector;
 use crate::error::Error;
+use crate::seekable::{FileSource, SeekableSource};
 use crate::types::ObjectRef;
 use crate::types::{CopyOptions, GetOptions, PutOptions};
 
@@ -46,16 +47,29 @@ pub async fn upload_file(
         options.content_type = mime_guess::from_path(path).first().map(|m| m.essence_str().to_owned());
     }
     let shown = path.display();
-    let file = tokio::fs::File::open(path).await.map_err(|e| match e.kind() {
+    let opened = |e: std::io::Error| match e.kind() {
         // A path that names nothing is bad input, as for any command-line tool.
         std::io::ErrorKind::NotFound => Error::Usage(format!("{shown}: no such file")),
         _ => Error::local_io(format!("cannot open {shown}"), e),
-    })?;
-    let length = file.metadata().await.map_err(|e| Error::local_io(format!("cannot read {shown}"), e))?.len();
-    let (file, progress) = Progress::start(file, format!("upload {shown}"), Some(length));
-    let result =
-        connector.put_object(&ObjectRef::new(&to.bucket, &to.key), file, Some(length), options).await;
-    drop(progress);
+    };
+    let metadata = tokio::fs::metadata(path).await.map_err(opened)?;
+    let object = ObjectRef::new(&to.bucket, &to.key);
+    let label = format!("upload {shown}");
+    // A regular file is read by range, part by part, straight into the requests; anything else
+    // (a pipe, a device) is read once as a stream of unknown length.
+    let (result, length) = if metadata.is_file() {
+        let (source, _progress) = Progress::start_source(FileSource::open(path).map_err(opened)?, label);
+        let length = source.length();
+        (connector.put_object_from(&object, source, options).await, length)
+    } else {
+        let file = tokio::fs::File::open(path).await.map_err(opened)?;
+        let (file, _progress) = Progress::start(file, label, None);
+        let counted = file.counter();
+        (
+            connector.put_object(&object, file, None, options).await,
+            counted.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    };
     let result = result?;
     if json {
         out!(

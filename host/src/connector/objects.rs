@@ -1,11 +1,17 @@
 //! The typed calls on single objects: put, get, head, delete, copy, tags.
 
+use std::sync::Arc;
+
 use tokio::io::{AsyncRead, AsyncWrite};
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynOutputStream;
 use wasmtime_wasi::p2::pipe::AsyncWriteStream;
 
 use crate::error::Error;
+use crate::runtime::seekable_import::SourceHandle;
+#[cfg(doc)]
+use crate::seekable::FileSource;
+use crate::seekable::SeekableSource;
 use crate::types::{CopyOptions, CopyResult, GetOptions, ObjectInfo, ObjectRef, PutOptions, PutResult};
 
 use super::{Connector, input_stream};
@@ -27,6 +33,24 @@ impl Connector {
         self.call(async |client, store| {
             let body = input_stream(store, body)?;
             client.call_put_object(store, object, body, length, &options).await
+        })
+        .await
+    }
+
+    /// PutObject from a source the host reads at any offset (a file: [`FileSource`]). Up to the
+    /// multipart threshold one request; above it the plugin uploads in parts side by side, each
+    /// part's range read by the host straight into its request (and read again for a retry),
+    /// so no part is copied into the sandbox's memory; aborted if anything fails.
+    pub async fn put_object_from(
+        &self,
+        object: &ObjectRef,
+        source: impl SeekableSource + 'static,
+        options: PutOptions,
+    ) -> Result<PutResult, Error> {
+        let source: Arc<dyn SeekableSource> = Arc::new(source);
+        self.call(async |client, store| {
+            let handle = store.data_mut().table.push(SourceHandle(source.clone()))?;
+            client.call_put_object_from(store, object, Resource::new_borrow(handle.rep()), &options).await
         })
         .await
     }

@@ -8,7 +8,8 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "s3-connector:s3/plugin",
-    imports: { default: async },
+    // A bad handle to a seekable source is the guest's fault: a trap, not an error value.
+    imports: { "s3-connector:s3/seekable": async | trappable, default: async },
     exports: { default: async },
     // Callers compare what calls return (an upload's object, an object's metadata).
     additional_derives: [PartialEq, Eq],
@@ -16,5 +17,6 @@ wasmtime::component::bindgen!({
         "wasi:io": wasmtime_wasi::p2::bindings::io,
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        "s3-connector:s3/seekable.source": super::seekable_import::SourceHandle,
     },
 });

@@ -12,4 +12,5 @@ pub mod pinned_clock;
 pub mod plugin_runtime;
 pub mod retry_budget;
 pub mod sandboxed_call;
+pub(crate) mod seekable_import;
 pub mod store_state;

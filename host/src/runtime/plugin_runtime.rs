@@ -13,7 +13,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::PluginPre;
-use super::bindings::s3_connector::s3::{credentials, documents, settings, types};
+use super::bindings::s3_connector::s3::{credentials, documents, seekable, settings, types};
 use super::compiled_cache;
 use super::limits::{self, MAX_INSTANCE_MEMORY};
 use super::store_state::StoreState;
@@ -137,6 +137,7 @@ impl PluginRuntime {
         settings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         types::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         documents::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        seekable::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Self { engine, pre })
     }

@@ -1,8 +1,9 @@
 // The plugin world in Node.js: what a JavaScript workflow engine (n8n, Node-RED, a Temporal
 // TypeScript worker) gives the plugin component in place of the reference host: its
-// `credentials`, `settings` and `documents` imports, and a fresh instance per call of its
-// `client` and `actions` exports.
+// `credentials`, `settings`, `documents` and `seekable` imports, and a fresh instance per call of
+// its `client` and `actions` exports.
 import { randomUUID } from "node:crypto";
+import { basename, dirname, resolve } from "node:path";
 import { filesystem } from "@bytecodealliance/preview2-shim";
 import { loadComponent } from "./component.mjs";
 import { componentImports } from "./imports.mjs";
@@ -54,6 +55,35 @@ export function directoryDocuments(dir, storeId = "fs") {
 }
 
 /**
+ * The `seekable` import's `source`: a file that `client.putObjectFrom` reads range by range,
+ * each range a fresh stream of preview2-shim's filesystem, so no part of it is copied into the
+ * plugin's memory and a retried part is read again. Its size is taken when it is made.
+ */
+export class Source {
+  #descriptor;
+  #size;
+
+  constructor(path) {
+    const absolute = resolve(path);
+    const [[dir]] = filesystem.createFilesystem({ preopens: { "/": dirname(absolute) } }).preopens.getDirectories();
+    this.#descriptor = dir.openAt({ symlinkFollow: false }, basename(absolute), {}, { read: true });
+    this.#size = this.#descriptor.stat().size;
+  }
+
+  length() {
+    return this.#size;
+  }
+
+  readRange(offset, length) {
+    if (offset + length > this.#size) {
+      throw `the range of ${length} bytes from offset ${offset} ends beyond the file's ${this.#size} bytes`;
+    }
+    // The plugin reads exactly `length` bytes of the stream.
+    return this.#descriptor.readViaStream(offset);
+  }
+}
+
+/**
  * Loads the plugin component. `connection` is the settings record (endpoint, region,
  * pathStyle, maxAttempts); `credentials(scope)` answers each request's scope with
  * `{ accessKeyId, secretAccessKey, sessionToken }` or throws a reason; `documents` is a store
@@ -82,6 +112,7 @@ export async function loadPlugin(wasmPath, { connection, credentials, documents 
       },
     },
     "s3-connector:s3/documents": documents,
+    "s3-connector:s3/seekable": { Source },
   };
   const onDenied = (target) => console.error(`plugin: refused an outgoing request to ${target}`);
   return {

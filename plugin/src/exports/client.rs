@@ -2,6 +2,7 @@
 //! checks each bucket name and key into a checked type where the call enters.
 
 use crate::bindings::exports::s3_connector::s3::client::Guest;
+use crate::bindings::s3_connector::s3::seekable::Source;
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, CompletedPart, CopyOptions, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
     ListObjectsResult, MultipartUpload, ObjectInfo, ObjectRef, ObjectVersion, PartInfo, PresignRequest,
@@ -13,6 +14,7 @@ use crate::operations::{bucket_tagging, multipart};
 use crate::protocol::checked_names::{Bucket, Object};
 use crate::transfers::multipart_upload::{REPLAY_LIMIT, read_exactly};
 use crate::transport::client::S3;
+use crate::transport::range_source::RangeSource;
 use crate::transport::wire::Body;
 
 /// The component's implementation of the exported interfaces.
@@ -48,6 +50,15 @@ impl Guest for Plugin {
             length,
             &options,
         )
+    }
+
+    fn put_object_from(
+        object: ObjectRef,
+        source: &Source,
+        options: PutOptions,
+    ) -> Result<PutResult, S3Error> {
+        let object = Object::of(&object)?;
+        crate::transfers::multipart_upload::upload_seekable(&S3::from_host()?, object, source, &options)
     }
 
     fn put_object_bytes(object: ObjectRef, body: Vec<u8>, options: PutOptions) -> Result<PutResult, S3Error> {
@@ -142,10 +153,10 @@ impl Guest for Plugin {
         // A part up to the replay limit is read first, so that a transient failure resends it.
         if length > 0 && length <= REPLAY_LIMIT {
             let bytes = read_exactly(body, length)?;
-            return multipart::upload_part(&s3, object, upload_id, part_number, Body::Bytes(&bytes));
+            return multipart::upload_part(&s3, object, upload_id, part_number, Body::Bytes(&bytes), None);
         }
         let body = if length == 0 { Body::Empty } else { Body::Stream { source: body, length } };
-        multipart::upload_part(&s3, object, upload_id, part_number, body)
+        multipart::upload_part(&s3, object, upload_id, part_number, body, None)
     }
 
     fn upload_part_copy(
@@ -187,5 +198,16 @@ impl Guest for Plugin {
 
     fn list_object_versions(bucket: String, prefix: Option<String>) -> Result<Vec<ObjectVersion>, S3Error> {
         op::list_object_versions(&S3::from_host()?, Bucket::checked(&bucket)?, prefix.as_deref())
+    }
+}
+
+/// The host's seekable source, as the transport reads ranges of it.
+impl RangeSource for Source {
+    fn length(&self) -> u64 {
+        Source::length(self)
+    }
+
+    fn open(&self, offset: u64, length: u64) -> Result<InputStream, String> {
+        self.read_range(offset, length)
     }
 }

@@ -20,6 +20,7 @@ use crate::protocol::checked_names::{Bucket, Object};
 use crate::protocol::s3_error::invalid;
 use crate::protocol::{checksum_headers, object_headers, xml};
 use crate::transport::client::{Call, S3, S3Action};
+use crate::transport::range_source;
 use crate::transport::signing::Payload;
 use crate::transport::wire::{Body, Response};
 
@@ -73,6 +74,13 @@ pub fn put_object(
         | (Some(algorithm), Body::WithTrailer { source, length, .. }) => {
             checksum_headers::for_trailer(&mut call.headers, algorithm, length);
             Body::WithTrailer { source, length, algorithm }
+        }
+        // A range is read through guest memory a chunk at a time for its checksum, then
+        // spliced by the host: the checksum goes ahead in a header.
+        (Some(algorithm), Body::Range { source, offset, length }) => {
+            let value = range_source::hash(source, offset, length, algorithm)?.finish();
+            call.headers.extend(checksum_headers::carrying(algorithm, &value));
+            body
         }
         (Some(algorithm), Body::Bytes(bytes)) => {
             call.headers.extend(checksum_headers::for_bytes(algorithm, bytes));

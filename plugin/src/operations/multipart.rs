@@ -63,34 +63,22 @@ pub fn part_call<'a>(object: Object<'a>, upload_id: &str, number: u32) -> Call<'
     upload_call(S3Action::UploadPart, object, upload_id, Some(number))
 }
 
-/// UploadPart from a body; returns the part's ETag.
+/// UploadPart from a body, with the part's checksum (algorithm and value) for S3 to verify
+/// when one is given; returns the part's ETag.
 pub fn upload_part(
     s3: &S3,
     object: Object<'_>,
     upload_id: &str,
     part_number: u32,
     body: Body<'_>,
+    checksum: Option<(ChecksumAlgorithm, &str)>,
 ) -> Result<String, S3Error> {
     check_part_number(part_number)?;
-    let call = upload_call(S3Action::UploadPart, object, upload_id, Some(part_number));
-    part_etag(s3.send(call, body)?, part_number)
-}
-
-/// UploadPart of bytes in memory with their `algorithm` checksum, for S3 to verify; returns the
-/// part's ETag and the checksum, which CompleteMultipartUpload names again.
-pub fn upload_part_checked(
-    s3: &S3,
-    object: Object<'_>,
-    upload_id: &str,
-    part_number: u32,
-    bytes: &[u8],
-    algorithm: ChecksumAlgorithm,
-) -> Result<(String, String), S3Error> {
-    check_part_number(part_number)?;
     let mut call = upload_call(S3Action::UploadPart, object, upload_id, Some(part_number));
-    let value = crate::protocol::checksum::compute(algorithm, bytes);
-    call.headers = checksum_headers::carrying(algorithm, &value);
-    Ok((part_etag(s3.send(call, Body::Bytes(bytes))?, part_number)?, value))
+    if let Some((algorithm, value)) = checksum {
+        call.headers = checksum_headers::carrying(algorithm, value);
+    }
+    part_etag(s3.send(call, body)?, part_number)
 }
 
 fn part_etag(response: crate::transport::wire::Response, part_number: u32) -> Result<String, S3Error> {

@@ -9,10 +9,11 @@ use crate::operations::put_object;
 use crate::protocol::checked_names::Object;
 use crate::protocol::s3_error::invalid;
 use crate::transport::client::S3;
+use crate::transport::range_source::RangeSource;
 use crate::transport::stream_copy;
 use crate::transport::wire::Body;
 
-use super::parallel_parts::{self, PartReader};
+use super::parallel_parts::{self, PartReader, Parts};
 use super::transfer_plan;
 
 /// Single PUTs up to this size are read into the sandbox's memory first, so that a transient
@@ -80,8 +81,42 @@ pub fn upload_stream(
         let body = if first.is_empty() { Body::Empty } else { Body::Bytes(&first) };
         return put_object(s3, object, body, options);
     }
+    multipart(s3, object, Parts::read(&mut reader, first), plan, options)
+}
+
+/// Uploads `source`, which the host reads at any offset (a file): one PutObject up to the
+/// multipart threshold (the range spliced by the host), else a multipart upload whose parts
+/// stream from their ranges into their requests side by side ([`parallel_parts`]), each range
+/// opened again for a retry. No part is held in guest memory (a checksum asked for is computed
+/// by reading its range a chunk at a time before it is sent); aborted if any step fails.
+pub fn upload_seekable(
+    s3: &S3,
+    object: Object<'_>,
+    source: &dyn RangeSource,
+    options: &PutOptions,
+) -> Result<PutResult, S3Error> {
+    let plan = transfer_plan::plan(options.part_size, options.parallel_parts, options.multipart_threshold)
+        .map_err(invalid)?;
+    let length = source.length();
+    if !plan.multipart_for(length).map_err(invalid)? {
+        let body = if length == 0 { Body::Empty } else { Body::Range { source, offset: 0, length } };
+        return put_object(s3, object, body, options);
+    }
+    let ranges = transfer_plan::ranges(length, plan.part_size as u64).into_iter();
+    multipart(s3, object, Parts::Ranges { source, ranges }, plan, options)
+}
+
+/// CreateMultipartUpload, the parts, CompleteMultipartUpload; on any failure the upload is
+/// aborted, so that no orphaned parts remain.
+fn multipart(
+    s3: &S3,
+    object: Object<'_>,
+    parts: Parts<'_, '_>,
+    plan: transfer_plan::Plan,
+    options: &PutOptions,
+) -> Result<PutResult, S3Error> {
     let upload_id = multipart::create(s3, object, options)?;
-    let uploaded = parallel_parts::upload(s3, object, &upload_id, &mut reader, first, plan, options.checksum)
+    let uploaded = parallel_parts::upload(s3, object, &upload_id, parts, plan, options.checksum)
         .and_then(|(parts, whole)| multipart::complete_numbered(s3, object, &upload_id, &parts, whole));
     match uploaded {
         Ok(result) => Ok(result),

@@ -16,6 +16,7 @@ use crate::protocol::xml;
 use crate::transport::host_imports::{self, Scope};
 use crate::transport::in_flight::InFlight;
 use crate::transport::pause;
+use crate::transport::range_source::RangeSource;
 use crate::transport::retry::{self, Outcome, Verdict};
 use crate::transport::signing::{self, Payload};
 use crate::transport::wire::{self, Body, Response};
@@ -235,6 +236,30 @@ impl S3 {
             .authorize(call, Some(bytes.len() as u64), payload, None)
             .map_err(|error| AttemptError { error, retryable: false })?;
         InFlight::start(&request, &target, true).map_err(|failure| Failed::from_transport(failure).into())
+    }
+
+    /// Signs `call` with the `length` bytes of `source` from `offset` as its body and hands it
+    /// to the host without waiting for it; the range streams into the request as the
+    /// connection takes it. One
+    /// attempt, as [`S3::start`].
+    pub fn start_range(
+        &self,
+        call: &Call<'_>,
+        source: &dyn RangeSource,
+        offset: u64,
+        length: u64,
+    ) -> Result<InFlight, AttemptError> {
+        let (request, target) = self
+            .authorize(call, Some(length), Payload::Unsigned, None)
+            .map_err(|error| AttemptError { error, retryable: false })?;
+        let stream = source.open(offset, length).map_err(|e| AttemptError {
+            error: S3Error::Other(format!(
+                "the host cannot read the {length} bytes from offset {offset} of the source: {e}"
+            )),
+            retryable: false,
+        })?;
+        InFlight::start_streaming(&request, &target, stream)
+            .map_err(|failure| Failed::from_transport(failure).into())
     }
 
     /// Signs a bodiless `call` (GET) and hands it to the host without waiting for it.

@@ -1,14 +1,28 @@
-//! A request with a body in guest memory, in flight without blocking: handed to the host, its
-//! body written as far as the connection takes it, its response collected when ready. Several
-//! of them progress together by polling their pollables (see [`crate::transfers::parallel_parts`]).
+//! A request in flight without blocking: handed to the host, its body (bytes in guest memory, or
+//! a host stream passed on a piece at a time) written as far as the connection takes it, its
+//! response collected when ready. Several of them progress together by polling their pollables (see
+//! [`crate::transfers::parallel_parts`]).
 
 use crate::bindings::s3_connector::s3::types::S3Error;
 use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{FutureIncomingResponse, OutgoingBody};
 use crate::bindings::wasi::io::poll::Pollable;
-use crate::bindings::wasi::io::streams::OutputStream;
+use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::protocol::endpoint::Target;
 use crate::transport::wire::{self, Failure, Response};
+
+/// What a request in flight sends, given on every [`InFlight::pump`]: bytes the caller keeps,
+/// or the next `length` bytes of the stream the request was started with.
+#[derive(Clone, Copy)]
+pub enum Outgoing<'b> {
+    /// Bytes in guest memory, the same on every call.
+    Bytes(&'b [u8]),
+    /// The stream given to [`InFlight::start_streaming`], `length` bytes of it.
+    Streamed {
+        /// How many bytes the body has.
+        length: u64,
+    },
+}
 
 /// One request in flight.
 pub struct InFlight {
@@ -16,7 +30,12 @@ pub struct InFlight {
     sink: Option<OutputStream>,
     body: Option<OutgoingBody>,
     future: FutureIncomingResponse,
-    written: usize,
+    /// The host stream a streamed body comes from.
+    source: Option<InputStream>,
+    /// Whether the last read found the source with nothing to give: then the source, not the
+    /// sink, is what to wait on.
+    starved: bool,
+    written: u64,
     url: String,
 }
 
@@ -37,7 +56,21 @@ impl InFlight {
         };
         let future =
             outgoing_handler::handle(outgoing, None).map_err(|code| wire::transport_error(code, &url))?;
-        Ok(Self { sink, body, future, written: 0, url })
+        Ok(Self { sink, body, future, source: None, starved: false, written: 0, url })
+    }
+
+    /// Hands a signed request to the host with a body read from `source` as the connection
+    /// takes it: at most what it takes at once passes through guest memory, never the whole
+    /// body. (Read and written rather than spliced: jco's preview2-shim 0.26 fails a
+    /// non-blocking splice from a stream of another kind, such as a file's.)
+    pub fn start_streaming(
+        request: &http::Request<()>,
+        target: &Target,
+        source: InputStream,
+    ) -> Result<Self, Failure> {
+        let mut started = Self::start(request, target, true)?;
+        started.source = Some(source);
+        Ok(started)
     }
 
     /// Waits for the response.
@@ -51,10 +84,10 @@ impl InFlight {
         }
     }
 
-    /// Writes as much of `bytes` as the connection takes now, without waiting; once all is
-    /// written, finishes the body. `bytes` must be the same on every call.
-    pub fn pump(&mut self, bytes: &[u8]) -> Result<(), S3Error> {
-        let result = self.write_some(bytes);
+    /// Writes as much of the body as the connection takes now, without waiting; once all is
+    /// written, finishes the body. `body` must be the same on every call.
+    pub fn pump(&mut self, body: Outgoing<'_>) -> Result<(), S3Error> {
+        let result = self.write_some(body);
         if result.is_err() {
             // Abandon the body (unfinished, so the request fails rather than sending a
             // truncated part); what is left to wait on is the response.
@@ -64,22 +97,47 @@ impl InFlight {
         result
     }
 
-    fn write_some(&mut self, bytes: &[u8]) -> Result<(), S3Error> {
+    fn write_some(&mut self, body: Outgoing<'_>) -> Result<(), S3Error> {
         let failed = |e| {
             S3Error::Transport(format!(
                 "sending the request body failed: {}",
                 crate::transport::stream_copy::describe(e)
             ))
         };
+        self.starved = false;
+        let length = match body {
+            Outgoing::Bytes(bytes) => bytes.len() as u64,
+            Outgoing::Streamed { length } => length,
+        };
         if let Some(sink) = &self.sink {
             // Bounded: each pass writes at least one byte or returns.
-            while self.written < bytes.len() {
-                let permit = sink.check_write().map_err(failed)?;
+            while self.written < length {
+                let permit = sink.check_write().map_err(failed)?.min(length - self.written);
                 if permit == 0 {
                     return Ok(());
                 }
-                let n = usize::try_from(permit).unwrap_or(usize::MAX).min(bytes.len() - self.written);
-                sink.write(&bytes[self.written..self.written + n]).map_err(failed)?;
+                let n = match (body, &self.source) {
+                    (Outgoing::Bytes(bytes), _) => {
+                        // Both within `bytes.len()`, a usize.
+                        let (from, to) = (self.written as usize, (self.written + permit) as usize);
+                        sink.write(&bytes[from..to]).map_err(failed)?;
+                        permit
+                    }
+                    (Outgoing::Streamed { .. }, Some(source)) => {
+                        let chunk = source.read(permit).map_err(failed)?;
+                        sink.write(&chunk).map_err(failed)?;
+                        chunk.len() as u64
+                    }
+                    (Outgoing::Streamed { .. }, None) => {
+                        return Err(S3Error::Other(
+                            "a streamed body was pumped without its stream".to_owned(),
+                        ));
+                    }
+                };
+                if n == 0 {
+                    self.starved = true;
+                    return Ok(());
+                }
                 self.written += n;
             }
         }
@@ -93,11 +151,11 @@ impl InFlight {
 
     /// Sends the rest of `bytes` and waits for the response, whatever it is: a request is
     /// settled before the upload it belongs to is aborted, so that no part lands after it.
-    pub fn settle_quietly(mut self, bytes: &[u8]) {
-        // Bounded: each pass writes bytes, or waits until the sink or the response is ready;
-        // an error abandons the body, leaving only the response to wait for.
+    pub fn settle_quietly(mut self, body: Outgoing<'_>) {
+        // Bounded: each pass writes bytes, or waits until the sink, the source or the response
+        // is ready; an error abandons the body, leaving only the response to wait for.
         while self.response().is_none() {
-            let _ = self.pump(bytes);
+            let _ = self.pump(body);
             if self.response().is_some() {
                 break;
             }
@@ -105,11 +163,13 @@ impl InFlight {
         }
     }
 
-    /// What to wait on: the body's sink while bytes remain, else the response.
+    /// What to wait on: the body's source when it had nothing to give, its sink while bytes
+    /// remain, else the response.
     pub fn pollable(&self) -> Pollable {
-        match &self.sink {
-            Some(sink) => sink.subscribe(),
-            None => self.future.subscribe(),
+        match (&self.sink, &self.source) {
+            (Some(_), Some(source)) if self.starved => source.subscribe(),
+            (Some(sink), _) => sink.subscribe(),
+            (None, _) => self.future.subscribe(),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::protocol::aws_chunked::{self, CHUNK_SIZE};
 use crate::protocol::checksum::{self, Hasher};
 use crate::protocol::endpoint::{self, Target};
+use crate::transport::range_source::RangeSource;
 use crate::transport::retry::Transport;
 use crate::transport::stream_copy::{self, CopyEnd};
 
@@ -40,6 +41,16 @@ pub enum Body<'a> {
         /// The checksum sent in the trailer.
         algorithm: ChecksumAlgorithm,
     },
+    /// Exactly `length` bytes of a seekable source from `offset`, opened anew for every
+    /// attempt (so replayable) and spliced by the host into the request.
+    Range {
+        /// The source.
+        source: &'a dyn RangeSource,
+        /// Where the bytes start.
+        offset: u64,
+        /// How many bytes to send (the `Content-Length`).
+        length: u64,
+    },
 }
 
 impl Body<'_> {
@@ -48,14 +59,15 @@ impl Body<'_> {
         match self {
             Body::Empty => None,
             Body::Bytes(bytes) => Some(bytes.len() as u64),
-            Body::Stream { length, .. } => Some(*length),
+            Body::Stream { length, .. } | Body::Range { length, .. } => Some(*length),
             Body::WithTrailer { length, algorithm, .. } => {
                 Some(aws_chunked::encoded_length(*length, CHUNK_SIZE, *algorithm))
             }
         }
     }
 
-    /// Whether the body can be sent again: bytes in memory can, a stream already read cannot.
+    /// Whether the body can be sent again: bytes in memory and ranges can, a stream already
+    /// read cannot.
     pub fn replayable(&self) -> bool {
         !matches!(self, Body::Stream { .. } | Body::WithTrailer { .. })
     }
@@ -332,17 +344,12 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
         Body::Empty => Ok(()),
         Body::Bytes(bytes) => stream_copy::write_all(&sink, bytes)
             .map_err(|e| S3Error::Transport(format!("sending the request body failed: {e}"))),
-        Body::Stream { source, length } => match stream_copy::splice(source, &sink, length) {
-            CopyEnd::Done(n) if n == length => Ok(()),
-            CopyEnd::Done(n) => Err(S3Error::InvalidRequest(format!(
-                "the input ended after {n} of the {length} bytes announced; nothing was stored"
+        Body::Stream { source, length } => splice_exactly(source, &sink, length),
+        Body::Range { source, offset, length } => match source.open(offset, length) {
+            Ok(stream) => splice_exactly(&stream, &sink, length),
+            Err(e) => Err(S3Error::Other(format!(
+                "the host cannot read the {length} bytes from offset {offset} of the source: {e}; nothing was stored"
             ))),
-            CopyEnd::SourceFailed(n, e) => Err(S3Error::Other(format!(
-                "reading the input failed after {n} bytes: {e}; nothing was stored"
-            ))),
-            CopyEnd::SinkFailed(n, e) => {
-                Err(S3Error::Transport(format!("sending the request body failed after {n} bytes: {e}")))
-            }
         },
         Body::WithTrailer { source, length, algorithm } => write_chunked(source, &sink, length, algorithm),
     };
@@ -351,6 +358,23 @@ fn write_body(outgoing_body: OutgoingBody, sink: OutputStream, body: Body<'_>) -
         Ok(()) => OutgoingBody::finish(outgoing_body, None)
             .map_err(|code| S3Error::Transport(format!("finishing the request body failed: {code:?}"))),
         Err(e) => Err(e),
+    }
+}
+
+/// Splices exactly `length` bytes of `source` into `sink`; a source that ends early or fails is
+/// the input's error, not the connection's.
+fn splice_exactly(source: &InputStream, sink: &OutputStream, length: u64) -> Result<(), S3Error> {
+    match stream_copy::splice(source, sink, length) {
+        CopyEnd::Done(n) if n == length => Ok(()),
+        CopyEnd::Done(n) => Err(S3Error::InvalidRequest(format!(
+            "the input ended after {n} of the {length} bytes announced; nothing was stored"
+        ))),
+        CopyEnd::SourceFailed(n, e) => {
+            Err(S3Error::Other(format!("reading the input failed after {n} bytes: {e}; nothing was stored")))
+        }
+        CopyEnd::SinkFailed(n, e) => {
+            Err(S3Error::Transport(format!("sending the request body failed after {n} bytes: {e}")))
+        }
     }
 }
 

@@ -1,0 +1,153 @@
+//! Sources the host can read from any offset, any number of times: what
+//! [`Connector::put_object_from`](crate::Connector::put_object_from) uploads.
+//!
+//! A stream can be read once, so an upload from one must copy each part into guest memory to be
+//! able to send it again. A seekable source needs no copy: the plugin asks the host for each
+//! part's range as a fresh stream, the host splices it into that part's request, and a part that
+//! fails is simply read again. Guest memory stays flat whatever the object's size.
+
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// A reader of one range of a source.
+pub type RangeReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// Bytes of a fixed length that can be read from any offset, any number of times.
+pub trait SeekableSource: Send + Sync {
+    /// The length in bytes, fixed for the source's life.
+    fn length(&self) -> u64;
+
+    /// A reader of the `length` bytes from `offset`. Fails when the range ends beyond the
+    /// source, or when the source can no longer give the bytes it had (a file changed).
+    fn read_range(&self, offset: u64, length: u64) -> io::Result<RangeReader>;
+}
+
+/// The error of a range that ends beyond the source.
+fn beyond_the_end(offset: u64, length: u64, total: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("the range of {length} bytes from offset {offset} ends beyond the source's {total} bytes"),
+    )
+}
+
+/// Whether `offset..offset + length` lies within `total` bytes.
+fn within(offset: u64, length: u64, total: u64) -> bool {
+    offset.checked_add(length).is_some_and(|end| end <= total)
+}
+
+/// A regular file, read range by range. Each range opens the file anew, so ranges read side
+/// by side do not share a cursor; a file whose length or modification time changed since
+/// [`FileSource::open`] is refused rather than uploaded as a mix of two versions.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    path: PathBuf,
+    length: u64,
+    modified: Option<SystemTime>,
+}
+
+impl FileSource {
+    /// Takes the file's length and modification time now; fails unless `path` is a regular file.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_owned();
+        let metadata = std::fs::metadata(&path)?;
+        if !metadata.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        Ok(Self { path, length: metadata.len(), modified: metadata.modified().ok() })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl SeekableSource for FileSource {
+    fn length(&self) -> u64 {
+        self.length
+    }
+
+    fn read_range(&self, offset: u64, length: u64) -> io::Result<RangeReader> {
+        if !within(offset, length, self.length) {
+            return Err(beyond_the_end(offset, length, self.length));
+        }
+        let mut file = std::fs::File::open(&self.path)?;
+        let metadata = file.metadata()?;
+        if metadata.len() != self.length || metadata.modified().ok() != self.modified {
+            return Err(io::Error::other(format!(
+                "{} changed while it was being uploaded (it was {} bytes); upload it again",
+                self.path.display(),
+                self.length
+            )));
+        }
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Box::new(tokio::fs::File::from_std(file).take(length)))
+    }
+}
+
+/// Bytes in memory, shared without a copy by every range.
+impl SeekableSource for bytes::Bytes {
+    fn length(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read_range(&self, offset: u64, length: u64) -> io::Result<RangeReader> {
+        if !within(offset, length, self.length()) {
+            return Err(beyond_the_end(offset, length, self.length()));
+        }
+        // Both fit in usize: they lie within the slice's length.
+        let (start, end) = (offset as usize, (offset + length) as usize);
+        Ok(Box::new(io::Cursor::new(self.slice(start..end))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read_all(mut reader: RangeReader) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await.unwrap();
+        bytes
+    }
+
+    #[tokio::test]
+    async fn ranges_of_a_file_and_of_bytes_are_the_same_bytes() {
+        let content: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &content).unwrap();
+        let from_file = FileSource::open(file.path()).unwrap();
+        let in_memory = bytes::Bytes::from(content.clone());
+        for (offset, length) in [(0, 10_000), (0, 0), (9_999, 1), (4_096, 1_000), (10_000, 0)] {
+            let want = &content[offset as usize..(offset + length) as usize];
+            assert_eq!(read_all(from_file.read_range(offset, length).unwrap()).await, want);
+            assert_eq!(read_all(in_memory.read_range(offset, length).unwrap()).await, want);
+        }
+        for (offset, length) in [(9_999, 2), (10_001, 0), (u64::MAX, 2)] {
+            for source in [&from_file as &dyn SeekableSource, &in_memory] {
+                let error = source.read_range(offset, length).err().unwrap();
+                assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{offset} {length}");
+                assert!(error.to_string().contains("beyond the source's 10000 bytes"), "{error}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_that_changed_is_refused_and_a_directory_is_no_source() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"first version").unwrap();
+        let source = FileSource::open(file.path()).unwrap();
+        std::fs::write(file.path(), b"second, longer version").unwrap();
+        let error = source.read_range(0, 5).err().unwrap();
+        assert!(error.to_string().contains("changed while it was being uploaded"), "{error}");
+        let directory = tempfile::tempdir().unwrap();
+        let error = FileSource::open(directory.path()).unwrap_err();
+        assert!(error.to_string().contains("is not a regular file"), "{error}");
+    }
+}
