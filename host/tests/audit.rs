@@ -2,7 +2,7 @@
 //! denied request with its fields, presigned URLs and refused scopes recorded, the CLI's
 //! `--audit`, and no secret, signature or credential in any record.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! DeleteObjects in batches of 1000, per-key results, and `rm --recursive`.
 
-mod common;
+use crate::common;
 
 use common::connector_for;
 use s3_connector_host::ObjectRef;

@@ -1,7 +1,7 @@
 //! Bucket tagging on the wire (s3s-fs has no tagging): the requests, their XML bodies and
 //! Content-MD5, the answers parsed, a bucket without tags, the limits, and the policy's `admin`.
 
-mod common;
+use crate::common;
 
 use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::types::S3Error;

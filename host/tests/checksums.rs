@@ -4,7 +4,7 @@
 //! an object altered on the server's disk must fail its download. The recording server checks
 //! the wire format (chunk framing, trailer) and a wrong checksum header.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::recording_server::{Answer, RecordingServer};

@@ -1,6 +1,6 @@
 //! The `s3-connector` binary end to end, against the embedded s3s-fs store on 127.0.0.1:0.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

@@ -2,7 +2,7 @@
 //! evaluates `x-amz-copy-source-if-*` and the metadata directive), the self-copy rule, and the
 //! multipart copy of a source over 5 GiB on the recording server (its HEAD answers a faked size).
 
-mod common;
+use crate::common;
 
 use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::ObjectRef;

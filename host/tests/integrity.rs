@@ -7,9 +7,8 @@
 //! as an Object Lock bucket and checks parts' checksums, which s3s-fs does not
 //! (`common/object_lock_proxy.rs`).
 
-#[path = "common/cli_binary.rs"]
-mod cli_binary;
-mod common;
+use crate::common;
+use crate::common::cli_binary;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Limits the host puts on a call.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -4,9 +4,8 @@
 //! 127.0.0.1, or the recording server where a bucket must hold what s3s-fs cannot (hostile keys)
 //! or answers must be slow enough to see requests side by side.
 
-#[path = "common/cli_binary.rs"]
-mod cli_binary;
-mod common;
+use crate::common;
+use crate::common::cli_binary;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};

@@ -1,7 +1,7 @@
 //! The explicit multipart calls against s3s-fs, and ListMultipartUploads on the wire (s3s-fs
 //! does not implement it).
 
-mod common;
+use crate::common;
 
 use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::local_store::LocalS3;

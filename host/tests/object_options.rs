@@ -2,7 +2,7 @@
 //! encryption, tags and storage class on the wire (a recording server, since s3s-fs ignores
 //! them).
 
-mod common;
+use crate::common;
 
 use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::ObjectRef;

@@ -2,7 +2,7 @@
 //! full-object checksum is verified across the ranges (an object altered on disk fails); on the
 //! recording server, the HEAD, the ranges pinned to the ETag and the number in flight at once.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

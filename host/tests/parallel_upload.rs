@@ -3,7 +3,7 @@
 //! left behind after a failure mid-way) and on the recording server (how many parts were in
 //! flight at once).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

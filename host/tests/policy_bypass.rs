@@ -6,7 +6,7 @@
 //! counter does not move and the "elsewhere" server (another port on 127.0.0.1) records
 //! nothing. A control test proves that an allowed request through the same guard does arrive.
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Presigned URLs and server-side copies: AWS's published SigV4 example, URLs that work against
 //! a real server, and the host's checks on both.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod cli_binary;
 pub mod object_lock_proxy;
 pub mod recording_server;
 
