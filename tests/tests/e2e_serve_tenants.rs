@@ -103,8 +103,18 @@ fn static_keys((id, secret): &(String, Secret)) -> String {
 }
 
 /// The records of the request whose answer carried `id`.
-fn records_of(sink: &MemorySink, id: &str) -> Vec<AuditRecord> {
-    sink.records().into_iter().filter(|r| r.serve_request_id.as_deref() == Some(id)).collect()
+/// The audit records of request `id`. The server writes them as its answer's body ends, which
+/// may be just after the client has read that body: wait for the first (up to 5 s).
+async fn records_of(sink: &MemorySink, id: &str) -> Vec<AuditRecord> {
+    for _ in 0..500 {
+        let records: Vec<AuditRecord> =
+            sink.records().into_iter().filter(|r| r.serve_request_id.as_deref() == Some(id)).collect();
+        if !records.is_empty() {
+            return records;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Vec::new()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +138,7 @@ async fn two_tenants_have_their_own_policy_credentials_and_audit() {
     let (status, headers, body) = serving.call_as(TOKEN_A, "PUT", "/alpha/a.txt", "from a").await;
     assert_eq!(status, 200, "{body}");
     let id = headers["x-request-id"].to_str().unwrap().to_owned();
-    let records = records_of(&sink, &id);
+    let records = records_of(&sink, &id).await;
     assert!(!records.is_empty(), "the request's audit records carry its id {id}");
     assert!(
         records.iter().all(|r| r.tenant == "team-a" && r.bucket.as_deref() == Some("alpha")),
@@ -169,7 +179,7 @@ async fn two_tenants_have_their_own_policy_credentials_and_audit() {
     assert_eq!(traced.headers()["x-request-id"], trace);
     // A request's record is written when its answer's body has gone out.
     assert_eq!(traced.into_body().collect().await.unwrap().to_bytes(), "from b");
-    let records = records_of(&sink, trace);
+    let records = records_of(&sink, trace).await;
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!((records[0].tenant.as_str(), records[0].action.as_deref()), ("team-b", Some("GetObject")));
 
@@ -454,6 +464,12 @@ async fn metrics_parse_as_prometheus_text() {
         1.0
     );
     assert_eq!(value("s3_connector_s3_retries_total", &[("tenant", "team-a")]), 0.0, "{text}");
+    // Static keys: fetched for every request, but only the first fetch gave new credentials.
+    assert_eq!(
+        value("s3_connector_credential_refreshes_total", &[("tenant", "team-a"), ("result", "ok")]),
+        1.0,
+        "{text}"
+    );
     assert!(scrape.samples.iter().any(|s| s.metric == "s3_connector_sandboxes_in_use"), "{text}");
     assert!(scrape.samples.iter().any(|s| s.metric == "s3_connector_serve_in_flight"), "{text}");
     assert_eq!(serving.stop().await, 0);
