@@ -73,6 +73,15 @@ pub struct AccessLabels {
     pub access_class: String,
 }
 
+/// A refresh of a tenant's credentials, as `credential_refreshes.rs` counts it.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefreshLabels {
+    /// The tenant.
+    pub tenant: String,
+    /// `ok` (new credentials) or `error` (none could be had).
+    pub result: String,
+}
+
 /// The outcome of a reload of the tenants file.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReloadLabels {
@@ -111,6 +120,8 @@ pub struct Metrics {
     pub sandboxes_waiting: Gauge,
     /// Reloads of the tenants file.
     pub reloads: Family<ReloadLabels, Counter>,
+    /// Refreshes of each tenant's credentials, and failures to get any.
+    pub credential_refreshes: Family<RefreshLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -142,6 +153,7 @@ impl Default for Metrics {
             sandboxes_in_use: Gauge::default(),
             sandboxes_waiting: Gauge::default(),
             reloads: Family::default(),
+            credential_refreshes: Family::default(),
             registry: Registry::default(),
         };
         registry.register("serve_requests", "Client requests answered", metrics.requests.clone());
@@ -203,6 +215,11 @@ impl Default for Metrics {
             metrics.sandboxes_waiting.clone(),
         );
         registry.register("tenants_reloads", "Reloads of the tenants file", metrics.reloads.clone());
+        registry.register(
+            "credential_refreshes",
+            "Times a tenant's credentials changed (the first fetch included), or could not be had",
+            metrics.credential_refreshes.clone(),
+        );
         Self { registry, ..metrics }
     }
 }

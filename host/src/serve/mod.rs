@@ -14,6 +14,7 @@ mod actions_route;
 mod auth;
 mod body_cap;
 mod connection_gate;
+mod credential_refreshes;
 mod edge_call;
 mod health;
 mod json_answer;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::credential_refreshes::RefreshCounted;
 use super::metrics::{Metrics, MetricsSink};
 use super::tenants_file::{CredentialsSource, TenantSpec};
 use crate::audit::{Audit, AuditSink};
@@ -47,6 +48,7 @@ impl std::fmt::Debug for TenantBase {
 /// Builds `spec`'s connector on `base`, its audit records counted in `metrics`.
 pub fn build(base: &TenantBase, spec: &TenantSpec, metrics: &Arc<Metrics>) -> Result<Connector, String> {
     let credentials = credentials(base, spec).map_err(|e| e.to_string())?;
+    let credentials = Arc::new(RefreshCounted::new(credentials, &spec.name, metrics.clone()));
     let sink: Arc<dyn AuditSink> = Arc::new(MetricsSink::new(metrics.clone(), base.audit.clone()));
     Connector::builder(base.connection.clone(), spec.policy.clone(), credentials)
         .tenant(spec.name.clone())
@@ -57,13 +59,15 @@ pub fn build(base: &TenantBase, spec: &TenantSpec, metrics: &Arc<Metrics>) -> Re
         .map_err(|e: Error| e.to_string())
 }
 
-/// `connector` (the `--token` shorthand's, built by the CLI) with its audit records also
-/// counted in `metrics`.
+/// `connector` (the `--token` shorthand's, built by the CLI) with its audit records and
+/// credential refreshes also counted in `metrics`.
 pub fn with_metrics(connector: Connector, metrics: &Arc<Metrics>) -> Connector {
     let tenant = connector.tenant().to_owned();
     connector.for_one_call(|settings| {
         let then = settings.shared.audit.take().map(|audit| audit.sink);
         let sink: Arc<dyn AuditSink> = Arc::new(MetricsSink::new(metrics.clone(), then));
+        let credentials = settings.shared.credentials.clone();
+        settings.shared.credentials = Arc::new(RefreshCounted::new(credentials, &tenant, metrics.clone()));
         settings.shared.audit = Some(Audit { sink, tenant, call_id: None, serve_request_id: None });
     })
 }
