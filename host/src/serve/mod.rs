@@ -8,7 +8,8 @@
 //! other route runs the edge component, one fresh instance per request ([`edge_call`]).
 //! Connections are bounded before anyone has authenticated ([`ServeLimits`]). With [`ServeTls`]
 //! every connection speaks TLS first ([`tls`]). Every request gets an id ([`request_id`]), a log
-//! line and its metrics ([`metrics`], on a listener of their own).
+//! line and its metrics ([`metrics`], on a listener of their own). `GET /openapi.json` describes
+//! the whole API ([`openapi`]).
 
 mod actions_route;
 mod auth;
@@ -20,6 +21,7 @@ mod health;
 mod json_answer;
 mod limits;
 pub mod metrics;
+mod openapi;
 pub mod request_id;
 mod tenant_admission;
 pub mod tenant_connector;
@@ -290,6 +292,8 @@ async fn handle(
     let path = request.uri().path().to_owned();
     let route = if health::Probe::of(&request).is_some() {
         "health"
+    } else if openapi::matches(&request) {
+        "openapi"
     } else if actions_route::matches(&request) {
         "actions"
     } else {
@@ -365,9 +369,12 @@ async fn route_request(
     id: &str,
 ) -> (hyper::Response<HyperOutgoingBody>, Option<String>, u64) {
     let table = state.tenants.current();
-    // Probes need no token and say nothing secret.
+    // Probes and the API's description need no token and say nothing secret.
     if let Some(probe) = health::Probe::of(&request) {
         return (health::answer(probe, &table, &state.ready).await, None, 0);
+    }
+    if openapi::matches(&request) {
+        return (openapi::answer(), None, 0);
     }
     let authorization = request.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
     let Some(tenant) = table.select(authorization) else {
