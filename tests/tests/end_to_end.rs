@@ -18,6 +18,7 @@ mod e2e_policy_and_keys;
 mod e2e_proxy;
 mod e2e_retries;
 mod e2e_serve;
+mod e2e_serve_openapi;
 mod e2e_serve_security;
 mod e2e_serve_tenants;
 mod e2e_serve_tls;
