@@ -171,6 +171,11 @@ struct Cli {
     /// HTTPS_PROXY / HTTP_PROXY, hosts in NO_PROXY reached directly).
     #[arg(long, global = true, value_name = "URL")]
     proxy: Option<String>,
+    /// Dial ADDR for HOST:PORT instead of resolving HOST, as curl's --resolve (HOST may be
+    /// *.DOMAIN for every name under DOMAIN, or * for any); the URL, SNI and the certificate
+    /// check keep the name. Repeatable.
+    #[arg(long, global = true, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -552,6 +557,7 @@ fn connection(
             connect_timeout: cli.cli_connect_timeout,
             read_timeout: cli.cli_read_timeout,
             proxy: cli.proxy.clone(),
+            resolve: cli.resolve.clone(),
         },
         file.ca_bundle.clone(),
         profile.ca_bundle.clone().map(PathBuf::from),
