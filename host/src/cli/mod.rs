@@ -560,6 +560,7 @@ fn connection(
             resolve: cli.resolve.clone(),
         },
         file.ca_bundle.clone(),
+        &file.proxy(),
         profile.ca_bundle.clone().map(PathBuf::from),
         &lookup,
     )?);
@@ -659,14 +660,17 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     // The chain's STS and credential endpoints trust what S3 does: the bundle
                     // chosen from the flag, --config, AWS_CA_BUNDLE or the profile.
                     let bundle = connection.network.trust.ca_bundle().map(|b| b.path.display().to_string());
-                    // And the proxy: --proxy stands for the proxy variables when given.
+                    // And the proxy: --proxy (else proxy in --config) stands for the proxy
+                    // variables when given, no_proxy in --config for NO_PROXY.
+                    let file_proxy = file.proxy();
+                    let proxy = cli.proxy.clone().or(file_proxy.proxy.clone());
+                    let no_proxy = file_proxy.no_proxy.map(|entries| entries.join(","));
                     let chain_lookup = |name: &str| match name {
                         "AWS_CA_BUNDLE" => bundle.clone(),
-                        "https_proxy" | "HTTPS_PROXY" | "http_proxy" | "HTTP_PROXY"
-                            if cli.proxy.is_some() =>
-                        {
-                            cli.proxy.clone()
+                        "https_proxy" | "HTTPS_PROXY" | "http_proxy" | "HTTP_PROXY" if proxy.is_some() => {
+                            proxy.clone()
                         }
+                        "no_proxy" | "NO_PROXY" if no_proxy.is_some() => no_proxy.clone(),
                         _ => lookup(name),
                     };
                     let chain = default_chain(chain_lookup, cli.profile.as_deref()).map_err(|e| {

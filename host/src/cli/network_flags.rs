@@ -1,12 +1,13 @@
 //! The command line's network settings: `--ca-bundle` and the aws CLI's
 //! `--cli-connect-timeout` / `--cli-read-timeout`, `--proxy` (else `HTTPS_PROXY`, `HTTP_PROXY`,
-//! `NO_PROXY`), curl's `--resolve HOST:PORT:ADDR`, merged with `ca_bundle` in `--config`,
+//! `NO_PROXY`; `proxy` and `no_proxy` in `--config` between the flag and the environment), curl's `--resolve HOST:PORT:ADDR`, merged with `ca_bundle` in `--config`,
 //! `AWS_CA_BUNDLE` and the profile's `ca_bundle` in the aws CLI's order.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::network::proxy::FileProxy;
 use crate::network::{CaBundle, NetworkSettings, ProxySettings, ResolveOverrides, Trust};
 
 /// The network flags as given.
@@ -28,6 +29,7 @@ pub struct Flags {
 pub fn settings(
     flags: Flags,
     config_file: Option<PathBuf>,
+    file_proxy: &FileProxy,
     profile: Option<PathBuf>,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<NetworkSettings, Error> {
@@ -40,7 +42,7 @@ pub fn settings(
         trust,
         connect_timeout: flags.connect_timeout.map_or(defaults.connect_timeout, Duration::from_secs),
         read_timeout: flags.read_timeout.map_or(defaults.read_timeout, Duration::from_secs),
-        proxy: ProxySettings::resolve(flags.proxy.as_deref(), lookup)
+        proxy: ProxySettings::resolve_with_file(flags.proxy.as_deref(), file_proxy, lookup)
             .map_err(|e| Error::Usage(e.to_string()))?,
         resolve: ResolveOverrides::parse(&flags.resolve, "--resolve")
             .map_err(|e| Error::Usage(e.to_string()))?,
