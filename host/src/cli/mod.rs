@@ -110,6 +110,15 @@ struct Cli {
     /// Path-style addressing (endpoint/bucket/key) instead of virtual-hosted.
     #[arg(long, global = true)]
     path_style: bool,
+    /// AWS's FIPS endpoint (s3-fips.REGION.amazonaws.com); beats AWS_USE_FIPS_ENDPOINT and the
+    /// profile's use_fips_endpoint; refused with an explicit endpoint.
+    #[arg(long, global = true)]
+    use_fips_endpoint: bool,
+    /// AWS's dual-stack endpoint (s3.dualstack.REGION.amazonaws.com); beats
+    /// AWS_USE_DUALSTACK_ENDPOINT and the profile's use_dualstack_endpoint; refused with an
+    /// explicit endpoint.
+    #[arg(long, global = true)]
+    use_dualstack_endpoint: bool,
     /// Access key id.
     #[arg(long, global = true, value_name = "ID")]
     access_key_id: Option<String>,
@@ -544,10 +553,15 @@ fn connection(
     };
     let profile =
         ProfileSettings::load(&lookup, cli.profile.as_deref()).map_err(|e| Error::Usage(e.to_string()))?;
-    let connection = Connection::resolve(
+    let switches = crate::settings::EndpointSwitches {
+        fips: cli.use_fips_endpoint.then_some(true),
+        dual_stack: cli.use_dualstack_endpoint.then_some(true),
+    };
+    let connection = Connection::resolve_with_switches(
         cli.endpoint.as_deref().or(file.endpoint.as_deref()),
         cli.region.as_deref().or(file.region.as_deref()),
         cli.path_style || file.path_style.unwrap_or(false),
+        switches,
         profile.env_fallback(&lookup),
     )
     .map_err(Error::Usage)?
