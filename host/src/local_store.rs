@@ -2,7 +2,8 @@
 //! 127.0.0.1 and a free port, in a directory of the caller's choosing, with SigV4 checked
 //! against one key pair. It counts the requests it receives, so a test can prove that a denied
 //! request never arrived, and numbers its answers with an `x-amz-request-id` as S3 does. With
-//! a rustls server configuration it answers over TLS, so the tests prove the HTTPS path too.
+//! a rustls server configuration it answers over TLS, so the tests prove the HTTPS path too;
+//! with a domain it also reads the bucket from the `Host` header (virtual-hosted addressing).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -30,6 +31,8 @@ pub struct LocalS3 {
     requests: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
     tls: bool,
+    /// The name in its endpoint instead of its IP address, when virtual-hosted.
+    domain: Option<String>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -75,7 +78,7 @@ impl LocalS3 {
     /// Starts a server that accepts each of `keys` (the first is the one
     /// [`LocalS3::access_key_id`] reports): tenants with credentials of their own.
     pub async fn start_with_keys(root: &Path, keys: &[(&str, Secret)]) -> std::io::Result<Self> {
-        Self::start_inner(([127, 0, 0, 1], 0).into(), root, keys, None).await
+        Self::start_inner(([127, 0, 0, 1], 0).into(), root, keys, None, None).await
     }
 
     /// Starts a server that answers over TLS with `tls` (its certificate and key), accepting
@@ -95,7 +98,21 @@ impl LocalS3 {
         keys: &[(&str, Secret)],
         tls: Arc<rustls::ServerConfig>,
     ) -> std::io::Result<Self> {
-        Self::start_inner(address, root, keys, Some(tokio_rustls::TlsAcceptor::from(tls))).await
+        Self::start_inner(address, root, keys, Some(tokio_rustls::TlsAcceptor::from(tls)), None).await
+    }
+
+    /// As [`LocalS3::start_tls`], on 127.0.0.1, also taking virtual-hosted requests: a `Host`
+    /// of `BUCKET.DOMAIN:PORT` names the bucket. Its [`LocalS3::endpoint`] is
+    /// `https://DOMAIN:PORT`, a name a client must resolve to 127.0.0.1 itself (for example
+    /// with [`crate::network::ResolveOverrides`]).
+    pub async fn start_tls_virtual_hosted(
+        root: &Path,
+        keys: &[(&str, Secret)],
+        tls: Arc<rustls::ServerConfig>,
+        domain: &str,
+    ) -> std::io::Result<Self> {
+        let acceptor = Some(tokio_rustls::TlsAcceptor::from(tls));
+        Self::start_inner(([127, 0, 0, 1], 0).into(), root, keys, acceptor, Some(domain)).await
     }
 
     async fn start_inner(
@@ -103,6 +120,7 @@ impl LocalS3 {
         root: &Path,
         keys: &[(&str, Secret)],
         tls: Option<tokio_rustls::TlsAcceptor>,
+        domain: Option<&str>,
     ) -> std::io::Result<Self> {
         let Some((access_key_id, secret_access_key)) = keys.first().cloned() else {
             return Err(std::io::Error::other("a local S3 server needs at least one key pair"));
@@ -114,11 +132,16 @@ impl LocalS3 {
             auth.register((*id).to_owned(), secret.expose().into());
         }
         builder.set_auth(auth);
-        let requests = Arc::new(AtomicU64::new(0));
-        let service = Counting { inner: builder.build(), requests: requests.clone() };
-
         let listener = TcpListener::bind(bind).await?;
         let address = listener.local_addr()?;
+        if let Some(domain) = domain {
+            // The Host header carries the port, so the base domain does too.
+            let host = s3s::host::SingleDomain::new(&format!("{domain}:{}", address.port()))
+                .map_err(|e| std::io::Error::other(format!("the domain {domain:?}: {e}")))?;
+            builder.set_host(host);
+        }
+        let requests = Arc::new(AtomicU64::new(0));
+        let service = Counting { inner: builder.build(), requests: requests.clone() };
         let (stop, mut stopped) = oneshot::channel::<()>();
         let connections_accepted = Arc::new(AtomicU64::new(0));
         let counter = connections_accepted.clone();
@@ -161,13 +184,19 @@ impl LocalS3 {
             requests,
             connections: connections_accepted,
             tls: secure,
+            domain: domain.map(str::to_owned),
             _stop: stop,
         })
     }
 
-    /// The endpoint URL, `http://127.0.0.1:PORT` (`https://` over TLS).
+    /// The endpoint URL, `http://127.0.0.1:PORT` (`https://` over TLS; `https://DOMAIN:PORT`
+    /// when virtual-hosted).
     pub fn endpoint(&self) -> String {
-        format!("{}://{}", if self.tls { "https" } else { "http" }, self.address)
+        let scheme = if self.tls { "https" } else { "http" };
+        match &self.domain {
+            Some(domain) => format!("{scheme}://{domain}:{}", self.address.port()),
+            None => format!("{scheme}://{}", self.address),
+        }
     }
 
     /// The port it listens on (127.0.0.1), for tests that name it as `localhost`.

@@ -50,6 +50,21 @@ impl Connection {
         path_style: bool,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, String> {
+        Self::resolve_with_switches(endpoint, region, path_style, EndpointSwitches::default(), lookup)
+    }
+
+    /// As [`Connection::resolve`], with FIPS and dual-stack switches given explicitly (the CLI's
+    /// `--use-fips-endpoint` / `--use-dualstack-endpoint`), which beat `AWS_USE_FIPS_ENDPOINT` /
+    /// `AWS_USE_DUALSTACK_ENDPOINT` (and the profile's keys behind them in `lookup`). A switch
+    /// turned on explicitly together with an endpoint from anywhere is refused, as the SDKs'
+    /// S3 endpoint rules refuse FIPS or dual-stack with a custom endpoint.
+    pub fn resolve_with_switches(
+        endpoint: Option<&str>,
+        region: Option<&str>,
+        path_style: bool,
+        switches: EndpointSwitches,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
         let nonempty = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let region = region
             .map(str::to_owned)
@@ -64,6 +79,18 @@ impl Connection {
             .or_else(|| nonempty("AWS_ENDPOINT_URL_S3"))
             .or_else(|| nonempty("AWS_ENDPOINT_URL"));
         let endpoint_given = endpoint.is_some();
+        if let Some(url) = &endpoint {
+            let asked = [
+                (switches.fips, "--use-fips-endpoint", "FIPS"),
+                (switches.dual_stack, "--use-dualstack-endpoint", "dual-stack"),
+            ];
+            if let Some((_, flag, what)) = asked.iter().find(|(on, _, _)| *on == Some(true)) {
+                return Err(format!(
+                    "{flag} cannot be combined with an explicit endpoint ({url}): as in the AWS SDKs, a custom \
+                     endpoint cannot be combined with {what}; drop one of them"
+                ));
+            }
+        }
         let connection = match endpoint {
             Some(url) => Self {
                 endpoint: Endpoint::parse(&url)?,
@@ -73,11 +100,7 @@ impl Connection {
             },
             None => {
                 // The SDKs' switches apply only to the endpoint they choose themselves.
-                let on = |name: &str| nonempty(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
-                let variant = AwsVariant {
-                    fips: on("AWS_USE_FIPS_ENDPOINT"),
-                    dual_stack: on("AWS_USE_DUALSTACK_ENDPOINT"),
-                };
+                let variant = switches.variant(&lookup);
                 let url = aws_host(&region, variant)?;
                 Self { endpoint: Endpoint::parse(&url)?, path_style, ..Self::aws(&region) }
             }
@@ -87,6 +110,28 @@ impl Connection {
             check_aws_region(&connection.region).map_err(|e| e.to_string())?;
         }
         Ok(connection)
+    }
+}
+
+/// The FIPS and dual-stack switches given explicitly (flags or an embedder's settings); `None`
+/// leaves the choice to the environment and the profile.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointSwitches {
+    /// `--use-fips-endpoint`.
+    pub fips: Option<bool>,
+    /// `--use-dualstack-endpoint`.
+    pub dual_stack: Option<bool>,
+}
+
+impl EndpointSwitches {
+    /// The variant in force: each switch if given, else `AWS_USE_FIPS_ENDPOINT` /
+    /// `AWS_USE_DUALSTACK_ENDPOINT` through `lookup` (`true`, in any case, turns one on).
+    pub fn variant(&self, lookup: &dyn Fn(&str) -> Option<String>) -> AwsVariant {
+        let on = |name: &str| lookup(name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        AwsVariant {
+            fips: self.fips.unwrap_or_else(|| on("AWS_USE_FIPS_ENDPOINT")),
+            dual_stack: self.dual_stack.unwrap_or_else(|| on("AWS_USE_DUALSTACK_ENDPOINT")),
+        }
     }
 }
 
@@ -169,6 +214,87 @@ mod tests {
         let fips = |name: &str| (name == "AWS_USE_FIPS_ENDPOINT").then(|| "true".to_owned());
         let c = Connection::resolve(Some("https://minio.example.com"), None, false, fips).unwrap();
         assert_eq!(c.endpoint.url(), "https://minio.example.com");
+    }
+
+    #[test]
+    fn switch_flags_beat_the_environment_which_beats_the_profile_and_refuse_custom_endpoints() {
+        use crate::credentials::ProfileSettings;
+        let profile = ProfileSettings {
+            use_fips_endpoint: Some("true".into()),
+            use_dualstack_endpoint: Some("false".into()),
+            ..Default::default()
+        };
+        let table: &[(Option<bool>, Option<bool>, &[(&str, &str)], bool, &str)] = &[
+            // (fips flag, dual-stack flag, environment, profile in force, host)
+            (None, None, &[], false, "https://s3.eu-west-1.amazonaws.com"),
+            (None, None, &[], true, "https://s3-fips.eu-west-1.amazonaws.com"),
+            (None, None, &[("AWS_USE_FIPS_ENDPOINT", "false")], true, "https://s3.eu-west-1.amazonaws.com"),
+            (
+                Some(true),
+                None,
+                &[("AWS_USE_FIPS_ENDPOINT", "false")],
+                true,
+                "https://s3-fips.eu-west-1.amazonaws.com",
+            ),
+            (
+                Some(false),
+                None,
+                &[("AWS_USE_FIPS_ENDPOINT", "true")],
+                true,
+                "https://s3.eu-west-1.amazonaws.com",
+            ),
+            (None, Some(true), &[], false, "https://s3.dualstack.eu-west-1.amazonaws.com"),
+            (
+                None,
+                Some(true),
+                &[("AWS_USE_DUALSTACK_ENDPOINT", "false")],
+                true,
+                "https://s3-fips.dualstack.eu-west-1.amazonaws.com",
+            ),
+            (
+                Some(false),
+                Some(false),
+                &[("AWS_USE_DUALSTACK_ENDPOINT", "true")],
+                true,
+                "https://s3.eu-west-1.amazonaws.com",
+            ),
+        ];
+        let empty = ProfileSettings::default();
+        for (fips, dual_stack, env, with_profile, want) in table {
+            let lookup = |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned());
+            let profile = if *with_profile { &profile } else { &empty };
+            let switches = EndpointSwitches { fips: *fips, dual_stack: *dual_stack };
+            let c = Connection::resolve_with_switches(
+                None,
+                Some("eu-west-1"),
+                false,
+                switches,
+                profile.env_fallback(lookup),
+            )
+            .unwrap();
+            assert_eq!(c.endpoint.url(), *want, "{fips:?} {dual_stack:?} {env:?} {with_profile}");
+        }
+        // An explicit switch with an endpoint from anywhere: refused, naming the flag.
+        let on = EndpointSwitches { fips: Some(true), dual_stack: None };
+        let error =
+            Connection::resolve_with_switches(Some("https://minio.example"), None, false, on, |_| None)
+                .unwrap_err();
+        assert!(
+            error.starts_with(
+                "--use-fips-endpoint cannot be combined with an explicit endpoint (https://minio.example)"
+            ),
+            "{error}"
+        );
+        let env = |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_owned());
+        let dual = EndpointSwitches { fips: None, dual_stack: Some(true) };
+        let error = Connection::resolve_with_switches(None, None, false, dual, env).unwrap_err();
+        assert!(error.contains("--use-dualstack-endpoint") && error.contains("dual-stack"), "{error}");
+        // Switched off explicitly: nothing to refuse.
+        let off = EndpointSwitches { fips: Some(false), dual_stack: Some(false) };
+        assert!(
+            Connection::resolve_with_switches(Some("https://minio.example"), None, false, off, |_| None)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rand::distr::{Alphanumeric, SampleString};
 use s3_connector_host::local_store::LocalS3;
-use s3_connector_host::network::{CaBundle, CaBundleSource, NetworkSettings, Trust};
+use s3_connector_host::network::{CaBundle, CaBundleSource, NetworkSettings, ResolveOverrides, Trust};
 use s3_connector_host::{Connection, Connector, ConnectorBuilder, Policy, Secret, StaticCredentials};
 
 /// A running server with its data directory.
@@ -22,6 +22,8 @@ pub struct TestServer {
     dir: tempfile::TempDir,
     /// Over TLS: the CA that signed the server's certificate.
     pub ca: Option<tls::TestCa>,
+    /// Virtual-hosted: the endpoint's domain, which clients resolve to 127.0.0.1 themselves.
+    pub domain: Option<String>,
 }
 
 impl TestServer {
@@ -30,7 +32,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (access_key, secret) = keys();
         let s3 = LocalS3::start(dir.path(), &access_key, secret).await.expect("the server starts");
-        Self { s3, dir, ca: None }
+        Self { s3, dir, ca: None, domain: None }
     }
 
     /// Starts a server over TLS (`https://127.0.0.1:PORT`) with a certificate for `127.0.0.1`
@@ -42,11 +44,43 @@ impl TestServer {
         let s3 = LocalS3::start_tls(dir.path(), &[(&access_key, secret)], ca.server_config())
             .await
             .expect("the server starts");
-        Self { s3, dir, ca: Some(ca) }
+        Self { s3, dir, ca: Some(ca), domain: None }
     }
 
-    /// The network settings of a client of this server: over TLS, trusting its CA.
+    /// Starts a server over TLS at `https://DOMAIN:PORT` that takes virtual-hosted requests
+    /// (`BUCKET.DOMAIN`), with a certificate for `certificate_names` from a fresh private CA,
+    /// recording the SNI of every TLS hello. [`TestServer::network`] trusts that CA and
+    /// resolves `DOMAIN` and `*.DOMAIN` on the server's port to 127.0.0.1, and nothing else:
+    /// no test reaches beyond loopback.
+    pub async fn start_tls_virtual_hosted(domain: &str, certificate_names: &[&str]) -> (Self, tls::SniLog) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (access_key, secret) = keys();
+        let ca = tls::TestCa::new(certificate_names);
+        let (config, sni) = ca.server_config_recording_sni();
+        let s3 = LocalS3::start_tls_virtual_hosted(dir.path(), &[(&access_key, secret)], config, domain)
+            .await
+            .expect("the server starts");
+        (Self { s3, dir, ca: Some(ca), domain: Some(domain.to_owned()) }, sni)
+    }
+
+    /// The network settings of a client of this server: over TLS, trusting its CA; virtual-hosted,
+    /// resolving its domain to 127.0.0.1.
     pub fn network(&self) -> NetworkSettings {
+        let resolve = match &self.domain {
+            Some(domain) => {
+                let port = self.s3.port();
+                ResolveOverrides::parse(
+                    &[format!("{domain}:{port}:127.0.0.1"), format!("*.{domain}:{port}:127.0.0.1")],
+                    "the test server",
+                )
+                .expect("valid overrides")
+            }
+            None => ResolveOverrides::default(),
+        };
+        NetworkSettings { resolve, ..self.trust_only() }
+    }
+
+    fn trust_only(&self) -> NetworkSettings {
         match &self.ca {
             Some(ca) => {
                 let bundle = CaBundle { path: ca.ca_file(), source: CaBundleSource::Library };

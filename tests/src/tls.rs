@@ -1,9 +1,10 @@
 //! Certificates made at test time, so the suite proves the HTTPS path without a network or a
 //! checked-in key: a private CA and a server certificate for `127.0.0.1` and `localhost`, and
-//! clients and servers configured from them.
+//! clients and servers configured from them, and a server configuration that records the
+//! names clients asked for (SNI).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -79,11 +80,47 @@ impl TestCa {
         Arc::new(config)
     }
 
+    /// [`TestCa::server_config`] that also records the server name (SNI) of every client
+    /// hello it answers, in order; a hello without SNI is recorded as `""`.
+    pub fn server_config_recording_sni(&self) -> (Arc<rustls::ServerConfig>, SniLog) {
+        let mut config = Arc::unwrap_or_clone(self.server_config());
+        let log = SniLog::default();
+        config.cert_resolver =
+            Arc::new(RecordingResolver { inner: config.cert_resolver.clone(), log: log.clone() });
+        (Arc::new(config), log)
+    }
+
     /// A rustls client configuration that trusts this CA only.
     pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(self.ca_der.clone()).expect("the CA is a valid anchor");
         Arc::new(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
+    }
+}
+
+/// The server names clients asked a server for in their TLS hellos.
+#[derive(Debug, Clone, Default)]
+pub struct SniLog(Arc<Mutex<Vec<String>>>);
+
+impl SniLog {
+    /// Every name so far, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.0.lock().expect("the SNI log is not poisoned").clone()
+    }
+}
+
+/// A certificate resolver that writes down the SNI of each hello before the real one answers.
+#[derive(Debug)]
+struct RecordingResolver {
+    inner: Arc<dyn rustls::server::ResolvesServerCert>,
+    log: SniLog,
+}
+
+impl rustls::server::ResolvesServerCert for RecordingResolver {
+    fn resolve(&self, hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let name = hello.server_name().unwrap_or_default().to_owned();
+        self.log.0.lock().expect("the SNI log is not poisoned").push(name);
+        self.inner.resolve(hello)
     }
 }
 

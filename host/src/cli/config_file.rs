@@ -5,6 +5,8 @@
 //! region = "us-east-1"
 //! path_style = true
 //! ca_bundle = "/etc/pki/company-ca.pem"   # optional: a private CA to trust besides the system's
+//! proxy = "http://proxy.corp.example:3128" # optional: beats HTTPS_PROXY / HTTP_PROXY
+//! no_proxy = [".corp.example", "10.0.0.0/8"] # optional: replaces NO_PROXY
 //!
 //! [credentials]
 //! access_key_id = "AKIA..."
@@ -39,6 +41,7 @@ use serde::Deserialize;
 use crate::credentials::{
     CredentialsError, RoleSessionSettings, RolesAnywhereProvider, Secret, StaticCredentials,
 };
+use crate::network::proxy::FileProxy;
 use crate::policy::Rule;
 use crate::policy::config::AllowTable;
 
@@ -54,6 +57,10 @@ pub struct ConfigFile {
     pub path_style: Option<bool>,
     /// `ca_bundle = FILE`: PEM CA certificates to trust besides the system's.
     pub ca_bundle: Option<PathBuf>,
+    /// `proxy = URL`: the proxy for both schemes, between `--proxy` and the environment.
+    proxy: Option<String>,
+    /// `no_proxy = [ENTRY, ...]`: hosts, domains, IP addresses and CIDR ranges reached directly.
+    no_proxy: Option<Vec<String>>,
     credentials: Option<CredentialsTable>,
     roles_anywhere: Option<RolesAnywhereTable>,
     /// `None` when the file has no `allow` key; `Some(vec![])` for `allow = []`, which allows
@@ -95,6 +102,11 @@ impl ConfigFile {
     /// offending line, so only the message's first line is kept.
     pub fn parse(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.message().to_owned())
+    }
+
+    /// The proxy settings (`proxy`, `no_proxy`).
+    pub fn proxy(&self) -> FileProxy {
+        FileProxy { proxy: self.proxy.clone(), no_proxy: self.no_proxy.clone() }
     }
 
     /// The `[credentials]` table as a provider.
@@ -176,6 +188,21 @@ mod tests {
         let rules: Vec<String> = file.rules().unwrap().unwrap().iter().map(ToString::to_string).collect();
         assert_eq!(rules, ["photos/in/=read,list", "*=list"]);
         assert!(file.credentials().is_some());
+    }
+
+    #[test]
+    fn proxy_settings_parse_and_absent_ones_stay_absent() {
+        let file =
+            ConfigFile::parse("proxy = \"http://p:3128\"\nno_proxy = [\".corp\", \"10.0.0.0/8\"]\n").unwrap();
+        assert_eq!(
+            file.proxy(),
+            FileProxy {
+                proxy: Some("http://p:3128".into()),
+                no_proxy: Some(vec![".corp".into(), "10.0.0.0/8".into()])
+            }
+        );
+        assert_eq!(ConfigFile::default().proxy(), FileProxy::default());
+        assert!(ConfigFile::parse("proxy_ca_bundle = \"x\"\n").is_err(), "unknown keys stay refused");
     }
 
     #[test]

@@ -110,6 +110,15 @@ struct Cli {
     /// Path-style addressing (endpoint/bucket/key) instead of virtual-hosted.
     #[arg(long, global = true)]
     path_style: bool,
+    /// AWS's FIPS endpoint (s3-fips.REGION.amazonaws.com); beats AWS_USE_FIPS_ENDPOINT and the
+    /// profile's use_fips_endpoint; refused with an explicit endpoint.
+    #[arg(long, global = true)]
+    use_fips_endpoint: bool,
+    /// AWS's dual-stack endpoint (s3.dualstack.REGION.amazonaws.com); beats
+    /// AWS_USE_DUALSTACK_ENDPOINT and the profile's use_dualstack_endpoint; refused with an
+    /// explicit endpoint.
+    #[arg(long, global = true)]
+    use_dualstack_endpoint: bool,
     /// Access key id.
     #[arg(long, global = true, value_name = "ID")]
     access_key_id: Option<String>,
@@ -171,6 +180,11 @@ struct Cli {
     /// HTTPS_PROXY / HTTP_PROXY, hosts in NO_PROXY reached directly).
     #[arg(long, global = true, value_name = "URL")]
     proxy: Option<String>,
+    /// Dial ADDR for HOST:PORT instead of resolving HOST, as curl's --resolve (HOST may be
+    /// *.DOMAIN for every name under DOMAIN, or * for any); the URL, SNI and the certificate
+    /// check keep the name. Repeatable.
+    #[arg(long, global = true, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -539,10 +553,15 @@ fn connection(
     };
     let profile =
         ProfileSettings::load(&lookup, cli.profile.as_deref()).map_err(|e| Error::Usage(e.to_string()))?;
-    let connection = Connection::resolve(
+    let switches = crate::settings::EndpointSwitches {
+        fips: cli.use_fips_endpoint.then_some(true),
+        dual_stack: cli.use_dualstack_endpoint.then_some(true),
+    };
+    let connection = Connection::resolve_with_switches(
         cli.endpoint.as_deref().or(file.endpoint.as_deref()),
         cli.region.as_deref().or(file.region.as_deref()),
         cli.path_style || file.path_style.unwrap_or(false),
+        switches,
         profile.env_fallback(&lookup),
     )
     .map_err(Error::Usage)?
@@ -552,8 +571,10 @@ fn connection(
             connect_timeout: cli.cli_connect_timeout,
             read_timeout: cli.cli_read_timeout,
             proxy: cli.proxy.clone(),
+            resolve: cli.resolve.clone(),
         },
         file.ca_bundle.clone(),
+        &file.proxy(),
         profile.ca_bundle.clone().map(PathBuf::from),
         &lookup,
     )?);
@@ -653,14 +674,17 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     // The chain's STS and credential endpoints trust what S3 does: the bundle
                     // chosen from the flag, --config, AWS_CA_BUNDLE or the profile.
                     let bundle = connection.network.trust.ca_bundle().map(|b| b.path.display().to_string());
-                    // And the proxy: --proxy stands for the proxy variables when given.
+                    // And the proxy: --proxy (else proxy in --config) stands for the proxy
+                    // variables when given, no_proxy in --config for NO_PROXY.
+                    let file_proxy = file.proxy();
+                    let proxy = cli.proxy.clone().or(file_proxy.proxy.clone());
+                    let no_proxy = file_proxy.no_proxy.map(|entries| entries.join(","));
                     let chain_lookup = |name: &str| match name {
                         "AWS_CA_BUNDLE" => bundle.clone(),
-                        "https_proxy" | "HTTPS_PROXY" | "http_proxy" | "HTTP_PROXY"
-                            if cli.proxy.is_some() =>
-                        {
-                            cli.proxy.clone()
+                        "https_proxy" | "HTTPS_PROXY" | "http_proxy" | "HTTP_PROXY" if proxy.is_some() => {
+                            proxy.clone()
                         }
+                        "no_proxy" | "NO_PROXY" if no_proxy.is_some() => no_proxy.clone(),
                         _ => lookup(name),
                     };
                     let chain = default_chain(chain_lookup, cli.profile.as_deref()).map_err(|e| {

@@ -1,13 +1,14 @@
 //! The command line's network settings: `--ca-bundle` and the aws CLI's
 //! `--cli-connect-timeout` / `--cli-read-timeout`, `--proxy` (else `HTTPS_PROXY`, `HTTP_PROXY`,
-//! `NO_PROXY`), merged with `ca_bundle` in `--config`,
+//! `NO_PROXY`; `proxy` and `no_proxy` in `--config` between the flag and the environment), curl's `--resolve HOST:PORT:ADDR`, merged with `ca_bundle` in `--config`,
 //! `AWS_CA_BUNDLE` and the profile's `ca_bundle` in the aws CLI's order.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::network::{CaBundle, NetworkSettings, ProxySettings, Trust};
+use crate::network::proxy::FileProxy;
+use crate::network::{CaBundle, NetworkSettings, ProxySettings, ResolveOverrides, Trust};
 
 /// The network flags as given.
 pub struct Flags {
@@ -19,6 +20,8 @@ pub struct Flags {
     pub read_timeout: Option<u64>,
     /// `--proxy URL`.
     pub proxy: Option<String>,
+    /// `--resolve HOST:PORT:ADDR`, repeated.
+    pub resolve: Vec<String>,
 }
 
 /// The settings: a bundle from the first place that names one (its file read and checked now,
@@ -26,6 +29,7 @@ pub struct Flags {
 pub fn settings(
     flags: Flags,
     config_file: Option<PathBuf>,
+    file_proxy: &FileProxy,
     profile: Option<PathBuf>,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<NetworkSettings, Error> {
@@ -38,7 +42,9 @@ pub fn settings(
         trust,
         connect_timeout: flags.connect_timeout.map_or(defaults.connect_timeout, Duration::from_secs),
         read_timeout: flags.read_timeout.map_or(defaults.read_timeout, Duration::from_secs),
-        proxy: ProxySettings::resolve(flags.proxy.as_deref(), lookup)
+        proxy: ProxySettings::resolve_with_file(flags.proxy.as_deref(), file_proxy, lookup)
+            .map_err(|e| Error::Usage(e.to_string()))?,
+        resolve: ResolveOverrides::parse(&flags.resolve, "--resolve")
             .map_err(|e| Error::Usage(e.to_string()))?,
     })
 }

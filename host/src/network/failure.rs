@@ -58,7 +58,8 @@ pub enum NetworkFailure {
     },
     /// The proxy answered `CONNECT` with something else than 2xx.
     #[error(
-        "the proxy {proxy} refused to connect to {host} (HTTP {status}); check the proxy's credentials and          rules, or list the host in NO_PROXY"
+        "the proxy {proxy} refused to connect to {host} (HTTP {status}); check the proxy's credentials and \
+         rules, or list the host in NO_PROXY"
     )]
     ProxyRefused {
         /// The proxy, its password redacted.
@@ -153,5 +154,21 @@ impl FailureLog {
     /// The first failure recorded, if any.
     pub fn first(&self) -> Option<NetworkFailure> {
         self.0.lock().ok().and_then(|first| first.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_connect_reads_as_one_sentence() {
+        let failure =
+            NetworkFailure::ProxyRefused { proxy: "http://p:1".into(), host: "h:443".into(), status: 407 };
+        assert_eq!(
+            failure.to_string(),
+            "the proxy http://p:1 refused to connect to h:443 (HTTP 407); check the proxy's credentials and rules, \
+             or list the host in NO_PROXY"
+        );
     }
 }

@@ -1,10 +1,12 @@
-//! How the host reaches S3 over a real network: whom it trusts for TLS, how long it waits, and
-//! what it tells a person when the network fails. Kept apart from `runtime/` so that the CLI and
-//! embedders configure it through [`crate::Connection`] without touching the sandbox.
+//! How the host reaches S3 over a real network: whom it trusts for TLS, how long it waits, which
+//! proxy and which addresses it dials, and what it tells a person when the network fails. Kept
+//! apart from `runtime/` so that the CLI and embedders configure it through
+//! [`crate::Connection`] without touching the sandbox.
 
 pub mod ca_bundle;
 pub mod failure;
 pub mod proxy;
+pub mod resolve;
 pub mod trust;
 
 use std::time::Duration;
@@ -12,6 +14,7 @@ use std::time::Duration;
 pub use ca_bundle::{CaBundle, CaBundleSource};
 pub use failure::NetworkFailure;
 pub use proxy::{Proxy, ProxyError, ProxySettings};
+pub use resolve::{ResolveEntry, ResolveError, ResolveOverrides};
 pub use trust::{Trust, TrustError};
 
 /// How long a TCP connection and its TLS handshake may take, unless set otherwise: the time
@@ -21,7 +24,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// set otherwise. Counted from the start of sending, so it bounds a part's upload too.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The network settings of a connection: trust and timeouts.
+/// The network settings of a connection: trust, timeouts, proxies and resolver overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkSettings {
     /// Whom TLS connections trust.
@@ -32,6 +35,9 @@ pub struct NetworkSettings {
     pub read_timeout: Duration,
     /// The proxies requests go through, if any.
     pub proxy: ProxySettings,
+    /// Addresses to dial for some host names instead of the system resolver's (curl's
+    /// `--resolve`); none by default.
+    pub resolve: ResolveOverrides,
 }
 
 impl Default for NetworkSettings {
@@ -41,6 +47,7 @@ impl Default for NetworkSettings {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             proxy: ProxySettings::default(),
+            resolve: ResolveOverrides::default(),
         }
     }
 }

@@ -111,6 +111,25 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// The proxy settings of a `--config` file.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct FileProxy {
+    /// `proxy = URL`: for both schemes, as `--proxy`; beats the environment's proxies.
+    pub proxy: Option<String>,
+    /// `no_proxy = ["host", ".domain", "10.0.0.0/8"]` (each item may hold a comma-separated
+    /// list): replaces `NO_PROXY` when present.
+    pub no_proxy: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for FileProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileProxy")
+            .field("proxy", &self.proxy.as_deref().map(redact))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
 /// Which proxy, if any, each request goes through.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxySettings {
@@ -127,6 +146,19 @@ impl ProxySettings {
     /// then `HTTPS_PROXY`, `http_proxy` then `HTTP_PROXY` (lower case first, as curl and
     /// Python's urllib read them), and `no_proxy` then `NO_PROXY`.
     pub fn resolve(flag: Option<&str>, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ProxyError> {
+        Self::resolve_with_file(flag, &FileProxy::default(), lookup)
+    }
+
+    /// As [`ProxySettings::resolve`], with the `--config` file's settings between the flag and
+    /// the environment, as for every other setting: `proxy` stands for both schemes' variables,
+    /// `no_proxy` for `NO_PROXY`. (botocore takes proxies from the environment only, and reads
+    /// just `proxy_ca_bundle`, `proxy_client_cert` and `proxy_use_forwarding_for_https` from the
+    /// profile, all about TLS to an `https://` proxy, which this host does not speak.)
+    pub fn resolve_with_file(
+        flag: Option<&str>,
+        file: &FileProxy,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ProxyError> {
         let first = |names: [&'static str; 2]| {
             names
                 .into_iter()
@@ -135,45 +167,86 @@ impl ProxySettings {
         let parse = |found: Option<(&str, String)>| {
             found.map(|(name, url)| Proxy::parse(url.trim(), name)).transpose()
         };
-        let (https, http) = match flag {
-            Some(url) => {
-                let proxy = Proxy::parse(url, "--proxy")?;
-                (Some(proxy.clone()), Some(proxy))
-            }
+        let given = match (flag, file.proxy.as_deref().filter(|p| !p.trim().is_empty())) {
+            (Some(url), _) => Some(Proxy::parse(url, "--proxy")?),
+            (None, Some(url)) => Some(Proxy::parse(url.trim(), "proxy in --config")?),
+            (None, None) => None,
+        };
+        let (https, http) = match given {
+            Some(proxy) => (Some(proxy.clone()), Some(proxy)),
             None => {
                 (parse(first(["https_proxy", "HTTPS_PROXY"]))?, parse(first(["http_proxy", "HTTP_PROXY"]))?)
             }
         };
-        let no_proxy = first(["no_proxy", "NO_PROXY"])
-            .map(|(_, list)| {
-                list.split(',')
-                    .map(|entry| entry.trim().to_ascii_lowercase())
-                    .filter(|e| !e.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let split = |list: &str| -> Vec<String> {
+            list.split(',').map(|entry| entry.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()).collect()
+        };
+        let no_proxy = match &file.no_proxy {
+            Some(entries) => entries.iter().flat_map(|e| split(e)).collect(),
+            None => first(["no_proxy", "NO_PROXY"]).map(|(_, list)| split(&list)).unwrap_or_default(),
+        };
         Ok(Self { https, http, no_proxy })
     }
 
     /// The proxy for a request to `host` (no port, IPv6 without brackets) over `tls`, unless
-    /// `NO_PROXY` lists it: `*`, the host itself, or a domain it is in (`example.com` and
-    /// `.example.com` both cover `s3.example.com`). A `:port` in an entry is ignored.
+    /// [`bypasses`] says `NO_PROXY` lists it.
     pub fn for_target(&self, tls: bool, host: &str) -> Option<&Proxy> {
         let proxy = if tls { self.https.as_ref() } else { self.http.as_ref() }?;
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let bypass = self.no_proxy.iter().any(|entry| {
-            let entry = entry.trim_start_matches('[');
-            let entry = match entry.split_once(']') {
-                Some((v6, _)) => v6,
-                None if entry.matches(':').count() == 1 => entry.split(':').next().unwrap_or(entry),
-                None => entry,
+        (!bypasses(&self.no_proxy, host)).then_some(proxy)
+    }
+}
+
+/// Whether `NO_PROXY`'s `entries` send a request to `host` (no port, IPv6 without brackets)
+/// directly, as curl (7.86 and later) and Go's `x/net/http/httpproxy` read them: `*`; a name and
+/// every name under it (`example.com` and `.example.com` both cover `s3.example.com`, a suffix
+/// ending at a dot); an IP address, compared as an address (`::1` is `0:0::1`); a CIDR range
+/// (`10.0.0.0/8`, `fd00::/8`) covering an IP host. Names never match IP hosts by suffix, nor
+/// IP entries names (no resolving happens here). A `:port` in an entry is ignored. (Python's
+/// urllib, and so botocore, match name suffixes only.)
+pub fn bypasses(entries: &[String], host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host_ip = host.parse::<std::net::IpAddr>().ok();
+    entries.iter().any(|entry| {
+        let entry = entry.trim().to_ascii_lowercase();
+        let entry = entry.trim_start_matches('[');
+        let entry = match entry.split_once(']') {
+            Some((v6, _)) => v6,
+            None if entry.matches(':').count() == 1 => entry.split(':').next().unwrap_or(entry),
+            None => entry,
+        };
+        if entry == "*" {
+            return true;
+        }
+        if let Some((network, bits)) = entry.split_once('/') {
+            return match (host_ip, network.parse::<std::net::IpAddr>(), bits.parse::<u8>()) {
+                (Some(ip), Ok(network), Ok(bits)) => in_range(ip, network, bits),
+                _ => false,
             };
-            let domain = entry.trim_start_matches("*.").trim_start_matches('.');
-            entry == "*"
-                || host == domain
-                || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.'))
-        });
-        (!bypass).then_some(proxy)
+        }
+        match (host_ip, entry.parse::<std::net::IpAddr>()) {
+            (Some(ip), Ok(listed)) => ip == listed,
+            (Some(_), Err(_)) | (None, Ok(_)) => false,
+            (None, Err(_)) => {
+                let domain = entry.trim_start_matches("*.").trim_start_matches('.').trim_end_matches('.');
+                !domain.is_empty()
+                    && (host == domain || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.')))
+            }
+        }
+    })
+}
+
+/// Whether `ip` is in `network/bits` (both of one family; an out-of-range length matches nothing).
+fn in_range(ip: std::net::IpAddr, network: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    let same = |a: u128, b: u128, width: u8| bits <= width && (bits == 0 || (a ^ b) >> (width - bits) == 0);
+    match (ip, network) {
+        (V4(a), V4(b)) => same(u32::from(a).into(), u32::from(b).into(), 32),
+        (V6(a), V6(b)) => same(u128::from(a), u128::from(b), 128),
+        // An IPv4-mapped IPv6 host against an IPv4 range, as Go compares them.
+        (V6(a), V4(b)) => {
+            a.to_ipv4_mapped().is_some_and(|a| same(u32::from(a).into(), u32::from(b).into(), 32))
+        }
+        (V4(_), V6(_)) => false,
     }
 }
 
@@ -252,6 +325,86 @@ mod tests {
         assert_eq!(flag.http.as_ref().map(|p| p.authority.as_str()), Some("flag:1"));
         let all = ProxySettings::resolve(None, &env(&[("HTTPS_PROXY", "p:1"), ("no_proxy", "*")])).unwrap();
         assert!(all.for_target(true, "anything").is_none());
+    }
+
+    #[test]
+    fn no_proxy_matches_names_by_suffix_and_ips_by_address_and_cidr_range() {
+        let list = |l: &str| l.split(',').map(|e| e.trim().to_owned()).collect::<Vec<_>>();
+        // (NO_PROXY, host, bypassed)
+        let table: &[(&str, &str, bool)] = &[
+            ("*", "anything.example", true),
+            ("*", "10.1.2.3", true),
+            ("example.com", "example.com", true),
+            ("example.com", "s3.example.com", true),
+            (".example.com", "s3.example.com", true),
+            (".example.com", "example.com", true),
+            ("*.example.com", "a.b.example.com", true),
+            ("example.com", "notexample.com", false),
+            ("EXAMPLE.com:443", "S3.Example.COM.", true),
+            ("10.0.0.1", "10.0.0.1", true),
+            ("10.0.0.1", "10.0.0.10", false),
+            // An IP entry is an address, never a name suffix.
+            ("0.0.1", "10.0.0.1", false),
+            ("0.1", "10.0.0.1", false),
+            ("10.0.0.1", "host.10.0.0.1", false),
+            ("10.0.0.0/8", "10.200.3.4", true),
+            ("10.0.0.0/8", "11.0.0.1", false),
+            ("192.168.1.0/24", "192.168.1.255", true),
+            ("192.168.1.0/24", "192.168.2.1", false),
+            ("192.168.1.7/32", "192.168.1.7", true),
+            ("192.168.1.7/32", "192.168.1.8", false),
+            ("0.0.0.0/0", "203.0.113.9", true),
+            ("10.0.0.0/33", "10.0.0.1", false),
+            ("10.0.0.0/x", "10.0.0.1", false),
+            // A range never matches a name (nothing is resolved here).
+            ("10.0.0.0/8", "s3.internal", false),
+            ("::1", "::1", true),
+            ("[::1]:9000", "0:0:0:0:0:0:0:1", true),
+            ("fd00::/8", "fd12:3456::1", true),
+            ("fd00::/8", "fe80::1", false),
+            ("2001:db8::/32", "2001:db8:ffff::5", true),
+            ("2001:db8::/32", "2001:db9::5", false),
+            // IPv4 ranges cover IPv4-mapped IPv6 hosts, as Go compares them; not the reverse.
+            ("127.0.0.0/8", "::ffff:127.0.0.1", true),
+            ("::ffff:0:0/96", "127.0.0.1", false),
+            ("internal.example, 10.0.0.0/8", "10.9.9.9", true),
+            ("", "example.com", false),
+        ];
+        for (no_proxy, host, want) in table {
+            assert_eq!(bypasses(&list(no_proxy), host), *want, "NO_PROXY={no_proxy:?} host={host}");
+        }
+    }
+
+    #[test]
+    fn the_config_file_sits_between_the_flag_and_the_environment() {
+        let lookup = env(&[
+            ("HTTPS_PROXY", "http://env:1"),
+            ("HTTP_PROXY", "http://env:2"),
+            ("NO_PROXY", "env.example"),
+        ]);
+        let file = FileProxy {
+            proxy: Some("http://file:3128".into()),
+            no_proxy: Some(vec!["file.example, 10.0.0.0/8".into(), "[::1]".into()]),
+        };
+        let authority = |p: &Option<Proxy>| p.as_ref().map(|p| p.authority.clone());
+        let from_file = ProxySettings::resolve_with_file(None, &file, &lookup).unwrap();
+        assert_eq!(authority(&from_file.https).as_deref(), Some("file:3128"));
+        assert_eq!(authority(&from_file.http).as_deref(), Some("file:3128"));
+        assert_eq!(from_file.no_proxy, ["file.example", "10.0.0.0/8", "[::1]"]);
+        let flag = ProxySettings::resolve_with_file(Some("http://flag:9"), &file, &lookup).unwrap();
+        assert_eq!(authority(&flag.https).as_deref(), Some("flag:9"));
+        // The file's no_proxy replaces NO_PROXY even with the flag; without it, NO_PROXY holds.
+        assert_eq!(flag.no_proxy, ["file.example", "10.0.0.0/8", "[::1]"]);
+        let env_only = ProxySettings::resolve_with_file(None, &FileProxy::default(), &lookup).unwrap();
+        assert_eq!(authority(&env_only.https).as_deref(), Some("env:1"));
+        assert_eq!(env_only.no_proxy, ["env.example"]);
+        // An empty list in the file means "no exceptions", not "read NO_PROXY".
+        let none = FileProxy { proxy: None, no_proxy: Some(vec![]) };
+        assert!(ProxySettings::resolve_with_file(None, &none, &lookup).unwrap().no_proxy.is_empty());
+        let bad = FileProxy { proxy: Some("socks5://u:PASS-SENTINEL@p:1".into()), no_proxy: None };
+        let error = ProxySettings::resolve_with_file(None, &bad, &lookup).unwrap_err().to_string();
+        assert!(error.starts_with("proxy in --config socks5://u:<redacted>@p:1"), "{error}");
+        assert!(!format!("{bad:?}").contains("SENTINEL"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! when the request cannot be written, and the request goes out on a fresh one.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, ready};
@@ -21,7 +22,7 @@ use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
 use crate::network::failure::FailureLog;
-use crate::network::{NetworkFailure, Proxy, ProxySettings, Trust};
+use crate::network::{NetworkFailure, Proxy, ProxySettings, ResolveOverrides, Trust};
 
 /// Idle connections kept per scheme and authority.
 pub const MAX_IDLE_PER_HOST: usize = 64;
@@ -29,9 +30,9 @@ pub const MAX_IDLE_PER_HOST: usize = 64;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The key of a pool: TLS or not, `host:port`, the trust the connection was verified with (a
-/// connection checked against one CA is never handed to a client trusting another), and the
-/// proxy it goes through.
-type Key = (bool, String, u64, Option<String>);
+/// connection checked against one CA is never handed to a client trusting another), the
+/// proxy it goes through, and the addresses a resolver override dials instead of the name's.
+type Key = (bool, String, u64, Option<String>, Option<Vec<SocketAddr>>);
 
 struct Idle {
     sender: SendRequest<WasiBody>,
@@ -75,14 +76,16 @@ impl Pool {
 pub type Worker = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
 /// Sends `request` (absolute URI) over a pooled or new connection, with `options`' timeouts,
-/// verifying TLS servers with `trust`, through the proxy `proxies` choose for it; a failure is
-/// recorded in `failures` in words a person can act on, and returned to the guest as its
-/// `wasi:http` error.
+/// verifying TLS servers with `trust`, through the proxy `proxies` choose for it, dialing the
+/// addresses `resolve` gives for the host dialed (the server's or the proxy's) instead of the
+/// system resolver's; a failure is recorded in `failures` in words a person can act on, and
+/// returned to the guest as its `wasi:http` error.
 pub async fn send(
     mut request: http::Request<WasiBody>,
     options: RequestOptions,
     trust: &Trust,
     proxies: &ProxySettings,
+    resolve: &ResolveOverrides,
     failures: &FailureLog,
 ) -> Result<(http::Response<WasiBody>, Worker), HttpError> {
     let uri = request.uri().clone();
@@ -91,8 +94,16 @@ pub async fn send(
     let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
     let host = authority.host().trim_start_matches('[').trim_end_matches(']');
     let proxy = proxies.for_target(tls, host).cloned();
+    // Through a proxy, only the proxy's own name is dialed; the target's is the proxy's to resolve.
+    let dialed = match &proxy {
+        Some(proxy) => {
+            let (host, port) = split_authority(&proxy.authority);
+            resolve.lookup(host, port)
+        }
+        None => resolve.lookup(host, port),
+    };
     let key: Key =
-        (tls, format!("{}:{port}", authority.host()), trust.id(), proxy.as_ref().map(Proxy::display));
+        (tls, format!("{}:{port}", authority.host()), trust.id(), proxy.as_ref().map(Proxy::display), dialed);
     match (&proxy, tls) {
         // Plain HTTP through a proxy: the request line keeps the absolute URI.
         (Some(proxy), false) => {
@@ -166,7 +177,7 @@ pub async fn send(
 /// Opens a connection (through `proxy` if given; TLS verified with `trust` for `https`) and
 /// starts its driver task. A failure comes with what the host reports and what the guest sees.
 async fn connect(
-    (tls, authority, _, _): &Key,
+    (tls, authority, _, _, dialed): &Key,
     timeout: Duration,
     trust: &Trust,
     proxy: Option<&Proxy>,
@@ -178,7 +189,13 @@ async fn connect(
         )
     };
     let dial = proxy.map_or(authority.as_str(), |proxy| proxy.authority.as_str());
-    let stream = match tokio::time::timeout(timeout, TcpStream::connect(dial)).await {
+    let tcp = async {
+        match dialed {
+            Some(addresses) => TcpStream::connect(addresses.as_slice()).await,
+            None => TcpStream::connect(dial).await,
+        }
+    };
+    let stream = match tokio::time::timeout(timeout, tcp).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
             let failure = match proxy {
@@ -236,6 +253,17 @@ async fn connect(
         }
     };
     tokio::time::timeout(timeout, handshake).await.map_err(|_| timed_out())?
+}
+
+/// `host:port` split, the port 80 when absent (a proxy's authority), IPv6 without brackets.
+fn split_authority(authority: &str) -> (&str, u16) {
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            (host, port.parse().unwrap_or(80))
+        }
+        _ => (authority, 80),
+    };
+    (host.trim_start_matches('[').trim_end_matches(']'), port)
 }
 
 /// A response body that fails when no bytes arrive for the between-bytes timeout, and says so.

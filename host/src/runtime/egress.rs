@@ -238,11 +238,12 @@ impl WasiHttpHooks for EgressGuard {
         };
         let options = clamp(options, &self.network);
         let (trust, failures) = (self.network.trust.clone(), self.failures.clone());
-        let proxies = self.network.proxy.clone();
+        let (proxies, resolve) = (self.network.proxy.clone(), self.network.resolve.clone());
         let Some((audit, record)) = record else {
             return Box::new(async move {
                 let (response, io) =
-                    super::connection_pool::send(request, options, &trust, &proxies, &failures).await?;
+                    super::connection_pool::send(request, options, &trust, &proxies, &resolve, &failures)
+                        .await?;
                 credit(response.status());
                 Ok((response.map(BodyExt::boxed_unsync), io))
             });
@@ -252,7 +253,8 @@ impl WasiHttpHooks for EgressGuard {
         let request =
             request.map(|body| CountingBody::new(body, flight.clone(), Direction::Sent).boxed_unsync());
         Box::new(async move {
-            match super::connection_pool::send(request, options, &trust, &proxies, &failures).await {
+            match super::connection_pool::send(request, options, &trust, &proxies, &resolve, &failures).await
+            {
                 Ok((response, io)) => {
                     credit(response.status());
                     let request_id = response
