@@ -23,5 +23,6 @@ mod e2e_serve_security;
 mod e2e_serve_tenants;
 mod e2e_serve_tls;
 mod e2e_transfer_faults;
+mod e2e_virtual_hosted;
 mod element_template;
 mod soak;

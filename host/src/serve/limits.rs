@@ -10,6 +10,8 @@ use std::time::Duration;
 /// balancer; every field can be set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServeLimits {
+    /// How long a shutdown waits for the requests in flight before it gives up on them.
+    pub drain_timeout: Duration,
     /// A request's head must arrive in full within this time, and a kept-alive connection
     /// waiting for its next request is closed after it (hyper's header-read timer covers both).
     pub header_read_timeout: Duration,
@@ -24,9 +26,13 @@ pub struct ServeLimits {
     pub max_header_bytes: usize,
 }
 
+/// How long a shutdown waits for requests in flight by default.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Default for ServeLimits {
     fn default() -> Self {
         Self {
+            drain_timeout: DRAIN_TIMEOUT,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             max_unauthenticated: 256,

@@ -46,7 +46,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 pub use actions_route::MAX_ACTION_BYTES;
 pub use auth::ClientAuth;
-pub use limits::ServeLimits;
+pub use limits::{DRAIN_TIMEOUT, ServeLimits};
 pub use tenant_connector::TenantBase;
 pub use tenants::{Tenant, TenantTable, Tenants};
 pub use tenants_file::TenantsFileError;
@@ -58,9 +58,6 @@ use crate::error::Error;
 use crate::runtime::edge_runtime::EdgeRuntime;
 use body_cap::CappedBody;
 use connection_gate::{Admission, ConnectionGate};
-
-/// How long a shutdown waits for requests in flight before it gives up on them.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest pause after failed accepts (out of file descriptors, say) before trying again.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
@@ -156,8 +153,8 @@ impl Server {
         self.listener.local_addr().map_err(|e| Error::local_io("the listener has no address", e))
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and waits (at most
-    /// [`DRAIN_TIMEOUT`]) for the requests in flight. Returns how many were still running when
+    /// Serves until `shutdown` completes, then stops accepting and waits (at most the limits'
+    /// `drain_timeout`, [`DRAIN_TIMEOUT`] by default) for the requests in flight. Returns how many were still running when
     /// it gave up (0 after a clean drain).
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> usize {
         tokio::pin!(shutdown);
@@ -210,7 +207,7 @@ impl Server {
                 idle.await;
             }
         };
-        let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
+        let _ = tokio::time::timeout(limits.drain_timeout, drained).await;
         watcher.abort();
         if let Some(scraper) = scraper {
             scraper.abort();
