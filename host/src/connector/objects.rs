@@ -39,8 +39,9 @@ impl Connector {
 
     /// PutObject from a source the host reads at any offset (a file: [`FileSource`]). Up to the
     /// multipart threshold one request; above it the plugin uploads in parts side by side, each
-    /// part's range read by the host straight into its request (and read again for a retry),
-    /// so no part is copied into the sandbox's memory; aborted if anything fails.
+    /// part's range read by the host into its request as the connection takes it (and read
+    /// again for a retry), so no part is ever held whole in the sandbox's memory; aborted if
+    /// anything fails.
     pub async fn put_object_from(
         &self,
         object: &ObjectRef,
