@@ -43,6 +43,7 @@ pub mod secret;
 pub mod seekable;
 pub mod serve;
 pub mod settings;
+pub mod telemetry;
 
 pub use actions::ActionFailure;
 pub use connector::{Connector, ConnectorBuilder};

@@ -415,6 +415,7 @@ async fn header_smuggling_is_refused() {
         max_attempts: 1,
         limits: Default::default(),
         retry_budget: Default::default(),
+        trace: None,
     };
     let mut state = StoreState::new(shared);
     let mut view = state.http();

@@ -58,6 +58,8 @@ pub struct Seen {
     pub body_length: usize,
     /// The `Range` header, if any.
     pub range: Option<String>,
+    /// The W3C `traceparent` header, if any.
+    pub traceparent: Option<String>,
     /// The fault applied, if any.
     pub fault: Option<Fault>,
 }
@@ -146,6 +148,7 @@ async fn handle(
         amz_date: parts.headers.get("x-amz-date").and_then(|v| v.to_str().ok()).map(str::to_owned),
         body_length: body.len(),
         range: parts.headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        traceparent: parts.headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned),
         fault: fault.clone(),
     });
     match fault {

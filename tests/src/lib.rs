@@ -4,6 +4,7 @@
 pub mod connect_proxy;
 pub mod fault_proxy;
 pub mod http_client;
+pub mod otlp_collector;
 pub mod serving;
 pub mod tls;
 

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use s3_connector_host::serve::{ClientAuth, ServeLimits, Server, Tenants};
+use s3_connector_host::telemetry::otlp_exporter::OtlpExporter;
 use s3_connector_host::{Connector, Secret};
 use tokio::sync::oneshot;
 
@@ -39,6 +40,16 @@ impl Serving {
             .await
             .expect("serve binds")
             .with_limits(limits);
+        Self::run(server, None)
+    }
+
+    /// Serves `connector` with the default limits, exporting spans with `exporter`.
+    pub async fn start_exporting(connector: Connector, exporter: OtlpExporter) -> Self {
+        let auth = ClientAuth::Bearer(Secret::new(TOKEN));
+        let server = Server::bind("127.0.0.1:0".parse().expect("an address"), connector, auth)
+            .await
+            .expect("serve binds")
+            .with_span_export(exporter);
         Self::run(server, None)
     }
 

@@ -89,3 +89,25 @@ async fn plain_http_goes_to_the_proxy_in_absolute_form() {
     let heads = proxy.heads();
     assert!(heads[0].starts_with(&format!("HEAD {}/plain", server.s3.endpoint())), "{heads:?}");
 }
+
+/// `serve`'s `/readyz` checks the endpoint the way S3 requests reach it: through the proxy.
+/// Behind a proxy that refuses, the endpoint is not ready, though a direct connection to it
+/// would succeed (egress that only a proxy may cross).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_reaches_the_endpoint_through_the_proxy() {
+    use s3_connector_tests::http_client::{self, bytes};
+    use s3_connector_tests::serving::Serving;
+
+    let server = TestServer::start_tls().await;
+    for (refuse, status, endpoint) in [(None, 200, "ok"), (Some(403), 503, "failing")] {
+        let proxy = ConnectProxy::start(refuse).await;
+        let serving = Serving::start(through(&server, &proxy.url(), None, Policy::allow_all())).await;
+        let (got, body) = http_client::call(serving.address, "GET", "/readyz", &[], bytes("")).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((got, body["checks"]["endpoint"].as_str()), (status, Some(endpoint)), "{body}");
+        let heads = proxy.heads();
+        let address = server.s3.endpoint().trim_start_matches("https://").to_owned();
+        assert!(heads.iter().any(|head| head.starts_with(&format!("CONNECT {address} "))), "{heads:?}");
+        serving.stop().await;
+    }
+}

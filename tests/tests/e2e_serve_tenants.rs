@@ -13,6 +13,7 @@ use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::serve::tenants_file::{hex, token_hash};
 use s3_connector_host::serve::{TenantBase, Tenants};
 use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
+use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
 use s3_connector_tests::http_client::{self, bytes};
 use s3_connector_tests::serving::Serving;
 
@@ -407,13 +408,19 @@ async fn metrics_parse_as_prometheus_text() {
         [tenant("team-a", &static_keys(&store.a), "[{ bucket = \"alpha\" }]", ""), token("team-a", TOKEN_A)]
             .concat();
     std::fs::write(store.tenants_path(), text).unwrap();
-    let tenants =
-        Tenants::from_file(&store.tenants_path(), store.base(Arc::new(MemorySink::default()))).unwrap();
+    // Through a proxy that answers the GET's first attempt 503, so that it is retried once.
+    let proxy = FaultProxy::start(&store.s3.endpoint()).await;
+    let mut base = store.base(Arc::new(MemorySink::default()));
+    base.connection = Connection::resolve(Some(proxy.endpoint()), Some("us-east-1"), true, |_| None).unwrap();
+    base.max_attempts = 3;
+    let tenants = Tenants::from_file(&store.tenants_path(), base).unwrap();
     let serving = Serving::start_tenants(tenants).await;
     for i in 0..3 {
         assert_eq!(serving.call_as(TOKEN_A, "PUT", &format!("/alpha/{i}"), "0123456789").await.0, 200);
     }
+    proxy.inject([Fault::Error { status: 503, code: "SlowDown" }]);
     assert_eq!(serving.call_as(TOKEN_A, "GET", "/alpha/0", "").await.0, 200);
+    assert_eq!(proxy.pending(), 0, "the fault was used");
     assert_eq!(serving.call_as(TOKEN_A, "DELETE", "/beta/x", "").await.0, 403);
     assert_eq!(serving.call_as("nobody", "GET", "/alpha/0", "").await.0, 401);
 
@@ -463,7 +470,17 @@ async fn metrics_parse_as_prometheus_text() {
         value("s3_connector_policy_denials_total", &[("tenant", "team-a"), ("access_class", "delete")]),
         1.0
     );
-    assert_eq!(value("s3_connector_s3_retries_total", &[("tenant", "team-a")]), 0.0, "{text}");
+    assert_eq!(
+        value("s3_connector_s3_attempts_total", &[("tenant", "team-a"), ("access_class", "read")]),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("s3_connector_s3_retries_total", &[("tenant", "team-a"), ("access_class", "read")]),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(value("s3_connector_s3_retries_total", &[("tenant", "team-a")]), 1.0, "{text}");
     // Static keys: fetched for every request, but only the first fetch gave new credentials.
     assert_eq!(
         value("s3_connector_credential_refreshes_total", &[("tenant", "team-a"), ("result", "ok")]),

@@ -22,6 +22,7 @@ mod e2e_serve_openapi;
 mod e2e_serve_security;
 mod e2e_serve_tenants;
 mod e2e_serve_tls;
+mod e2e_serve_trace;
 mod e2e_transfer_faults;
 mod e2e_virtual_hosted;
 mod element_template;

@@ -7,6 +7,7 @@ use crate::connector::Connector;
 use crate::credentials::Secret;
 use crate::error::Error;
 use crate::serve::{ClientAuth, ServeTls, Server, Tenants, metrics};
+use crate::telemetry::otlp_exporter::{OtlpConfig, OtlpExporter};
 
 /// How `serve` listens: the address, the client token, TLS and the metrics.
 pub struct Listen {
@@ -67,6 +68,12 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
         let bound = listener.local_addr().map_err(|e| Error::local_io("the listener has no address", e))?;
         eprintln!("s3-connector: metrics on http://{bound}/metrics");
         server = server.with_metrics_listener(listener);
+    }
+    let spans =
+        OtlpConfig::from_lookup(&|name| std::env::var(name).ok()).map_err(|e| Error::Usage(e.to_string()))?;
+    if let Some(config) = spans {
+        eprintln!("s3-connector: exporting spans to {} (OTLP/HTTP, JSON)", config.endpoint);
+        server = server.with_span_export(OtlpExporter::start(config));
     }
     let scheme = if server.is_tls() { "https" } else { "http" };
     let names: Vec<String> = server.tenants().current().tenants().iter().map(|t| t.name.clone()).collect();

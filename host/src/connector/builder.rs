@@ -237,6 +237,7 @@ impl ConnectorBuilder {
             max_attempts: self.max_attempts,
             limits: self.limits,
             retry_budget: self.retry_budget,
+            trace: None,
         };
         let settings = Settings {
             runtime,

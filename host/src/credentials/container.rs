@@ -17,7 +17,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{AwsCredentials, CredentialsError, Secret, http_client, time};
+use super::{AwsCredentials, CredentialsError, Secret, time};
+use crate::network::http_client;
 // The SDKs never send it through a proxy: it is on the machine or the node.
 use crate::network::{ProxySettings, Trust};
 

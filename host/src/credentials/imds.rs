@@ -13,7 +13,8 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::container::parse_json_credentials;
-use super::{AwsCredentials, CredentialsError, Secret, http_client};
+use super::{AwsCredentials, CredentialsError, Secret};
+use crate::network::http_client;
 // The SDKs never send it through a proxy: it is on the machine or the node.
 use crate::network::{ProxySettings, Trust};
 

@@ -39,8 +39,6 @@ pub mod container;
 #[cfg(feature = "aws-credentials")]
 mod der;
 #[cfg(feature = "aws-credentials")]
-mod http_client;
-#[cfg(feature = "aws-credentials")]
 pub mod imds;
 #[cfg(feature = "aws-credentials")]
 pub mod process;

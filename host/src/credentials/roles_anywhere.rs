@@ -31,7 +31,8 @@ use serde::{Deserialize, Serialize};
 use super::role_session::check_role_arn;
 use super::role_session::{RoleSession, RoleSessionSettings};
 use super::x509::X509Identity;
-use super::{AwsCredentials, CredentialsError, Secret, http_client, time};
+use super::{AwsCredentials, CredentialsError, Secret, time};
+use crate::network::http_client;
 
 const NAME: &str = "roles-anywhere";
 

@@ -8,7 +8,8 @@ use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{AwsCredentials, Secret, http_client, time};
+use super::{AwsCredentials, Secret, time};
+use crate::network::http_client;
 
 /// How long one STS exchange may take.
 pub(crate) const STS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,7 +39,7 @@ pub(crate) fn request(
     signer: Option<(&AwsCredentials, &str)>,
     now: SystemTime,
 ) -> Result<http::Request<Bytes>, String> {
-    let body = http_client::form_body(form);
+    let body = form_body(form);
     let path = if endpoint.path().is_empty() { "/" } else { endpoint.path() };
     let uri = format!(
         "{}://{}{path}",
@@ -195,9 +196,38 @@ pub(crate) fn parse_error(body: &[u8]) -> Option<(String, String)> {
     Some((envelope.error.code.unwrap_or_default(), envelope.error.message.unwrap_or_default()))
 }
 
+/// `application/x-www-form-urlencoded` of `pairs` (the STS Query API's body).
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    const FORM: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, FORM),
+                percent_encoding::utf8_percent_encode(v, FORM)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_bodies_are_percent_encoded() {
+        assert_eq!(
+            form_body(&[
+                ("Action", "AssumeRole"),
+                ("RoleArn", "arn:aws:iam::1:role/a b"),
+                ("Policy", "{\"a\":1}")
+            ]),
+            "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b&Policy=%7B%22a%22%3A1%7D"
+        );
+    }
 
     const ASSUME_ROLE: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleResult>

@@ -17,6 +17,8 @@ pub enum CaBundleSource {
     Profile,
     /// An embedder's own setting.
     Library,
+    /// `OTEL_EXPORTER_OTLP_CERTIFICATE`: the span collector's CA, not S3's.
+    OtlpCertificate,
 }
 
 impl std::fmt::Display for CaBundleSource {
@@ -27,6 +29,7 @@ impl std::fmt::Display for CaBundleSource {
             CaBundleSource::Environment => "AWS_CA_BUNDLE",
             CaBundleSource::Profile => "the profile's ca_bundle",
             CaBundleSource::Library => "the connection's CA bundle",
+            CaBundleSource::OtlpCertificate => "OTEL_EXPORTER_OTLP_CERTIFICATE",
         })
     }
 }

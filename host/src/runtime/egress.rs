@@ -17,6 +17,8 @@ use crate::network::failure::FailureLog;
 use crate::network::{NetworkFailure, NetworkSettings};
 use crate::policy::{Denial, Policy, s3_address};
 use crate::settings::Endpoint;
+use crate::telemetry::span::PendingSpan;
+use crate::telemetry::trace_context::{self, TraceContext};
 
 type ResponseFuture = Box<
     dyn Future<
@@ -49,6 +51,8 @@ pub struct EgressGuard {
     network: NetworkSettings,
     /// The first network failure of this instance's requests, in the host's words.
     failures: FailureLog,
+    /// The trace of the call, whose `traceparent` every request sent carries.
+    trace: Option<TraceContext>,
 }
 
 impl EgressGuard {
@@ -66,7 +70,14 @@ impl EgressGuard {
             retries_refused: Vec::new(),
             network: NetworkSettings::default(),
             failures: FailureLog::default(),
+            trace: None,
         }
+    }
+
+    /// Puts `trace`'s `traceparent` on every request sent, in place of any the plugin set.
+    pub fn with_trace(mut self, trace: Option<TraceContext>) -> Self {
+        self.trace = trace;
+        self
     }
 
     /// Charges the retries of this instance (requests that say they are attempt 2 or later) to
@@ -156,6 +167,45 @@ fn redact_query(uri: &http::Uri) -> String {
     )
 }
 
+/// The client span of one request to S3: named by its operation, with OpenTelemetry's
+/// attributes for AWS calls and HTTP, and the bucket (never the key, which may be personal).
+fn client_span(
+    span: PendingSpan,
+    request: &http::Request<WasiBody>,
+    parsed: Option<&S3Request>,
+    attempt: u32,
+) -> PendingSpan {
+    let action = parsed.map_or("request", |parsed| parsed.action.name());
+    let mut span = span
+        .named(format!("S3.{action}"))
+        .text("rpc.system", "aws-api")
+        .text("rpc.service", "S3")
+        .text("rpc.method", action)
+        .text("http.request.method", request.method().as_str())
+        .text("server.address", request.uri().host().unwrap_or_default())
+        .text("s3_connector.attempt", attempt.to_string());
+    if let Some(bucket) = parsed.and_then(|parsed| parsed.bucket.as_deref()) {
+        span = span.text("aws.s3.bucket", bucket);
+    }
+    span
+}
+
+/// Ends the client span of a request with its answer's status or its failure, in the host's
+/// words when it has them.
+fn end_span<T>(
+    span: Option<PendingSpan>,
+    sent: &Result<(http::Response<T>, super::connection_pool::Worker), HttpError>,
+    failures: &FailureLog,
+) {
+    let Some(span) = span else { return };
+    span.end(match sent {
+        Ok((response, _)) => Ok(response.status().as_u16()),
+        Err(error) => {
+            Err(failures.first().map_or_else(|| format!("the request failed: {error:?}"), |f| f.to_string()))
+        }
+    });
+}
+
 /// The plugin's own timeouts, capped by the connection's: a plugin may ask for less, never
 /// for more.
 fn clamp(options: Option<RequestOptions>, network: &NetworkSettings) -> RequestOptions {
@@ -181,7 +231,7 @@ impl WasiHttpHooks for EgressGuard {
 
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
@@ -236,14 +286,21 @@ impl WasiHttpHooks for EgressGuard {
                 budget.succeeded(attempt);
             }
         };
+        let span = self.trace.as_ref().and_then(|trace| {
+            let (traceparent, span) = trace.outgoing();
+            request.headers_mut().insert(trace_context::HEADER, traceparent);
+            span.map(|span| client_span(span, &request, parsed.as_ref(), attempt))
+        });
         let options = clamp(options, &self.network);
         let (trust, failures) = (self.network.trust.clone(), self.failures.clone());
         let (proxies, resolve) = (self.network.proxy.clone(), self.network.resolve.clone());
         let Some((audit, record)) = record else {
             return Box::new(async move {
-                let (response, io) =
+                let sent =
                     super::connection_pool::send(request, options, &trust, &proxies, &resolve, &failures)
-                        .await?;
+                        .await;
+                end_span(span, &sent, &failures);
+                let (response, io) = sent?;
                 credit(response.status());
                 Ok((response.map(BodyExt::boxed_unsync), io))
             });
@@ -253,8 +310,10 @@ impl WasiHttpHooks for EgressGuard {
         let request =
             request.map(|body| CountingBody::new(body, flight.clone(), Direction::Sent).boxed_unsync());
         Box::new(async move {
-            match super::connection_pool::send(request, options, &trust, &proxies, &resolve, &failures).await
-            {
+            let sent =
+                super::connection_pool::send(request, options, &trust, &proxies, &resolve, &failures).await;
+            end_span(span, &sent, &failures);
+            match sent {
                 Ok((response, io)) => {
                     credit(response.status());
                     let request_id = response

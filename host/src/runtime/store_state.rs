@@ -40,6 +40,8 @@ pub struct Shared {
     pub limits: Limits,
     /// The retry budget every call of the connector shares.
     pub retry_budget: Arc<super::retry_budget::RetryBudget>,
+    /// The trace the call belongs to (a `serve` request's), put on every request it sends.
+    pub trace: Option<crate::telemetry::trace_context::TraceContext>,
 }
 
 /// The `T` of `Store<T>`: fresh for every call.
@@ -82,7 +84,8 @@ impl StoreState {
             EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
                 .with_network(shared.connection.network.clone())
                 .with_max_requests(shared.limits.max_requests)
-                .with_retry_budget(shared.retry_budget.clone());
+                .with_retry_budget(shared.retry_budget.clone())
+                .with_trace(shared.trace.clone());
         let mut table = ResourceTable::new();
         table.set_max_capacity(super::limits::MAX_RESOURCES);
         let mut http = WasiHttpCtx::new();
@@ -227,6 +230,7 @@ mod tests {
             max_attempts: 3,
             limits: Limits::default(),
             retry_budget: Arc::default(),
+            trace: None,
         };
         let mut state = StoreState::new(shared);
         assert_eq!(state.scrub("nothing handed out: s3cr3t"), "nothing handed out: s3cr3t");

@@ -1,6 +1,6 @@
 //! Probes for load balancers and orchestrators, answered without a token and revealing nothing
 //! secret: `GET /healthz` (the process serves) and `GET /readyz` (the component is compiled,
-//! credentials resolve, the endpoint accepts connections), the latter cached briefly so that
+//! credentials resolve, the endpoint answers HTTP the way S3 requests reach it), the latter cached briefly so that
 //! frequent probes do not hammer the credential source or the endpoint.
 //!
 //! The exact paths `/healthz` and `/readyz` are taken: a bucket of either name is still listed
@@ -13,13 +13,19 @@ use hyper::body::Incoming;
 use serde_json::json;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::RequestOptions;
+
 use super::json_answer;
 use super::tenants::TenantTable;
+use crate::network::failure::FailureLog;
+use crate::runtime::connection_pool;
 use crate::runtime::edge_runtime::EdgeRuntime;
+use crate::settings::Connection;
 
 /// How long a readiness verdict is reused.
 const READY_CACHE: Duration = Duration::from_secs(5);
-/// How long the endpoint may take to accept a connection.
+/// How long the endpoint may take to answer.
 const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The probe a request asks for, if any.
@@ -101,19 +107,32 @@ async fn readiness(tenants: &TenantTable, cache: &ReadyCache) -> Readiness {
     }
     // Every tenant's connector has the server's one connection.
     let endpoint = match tenants.tenants().first() {
-        Some(tenant) => {
-            let endpoint = &tenant.connector.connection().endpoint;
-            let address = (
-                endpoint.host.trim_start_matches('[').trim_end_matches(']').to_owned(),
-                endpoint.effective_port(),
-            );
-            tokio::time::timeout(ENDPOINT_TIMEOUT, tokio::net::TcpStream::connect(address))
-                .await
-                .is_ok_and(|connected| connected.is_ok())
-        }
+        Some(tenant) => endpoint_answers(tenant.connector.connection()).await,
         None => false,
     };
     let readiness = Readiness { component: EdgeRuntime::shared().is_ok(), credentials, endpoint };
     *cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), readiness));
     readiness
+}
+
+/// Whether the endpoint answers an unsigned `HEAD /` sent as S3 requests are: the same trust,
+/// proxies (`CONNECT` for `https`), resolver overrides and connection pool. Any answer counts,
+/// an S3 error too (the request is anonymous); no answer within [`ENDPOINT_TIMEOUT`] does not.
+async fn endpoint_answers(connection: &Connection) -> bool {
+    let body = http_body_util::Empty::new().map_err(|never: std::convert::Infallible| match never {});
+    let Ok(request) =
+        http::Request::head(format!("{}/", connection.endpoint.url())).body(body.boxed_unsync())
+    else {
+        return false;
+    };
+    let network = &connection.network;
+    let options = RequestOptions {
+        connect_timeout: Some(ENDPOINT_TIMEOUT),
+        first_byte_timeout: Some(ENDPOINT_TIMEOUT),
+        between_bytes_timeout: Some(ENDPOINT_TIMEOUT),
+    };
+    let failures = FailureLog::default();
+    let sent =
+        connection_pool::send(request, options, &network.trust, &network.proxy, &network.resolve, &failures);
+    matches!(tokio::time::timeout(ENDPOINT_TIMEOUT, sent).await, Ok(Ok(_)))
 }

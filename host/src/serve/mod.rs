@@ -7,9 +7,10 @@
 //! `POST /actions` runs through the plugin world like a library call ([`actions_route`]); every
 //! other route runs the edge component, one fresh instance per request ([`edge_call`]).
 //! Connections are bounded before anyone has authenticated ([`ServeLimits`]). With [`ServeTls`]
-//! every connection speaks TLS first ([`tls`]). Every request gets an id ([`request_id`]), a log
-//! line and its metrics ([`metrics`], on a listener of their own). `GET /openapi.json` describes
-//! the whole API ([`openapi`]).
+//! every connection speaks TLS first ([`tls`]). Every request gets an id ([`request_id`]: its
+//! trace's, [`crate::telemetry`]), a log line and its metrics ([`metrics`], on a listener of
+//! their own); its trace goes on to S3, and its spans go to a collector when one is configured
+//! ([`Server::with_span_export`]). `GET /openapi.json` describes the whole API ([`openapi`]).
 
 mod actions_route;
 mod auth;
@@ -33,9 +34,9 @@ mod tls;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -56,8 +57,14 @@ use crate::audit::{AuditRecord, Decision, Kind};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::runtime::edge_runtime::EdgeRuntime;
+use crate::telemetry::otlp_exporter::OtlpExporter;
+use crate::telemetry::span::SpanSink;
+use crate::telemetry::trace_context::TraceContext;
 use body_cap::CappedBody;
 use connection_gate::{Admission, ConnectionGate};
+
+/// How long a stopping server waits for its last spans to be exported.
+const SPAN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest pause after failed accepts (out of file descriptors, say) before trying again.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
@@ -69,6 +76,7 @@ pub struct Server {
     state: Arc<ServerState>,
     limits: ServeLimits,
     tls: Option<ServeTls>,
+    exporter: Option<OtlpExporter>,
 }
 
 struct ServerState {
@@ -77,6 +85,8 @@ struct ServerState {
     in_flight: AtomicUsize,
     idle: Notify,
     ready: health::ReadyCache,
+    /// Where the spans of sampled requests go, when they are exported.
+    spans: OnceLock<SpanSink>,
 }
 
 /// Counts a request in flight until dropped.
@@ -116,8 +126,24 @@ impl Server {
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
             ready: health::ReadyCache::default(),
+            spans: OnceLock::new(),
         });
-        Ok(Self { listener, metrics_listener: None, state, limits: ServeLimits::default(), tls: None })
+        Ok(Self {
+            listener,
+            metrics_listener: None,
+            state,
+            limits: ServeLimits::default(),
+            tls: None,
+            exporter: None,
+        })
+    }
+
+    /// Records the spans of every sampled request (and of the S3 requests sent for it) into
+    /// `exporter`, which the server flushes and stops when it stops.
+    pub fn with_span_export(mut self, exporter: OtlpExporter) -> Self {
+        let _ = self.state.spans.set(exporter.sink());
+        self.exporter = Some(exporter);
+        self
     }
 
     /// Serves the metrics (`GET /metrics`, Prometheus text) on `listener` too.
@@ -212,6 +238,9 @@ impl Server {
         if let Some(scraper) = scraper {
             scraper.abort();
         }
+        if let Some(exporter) = self.exporter {
+            exporter.shutdown(SPAN_FLUSH_TIMEOUT).await;
+        }
         self.state.in_flight.load(Ordering::SeqCst)
     }
 }
@@ -283,7 +312,9 @@ async fn handle(
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<HyperOutgoingBody> {
     let started = Instant::now();
-    let id = request_id::of(&request);
+    let started_at = SystemTime::now();
+    let trace = TraceContext::of_headers(request.headers(), state.spans.get());
+    let id = trace.trace_id().to_owned();
     let method = request.method().clone();
     // The path only: a query string could carry a presigned signature.
     let path = request.uri().path().to_owned();
@@ -298,7 +329,8 @@ async fn handle(
     };
     let span = tracing::info_span!("request", id = %id, method = %method, route);
     let (mut response, tenant, received) =
-        tracing::Instrument::instrument(route_request(&state, admission, request, &id), span.clone()).await;
+        tracing::Instrument::instrument(route_request(&state, admission, request, &trace), span.clone())
+            .await;
     let status = response.status().as_u16();
     if let Ok(value) = http::HeaderValue::from_str(&id) {
         response.headers_mut().insert(request_id::HEADER, value);
@@ -311,6 +343,21 @@ async fn handle(
     span.in_scope(|| {
         tracing::info!(tenant = tenant_name, status, path = %path, ms = seconds * 1000.0, "answered");
     });
+    // Probes would drown the traces that matter.
+    if route != "health" {
+        let error = (status >= 500).then(|| format!("serve answered {status}"));
+        trace.record_server_span(
+            format!("{method} {route}"),
+            started_at,
+            |span| {
+                span.text("http.request.method", method.as_str())
+                    .text("http.route", route)
+                    .int("http.response.status_code", i64::from(status))
+                    .text("s3_connector.tenant", tenant_name)
+            },
+            error,
+        );
+    }
     count_sent(response, metrics.clone(), tenant_name.to_owned())
 }
 
@@ -363,7 +410,7 @@ async fn route_request(
     state: &Arc<ServerState>,
     admission: &Admission,
     request: hyper::Request<Incoming>,
-    id: &str,
+    trace: &TraceContext,
 ) -> (hyper::Response<HyperOutgoingBody>, Option<String>, u64) {
     let table = state.tenants.current();
     // Probes and the API's description need no token and say nothing secret.
@@ -384,7 +431,7 @@ async fn route_request(
     drop(table);
     admission.authenticated();
     let name = Some(tenant.name.clone());
-    let connector = for_request(&tenant.connector, id);
+    let connector = for_request(&tenant.connector, trace);
     let permit = match tenant.admission.admit() {
         Ok(permit) => permit,
         Err(refusal) => {
@@ -439,12 +486,14 @@ fn body_message(tenant: &str, max: Option<u64>) -> String {
     format!("the body is over tenant {tenant}'s limit of {} bytes", max.unwrap_or_default())
 }
 
-/// `connector` with its audit records naming the request `id`.
-fn for_request(connector: &Connector, id: &str) -> Connector {
+/// `connector` with its audit records naming the request's id and the requests it sends to S3
+/// carrying its trace.
+fn for_request(connector: &Connector, trace: &TraceContext) -> Connector {
     connector.for_one_call(|settings| {
         if let Some(audit) = &mut settings.shared.audit {
-            audit.serve_request_id = Some(id.to_owned());
+            audit.serve_request_id = Some(trace.trace_id().to_owned());
         }
+        settings.shared.trace = Some(trace.clone());
     })
 }
 

@@ -1,5 +1,6 @@
-//! The one small HTTP client the credential providers share: one request, one connection,
-//! plain `http` or `https` with the same [`Trust`] as the S3 connections (the system's trust
+//! The one small HTTP client of the host's own requests (the credential providers', the span
+//! export's): one request, one connection, plain `http` or `https` with the same [`Trust`] as
+//! the S3 connections (the system's trust
 //! store, the webpki roots, a private CA bundle), bounded in time and in response size. A TLS
 //! failure reads as the S3 path's does: the host, and `--ca-bundle` to try.
 
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 
-use crate::network::{NetworkFailure, ProxySettings, Trust};
+use super::{NetworkFailure, ProxySettings, Trust};
 
 /// The most a credentials endpoint may answer; real answers are a few KiB.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -101,7 +102,7 @@ pub(crate) async fn send(
             format!("{target}: {failure}")
         })?;
         let stream = match (proxy, tls) {
-            (Some(proxy), true) => crate::network::proxy::tunnel(stream, &address, proxy)
+            (Some(proxy), true) => super::proxy::tunnel(stream, &address, proxy)
                 .await
                 .map_err(|failure| format!("{target}: {failure}"))?,
             _ => stream,
@@ -146,38 +147,9 @@ where
     sender.send_request(request).await.map_err(|e| format!("{target}: {e}"))
 }
 
-/// `application/x-www-form-urlencoded` of `pairs` (the STS Query API's body).
-pub(crate) fn form_body(pairs: &[(&str, &str)]) -> String {
-    const FORM: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                percent_encoding::utf8_percent_encode(k, FORM),
-                percent_encoding::utf8_percent_encode(v, FORM)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_bodies_are_percent_encoded() {
-        assert_eq!(
-            form_body(&[
-                ("Action", "AssumeRole"),
-                ("RoleArn", "arn:aws:iam::1:role/a b"),
-                ("Policy", "{\"a\":1}")
-            ]),
-            "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b&Policy=%7B%22a%22%3A1%7D"
-        );
-    }
 
     #[test]
     fn uris_lose_their_query_in_messages() {
