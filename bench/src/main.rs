@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use s3_connector_host::local_store::LocalS3;
+use s3_connector_host::runtime::instantiation_floor::InstantiationFloor;
 use s3_connector_host::serve::{ClientAuth, Server};
 use s3_connector_host::types::{PresignMethod, PresignRequest, PutOptions};
 use s3_connector_host::{Connection, Connector, FileSource, Policy, Secret, StaticCredentials};
@@ -30,12 +31,18 @@ use report::{Report, Row, Section};
 use stats::{Runs, sample};
 use s3_connector_host::ObjectRef;
 
+/// The floor component, built by build.rs from `floor/`.
+static FLOOR_WASM: &[u8] = include_bytes!(env!("S3_CONNECTOR_BENCH_FLOOR_WASM"));
+
 const BUCKET: &str = "bench";
 const SMALL_KEY: &str = "small-1k.bin";
 const BIG_KEY: &str = "big.bin";
 const ACCESS_KEY_ID: &str = "AKBENCHMARK000000001";
 const SECRET_ACCESS_KEY: &str = "bench-secret-key-for-the-local-s3s-fs-only";
 const SERVE_TOKEN: &str = "bench-serve-token";
+
+/// The report's sections, in order, as `--only` names them.
+const SECTIONS: [&str; 7] = ["instantiation", "small", "concurrent", "serve", "big", "signing", "cold"];
 
 /// What to run, from the command line.
 struct Options {
@@ -47,6 +54,14 @@ struct Options {
     latency_budget: Duration,
     window: Duration,
     quick: bool,
+    /// The sections to run (`--only a,b`), all when empty: for profiling one of them.
+    only: Vec<String>,
+}
+
+impl Options {
+    fn runs_section(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|n| n == name)
+    }
 }
 
 impl Options {
@@ -60,6 +75,7 @@ impl Options {
             latency_budget: Duration::from_secs(5),
             window: Duration::from_secs(5),
             quick: false,
+            only: Vec::new(),
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -68,6 +84,12 @@ impl Options {
                 "--out" => options.out = PathBuf::from(value()?),
                 "--cli" => options.cli = Some(PathBuf::from(value()?)),
                 "--runs" => options.runs = value()?.parse::<usize>()?.clamp(1, 20),
+                "--only" => {
+                    options.only = value()?.split(',').map(str::to_owned).collect();
+                    if let Some(unknown) = options.only.iter().find(|name| !SECTIONS.contains(&name.as_str())) {
+                        bail!("--only: no section {unknown:?}; the sections are {}", SECTIONS.join(","));
+                    }
+                }
                 "--big-mib" => options.big_bytes = value()?.parse::<u64>()?.clamp(1, 4096) << 20,
                 "--quick" => {
                     options.quick = true;
@@ -79,7 +101,8 @@ impl Options {
                 }
                 "--help" | "-h" => {
                     println!(
-                        "s3-connector-bench [--out FILE] [--cli PATH-TO-s3-connector] [--runs N] [--big-mib N] [--quick]"
+                        "s3-connector-bench [--out FILE] [--cli PATH-TO-s3-connector] [--runs N] [--big-mib N] [--quick] [--only {}]",
+                        SECTIONS.join(",")
                     );
                     std::process::exit(0);
                 }
@@ -128,13 +151,28 @@ async fn main() -> anyhow::Result<()> {
     bench.connector.create_bucket(BUCKET).await?;
     bench.connector.put_object_bytes(&ObjectRef::new(BUCKET, SMALL_KEY), &[7u8; 1024], Default::default()).await?;
 
-    report.sections.push(bench.instantiation().await?);
-    report.sections.push(bench.small_objects().await?);
-    report.sections.push(bench.concurrent_gets().await?);
-    report.sections.push(bench.serve().await?);
-    report.sections.push(bench.big_objects().await?);
-    report.sections.push(bench.signing().await?);
-    report.sections.push(bench.cold_start().await?);
+    let only = |name: &str| bench.options.runs_section(name);
+    if only("instantiation") {
+        report.sections.push(bench.instantiation().await?);
+    }
+    if only("small") {
+        report.sections.push(bench.small_objects().await?);
+    }
+    if only("concurrent") {
+        report.sections.push(bench.concurrent_gets().await?);
+    }
+    if only("serve") {
+        report.sections.push(bench.serve().await?);
+    }
+    if only("big") {
+        report.sections.push(bench.big_objects().await?);
+    }
+    if only("signing") {
+        report.sections.push(bench.signing().await?);
+    }
+    if only("cold") {
+        report.sections.push(bench.cold_start().await?);
+    }
 
     report.finish(&bench.options.out)?;
     progress(&format!("wrote {}", bench.options.out.display()));
@@ -144,7 +182,9 @@ async fn main() -> anyhow::Result<()> {
 impl Bench {
     async fn instantiation(&self) -> anyhow::Result<Section> {
         progress("instantiation");
+        let floor = InstantiationFloor::new(FLOOR_WASM)?;
         let (mut p50, mut p99) = (Runs::default(), Runs::default());
+        let (mut floor_p50, mut floor_p99, mut ratio) = (Runs::default(), Runs::default(), Runs::default());
         let mut count = 0;
         for _ in 0..self.options.runs {
             let c = &self.connector;
@@ -153,22 +193,39 @@ impl Bench {
                 Ok(())
             })
             .await?;
+            let floor_samples = sample(2000, self.options.latency_budget, 50, async || {
+                c.bench_instantiate_floor(&floor).await?;
+                Ok(())
+            })
+            .await?;
             count = samples.len();
             p50.push(samples.percentile_us(50.0));
             p99.push(samples.percentile_us(99.0));
+            floor_p50.push(floor_samples.percentile_us(50.0));
+            floor_p99.push(floor_samples.percentile_us(99.0));
+            ratio.push(samples.percentile_us(50.0) / floor_samples.percentile_us(50.0));
         }
+        let verdict = if ratio.median() <= 1.5 { "met" } else { "missed" };
         Ok(Section::new(
             "Instantiation",
             &format!(
                 "A fresh instance of the plugin from the process-wide `InstancePre` with the pooling \
-                 allocator, dropped at once (`Connector::bench_instantiate`, `#[doc(hidden)]`: `Store::new` \
-                 with the call's state + `instantiate_async`). Up to {count} instantiations a run; \
-                 {runs} runs.",
-                runs = self.options.runs
+                 allocator, dropped at once (`Connector::bench_instantiate`, `#[doc(hidden)]`: a slot of \
+                 the pool, `Store::new` with the call's state and limits, `instantiate_async`). The floor: \
+                 `bench/floor/`, a wasm32-wasip2 program that does nothing ({floor_bytes} bytes), compiled by \
+                 the same engine, linked with WASI and instantiated the same way in the same run \
+                 (`Connector::bench_instantiate_floor`). Up to {count} instantiations a run; {runs} runs. \
+                 \n\n**Target plugin/floor p50 ≤ 1.5, this run:** {ratio:.2} ({verdict}).",
+                floor_bytes = FLOOR_WASM.len(),
+                runs = self.options.runs,
+                ratio = ratio.median(),
             ),
             vec![
                 Row::plugin_only("instantiate p50", "µs", p50),
                 Row::plugin_only("instantiate p99", "µs", p99),
+                Row::plugin_only("floor: do-nothing component p50", "µs", floor_p50),
+                Row::plugin_only("floor: do-nothing component p99", "µs", floor_p99),
+                Row::plugin_only("plugin p50 / floor p50", "x", ratio),
             ],
         ))
     }

@@ -153,6 +153,19 @@ impl Connector {
         self.run_plugin(&mut call, async |_, _| Ok(())).await
     }
 
+    /// Instantiates `floor` once in a sandboxed call as the plugin is and drops it: the least
+    /// any component costs, to compare [`Connector::bench_instantiate`] with. For the benchmarks
+    /// (`bench/`) only.
+    #[doc(hidden)]
+    pub async fn bench_instantiate_floor(
+        &self,
+        floor: &crate::runtime::instantiation_floor::InstantiationFloor,
+    ) -> Result<(), Error> {
+        let mut call = self.sandbox().await?;
+        call.run(self.settings.call_timeout, async |store| floor.pre.instantiate_async(store).await.map(drop))
+            .await
+    }
+
     /// Runs one export of the client interface in a fresh instance and reads its outcome as
     /// the host sees it.
     async fn call<T>(

@@ -7,6 +7,8 @@ mod documents_import;
 pub mod edge_runtime;
 pub mod egress;
 pub mod host_buffer;
+#[doc(hidden)]
+pub mod instantiation_floor;
 pub mod limits;
 pub mod pinned_clock;
 pub mod plugin_runtime;

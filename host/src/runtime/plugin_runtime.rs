@@ -124,6 +124,12 @@ impl PluginRuntime {
         config.wasm_component_model(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         // CPU budgets: every store sets a deadline (`SandboxedCall::open`), the ticker advances it.
         config.epoch_interruption(true);
+        // `S3_CONNECTOR_PERF_MAP=1` names the guest's compiled functions for `perf`
+        // (/tmp/perf-PID.map), so that a profile shows the guest's share by function
+        // (BENCHMARKS.md). Off by default: writing the map is work at every load.
+        if std::env::var("S3_CONNECTOR_PERF_MAP").is_ok_and(|v| v == "1") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         limits::start_epoch_ticker(&engine)?;
         let cache = compiled_cache::cache_dir(|name| std::env::var(name).ok());
