@@ -12,19 +12,25 @@ use std::sync::OnceLock;
 /// Eight tables of 256 entries: `[k][b]` is the CRC register after byte `b` and `k` zero bytes.
 type Tables = [[u64; 256]; 8];
 
-/// One of the CRCs: its width and its polynomial, bit-reflected.
+/// One of the CRCs: its width, its polynomial (bit-reflected) and where its tables go.
 pub struct Params {
     width: u32,
     poly: u64,
-    tables: OnceLock<Tables>,
+    // A static of its own, all zeros until first use: inside `Params`, whose other fields are
+    // not zero, the 16 KiB would be stored in the component's data segment.
+    tables: &'static OnceLock<Tables>,
 }
 
+static CRC32_TABLES: OnceLock<Tables> = OnceLock::new();
+static CRC32C_TABLES: OnceLock<Tables> = OnceLock::new();
+static CRC64NVME_TABLES: OnceLock<Tables> = OnceLock::new();
+
 /// CRC-32/ISO-HDLC, S3's `CRC32` (zlib's).
-pub static CRC32: Params = Params { width: 32, poly: 0xEDB8_8320, tables: OnceLock::new() };
+pub static CRC32: Params = Params { width: 32, poly: 0xEDB8_8320, tables: &CRC32_TABLES };
 /// CRC-32/ISCSI, S3's `CRC32C`.
-pub static CRC32C: Params = Params { width: 32, poly: 0x82F6_3B78, tables: OnceLock::new() };
+pub static CRC32C: Params = Params { width: 32, poly: 0x82F6_3B78, tables: &CRC32C_TABLES };
 /// CRC-64/NVME, S3's `CRC64NVME`.
-pub static CRC64NVME: Params = Params { width: 64, poly: 0x9A6C_9329_AC4B_C9B5, tables: OnceLock::new() };
+pub static CRC64NVME: Params = Params { width: 64, poly: 0x9A6C_9329_AC4B_C9B5, tables: &CRC64NVME_TABLES };
 
 impl Params {
     /// All ones in the CRC's width: the initial register and the final XOR.
