@@ -4,13 +4,13 @@
 //! Written here rather than taken from crc-fast: on wasm32 crc-fast falls back to lookup tables
 //! chosen at run time among every CRC it knows, so the component carried the tables of dozens
 //! of CRCs it never computes (BENCHMARKS.md, "Component size"). These three are reflected, with
-//! initial value and final XOR all ones, so one slice-by-8 implementation serves them all; their
+//! initial value and final XOR all ones, so one slice-by-16 implementation serves them all; their
 //! tables are built on first use, not stored in the component.
 
 use std::sync::OnceLock;
 
-/// Eight tables of 256 entries: `[k][b]` is the CRC register after byte `b` and `k` zero bytes.
-type Tables = [[u64; 256]; 8];
+/// Sixteen tables of 256 entries: `[k][b]` is the CRC register after byte `b` and `k` zero bytes.
+type Tables = [[u64; 256]; 16];
 
 /// One of the CRCs: its width, its polynomial (bit-reflected) and where its tables go.
 pub struct Params {
@@ -45,11 +45,11 @@ impl Params {
 
     fn tables(&self) -> &Tables {
         self.tables.get_or_init(|| {
-            let mut tables = [[0u64; 256]; 8];
+            let mut tables = [[0u64; 256]; 16];
             for (byte, entry) in (0u64..).zip(tables[0].iter_mut()) {
                 *entry = (0..8).fold(byte, |register, _| self.shift(register));
             }
-            for k in 1..8 {
+            for k in 1..16 {
                 for byte in 0..256 {
                     let previous = tables[k - 1][byte];
                     // Invariant: `previous & 0xff` indexes a 256-entry table.
@@ -106,19 +106,22 @@ impl Digest {
         Digest { params, register: params.ones(), length: 0 }
     }
 
-    /// Adds `bytes`: eight at a time through the eight tables, the rest one by one.
+    /// Adds `bytes`: sixteen at a time through the sixteen tables, the rest one by one.
     pub fn update(&mut self, bytes: &[u8]) {
         let tables = self.params.tables();
         let mut register = self.register;
-        let mut chunks = bytes.chunks_exact(8);
+        let mut chunks = bytes.chunks_exact(16);
         for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let x = register ^ u64::from_le_bytes(word);
-            register = (0..8).fold(0, |sum, i| sum ^ tables[7 - i][((x >> (8 * i)) & 0xff) as usize]);
+            let mut sum = 0;
+            for i in 0..8 {
+                // The register's byte `i` meets the chunk's; `as u8` keeps every index below 256.
+                let first = chunk[i] ^ (register >> (8 * i)) as u8;
+                sum ^= tables[15 - i][usize::from(first)] ^ tables[7 - i][usize::from(chunk[8 + i])];
+            }
+            register = sum;
         }
-        for &byte in chunks.remainder() {
-            register = tables[0][((register ^ u64::from(byte)) & 0xff) as usize] ^ (register >> 8);
+        for &next in chunks.remainder() {
+            register = tables[0][usize::from(next ^ register as u8)] ^ (register >> 8);
         }
         self.register = register;
         self.length += bytes.len() as u64;
