@@ -17,7 +17,7 @@ pub struct Params {
     width: u32,
     poly: u64,
     // A static of its own, all zeros until first use: inside `Params`, whose other fields are
-    // not zero, the 16 KiB would be stored in the component's data segment.
+    // not zero, the 32 KiB would be stored in the component's data segment.
     tables: &'static OnceLock<Tables>,
 }
 
@@ -43,6 +43,7 @@ impl Params {
         if register & 1 == 1 { (register >> 1) ^ self.poly } else { register >> 1 }
     }
 
+    /// The tables, built on the first call.
     fn tables(&self) -> &Tables {
         self.tables.get_or_init(|| {
             let mut tables = [[0u64; 256]; 16];
