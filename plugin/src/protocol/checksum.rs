@@ -3,10 +3,10 @@
 //! Pure functions, tested against the algorithms' published check values.
 
 use base64::Engine as _;
-use crc_fast::CrcAlgorithm;
 use sha2::Digest as _;
 
 use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
+use crate::protocol::crc;
 
 /// Every algorithm, in the order a response's headers are searched for one to verify.
 pub const ALL: [ChecksumAlgorithm; 5] = [
@@ -59,7 +59,7 @@ pub fn encoded_len(algorithm: ChecksumAlgorithm) -> usize {
 #[derive(Clone)]
 pub enum Hasher {
     /// One of the CRCs.
-    Crc(ChecksumAlgorithm, crc_fast::Digest),
+    Crc(ChecksumAlgorithm, crc::Digest),
     /// SHA-1.
     Sha1(sha1::Sha1),
     /// SHA-256.
@@ -69,11 +69,11 @@ pub enum Hasher {
 impl Hasher {
     /// A fresh checksum of nothing yet.
     pub fn new(algorithm: ChecksumAlgorithm) -> Self {
-        let crc = |kind| Hasher::Crc(algorithm, crc_fast::Digest::new(kind));
+        let crc = |params| Hasher::Crc(algorithm, crc::Digest::new(params));
         match algorithm {
-            ChecksumAlgorithm::Crc32 => crc(CrcAlgorithm::Crc32IsoHdlc),
-            ChecksumAlgorithm::Crc32c => crc(CrcAlgorithm::Crc32Iscsi),
-            ChecksumAlgorithm::Crc64nvme => crc(CrcAlgorithm::Crc64Nvme),
+            ChecksumAlgorithm::Crc32 => crc(&crc::CRC32),
+            ChecksumAlgorithm::Crc32c => crc(&crc::CRC32C),
+            ChecksumAlgorithm::Crc64nvme => crc(&crc::CRC64NVME),
             ChecksumAlgorithm::Sha1 => Hasher::Sha1(sha1::Digest::new()),
             ChecksumAlgorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
         }
@@ -129,7 +129,7 @@ impl Hasher {
     pub fn finish(self) -> String {
         let digest: Vec<u8> = match self {
             Hasher::Crc(ChecksumAlgorithm::Crc64nvme, digest) => digest.finalize().to_be_bytes().to_vec(),
-            // The 32-bit CRCs are the low half of crc-fast's u64.
+            // The 32-bit CRCs are the low half of the u64.
             Hasher::Crc(_, digest) => (digest.finalize() as u32).to_be_bytes().to_vec(),
             Hasher::Sha1(digest) => sha1::Digest::finalize(digest).to_vec(),
             Hasher::Sha256(digest) => digest.finalize().to_vec(),

@@ -5,6 +5,7 @@ pub mod aws_chunked;
 pub mod checked_names;
 pub mod checksum;
 pub mod checksum_headers;
+pub mod crc;
 pub mod endpoint;
 pub mod http_date;
 pub mod object_headers;
