@@ -6,7 +6,7 @@
 //! (feature `spin`, copied to `target/plugin-edge/edge-spin.wasm`; not embedded, the link checks
 //! and examples use it). The nested cargo uses its own target
 //! directories, so it never waits on the lock of the outer build, and the `plugin` profile
-//! (opt-level "z", LTO, strip) whatever the host's profile: a debug host still loads a small,
+//! (opt-level "s", LTO, strip) whatever the host's profile: a debug host still loads a small,
 //! fast component.
 
 use std::path::{Path, PathBuf};

@@ -127,7 +127,7 @@ impl Report {
         }
         writeln!(
             h,
-            "| profile | release (thin LTO, 4 codegen units); plugin: `plugin` profile (opt-level z, LTO) |"
+            "| profile | release (thin LTO, 4 codegen units); plugin: `plugin` profile (opt-level s, LTO) |"
         )?;
         let wasm = s3_connector_host::runtime::plugin_runtime::PLUGIN_WASM.len();
         let edge = s3_connector_host::runtime::edge_runtime::EDGE_WASM.len();
