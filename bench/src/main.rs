@@ -44,6 +44,9 @@ const SERVE_TOKEN: &str = "bench-serve-token";
 /// The report's sections, in order, as `--only` names them.
 const SECTIONS: [&str; 7] = ["instantiation", "small", "concurrent", "serve", "big", "signing", "cold"];
 
+/// What `--profile` loops: a 1 KiB get, an instantiation, a presign (each 10 s).
+const PROFILED: [&str; 3] = ["get", "instantiate", "presign"];
+
 /// What to run, from the command line.
 struct Options {
     out: PathBuf,
@@ -54,8 +57,10 @@ struct Options {
     latency_budget: Duration,
     window: Duration,
     quick: bool,
-    /// The sections to run (`--only a,b`), all when empty: for profiling one of them.
+    /// The sections to run (`--only a,b`), all when empty.
     only: Vec<String>,
+    /// `--profile OP`: loop one plugin operation for a profiler instead of writing a report.
+    profile: Option<String>,
 }
 
 impl Options {
@@ -76,6 +81,7 @@ impl Options {
             window: Duration::from_secs(5),
             quick: false,
             only: Vec::new(),
+            profile: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -90,6 +96,13 @@ impl Options {
                         bail!("--only: no section {unknown:?}; the sections are {}", SECTIONS.join(","));
                     }
                 }
+                "--profile" => {
+                    let op = value()?;
+                    if !PROFILED.contains(&op.as_str()) {
+                        bail!("--profile: no operation {op:?}; the operations are {}", PROFILED.join(","));
+                    }
+                    options.profile = Some(op);
+                }
                 "--big-mib" => options.big_bytes = value()?.parse::<u64>()?.clamp(1, 4096) << 20,
                 "--quick" => {
                     options.quick = true;
@@ -101,8 +114,9 @@ impl Options {
                 }
                 "--help" | "-h" => {
                     println!(
-                        "s3-connector-bench [--out FILE] [--cli PATH-TO-s3-connector] [--runs N] [--big-mib N] [--quick] [--only {}]",
-                        SECTIONS.join(",")
+                        "s3-connector-bench [--out FILE] [--cli PATH-TO-s3-connector] [--runs N] [--big-mib N] [--quick] [--only {}] [--profile {}]",
+                        SECTIONS.join(","),
+                        PROFILED.join(",")
                     );
                     std::process::exit(0);
                 }
@@ -147,9 +161,12 @@ async fn main() -> anyhow::Result<()> {
     let native = Native::new(&s3.endpoint(), ACCESS_KEY_ID, SECRET_ACCESS_KEY);
     let bench = Bench { options, s3, connector, native, scratch: tempfile::tempdir()?, _store: store };
 
-    let mut report = Report::start(&bench.options)?;
     bench.connector.create_bucket(BUCKET).await?;
     bench.connector.put_object_bytes(&ObjectRef::new(BUCKET, SMALL_KEY), &[7u8; 1024], Default::default()).await?;
+    if let Some(op) = &bench.options.profile {
+        return bench.profile(op).await;
+    }
+    let mut report = Report::start(&bench.options)?;
 
     let only = |name: &str| bench.options.runs_section(name);
     if only("instantiation") {
@@ -180,6 +197,34 @@ async fn main() -> anyhow::Result<()> {
 }
 
 impl Bench {
+    /// Loops `op` for 10 s and prints the calls per second: for `perf record` (with
+    /// `S3_CONNECTOR_PERF_MAP=1`, the guest's functions by name), not for figures.
+    async fn profile(&self, op: &str) -> anyhow::Result<()> {
+        let (start, mut calls) = (Instant::now(), 0u64);
+        while start.elapsed() < Duration::from_secs(10) {
+            match op {
+                "get" => drop(
+                    self.connector
+                        .get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default())
+                        .await?,
+                ),
+                "instantiate" => self.connector.bench_instantiate().await?,
+                _ => drop(
+                    self.connector
+                        .presign(PresignRequest {
+                            method: PresignMethod::Get,
+                            object: ObjectRef::new(BUCKET, SMALL_KEY),
+                            expires_in_seconds: 900,
+                        })
+                        .await?,
+                ),
+            }
+            calls += 1;
+        }
+        println!("{op}: {calls} calls in {:.1} s", start.elapsed().as_secs_f64());
+        Ok(())
+    }
+
     async fn instantiation(&self) -> anyhow::Result<Section> {
         progress("instantiation");
         let floor = InstantiationFloor::new(FLOOR_WASM)?;

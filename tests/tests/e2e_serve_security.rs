@@ -346,7 +346,10 @@ async fn health_and_readiness_need_no_token_and_say_nothing_secret() {
     serving.stop().await;
 
     // An endpoint that does not answer makes the server not ready (503), still without a token.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // On 127.0.0.3, where no test serves: the readiness check goes through the process-wide
+    // connection pool, which may still hold a live connection to a server that another test ran
+    // on a port of 127.0.0.1 now free again.
+    let closed = tokio::net::TcpListener::bind("127.0.0.3:0").await.unwrap();
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let serving = Serving::start(s3.connector_via(&dead, Policy::allow_all())).await;
