@@ -27,8 +27,8 @@ use tokio::io::AsyncWriteExt;
 
 use native::Native;
 use report::{Report, Row, Section};
-use stats::{Runs, sample};
 use s3_connector_host::ObjectRef;
+use stats::{Runs, sample};
 
 const BUCKET: &str = "bench";
 const SMALL_KEY: &str = "small-1k.bin";
@@ -126,7 +126,10 @@ async fn main() -> anyhow::Result<()> {
 
     let mut report = Report::start(&bench.options)?;
     bench.connector.create_bucket(BUCKET).await?;
-    bench.connector.put_object_bytes(&ObjectRef::new(BUCKET, SMALL_KEY), &[7u8; 1024], Default::default()).await?;
+    bench
+        .connector
+        .put_object_bytes(&ObjectRef::new(BUCKET, SMALL_KEY), &[7u8; 1024], Default::default())
+        .await?;
 
     report.sections.push(bench.instantiation().await?);
     report.sections.push(bench.small_objects().await?);
@@ -186,11 +189,21 @@ impl Bench {
                 let c = &self.connector;
                 let plugin = sample(count, budget, 20, async || {
                     match op {
-                        "put" => {
-                            drop(c.put_object_bytes(&ObjectRef::new(BUCKET, "put-1k.bin"), &body, Default::default()).await?)
-                        }
+                        "put" => drop(
+                            c.put_object_bytes(
+                                &ObjectRef::new(BUCKET, "put-1k.bin"),
+                                &body,
+                                Default::default(),
+                            )
+                            .await?,
+                        ),
                         "get" => drop(
-                            c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default()).await?,
+                            c.get_object(
+                                &ObjectRef::new(BUCKET, SMALL_KEY),
+                                tokio::io::sink(),
+                                Default::default(),
+                            )
+                            .await?,
                         ),
                         _ => drop(c.head_object(&ObjectRef::new(BUCKET, SMALL_KEY)).await?),
                     }
@@ -273,7 +286,11 @@ impl Bench {
                             }
                             if side == "plugin" {
                                 connector
-                                    .get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default())
+                                    .get_object(
+                                        &ObjectRef::new(BUCKET, SMALL_KEY),
+                                        tokio::io::sink(),
+                                        Default::default(),
+                                    )
                                     .await?;
                             } else {
                                 let answer = client.get_object().bucket(BUCKET).key(SMALL_KEY).send().await?;
@@ -342,7 +359,8 @@ impl Bench {
         for _ in 0..runs {
             let c = &self.connector;
             let samples = sample(self.options.latency_count, self.options.latency_budget, 20, async || {
-                c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default()).await?;
+                c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default())
+                    .await?;
                 Ok(())
             })
             .await?;
@@ -403,7 +421,9 @@ impl Bench {
                     }
                     "file" => {
                         let file = FileSource::open(&source)?;
-                        self.connector.put_object_from(&ObjectRef::new(BUCKET, BIG_KEY), file, Default::default()).await?;
+                        self.connector
+                            .put_object_from(&ObjectRef::new(BUCKET, BIG_KEY), file, Default::default())
+                            .await?;
                     }
                     _ => {
                         let file = tokio::fs::File::open(&source).await?;
@@ -413,7 +433,9 @@ impl Bench {
                             multipart_threshold: (*side == "single").then_some(size),
                             ..Default::default()
                         };
-                        self.connector.put_object(&ObjectRef::new(BUCKET, BIG_KEY), file, length, options).await?;
+                        self.connector
+                            .put_object(&ObjectRef::new(BUCKET, BIG_KEY), file, length, options)
+                            .await?;
                     }
                 }
                 let elapsed = start.elapsed();
@@ -433,7 +455,9 @@ impl Bench {
                 let got = if side == "plugin" {
                     let counter = CountingSink::default();
                     let count = counter.0.clone();
-                    self.connector.get_object(&ObjectRef::new(BUCKET, BIG_KEY), counter, Default::default()).await?;
+                    self.connector
+                        .get_object(&ObjectRef::new(BUCKET, BIG_KEY), counter, Default::default())
+                        .await?;
                     count.load(Ordering::Relaxed)
                 } else {
                     self.native.get_discard(BUCKET, BIG_KEY).await?
