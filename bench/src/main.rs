@@ -8,10 +8,12 @@
 //!
 //! Every loop is bounded in count and in time; the temporary objects are deleted at the end.
 
+mod charts;
 mod native;
 mod report;
 mod serve_load;
 mod stats;
+mod svg;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,10 +27,11 @@ use s3_connector_host::types::{PresignMethod, PresignRequest, PutOptions};
 use s3_connector_host::{Connection, Connector, FileSource, Policy, Secret, StaticCredentials};
 use tokio::io::AsyncWriteExt;
 
+use charts::{BarGroup, LatencyPanel};
 use native::Native;
 use report::{Report, Row, Section};
 use s3_connector_host::ObjectRef;
-use stats::{Runs, sample};
+use stats::{Runs, Samples, sample};
 
 const BUCKET: &str = "bench";
 const SMALL_KEY: &str = "small-1k.bin";
@@ -181,9 +184,12 @@ impl Bench {
         let body = [42u8; 1024];
         let mut rows = Vec::new();
         let mut verdicts = Vec::new();
+        // Every run's samples, per operation and side, merged for the chart.
+        let mut distributions = Vec::new();
         for op in ["put", "get", "head"] {
             let (mut pp50, mut pp99, mut np50, mut np99) =
                 (Runs::default(), Runs::default(), Runs::default(), Runs::default());
+            let (mut plugin_runs, mut native_runs) = (Vec::new(), Vec::new());
             for _ in 0..self.options.runs {
                 let (count, budget) = (self.options.latency_count, self.options.latency_budget);
                 let c = &self.connector;
@@ -224,7 +230,10 @@ impl Bench {
                 pp99.push(plugin.percentile_us(99.0));
                 np50.push(native.percentile_us(50.0));
                 np99.push(native.percentile_us(99.0));
+                plugin_runs.push(plugin);
+                native_runs.push(native);
             }
+            distributions.push((op, Samples::merged(plugin_runs), Samples::merged(native_runs)));
             let ratio = pp50.median() / np50.median();
             let verdict = if ratio <= 1.10 { "met" } else { "missed" };
             verdicts.push(format!("{op} {} ({verdict})", stats::fmt(ratio)));
@@ -243,6 +252,11 @@ impl Bench {
             connect.push(samples.percentile_us(50.0));
         }
         rows.push(Row::plugin_only("reference: TCP connect to s3s-fs p50 (no request)", "µs", connect));
+        let panels: Vec<LatencyPanel<'_>> = distributions
+            .iter()
+            .map(|(op, plugin, native)| LatencyPanel { title: op, plugin, native })
+            .collect();
+        let chart = charts::latency_cdfs("1 KiB objects: latency per call, plugin vs native", &panels);
         Ok(Section::new(
             "1 KiB objects: latency",
             &format!(
@@ -251,14 +265,24 @@ impl Bench {
                  aws-sdk-s3 (`put_object`, `get_object` with the body read, `head_object`). Per run up to {} \
                  calls or {:?}, after 20 unmeasured; plugin and native alternate run by run; {} runs. \
                  Target: plugin/native p50 ≤ 1.10. Both keep connections alive (the plugin's instances \
-                 share the host's connection pool). The last row times a bare loopback connect.\n\n\
+                 share the host's connection pool). The last row times a bare loopback connect. \
+                 The chart: per operation, the distribution of every measured call of all {} runs \
+                 merged (up to {} calls a side), as the fraction of calls at most that slow, at each \
+                 percentile from 0 to 100.\n\n\
                  **Target plugin/native p50 ≤ 1.10, this run:** {}.",
                 self.options.latency_count,
                 self.options.latency_budget,
                 self.options.runs,
+                self.options.runs,
+                self.options.runs * self.options.latency_count,
                 verdicts.join(", ")
             ),
             rows,
+        )
+        .with_chart(
+            "latency-1k.svg",
+            "1 KiB put, get and head: latency distributions, plugin vs native",
+            chart,
         ))
     }
 
@@ -308,6 +332,11 @@ impl Bench {
                 if side == "plugin" { plugin_rate.push(rate) } else { native_rate.push(rate) }
             }
         }
+        let chart = charts::grouped_bars(
+            "16 concurrent 1 KiB gets",
+            "ops/s",
+            &[BarGroup { label: "16 tasks, 1 KiB get", plugin: &plugin_rate, native: &native_rate }],
+        );
         Ok(Section::new(
             "16 concurrent 1 KiB gets",
             &format!(
@@ -315,6 +344,11 @@ impl Bench {
                  loop for {window:?}; operations per second over the window. {runs} runs each."
             ),
             vec![Row::compared("ops/s", "ops/s", plugin_rate, native_rate).higher_is_better()],
+        )
+        .with_chart(
+            "concurrent-gets.svg",
+            "16 concurrent 1 KiB gets: ops/s, plugin vs native",
+            chart,
         ))
     }
 
@@ -481,6 +515,18 @@ impl Bench {
         self.connector.delete_object(&ObjectRef::new(BUCKET, BIG_KEY)).await?;
         std::fs::remove_file(&source)?;
         let [single, native_single, known, unknown, file, native_multipart] = put_rate;
+        // The unknown-length and file puts are compared with the same native multipart put.
+        let chart = charts::grouped_bars(
+            &format!("{mib} MiB objects: throughput"),
+            "MB/s",
+            &[
+                BarGroup { label: "put, 1 request", plugin: &single, native: &native_single },
+                BarGroup { label: "multipart, known", plugin: &known, native: &native_multipart },
+                BarGroup { label: "multipart, unknown", plugin: &unknown, native: &native_multipart },
+                BarGroup { label: "multipart, file", plugin: &file, native: &native_multipart },
+                BarGroup { label: "get", plugin: &get_plugin, native: &get_native },
+            ],
+        );
         rows.push(Row::compared("put, one request", "MB/s", single, native_single).higher_is_better());
         rows.push(
             Row::compared("put, multipart, known length", "MB/s", known, native_multipart.clone())
@@ -554,10 +600,12 @@ impl Bench {
                  ranges of the file (`ByteStream::read_from`), 4 in flight, and `complete_multipart_upload` \
                  (the SDK has no unknown-length put: that row compares with the same native multipart); \
                  `get_object` with the body read chunk by chunk and discarded. s3s-fs writes every object to disk (the same \
-                 filesystem) and hashes it. {runs} runs. {memory_note}"
+                 filesystem) and hashes it. {runs} runs. {memory_note} The chart: the MB/s rows, \
+                 plugin beside native (the three multipart puts beside the same native multipart)."
             ),
             rows,
-        ))
+        )
+        .with_chart("throughput.svg", &format!("{mib} MiB objects: MB/s, plugin vs native"), chart))
     }
 
     async fn signing(&self) -> anyhow::Result<Section> {
