@@ -620,7 +620,7 @@ impl Bench {
             let p = sample(count, budget, 20, async || {
                 let request = PresignRequest {
                     method: PresignMethod::Get,
-                    object: ObjectRef::new(BUCKET.to_owned(), SMALL_KEY.to_owned()),
+                    object: ObjectRef::new(BUCKET, SMALL_KEY),
                     expires_in_seconds: 900,
                 };
                 c.presign(request).await?;
