@@ -268,7 +268,8 @@ impl Bench {
                  share the host's connection pool). The last row times a bare loopback connect. \
                  The chart: per operation, the distribution of every measured call of all {} runs \
                  merged (up to {} calls a side), as the fraction of calls at most that slow, at each \
-                 percentile from 0 to 100.\n\n\
+                 percentile from 0 to 100; its legend's p50 is the merged calls' median, so it can \
+                 differ from the table's, the median of the runs' p50s.\n\n\
                  **Target plugin/native p50 ≤ 1.10, this run:** {}.",
                 self.options.latency_count,
                 self.options.latency_budget,
