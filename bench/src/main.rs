@@ -8,10 +8,12 @@
 //!
 //! Every loop is bounded in count and in time; the temporary objects are deleted at the end.
 
+mod charts;
 mod native;
 mod report;
 mod serve_load;
 mod stats;
+mod svg;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,10 +28,11 @@ use s3_connector_host::types::{PresignMethod, PresignRequest, PutOptions};
 use s3_connector_host::{Connection, Connector, FileSource, Policy, Secret, StaticCredentials};
 use tokio::io::AsyncWriteExt;
 
+use charts::{BarGroup, LatencyPanel};
 use native::Native;
 use report::{Report, Row, Section};
-use stats::{Runs, sample};
 use s3_connector_host::ObjectRef;
+use stats::{Runs, Samples, sample};
 
 /// The floor component, built by build.rs from `floor/`.
 static FLOOR_WASM: &[u8] = include_bytes!(env!("S3_CONNECTOR_BENCH_FLOOR_WASM"));
@@ -92,7 +95,8 @@ impl Options {
                 "--runs" => options.runs = value()?.parse::<usize>()?.clamp(1, 20),
                 "--only" => {
                     options.only = value()?.split(',').map(str::to_owned).collect();
-                    if let Some(unknown) = options.only.iter().find(|name| !SECTIONS.contains(&name.as_str())) {
+                    if let Some(unknown) = options.only.iter().find(|name| !SECTIONS.contains(&name.as_str()))
+                    {
                         bail!("--only: no section {unknown:?}; the sections are {}", SECTIONS.join(","));
                     }
                 }
@@ -162,7 +166,10 @@ async fn main() -> anyhow::Result<()> {
     let bench = Bench { options, s3, connector, native, scratch: tempfile::tempdir()?, _store: store };
 
     bench.connector.create_bucket(BUCKET).await?;
-    bench.connector.put_object_bytes(&ObjectRef::new(BUCKET, SMALL_KEY), &[7u8; 1024], Default::default()).await?;
+    bench
+        .connector
+        .put_object_bytes(&ObjectRef::new(BUCKET, SMALL_KEY), &[7u8; 1024], Default::default())
+        .await?;
     if let Some(op) = &bench.options.profile {
         return bench.profile(op).await;
     }
@@ -280,19 +287,32 @@ impl Bench {
         let body = [42u8; 1024];
         let mut rows = Vec::new();
         let mut verdicts = Vec::new();
+        // Every run's samples, per operation and side, merged for the chart.
+        let mut distributions = Vec::new();
         for op in ["put", "get", "head"] {
             let (mut pp50, mut pp99, mut np50, mut np99) =
                 (Runs::default(), Runs::default(), Runs::default(), Runs::default());
+            let (mut plugin_runs, mut native_runs) = (Vec::new(), Vec::new());
             for _ in 0..self.options.runs {
                 let (count, budget) = (self.options.latency_count, self.options.latency_budget);
                 let c = &self.connector;
                 let plugin = sample(count, budget, 20, async || {
                     match op {
-                        "put" => {
-                            drop(c.put_object_bytes(&ObjectRef::new(BUCKET, "put-1k.bin"), &body, Default::default()).await?)
-                        }
+                        "put" => drop(
+                            c.put_object_bytes(
+                                &ObjectRef::new(BUCKET, "put-1k.bin"),
+                                &body,
+                                Default::default(),
+                            )
+                            .await?,
+                        ),
                         "get" => drop(
-                            c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default()).await?,
+                            c.get_object(
+                                &ObjectRef::new(BUCKET, SMALL_KEY),
+                                tokio::io::sink(),
+                                Default::default(),
+                            )
+                            .await?,
                         ),
                         _ => drop(c.head_object(&ObjectRef::new(BUCKET, SMALL_KEY)).await?),
                     }
@@ -313,7 +333,10 @@ impl Bench {
                 pp99.push(plugin.percentile_us(99.0));
                 np50.push(native.percentile_us(50.0));
                 np99.push(native.percentile_us(99.0));
+                plugin_runs.push(plugin);
+                native_runs.push(native);
             }
+            distributions.push((op, Samples::merged(plugin_runs), Samples::merged(native_runs)));
             let ratio = pp50.median() / np50.median();
             let verdict = if ratio <= 1.10 { "met" } else { "missed" };
             verdicts.push(format!("{op} {} ({verdict})", stats::fmt(ratio)));
@@ -332,6 +355,11 @@ impl Bench {
             connect.push(samples.percentile_us(50.0));
         }
         rows.push(Row::plugin_only("reference: TCP connect to s3s-fs p50 (no request)", "µs", connect));
+        let panels: Vec<LatencyPanel<'_>> = distributions
+            .iter()
+            .map(|(op, plugin, native)| LatencyPanel { title: op, plugin, native })
+            .collect();
+        let chart = charts::latency_cdfs("1 KiB objects: latency per call, plugin vs native", &panels);
         Ok(Section::new(
             "1 KiB objects: latency",
             &format!(
@@ -340,14 +368,25 @@ impl Bench {
                  aws-sdk-s3 (`put_object`, `get_object` with the body read, `head_object`). Per run up to {} \
                  calls or {:?}, after 20 unmeasured; plugin and native alternate run by run; {} runs. \
                  Target: plugin/native p50 ≤ 1.10. Both keep connections alive (the plugin's instances \
-                 share the host's connection pool). The last row times a bare loopback connect.\n\n\
+                 share the host's connection pool). The last row times a bare loopback connect. \
+                 The chart: per operation, the distribution of every measured call of all {} runs \
+                 merged (up to {} calls a side), as the fraction of calls at most that slow, at each \
+                 percentile from 0 to 100; its legend's p50 is the merged calls' median, so it can \
+                 differ from the table's, the median of the runs' p50s.\n\n\
                  **Target plugin/native p50 ≤ 1.10, this run:** {}.",
                 self.options.latency_count,
                 self.options.latency_budget,
                 self.options.runs,
+                self.options.runs,
+                self.options.runs * self.options.latency_count,
                 verdicts.join(", ")
             ),
             rows,
+        )
+        .with_chart(
+            "latency-1k.svg",
+            "1 KiB put, get and head: latency distributions, plugin vs native",
+            chart,
         ))
     }
 
@@ -375,7 +414,11 @@ impl Bench {
                             }
                             if side == "plugin" {
                                 connector
-                                    .get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default())
+                                    .get_object(
+                                        &ObjectRef::new(BUCKET, SMALL_KEY),
+                                        tokio::io::sink(),
+                                        Default::default(),
+                                    )
                                     .await?;
                             } else {
                                 let answer = client.get_object().bucket(BUCKET).key(SMALL_KEY).send().await?;
@@ -393,6 +436,11 @@ impl Bench {
                 if side == "plugin" { plugin_rate.push(rate) } else { native_rate.push(rate) }
             }
         }
+        let chart = charts::grouped_bars(
+            "16 concurrent 1 KiB gets",
+            "ops/s",
+            &[BarGroup { label: "16 tasks, 1 KiB get", plugin: &plugin_rate, native: &native_rate }],
+        );
         Ok(Section::new(
             "16 concurrent 1 KiB gets",
             &format!(
@@ -400,6 +448,11 @@ impl Bench {
                  loop for {window:?}; operations per second over the window. {runs} runs each."
             ),
             vec![Row::compared("ops/s", "ops/s", plugin_rate, native_rate).higher_is_better()],
+        )
+        .with_chart(
+            "concurrent-gets.svg",
+            "16 concurrent 1 KiB gets: ops/s, plugin vs native",
+            chart,
         ))
     }
 
@@ -444,7 +497,8 @@ impl Bench {
         for _ in 0..runs {
             let c = &self.connector;
             let samples = sample(self.options.latency_count, self.options.latency_budget, 20, async || {
-                c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default()).await?;
+                c.get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default())
+                    .await?;
                 Ok(())
             })
             .await?;
@@ -505,7 +559,9 @@ impl Bench {
                     }
                     "file" => {
                         let file = FileSource::open(&source)?;
-                        self.connector.put_object_from(&ObjectRef::new(BUCKET, BIG_KEY), file, Default::default()).await?;
+                        self.connector
+                            .put_object_from(&ObjectRef::new(BUCKET, BIG_KEY), file, Default::default())
+                            .await?;
                     }
                     _ => {
                         let file = tokio::fs::File::open(&source).await?;
@@ -515,7 +571,9 @@ impl Bench {
                             multipart_threshold: (*side == "single").then_some(size),
                             ..Default::default()
                         };
-                        self.connector.put_object(&ObjectRef::new(BUCKET, BIG_KEY), file, length, options).await?;
+                        self.connector
+                            .put_object(&ObjectRef::new(BUCKET, BIG_KEY), file, length, options)
+                            .await?;
                     }
                 }
                 let elapsed = start.elapsed();
@@ -535,7 +593,9 @@ impl Bench {
                 let got = if side == "plugin" {
                     let counter = CountingSink::default();
                     let count = counter.0.clone();
-                    self.connector.get_object(&ObjectRef::new(BUCKET, BIG_KEY), counter, Default::default()).await?;
+                    self.connector
+                        .get_object(&ObjectRef::new(BUCKET, BIG_KEY), counter, Default::default())
+                        .await?;
                     count.load(Ordering::Relaxed)
                 } else {
                     self.native.get_discard(BUCKET, BIG_KEY).await?
@@ -559,6 +619,18 @@ impl Bench {
         self.connector.delete_object(&ObjectRef::new(BUCKET, BIG_KEY)).await?;
         std::fs::remove_file(&source)?;
         let [single, native_single, known, unknown, file, native_multipart] = put_rate;
+        // The unknown-length and file puts are compared with the same native multipart put.
+        let chart = charts::grouped_bars(
+            &format!("{mib} MiB objects: throughput"),
+            "MB/s",
+            &[
+                BarGroup { label: "put, 1 request", plugin: &single, native: &native_single },
+                BarGroup { label: "multipart, known", plugin: &known, native: &native_multipart },
+                BarGroup { label: "multipart, unknown", plugin: &unknown, native: &native_multipart },
+                BarGroup { label: "multipart, file", plugin: &file, native: &native_multipart },
+                BarGroup { label: "get", plugin: &get_plugin, native: &get_native },
+            ],
+        );
         rows.push(Row::compared("put, one request", "MB/s", single, native_single).higher_is_better());
         rows.push(
             Row::compared("put, multipart, known length", "MB/s", known, native_multipart.clone())
@@ -632,10 +704,12 @@ impl Bench {
                  ranges of the file (`ByteStream::read_from`), 4 in flight, and `complete_multipart_upload` \
                  (the SDK has no unknown-length put: that row compares with the same native multipart); \
                  `get_object` with the body read chunk by chunk and discarded. s3s-fs writes every object to disk (the same \
-                 filesystem) and hashes it. {runs} runs. {memory_note}"
+                 filesystem) and hashes it. {runs} runs. {memory_note} The chart: the MB/s rows, \
+                 plugin beside native (the three multipart puts beside the same native multipart)."
             ),
             rows,
-        ))
+        )
+        .with_chart("throughput.svg", &format!("{mib} MiB objects: MB/s, plugin vs native"), chart))
     }
 
     async fn signing(&self) -> anyhow::Result<Section> {
@@ -650,7 +724,7 @@ impl Bench {
             let p = sample(count, budget, 20, async || {
                 let request = PresignRequest {
                     method: PresignMethod::Get,
-                    object: ObjectRef::new(BUCKET.to_owned(), SMALL_KEY.to_owned()),
+                    object: ObjectRef::new(BUCKET, SMALL_KEY),
                     expires_in_seconds: 900,
                 };
                 c.presign(request).await?;

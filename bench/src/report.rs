@@ -1,7 +1,10 @@
-//! The Markdown report: the machine, the versions, the command, then one table per figure.
+//! The Markdown report: the machine, the versions, the command, then one table per figure,
+//! and the sections' charts as SVG files in [`CHART_DIR`] next to it, linked from their sections.
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+use anyhow::Context as _;
 
 use crate::Options;
 use crate::stats::{Runs, fmt};
@@ -30,15 +33,33 @@ impl Row {
     }
 }
 
+/// The directory, beside the report, that holds the charts; the links are relative to the report.
+pub const CHART_DIR: &str = "bench-charts";
+
+/// One SVG picture of a section, written to `CHART_DIR/file`.
+struct Chart {
+    file: String,
+    alt: String,
+    svg: String,
+}
+
 pub struct Section {
     title: String,
     text: String,
     rows: Vec<Row>,
+    charts: Vec<Chart>,
 }
 
 impl Section {
     pub fn new(title: &str, text: &str, rows: Vec<Row>) -> Self {
-        Self { title: title.to_owned(), text: text.to_owned(), rows }
+        Self { title: title.to_owned(), text: text.to_owned(), rows, charts: Vec::new() }
+    }
+
+    /// Adds a picture, shown between the section's text and its table: `file` is its name in
+    /// [`CHART_DIR`], `alt` what it shows (the Markdown image's text), `svg` the document.
+    pub fn with_chart(mut self, file: &str, alt: &str, svg: String) -> Self {
+        self.charts.push(Chart { file: file.to_owned(), alt: alt.to_owned(), svg });
+        self
     }
 }
 
@@ -143,12 +164,23 @@ impl Report {
         Ok(Self { header: h, sections: Vec::new(), started })
     }
 
+    /// Writes the report to `out` and every section's charts to `CHART_DIR` beside it.
     pub fn finish(&self, out: &Path) -> anyhow::Result<()> {
         let mut md = self.header.clone();
         let ended = command("date", &["-u", "+%Y-%m-%d %H:%M:%S UTC"]);
         writeln!(md, "| ended | {ended}, load average {} (started {}) |\n", load_average(), self.started)?;
+        let chart_dir = out.parent().unwrap_or(Path::new("")).join(CHART_DIR);
         for section in &self.sections {
             writeln!(md, "## {}\n\n{}\n", section.title, section.text)?;
+            for chart in &section.charts {
+                std::fs::create_dir_all(&chart_dir)
+                    .with_context(|| format!("creating {}", chart_dir.display()))?;
+                let path = chart_dir.join(&chart.file);
+                std::fs::write(&path, &chart.svg).with_context(|| format!("writing {}", path.display()))?;
+                // Brackets would end the image's text early; the file name is ours and plain.
+                let alt = chart.alt.replace(['[', ']'], "");
+                writeln!(md, "![{alt}]({CHART_DIR}/{})\n", chart.file)?;
+            }
             if section.rows.is_empty() {
                 continue;
             }
@@ -180,5 +212,33 @@ impl Report {
         }
         std::fs::write(out, md)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_written_beside_the_report_and_linked_in_their_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("BENCHMARKS.md");
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n".to_owned();
+        let report = Report {
+            header: "# Benchmarks\n".to_owned(),
+            started: "now".to_owned(),
+            sections: vec![
+                Section::new("First", "Text one.", Vec::new()),
+                Section::new("Second", "Text two.", vec![Row::plugin_only("x", "µs", Runs(vec![1.0]))])
+                    .with_chart("latency-1k.svg", "latency [1 KiB]", svg.clone()),
+            ],
+        };
+        report.finish(&out).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("bench-charts/latency-1k.svg")).unwrap(), svg);
+        let md = std::fs::read_to_string(&out).unwrap();
+        let link = "![latency 1 KiB](bench-charts/latency-1k.svg)";
+        let (first, second) = (md.find("## First").unwrap(), md.find("## Second").unwrap());
+        let at = md.find(link).expect("the image link");
+        assert!(first < second && second < at && at < md.find("| figure |").unwrap(), "{md}");
     }
 }

@@ -11,6 +11,11 @@ impl Samples {
         Self(samples)
     }
 
+    /// The samples of several runs as one distribution (for the charts: every call counts once).
+    pub fn merged(runs: impl IntoIterator<Item = Samples>) -> Self {
+        Self::new(runs.into_iter().flat_map(|run| run.0).collect())
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -101,5 +106,20 @@ pub fn fmt(value: f64) -> String {
         format!("{value:.2}")
     } else {
         format!("{value:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_samples_are_one_sorted_distribution() {
+        let run = |us: &[u64]| Samples::new(us.iter().map(|&u| Duration::from_micros(u)).collect());
+        let merged = Samples::merged([run(&[30, 10]), run(&[20, 40])]);
+        assert_eq!(merged.len(), 4);
+        assert_eq!(merged.percentile_us(0.0), 10.0);
+        assert_eq!(merged.percentile_us(50.0), 20.0);
+        assert_eq!(merged.percentile_us(100.0), 40.0);
     }
 }
