@@ -47,8 +47,9 @@ const SERVE_TOKEN: &str = "bench-serve-token";
 /// The report's sections, in order, as `--only` names them.
 const SECTIONS: [&str; 7] = ["instantiation", "small", "concurrent", "serve", "big", "signing", "cold"];
 
-/// What `--profile` loops: a 1 KiB get, an instantiation, a presign (each 10 s).
-const PROFILED: [&str; 3] = ["get", "instantiate", "presign"];
+/// What `--profile` loops for 10 s: the plugin's 1 KiB get, the native client's, an
+/// instantiation, a presign.
+const PROFILED: [&str; 4] = ["get", "native-get", "instantiate", "presign"];
 
 /// What to run, from the command line.
 struct Options {
@@ -215,6 +216,7 @@ impl Bench {
                         .get_object(&ObjectRef::new(BUCKET, SMALL_KEY), tokio::io::sink(), Default::default())
                         .await?,
                 ),
+                "native-get" => drop(self.native.get_discard(BUCKET, SMALL_KEY).await?),
                 "instantiate" => self.connector.bench_instantiate().await?,
                 _ => drop(
                     self.connector
