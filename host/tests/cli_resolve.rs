@@ -4,7 +4,6 @@
 //! usage error before any request.
 
 use std::path::Path;
-use std::process::Output;
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
@@ -12,6 +11,8 @@ use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use s3_connector_host::Secret;
 use s3_connector_host::local_store::LocalS3;
 use tokio::process::Command;
+
+use crate::common::cli_binary::Run;
 
 const ACCESS_KEY: &str = "AKCLIRESOLVETEST0001";
 const SECRET: &str = "cli-resolve-secret-0123456789abcdefghijkl";
@@ -54,14 +55,6 @@ fn command(home: &Path, args: &[&str]) -> Command {
     command
 }
 
-fn text(output: &Output) -> (i32, String, String) {
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolve_reaches_a_virtual_hosted_name_on_loopback_and_bad_entries_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,15 +89,15 @@ async fn resolve_reaches_a_virtual_hosted_name_on_loopback_and_bad_entries_are_u
         let args: Vec<&str> = base.iter().chain(more).copied().collect();
         command(home, &args)
     };
-    let (code, _, stderr) = text(&run(&["mb", "s3://cli"]).output().await.unwrap());
+    let Run { code, stderr, .. } = Run::from(run(&["mb", "s3://cli"]).output().await.unwrap());
     assert_eq!(code, 0, "{stderr}");
     let local = dir.path().join("up.txt");
     std::fs::write(&local, b"by name, on loopback").unwrap();
-    let (code, _, stderr) =
-        text(&run(&["cp", local.to_str().unwrap(), "s3://cli/k.txt"]).output().await.unwrap());
+    let Run { code, stderr, .. } =
+        Run::from(run(&["cp", local.to_str().unwrap(), "s3://cli/k.txt"]).output().await.unwrap());
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(std::fs::read(dir.path().join("data/cli/k.txt")).unwrap(), b"by name, on loopback");
-    let (code, stdout, stderr) = text(&run(&["ls", "s3://cli"]).output().await.unwrap());
+    let Run { code, stdout, stderr } = Run::from(run(&["ls", "s3://cli"]).output().await.unwrap());
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("k.txt"), "{stdout}");
 
@@ -113,7 +106,7 @@ async fn resolve_reaches_a_virtual_hosted_name_on_loopback_and_bad_entries_are_u
     let only_exact = ["--endpoint", endpoint.as_str(), "--ca-bundle", ca_bundle.to_str().unwrap()];
     let args: Vec<&str> =
         only_exact.iter().chain(["--resolve", exact.as_str(), "ls", "s3://cli"].iter()).copied().collect();
-    let (code, _, stderr) = text(&command(home, &args).output().await.unwrap());
+    let Run { code, stderr, .. } = Run::from(command(home, &args).output().await.unwrap());
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains(&format!("cli.{DOMAIN}:{port}")) && stderr.trim().lines().count() == 1,
@@ -122,8 +115,8 @@ async fn resolve_reaches_a_virtual_hosted_name_on_loopback_and_bad_entries_are_u
 
     // A malformed entry: a usage error naming the flag, before any request.
     let before = s3.requests_received();
-    let (code, _, stderr) = text(
-        &command(home, &["--endpoint", endpoint.as_str(), "--resolve", "s3.connector.test:443", "ls"])
+    let Run { code, stderr, .. } = Run::from(
+        command(home, &["--endpoint", endpoint.as_str(), "--resolve", "s3.connector.test:443", "ls"])
             .output()
             .await
             .unwrap(),

@@ -35,22 +35,18 @@ impl Serving {
 
     /// Serves `connector` with `limits`.
     pub async fn start_with(connector: Connector, limits: ServeLimits) -> Self {
-        let auth = ClientAuth::Bearer(Secret::new(TOKEN));
-        let server = Server::bind("127.0.0.1:0".parse().expect("an address"), connector, auth)
-            .await
-            .expect("serve binds")
-            .with_limits(limits);
-        Self::run(server, None)
+        Self::run(Self::bind(connector).await.with_limits(limits), None)
     }
 
     /// Serves `connector` with the default limits, exporting spans with `exporter`.
     pub async fn start_exporting(connector: Connector, exporter: OtlpExporter) -> Self {
+        Self::run(Self::bind(connector).await.with_span_export(exporter), None)
+    }
+
+    /// A server of `connector` on 127.0.0.1:0 that takes [`TOKEN`].
+    async fn bind(connector: Connector) -> Server {
         let auth = ClientAuth::Bearer(Secret::new(TOKEN));
-        let server = Server::bind("127.0.0.1:0".parse().expect("an address"), connector, auth)
-            .await
-            .expect("serve binds")
-            .with_span_export(exporter);
-        Self::run(server, None)
+        Server::bind("127.0.0.1:0".parse().expect("an address"), connector, auth).await.expect("serve binds")
     }
 
     /// Serves `tenants`, with a metrics listener.

@@ -251,6 +251,7 @@ async fn export(config: &OtlpConfig, batch: &[Span]) {
         Ok(response) => {
             tracing::warn!(
                 status = response.status.as_u16(),
+                answer = %response.excerpt(),
                 spans = batch.len(),
                 "the collector refused spans"
             )
