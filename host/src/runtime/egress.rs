@@ -1,7 +1,9 @@
 //! The egress guard: every request the plugin sends passes here, is parsed by the one S3
 //! address parser, checked against the policy, and only then sent. Denied requests never
 //! leave the host; the guest sees `HttpRequestDenied` and the host keeps the reason. With an
-//! audit sink, every decision is recorded (see [`crate::audit`]).
+//! audit sink, every decision is recorded (see [`crate::audit`]). In a traced call (a `serve`
+//! request's), every request sent carries the host's `traceparent` and, when spans are
+//! exported, ends a client span of its own (see [`crate::telemetry`]).
 
 use std::sync::Arc;
 use std::time::Duration;
