@@ -1,7 +1,7 @@
 //! Probes for load balancers and orchestrators, answered without a token and revealing nothing
 //! secret: `GET /healthz` (the process serves) and `GET /readyz` (the component is compiled,
-//! credentials resolve, the endpoint answers HTTP the way S3 requests reach it), the latter cached briefly so that
-//! frequent probes do not hammer the credential source or the endpoint.
+//! credentials resolve, the endpoint answers HTTP the way S3 requests reach it), the latter
+//! cached briefly so that frequent probes do not hammer the credential source or the endpoint.
 //!
 //! The exact paths `/healthz` and `/readyz` are taken: a bucket of either name is still listed
 //! at `/healthz/` and `/readyz/`.

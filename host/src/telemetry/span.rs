@@ -50,6 +50,29 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span of `trace_id` that starts at `start`, with no attributes yet; its end is set when
+    /// it is recorded.
+    pub fn new(
+        trace_id: &str,
+        span_id: String,
+        parent_span_id: Option<String>,
+        name: String,
+        kind: SpanKind,
+        start: SystemTime,
+    ) -> Self {
+        Self {
+            trace_id: trace_id.to_owned(),
+            span_id,
+            parent_span_id,
+            name,
+            kind,
+            start,
+            end: start,
+            attributes: Vec::new(),
+            error: None,
+        }
+    }
+
     /// Adds a text attribute.
     pub fn text(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.attributes.push((key, AttributeValue::Text(value.into())));

@@ -88,17 +88,15 @@ impl TraceContext {
     /// non-recording spans: the next hop never names a span nobody recorded.
     pub fn outgoing(&self) -> (http::HeaderValue, Option<PendingSpan>) {
         let pending = self.recorder.as_ref().map(|sink| {
-            let span = Span {
-                trace_id: self.trace_id.clone(),
-                span_id: random_hex::<8>(),
-                parent_span_id: Some(self.span_id.clone()),
-                name: "S3".to_owned(),
-                kind: SpanKind::Client,
-                start: SystemTime::now(),
-                end: SystemTime::now(),
-                attributes: Vec::new(),
-                error: None,
-            };
+            let parent = Some(self.span_id.clone());
+            let span = Span::new(
+                &self.trace_id,
+                random_hex::<8>(),
+                parent,
+                "S3".to_owned(),
+                SpanKind::Client,
+                SystemTime::now(),
+            );
             PendingSpan::new(span, sink.clone())
         });
         let parent = match (&pending, &self.caller_span_id) {
@@ -122,18 +120,18 @@ impl TraceContext {
         error: Option<String>,
     ) {
         let Some(sink) = &self.recorder else { return };
-        let span = Span {
-            trace_id: self.trace_id.clone(),
-            span_id: self.span_id.clone(),
-            parent_span_id: self.caller_span_id.clone(),
+        let parent = self.caller_span_id.clone();
+        let mut span = attributes(Span::new(
+            &self.trace_id,
+            self.span_id.clone(),
+            parent,
             name,
-            kind: SpanKind::Server,
+            SpanKind::Server,
             start,
-            end: SystemTime::now(),
-            attributes: Vec::new(),
-            error,
-        };
-        sink.record(attributes(span));
+        ));
+        span.end = SystemTime::now();
+        span.error = error;
+        sink.record(span);
     }
 }
 
