@@ -230,6 +230,7 @@ impl Bench {
         let floor = InstantiationFloor::new(FLOOR_WASM)?;
         let (mut p50, mut p99) = (Runs::default(), Runs::default());
         let (mut floor_p50, mut floor_p99, mut ratio) = (Runs::default(), Runs::default(), Runs::default());
+        let mut bare_p50 = Runs::default();
         let mut count = 0;
         for _ in 0..self.options.runs {
             let c = &self.connector;
@@ -243,6 +244,12 @@ impl Bench {
                 Ok(())
             })
             .await?;
+            let bare_samples = sample(2000, self.options.latency_budget, 50, async || {
+                c.bench_instantiate_bare().await?;
+                Ok(())
+            })
+            .await?;
+            bare_p50.push(bare_samples.percentile_us(50.0));
             count = samples.len();
             p50.push(samples.percentile_us(50.0));
             p99.push(samples.percentile_us(99.0));
@@ -256,7 +263,9 @@ impl Bench {
             &format!(
                 "A fresh instance of the plugin from the process-wide `InstancePre` with the pooling \
                  allocator, dropped at once (`Connector::bench_instantiate`, `#[doc(hidden)]`: a slot of \
-                 the pool, `Store::new` with the call's state and limits, `instantiate_async`). The floor: \
+                 the pool, `Store::new` with the call's state and limits, `instantiate_async`, and the \
+                 `client` interface loaded and type-checked, as a typed call does; the row \"without loading \
+                 an export\" leaves that out). The floor: \
                  `bench/floor/`, a wasm32-wasip2 program that does nothing ({floor_bytes} bytes), compiled by \
                  the same engine, linked with WASI and instantiated the same way in the same run \
                  (`Connector::bench_instantiate_floor`). Up to {count} instantiations a run; {runs} runs. \
@@ -268,6 +277,7 @@ impl Bench {
             vec![
                 Row::plugin_only("instantiate p50", "µs", p50),
                 Row::plugin_only("instantiate p99", "µs", p99),
+                Row::plugin_only("instantiate without loading an export p50", "µs", bare_p50),
                 Row::plugin_only("floor: do-nothing component p50", "µs", floor_p50),
                 Row::plugin_only("floor: do-nothing component p99", "µs", floor_p99),
                 Row::plugin_only("plugin p50 / floor p50", "x", ratio),

@@ -201,9 +201,11 @@ impl Connector {
         let mut call = self.sandbox().await.map_err(fail)?;
         let options = ActionOptions { max_inline_bytes: self.settings().max_inline_bytes };
         let answer = self
-            .run_plugin(&mut call, async |plugin, store| {
-                plugin.s3_connector_s3_actions().call_invoke(store, request, options).await
-            })
+            .run_plugin(
+                &mut call,
+                |runtime, store, instance| runtime.actions.load(store, instance),
+                async |actions, store| actions.call_invoke(store, request, options).await,
+            )
             .await;
         let outcome = match answer {
             Err(error) => Err(fail(error)),

@@ -51,7 +51,7 @@ pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Sec
 pub use documents::{DocumentStore, FsDocumentStore};
 pub use error::{Error, InvalidSetting, LocalError};
 pub use policy::{Access, Policy, Rule, S3Action};
-pub use seekable::{FileSource, SeekableSource};
+pub use seekable::{FileSink, FileSource, SeekableSink, SeekableSource};
 pub use settings::{Connection, Endpoint};
 pub use types::{ObjectRef, UploadRef};
 

@@ -1,16 +1,21 @@
 //! Sources the host can read from any offset, any number of times: what
-//! [`Connector::put_object_from`](crate::Connector::put_object_from) uploads.
+//! [`Connector::put_object_from`](crate::Connector::put_object_from) uploads; and sinks it can
+//! write at any offset: what [`Connector::get_object_into`](crate::Connector::get_object_into)
+//! downloads into.
 //!
 //! A stream can be read once, so an upload from one must copy each part into guest memory to be
 //! able to send it again. A seekable source needs no copy: the plugin asks the host for each
 //! part's range as a fresh stream, the host splices it into that part's request, and a part that
-//! fails is simply read again. Guest memory stays flat whatever the object's size.
+//! fails is simply read again. Guest memory stays flat whatever the object's size. Likewise a
+//! stream must be written in order, so ranges downloaded side by side wait for the ones before
+//! them; a seekable sink takes each range at its offset as soon as it arrives.
 
 use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 /// A reader of one range of a source.
 pub type RangeReader = Box<dyn AsyncRead + Send + Unpin>;
@@ -107,6 +112,79 @@ impl SeekableSource for bytes::Bytes {
     }
 }
 
+/// A writer of a sink from one offset on.
+pub type RangeWriter = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// Bytes written at any offset, by any number of writers side by side.
+pub trait SeekableSink: Send + Sync {
+    /// A writer from `offset` on, with a position of its own: writers side by side do not move
+    /// each other's.
+    fn write_range(&self, offset: u64) -> io::Result<RangeWriter>;
+}
+
+/// A download into a file, through a temporary file beside it (`.s3-connector-*` in the same
+/// directory) that [`FileSink::persist`] renames over the destination once the download is
+/// complete. Until then the destination is untouched, and a sink dropped without `persist` (a
+/// failed or cancelled download) removes its temporary file: nothing half-written is left. Its
+/// clones share the one temporary file, so that one can be handed to the connector and another
+/// kept to persist.
+#[derive(Debug, Clone)]
+pub struct FileSink {
+    path: PathBuf,
+    partial: Arc<Mutex<Option<tempfile::TempPath>>>,
+}
+
+impl FileSink {
+    /// Creates the temporary file in `path`'s directory, which must exist, with the
+    /// permissions of any new file (0666 less the umask).
+    pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_owned();
+        let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let partial = tempfile::Builder::new()
+            .prefix(".s3-connector-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .tempfile_in(directory)?
+            .into_temp_path();
+        Ok(Self { path, partial: Arc::new(Mutex::new(Some(partial))) })
+    }
+
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Sets the modification time the file will have (the object's, as the aws CLI sets it).
+    pub fn set_modified(&self, time: SystemTime) -> io::Result<()> {
+        self.with_partial(|partial| std::fs::File::options().write(true).open(partial)?.set_modified(time))
+    }
+
+    /// Syncs the temporary file to disk and renames it over the destination.
+    pub fn persist(&self) -> io::Result<()> {
+        let mut partial = self.partial.lock().unwrap_or_else(PoisonError::into_inner);
+        let taken = partial.take().ok_or_else(already_persisted)?;
+        std::fs::File::open(&taken)?.sync_all()?;
+        taken.persist(&self.path).map_err(|e| e.error)
+    }
+
+    fn with_partial<T>(&self, action: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
+        let partial = self.partial.lock().unwrap_or_else(PoisonError::into_inner);
+        action(partial.as_deref().ok_or_else(already_persisted)?)
+    }
+}
+
+/// The error of a sink written or persisted after it was persisted.
+fn already_persisted() -> io::Error {
+    io::Error::other("the download was already renamed into place")
+}
+
+impl SeekableSink for FileSink {
+    fn write_range(&self, offset: u64) -> io::Result<RangeWriter> {
+        let mut file = self.with_partial(|partial| std::fs::File::options().write(true).open(partial))?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Box::new(tokio::fs::File::from_std(file)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +227,33 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let error = FileSource::open(directory.path()).unwrap_err();
         assert!(error.to_string().contains("is not a regular file"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_file_sink_takes_ranges_in_any_order_and_appears_only_when_persisted() {
+        use tokio::io::AsyncWriteExt;
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("object.bin");
+        let sink = FileSink::create(&path).unwrap();
+        let mut second = sink.write_range(5).unwrap();
+        let mut first = sink.write_range(0).unwrap();
+        second.write_all(b"world").await.unwrap();
+        first.write_all(b"hello").await.unwrap();
+        first.flush().await.unwrap();
+        second.flush().await.unwrap();
+        assert!(!path.exists(), "the destination appeared before persist");
+        sink.persist().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"helloworld");
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1, "a temporary file was left");
+        assert!(sink.write_range(0).err().unwrap().to_string().contains("already renamed"));
+    }
+
+    #[test]
+    fn a_file_sink_dropped_without_persist_leaves_nothing() {
+        let directory = tempfile::tempdir().unwrap();
+        let sink = FileSink::create(directory.path().join("object.bin")).unwrap();
+        drop(sink.write_range(3).unwrap());
+        drop(sink);
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 0);
     }
 }

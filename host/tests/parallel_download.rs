@@ -1,5 +1,7 @@
 //! GetObject in ranges side by side: against s3s-fs the bytes arrive whole and in order and the
-//! full-object checksum is verified across the ranges (an object altered on disk fails); on the
+//! full-object checksum is verified across the ranges (an object altered on disk fails); into a
+//! file sink, the ranges (written as they arrive) make the object, its CRC checksum combined
+//! across them or its SHA-256 computed in order, and a corrupt download leaves no file; on the
 //! recording server, the HEAD, the ranges pinned to the ETag and the number in flight at once.
 
 use crate::common;
@@ -10,7 +12,7 @@ use common::recording_server::{Answer, RecordingServer};
 use s3_connector_host::ObjectRef;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::{ChecksumAlgorithm, GetOptions, PutOptions, S3Error};
-use s3_connector_host::{Connector, Error, Secret};
+use s3_connector_host::{Connector, Error, FileSink, Secret};
 use tokio::io::AsyncReadExt;
 
 const ACCESS_KEY: &str = "AKRANGES00000000001";
@@ -101,4 +103,44 @@ async fn ranges_are_pinned_to_the_etag_and_bounded_in_flight() {
     assert_eq!(ranges, ["bytes=0-1048575", "bytes=1048576-2097151", "bytes=2097152-3145727"]);
     assert!(requests[1..].iter().all(|r| r.method == "GET" && r.header("if-match") == Some("\"v1\"")));
     assert_eq!(server.max_in_flight(), 2, "two ranges at once, never more");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn into_a_file_the_ranges_make_the_object_and_a_corrupt_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = LocalS3::start(dir.path(), ACCESS_KEY, Secret::new(SECRET)).await.unwrap();
+    let c = connector(&s3.endpoint());
+    c.create_bucket("ranges").await.unwrap();
+    let body: Vec<u8> = (0..(5 * MIB + 7)).map(|i| (i * 31 % 251) as u8).collect();
+    let downloads = tempfile::tempdir().unwrap();
+    for (key, algorithm) in [("crc.bin", ChecksumAlgorithm::Crc32c), ("sha.bin", ChecksumAlgorithm::Sha256)] {
+        let options = PutOptions {
+            checksum: Some(algorithm),
+            multipart_threshold: Some(64 * MIB as u64),
+            ..Default::default()
+        };
+        let reader = std::io::Cursor::new(body.clone());
+        c.put_object(&ObjectRef::new("ranges", key), reader, Some(body.len() as u64), options).await.unwrap();
+        for (label, options) in [("6 ranges", parallel(4, MIB)), ("one request", GetOptions::default())] {
+            let path = downloads.path().join(key);
+            let sink = FileSink::create(&path).unwrap();
+            let info =
+                c.get_object_into(&ObjectRef::new("ranges", key), sink.clone(), options).await.unwrap();
+            assert_eq!(info.size, body.len() as u64);
+            sink.persist().unwrap();
+            assert!(std::fs::read(&path).unwrap() == body, "{key}, {label}");
+        }
+    }
+
+    let stored = dir.path().join("ranges").join("crc.bin");
+    let mut altered = std::fs::read(&stored).unwrap();
+    altered[4 * MIB + 3] ^= 1;
+    std::fs::write(&stored, altered).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let sink = FileSink::create(empty.path().join("crc.bin")).unwrap();
+    let error = c.get_object_into(&ObjectRef::new("ranges", "crc.bin"), sink.clone(), parallel(4, MIB)).await;
+    let error = error.unwrap_err();
+    assert!(error.to_string().contains("x-amz-checksum-crc32c"), "{error}");
+    drop(sink);
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0, "nothing is left of a corrupt download");
 }

@@ -1,11 +1,16 @@
 //! Parts in flight side by side meet faults (the fault-injection proxy in front of s3s-fs): a
 //! part whose first attempt fails transiently is sent again and the upload completes; a part
 //! refused for good ends the upload, which is aborted, leaving no part file on the server; a
-//! range of a parallel download failing transiently is fetched again.
+//! range of a parallel download failing transiently is fetched again. Into a seekable sink (a
+//! file), a slow range holds back none of the others, and a range cut off mid-way resumes where
+//! it stopped; the object's CRC checksum is verified across the ranges either way.
 
-use s3_connector_host::ObjectRef;
-use s3_connector_host::types::{PutOptions, S3Error};
-use s3_connector_host::{Error, Policy};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use s3_connector_host::seekable::RangeWriter;
+use s3_connector_host::types::{ChecksumAlgorithm, GetOptions, PutOptions, S3Error};
+use s3_connector_host::{Error, FileSink, ObjectRef, Policy, SeekableSink};
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
 use s3_connector_tests::{TestServer, pattern};
 
@@ -97,4 +102,87 @@ async fn a_range_failing_transiently_is_fetched_again() {
     assert_eq!(reading.await.unwrap(), body);
     let gets = proxy.seen().iter().filter(|s| s.method == "GET").count();
     assert_eq!(gets, 5, "4 ranges, one of them fetched twice");
+}
+
+/// A file sink that records the offset of every range it opens, in the order they are opened.
+#[derive(Clone)]
+struct RecordingSink {
+    file: FileSink,
+    opened: Arc<Mutex<Vec<u64>>>,
+}
+
+impl SeekableSink for RecordingSink {
+    fn write_range(&self, offset: u64) -> std::io::Result<RangeWriter> {
+        self.opened.lock().unwrap().push(offset);
+        self.file.write_range(offset)
+    }
+}
+
+/// An object of 3 MiB and 11 bytes with a CRC-32C checksum, and a connector through the
+/// fault proxy.
+async fn object_behind_proxy(
+    server: &TestServer,
+    proxy: &FaultProxy,
+) -> (Vec<u8>, s3_connector_host::Connector) {
+    server.admin().create_bucket("par").await.unwrap();
+    let body = pattern(3 * MIB + 11, 9);
+    let options = PutOptions { checksum: Some(ChecksumAlgorithm::Crc32c), ..Default::default() };
+    server.admin().put_object_bytes(&ObjectRef::new("par", "r.bin"), &body, options).await.unwrap();
+    (body, server.connector_via(proxy.endpoint(), Policy::allow_all()))
+}
+
+/// Ranges of 1 MiB (4 of the object), 3 in flight.
+fn three_ranges_of_1_mib() -> GetOptions {
+    GetOptions { parallel_ranges: Some(3), range_size: Some(MIB as u64), ..Default::default() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn into_a_file_a_slow_range_holds_back_none_of_the_others() {
+    let server = TestServer::start().await;
+    let proxy = FaultProxy::start(&server.s3.endpoint()).await;
+    let (body, c) = object_behind_proxy(&server, &proxy).await;
+    // The HEAD goes through; the first range to reach the server is answered 800 ms late.
+    proxy.inject([Fault::Delay(Duration::ZERO), Fault::Delay(Duration::from_millis(800))]);
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("r.bin");
+    let sink = RecordingSink { file: FileSink::create(&path).unwrap(), opened: Arc::default() };
+    c.get_object_into(&ObjectRef::new("par", "r.bin"), sink.clone(), three_ranges_of_1_mib()).await.unwrap();
+    sink.file.persist().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), body);
+
+    let seen = proxy.seen();
+    let delayed = seen.iter().find(|s| matches!(s.fault, Some(Fault::Delay(d)) if !d.is_zero())).unwrap();
+    let delayed_offset: u64 =
+        delayed.range.as_deref().unwrap()["bytes=".len()..].split('-').next().unwrap().parse().unwrap();
+    let opened = sink.opened.lock().unwrap().clone();
+    assert_eq!(opened.len(), 4, "{opened:?}");
+    let position = opened.iter().position(|&offset| offset == delayed_offset).unwrap();
+    assert!(position >= 2, "the two ranges in flight beside the slow one were written before it: {opened:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn into_a_file_a_range_cut_off_resumes_where_it_stopped() {
+    let server = TestServer::start().await;
+    let proxy = FaultProxy::start(&server.s3.endpoint()).await;
+    let (body, c) = object_behind_proxy(&server, &proxy).await;
+    // Ranges of 2 MiB, so two. The HEAD goes through; the first range to reach the server
+    // breaks after 1 MiB, and the other is late, so that the cut one is read first (a reset
+    // connection loses what its reader had not taken yet; this test is about what was taken).
+    let late = Fault::Delay(Duration::from_millis(500));
+    proxy.inject([Fault::Delay(Duration::ZERO), Fault::Truncate(MIB), late]);
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("r.bin");
+    let sink = FileSink::create(&path).unwrap();
+    let options = GetOptions { range_size: Some(2 * MIB as u64), ..three_ranges_of_1_mib() };
+    c.get_object_into(&ObjectRef::new("par", "r.bin"), sink.clone(), options).await.unwrap();
+    sink.persist().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), body);
+
+    let seen = proxy.seen();
+    let cut = seen.iter().find(|s| matches!(s.fault, Some(Fault::Truncate(_)))).unwrap();
+    let (first, last) = cut.range.as_deref().unwrap()["bytes=".len()..].split_once('-').unwrap();
+    let resumed = format!("bytes={}-{last}", first.parse::<usize>().unwrap() + MIB);
+    let gets: Vec<_> = seen.iter().filter(|s| s.method == "GET").filter_map(|s| s.range.clone()).collect();
+    assert!(gets.contains(&resumed), "the range went on from its last byte written: {gets:?}");
+    assert_eq!(gets.len(), 3, "2 ranges and the rest of the cut one: {gets:?}");
 }

@@ -1,5 +1,5 @@
-//! Progress of long transfers on a terminal: a counting reader, writer or seekable source around
-//! the file, and a line on stderr redrawn a few times a second. Nothing is printed when stderr is not a
+//! Progress of long transfers on a terminal: a counting reader, writer, seekable source or sink
+//! around the file, and a line on stderr redrawn a few times a second. Nothing is printed when stderr is not a
 //! terminal, so scripts and pipes see only the results.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::seekable::{RangeReader, SeekableSource};
+use crate::seekable::{RangeReader, RangeWriter, SeekableSink, SeekableSource};
 
 /// Transfers smaller than this finish too fast to need a progress line.
 const SHOW_ABOVE: u64 = 16 << 20;
@@ -114,6 +114,19 @@ impl AsyncRead for CountedRange {
     }
 }
 
+/// Counts the bytes written into a seekable sink's ranges (a range resumed after a break goes on
+/// from where it stopped, so nothing counts twice).
+pub struct CountedSink<S> {
+    inner: S,
+    done: Arc<AtomicU64>,
+}
+
+impl<S: SeekableSink> SeekableSink for CountedSink<S> {
+    fn write_range(&self, offset: u64) -> std::io::Result<RangeWriter> {
+        Ok(Box::new(Counted { inner: self.inner.write_range(offset)?, done: self.done.clone() }))
+    }
+}
+
 /// A progress line for one transfer; it stops and clears itself when dropped.
 pub struct Progress {
     ticker: Option<tokio::task::JoinHandle<()>>,
@@ -140,6 +153,17 @@ impl Progress {
         let (done, total) = (Arc::new(AtomicU64::new(0)), inner.length());
         let counted = Arc::new(Mutex::new(HashMap::new()));
         (CountedSource { inner, done: done.clone(), counted }, Self::show(done, label, Some(total)))
+    }
+
+    /// Wraps a seekable sink and, on a terminal and for a large enough `total`, shows its
+    /// progress.
+    pub fn start_sink<S: SeekableSink>(
+        inner: S,
+        label: String,
+        total: Option<u64>,
+    ) -> (CountedSink<S>, Progress) {
+        let done = Arc::new(AtomicU64::new(0));
+        (CountedSink { inner, done: done.clone() }, Self::show(done, label, total))
     }
 
     /// The line of a transfer whose bytes `done` counts.

@@ -11,7 +11,7 @@ use super::progress::Progress;
 use super::s3_uri::S3Uri;
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::seekable::{FileSource, SeekableSource};
+use crate::seekable::{FileSink, FileSource, SeekableSource};
 use crate::types::ObjectRef;
 use crate::types::{CopyOptions, GetOptions, PutOptions};
 
@@ -95,16 +95,10 @@ pub async fn download_to(
     // A destination folder that does not exist yet is made, as the aws CLI makes it.
     std::fs::create_dir_all(directory)
         .map_err(|e| Error::local_io(format!("cannot create the directory {}", directory.display()), e))?;
-    // Created 0666 less the umask, as any new file (and the aws CLI's downloads); tempfile's
-    // default, 0600, made every download private whatever the user's umask said.
-    let partial = tempfile::Builder::new()
-        .prefix(".s3-connector-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(directory)
+    // The file appears only once complete (renamed from a temporary file beside it), created
+    // 0666 less the umask as any new file (and the aws CLI's downloads).
+    let sink = FileSink::create(path)
         .map_err(|e| Error::local_io(format!("cannot write in {}", directory.display()), e))?;
-    let file = tokio::fs::File::from_std(
-        partial.reopen().map_err(|e| Error::local_io("cannot reopen the partial file", e))?,
-    );
     // The size, for the line's total and percentage, costs a HEAD (the same `read`), asked only
     // when a line can be shown; if it fails, the GET says why.
     let total = match Progress::possible() {
@@ -118,25 +112,19 @@ pub async fn download_to(
         }
         false => None,
     };
-    let (file, progress) = Progress::start(file, format!("download {from}"), total);
-    let info = connector.get_object(&ObjectRef::new(&from.bucket, &from.key), file, get.clone()).await;
+    let (counted, progress) = Progress::start_sink(sink.clone(), format!("download {from}"), total);
+    // Into the file at any offset: with parallel ranges, each is written as it arrives.
+    let info =
+        connector.get_object_into(&ObjectRef::new(&from.bucket, &from.key), counted, get.clone()).await;
     drop(progress);
     let info = info?;
     // The file's time is the object's, as the aws CLI sets it, so that tools comparing times
     // (make, rsync, sync scripts) see when the object changed, not when it was fetched.
     if let Some(modified) = info.last_modified.as_deref().and_then(super::times::parse) {
-        partial
-            .as_file()
-            .set_modified(modified)
+        sink.set_modified(modified)
             .map_err(|e| Error::local_io(format!("cannot set the time of {}", path.display()), e))?;
     }
-    partial
-        .as_file()
-        .sync_all()
-        .map_err(|e| Error::local_io(format!("cannot sync {}", path.display()), e))?;
-    partial
-        .persist(path)
-        .map_err(|e| Error::local_io(format!("cannot write {}", path.display()), e.error))?;
+    sink.persist().map_err(|e| Error::local_io(format!("cannot write {}", path.display()), e))?;
     if json {
         out!(
             "{}",

@@ -19,13 +19,12 @@ use std::time::Duration;
 
 use tokio::io::AsyncRead;
 use wasmtime::Store;
-use wasmtime::component::Resource;
+use wasmtime::component::{Instance, Resource};
 use wasmtime_wasi::p2::DynInputStream;
 use wasmtime_wasi::p2::pipe::AsyncReadStream;
 
 use crate::error::Error;
 use crate::policy::Policy;
-use crate::runtime::bindings::Plugin;
 use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
 use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::retry_budget::RetryBudget;
@@ -131,26 +130,38 @@ impl Connector {
         SandboxedCall::open(&self.settings.runtime.engine, self.settings.shared.clone(), |_| {}).await
     }
 
-    /// Runs `export` on a fresh instance of the plugin in `call`, under the call timeout.
-    pub(crate) async fn run_plugin<T>(
+    /// Runs `export` on a fresh instance of the plugin in `call`, under the call timeout, with
+    /// the interface `load` takes from the instance (only that one is type-checked).
+    pub(crate) async fn run_plugin<G, T>(
         &self,
         call: &mut SandboxedCall,
-        export: impl AsyncFnOnce(&Plugin, &mut Store<StoreState>) -> wasmtime::Result<T>,
+        load: impl FnOnce(&PluginRuntime, &mut Store<StoreState>, &Instance) -> wasmtime::Result<G>,
+        export: impl AsyncFnOnce(&G, &mut Store<StoreState>) -> wasmtime::Result<T>,
     ) -> Result<T, Error> {
-        let pre = &self.settings.runtime.pre;
+        let runtime = self.settings.runtime;
         call.run(self.settings.call_timeout, async |store| {
-            let plugin = pre.instantiate_async(&mut *store).await?;
-            export(&plugin, store).await
+            let instance = runtime.pre.instantiate_async(&mut *store).await?;
+            let interface = load(runtime, store, &instance)?;
+            export(&interface, store).await
         })
         .await
     }
 
-    /// Instantiates the plugin once and drops the instance: what every call pays before the
-    /// plugin runs. For the benchmarks (`bench/`) only.
+    /// Instantiates the plugin once, loads its `client` interface as a typed call does, and
+    /// drops the instance: what every typed call pays before the plugin runs. For the benchmarks
+    /// (`bench/`) only.
     #[doc(hidden)]
     pub async fn bench_instantiate(&self) -> Result<(), Error> {
         let mut call = self.sandbox().await?;
-        self.run_plugin(&mut call, async |_, _| Ok(())).await
+        self.run_plugin(&mut call, load_client, async |_, _| Ok(())).await
+    }
+
+    /// Instantiates the plugin once without loading any export: [`Connector::bench_instantiate`]
+    /// less the type checks of the `client` interface. For the benchmarks (`bench/`) only.
+    #[doc(hidden)]
+    pub async fn bench_instantiate_bare(&self) -> Result<(), Error> {
+        let mut call = self.sandbox().await?;
+        self.run_plugin(&mut call, |_, _, _| Ok(()), async |_, _| Ok(())).await
     }
 
     /// Instantiates `floor` once in a sandboxed call as the plugin is and drops it: the least
@@ -173,12 +184,19 @@ impl Connector {
         export: impl AsyncFnOnce(&Guest, &mut Store<StoreState>) -> wasmtime::Result<Result<T, S3Error>>,
     ) -> Result<T, Error> {
         let mut call = self.sandbox().await?;
-        let result = self.run_plugin(&mut call, async |plugin, store| {
-            export(plugin.s3_connector_s3_client(), store).await
-        });
+        let result = self.run_plugin(&mut call, load_client, export);
         let result = result.await?;
         call.verdict(result)
     }
+}
+
+/// The `client` interface of `instance`, type-checked.
+fn load_client(
+    runtime: &PluginRuntime,
+    store: &mut Store<StoreState>,
+    instance: &Instance,
+) -> wasmtime::Result<Guest> {
+    runtime.client.load(store, instance)
 }
 
 /// Hands `reader` to the instance as a `wasi:io` input stream, borrowed by the call.

@@ -8,10 +8,10 @@ use wasmtime_wasi::p2::DynOutputStream;
 use wasmtime_wasi::p2::pipe::AsyncWriteStream;
 
 use crate::error::Error;
-use crate::runtime::seekable_import::SourceHandle;
+use crate::runtime::seekable_import::{SinkHandle, SourceHandle};
 #[cfg(doc)]
-use crate::seekable::FileSource;
-use crate::seekable::SeekableSource;
+use crate::seekable::{FileSink, FileSource};
+use crate::seekable::{SeekableSink, SeekableSource};
 use crate::types::{CopyOptions, CopyResult, GetOptions, ObjectInfo, ObjectRef, PutOptions, PutResult};
 
 use super::{Connector, input_stream};
@@ -79,6 +79,25 @@ impl Connector {
             let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET, sink));
             let sink = store.data_mut().table.push(stream)?;
             client.call_get_object(store, object, Resource::new_borrow(sink.rep()), &options).await
+        })
+        .await
+    }
+
+    /// GetObject into a sink the host writes at any offset (a file: [`FileSink`], then
+    /// [`FileSink::persist`]). With `parallel_ranges`, each range is written where it belongs as
+    /// soon as it arrives, none held back for the ones before it, and streams through the
+    /// sandbox a chunk at a time; the full-object checksum, if any, is verified. Returns once
+    /// every byte was written.
+    pub async fn get_object_into(
+        &self,
+        object: &ObjectRef,
+        sink: impl SeekableSink + 'static,
+        options: GetOptions,
+    ) -> Result<ObjectInfo, Error> {
+        let sink: Arc<dyn SeekableSink> = Arc::new(sink);
+        self.call(async |client, store| {
+            let handle = store.data_mut().table.push(SinkHandle(sink.clone()))?;
+            client.call_get_object_into(store, object, Resource::new_borrow(handle.rep()), &options).await
         })
         .await
     }

@@ -18,5 +18,6 @@ wasmtime::component::bindgen!({
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
         "s3-connector:s3/seekable.source": super::seekable_import::SourceHandle,
+        "s3-connector:s3/seekable.sink": super::seekable_import::SinkHandle,
     },
 });

@@ -9,10 +9,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Callers waiting for a slot of the pool (the pool itself is process-wide, so is this count).
 static SANDBOXES_WAITING: AtomicUsize = AtomicUsize::new(0);
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::PluginPre;
+use super::bindings::exports::s3_connector::s3::{actions, client};
 use super::bindings::s3_connector::s3::{credentials, documents, seekable, settings, types};
 use super::compiled_cache;
 use super::limits::{self, MAX_INSTANCE_MEMORY};
@@ -33,10 +33,16 @@ static CONFIGURED_INSTANCES: OnceLock<u32> = OnceLock::new();
 /// slot ever used.
 const KEEP_RESIDENT: usize = 1 << 20;
 
-/// The engine and the pre-linked plugin.
+/// The engine, the pre-linked plugin and where its exports are.
 pub struct PluginRuntime {
     pub(crate) engine: Engine,
-    pub(crate) pre: PluginPre<StoreState>,
+    pub(crate) pre: InstancePre<StoreState>,
+    /// The `client` interface's functions among the component's exports, found once. A call
+    /// loads (and type-checks) only the interface it uses: the generated `PluginPre` loaded
+    /// every export of the world at every instantiation.
+    pub(crate) client: client::GuestIndices,
+    /// The `actions` interface's, likewise.
+    pub(crate) actions: actions::GuestIndices,
 }
 
 impl PluginRuntime {
@@ -144,8 +150,9 @@ impl PluginRuntime {
         types::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         documents::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         seekable::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-        let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Self { engine, pre })
+        let pre = linker.instantiate_pre(&component)?;
+        let (client, actions) = (client::GuestIndices::new(&pre)?, actions::GuestIndices::new(&pre)?);
+        Ok(Self { engine, pre, client, actions })
     }
 }
 

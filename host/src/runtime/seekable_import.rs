@@ -1,21 +1,29 @@
-//! The `seekable` import: the guest's handle on a source the host reads at any offset.
+//! The `seekable` import: the guest's handles on a source the host reads at any offset and on
+//! a sink it writes at any offset.
 //!
 //! The guest sees a length and fresh streams of byte ranges, never a path or a file; each
 //! range is a new reader from [`SeekableSource::read_range`], so a retried part is read again
-//! rather than kept in guest memory.
+//! rather than kept in guest memory; or a new writer from [`SeekableSink::write_range`], so
+//! ranges are written side by side where they belong.
 
 use std::sync::Arc;
 
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::DynInputStream;
-use wasmtime_wasi::p2::pipe::AsyncReadStream;
+use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use super::bindings::s3_connector::s3::seekable;
 use super::store_state::StoreState;
-use crate::seekable::SeekableSource;
+use crate::seekable::{SeekableSink, SeekableSource};
+
+/// How many bytes one range's writer may have in flight towards the sink.
+const RANGE_WRITE_BUDGET: usize = 1 << 20;
 
 /// What the guest's `source` handle stands for in the instance's resource table.
 pub struct SourceHandle(pub Arc<dyn SeekableSource>);
+
+/// What the guest's `sink` handle stands for in the instance's resource table.
+pub struct SinkHandle(pub Arc<dyn SeekableSink>);
 
 impl seekable::Host for StoreState {}
 
@@ -40,6 +48,26 @@ impl seekable::HostSource for StoreState {
 
     async fn drop(&mut self, source: Resource<SourceHandle>) -> wasmtime::Result<()> {
         self.table.delete(source)?;
+        Ok(())
+    }
+}
+
+impl seekable::HostSink for StoreState {
+    async fn write_range(
+        &mut self,
+        sink: Resource<SinkHandle>,
+        offset: u64,
+    ) -> wasmtime::Result<Result<Resource<DynOutputStream>, String>> {
+        let writer = match self.table.get(&sink)?.0.write_range(offset) {
+            Ok(writer) => writer,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let stream: DynOutputStream = Box::new(AsyncWriteStream::new(RANGE_WRITE_BUDGET, writer));
+        Ok(Ok(self.table.push(stream)?))
+    }
+
+    async fn drop(&mut self, sink: Resource<SinkHandle>) -> wasmtime::Result<()> {
+        self.table.delete(sink)?;
         Ok(())
     }
 }

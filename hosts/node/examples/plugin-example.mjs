@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes, createHash } from "node:crypto";
-import { directoryDocuments, loadPlugin, Source } from "../lib/plugin-host.mjs";
+import { directoryDocuments, loadPlugin, Sink, Source } from "../lib/plugin-host.mjs";
 
 const [wasm] = process.argv.slice(2);
 const need = (name) => {
@@ -120,6 +120,14 @@ try {
   );
   const fileBytes = fileBack.document ? await readFile(join(documentsDir, fileBack.document.documentId)) : Buffer.alloc(0);
   check(fileBytes.length === large.length && sha256(fileBytes) === sha256(large), `downloadDocument of the file's object -> ${fileBytes.length} bytes, same sha256`);
+
+  // The same object back through `getObjectInto` in 1 MiB ranges, 4 in flight, each written
+  // into the file at its offset as it arrives; compared.
+  const intoPath = join(documentsDir, "into-file.bin");
+  const rangeOptions = { conditions: {}, parallelRanges: 4, rangeSize: 1048576n };
+  const into = plugin.call(({ client }) => client.getObjectInto({ bucket, key: "from-file.bin" }, new Sink(intoPath), rangeOptions));
+  const intoBytes = await readFile(intoPath);
+  check(into.size === BigInt(large.length) && sha256(intoBytes) === sha256(large), `getObjectInto (4 ranges in flight) -> ${intoBytes.length} bytes, same sha256`);
 
   // The host's credentials callback refuses other buckets: the plugin reports it, no request goes out.
   const refused = attempt(() => plugin.call(({ client }) => client.headBucket("someone-elses-bucket")));

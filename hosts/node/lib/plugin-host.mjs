@@ -84,6 +84,26 @@ export class Source {
 }
 
 /**
+ * The `seekable` import's `sink`: a file that `client.getObjectInto` writes range by range, each
+ * range a fresh stream of preview2-shim's filesystem at its own offset, so ranges downloaded side
+ * by side are written where they belong as they arrive. The file is created, or emptied, when
+ * the sink is made.
+ */
+export class Sink {
+  #descriptor;
+
+  constructor(path) {
+    const absolute = resolve(path);
+    const [[dir]] = filesystem.createFilesystem({ preopens: { "/": dirname(absolute) } }).preopens.getDirectories();
+    this.#descriptor = dir.openAt({ symlinkFollow: false }, basename(absolute), { create: true, truncate: true }, { write: true });
+  }
+
+  writeRange(offset) {
+    return this.#descriptor.writeViaStream(offset);
+  }
+}
+
+/**
  * Loads the plugin component. `connection` is the settings record (endpoint, region,
  * pathStyle, maxAttempts); `credentials(scope)` answers each request's scope with
  * `{ accessKeyId, secretAccessKey, sessionToken }` or throws a reason; `documents` is a store
@@ -112,7 +132,7 @@ export async function loadPlugin(wasmPath, { connection, credentials, documents 
       },
     },
     "s3-connector:s3/documents": documents,
-    "s3-connector:s3/seekable": { Source },
+    "s3-connector:s3/seekable": { Source, Sink },
   };
   const onDenied = (target) => console.error(`plugin: refused an outgoing request to ${target}`);
   return {

@@ -2,7 +2,7 @@
 //! checks each bucket name and key into a checked type where the call enters.
 
 use crate::bindings::exports::s3_connector::s3::client::Guest;
-use crate::bindings::s3_connector::s3::seekable::Source;
+use crate::bindings::s3_connector::s3::seekable::{Sink, Source};
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, CompletedPart, CopyOptions, CopyResult, DeleteObjectsResult, GetOptions, ListObjectsRequest,
     ListObjectsResult, MultipartUpload, ObjectInfo, ObjectRef, ObjectVersion, PartInfo, PresignRequest,
@@ -14,6 +14,7 @@ use crate::operations::{bucket_tagging, multipart};
 use crate::protocol::checked_names::{Bucket, Object};
 use crate::transfers::multipart_upload::{REPLAY_LIMIT, read_exactly};
 use crate::transport::client::S3;
+use crate::transport::range_sink::RangeSink;
 use crate::transport::range_source::RangeSource;
 use crate::transport::wire::Body;
 
@@ -72,6 +73,10 @@ impl Guest for Plugin {
         options: GetOptions,
     ) -> Result<ObjectInfo, S3Error> {
         crate::transfers::download::get_object(&S3::from_host()?, Object::of(&object)?, sink, &options)
+    }
+
+    fn get_object_into(object: ObjectRef, sink: &Sink, options: GetOptions) -> Result<ObjectInfo, S3Error> {
+        crate::transfers::download::get_object_into(&S3::from_host()?, Object::of(&object)?, sink, &options)
     }
 
     fn head_object(object: ObjectRef, options: GetOptions) -> Result<ObjectInfo, S3Error> {
@@ -209,5 +214,12 @@ impl RangeSource for Source {
 
     fn open(&self, offset: u64, length: u64) -> Result<InputStream, String> {
         self.read_range(offset, length)
+    }
+}
+
+/// The host's seekable sink, as downloads write ranges into it.
+impl RangeSink for Sink {
+    fn open(&self, offset: u64) -> Result<OutputStream, String> {
+        self.write_range(offset)
     }
 }

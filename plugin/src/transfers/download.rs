@@ -1,5 +1,6 @@
 //! A GetObject as its options ask: in one request, resumed where it broke, or in ranges side by
-//! side ([`super::parallel_ranges`]) when `parallel-ranges` says so and no range is asked.
+//! side ([`super::parallel_ranges`]) when `parallel-ranges` says so and no range is asked; into
+//! a stream, or into a sink the host writes at any offset.
 //!
 //! A body cut off mid-way (a reset, a truncation, a stall past the read timeout) is not the end
 //! of a download: it continues with a ranged GET from the byte where it stopped, pinned with
@@ -21,7 +22,10 @@ use crate::transport::stream_copy::CopyEnd;
 use crate::transport::wire::Body;
 use crate::transport::{pause, retry};
 
-use super::{parallel_ranges, transfer_plan};
+use crate::transport::range_sink::{RangeSink, stream_from};
+
+use super::parallel_ranges::{self, Destination};
+use super::transfer_plan;
 
 /// GetObject into `sink`, in parallel ranges when the options ask for more than one, else in
 /// one request resumed where it breaks.
@@ -35,11 +39,30 @@ pub fn get_object(
         (None, Some(parallel)) if parallel != 1 => {
             let (parallel, range_size) =
                 transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
-            parallel_ranges::download(s3, object, sink, options, parallel, range_size)
+            parallel_ranges::download(s3, object, Destination::Stream(sink), options, parallel, range_size)
         }
         // A range the caller asked for is delivered as it comes.
         (Some(_), _) => operations::get_object(s3, object, sink, options),
         (None, _) => resumable(s3, object, sink, options),
+    }
+}
+
+/// GetObject into `sink`, which the host writes at any offset: in parallel ranges, each written
+/// where it belongs as it arrives, when the options ask for more than one; else as
+/// [`get_object`] into a stream of the sink from offset 0.
+pub fn get_object_into(
+    s3: &S3,
+    object: Object<'_>,
+    sink: &dyn RangeSink,
+    options: &GetOptions,
+) -> Result<ObjectInfo, S3Error> {
+    match (options.range, options.parallel_ranges) {
+        (None, Some(parallel)) if parallel != 1 => {
+            let (parallel, range_size) =
+                transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
+            parallel_ranges::download(s3, object, Destination::Seekable(sink), options, parallel, range_size)
+        }
+        _ => get_object(s3, object, &stream_from(sink, 0)?, options),
     }
 }
 

@@ -75,7 +75,7 @@ pub const DEFAULT_RANGE_SIZE: u64 = 8 * 1024 * 1024;
 pub const MIN_RANGE_SIZE: u64 = 1024 * 1024;
 
 /// Checks a parallel download's options: ranges in flight (1 to 16) and bytes per range (1 MiB to
-/// 256 MiB, each range held in guest memory). Returns both, with the defaults filled in.
+/// 256 MiB). Returns both, with the defaults filled in.
 pub fn download_plan(parallel: u32, range_size: Option<u64>) -> Result<(usize, u64), String> {
     if !(1..=MAX_PARALLEL_PARTS).contains(&parallel) {
         return Err(format!("parallel ranges {parallel} is out of range; give 1 to {MAX_PARALLEL_PARTS}"));

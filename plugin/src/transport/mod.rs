@@ -6,6 +6,7 @@ pub mod client;
 pub mod host_imports;
 pub mod in_flight;
 pub mod pause;
+pub mod range_sink;
 pub mod range_source;
 pub mod retry;
 pub mod signing;

@@ -73,16 +73,36 @@ pub fn write_all(sink: &OutputStream, mut bytes: &[u8]) -> Result<(), String> {
 /// Reads until `limit` bytes or the end of the source. Returns the bytes and whether the
 /// source ended.
 pub fn read_up_to(source: &InputStream, limit: usize) -> Result<(Vec<u8>, bool), String> {
+    match read_chunk(source, limit) {
+        (bytes, ChunkEnd::Full) => Ok((bytes, false)),
+        (bytes, ChunkEnd::Ended) => Ok((bytes, true)),
+        (_, ChunkEnd::Failed(e)) => Err(e),
+    }
+}
+
+/// How a [`read_chunk`] ended.
+pub enum ChunkEnd {
+    /// `limit` bytes were read; the source may have more.
+    Full,
+    /// The source ended.
+    Ended,
+    /// The source failed, after the bytes returned with it.
+    Failed(String),
+}
+
+/// Reads until `limit` bytes, the end of the source or its failure. The bytes read before a
+/// failure come with it, so that a copy keeps them and resumes right after them.
+pub fn read_chunk(source: &InputStream, limit: usize) -> (Vec<u8>, ChunkEnd) {
     let mut buffer = Vec::new();
     while buffer.len() < limit {
         let want = (limit - buffer.len()).min(SPLICE_CHUNK as usize) as u64;
         match source.blocking_read(want) {
             Ok(chunk) => buffer.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => return Ok((buffer, true)),
-            Err(e) => return Err(describe(e)),
+            Err(StreamError::Closed) => return (buffer, ChunkEnd::Ended),
+            Err(e) => return (buffer, ChunkEnd::Failed(describe(e))),
         }
     }
-    Ok((buffer, false))
+    (buffer, ChunkEnd::Full)
 }
 
 /// A stream error in words.

@@ -15,7 +15,7 @@ use crate::protocol::checksum::{self, Hasher};
 use crate::protocol::endpoint::{self, Target};
 use crate::transport::range_source::RangeSource;
 use crate::transport::retry::Transport;
-use crate::transport::stream_copy::{self, CopyEnd};
+use crate::transport::stream_copy::{self, ChunkEnd, CopyEnd};
 
 /// A request body. Cheap to copy: it borrows its bytes or its stream.
 #[derive(Clone, Copy)]
@@ -200,17 +200,17 @@ impl Response {
                 let mut moved = 0u64;
                 // Bounded: each pass moves at least one byte or ends the loop.
                 loop {
-                    let (chunk, ended) = match stream_copy::read_up_to(&self.stream, VERIFIED_READ) {
-                        Ok(read) => read,
-                        Err(e) => break CopyEnd::SourceFailed(moved, e),
-                    };
+                    // What arrived before a failure is kept: the copy resumes right after it.
+                    let (chunk, end) = stream_copy::read_chunk(&self.stream, VERIFIED_READ);
                     hasher.update(&chunk);
                     if let Err(e) = stream_copy::write_all(sink, &chunk) {
                         break CopyEnd::SinkFailed(moved, e);
                     }
                     moved += chunk.len() as u64;
-                    if ended || chunk.is_empty() {
-                        break CopyEnd::Done(moved);
+                    match end {
+                        ChunkEnd::Full if !chunk.is_empty() => {}
+                        ChunkEnd::Full | ChunkEnd::Ended => break CopyEnd::Done(moved),
+                        ChunkEnd::Failed(e) => break CopyEnd::SourceFailed(moved, e),
                     }
                 }
             }
