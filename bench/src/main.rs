@@ -24,8 +24,8 @@ use anyhow::{Context, bail};
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::runtime::instantiation_floor::InstantiationFloor;
 use s3_connector_host::serve::{ClientAuth, Server};
-use s3_connector_host::types::{PresignMethod, PresignRequest, PutOptions};
-use s3_connector_host::{Connection, Connector, FileSource, Policy, Secret, StaticCredentials};
+use s3_connector_host::types::{GetOptions, PresignMethod, PresignRequest, PutOptions};
+use s3_connector_host::{Connection, Connector, FileSink, FileSource, Policy, Secret, StaticCredentials};
 use tokio::io::AsyncWriteExt;
 
 use charts::{BarGroup, LatencyPanel};
@@ -43,6 +43,9 @@ const BIG_KEY: &str = "big.bin";
 const ACCESS_KEY_ID: &str = "AKBENCHMARK000000001";
 const SECRET_ACCESS_KEY: &str = "bench-secret-key-for-the-local-s3s-fs-only";
 const SERVE_TOKEN: &str = "bench-serve-token";
+/// A ranged download's ranges in flight and their size, the plugin's and the native client's.
+const RANGES_IN_FLIGHT: usize = 4;
+const RANGE_BYTES: u64 = 8 << 20;
 
 /// The report's sections, in order, as `--only` names them.
 const SECTIONS: [&str; 7] = ["instantiation", "small", "concurrent", "serve", "big", "signing", "cold"];
@@ -549,6 +552,9 @@ impl Bench {
         let (mut get_plugin, mut get_native) = (Runs::default(), Runs::default());
         let (mut rss_get_plugin, mut rss_get_native) = (Runs::default(), Runs::default());
         let (mut peak_get_plugin, mut peak_get_native) = (Runs::default(), Runs::default());
+        let (mut ranges_plugin, mut ranges_native) = (Runs::default(), Runs::default());
+        let (mut rss_ranges_plugin, mut rss_ranges_native) = (Runs::default(), Runs::default());
+        let (mut peak_ranges_plugin, mut peak_ranges_native) = (Runs::default(), Runs::default());
         let mut hwm_reset = true;
         for run in 0..runs {
             progress(&format!("{mib} MiB objects: run {}", run + 1));
@@ -590,33 +596,51 @@ impl Bench {
                     bail!("the {side} put stored {} bytes, not {size}", info.size);
                 }
             }
-            for side in ["plugin", "native"] {
+            // "ranges" is `get_object_into` a `FileSink`, 4 ranges of 8 MiB in flight, each
+            // written at its offset as it arrives; "native-ranges" the same with aws-sdk-s3.
+            let copy = self.scratch.path().join("copy.bin");
+            for side in ["plugin", "native", "ranges", "native-ranges"] {
                 let baseline = memory::reset_peak(&mut hwm_reset);
                 let start = Instant::now();
-                let got = if side == "plugin" {
-                    let counter = CountingSink::default();
-                    let count = counter.0.clone();
-                    self.connector
-                        .get_object(&ObjectRef::new(BUCKET, BIG_KEY), counter, Default::default())
-                        .await?;
-                    count.load(Ordering::Relaxed)
-                } else {
-                    self.native.get_discard(BUCKET, BIG_KEY).await?
+                let got = match side {
+                    "plugin" => {
+                        let counter = CountingSink::default();
+                        let count = counter.0.clone();
+                        self.connector
+                            .get_object(&ObjectRef::new(BUCKET, BIG_KEY), counter, Default::default())
+                            .await?;
+                        count.load(Ordering::Relaxed)
+                    }
+                    "native" => self.native.get_discard(BUCKET, BIG_KEY).await?,
+                    "ranges" => {
+                        let sink = FileSink::create(&copy)?;
+                        let options = GetOptions {
+                            parallel_ranges: Some(RANGES_IN_FLIGHT as u32),
+                            range_size: Some(RANGE_BYTES),
+                            ..Default::default()
+                        };
+                        let info =
+                            self.connector.get_object_into(&ObjectRef::new(BUCKET, BIG_KEY), sink.clone(), options).await?;
+                        sink.persist()?;
+                        info.size
+                    }
+                    _ => self.native.get_ranges_into_file(BUCKET, BIG_KEY, &copy, RANGE_BYTES, RANGES_IN_FLIGHT).await?,
                 };
                 let elapsed = start.elapsed();
-                if got != size {
+                if got != size || (side.ends_with("ranges") && std::fs::metadata(&copy)?.len() != size) {
                     bail!("the {side} get read {got} bytes, not {size}");
                 }
+                std::fs::remove_file(&copy).ok();
                 let (growth, peak) = memory::since(baseline);
-                if side == "plugin" {
-                    get_plugin.push(mb_per_s(elapsed));
-                    rss_get_plugin.push(growth);
-                    peak_get_plugin.push(peak);
-                } else {
-                    get_native.push(mb_per_s(elapsed));
-                    rss_get_native.push(growth);
-                    peak_get_native.push(peak);
-                }
+                let (rate, rss, highest) = match side {
+                    "plugin" => (&mut get_plugin, &mut rss_get_plugin, &mut peak_get_plugin),
+                    "native" => (&mut get_native, &mut rss_get_native, &mut peak_get_native),
+                    "ranges" => (&mut ranges_plugin, &mut rss_ranges_plugin, &mut peak_ranges_plugin),
+                    _ => (&mut ranges_native, &mut rss_ranges_native, &mut peak_ranges_native),
+                };
+                rate.push(mb_per_s(elapsed));
+                rss.push(growth);
+                highest.push(peak);
             }
         }
         self.connector.delete_object(&ObjectRef::new(BUCKET, BIG_KEY)).await?;
@@ -632,6 +656,7 @@ impl Bench {
                 BarGroup { label: "multipart, unknown", plugin: &unknown, native: &native_multipart },
                 BarGroup { label: "multipart, file", plugin: &file, native: &native_multipart },
                 BarGroup { label: "get", plugin: &get_plugin, native: &get_native },
+                BarGroup { label: "get, 4 ranges to file", plugin: &ranges_plugin, native: &ranges_native },
             ],
         );
         rows.push(Row::compared("put, one request", "MB/s", single, native_single).higher_is_better());
@@ -649,6 +674,10 @@ impl Bench {
         );
         rows.push(
             Row::compared("get into a discarding sink", "MB/s", get_plugin, get_native).higher_is_better(),
+        );
+        rows.push(
+            Row::compared("get, 4 ranges into a file (get_object_into)", "MB/s", ranges_plugin, ranges_native)
+                .higher_is_better(),
         );
         let [single, native_single, known, unknown, file, native_multipart] = put_rss;
         rows.push(Row::compared("peak RSS growth: put, one request", "MiB", single, native_single));
@@ -671,6 +700,12 @@ impl Bench {
             native_multipart,
         ));
         rows.push(Row::compared("peak RSS growth: get", "MiB", rss_get_plugin, rss_get_native));
+        rows.push(Row::compared(
+            "peak RSS growth: get, 4 ranges into a file (get_object_into)",
+            "MiB",
+            rss_ranges_plugin,
+            rss_ranges_native,
+        ));
         let [_, _, known, _, file, native_multipart] = put_peak;
         rows.push(Row::compared(
             "peak RSS of the process: put, multipart, known length",
@@ -685,6 +720,12 @@ impl Bench {
             native_multipart,
         ));
         rows.push(Row::compared("peak RSS of the process: get", "MiB", peak_get_plugin, peak_get_native));
+        rows.push(Row::compared(
+            "peak RSS of the process: get, 4 ranges into a file (get_object_into)",
+            "MiB",
+            peak_ranges_plugin,
+            peak_ranges_native,
+        ));
         let memory_note = if hwm_reset {
             "Peak RSS growth: `VmHWM` after the transfer minus `VmRSS` before it, the peak reset \
              before each transfer (`echo 5 > /proc/self/clear_refs`); it is the whole process's, so it \
@@ -702,11 +743,15 @@ impl Bench {
                  (the length given, `multipart_threshold` at the size), and multipart with the defaults (8 MiB \
                  parts, 4 in flight) with `Some(len)` and with `None`; `Connector::put_object_from` of a \
                  `FileSource` (multipart, the defaults; the host reads each part's range into its request); `Connector::get_object` into a sink \
-                 that counts and discards. Native: aws-sdk-s3 `put_object` with `ByteStream::from_path` and \
+                 that counts and discards; `Connector::get_object_into` a `FileSink` in the scratch directory, \
+                 4 ranges of 8 MiB in flight, each written at its offset as it arrives, then renamed into place. \
+                 Native: aws-sdk-s3 `put_object` with `ByteStream::from_path` and \
                  the length for one request; for multipart `create_multipart_upload`, `upload_part` of 8 MiB \
                  ranges of the file (`ByteStream::read_from`), 4 in flight, and `complete_multipart_upload` \
                  (the SDK has no unknown-length put: that row compares with the same native multipart); \
-                 `get_object` with the body read chunk by chunk and discarded. s3s-fs writes every object to disk (the same \
+                 `get_object` with the body read chunk by chunk and discarded; for the file, a HEAD then 4 ranged \
+                 `get_object`s of 8 MiB in flight, each body written chunk by chunk at its offset \
+                 (`write_all_at`). s3s-fs writes every object to disk (the same \
                  filesystem) and hashes it. {runs} runs. {memory_note} The chart: the MB/s rows, \
                  plugin beside native (the three multipart puts beside the same native multipart)."
             ),

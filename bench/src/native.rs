@@ -118,6 +118,46 @@ impl Native {
         Ok(())
     }
 
+    /// GetObject in ranges of `range_size` bytes, `in_flight` at a time, each written into the
+    /// file at `path` at its offset chunk by chunk as it arrives, as the plugin downloads into a
+    /// file sink; returns the bytes written.
+    pub async fn get_ranges_into_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        range_size: u64,
+        in_flight: usize,
+    ) -> anyhow::Result<u64> {
+        use std::os::unix::fs::FileExt;
+        let length = self.client.head_object().bucket(bucket).key(key).send().await?.content_length().unwrap_or(0);
+        let length = u64::try_from(length)?;
+        let file = std::sync::Arc::new(std::fs::File::create(path)?);
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
+        let mut ranges = tokio::task::JoinSet::new();
+        for first in (0..length).step_by(range_size as usize) {
+            let slot = slots.clone().acquire_owned().await?;
+            let last = (first + range_size).min(length) - 1;
+            let request = self.client.get_object().bucket(bucket).key(key).range(format!("bytes={first}-{last}"));
+            let file = file.clone();
+            ranges.spawn(async move {
+                let mut answer = request.send().await?;
+                let mut offset = first;
+                while let Some(chunk) = answer.body.try_next().await? {
+                    file.write_all_at(&chunk, offset)?;
+                    offset += chunk.len() as u64;
+                }
+                drop(slot);
+                anyhow::Ok(offset - first)
+            });
+        }
+        let mut written = 0;
+        while let Some(range) = ranges.join_next().await {
+            written += range??;
+        }
+        Ok(written)
+    }
+
     /// GetObject, the body read and discarded; returns its length.
     pub async fn get_discard(&self, bucket: &str, key: &str) -> anyhow::Result<u64> {
         let mut answer = self.client.get_object().bucket(bucket).key(key).send().await?;
