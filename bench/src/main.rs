@@ -619,12 +619,18 @@ impl Bench {
                             range_size: Some(RANGE_BYTES),
                             ..Default::default()
                         };
-                        let info =
-                            self.connector.get_object_into(&ObjectRef::new(BUCKET, BIG_KEY), sink.clone(), options).await?;
+                        let info = self
+                            .connector
+                            .get_object_into(&ObjectRef::new(BUCKET, BIG_KEY), sink.clone(), options)
+                            .await?;
                         sink.persist()?;
                         info.size
                     }
-                    _ => self.native.get_ranges_into_file(BUCKET, BIG_KEY, &copy, RANGE_BYTES, RANGES_IN_FLIGHT).await?,
+                    _ => {
+                        self.native
+                            .get_ranges_into_file(BUCKET, BIG_KEY, &copy, RANGE_BYTES, RANGES_IN_FLIGHT)
+                            .await?
+                    }
                 };
                 let elapsed = start.elapsed();
                 if got != size || (side.ends_with("ranges") && std::fs::metadata(&copy)?.len() != size) {
@@ -676,8 +682,13 @@ impl Bench {
             Row::compared("get into a discarding sink", "MB/s", get_plugin, get_native).higher_is_better(),
         );
         rows.push(
-            Row::compared("get, 4 ranges into a file (get_object_into)", "MB/s", ranges_plugin, ranges_native)
-                .higher_is_better(),
+            Row::compared(
+                "get, 4 ranges into a file (get_object_into)",
+                "MB/s",
+                ranges_plugin,
+                ranges_native,
+            )
+            .higher_is_better(),
         );
         let [single, native_single, known, unknown, file, native_multipart] = put_rss;
         rows.push(Row::compared("peak RSS growth: put, one request", "MiB", single, native_single));

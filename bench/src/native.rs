@@ -130,7 +130,8 @@ impl Native {
         in_flight: usize,
     ) -> anyhow::Result<u64> {
         use std::os::unix::fs::FileExt;
-        let length = self.client.head_object().bucket(bucket).key(key).send().await?.content_length().unwrap_or(0);
+        let length =
+            self.client.head_object().bucket(bucket).key(key).send().await?.content_length().unwrap_or(0);
         let length = u64::try_from(length)?;
         let file = std::sync::Arc::new(std::fs::File::create(path)?);
         let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
@@ -138,7 +139,8 @@ impl Native {
         for first in (0..length).step_by(range_size as usize) {
             let slot = slots.clone().acquire_owned().await?;
             let last = (first + range_size).min(length) - 1;
-            let request = self.client.get_object().bucket(bucket).key(key).range(format!("bytes={first}-{last}"));
+            let request =
+                self.client.get_object().bucket(bucket).key(key).range(format!("bytes={first}-{last}"));
             let file = file.clone();
             ranges.spawn(async move {
                 let mut answer = request.send().await?;
