@@ -1,8 +1,9 @@
 //! GetObject in ranges side by side: the object is HEADed (with the caller's conditions, and
 //! its checksum asked for), then up to `parallel` ranged GETs are in flight at once, each pinned
 //! to the HEAD's ETag (`If-Match`). Each range's body streams to its destination: into one
-//! stream, in order; into a seekable sink, at its own offset, in the order the responses arrive,
-//! so that a slow range holds back none of the others.
+//! stream, in order, one range after the other; into a seekable sink, at its own offset, all the
+//! ranges that have answered taking turns chunk by chunk, so that the transfers really run side
+//! by side and a slow range holds back none of the others.
 //!
 //! The full-object checksum, if the object has one, is checked at the end: computed over the
 //! bytes in order, or, when ranges are written out of order, by combining the ranges' CRCs (an
@@ -10,14 +11,17 @@
 //! breaks resumes from its last byte written; one whose first attempt fails transiently is
 //! fetched again through the retrying path.
 //!
-//! Memory: a chunk of the range being written, or none without a checksum (the host splices);
-//! the other ranges in flight wait in the host's connections, not in guest memory.
+//! Memory: in order, a chunk of the range being written, or none without a checksum (the host
+//! splices), the other ranges waiting in the host's connections; side by side, a chunk at a
+//! time passes through guest memory.
 
 use http::header::{HeaderValue, RANGE};
 
-use crate::bindings::s3_connector::s3::types::{Conditions, GetOptions, ObjectInfo, S3Error};
+use crate::bindings::s3_connector::s3::types::{
+    ChecksumAlgorithm, Conditions, GetOptions, ObjectInfo, S3Error,
+};
 use crate::bindings::wasi::io::poll;
-use crate::bindings::wasi::io::streams::OutputStream;
+use crate::bindings::wasi::io::streams::{OutputStream, StreamError};
 use crate::operations::{get_object, object_info};
 use crate::protocol::checked_names::Object;
 use crate::protocol::checksum::{self, Hasher};
@@ -29,8 +33,8 @@ use crate::transfers::transfer_plan;
 use crate::transport::client::{AttemptError, Call, S3, S3Action};
 use crate::transport::in_flight::InFlight;
 use crate::transport::range_sink::{RangeSink, stream_from};
-use crate::transport::stream_copy::CopyEnd;
-use crate::transport::wire::{Body, Response};
+use crate::transport::stream_copy::{self, CopyEnd};
+use crate::transport::wire::{Body, Failure, Response, Step};
 use crate::transport::{pause, retry};
 
 /// Where a download's ranges are written.
@@ -101,82 +105,230 @@ pub fn download(
     let any_order = matches!(destination, Destination::Seekable(_))
         && algorithm.is_none_or(checksum::full_object_multipart);
     let ranges = transfer_plan::ranges(info.size, range_size);
-    // In order, one hasher runs through the ranges; out of order, each range has its own.
-    let mut running = algorithm.map(Hasher::new);
-    let mut per_range: Vec<Option<Hasher>> = vec![None; ranges.len()];
-    let mut pending = ranges.iter().copied().enumerate();
-    let mut in_flight: Vec<Flight<'_>> = Vec::with_capacity(parallel);
-    // Bounded: each pass writes one range (or fails); there are finitely many ranges.
-    loop {
-        while in_flight.len() < parallel
-            && let Some((index, range)) = pending.next()
-        {
-            let call = range_call(range)?;
-            let started = s3.start_bodiless(&call);
-            in_flight.push(Flight { index, range, call, started });
+    let hasher = match destination {
+        Destination::Seekable(sink) if any_order => {
+            side_by_side(s3, object, &ranges, &range_call, sink, parallel, algorithm)?
         }
-        if in_flight.is_empty() {
-            break;
-        }
-        let next = if any_order { first_ready(&in_flight) } else { 0 };
-        let Flight { index, range, call, started } = in_flight.remove(next);
-        let response = match started.and_then(|request| s3.settle(&call, request.wait())) {
-            Ok(response) => response,
-            Err(failed) if failed.retryable => s3.send(range_call(range)?, Body::Empty)?,
-            Err(failed) => return Err(failed.error),
-        };
-        let resume = |from: u64| range_call((from, range.1));
-        match destination {
-            Destination::Stream(sink) => {
-                write_range(s3, object, range, response, &resume, sink, running.as_mut())?
-            }
-            Destination::Seekable(sink) if any_order => {
-                let mut hasher = algorithm.map(Hasher::new);
-                write_range(
-                    s3,
-                    object,
-                    range,
-                    response,
-                    &resume,
-                    &stream_from(sink, range.0)?,
-                    hasher.as_mut(),
-                )?;
-                per_range[index] = hasher;
-            }
-            Destination::Seekable(sink) => write_range(
-                s3,
-                object,
-                range,
-                response,
-                &resume,
-                &stream_from(sink, range.0)?,
-                running.as_mut(),
-            )?,
-        }
-    }
-    if let Some((algorithm, expected)) = expected {
-        let hasher = match running {
-            Some(hasher) if !any_order => hasher,
-            _ => per_range.iter().flatten().fold(Hasher::new(algorithm), |mut whole, range| {
-                whole.combine(range);
-                whole
-            }),
-        };
+        _ => in_order(s3, object, &ranges, &range_call, destination, parallel, algorithm)?,
+    };
+    if let (Some(hasher), Some((_, expected))) = (hasher, expected) {
         hasher.check_download(&expected, info.size)?;
     }
     Ok(info)
 }
 
-/// The first of `in_flight` whose response has arrived (or whose start failed), waiting for
-/// one if none has.
-fn first_ready(in_flight: &[Flight<'_>]) -> usize {
-    if let Some(failed) = in_flight.iter().position(|flight| flight.started.is_err()) {
-        return failed;
+/// Makes the call that fetches a range (`(first, last)`, inclusive).
+type RangeCall<'c, 'a> = dyn Fn((u64, u64)) -> Result<Call<'a>, S3Error> + 'c;
+
+/// Starts the ranges not started yet while fewer than `parallel` are under way.
+fn start_more<'a>(
+    s3: &S3,
+    pending: &mut impl Iterator<Item = (usize, (u64, u64))>,
+    range_call: &RangeCall<'_, 'a>,
+    in_flight: &mut Vec<Flight<'a>>,
+    under_way: usize,
+    parallel: usize,
+) -> Result<(), S3Error> {
+    while in_flight.len() + under_way < parallel
+        && let Some((index, range)) = pending.next()
+    {
+        let call = range_call(range)?;
+        let started = s3.start_bodiless(&call);
+        in_flight.push(Flight { index, range, call, started });
     }
-    let pollables: Vec<_> =
-        in_flight.iter().filter_map(|flight| flight.started.as_ref().ok()).map(InFlight::pollable).collect();
-    let ready = poll::poll(&pollables.iter().collect::<Vec<_>>());
-    ready.first().map_or(0, |&index| index as usize)
+    Ok(())
+}
+
+/// The response to a range: its first attempt's (`answer`, or waited for when there is none
+/// yet), or, when that failed transiently (at its start or in its answer), one fetched again
+/// through the retrying path.
+fn response_to(
+    s3: &S3,
+    flight: Flight<'_>,
+    answer: Option<Result<Response, Failure>>,
+    range_call: &RangeCall<'_, '_>,
+) -> Result<Response, S3Error> {
+    let first = match (flight.started, answer) {
+        (Ok(_), Some(answer)) => s3.settle(&flight.call, answer),
+        (Ok(request), None) => s3.settle(&flight.call, request.wait()),
+        (Err(failed), _) => Err(failed),
+    };
+    match first {
+        Ok(response) => Ok(response),
+        Err(failed) if failed.retryable => s3.send(range_call(flight.range)?, Body::Empty),
+        Err(failed) => Err(failed.error),
+    }
+}
+
+/// The ranges written one after the other, each whole before the next, with one hasher running
+/// through them: into one stream, or into a sink when the checksum must see the bytes in order.
+fn in_order<'a>(
+    s3: &S3,
+    object: Object<'_>,
+    ranges: &[(u64, u64)],
+    range_call: &RangeCall<'_, 'a>,
+    destination: Destination<'_>,
+    parallel: usize,
+    algorithm: Option<ChecksumAlgorithm>,
+) -> Result<Option<Hasher>, S3Error> {
+    let mut hasher = algorithm.map(Hasher::new);
+    let mut pending = ranges.iter().copied().enumerate();
+    let mut in_flight: Vec<Flight<'a>> = Vec::with_capacity(parallel);
+    // Bounded: each pass writes one range (or fails); there are finitely many ranges.
+    loop {
+        start_more(s3, &mut pending, range_call, &mut in_flight, 0, parallel)?;
+        if in_flight.is_empty() {
+            return Ok(hasher);
+        }
+        let flight = in_flight.remove(0);
+        let range = flight.range;
+        let response = response_to(s3, flight, None, range_call)?;
+        let resume = |from: u64| range_call((from, range.1));
+        match destination {
+            Destination::Stream(sink) => {
+                write_range(s3, object, range, response, &resume, sink, hasher.as_mut())?
+            }
+            Destination::Seekable(sink) => {
+                let stream = stream_from(sink, range.0)?;
+                write_range(s3, object, range, response, &resume, &stream, hasher.as_mut())?
+            }
+        }
+    }
+}
+
+/// A range whose response has arrived, being written into its stream of the sink.
+struct Writing {
+    index: usize,
+    range: (u64, u64),
+    body: Response,
+    sink: OutputStream,
+    hasher: Option<Hasher>,
+    written: u64,
+    attempt: u32,
+}
+
+/// Bytes one range moves in one turn.
+const TURN_BYTES: u64 = 256 * 1024;
+
+/// The ranges written side by side into `sink`, each at its offset: every range that has
+/// answered moves what it has ready in turn, and when none can move, the guest waits for any
+/// of them (or a response) at once. Returns the ranges' CRCs combined in order.
+fn side_by_side<'a>(
+    s3: &S3,
+    object: Object<'_>,
+    ranges: &[(u64, u64)],
+    range_call: &RangeCall<'_, 'a>,
+    sink: &dyn RangeSink,
+    parallel: usize,
+    algorithm: Option<ChecksumAlgorithm>,
+) -> Result<Option<Hasher>, S3Error> {
+    let mut per_range: Vec<Option<Hasher>> = vec![None; ranges.len()];
+    let mut pending = ranges.iter().copied().enumerate();
+    let mut in_flight: Vec<Flight<'a>> = Vec::with_capacity(parallel);
+    let mut writing: Vec<Writing> = Vec::with_capacity(parallel);
+    // Bounded: every pass moves bytes, ends a range, uses an attempt or waits for one of the
+    // finitely many requests and bodies to be ready.
+    loop {
+        start_more(s3, &mut pending, range_call, &mut in_flight, writing.len(), parallel)?;
+        if in_flight.is_empty() && writing.is_empty() {
+            break;
+        }
+        let mut moved = false;
+        let mut waits = Vec::new();
+        let mut next = 0;
+        while next < in_flight.len() {
+            let answer = match &in_flight[next].started {
+                Ok(request) => match request.response() {
+                    Some(answer) => Some(answer),
+                    None => {
+                        waits.push(request.pollable());
+                        next += 1;
+                        continue;
+                    }
+                },
+                Err(_) => None,
+            };
+            let flight = in_flight.remove(next);
+            let (index, range) = (flight.index, flight.range);
+            let body = response_to(s3, flight, answer, range_call)?;
+            let sink = stream_from(sink, range.0)?;
+            writing.push(Writing {
+                index,
+                range,
+                body,
+                sink,
+                hasher: algorithm.map(Hasher::new),
+                written: 0,
+                attempt: 1,
+            });
+            moved = true;
+        }
+        let mut next = 0;
+        while next < writing.len() {
+            let range = &mut writing[next];
+            let (first, last) = range.range;
+            let length = last - first + 1;
+            match range.body.move_ready(&range.sink, range.hasher.as_mut(), TURN_BYTES) {
+                Step::Moved(n) => {
+                    range.written += n;
+                    moved = true;
+                }
+                Step::Waiting(pollable) => waits.push(pollable),
+                Step::Ended if range.written == length => {
+                    flush(&range.sink, object, range.range)?;
+                    let done = writing.remove(next);
+                    per_range[done.index] = done.hasher;
+                    moved = true;
+                    continue;
+                }
+                broke @ (Step::Ended | Step::SourceFailed(_)) => {
+                    let written = range.written;
+                    let reason = match broke {
+                        Step::SourceFailed(e) => e,
+                        _ => "the body ended early".to_owned(),
+                    };
+                    if range.attempt >= s3.max_attempts() || written >= length {
+                        return Err(S3Error::Transport(format!(
+                            "range {first}-{last} of {object} broke after {written} of its {length} bytes, \
+                             {} attempts in all: {reason}",
+                            range.attempt
+                        )));
+                    }
+                    range.attempt += 1;
+                    pause::sleep(retry::backoff(range.attempt, pause::random_unit()));
+                    range.body = s3.send(range_call((first + written, last))?, Body::Empty)?;
+                    moved = true;
+                }
+                Step::SinkFailed(e) => {
+                    return Err(S3Error::Other(format!(
+                        "writing range {first}-{last} of {object} to the destination failed after {} bytes: {e}",
+                        range.written
+                    )));
+                }
+            }
+            next += 1;
+        }
+        if !moved && !waits.is_empty() {
+            poll::poll(&waits.iter().collect::<Vec<_>>());
+        }
+    }
+    Ok(algorithm.map(|algorithm| {
+        per_range.iter().flatten().fold(Hasher::new(algorithm), |mut whole, range| {
+            whole.combine(range);
+            whole
+        })
+    }))
+}
+
+/// Waits until everything written to a range's stream has reached the sink.
+fn flush(sink: &OutputStream, object: Object<'_>, (first, last): (u64, u64)) -> Result<(), S3Error> {
+    match sink.blocking_flush() {
+        Ok(()) | Err(StreamError::Closed) => Ok(()),
+        Err(e) => Err(S3Error::Other(format!(
+            "writing range {first}-{last} of {object} to the destination failed: {}",
+            stream_copy::describe(e)
+        ))),
+    }
 }
 
 /// Streams the body of range `first..=last` into `sink` (feeding `hasher`), resuming with

@@ -9,7 +9,8 @@ use crate::bindings::wasi::http::outgoing_handler;
 use crate::bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
-use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
+use crate::bindings::wasi::io::poll::Pollable;
+use crate::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use crate::protocol::aws_chunked::{self, CHUNK_SIZE};
 use crate::protocol::checksum::{self, Hasher};
 use crate::protocol::endpoint::{self, Target};
@@ -97,6 +98,21 @@ impl From<S3Error> for Failure {
 
 /// Bytes read, checksummed and written at once by a verified download.
 const VERIFIED_READ: usize = 1024 * 1024;
+
+/// What one [`Response::move_ready`] did.
+pub enum Step {
+    /// Moved this many bytes.
+    Moved(u64),
+    /// Nothing could move: the body had nothing ready, or the sink took nothing; ready again
+    /// when this is.
+    Waiting(Pollable),
+    /// The body ended.
+    Ended,
+    /// The body failed (a reset, a truncation, a stall).
+    SourceFailed(String),
+    /// The sink failed.
+    SinkFailed(String),
+}
 
 /// A response whose body has not been read yet.
 pub struct Response {
@@ -220,6 +236,32 @@ impl Response {
                 CopyEnd::SourceFailed(n, format!("the response ended after {n} of {length} bytes"))
             }
             (end, _) => end,
+        }
+    }
+
+    /// Moves what the body has ready now, at most `limit` bytes and what `sink` accepts, into
+    /// `sink` through guest memory (feeding `hasher`), without waiting: for a copy that takes
+    /// turns with others. Read and written rather than spliced, as jco's preview2-shim fails a
+    /// non-blocking splice between streams of different kinds. Flushing is the caller's.
+    pub fn move_ready(&self, sink: &OutputStream, hasher: Option<&mut Hasher>, limit: u64) -> Step {
+        let permit = match sink.check_write() {
+            Ok(0) => return Step::Waiting(sink.subscribe()),
+            Ok(permit) => permit,
+            Err(e) => return Step::SinkFailed(stream_copy::describe(e)),
+        };
+        match self.stream.read(permit.min(limit)) {
+            Ok(chunk) if chunk.is_empty() => Step::Waiting(self.stream.subscribe()),
+            Ok(chunk) => {
+                if let Some(hasher) = hasher {
+                    hasher.update(&chunk);
+                }
+                match sink.write(&chunk) {
+                    Ok(()) => Step::Moved(chunk.len() as u64),
+                    Err(e) => Step::SinkFailed(stream_copy::describe(e)),
+                }
+            }
+            Err(StreamError::Closed) => Step::Ended,
+            Err(e) => Step::SourceFailed(stream_copy::describe(e)),
         }
     }
 
