@@ -2,10 +2,10 @@
 //! side ([`super::parallel_ranges`]) when `parallel-ranges` says so and no range is asked; into
 //! a stream, or into a sink the host writes at any offset.
 //!
-//! A body cut off mid-way (a reset, a truncation, a stall past the read timeout) is not the end
-//! of a download: it continues with a ranged GET from the byte where it stopped, pinned with
-//! `If-Match` to the first answer's ETag so that the pieces are of one object, up to the attempt
-//! budget. The whole-object checksum is computed across the pieces and checked at the end.
+//! A body cut off mid-way is not the end of a download: it continues with a ranged GET from the
+//! byte where it stopped ([`crate::transport::resumed_copy`]), pinned with `If-Match` to the
+//! first answer's ETag so that the pieces are of one object. The whole-object checksum is
+//! computed across the pieces and checked at the end.
 
 use http::header::{HeaderValue, RANGE};
 
@@ -18,11 +18,8 @@ use crate::protocol::object_headers;
 use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
 use crate::transport::client::{Call, S3, S3Action};
-use crate::transport::stream_copy::CopyEnd;
-use crate::transport::wire::Body;
-use crate::transport::{pause, retry};
-
 use crate::transport::range_sink::{RangeSink, stream_from};
+use crate::transport::resumed_copy;
 
 use super::parallel_ranges::{self, Destination};
 use super::transfer_plan;
@@ -76,45 +73,11 @@ fn resumable(
     let (info, response) = operations::get_object_response(s3, object, options)?;
     let expected = response.full_object_checksum();
     let mut hasher = expected.as_ref().map(|(algorithm, _)| Hasher::new(*algorithm));
-    let mut written = 0u64;
-    let mut body = response;
-    let mut attempt = 1;
-    // Bounded: every pass either ends the loop or uses one of `max_attempts` attempts.
-    loop {
-        match body.copy_into(sink, hasher.as_mut()) {
-            CopyEnd::Done(n) => {
-                written += n;
-                break;
-            }
-            CopyEnd::SinkFailed(n, e) => {
-                return Err(S3Error::Other(format!(
-                    "writing to the destination failed after {} bytes: {e}",
-                    written + n
-                )));
-            }
-            CopyEnd::SourceFailed(n, e) => {
-                written += n;
-                if attempt >= s3.max_attempts() || written >= info.size {
-                    return Err(S3Error::Transport(format!(
-                        "the download of {object} broke after {written} of {} bytes, {attempt} \
-                         attempts in all: {e}",
-                        info.size
-                    )));
-                }
-                attempt += 1;
-                pause::sleep(retry::backoff(attempt, pause::random_unit()));
-                body = s3.send(rest_of(object, options, &info.etag, written)?, Body::Empty)?;
-            }
-        }
-    }
-    if written != info.size {
-        return Err(S3Error::Transport(format!(
-            "the download of {object} ended after {written} of its {} bytes",
-            info.size
-        )));
-    }
+    let what = format!("the download of {object}");
+    let rest = |from: u64| rest_of(object, options, &info.etag, from);
+    resumed_copy::copy_resuming(s3, &what, response, sink, hasher.as_mut(), info.size, &rest)?;
     if let (Some(hasher), Some((_, expected))) = (hasher, expected) {
-        hasher.check_download(&expected, written)?;
+        hasher.check_download(&expected, info.size)?;
     }
     Ok(info)
 }

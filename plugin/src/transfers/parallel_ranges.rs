@@ -33,9 +33,9 @@ use crate::transfers::transfer_plan;
 use crate::transport::client::{AttemptError, Call, S3, S3Action};
 use crate::transport::in_flight::InFlight;
 use crate::transport::range_sink::{RangeSink, stream_from};
-use crate::transport::stream_copy::{self, CopyEnd};
+use crate::transport::resumed_copy::{before_next_attempt, copy_resuming};
+use crate::transport::stream_copy;
 use crate::transport::wire::{Body, Failure, Response, Step};
-use crate::transport::{pause, retry};
 
 /// Where a download's ranges are written.
 #[derive(Clone, Copy)]
@@ -183,14 +183,16 @@ fn in_order<'a>(
         let flight = in_flight.remove(0);
         let range = flight.range;
         let response = response_to(s3, flight, None, range_call)?;
-        let resume = |from: u64| range_call((from, range.1));
+        let what = format!("range {}-{} of {object}", range.0, range.1);
+        let rest = |from: u64| range_call((range.0 + from, range.1));
+        let length = range.1 - range.0 + 1;
         match destination {
             Destination::Stream(sink) => {
-                write_range(s3, object, range, response, &resume, sink, hasher.as_mut())?
+                copy_resuming(s3, &what, response, sink, hasher.as_mut(), length, &rest)?
             }
             Destination::Seekable(sink) => {
                 let stream = stream_from(sink, range.0)?;
-                write_range(s3, object, range, response, &resume, &stream, hasher.as_mut())?
+                copy_resuming(s3, &what, response, &stream, hasher.as_mut(), length, &rest)?
             }
         }
     }
@@ -282,21 +284,14 @@ fn side_by_side<'a>(
                     continue;
                 }
                 broke @ (Step::Ended | Step::SourceFailed(_)) => {
-                    let written = range.written;
                     let reason = match broke {
                         Step::SourceFailed(e) => e,
                         _ => "the body ended early".to_owned(),
                     };
-                    if range.attempt >= s3.max_attempts() || written >= length {
-                        return Err(S3Error::Transport(format!(
-                            "range {first}-{last} of {object} broke after {written} of its {length} bytes, \
-                             {} attempts in all: {reason}",
-                            range.attempt
-                        )));
-                    }
+                    let what = format!("range {first}-{last} of {object}");
+                    before_next_attempt(s3, &what, range.attempt, (range.written, length), &reason)?;
                     range.attempt += 1;
-                    pause::sleep(retry::backoff(range.attempt, pause::random_unit()));
-                    range.body = s3.send(range_call((first + written, last))?, Body::Empty)?;
+                    range.body = s3.send(range_call((first + range.written, last))?, Body::Empty)?;
                     moved = true;
                 }
                 Step::SinkFailed(e) => {
@@ -329,55 +324,4 @@ fn flush(sink: &OutputStream, object: Object<'_>, (first, last): (u64, u64)) -> 
             stream_copy::describe(e)
         ))),
     }
-}
-
-/// Streams the body of range `first..=last` into `sink` (feeding `hasher`), resuming with
-/// `resume(from)` from the first byte not written when the body breaks, up to the attempt
-/// budget; fails unless exactly the range's bytes arrived.
-fn write_range<'a>(
-    s3: &S3,
-    object: Object<'_>,
-    (first, last): (u64, u64),
-    response: Response,
-    resume: &dyn Fn(u64) -> Result<Call<'a>, S3Error>,
-    sink: &OutputStream,
-    mut hasher: Option<&mut Hasher>,
-) -> Result<(), S3Error> {
-    let length = last - first + 1;
-    let mut written = 0u64;
-    let mut body = response;
-    let mut attempt = 1;
-    // Bounded: every pass either ends the loop or uses one of `max_attempts` attempts.
-    loop {
-        match body.copy_into(sink, hasher.as_deref_mut()) {
-            CopyEnd::Done(n) => {
-                written += n;
-                break;
-            }
-            CopyEnd::SinkFailed(n, e) => {
-                return Err(S3Error::Other(format!(
-                    "writing range {first}-{last} of {object} to the destination failed after {} bytes: {e}",
-                    written + n
-                )));
-            }
-            CopyEnd::SourceFailed(n, e) => {
-                written += n;
-                if attempt >= s3.max_attempts() || written >= length {
-                    return Err(S3Error::Transport(format!(
-                        "range {first}-{last} of {object} broke after {written} of its {length} bytes, \
-                         {attempt} attempts in all: {e}"
-                    )));
-                }
-                attempt += 1;
-                pause::sleep(retry::backoff(attempt, pause::random_unit()));
-                body = s3.send(resume(first + written)?, Body::Empty)?;
-            }
-        }
-    }
-    if written != length {
-        return Err(S3Error::Transport(format!(
-            "range {first}-{last} of {object} came with {written} of its {length} bytes"
-        )));
-    }
-    Ok(())
 }

@@ -8,6 +8,7 @@ pub mod in_flight;
 pub mod pause;
 pub mod range_sink;
 pub mod range_source;
+pub mod resumed_copy;
 pub mod retry;
 pub mod signing;
 pub mod stream_copy;
