@@ -32,15 +32,20 @@ pub fn get_object(
     sink: &OutputStream,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
-    match (options.range, options.parallel_ranges) {
-        (None, Some(parallel)) if parallel != 1 => {
-            let (parallel, range_size) =
-                transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
-            parallel_ranges::download(s3, object, Destination::Stream(sink), options, parallel, range_size)
-        }
+    if let Some((parallel, range_size)) = ranges_asked(options)? {
+        return parallel_ranges::download(
+            s3,
+            object,
+            Destination::Stream(sink),
+            options,
+            parallel,
+            range_size,
+        );
+    }
+    match options.range {
         // A range the caller asked for is delivered as it comes.
-        (Some(_), _) => operations::get_object(s3, object, sink, options),
-        (None, _) => resumable(s3, object, sink, options),
+        Some(_) => operations::get_object(s3, object, sink, options),
+        None => resumable(s3, object, sink, options),
     }
 }
 
@@ -53,13 +58,22 @@ pub fn get_object_into(
     sink: &dyn RangeSink,
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
-    match (options.range, options.parallel_ranges) {
-        (None, Some(parallel)) if parallel != 1 => {
-            let (parallel, range_size) =
-                transfer_plan::download_plan(parallel, options.range_size).map_err(invalid)?;
+    match ranges_asked(options)? {
+        Some((parallel, range_size)) => {
             parallel_ranges::download(s3, object, Destination::Seekable(sink), options, parallel, range_size)
         }
-        _ => get_object(s3, object, &stream_from(sink, 0)?, options),
+        None => get_object(s3, object, &stream_from(sink, 0)?, options),
+    }
+}
+
+/// The parallel download the options ask for, if any (more than one range in flight, and no
+/// range of the caller's): ranges in flight and bytes per range, checked.
+fn ranges_asked(options: &GetOptions) -> Result<Option<(usize, u64)>, S3Error> {
+    match (options.range, options.parallel_ranges) {
+        (None, Some(parallel)) if parallel != 1 => {
+            transfer_plan::download_plan(parallel, options.range_size).map(Some).map_err(invalid)
+        }
+        _ => Ok(None),
     }
 }
 
