@@ -8,6 +8,7 @@ use wasmtime_wasi::p2::DynOutputStream;
 use wasmtime_wasi::p2::pipe::AsyncWriteStream;
 
 use crate::error::Error;
+use crate::runtime::limits::SINK_BUDGET_BYTES;
 use crate::runtime::seekable_import::{SinkHandle, SourceHandle};
 #[cfg(doc)]
 use crate::seekable::{FileSink, FileSource};
@@ -15,9 +16,6 @@ use crate::seekable::{SeekableSink, SeekableSource};
 use crate::types::{CopyOptions, CopyResult, GetOptions, ObjectInfo, ObjectRef, PutOptions, PutResult};
 
 use super::{Connector, input_stream};
-
-/// How many bytes a download may have in flight towards its sink.
-const SINK_BUDGET: usize = 1 << 20;
 
 /// Calls on objects.
 impl Connector {
@@ -76,7 +74,7 @@ impl Connector {
         options: GetOptions,
     ) -> Result<ObjectInfo, Error> {
         self.call(async |client, store| {
-            let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET, sink));
+            let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET_BYTES, sink));
             let sink = store.data_mut().table.push(stream)?;
             client.call_get_object(store, object, Resource::new_borrow(sink.rep()), &options).await
         })

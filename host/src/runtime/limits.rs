@@ -32,6 +32,9 @@ pub const BODY_BUFFER_CHUNKS: usize = 1;
 pub const BODY_CHUNK_BYTES: usize = 1 << 20;
 /// What one open body can hold in the host: every slot of its channel full.
 pub const BODY_BUFFER_BYTES: usize = (BODY_BUFFER_CHUNKS + 1) * BODY_CHUNK_BYTES;
+/// How many bytes a download may have in flight towards a host sink (a caller's writer, or one
+/// range's writer of a seekable sink).
+pub const SINK_BUDGET_BYTES: usize = 1 << 20;
 /// The default cap on what the host holds for one instance: room for 16 bodies being written
 /// at once (the plugin writes at most 4 parts at a time) and their headers.
 pub const DEFAULT_HOST_BUFFER_BYTES: usize = 64 << 20;

@@ -13,11 +13,9 @@ use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use super::bindings::s3_connector::s3::seekable;
+use super::limits::SINK_BUDGET_BYTES;
 use super::store_state::StoreState;
 use crate::seekable::{SeekableSink, SeekableSource};
-
-/// How many bytes one range's writer may have in flight towards the sink.
-const RANGE_WRITE_BUDGET: usize = 1 << 20;
 
 /// What the guest's `source` handle stands for in the instance's resource table.
 pub struct SourceHandle(pub Arc<dyn SeekableSource>);
@@ -62,7 +60,7 @@ impl seekable::HostSink for StoreState {
             Ok(writer) => writer,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        let stream: DynOutputStream = Box::new(AsyncWriteStream::new(RANGE_WRITE_BUDGET, writer));
+        let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET_BYTES, writer));
         Ok(Ok(self.table.push(stream)?))
     }
 

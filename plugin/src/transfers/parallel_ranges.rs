@@ -21,7 +21,7 @@ use crate::bindings::s3_connector::s3::types::{
     ChecksumAlgorithm, Conditions, GetOptions, ObjectInfo, S3Error,
 };
 use crate::bindings::wasi::io::poll;
-use crate::bindings::wasi::io::streams::{OutputStream, StreamError};
+use crate::bindings::wasi::io::streams::OutputStream;
 use crate::operations::{get_object, object_info};
 use crate::protocol::checked_names::Object;
 use crate::protocol::checksum::{self, Hasher};
@@ -277,7 +277,11 @@ fn side_by_side<'a>(
                 }
                 Step::Waiting(pollable) => waits.push(pollable),
                 Step::Ended if range.written == length => {
-                    flush(&range.sink, object, range.range)?;
+                    stream_copy::flush(&range.sink).map_err(|e| {
+                        S3Error::Other(format!(
+                            "writing range {first}-{last} of {object} to the destination failed: {e}"
+                        ))
+                    })?;
                     let done = writing.remove(next);
                     per_range[done.index] = done.hasher;
                     moved = true;
@@ -313,15 +317,4 @@ fn side_by_side<'a>(
             whole
         })
     }))
-}
-
-/// Waits until everything written to a range's stream has reached the sink.
-fn flush(sink: &OutputStream, object: Object<'_>, (first, last): (u64, u64)) -> Result<(), S3Error> {
-    match sink.blocking_flush() {
-        Ok(()) | Err(StreamError::Closed) => Ok(()),
-        Err(e) => Err(S3Error::Other(format!(
-            "writing range {first}-{last} of {object} to the destination failed: {}",
-            stream_copy::describe(e)
-        ))),
-    }
 }

@@ -43,11 +43,9 @@ pub fn splice(source: &InputStream, sink: &OutputStream, limit: u64) -> CopyEnd 
             }
         }
     }
-    match sink.blocking_flush() {
+    match flush(sink) {
         Ok(()) => CopyEnd::Done(moved),
-        // An HTTP body of known length closes itself once it has every byte.
-        Err(StreamError::Closed) => CopyEnd::Done(moved),
-        Err(e) => CopyEnd::SinkFailed(moved, describe(e)),
+        Err(e) => CopyEnd::SinkFailed(moved, e),
     }
 }
 
@@ -63,6 +61,11 @@ pub fn write_all(sink: &OutputStream, mut bytes: &[u8]) -> Result<(), String> {
         sink.write(&bytes[..n]).map_err(describe)?;
         bytes = &bytes[n..];
     }
+    flush(sink)
+}
+
+/// Waits until everything written to `sink` has left the guest's hands.
+pub fn flush(sink: &OutputStream) -> Result<(), String> {
     match sink.blocking_flush() {
         // An HTTP body of known length closes itself once it has every byte.
         Ok(()) | Err(StreamError::Closed) => Ok(()),
