@@ -2,9 +2,10 @@
 //!
 //! The plugin parses and runs the action; the host does what it cannot take on the guest's
 //! word: its own denial reason wins over the guest's text, secrets handed to the guest are
-//! scrubbed from what it returns, a presigned URL is checked against the policy, documents the
-//! guest created are published only when the action succeeded, and every answer carries the id
-//! of the call (`auditId`).
+//! scrubbed from what it returns, documents the guest created are published only when the
+//! action succeeded, and every answer carries the id of the call (`auditId`). A presigned URL
+//! is the host's own work (`runtime/presigning_import.rs`): the host never reads the request's
+//! text to learn whether the answer holds one.
 
 use std::fmt;
 
@@ -16,14 +17,12 @@ use serde_json::Value;
 
 use wasmtime::Store;
 
+use crate::connector::Connector;
 pub use crate::connector::DEFAULT_MAX_INLINE_BYTES;
-use crate::connector::{Connector, presign_action, presign_method_named};
 use crate::error::Error;
-use crate::policy::Denial;
 use crate::request_settings::{Refused, RequestSettings, without_authentication};
 use crate::runtime::bindings::exports::s3_connector::s3::actions::ActionOptions;
 use crate::runtime::store_state::StoreState;
-use crate::types::{ObjectRef, PresignRequest};
 
 /// A failed action: the JSON error object, `{"error": {"code", "message", "retryable",
 /// "status", "requestId", "bucket", "key", "auditId"}}`.
@@ -91,31 +90,17 @@ impl fmt::Display for ActionFailure {
 
 impl std::error::Error for ActionFailure {}
 
-/// What the host reads from the request itself, to check the guest's work and to name the
-/// subject of host-side errors. Best effort: the guest reports malformed requests.
+/// What the host reads from the request itself to name the subject of host-side errors, and to
+/// add the provider to `testConnection`'s answer. Best effort, and never a security decision:
+/// the guest reports malformed requests, and the host's checks are on what the plugin does.
 #[derive(Debug, Default)]
 struct RequestView {
     action: Option<String>,
     bucket: Option<String>,
     key: Option<String>,
-    method: String,
-    expires_in: u64,
 }
 
 impl RequestView {
-    /// The presign request as the host reads it, for a `presign` action it can check (a
-    /// request without bucket, key or a known method fails in the plugin).
-    fn presign_request(&self) -> Option<PresignRequest> {
-        if self.action.as_deref() != Some("presign") {
-            return None;
-        }
-        Some(PresignRequest {
-            method: presign_method_named(&self.method)?,
-            object: ObjectRef { bucket: self.bucket.clone()?, key: self.key.clone()? },
-            expires_in_seconds: u32::try_from(self.expires_in).unwrap_or(u32::MAX),
-        })
-    }
-
     /// The view of a request's text, as the tests write it.
     #[cfg(test)]
     fn read(request: &str) -> Self {
@@ -133,8 +118,6 @@ impl RequestView {
                 .or_else(|| text(&value["document"]["metadata"]["fileName"]))
                 .or_else(|| text(&value["action"]["key"]))
                 .or_else(|| text(&value["action"]["document"]["metadata"]["fileName"])),
-            method: text(&value["method"]).unwrap_or_else(|| "GET".to_owned()).to_ascii_uppercase(),
-            expires_in: value["expiresIn"].as_u64().unwrap_or(3600),
         }
     }
 }
@@ -195,9 +178,6 @@ impl Connector {
         audit_id: String,
     ) -> Result<Value, ActionFailure> {
         let fail = |error: Error| ActionFailure::from_error(&error, &view, &audit_id);
-        if let Some(request) = view.presign_request() {
-            self.check_presign_expiry(&presign_action(request.method).method(), &request).map_err(fail)?;
-        }
         let mut call = self.sandbox().await.map_err(fail)?;
         let options = ActionOptions { max_inline_bytes: self.settings().max_inline_bytes };
         let answer = self
@@ -229,9 +209,9 @@ impl Connector {
                     Err(error) => fail(error),
                 },
             }),
-            Ok(Ok(text)) => guest_json(&call.scrub(&text))
-                .and_then(|response| self.check_response(&view, response))
-                .map_err(fail),
+            Ok(Ok(text)) => {
+                guest_json(&call.scrub(&text)).map(|response| self.completed(&view, response)).map_err(fail)
+            }
         };
         let outcome = finish_documents(&mut call.store, outcome.is_ok()).await.map_err(fail).and(outcome);
         outcome.map(|mut response| {
@@ -240,21 +220,13 @@ impl Connector {
         })
     }
 
-    /// The host's own checks of a successful answer: a presigned URL must be for the request's
-    /// method, bucket and key, and allowed. `testConnection` gets the credentials provider.
-    fn check_response(&self, view: &RequestView, mut response: Value) -> Result<Value, Error> {
+    /// A successful answer with what only the host knows: `testConnection` gets the name of
+    /// the credentials provider.
+    fn completed(&self, view: &RequestView, mut response: Value) -> Value {
         if view.action.as_deref() == Some("testConnection") && response["credentials"].is_object() {
-            // Only the host knows which provider supplied the credentials.
             response["credentials"]["provider"] = Value::String(self.credentials_provider().to_owned());
         }
-        if view.action.as_deref() == Some("presign") {
-            // A URL the host cannot check against what was asked is not handed out.
-            let refuse = || Error::Denied(Denial("the plugin's presign answer cannot be checked".to_owned()));
-            let request = view.presign_request().ok_or_else(refuse)?;
-            let url = response["url"].as_str().ok_or_else(refuse)?;
-            self.admit_presigned(&presign_action(request.method).method(), &request, url)?;
-        }
-        Ok(response)
+        response
     }
 }
 
@@ -276,28 +248,22 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::policy::Denial;
     use crate::types::S3Error;
 
     #[test]
     fn the_host_reads_the_subject_from_the_request_itself() {
-        let view =
-            RequestView::read(r#"{"action":"presign","bucket":"b","key":"k","method":"put","expiresIn":60}"#);
+        let view = RequestView::read(r#"{"action":"presign","bucket":"b","key":"k","method":"put"}"#);
         assert_eq!(
-            (
-                view.action.as_deref(),
-                view.bucket.as_deref(),
-                view.key.as_deref(),
-                view.method.as_str(),
-                view.expires_in
-            ),
-            (Some("presign"), Some("b"), Some("k"), "PUT", 60)
+            (view.action.as_deref(), view.bucket.as_deref(), view.key.as_deref()),
+            (Some("presign"), Some("b"), Some("k"))
         );
         let upload = RequestView::read(
             r#"{"action":"uploadDocument","bucket":"b","document":{"metadata":{"fileName":"f.pdf"}}}"#,
         );
         assert_eq!(upload.key.as_deref(), Some("f.pdf"));
         let garbage = RequestView::read("{");
-        assert_eq!((garbage.action, garbage.method.as_str(), garbage.expires_in), (None, "GET", 3600));
+        assert_eq!((garbage.action, garbage.bucket), (None, None));
     }
 
     #[test]

@@ -28,6 +28,27 @@ pub fn secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a Secret>) ->
     spellings.iter().fold(text.to_owned(), |text, spelling| text.replace(spelling.as_str(), REDACTED))
 }
 
+/// `text` scrubbed as by [`secrets`], except inside the occurrences of `kept`: URLs the host
+/// made itself (presigned URLs carry a session token by design).
+pub fn secrets_outside<'a>(
+    text: &str,
+    secrets_in: impl IntoIterator<Item = &'a Secret> + Clone,
+    kept: &[String],
+) -> String {
+    let Some((at, url)) = kept
+        .iter()
+        .filter(|url| !url.is_empty())
+        .filter_map(|url| text.find(url.as_str()).map(|at| (at, url)))
+        .min()
+    else {
+        return secrets(text, secrets_in);
+    };
+    let mut out = secrets(&text[..at], secrets_in.clone());
+    out.push_str(url);
+    out.push_str(&secrets_outside(&text[at + url.len()..], secrets_in, kept));
+    out
+}
+
 /// The spellings of one secret: as is; percent-encoded as a query value and as a path, with
 /// upper- and lower-case hex digits; encoded twice (a URL quoted inside a query value); and the
 /// space-separated hex bytes of the raw and encoded forms (`CanonicalRequestBytes`).

@@ -409,6 +409,8 @@ async fn header_smuggling_is_refused() {
         connection: Connection::resolve(Some(&t.s3.endpoint()), Some("us-east-1"), true, |_| None).unwrap(),
         policy: Arc::new(Policy::from_allow_flags(&[RULE]).unwrap()),
         credentials: Arc::new(StaticCredentials::new("AK", Secret::new("s"), None)),
+        signing_keys: Default::default(),
+        max_presign_seconds: 3600,
         pinned_time: None,
         documents: None,
         audit: None,

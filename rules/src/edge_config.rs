@@ -13,11 +13,26 @@ pub const PATH_STYLE: &str = "path_style";
 pub const MAX_ATTEMPTS: &str = "max_attempts";
 /// The access key id of this request's credentials.
 pub const ACCESS_KEY_ID: &str = "access_key_id";
-/// The secret access key of this request's credentials.
+/// The secret access key of this request's credentials (instead of a signing key).
 pub const SECRET_ACCESS_KEY: &str = "secret_access_key";
+/// The SigV4 signing key derived for `signing_date`, the region and `s3`, as 64 hex digits
+/// (`s3-connector signing-key` prints one): given instead of the secret access key, it expires
+/// with its day. The reference host's `serve` gives only this.
+pub const SIGNING_KEY: &str = "signing_key";
+/// The day `signing_key` signs for, `YYYYMMDD` (UTC).
+pub const SIGNING_DATE: &str = "signing_date";
 /// The session token of temporary credentials, if any.
 pub const SESSION_TOKEN: &str = "session_token";
 
 /// Every key, in the order above.
-pub const ALL: [&str; 7] =
-    [ENDPOINT, REGION, PATH_STYLE, MAX_ATTEMPTS, ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN];
+pub const ALL: [&str; 9] = [
+    ENDPOINT,
+    REGION,
+    PATH_STYLE,
+    MAX_ATTEMPTS,
+    ACCESS_KEY_ID,
+    SECRET_ACCESS_KEY,
+    SIGNING_KEY,
+    SIGNING_DATE,
+    SESSION_TOKEN,
+];

@@ -1,4 +1,4 @@
-//! S3's naming rules, the endpoint, the encoding of keys in request paths, the S3 actions with
+//! S3's naming rules, the endpoint, the encoding of keys in request paths, SigV4 signing, the S3 actions with
 //! their access classes, the edge world's configuration keys, and the error vocabulary (codes, exit codes, HTTP statuses, the JSON
 //! error object, what is transient).
 //!
@@ -14,7 +14,9 @@ mod endpoint;
 mod error_code;
 mod key;
 mod region;
+mod request_target;
 mod s3_action;
+pub mod sigv4;
 
 pub use access::Access;
 pub use bucket_name::{BucketNameError, validate_bucket_name};
@@ -25,4 +27,5 @@ pub use region::{
     AWS_REGIONS, MAX_SUGGESTION_DISTANCE, RegionError, check_aws_region, edit_distance,
     endpoint_names_region, is_aws_region, nearest_aws_region, partition,
 };
+pub use request_target::{Target, target};
 pub use s3_action::S3Action;

@@ -359,3 +359,109 @@ async fn health_and_readiness_need_no_token_and_say_nothing_secret() {
     assert_eq!((status, &answer["checks"]["endpoint"]), (503, &json!("failing")), "{answer}");
     serving.stop().await;
 }
+
+/// Every string in `answer` that holds a presigned URL's signature.
+fn urls_in(answer: &str) -> Vec<String> {
+    answer
+        .split('"')
+        .filter(|part| part.contains("X-Amz-Signature"))
+        .map(|part| part.replace("\\u0026", "&"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_action_shape_gets_a_url_past_the_policy() {
+    let s3 = TestServer::start().await;
+    let admin = s3.admin();
+    for bucket in ["photos", "secret"] {
+        admin.create_bucket(bucket).await.unwrap();
+    }
+    admin
+        .put_object_bytes(&ObjectRef::new("photos", "in/a.txt"), b"allowed", Default::default())
+        .await
+        .unwrap();
+    admin.put_object_bytes(&ObjectRef::new("secret", "k"), b"forbidden", Default::default()).await.unwrap();
+    let audit = Arc::new(MemorySink::default());
+    let connector =
+        s3.builder(policy(&["photos/in/=read,list"])).presign_cap(CAP).audit(audit.clone()).build().unwrap();
+    let serving = Serving::start(connector.clone()).await;
+    for method in ["GET", "HEAD", "PUT", "DELETE"] {
+        for (bucket, key) in [("photos", "in/a.txt"), ("secret", "k"), ("photos", "out/b.txt")] {
+            let allowed = bucket == "photos" && key.starts_with("in/") && matches!(method, "GET" | "HEAD");
+            let fields = format!(r#""bucket":"{bucket}","key":"{key}","method":"{method}","expiresIn":600"#);
+            let shapes = [
+                format!(r#"{{"action":"presign",{fields}}}"#),
+                // Camunda's shape with the action hidden in its fields (issue 29).
+                format!(
+                    r#"{{"actionDiscriminator":"downloadObject","action":{{"action":"presign",{fields}}}}}"#
+                ),
+                format!(
+                    r#"{{"actionDiscriminator":"uploadObject","action":{{"action":"presign",{fields}}}}}"#
+                ),
+                format!(r#"{{"action":{{"action":"presign",{fields}}}}}"#),
+                format!(r#"{{"Action":"presign",{fields}}}"#),
+                format!(r#"{{"action":"PRESIGN",{fields}}}"#),
+                format!(r#"{{"action":"listObjects","action":"presign",{fields}}}"#),
+                format!(r#"{{"action":"presign","action":"presign",{fields},"unknown":1}}"#),
+            ];
+            for shape in shapes {
+                let seen = audit.records().len();
+                let invoked = match connector.invoke(&shape).await {
+                    Ok(answer) => answer.to_string(),
+                    Err(failure) => failure.json().to_string(),
+                };
+                let (_, served) = serving.call("POST", "/actions", &shape).await;
+                for (path, answer) in [("invoke", &invoked), ("serve", &served)] {
+                    for url in urls_in(answer) {
+                        let status = use_url(&s3, method, &url).await;
+                        assert!(
+                            allowed,
+                            "{shape} via {path}: a URL outside the policy left the host ({status})"
+                        );
+                        assert!((200..300).contains(&status), "{shape} via {path}: {status}");
+                    }
+                    if answer.contains("denied-by-host") {
+                        let denied = audit.records().into_iter().skip(seen).any(|r| {
+                            r.decision == Decision::Denied
+                                && matches!(r.kind, Kind::Presign | Kind::Credentials)
+                        });
+                        assert!(denied, "{shape} via {path}: a refusal without an audit record");
+                    }
+                }
+                // The plain request is the one shape that must work when allowed.
+                if allowed && shape.starts_with(r#"{"action":"presign","bucket""#) {
+                    assert_eq!(urls_in(&invoked).len(), 1, "{shape}: {invoked}");
+                    assert_eq!(urls_in(&served).len(), 1, "{shape}: {served}");
+                }
+            }
+        }
+    }
+    assert_eq!(std::fs::read(s3.object_path("secret", "k")).unwrap(), b"forbidden");
+    assert!(std::fs::read(s3.object_path("photos", "in/a.txt")).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_urls_of_temporary_credentials_carry_their_token_and_work() {
+    const TOKEN: &str = "FQoGZXIvYXdz/Temporary+Token==";
+    let s3 = TestServer::start().await;
+    s3.admin().create_bucket("photos").await.unwrap();
+    s3.admin()
+        .put_object_bytes(&ObjectRef::new("photos", "in/a.txt"), b"allowed", Default::default())
+        .await
+        .unwrap();
+    let credentials = StaticCredentials::new(
+        s3.s3.access_key_id(),
+        s3.s3.secret_access_key().clone(),
+        Some(Secret::new(TOKEN)),
+    );
+    let connector = Connector::builder(s3.connection(), policy(&["photos/in/=read"]), Arc::new(credentials))
+        .build()
+        .unwrap();
+    let answer = connector
+        .invoke(r#"{"action":"presign","bucket":"photos","key":"in/a.txt","expiresIn":600}"#)
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    let url = answer["url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Security-Token=FQoGZXIvYXdz%2FTemporary%2BToken%3D%3D"), "{url}");
+    assert!(!url.contains("redacted"), "{url}");
+}

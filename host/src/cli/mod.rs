@@ -30,6 +30,7 @@ pub mod s3_uri;
 mod serve;
 mod serve_token;
 mod signals;
+mod signing_key;
 mod sync;
 mod tally;
 mod times;
@@ -249,6 +250,11 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         expires_in: u32,
     },
+    /// Print today's SigV4 signing key of the configured credentials, with the access key id,
+    /// date, region and session token, as the edge component's wasi:config values
+    /// (key=value lines): give a stock host the key, which expires with the day, instead of the
+    /// secret access key.
+    SigningKey,
     /// Delete an object, or with --recursive every object in a folder (in batches of 1000).
     Rm {
         /// s3://BUCKET/KEY, or s3://BUCKET/FOLDER with --recursive
@@ -498,6 +504,7 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
             };
             commands::rm(&connector, &location, scope, &filters, json).await
         }
+        Command::SigningKey => signing_key::print(&connector, signed_at, json).await,
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
         Command::Rb { location } => commands::rb(&connector, &location, json).await,
         Command::Head { location, sse_c_key_file } => {

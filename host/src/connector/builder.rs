@@ -18,8 +18,7 @@ use crate::settings::Connection;
 
 use super::{Connector, Settings};
 
-/// S3's limit on a presigned URL's lifetime: 7 days.
-pub const MAX_PRESIGN_SECONDS: u32 = 7 * 24 * 3600;
+pub use crate::runtime::presigning_import::MAX_PRESIGN_SECONDS;
 
 /// How long a call may take unless [`ConnectorBuilder::call_timeout`] says otherwise.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -98,7 +97,7 @@ impl ConnectorBuilder {
             max_attempts: shared.max_attempts,
             retry_budget: shared.retry_budget.clone(),
             limits: shared.limits,
-            max_presign_seconds: settings.max_presign_seconds,
+            max_presign_seconds: shared.max_presign_seconds,
             documents: shared.documents.clone(),
             max_inline_bytes: settings.max_inline_bytes,
             allow_request_credentials: settings.allow_request_credentials,
@@ -231,6 +230,8 @@ impl ConnectorBuilder {
             connection: self.connection,
             policy: Arc::new(self.policy),
             credentials: self.credentials,
+            signing_keys: Arc::default(),
+            max_presign_seconds: self.max_presign_seconds,
             pinned_time: self.pinned_time,
             audit,
             documents: self.documents,
@@ -242,7 +243,6 @@ impl ConnectorBuilder {
         let settings = Settings {
             runtime,
             shared,
-            max_presign_seconds: self.max_presign_seconds,
             call_timeout: self.call_timeout,
             max_inline_bytes: self.max_inline_bytes,
             tenant: self.tenant,

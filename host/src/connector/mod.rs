@@ -33,11 +33,11 @@ use crate::runtime::store_state::{Shared, StoreState};
 use crate::settings::Connection;
 use crate::types::S3Error;
 
+pub(crate) use crate::runtime::presigning_import::presign_action;
 pub use builder::{
     ConnectorBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_INLINE_BYTES,
     MAX_PRESIGN_SECONDS,
 };
-pub(crate) use presign::presign_action;
 pub use presign::presign_method_named;
 
 /// An S3 connector: the sandboxed plugin, bound to one endpoint, policy and credentials.
@@ -56,7 +56,6 @@ pub(crate) struct Settings {
     pub(crate) runtime: &'static PluginRuntime,
     /// What every instance of this connector is given.
     pub(crate) shared: Shared,
-    pub(crate) max_presign_seconds: u32,
     pub(crate) call_timeout: Duration,
     pub(crate) max_inline_bytes: u64,
     pub(crate) tenant: String,

@@ -50,6 +50,7 @@ pub mod profile_files;
 pub mod role_session;
 #[cfg(feature = "aws-credentials")]
 pub mod roles_anywhere;
+mod signing_keys;
 #[cfg(feature = "aws-credentials")]
 mod sts;
 #[cfg(feature = "aws-credentials")]
@@ -81,6 +82,7 @@ pub use self::{
 };
 pub use crate::secret::Secret;
 pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
+pub use signing_keys::SigningKeys;
 
 /// AWS credentials. Debug never shows the secret parts.
 #[derive(Clone, Debug)]

@@ -12,6 +12,7 @@ pub mod instantiation_floor;
 pub mod limits;
 pub mod pinned_clock;
 pub mod plugin_runtime;
+pub(crate) mod presigning_import;
 pub mod retry_budget;
 pub mod sandboxed_call;
 pub(crate) mod seekable_import;

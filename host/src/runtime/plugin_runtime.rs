@@ -13,7 +13,7 @@ use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::exports::s3_connector::s3::{actions, client};
-use super::bindings::s3_connector::s3::{credentials, documents, seekable, settings, types};
+use super::bindings::s3_connector::s3::{credentials, documents, presigning, seekable, settings, types};
 use super::compiled_cache;
 use super::limits::{self, MAX_INSTANCE_MEMORY};
 use super::store_state::StoreState;
@@ -146,6 +146,7 @@ impl PluginRuntime {
         super::host_buffer::add_to_linker(&mut linker)?;
         // The world's own imports; WASI comes from the two crates above.
         credentials::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        presigning::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         settings::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         types::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         documents::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;

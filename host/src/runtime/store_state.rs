@@ -1,8 +1,11 @@
 //! The state of one plugin instance: its WASI context, its resources, its egress guard, and
-//! the host side of the `credentials` and `settings` imports.
+//! the host side of the `credentials` and `settings` imports (`presigning` is in
+//! `presigning_import.rs`).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use s3_connector_rules::sigv4;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -14,7 +17,7 @@ use super::egress::EgressGuard;
 use super::limits::{InstanceLimits, Limits};
 use super::pinned_clock::PinnedClock;
 use crate::audit::{Audit, AuditRecord, Decision, Kind};
-use crate::credentials::{CredentialsProvider, Secret};
+use crate::credentials::{CredentialsProvider, Secret, SigningKeys};
 use crate::documents::DocumentStore;
 use crate::policy::{Access, Denial, Policy};
 use crate::settings::Connection;
@@ -28,6 +31,10 @@ pub struct Shared {
     pub policy: Arc<Policy>,
     /// Whose credentials sign them.
     pub credentials: Arc<dyn CredentialsProvider>,
+    /// The signing keys derived from those credentials: all the plugin is given to sign with.
+    pub signing_keys: Arc<SigningKeys>,
+    /// The host's cap on a presigned URL's lifetime, in seconds.
+    pub max_presign_seconds: u32,
     /// The time the plugin sees, when pinned.
     pub pinned_time: Option<SystemTime>,
     /// The document store of JSON actions, if the embedder gave one.
@@ -57,6 +64,9 @@ pub struct StoreState {
     /// The secrets handed to the guest in this call, so that the host can scrub them from
     /// anything the guest says back (a hostile plugin could put them in an error message).
     pub handed_out: Vec<Secret>,
+    /// The URLs the host presigned in this call: handed out whole (a session token in them
+    /// included) when the guest returns them.
+    pub issued_urls: Vec<String>,
     /// Documents the guest created in this call, to publish or remove once its outcome is known.
     pub created_documents: Vec<String>,
     /// The `wasi:config` values of the edge world: its settings and this request's credentials.
@@ -97,6 +107,7 @@ impl StoreState {
             egress,
             scope_denials: Vec::new(),
             handed_out: Vec::new(),
+            issued_urls: Vec::new(),
             created_documents: Vec::new(),
             config: WasiConfigVariables::new(),
             limits: InstanceLimits::new(shared.limits),
@@ -106,9 +117,14 @@ impl StoreState {
     }
 
     /// `text` with every spelling of every secret handed out in this call replaced by
-    /// `<redacted>` (see [`crate::scrub`]).
+    /// `<redacted>` (see [`crate::scrub`]), except inside the URLs the host presigned.
     pub fn scrub(&self, text: &str) -> String {
-        crate::scrub::secrets(text, &self.handed_out)
+        crate::scrub::secrets_outside(text, &self.handed_out, &self.issued_urls)
+    }
+
+    /// What every instance of the connector shares.
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// Records a secret handed to the guest, to be scrubbed from whatever it says back.
@@ -191,17 +207,35 @@ impl credentials::Host for StoreState {
         if let Err(denial) = self.shared.policy.check_scope(scope.bucket.as_deref(), access) {
             return denied(self, denial);
         }
+        // The key signs only on the day it is for: today's (the plugin's clock, pinned or not),
+        // or the neighbouring day's around midnight.
+        let now = self.shared.pinned_time.unwrap_or_else(SystemTime::now);
+        if !sigv4::date_is_current(&scope.signing_date, now) {
+            let today = sigv4::signing_date(now).unwrap_or_default();
+            let denial = Denial(format!(
+                "a signing key for {:?} was asked for; the host gives out today's ({today}) only",
+                scope.signing_date
+            ));
+            return denied(self, denial);
+        }
         let provider = self.shared.credentials.clone();
         match provider.credentials().await {
             Ok(c) => {
+                let identity = self.shared.signing_keys.identity(
+                    &c,
+                    &scope.signing_date,
+                    &self.shared.connection.region,
+                );
                 // Recorded before they leave, to be scrubbed from whatever the guest says back.
-                for secret in std::iter::once(&c.secret_access_key).chain(&c.session_token) {
-                    self.hand_out(secret);
+                self.hand_out(&Secret::new(identity.key.to_hex()));
+                if let Some(token) = &c.session_token {
+                    self.hand_out(token);
                 }
                 Ok(credentials::Credentials {
-                    access_key_id: c.access_key_id,
-                    secret_access_key: c.secret_access_key.expose().to_owned(),
-                    session_token: c.session_token.map(|t| t.expose().to_owned()),
+                    access_key_id: identity.access_key_id,
+                    signing_key: identity.key.as_bytes().to_vec(),
+                    signing_date: identity.date,
+                    session_token: identity.session_token,
                     expires_at: c
                         .expires_at
                         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -224,6 +258,8 @@ mod tests {
             connection: Connection::aws("us-east-1"),
             policy: Arc::new(Policy::allow_all()),
             credentials: Arc::new(StaticCredentials::new("AKID", Secret::new("s3cr3t"), None)),
+            signing_keys: Arc::default(),
+            max_presign_seconds: 3600,
             pinned_time: None,
             documents: None,
             audit: None,
@@ -237,5 +273,12 @@ mod tests {
         state.handed_out.push(Secret::new("s3cr3t"));
         state.handed_out.push(Secret::new("t0ken"));
         assert_eq!(state.scrub("leak s3cr3t and t0ken"), "leak <redacted> and <redacted>");
+        // A URL the host presigned keeps its token; the same token elsewhere does not.
+        let url = "http://127.0.0.1:9000/b/k?X-Amz-Security-Token=t0ken&X-Amz-Signature=00";
+        state.issued_urls.push(url.to_owned());
+        assert_eq!(
+            state.scrub(&format!(r#"{{"url":"{url}","note":"t0ken"}}"#)),
+            format!(r#"{{"url":"{url}","note":"<redacted>"}}"#)
+        );
     }
 }

@@ -1,8 +1,12 @@
 //! Every route but `/actions`: one fresh instance of the edge component per request, given the
-//! endpoint, region and this request's credentials through `wasi:config`. Every request it
-//! sends goes through the egress guard; its error answers are scrubbed of those credentials.
+//! endpoint, region and this request's signing key (derived for today: never the secret access
+//! key) through `wasi:config`. Every request it sends goes through the egress guard; its error
+//! answers are scrubbed of the key and the session token.
 
 use http_body_util::{BodyExt, Limited};
+use std::time::SystemTime;
+
+use s3_connector_rules::sigv4;
 use s3_connector_rules::{ErrorCode, edge_config};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -36,10 +40,13 @@ pub(super) async fn answer(
 ) -> Result<hyper::Response<HyperOutgoingBody>, Error> {
     let shared = connector.settings().shared.clone();
     let credentials = shared.credentials.credentials().await?;
-    let handed_out: Vec<Secret> = std::iter::once(credentials.secret_access_key.clone())
-        .chain(credentials.session_token.clone())
-        .collect();
     let connection = shared.connection.clone();
+    let today = sigv4::signing_date(shared.pinned_time.unwrap_or_else(SystemTime::now))
+        .map_err(|e| Error::local(e.to_string()))?;
+    let identity = shared.signing_keys.identity(&credentials, &today, &connection.region);
+    let signing_key = Secret::new(identity.key.to_hex());
+    let handed_out: Vec<Secret> =
+        std::iter::once(signing_key.clone()).chain(credentials.session_token.clone()).collect();
     let max_attempts = shared.max_attempts;
     // Requests beyond the instance pool wait for a slot here rather than fail.
     let mut call = SandboxedCall::open(&runtime.engine, shared, |store_state| {
@@ -53,7 +60,8 @@ pub(super) async fn answer(
             .insert(edge_config::PATH_STYLE, connection.path_style.to_string())
             .insert(edge_config::MAX_ATTEMPTS, max_attempts.to_string())
             .insert(edge_config::ACCESS_KEY_ID, credentials.access_key_id.clone())
-            .insert(edge_config::SECRET_ACCESS_KEY, credentials.secret_access_key.expose().to_owned());
+            .insert(edge_config::SIGNING_KEY, signing_key.expose().to_owned())
+            .insert(edge_config::SIGNING_DATE, today.clone());
         if let Some(token) = &credentials.session_token {
             store_state.config.insert(edge_config::SESSION_TOKEN, token.expose().to_owned());
         }

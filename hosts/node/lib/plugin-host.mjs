@@ -1,8 +1,10 @@
 // The plugin world in Node.js: what a JavaScript workflow engine (n8n, Node-RED, a Temporal
 // TypeScript worker) gives the plugin component in place of the reference host: its
-// `credentials`, `settings`, `documents` and `seekable` imports, and a fresh instance per call of
+// `credentials` (signing keys derived here: the secret access key never enters the component),
+// `presigning`, `settings`, `documents` and `seekable` imports, and a fresh instance per call of
 // its `client` and `actions` exports.
 import { randomUUID } from "node:crypto";
+import { deriveSigningKey, isCurrentDate, presignUrl } from "./sigv4.mjs";
 import { basename, dirname, resolve } from "node:path";
 import { filesystem } from "@bytecodealliance/preview2-shim";
 import { loadComponent } from "./component.mjs";
@@ -12,6 +14,11 @@ import { origin } from "./outbound.mjs";
 /** The `s3-error` variant for a refusal (jco passes variants as `{ tag, val }`). */
 function accessDenied(message) {
   return { tag: "access-denied", val: message };
+}
+
+/** The `s3-error` variant for the host's own refusal. */
+function deniedByHost(message) {
+  return { tag: "denied-by-host", val: message };
 }
 
 /**
@@ -103,32 +110,53 @@ export class Sink {
   }
 }
 
+/** The access class a presigned URL for `method` (the contract's `presign-method`) grants. */
+const PRESIGN_ACCESS = { get: "read", head: "read", put: "write", delete: "delete" };
+
 /**
  * Loads the plugin component. `connection` is the settings record (endpoint, region,
- * pathStyle, maxAttempts); `credentials(scope)` answers each request's scope with
- * `{ accessKeyId, secretAccessKey, sessionToken }` or throws a reason; `documents` is a store
- * such as `directoryDocuments(dir)`. Returns `call(fn)`: `fn` gets a fresh instance's
+ * pathStyle, maxAttempts); `credentials(scope)` answers each request's scope (`bucket`,
+ * `access`) with `{ accessKeyId, secretAccessKey, sessionToken }` or throws a reason: the host
+ * hands the component only the signing key derived for the day, and signs presigned URLs
+ * itself once `credentials` allowed their scope; `documents` is a store such as
+ * `directoryDocuments(dir)`. Returns `call(fn)`: `fn` gets a fresh instance's
  * `{ client, actions }` and its result is returned; the instance is dropped afterwards.
  */
 export async function loadPlugin(wasmPath, { connection, credentials, documents }) {
   const component = await loadComponent(wasmPath, "plugin");
   const allowed = origin(connection.endpoint);
+  // The engine's answer for a scope, or its refusal as the contract's error.
+  const keysFor = (scope) => {
+    try {
+      return credentials(scope);
+    } catch (reason) {
+      throw accessDenied(String(reason));
+    }
+  };
   const hostImports = {
     "s3-connector:s3/settings": { connection: () => ({ ...connection }) },
     "s3-connector:s3/credentials": {
       get(scope) {
-        let answer;
-        try {
-          answer = credentials(scope);
-        } catch (reason) {
-          throw accessDenied(String(reason));
+        if (!isCurrentDate(scope.signingDate, new Date())) {
+          throw deniedByHost(`a signing key for ${scope.signingDate} was asked for; this host gives out today's only`);
         }
+        const answer = keysFor({ bucket: scope.bucket, access: scope.access });
         return {
           accessKeyId: answer.accessKeyId,
-          secretAccessKey: answer.secretAccessKey,
+          signingKey: deriveSigningKey(answer.secretAccessKey, scope.signingDate, connection.region),
+          signingDate: scope.signingDate,
           sessionToken: answer.sessionToken,
           expiresAt: undefined,
         };
+      },
+    },
+    "s3-connector:s3/presigning": {
+      presign({ method, object, expiresInSeconds }) {
+        if (!(expiresInSeconds >= 1 && expiresInSeconds <= 604800)) {
+          throw { tag: "invalid-request", val: `an expiry of ${expiresInSeconds} seconds is out of range; 1 to 604800` };
+        }
+        const answer = keysFor({ bucket: object.bucket, access: PRESIGN_ACCESS[method] });
+        return presignUrl({ connection, method: method.toUpperCase(), object, expiresInSeconds, keys: answer, now: new Date() });
       },
     },
     "s3-connector:s3/documents": documents,

@@ -9,20 +9,20 @@ pub mod multipart;
 use std::time::Duration;
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RANGE};
+use s3_connector_rules::sigv4::Payload;
 
 use crate::bindings::s3_connector::s3::types::{
     BucketInfo, ByteRange, DeleteFailure, DeleteObjectsResult, GetOptions, ListObjectsRequest,
-    ListObjectsResult, ObjectInfo, ObjectSummary, ObjectVersion, PresignMethod, PutOptions, PutResult,
-    S3Error,
+    ListObjectsResult, ObjectInfo, ObjectRef, ObjectSummary, ObjectVersion, PresignMethod, PresignRequest,
+    PutOptions, PutResult, S3Error,
 };
 use crate::bindings::wasi::io::streams::OutputStream;
 use crate::protocol::checked_names::{Bucket, Object};
 use crate::protocol::s3_error::invalid;
 use crate::protocol::{checksum_headers, object_headers, xml};
 use crate::transport::client::{Call, S3, S3Action};
-use crate::transport::range_source;
-use crate::transport::signing::Payload;
 use crate::transport::wire::{Body, Response};
+use crate::transport::{host_imports, range_source};
 
 /// CreateBucket.
 pub fn create_bucket(s3: &S3, bucket: Bucket<'_>) -> Result<(), S3Error> {
@@ -349,7 +349,8 @@ pub fn presign_method_named(name: &str) -> Option<PresignMethod> {
         .find(|method| presign_action(*method) == action)
 }
 
-/// A presigned URL for one method on one object.
+/// A presigned URL for one method on one object: the host's where it presigns (the `plugin`
+/// world), else signed here.
 pub fn presign(
     s3: &S3,
     object: Object<'_>,
@@ -361,6 +362,14 @@ pub fn presign(
             "expiry of {} seconds is out of range; presigned URLs last 1 to {MAX_PRESIGN_SECONDS} seconds (7 days)",
             expires_in_seconds
         )));
+    }
+    let request = PresignRequest {
+        method,
+        object: ObjectRef { bucket: object.bucket().name().to_owned(), key: object.key().to_owned() },
+        expires_in_seconds,
+    };
+    if let Some(presigned) = host_imports::presigned_by_host(&request) {
+        return presigned;
     }
     let call = Call::on_object(presign_action(method), object);
     let expires_in = Duration::from_secs(u64::from(expires_in_seconds));

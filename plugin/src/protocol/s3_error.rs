@@ -1,6 +1,7 @@
 //! From an S3 error response to the contract's error variant.
 
 use s3_connector_rules::ErrorCode;
+use s3_connector_rules::sigv4::SigningError;
 
 use crate::bindings::s3_connector::s3::types::{S3Error, ServiceError};
 use crate::protocol::xml;
@@ -20,6 +21,19 @@ impl std::fmt::Display for Subject<'_> {
             (Some(b), Some(k)) => write!(f, "s3://{b}/{k}"),
             (Some(b), None) => write!(f, "s3://{b}"),
             _ => write!(f, "the S3 service"),
+        }
+    }
+}
+
+impl From<SigningError> for S3Error {
+    /// A header S3 would not take is the caller's bad input; the rest are the plugin's or its
+    /// host's faults.
+    fn from(error: SigningError) -> Self {
+        match error {
+            SigningError::NotAscii(_) | SigningError::HeaderValue => {
+                S3Error::InvalidRequest(error.to_string())
+            }
+            _ => S3Error::Other(error.to_string()),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::cell::Cell;
 use std::time::{Duration, SystemTime};
 
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
+use s3_connector_rules::sigv4::{self, Payload};
 
 use crate::bindings::s3_connector::s3::types::S3Error;
 use crate::protocol::checked_names::{Bucket, Object};
@@ -18,7 +19,6 @@ use crate::transport::in_flight::InFlight;
 use crate::transport::pause;
 use crate::transport::range_source::RangeSource;
 use crate::transport::retry::{self, Outcome, Verdict};
-use crate::transport::signing::{self, Payload};
 use crate::transport::wire::{self, Body, Response};
 
 /// Bodies up to this size are hashed into the signature; larger ones go `UNSIGNED-PAYLOAD`
@@ -118,8 +118,13 @@ impl S3 {
     ) -> Result<(http::Request<()>, Target), S3Error> {
         let Subject { bucket, key } = call.subject;
         let target = endpoint::target(&self.endpoint, self.path_style, bucket, key, &call.query);
-        let scope = Scope { bucket: bucket.map(str::to_owned), access: call.action.access() };
-        let credentials = host_imports::credentials(&scope)?;
+        let now = http_date::shifted(SystemTime::now(), self.clock_offset_ms.get());
+        let scope = Scope {
+            bucket: bucket.map(str::to_owned),
+            access: call.action.access(),
+            signing_date: sigv4::signing_date(now)?,
+        };
+        let identity = host_imports::signing_identity(&scope, &self.region)?;
 
         let mut request = http::Request::builder()
             .method(call.action.method())
@@ -141,8 +146,7 @@ impl S3 {
             // get 411 MissingContentLength from S3 servers that require a length.
             headers.insert(CONTENT_LENGTH, HeaderValue::from(0));
         }
-        let now = http_date::shifted(SystemTime::now(), self.clock_offset_ms.get());
-        signing::sign_request(&mut request, credentials, &self.region, payload, presign_for, now)?;
+        sigv4::sign_request(&mut request, &identity, payload, presign_for, now)?;
         Ok((request, target))
     }
 

@@ -1,14 +1,16 @@
 //! What the guest asks of its host, whichever world it is built for.
 //!
-//! The `plugin` world imports the connector's own `settings`, `credentials` (scoped: the host
-//! checks each scope against its policy) and `documents`. The `edge` world (feature `edge`)
-//! imports only `wasi:config/store`, so that any wasi:http host can run it; there the settings
-//! and credentials are configuration values and there is no document store. The S3 code uses
-//! this module only, so it is the same in both worlds.
+//! The `plugin` world imports the connector's own `settings`, `credentials` (signing keys
+//! scoped to a bucket and access class: the host checks each scope against its policy),
+//! `presigning` (the host signs presigned URLs) and `documents`. The `edge` world (feature
+//! `edge`) imports only `wasi:config/store`, so that any wasi:http host can run it; there the
+//! settings and credentials are configuration values, the plugin presigns itself and there is
+//! no document store. The S3 code uses this module only, so it is the same in both worlds.
 
 use s3_connector_rules::Access;
+use s3_connector_rules::sigv4::SigningIdentity;
 
-use crate::bindings::s3_connector::s3::types::S3Error;
+use crate::bindings::s3_connector::s3::types::{PresignRequest, S3Error};
 
 /// Where and how to reach S3.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,23 +32,17 @@ pub struct Scope {
     pub bucket: Option<String>,
     /// The access class of the request about to be signed.
     pub access: Access,
-}
-
-/// Credentials for signing one request.
-pub struct Credentials {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key; only ever used to sign.
-    pub secret_access_key: String,
-    /// The session token of temporary credentials.
-    pub session_token: Option<String>,
+    /// The day the request is signed on, `YYYYMMDD`: the signing key is for that day.
+    pub signing_date: String,
 }
 
 #[cfg(not(feature = "edge"))]
 mod world {
-    use super::{Access, Connection, Credentials, Scope};
-    use crate::bindings::s3_connector::s3::types::{self, S3Error};
-    use crate::bindings::s3_connector::s3::{credentials, settings};
+    use s3_connector_rules::sigv4::{SigningIdentity, SigningKey};
+
+    use super::{Access, Connection, Scope};
+    use crate::bindings::s3_connector::s3::types::{self, PresignRequest, S3Error};
+    use crate::bindings::s3_connector::s3::{credentials, presigning, settings};
 
     pub use crate::bindings::s3_connector::s3::documents::{DocumentMetadata, create, open};
 
@@ -61,8 +57,8 @@ mod world {
         }
     }
 
-    /// Credentials for `scope`, if the host's policy allows it.
-    pub fn credentials(scope: &Scope) -> Result<Credentials, S3Error> {
+    /// The host's signing key for `scope` in `region`, if its policy allows the scope.
+    pub fn signing_identity(scope: &Scope, region: &str) -> Result<SigningIdentity, S3Error> {
         // The rules' access class, written as the contract's enum.
         let access = match scope.access {
             Access::Read => types::Access::Read,
@@ -71,22 +67,34 @@ mod world {
             Access::List => types::Access::List,
             Access::Admin => types::Access::Admin,
         };
-        let scope = credentials::Scope { bucket: scope.bucket.clone(), access };
+        let scope = credentials::Scope {
+            bucket: scope.bucket.clone(),
+            access,
+            signing_date: scope.signing_date.clone(),
+        };
         let c = credentials::get(&scope)?;
-        Ok(Credentials {
+        Ok(SigningIdentity {
             access_key_id: c.access_key_id,
-            secret_access_key: c.secret_access_key,
+            key: SigningKey::from_bytes(&c.signing_key)?,
+            date: c.signing_date,
+            region: region.to_owned(),
             session_token: c.session_token,
         })
+    }
+
+    /// The host signs presigned URLs: it checks the request against its policy and cap first.
+    pub fn presigned_by_host(request: &PresignRequest) -> Option<Result<String, S3Error>> {
+        Some(presigning::presign(request))
     }
 }
 
 #[cfg(feature = "edge")]
 mod world {
     use s3_connector_rules::edge_config;
+    use s3_connector_rules::sigv4::{SERVICE, SigningIdentity, SigningKey};
 
-    use super::{Connection, Credentials, Scope};
-    use crate::bindings::s3_connector::s3::types::S3Error;
+    use super::{Connection, Scope};
+    use crate::bindings::s3_connector::s3::types::{PresignRequest, S3Error};
     // wit/ holds two versions of wasi:config, so wit-bindgen names each module by version.
     #[cfg(feature = "spin")]
     use crate::bindings::wasi::config0_2_0_draft_2024_09_27::store;
@@ -118,21 +126,53 @@ mod world {
         }
     }
 
-    /// Credentials from `access_key_id`, `secret_access_key` and `session_token`. The scope is
-    /// not checked here: a standard host has no policy to check it against (the reference
-    /// host's `serve` still checks every request).
-    pub fn credentials(_scope: &Scope) -> Result<Credentials, S3Error> {
-        match (value(edge_config::ACCESS_KEY_ID)?, value(edge_config::SECRET_ACCESS_KEY)?) {
-            (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials {
-                access_key_id,
-                secret_access_key,
-                session_token: value(edge_config::SESSION_TOKEN)?,
-            }),
-            _ => Err(S3Error::AccessDenied(
-                "no credentials: the host's wasi:config has no access_key_id and secret_access_key"
+    /// The signing identity from `access_key_id`, `session_token` and either `signing_key` with
+    /// `signing_date` (a key the operator derived, which expires with its day) or
+    /// `secret_access_key` (the key derived here). The scope is not checked here: a standard
+    /// host has no policy to check it against (the reference host's `serve` still checks every
+    /// request).
+    pub fn signing_identity(scope: &Scope, region: &str) -> Result<SigningIdentity, S3Error> {
+        let no_credentials = || {
+            S3Error::AccessDenied(
+                "no credentials: the host's wasi:config has no access_key_id with a signing_key or a \
+                 secret_access_key"
                     .to_owned(),
-            )),
+            )
+        };
+        let access_key_id = value(edge_config::ACCESS_KEY_ID)?.ok_or_else(no_credentials)?;
+        let session_token = value(edge_config::SESSION_TOKEN)?;
+        if let Some(key) = value(edge_config::SIGNING_KEY)? {
+            let date = value(edge_config::SIGNING_DATE)?.unwrap_or_default();
+            if date != scope.signing_date {
+                return Err(S3Error::AccessDenied(format!(
+                    "the configured signing_key is for signing_date {date:?}, but today is {}: give the \
+                     host today's key (`s3-connector signing-key` prints one)",
+                    scope.signing_date
+                )));
+            }
+            let key =
+                SigningKey::from_hex(&key).map_err(|e| S3Error::AccessDenied(format!("signing_key: {e}")))?;
+            return Ok(SigningIdentity {
+                access_key_id,
+                key,
+                date,
+                region: region.to_owned(),
+                session_token,
+            });
         }
+        let secret = value(edge_config::SECRET_ACCESS_KEY)?.ok_or_else(no_credentials)?;
+        Ok(SigningIdentity {
+            access_key_id,
+            key: SigningKey::derive(&secret, &scope.signing_date, region, SERVICE),
+            date: scope.signing_date.clone(),
+            region: region.to_owned(),
+            session_token,
+        })
+    }
+
+    /// A standard host has no presigner: the plugin signs presigned URLs itself.
+    pub fn presigned_by_host(_request: &PresignRequest) -> Option<Result<String, S3Error>> {
+        None
     }
 
     /// A document's metadata (no document store in the edge world).
@@ -170,7 +210,14 @@ mod world {
 
 pub use world::{DocumentMetadata, connection, create as create_document, open as open_document};
 
-/// Credentials for `scope`.
-pub fn credentials(scope: &Scope) -> Result<Credentials, S3Error> {
-    world::credentials(scope)
+/// The signing identity for `scope` in `region`: the host's derived key in the `plugin` world,
+/// the configured credentials in the `edge` world.
+pub fn signing_identity(scope: &Scope, region: &str) -> Result<SigningIdentity, S3Error> {
+    world::signing_identity(scope, region)
+}
+
+/// The URL the host presigned for `request`, or `None` where the host does not presign (the
+/// `edge` world's standard hosts) and the plugin signs it.
+pub fn presigned_by_host(request: &PresignRequest) -> Option<Result<String, S3Error>> {
+    world::presigned_by_host(request)
 }

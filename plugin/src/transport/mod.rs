@@ -10,6 +10,5 @@ pub mod range_sink;
 pub mod range_source;
 pub mod resumed_copy;
 pub mod retry;
-pub mod signing;
 pub mod stream_copy;
 pub mod wire;

@@ -39,6 +39,33 @@ impl CamundaAction {
         }
     }
 
+    /// The fields of Camunda's `action` object for it (`camunda/connectors`' `UploadObject`,
+    /// `DownloadObject`, `DeleteObject` records, and the element template's inline `content`
+    /// and `options`), each with the project's own name for it. Any other field is refused by
+    /// name: copying it would let `action.action` replace the action this discriminator names.
+    fn fields(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            CamundaAction::Upload => &[
+                ("bucket", "bucket"),
+                ("key", "key"),
+                ("document", "document"),
+                ("content", "content"),
+                ("options", "options"),
+            ],
+            CamundaAction::Download => &[("bucket", "bucket"), ("key", "key"), ("asFile", "createDocument")],
+            CamundaAction::Delete => &[("bucket", "bucket"), ("key", "key")],
+        }
+    }
+
+    /// Camunda's discriminator.
+    fn discriminator(self) -> &'static str {
+        match self {
+            CamundaAction::Upload => "uploadObject",
+            CamundaAction::Download => "downloadObject",
+            CamundaAction::Delete => "deleteObject",
+        }
+    }
+
     /// The project's own action that does it.
     fn own_name(self) -> &'static str {
         match self {
@@ -68,10 +95,16 @@ pub fn translate(request: &Value) -> Result<Option<(Value, CamundaAction)>, Acti
     let mut own = Map::new();
     own.insert("action".to_owned(), Value::String(action.own_name().to_owned()));
     for (name, value) in fields {
-        // `asFile` is Camunda's name for the documented `createDocument`.
-        let name =
-            if action == CamundaAction::Download && name == "asFile" { "createDocument" } else { name };
-        own.insert(name.to_owned(), value.clone());
+        let Some((_, own_name)) = action.fields().iter().find(|(camunda, _)| camunda == name) else {
+            let known: Vec<&str> = action.fields().iter().map(|(camunda, _)| *camunda).collect();
+            return Err(ActionError::InvalidField(format!(
+                "{}: field `{name}` of \"action\" is not one of Camunda's fields for it ({}); the action is \
+                 named by actionDiscriminator alone",
+                action.discriminator(),
+                known.join(", ")
+            )));
+        };
+        own.insert((*own_name).to_owned(), value.clone());
     }
     Ok(Some((Value::Object(own), action)))
 }
@@ -102,6 +135,27 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn unknown_and_reserved_fields_are_refused_by_name() {
+        let table = [
+            json!({"actionDiscriminator": "downloadObject", "action": {"action": "presign", "bucket": "b",
+                "key": "k", "expiresIn": 604800}}),
+            json!({"actionDiscriminator": "downloadObject", "action": {"bucket": "b", "key": "k",
+                "createDocument": true}}),
+            json!({"actionDiscriminator": "deleteObject", "action": {"bucket": "b", "key": "k", "method": "PUT"}}),
+            json!({"actionDiscriminator": "uploadObject", "action": {"bucket": "b", "Action": "presign"}}),
+        ];
+        for request in table {
+            let error = translate(&request).unwrap_err();
+            let field = request["action"].as_object().unwrap().keys().find(|name| {
+                !["bucket", "key", "document", "content", "options", "asFile"].contains(&name.as_str())
+            });
+            let message = error.to_string();
+            assert!(message.contains(&format!("`{}`", field.unwrap())), "{message}");
+            assert!(matches!(error, ActionError::InvalidField(_)), "{request}");
+        }
+    }
 
     #[test]
     fn camundas_requests_become_the_projects_own() {

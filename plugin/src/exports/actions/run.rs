@@ -3,6 +3,9 @@
 //! Thin glue: every S3 request goes through [`crate::operations`] (and so through the host's
 //! policy check); every JSON shape comes from plain functions in the sibling modules.
 
+use std::time::SystemTime;
+
+use s3_connector_rules::sigv4;
 use serde_json::{Map, Value, json};
 
 use super::bulk;
@@ -297,9 +300,12 @@ fn too_large(object: Object<'_>, size: u64, cap: u64) -> ActionError {
 /// Checks, in order, that the host gives credentials (which also checks the policy's scope)
 /// and that S3 answers to them; reports each step rather than failing on the first.
 fn test_connection(s3: &S3, bucket: Option<&str>, prefix: Option<String>) -> Value {
-    let scope = Scope { bucket: bucket.map(str::to_owned), access: Access::List };
     let check = |ok: bool, message: String| json!({"ok": ok, "message": message});
-    let (credentials, policy) = match host_imports::credentials(&scope) {
+    let asked = sigv4::signing_date(SystemTime::now()).map_err(S3Error::from).and_then(|signing_date| {
+        let scope = Scope { bucket: bucket.map(str::to_owned), access: Access::List, signing_date };
+        host_imports::signing_identity(&scope, s3.region())
+    });
+    let (credentials, policy) = match asked {
         Ok(_) => (
             check(true, "the host supplied credentials".to_owned()),
             check(

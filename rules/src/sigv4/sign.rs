@@ -1,23 +1,23 @@
-//! SigV4 signing inside the guest, with the settings S3 needs.
+//! SigV4 signing with the settings S3 needs: the plugin signs the requests it sends, the host
+//! the URLs it presigns, with this one code.
 //!
-//! The canonical request is built here, straight from the request's parts; the signing key and
-//! the signature are `aws-sigv4`'s (`sign::v4`). `aws-sigv4`'s own `http_request::sign` gave the
-//! same bytes, but in the guest it spent most of a presign building an `http::HeaderMap`, parsing
+//! The canonical request is built here, straight from the request's parts, and signed with a
+//! derived key ([`SigningKey`]): one HMAC. `aws-sigv4`'s own `http_request::sign` gave the same
+//! bytes, but in the guest it spent most of a presign building an `http::HeaderMap`, parsing
 //! header names and formatting through `core::fmt` (BENCHMARKS.md, "Where the time goes"); the
 //! hashing was under 1 %. The tests below sign a table of requests both ways and require the
-//! same headers and URLs, with `aws-sigv4`'s `sign` (and the settings this file used to give it)
-//! as the reference.
+//! same headers and URLs, with `aws-sigv4`'s `sign` (given the secret, where this side gets only
+//! the key derived from it) as the reference.
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sigv4::sign::v4;
 use http::HeaderValue;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
-use crate::bindings::s3_connector::s3::types::S3Error;
-use crate::transport::host_imports::Credentials;
+use super::signing_key::{SERVICE, SigningIdentity, signing_date};
+use super::{SigningError, hex};
 
 /// How the payload enters the signature.
 #[derive(Clone, Copy)]
@@ -31,7 +31,6 @@ pub enum Payload<'a> {
 }
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-const SERVICE: &str = "s3";
 /// Headers never signed, as `aws-sigv4` leaves them out by default: computed by the signing
 /// itself, or changed by proxies on the way.
 const NEVER_SIGNED: [&str; 4] = ["authorization", "user-agent", "x-amzn-trace-id", "transfer-encoding"];
@@ -42,23 +41,29 @@ const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').r
 
 /// Signs `request` in place. Without `presign_for`, in headers (`x-amz-date`,
 /// `x-amz-content-sha256`, the session token, `Authorization`); with it, in the query string, as
-/// a presigned URL valid for that long. The URI must be absolute.
+/// a presigned URL valid for that long. The URI must be absolute, and `now` on the day the
+/// identity's key is for.
 pub fn sign_request(
     request: &mut http::Request<()>,
-    credentials: Credentials,
-    region: &str,
+    identity: &SigningIdentity,
     payload: Payload<'_>,
     presign_for: Option<Duration>,
     now: SystemTime,
-) -> Result<(), S3Error> {
+) -> Result<(), SigningError> {
     let stamp = Stamp::of(now)?;
-    let scope = format!("{}/{region}/{SERVICE}/aws4_request", stamp.date());
+    if stamp.date() != identity.date {
+        return Err(SigningError::KeyForAnotherDay {
+            key: identity.date.clone(),
+            now: stamp.date().to_owned(),
+        });
+    }
+    let scope = format!("{}/{}/{SERVICE}/aws4_request", stamp.date(), identity.region);
     let payload_hash: Cow<'_, str> = match payload {
         Payload::Bytes(bytes) => Cow::Owned(hex(&Sha256::digest(bytes))),
         Payload::Unsigned => Cow::Borrowed("UNSIGNED-PAYLOAD"),
         Payload::UnsignedWithTrailer => Cow::Borrowed("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
     };
-    let token = credentials.session_token.as_deref();
+    let token = identity.session_token.as_deref();
 
     // The headers the signature adds replace any the request had of the same name.
     let mut added: Vec<(&str, &str)> = Vec::with_capacity(3);
@@ -79,7 +84,7 @@ pub fn sign_request(
     if let Some(expires_in) = presign_for {
         presign_params = vec![
             ("X-Amz-Algorithm", Cow::Borrowed(ALGORITHM)),
-            ("X-Amz-Credential", Cow::Owned(format!("{}/{scope}", credentials.access_key_id))),
+            ("X-Amz-Credential", Cow::Owned(format!("{}/{scope}", identity.access_key_id))),
             ("X-Amz-Date", Cow::Borrowed(&stamp.date_time)),
             ("X-Amz-Expires", Cow::Owned(expires_in.as_secs().to_string())),
             ("X-Amz-SignedHeaders", Cow::Borrowed(&signed_headers)),
@@ -120,8 +125,7 @@ pub fn sign_request(
 
     let string_to_sign =
         format!("{ALGORITHM}\n{}\n{scope}\n{}", stamp.date_time, hex(&Sha256::digest(canonical.as_bytes())));
-    let key = v4::generate_signing_key(&credentials.secret_access_key, now, region, SERVICE);
-    let signature = v4::calculate_signature(key, string_to_sign.as_bytes());
+    let signature = identity.key.sign(string_to_sign.as_bytes());
 
     if presign_for.is_some() {
         let mut url = uri.to_string();
@@ -143,12 +147,12 @@ pub fn sign_request(
             url.extend(utf8_percent_encode(value, QUERY_COMPONENT));
         }
         *request.uri_mut() = url
-            .parse()
-            .map_err(|e| S3Error::Other(format!("the presigned URL {uri} does not parse: {e}")))?;
+            .parse::<http::Uri>()
+            .map_err(|e| SigningError::UrlDoesNotParse { url: uri.to_string(), reason: e.to_string() })?;
     } else {
         let authorization = format!(
             "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-            credentials.access_key_id
+            identity.access_key_id
         );
         let target = request.headers_mut();
         target.insert("x-amz-date", header_value(&stamp.date_time)?);
@@ -169,17 +173,13 @@ pub fn sign_request(
 fn canonical_headers<'a>(
     request: &'a http::Request<()>,
     added: &[(&'a str, &'a str)],
-) -> Result<Vec<(&'a str, Cow<'a, str>)>, S3Error> {
+) -> Result<Vec<(&'a str, Cow<'a, str>)>, SigningError> {
     let mut headers = Vec::with_capacity(request.headers().len() + added.len() + 1);
     for (name, value) in request.headers() {
         if added.iter().any(|(added, _)| *added == name.as_str()) {
             continue;
         }
-        let value = value.to_str().map_err(|_| {
-            S3Error::InvalidRequest(format!(
-                "header {name} has a value that is not visible ASCII; S3 needs ASCII headers"
-            ))
-        })?;
+        let value = value.to_str().map_err(|_| SigningError::NotAscii(name.to_string()))?;
         headers.push((name.as_str(), collapse_spaces(value)));
     }
     if !request.headers().contains_key(http::header::HOST) {
@@ -192,9 +192,8 @@ fn canonical_headers<'a>(
 
 /// The `host` header an HTTP client sends for `uri`: its authority, without the scheme's
 /// default port.
-fn host(uri: &http::Uri) -> Result<&str, S3Error> {
-    let authority =
-        uri.authority().ok_or_else(|| S3Error::Other(format!("cannot sign {uri}: it has no host")))?;
+fn host(uri: &http::Uri) -> Result<&str, SigningError> {
+    let authority = uri.authority().ok_or_else(|| SigningError::NoHost(uri.to_string()))?;
     let default_port = matches!(
         (uri.scheme_str(), authority.port_u16()),
         (Some("http"), Some(80)) | (Some("https"), Some(443))
@@ -254,20 +253,8 @@ fn canonical_query(query: &str, extra: &[(&str, Cow<'_, str>)]) -> String {
     canonical
 }
 
-fn header_value(value: &str) -> Result<HeaderValue, S3Error> {
-    HeaderValue::from_str(value)
-        .map_err(|_| S3Error::InvalidRequest("a signing value is not a valid header value".to_owned()))
-}
-
-/// Lower-case hexadecimal.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    text
+fn header_value(value: &str) -> Result<HeaderValue, SigningError> {
+    HeaderValue::from_str(value).map_err(|_| SigningError::HeaderValue)
 }
 
 /// The signing time as SigV4 writes it: `20261202T134552Z` (UTC, whole seconds).
@@ -276,19 +263,11 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(time: SystemTime) -> Result<Stamp, S3Error> {
-        let seconds = time
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| S3Error::Other("the clock is before 1970; cannot sign".to_owned()))?
-            .as_secs();
-        let (year, month, day) = civil_date(seconds / 86_400);
+    fn of(time: SystemTime) -> Result<Stamp, SigningError> {
+        let seconds = time.duration_since(UNIX_EPOCH).map_err(|_| SigningError::ClockBefore1970)?.as_secs();
         let of_day = seconds % 86_400;
-        let date_time = format!(
-            "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-            of_day / 3600,
-            of_day / 60 % 60,
-            of_day % 60
-        );
+        let date_time =
+            format!("{}T{:02}{:02}{:02}Z", signing_date(time)?, of_day / 3600, of_day / 60 % 60, of_day % 60);
         Ok(Stamp { date_time })
     }
 
@@ -298,21 +277,6 @@ impl Stamp {
     }
 }
 
-/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for days on or after the epoch).
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,20 +284,23 @@ mod tests {
         PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
         SigningSettings, UriPathNormalizationMode, sign,
     };
+    use aws_sigv4::sign::v4;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
     /// The reference: `aws-sigv4`'s `http_request::sign` with the settings S3 needs (single
     /// percent-encoding, no path normalization, `x-amz-content-sha256` in header signatures).
     fn sign_with_aws_sigv4(
         request: &mut http::Request<()>,
-        credentials: &Credentials,
+        token: Option<&str>,
         payload: &Payload<'_>,
         presign_for: Option<Duration>,
         now: SystemTime,
     ) {
         let identity = aws_credential_types::Credentials::new(
-            &credentials.access_key_id,
-            &credentials.secret_access_key,
-            credentials.session_token.clone(),
+            "AKIDEXAMPLE",
+            SECRET,
+            token.map(str::to_owned),
             None,
             "test",
         )
@@ -371,12 +338,10 @@ mod tests {
         instructions.apply_to_request_http1x(request);
     }
 
-    fn example_credentials(token: Option<&str>) -> Credentials {
-        Credentials {
-            access_key_id: "AKIDEXAMPLE".to_owned(),
-            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_owned(),
-            session_token: token.map(str::to_owned),
-        }
+    /// The example identity, its key derived for the day of `now` in `region`.
+    fn example_identity(token: Option<&str>, region: &str, now: SystemTime) -> SigningIdentity {
+        let date = signing_date(now).unwrap();
+        SigningIdentity::derive("AKIDEXAMPLE", SECRET, token, &date, region)
     }
 
     fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> http::Request<()> {
@@ -436,7 +401,6 @@ mod tests {
             for headers in header_sets {
                 for (case, time) in times.iter().enumerate() {
                     let token = (case == 1).then_some("IQoJb3JpZ2luX2VjEJr//////////token+/=");
-                    let credentials = example_credentials(token);
                     let body = b"hello, signing";
                     let payloads = [Payload::Bytes(body), Payload::Unsigned, Payload::UnsignedWithTrailer];
                     for payload in &payloads {
@@ -444,16 +408,9 @@ mod tests {
                             let method = if presign_for.is_some() { "GET" } else { "PUT" };
                             let mut ours = request(method, uri, headers);
                             let mut reference = ours.clone();
-                            sign_request(
-                                &mut ours,
-                                example_credentials(token),
-                                "eu-west-3",
-                                *payload,
-                                presign_for,
-                                *time,
-                            )
-                            .unwrap();
-                            sign_with_aws_sigv4(&mut reference, &credentials, payload, presign_for, *time);
+                            let identity = example_identity(token, "eu-west-3", *time);
+                            sign_request(&mut ours, &identity, *payload, presign_for, *time).unwrap();
+                            sign_with_aws_sigv4(&mut reference, token, payload, presign_for, *time);
                             assert_eq!(ours.uri(), reference.uri(), "{uri} {headers:?} {presign_for:?}");
                             assert_eq!(
                                 sorted_headers(&ours),
@@ -472,33 +429,31 @@ mod tests {
     #[test]
     fn the_session_token_header_is_marked_sensitive() {
         let mut signed = request("GET", "http://127.0.0.1:9000/b/k", &[]);
-        let credentials = example_credentials(Some("secret-token"));
-        sign_request(&mut signed, credentials, "us-east-1", Payload::Unsigned, None, SystemTime::now())
-            .unwrap();
+        let now = SystemTime::now();
+        let identity = example_identity(Some("secret-token"), "us-east-1", now);
+        sign_request(&mut signed, &identity, Payload::Unsigned, None, now).unwrap();
         assert!(signed.headers()["x-amz-security-token"].is_sensitive());
-    }
-
-    #[test]
-    fn civil_dates_match_known_days() {
-        for (days, date) in
-            [(0, (1970, 1, 1)), (11_016, (2000, 2, 29)), (20_789, (2026, 12, 2)), (47_540, (2100, 2, 28))]
-        {
-            assert_eq!(civil_date(days), date, "day {days}");
-        }
     }
 
     #[test]
     fn a_clock_before_1970_is_an_error_not_a_panic() {
         let mut signed = request("GET", "http://127.0.0.1:9000/b/k", &[]);
         let before = UNIX_EPOCH - Duration::from_secs(1);
-        let error = sign_request(
-            &mut signed,
-            example_credentials(None),
-            "us-east-1",
-            Payload::Unsigned,
-            None,
-            before,
+        let identity = example_identity(None, "us-east-1", UNIX_EPOCH);
+        let error = sign_request(&mut signed, &identity, Payload::Unsigned, None, before);
+        assert_eq!(error, Err(SigningError::ClockBefore1970));
+    }
+
+    #[test]
+    fn a_key_signs_only_on_its_day() {
+        let mut signed = request("GET", "http://127.0.0.1:9000/b/k", &[]);
+        let monday = UNIX_EPOCH + Duration::from_secs(1_796_644_800);
+        let identity = example_identity(None, "us-east-1", monday);
+        let tuesday = monday + Duration::from_secs(86_400);
+        let error = sign_request(&mut signed, &identity, Payload::Unsigned, None, tuesday);
+        assert_eq!(
+            error,
+            Err(SigningError::KeyForAnotherDay { key: "20261207".to_owned(), now: "20261208".to_owned() })
         );
-        assert!(matches!(error, Err(S3Error::Other(message)) if message.contains("1970")));
     }
 }
