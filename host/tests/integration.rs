@@ -31,3 +31,4 @@ mod parallel_upload;
 mod policy_bypass;
 mod presign;
 mod serve_logs;
+mod url_passwords;
