@@ -144,7 +144,7 @@ async fn sts_and_container_passwords_never_reach_stderr_even_with_verbose() {
             "--role-arn",
             "arn:aws:iam::123456789012:role/reader",
             "ls",
-            "s3://b",
+            "s3://reader-bucket",
         ])
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
@@ -158,12 +158,18 @@ async fn sts_and_container_passwords_never_reach_stderr_even_with_verbose() {
         assert!(!leaks(&stderr, &basic), "AWS_ENDPOINT_URL_STS={url}: {stderr}");
 
         let container = format!("{url}/creds");
-        let fetched =
-            binary(&["--endpoint", "http://127.0.0.1:1", "--path-style", "--verbose", "ls", "s3://b"])
-                .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &container)
-                .output()
-                .await
-                .unwrap();
+        let fetched = binary(&[
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "--path-style",
+            "--verbose",
+            "ls",
+            "s3://reader-bucket",
+        ])
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &container)
+        .output()
+        .await
+        .unwrap();
         let stderr = String::from_utf8_lossy(&fetched.stderr);
         assert_ne!(fetched.status.code(), Some(0), "{stderr}");
         assert!(stderr.contains("u:<redacted>@"), "the URL is named, its password not: {stderr}");
