@@ -23,6 +23,7 @@
 
 pub mod actions;
 pub mod audit;
+pub mod beneath;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod connector;

@@ -112,7 +112,7 @@ impl RequestSettings {
                     rule: format!(
                         "{:?} is not this host's endpoint {}; a request may only name the host's own (set it \
                          on the host: --endpoint)",
-                        redact_userinfo(&endpoint),
+                        crate::redact::url(&endpoint),
                         host.endpoint.url()
                     ),
                 });
@@ -131,17 +131,6 @@ impl RequestSettings {
                 Ok(Some(StaticCredentials::from_request(access_key_id, secret_access_key)))
             }
         }
-    }
-}
-
-/// An endpoint as it may be quoted: without userinfo, which may hold a password.
-fn redact_userinfo(endpoint: &str) -> String {
-    match endpoint.split_once("://") {
-        Some((scheme, rest)) => match rest.split('/').next().and_then(|authority| authority.rfind('@')) {
-            Some(at) => format!("{scheme}://<redacted>{}", &rest[at..]),
-            None => endpoint.to_owned(),
-        },
-        None => endpoint.to_owned(),
     }
 }
 
@@ -223,6 +212,5 @@ mod tests {
         let stripped = without_authentication(&request);
         assert!(!stripped.to_string().contains("SK"));
         assert_eq!(stripped["action"]["key"], "k");
-        assert_eq!(redact_userinfo("http://u:p@h:1/x"), "http://<redacted>@h:1/x");
     }
 }

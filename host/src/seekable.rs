@@ -10,12 +10,16 @@
 //! stream must be written in order, so ranges downloaded side by side wait for the ones before
 //! them; a seekable sink takes each range at its offset as soon as it arrives.
 
+use std::ffi::{CString, OsStr};
 use std::io::{self, Seek, SeekFrom};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+
+use crate::beneath::{self, BeneathError};
 
 /// A reader of one range of a source.
 pub type RangeReader = Box<dyn AsyncRead + Send + Unpin>;
@@ -128,24 +132,76 @@ pub trait SeekableSink: Send + Sync {
 /// failed or cancelled download) removes its temporary file: nothing half-written is left. Its
 /// clones share the one temporary file, so that one can be handed to the connector and another
 /// kept to persist.
+///
+/// The directory is held by descriptor and the temporary file is created, reopened, renamed
+/// and removed relative to it (never following a link in its place), so that a download placed
+/// with [`FileSink::create_beneath`] cannot be redirected out of its destination.
 #[derive(Debug, Clone)]
 pub struct FileSink {
     path: PathBuf,
-    partial: Arc<Mutex<Option<tempfile::TempPath>>>,
+    directory: Arc<OwnedFd>,
+    name: CString,
+    partial: Arc<Mutex<Option<Partial>>>,
+}
+
+/// The temporary file, removed when dropped unless renamed into place.
+#[derive(Debug)]
+struct Partial {
+    directory: Arc<OwnedFd>,
+    name: CString,
+    renamed: bool,
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = beneath::unlink_at(self.directory.as_fd(), &self.name);
+        }
+    }
 }
 
 impl FileSink {
     /// Creates the temporary file in `path`'s directory, which must exist, with the
-    /// permissions of any new file (0666 less the umask).
+    /// permissions of any new file (0666 less the umask). The path is taken as written, links
+    /// and all: for a file the user named.
     pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
         let path = path.as_ref().to_owned();
         let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let partial = tempfile::Builder::new()
-            .prefix(".s3-connector-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-            .tempfile_in(directory)?
-            .into_temp_path();
-        Ok(Self { path, partial: Arc::new(Mutex::new(Some(partial))) })
+        let name = path.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display()))
+        })?;
+        let name = beneath::c_name(name)?;
+        Self::in_directory(beneath::open_directory(directory)?, name, path)
+    }
+
+    /// Creates the temporary file for `relative` beneath the directory `root` of a recursive
+    /// download, making the directories it needs, without following any link below `root`
+    /// (see [`crate::beneath`]).
+    pub fn create_beneath(root: &Path, relative: &Path) -> Result<Self, BeneathError> {
+        let path = root.join(relative);
+        let parent = beneath::open_parent(root, relative, true)?;
+        let io = |source| BeneathError::Io { context: format!("cannot write {}", path.display()), source };
+        let name = beneath::c_name(&parent.name).map_err(io)?;
+        Self::in_directory(parent.directory, name, path.clone()).map_err(io)
+    }
+
+    /// A new temporary file in `directory` for the destination `name`.
+    fn in_directory(directory: OwnedFd, name: CString, path: PathBuf) -> io::Result<Self> {
+        let directory = Arc::new(directory);
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+        let mut attempts = 0;
+        let partial = loop {
+            let candidate =
+                beneath::c_name(OsStr::new(&format!(".s3-connector-{:016x}", rand::random::<u64>())))?;
+            match beneath::open_at(directory.as_fd(), &candidate, flags, 0o666) {
+                Ok(_) => {
+                    break Partial { directory: Arc::clone(&directory), name: candidate, renamed: false };
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => attempts += 1,
+                Err(e) => return Err(e),
+            }
+        };
+        Ok(Self { path, directory, name, partial: Arc::new(Mutex::new(Some(partial))) })
     }
 
     /// The destination.
@@ -155,20 +211,34 @@ impl FileSink {
 
     /// Sets the modification time the file will have (the object's, as the aws CLI sets it).
     pub fn set_modified(&self, time: SystemTime) -> io::Result<()> {
-        self.with_partial(|partial| std::fs::File::options().write(true).open(partial)?.set_modified(time))
+        self.open_partial()?.set_modified(time)
     }
 
     /// Syncs the temporary file to disk and renames it over the destination.
     pub fn persist(&self) -> io::Result<()> {
         let mut partial = self.partial.lock().unwrap_or_else(PoisonError::into_inner);
-        let taken = partial.take().ok_or_else(already_persisted)?;
-        std::fs::File::open(&taken)?.sync_all()?;
-        taken.persist(&self.path).map_err(|e| e.error)
+        let taken = partial.as_ref().ok_or_else(already_persisted)?;
+        let file = std::fs::File::from(beneath::open_at(
+            self.directory.as_fd(),
+            &taken.name,
+            libc::O_RDONLY | libc::O_NOFOLLOW,
+            0,
+        )?);
+        file.sync_all()?;
+        beneath::rename_at(self.directory.as_fd(), &taken.name, &self.name)?;
+        // Renamed: nothing is left to remove.
+        if let Some(mut renamed) = partial.take() {
+            renamed.renamed = true;
+        }
+        Ok(())
     }
 
-    fn with_partial<T>(&self, action: impl FnOnce(&Path) -> io::Result<T>) -> io::Result<T> {
+    /// The temporary file, opened anew for writing (a position of its own).
+    fn open_partial(&self) -> io::Result<std::fs::File> {
         let partial = self.partial.lock().unwrap_or_else(PoisonError::into_inner);
-        action(partial.as_deref().ok_or_else(already_persisted)?)
+        let partial = partial.as_ref().ok_or_else(already_persisted)?;
+        let flags = libc::O_WRONLY | libc::O_NOFOLLOW;
+        Ok(std::fs::File::from(beneath::open_at(self.directory.as_fd(), &partial.name, flags, 0)?))
     }
 }
 
@@ -179,7 +249,7 @@ fn already_persisted() -> io::Error {
 
 impl SeekableSink for FileSink {
     fn write_range(&self, offset: u64) -> io::Result<RangeWriter> {
-        let mut file = self.with_partial(|partial| std::fs::File::options().write(true).open(partial))?;
+        let mut file = self.open_partial()?;
         file.seek(SeekFrom::Start(offset))?;
         Ok(Box::new(tokio::fs::File::from_std(file)))
     }

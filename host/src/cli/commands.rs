@@ -9,7 +9,7 @@ use super::ls_view::{self, LsFlags};
 use super::progress::Progress;
 use super::s3_uri::S3Uri;
 use super::tally::Tally;
-use super::transfer::{copy_exact, copy_target, download_to, upload_file, upload_target};
+use super::transfer::{LocalFile, copy_exact, copy_target, download_to, upload_file, upload_target};
 use super::{move_check, output, recursive, recursive_run};
 use crate::connector::Connector;
 use crate::connector::presign_method_named;
@@ -195,7 +195,7 @@ async fn download(
         connector.get_object(&ObjectRef::new(&from.bucket, &key), tokio::io::stdout(), get.clone()).await?;
         return Ok(());
     }
-    download_to(connector, &from, &local_target(destination, &key), get, json).await
+    download_to(connector, &from, &LocalFile::Named(local_target(destination, &key)), get, json).await
 }
 
 /// The file a download writes: the destination, or the key's last segment inside it when the

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::filters::Filters;
 use super::s3_uri::S3Uri;
-use super::transfer::{copy_exact, download_to, upload_file};
+use super::transfer::{LocalFile, copy_exact, download_to, upload_file};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PutOptions};
@@ -17,8 +17,8 @@ use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PutOptions};
 pub enum Step {
     /// A local file to exactly this key.
     Upload(PathBuf, S3Uri),
-    /// A key to exactly this local path.
-    Download(S3Uri, PathBuf),
+    /// A key to exactly this local file, beneath the destination directory.
+    Download(S3Uri, LocalFile),
     /// A key to exactly this other key.
     Copy(S3Uri, S3Uri),
 }
@@ -28,7 +28,7 @@ impl Step {
     pub fn sides(&self) -> (String, String) {
         match self {
             Step::Upload(path, to) => (path.display().to_string(), to.to_string()),
-            Step::Download(from, path) => (from.to_string(), path.display().to_string()),
+            Step::Download(from, file) => (from.to_string(), file.path().display().to_string()),
             Step::Copy(from, to) => (from.to_string(), to.to_string()),
         }
     }
@@ -39,7 +39,11 @@ impl Step {
             Step::Upload(path, to) => {
                 upload_file(connector, path, to.clone(), options.upload.clone(), json).await
             }
-            Step::Download(from, path) => download_to(connector, from, path, &options.download, json).await,
+            // A link beneath the destination fails this one step, named with the rule; the
+            // others go on and the command ends with exit 1 and the count (recursive_run.rs):
+            // one stray link should not cost a large download the rest of its objects, and a
+            // script still sees that the copy is incomplete.
+            Step::Download(from, file) => download_to(connector, from, file, &options.download, json).await,
             Step::Copy(from, to) => copy_exact(connector, from, to, options.copy.clone(), json).await,
         }
     }
@@ -100,14 +104,14 @@ pub async fn plan(
                 if !filters.admits(relative) {
                     continue;
                 }
-                let path = local_path(directory, relative).ok_or_else(|| {
+                let file = local_file(directory, relative).ok_or_else(|| {
                     Error::local(format!(
                         "key s3://{}/{key} would be written outside {}; download it by name instead",
                         from.bucket,
                         directory.display()
                     ))
                 })?;
-                steps.push(Step::Download(S3Uri { bucket: from.bucket.clone(), key }, path));
+                steps.push(Step::Download(S3Uri { bucket: from.bucket.clone(), key }, file));
             }
             Ok(steps)
         }
@@ -182,11 +186,12 @@ pub(super) fn folder_prefix(key: &str) -> String {
     if key.is_empty() || key.ends_with('/') { key.to_owned() } else { format!("{key}/") }
 }
 
-/// `directory/relative`, when `relative` is made of plain names only.
-fn local_path(directory: &Path, relative: &str) -> Option<PathBuf> {
+/// `relative` beneath `directory`, when `relative` is made of plain names only.
+fn local_file(directory: &Path, relative: &str) -> Option<LocalFile> {
     let relative = Path::new(relative);
     let plain = relative.components().all(|c| matches!(c, Component::Normal(_)));
-    (plain && !relative.as_os_str().is_empty()).then(|| directory.join(relative))
+    (plain && !relative.as_os_str().is_empty())
+        .then(|| LocalFile::Beneath { root: directory.to_owned(), relative: relative.to_owned() })
 }
 
 #[cfg(test)]
@@ -196,9 +201,9 @@ mod tests {
     #[test]
     fn keys_stay_inside_the_destination() {
         let dir = Path::new("/tmp/out");
-        assert_eq!(local_path(dir, "a/b.txt"), Some(PathBuf::from("/tmp/out/a/b.txt")));
+        assert_eq!(local_file(dir, "a/b.txt").map(|f| f.path()), Some(PathBuf::from("/tmp/out/a/b.txt")));
         for escaping in ["../x", "a/../../x", "/etc/passwd", "", "./a"] {
-            assert_eq!(local_path(dir, escaping), None, "{escaping}");
+            assert_eq!(local_file(dir, escaping), None, "{escaping}");
         }
         assert_eq!(folder_prefix("photos"), "photos/");
         assert_eq!(folder_prefix(""), "");

@@ -72,7 +72,10 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     let spans =
         OtlpConfig::from_lookup(&|name| std::env::var(name).ok()).map_err(|e| Error::Usage(e.to_string()))?;
     if let Some(config) = spans {
-        eprintln!("s3-connector: exporting spans to {} (OTLP/HTTP, JSON)", config.endpoint);
+        eprintln!(
+            "s3-connector: exporting spans to {} (OTLP/HTTP, JSON)",
+            crate::redact::uri(&config.endpoint)
+        );
         server = server.with_span_export(OtlpExporter::start(config));
     }
     let scheme = if server.is_tls() { "https" } else { "http" };

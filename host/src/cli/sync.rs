@@ -17,7 +17,7 @@ use super::concurrency::{self, ConcurrencyFlag, Job, Outcome};
 use super::filters::{FilterFlags, Filters};
 use super::s3_uri::S3Uri;
 use super::tally::Tally;
-use super::transfer::{copy_exact, download_to, upload_file};
+use super::transfer::{LocalFile, copy_exact, download_to, upload_file};
 use super::{key_path, local_checksum, output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
@@ -134,8 +134,8 @@ enum Action {
         relative: String,
         fallback: bool,
     },
-    /// The relative path, and the file on a local destination.
-    Delete(String, Option<PathBuf>),
+    /// The relative path.
+    Delete(String),
 }
 
 /// Everything a job needs, shared by all of them.
@@ -232,7 +232,7 @@ pub async fn run(
         true => destinations
             .iter()
             .filter(|(relative, _)| !sources.contains_key(*relative))
-            .map(|(relative, entry)| Action::Delete(relative.clone(), entry.path.clone()))
+            .map(|(relative, _)| Action::Delete(relative.clone()))
             .collect(),
         false => Vec::new(),
     };
@@ -316,7 +316,7 @@ fn job(context: &Arc<Context>, action: Action) -> Job {
             DisplaySide(&context.source, relative).to_string(),
             context.sizes.get(relative).copied().unwrap_or(0),
         ),
-        Action::Delete(relative, _) => (DisplaySide(&context.destination, relative).to_string(), 0),
+        Action::Delete(relative) => (DisplaySide(&context.destination, relative).to_string(), 0),
     };
     let job = Job::new(name, async move {
         match action {
@@ -327,7 +327,7 @@ fn job(context: &Arc<Context>, action: Action) -> Job {
                 None if fallback => copy(&context, &relative).await,
                 None => Ok(Outcome::Skipped),
             },
-            Action::Delete(relative, path) => delete(&context, &relative, path.as_deref()).await,
+            Action::Delete(relative) => delete(&context, &relative).await,
         }
     });
     job.of_size(bytes)
@@ -347,13 +347,16 @@ async fn copy(context: &Context, relative: &str) -> Result<Outcome, Error> {
             let options = PutOptions { checksum: context.upload_checksum, ..Default::default() };
             upload_file(connector, path, to, options, json).await?;
         }
-        (Side::S3 { .. }, Side::Local(_)) => {
+        (Side::S3 { .. }, Side::Local(directory)) => {
             let from = context.source.object(relative).ok_or_else(unreachable_side)?;
             let path = context.targets.get(relative).ok_or_else(unreachable_side)?;
             if context.dryrun {
                 return dry(json, "download", &from.to_string(), &path.display().to_string());
             }
-            download_to(connector, &from, path, &GetOptions::default(), json).await?;
+            // Beneath the destination, no link is followed: a path through one fails by name
+            // and the others go on (exit 1 at the end, and --delete deletes nothing then).
+            let file = LocalFile::Beneath { root: directory.clone(), relative: PathBuf::from(relative) };
+            download_to(connector, &from, &file, &GetOptions::default(), json).await?;
         }
         (Side::S3 { .. }, Side::S3 { .. }) => {
             let from = context.source.object(relative).ok_or_else(unreachable_side)?;
@@ -381,19 +384,16 @@ async fn copy(context: &Context, relative: &str) -> Result<Outcome, Error> {
     Ok(Outcome::Copied)
 }
 
-/// Deletes one path of the destination that the source lacks.
-async fn delete(context: &Context, relative: &str, file: Option<&Path>) -> Result<Outcome, Error> {
+/// Deletes one path of the destination that the source lacks; a local one without following
+/// any link beneath the destination directory (see [`crate::beneath`]).
+async fn delete(context: &Context, relative: &str) -> Result<Outcome, Error> {
     let shown = DisplaySide(&context.destination, relative).to_string();
     if context.dryrun {
         print_action(context.json, "delete", None, &shown, true);
         return Ok(Outcome::Skipped);
     }
     match &context.destination {
-        Side::Local(directory) => {
-            let path = file.map(Path::to_owned).unwrap_or_else(|| directory.join(relative));
-            std::fs::remove_file(&path)
-                .map_err(|e| Error::local_io(format!("cannot remove {}", path.display()), e))?;
-        }
+        Side::Local(directory) => crate::beneath::remove_file(directory, Path::new(relative))?,
         Side::S3 { bucket, prefix } => {
             context.connector.delete_object(&ObjectRef::new(bucket, format!("{prefix}{relative}"))).await?;
         }
@@ -493,7 +493,14 @@ async fn list(
                 )));
             }
             let mut seen = HashSet::new();
-            walk(directory, directory, follow, json, &mut seen, &mut entries)?;
+            // A destination's links are never followed: what lies beneath one is outside what
+            // sync may compare, write or delete (see crate::beneath).
+            let links = match (is_source, follow) {
+                (true, true) => Links::Follow,
+                (true, false) => Links::Skip,
+                (false, _) => Links::SkipAndWarn,
+            };
+            walk(directory, directory, links, json, &mut seen, &mut entries)?;
         }
         Side::S3 { bucket, prefix } => {
             let mut request = ListObjectsRequest {
@@ -524,12 +531,23 @@ fn seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// Files under `directory`, following symbolic links unless `follow` is false (a link to a
-/// directory already walked is skipped, so that a loop ends); a broken link is skipped.
+/// What a walk does with a symbolic link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Links {
+    /// Follows it (a source's default, as the aws CLI).
+    Follow,
+    /// Skips it (`--no-follow-symlinks`).
+    Skip,
+    /// Skips it and says so (a destination's).
+    SkipAndWarn,
+}
+
+/// Files under `directory`, following symbolic links as `links` says (a link to a directory
+/// already walked is skipped, so that a loop ends); a broken link is skipped.
 fn walk(
     root: &Path,
     directory: &Path,
-    follow: bool,
+    links: Links,
     json: bool,
     seen: &mut HashSet<PathBuf>,
     entries: &mut BTreeMap<String, Entry>,
@@ -545,9 +563,21 @@ fn walk(
         let entry = entry.map_err(|e| cannot(directory, e))?;
         let path = entry.path();
         let kind = entry.file_type().map_err(|e| cannot(&path, e))?;
-        let metadata = match (kind.is_symlink(), follow) {
-            (true, false) => continue,
-            (true, true) => match std::fs::metadata(&path) {
+        let metadata = match (kind.is_symlink(), links) {
+            (true, Links::Skip) => continue,
+            (true, Links::SkipAndWarn) => {
+                output::print_warning(
+                    "destination-symlink",
+                    &format!(
+                        "{} is a symbolic link; sync never follows a link inside its destination, so nothing \
+                         beneath it is compared, written or deleted",
+                        path.display()
+                    ),
+                    json,
+                );
+                continue;
+            }
+            (true, Links::Follow) => match std::fs::metadata(&path) {
                 Ok(metadata) => metadata,
                 Err(_) => {
                     output::print_warning(
@@ -561,7 +591,7 @@ fn walk(
             (false, _) => entry.metadata().map_err(|e| cannot(&path, e))?,
         };
         if metadata.is_dir() {
-            walk(root, &path, follow, json, seen, entries)?;
+            walk(root, &path, links, json, seen, entries)?;
         } else if metadata.is_file() {
             let relative = path.strip_prefix(root).unwrap_or(&path);
             let parts: Vec<String> =

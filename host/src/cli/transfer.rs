@@ -3,7 +3,7 @@
 //! own file so that the commands that use it do not import each other (commands.rs,
 //! recursive.rs and move_check.rs once did, in a circle).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
@@ -82,23 +82,56 @@ pub async fn upload_file(
     Ok(())
 }
 
-/// Downloads `from` to `path` through a temporary file beside it, renamed when complete: a
+/// Where a download lands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalFile {
+    /// A path the user named (`cp s3://b/k path`): taken as written, links and all.
+    Named(PathBuf),
+    /// A path a key chose (`relative`, plain names checked by the key's rules) beneath the
+    /// directory `root` the user named, in a recursive download or a sync: no link below `root`
+    /// is followed (see [`crate::beneath`]).
+    Beneath {
+        /// The destination directory.
+        root: PathBuf,
+        /// The file's path under it.
+        relative: PathBuf,
+    },
+}
+
+impl LocalFile {
+    /// The file's path, for messages.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            LocalFile::Named(path) => path.clone(),
+            LocalFile::Beneath { root, relative } => root.join(relative),
+        }
+    }
+}
+
+/// Downloads `from` to `target` through a temporary file beside it, renamed when complete: a
 /// failed download leaves nothing behind.
 pub async fn download_to(
     connector: &Connector,
     from: &S3Uri,
-    path: &Path,
+    target: &LocalFile,
     get: &GetOptions,
     json: bool,
 ) -> Result<(), Error> {
-    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    // A destination folder that does not exist yet is made, as the aws CLI makes it.
-    std::fs::create_dir_all(directory)
-        .map_err(|e| Error::local_io(format!("cannot create the directory {}", directory.display()), e))?;
+    let path = &target.path();
     // The file appears only once complete (renamed from a temporary file beside it), created
-    // 0666 less the umask as any new file (and the aws CLI's downloads).
-    let sink = FileSink::create(path)
-        .map_err(|e| Error::local_io(format!("cannot write in {}", directory.display()), e))?;
+    // 0666 less the umask as any new file (and the aws CLI's downloads). A destination folder
+    // that does not exist yet is made, as the aws CLI makes it.
+    let sink = match target {
+        LocalFile::Named(path) => {
+            let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            std::fs::create_dir_all(directory).map_err(|e| {
+                Error::local_io(format!("cannot create the directory {}", directory.display()), e)
+            })?;
+            FileSink::create(path)
+                .map_err(|e| Error::local_io(format!("cannot write in {}", directory.display()), e))?
+        }
+        LocalFile::Beneath { root, relative } => FileSink::create_beneath(root, relative)?,
+    };
     // The size, for the line's total and percentage, costs a HEAD (the same `read`), asked only
     // when a line can be shown; if it fails, the GET says why.
     let total = match Progress::possible() {

@@ -112,9 +112,9 @@ impl ContainerProvider {
         Ok(Some(provider.with_trust(trust)))
     }
 
-    /// The endpoint, without its query.
+    /// The endpoint as it may be printed ([`crate::redact::uri`]).
     pub fn endpoint(&self) -> String {
-        http_client::redacted_uri(&self.uri)
+        crate::redact::uri(&self.uri)
     }
 
     async fn token(&self) -> Result<Option<Secret>, CredentialsError> {
@@ -166,8 +166,17 @@ impl ContainerProvider {
 
 /// Checks a full URI: `http` only to loopback and the ECS/EKS agents, `https` anywhere.
 pub fn check_full_uri(url: &str) -> Result<http::Uri, String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("{url:?} is not a URL ({e})"))?;
-    let host = uri.host().ok_or_else(|| format!("{url:?} has no host"))?;
+    let shown = crate::redact::url(url);
+    let uri: http::Uri = url.parse().map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
+    let host = uri.host().ok_or_else(|| format!("{shown:?} has no host"))?;
+    // The agent authenticates the caller by AWS_CONTAINER_AUTHORIZATION_TOKEN; a password in
+    // the URL has no meaning for it, and is refused rather than sent or silently dropped.
+    if uri.authority().is_some_and(|a| !crate::redact::plain_authority(a.as_str())) {
+        return Err(format!(
+            "{shown} carries a user name or password; the container agent takes none (its token is \
+             AWS_CONTAINER_AUTHORIZATION_TOKEN)"
+        ));
+    }
     match uri.scheme_str() {
         Some("https") => Ok(uri),
         Some("http") => {
@@ -185,11 +194,11 @@ pub fn check_full_uri(url: &str) -> Result<http::Uri, String> {
                 Err(format!(
                     "{} uses plain http to {host}, which is neither loopback nor the ECS/EKS agent; use https \
                      or a loopback address",
-                    http_client::redacted_uri(&uri)
+                    crate::redact::uri(&uri)
                 ))
             }
         }
-        _ => Err(format!("{} must be http:// or https://", http_client::redacted_uri(&uri))),
+        _ => Err(format!("{} must be http:// or https://", crate::redact::uri(&uri))),
     }
 }
 
@@ -272,6 +281,17 @@ mod tests {
         ];
         for (url, ok) in table {
             assert_eq!(check_full_uri(url).is_ok(), *ok, "{url}");
+        }
+        // A password is refused, and the refusal never quotes it, even when it breaks the URL.
+        for url in [
+            "http://u:PASS-SENTINEL@127.0.0.1:1/creds",
+            "http://u:PA/SS-SENTINEL@127.0.0.1:1/creds",
+            "http://u:PASS-SENTINEL@10.0.0.1/creds",
+            "ftp://u:PASS-SENTINEL@127.0.0.1/creds",
+        ] {
+            let error = check_full_uri(url).unwrap_err();
+            assert!(!error.contains("SENTINEL") && !error.contains("SS-"), "{error}");
+            assert!(error.contains("u:<redacted>@"), "{error}");
         }
     }
 

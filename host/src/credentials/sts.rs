@@ -22,12 +22,22 @@ pub(crate) fn regional_endpoint(region: &str) -> String {
 
 /// Parses the endpoint URL of a role-session service (STS, Roles Anywhere): `http` or `https`,
 /// a host, no query.
+/// A user name or password in it is refused: the services authenticate a request by its
+/// signature only, and a password would otherwise travel in the signed `Host` header. Errors
+/// quote the URL as [`crate::redact::url`] prints it.
 pub(crate) fn parse_endpoint(url: &str) -> Result<http::Uri, String> {
+    let shown = crate::redact::url(url);
     let uri: http::Uri =
-        url.parse().map_err(|e| format!("endpoint {url:?} is not a URL ({e}); use https://HOST"))?;
+        url.parse().map_err(|e| format!("endpoint {shown:?} is not a URL ({e}); use https://HOST"))?;
+    if uri.authority().is_some_and(|a| !crate::redact::plain_authority(a.as_str())) {
+        return Err(format!(
+            "endpoint {shown:?} carries a user name or password; STS takes none (requests are signed \
+             with the credentials instead)"
+        ));
+    }
     match (uri.scheme_str(), uri.authority()) {
         (Some("http" | "https"), Some(_)) if uri.query().is_none() => Ok(uri),
-        _ => Err(format!("endpoint {url:?} must be http:// or https:// with a host and no query")),
+        _ => Err(format!("endpoint {shown:?} must be http:// or https:// with a host and no query")),
     }
 }
 
@@ -292,5 +302,11 @@ mod tests {
         assert!(parse_endpoint("ftp://127.0.0.1:9").is_err());
         assert!(parse_endpoint("http://127.0.0.1:9/?x=1").is_err());
         assert!(parse_endpoint("not a url").is_err());
+        for with_password in
+            ["http://u:SENTINEL@127.0.0.1:9", "http://u:SENT/INEL@127.0.0.1:9", "ftp://u:SENTINEL@h"]
+        {
+            let error = parse_endpoint(with_password).unwrap_err();
+            assert!(!error.contains("SENT"), "{error}");
+        }
     }
 }

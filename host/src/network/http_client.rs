@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 
 use super::{NetworkFailure, ProxySettings, Trust};
+use crate::redact;
 
 /// The most a credentials endpoint may answer; real answers are a few KiB.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
@@ -36,28 +37,32 @@ impl Response {
     }
 }
 
-/// The URI without its query, for messages.
-pub(crate) fn redacted_uri(uri: &http::Uri) -> String {
-    format!(
-        "{}://{}{}",
-        uri.scheme_str().unwrap_or("http"),
-        uri.authority().map_or("", |a| a.as_str()),
-        uri.path()
-    )
+/// `uri` without userinfo: a password belongs in a header (`Authorization`), never in the
+/// `Host` header or the request line, where a server or proxy logs it.
+fn without_userinfo(uri: &http::Uri) -> http::Uri {
+    let Some(authority) = uri.authority().filter(|a| a.as_str().contains('@')) else {
+        return uri.clone();
+    };
+    let host_port = authority.as_str().rsplit_once('@').map_or(authority.as_str(), |(_, host)| host);
+    let mut parts = uri.clone().into_parts();
+    parts.authority = host_port.parse().ok();
+    http::Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
 /// Sends `request` (absolute URI) and reads the whole answer within `timeout`, verifying an
 /// `https` server with `trust`, through the proxy `proxies` choose for it (`CONNECT` for
-/// `https`, the absolute form for `http`). The `Host` header is set from the URI. Errors name the method and the URI
-/// without its query.
+/// `https`, the absolute form for `http`). The `Host` header is set from the URI's host and
+/// port; a userinfo in the URI is never sent (a caller that means it sends it as a header of
+/// its own). Errors name the method and the URI as [`redact::uri`] prints it.
 pub(crate) async fn send(
     mut request: http::Request<Bytes>,
     timeout: Duration,
     trust: &Trust,
     proxies: &ProxySettings,
 ) -> Result<Response, String> {
-    let target = format!("{} {}", request.method(), redacted_uri(request.uri()));
-    let uri = request.uri().clone();
+    let target = format!("{} {}", request.method(), redact::uri(request.uri()));
+    let uri = without_userinfo(request.uri());
+    *request.uri_mut() = uri.clone();
     let authority = uri.authority().ok_or_else(|| format!("{target}: the URL has no host"))?.clone();
     let tls = match uri.scheme_str() {
         Some("https") => true,
@@ -152,8 +157,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uris_lose_their_query_in_messages() {
-        let uri: http::Uri = "http://127.0.0.1:9/creds?token=abc".parse().unwrap();
-        assert_eq!(redacted_uri(&uri), "http://127.0.0.1:9/creds");
+    fn userinfo_never_reaches_the_host_or_the_request_line() {
+        let uri: http::Uri = "http://u:SENTINEL@127.0.0.1:9/creds?token=abc".parse().unwrap();
+        assert_eq!(without_userinfo(&uri), "http://127.0.0.1:9/creds?token=abc");
+        let plain: http::Uri = "https://h:1/x".parse().unwrap();
+        assert_eq!(without_userinfo(&plain), plain);
     }
 }

@@ -44,7 +44,7 @@ impl Proxy {
     pub fn parse(url: &str, source_name: &str) -> Result<Self, ProxyError> {
         let invalid = |reason: &str| ProxyError::Invalid {
             source_name: source_name.to_owned(),
-            url: redact(url),
+            url: crate::redact::url(url),
             reason: reason.to_owned(),
         };
         // A bare host:port is read as http://, as curl does.
@@ -98,19 +98,6 @@ impl Proxy {
     }
 }
 
-/// `url` with the password of its userinfo replaced, for messages about a URL that did not parse.
-fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").map_or(("", url), |(s, r)| (s, r));
-    let prefix = if scheme.is_empty() { String::new() } else { format!("{scheme}://") };
-    match rest.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            format!("{prefix}{user}:<redacted>@{host}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 /// The proxy settings of a `--config` file.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct FileProxy {
@@ -124,7 +111,7 @@ pub struct FileProxy {
 impl std::fmt::Debug for FileProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileProxy")
-            .field("proxy", &self.proxy.as_deref().map(redact))
+            .field("proxy", &self.proxy.as_deref().map(crate::redact::url))
             .field("no_proxy", &self.no_proxy)
             .finish()
     }

@@ -120,7 +120,8 @@ impl EgressGuard {
                 (Some(parsed), verdict)
             }
             Err(e) => {
-                let denial = Denial(format!("{} {}: {e}", request.method(), redact_query(request.uri())));
+                let denial =
+                    Denial(format!("{} {}: {e}", request.method(), crate::redact::uri(request.uri())));
                 (None, Err(denial))
             }
         }
@@ -157,16 +158,6 @@ pub fn request_record(
         Err(denial) => record.reason = Some(denial.0.clone()),
     }
     record
-}
-
-/// The URI without its query, which could carry a presigned signature.
-fn redact_query(uri: &http::Uri) -> String {
-    format!(
-        "{}://{}{}",
-        uri.scheme_str().unwrap_or(""),
-        uri.authority().map_or("", |a| a.as_str()),
-        uri.path()
-    )
 }
 
 /// The client span of one request to S3: named by its operation, with OpenTelemetry's
@@ -244,7 +235,7 @@ impl WasiHttpHooks for EgressGuard {
                 "the plugin tried more than {} requests in one call, the host's cap; {} {} was not sent",
                 self.max_requests,
                 request.method(),
-                redact_query(request.uri())
+                crate::redact::uri(request.uri())
             )));
         }
         let attempt = retry_budget::attempt_of(request.headers());
@@ -258,7 +249,7 @@ impl WasiHttpHooks for EgressGuard {
                 "{} {} failed and was not retried: the connector's retry budget is empty ({} retries refused \
                  so far), as too many requests failed recently; try again later",
                 request.method(),
-                redact_query(request.uri()),
+                crate::redact::uri(request.uri()),
                 budget.refused()
             );
             if let Some(audit) = &self.audit {

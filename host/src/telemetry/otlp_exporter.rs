@@ -2,10 +2,13 @@
 //! batches, from a task of its own, so a slow or absent collector never slows a request (spans
 //! wait in a bounded queue, see [`super::span`]). Configured as every OpenTelemetry SDK is, by
 //! the `OTEL_*` environment variables ([`OtlpConfig::from_lookup`]); the request headers they
-//! may name (a vendor's API key) are secrets: never logged, never in an error.
+//! may name (a vendor's API key) are secrets: never logged, never in an error. A user and
+//! password in the endpoint (`http://user:PASS@collector`) are sent as `Authorization: Basic`
+//! and taken off the URL, so that neither the `Host` header nor a log line carries them.
 
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,7 +43,7 @@ impl std::fmt::Debug for OtlpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
         f.debug_struct("OtlpConfig")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &crate::redact::uri(&self.endpoint))
             .field("headers", &names)
             .field("service_name", &self.service_name)
             .finish_non_exhaustive()
@@ -66,8 +69,17 @@ pub enum OtlpConfigError {
     Endpoint {
         /// The variable.
         variable: &'static str,
-        /// Its value.
+        /// Its value, as [`crate::redact::url`] prints it.
         value: String,
+    },
+    /// A user and password in the endpoint and an `authorization` header besides: which of the
+    /// two the collector expects cannot be told.
+    #[error(
+        "{variable} carries a user and password and the OTLP headers set authorization too; keep only one"
+    )]
+    TwoAuthorizations {
+        /// The endpoint's variable.
+        variable: &'static str,
     },
     /// Headers that do not read as `name=value,...`; the value is not repeated (it may hold a
     /// key).
@@ -101,11 +113,20 @@ impl OtlpConfig {
             Some("none") => return Ok(None),
             Some(other) => return Err(OtlpConfigError::Exporter(other.to_owned())),
         }
-        let endpoint = match (get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), get("OTEL_EXPORTER_OTLP_ENDPOINT")) {
-            (Some(url), _) => parse_endpoint("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &url, false)?,
-            (None, Some(base)) => parse_endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", &base, true)?,
-            (None, None) => return Ok(None),
-        };
+        let (variable, endpoint, basic) =
+            match (get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), get("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+                (Some(url), _) => {
+                    let variable = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+                    let (endpoint, basic) = parse_endpoint(variable, &url, false)?;
+                    (variable, endpoint, basic)
+                }
+                (None, Some(base)) => {
+                    let variable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+                    let (endpoint, basic) = parse_endpoint(variable, &base, true)?;
+                    (variable, endpoint, basic)
+                }
+                (None, None) => return Ok(None),
+            };
         for variable in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
             if let Some(value) = get(variable) {
                 if value != "http/json" {
@@ -114,11 +135,18 @@ impl OtlpConfig {
                 break;
             }
         }
-        let headers = match (get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), get("OTEL_EXPORTER_OTLP_HEADERS")) {
+        let mut headers = match (get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), get("OTEL_EXPORTER_OTLP_HEADERS"))
+        {
             (Some(list), _) => parse_headers("OTEL_EXPORTER_OTLP_TRACES_HEADERS", &list)?,
             (None, Some(list)) => parse_headers("OTEL_EXPORTER_OTLP_HEADERS", &list)?,
             (None, None) => Vec::new(),
         };
+        if let Some(basic) = basic {
+            if headers.iter().any(|(name, _)| name == http::header::AUTHORIZATION) {
+                return Err(OtlpConfigError::TwoAuthorizations { variable });
+            }
+            headers.push((http::header::AUTHORIZATION, basic));
+        }
         let certificate =
             get("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE").or_else(|| get("OTEL_EXPORTER_OTLP_CERTIFICATE"));
         let trust = match certificate {
@@ -134,16 +162,40 @@ impl OtlpConfig {
     }
 }
 
-/// An endpoint variable's URL; a base gets `v1/traces` added to its path.
-fn parse_endpoint(variable: &'static str, value: &str, base: bool) -> Result<http::Uri, OtlpConfigError> {
-    let invalid = || OtlpConfigError::Endpoint { variable, value: value.to_owned() };
+/// An endpoint variable's URL, without its userinfo, and the `Authorization: Basic` value
+/// (sensitive) the userinfo stands for; a base gets `v1/traces` added to its path.
+fn parse_endpoint(
+    variable: &'static str,
+    value: &str,
+    base: bool,
+) -> Result<(http::Uri, Option<http::HeaderValue>), OtlpConfigError> {
+    let invalid = || OtlpConfigError::Endpoint { variable, value: crate::redact::url(value) };
     let url = if base { format!("{}/v1/traces", value.trim_end_matches('/')) } else { value.to_owned() };
     let uri: http::Uri = url.parse().map_err(|_| invalid())?;
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
     if !scheme_ok || uri.host().is_none_or(str::is_empty) {
         return Err(invalid());
     }
-    Ok(uri)
+    let authority = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+    let Some((userinfo, host_port)) = authority.rsplit_once('@') else {
+        return match crate::redact::plain_authority(&authority) {
+            true => Ok((uri, None)),
+            false => Err(invalid()),
+        };
+    };
+    if !crate::redact::plain_authority(host_port) {
+        return Err(invalid());
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let token =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", decode(user), decode(password)));
+    let mut basic = http::HeaderValue::try_from(format!("Basic {token}")).map_err(|_| invalid())?;
+    basic.set_sensitive(true);
+    let mut parts = uri.into_parts();
+    parts.authority = Some(host_port.parse().map_err(|_| invalid())?);
+    let uri = http::Uri::from_parts(parts).map_err(|_| invalid())?;
+    Ok((uri, Some(basic)))
 }
 
 /// `name=value,name2=value2`, each part percent-decoded (the OpenTelemetry specification's
@@ -181,7 +233,7 @@ impl OtlpExporter {
     pub fn start(config: OtlpConfig) -> Self {
         let (sink, spans) = SpanSink::channel();
         let (stop, stopped) = oneshot::channel();
-        tracing::info!(endpoint = %config.endpoint, "exporting spans over OTLP/HTTP (JSON)");
+        tracing::info!(endpoint = %crate::redact::uri(&config.endpoint), "exporting spans over OTLP/HTTP (JSON)");
         let task = tokio::spawn(run(config, spans, stopped));
         Self { sink, stop, task }
     }
@@ -232,7 +284,8 @@ async fn run(config: OtlpConfig, mut spans: mpsc::Receiver<Span>, mut stopped: o
     }
 }
 
-/// One export request; a failure is logged (without the headers) and the batch dropped.
+/// One export request; a failure is logged (without the headers, and without the collector's
+/// answer) and the batch dropped.
 async fn export(config: &OtlpConfig, batch: &[Span]) {
     let body = Bytes::from(otlp_json::encode(&config.service_name, batch));
     let mut request = http::Request::post(config.endpoint.clone());
@@ -248,10 +301,12 @@ async fn export(config: &OtlpConfig, batch: &[Span]) {
     };
     match http_client::send(request, EXPORT_TIMEOUT, &config.trust, &config.proxies).await {
         Ok(response) if response.status.is_success() => {}
+        // Only the status: a collector's error answer may echo the request's headers (one did
+        // echo the API key), and scrubbing the configured values would miss any spelling it
+        // chose (JSON-escaped, base64, truncated). The collector's own log has the rest.
         Ok(response) => {
             tracing::warn!(
                 status = response.status.as_u16(),
-                answer = %response.excerpt(),
                 spans = batch.len(),
                 "the collector refused spans"
             )
@@ -318,6 +373,41 @@ mod tests {
             let error = config(pairs).unwrap_err().to_string();
             assert_eq!(error, *message);
             assert!(!error.contains("SENTINEL"), "a header value in an error: {error}");
+        }
+    }
+
+    #[test]
+    fn a_user_and_password_in_the_endpoint_become_basic_auth_and_leave_the_url() {
+        let config =
+            config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otlpuser:PASS%2FSENTINEL@127.0.0.1:4318")])
+                .unwrap()
+                .unwrap();
+        assert_eq!(config.endpoint, "http://127.0.0.1:4318/v1/traces");
+        let (name, value) = config.headers.last().unwrap();
+        assert_eq!(name, http::header::AUTHORIZATION);
+        let expected = base64::engine::general_purpose::STANDARD.encode("otlpuser:PASS/SENTINEL");
+        assert_eq!(value.to_str().unwrap(), format!("Basic {expected}"));
+        assert!(value.is_sensitive());
+        assert!(!format!("{config:?}").contains("SENTINEL"), "{config:?}");
+
+        let both = config_error(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://u:PASS-SENTINEL@otel.example/t"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20KEY-SENTINEL"),
+        ]);
+        assert!(both.starts_with("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT carries a user and password"), "{both}");
+        // A password that breaks the URL is not quoted in the error that says so.
+        let broken =
+            config_error(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://u:PA/SS-SENTINEL@127.0.0.1:4318")]);
+        assert!(broken.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT=http://u:<redacted>@"), "{broken}");
+        for error in [both, broken] {
+            assert!(!error.contains("SENTINEL") && !error.contains("SS-"), "{error}");
+        }
+    }
+
+    fn config_error(pairs: &[(&str, &str)]) -> String {
+        match config(pairs) {
+            Ok(_) => panic!("{pairs:?} was accepted"),
+            Err(error) => error.to_string(),
         }
     }
 
