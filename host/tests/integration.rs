@@ -32,4 +32,5 @@ mod parallel_upload;
 mod policy_bypass;
 mod presign;
 mod serve_logs;
+mod unsigned_and_requester_pays;
 mod url_passwords;

@@ -23,9 +23,11 @@ pub const SIGNING_KEY: &str = "signing_key";
 pub const SIGNING_DATE: &str = "signing_date";
 /// The session token of temporary credentials, if any.
 pub const SESSION_TOKEN: &str = "session_token";
+/// `requester` to send `x-amz-request-payer: requester` with every request.
+pub const REQUEST_PAYER: &str = "request_payer";
 
 /// Every key, in the order above.
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 10] = [
     ENDPOINT,
     REGION,
     PATH_STYLE,
@@ -35,4 +37,5 @@ pub const ALL: [&str; 9] = [
     SIGNING_KEY,
     SIGNING_DATE,
     SESSION_TOKEN,
+    REQUEST_PAYER,
 ];

@@ -63,6 +63,10 @@ pub struct ConfigFile {
     no_proxy: Option<Vec<String>>,
     credentials: Option<CredentialsTable>,
     roles_anywhere: Option<RolesAnywhereTable>,
+    /// `no_sign_request = true`: requests go unsigned, as `--no-sign-request`.
+    no_sign_request: Option<bool>,
+    /// `request_payer = "requester"`, as `--request-payer requester`.
+    request_payer: Option<String>,
     /// `None` when the file has no `allow` key; `Some(vec![])` for `allow = []`, which allows
     /// nothing (an empty list must not fail open).
     allow: Option<Vec<AllowTable>>,
@@ -102,6 +106,22 @@ impl ConfigFile {
     /// offending line, so only the message's first line is kept.
     pub fn parse(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.message().to_owned())
+    }
+
+    /// Whether `no_sign_request = true`: requests go unsigned.
+    pub fn no_sign_request(&self) -> bool {
+        self.no_sign_request.unwrap_or(false)
+    }
+
+    /// Whether `request_payer` says the caller pays (`"requester"`, the only value S3 takes).
+    pub fn request_payer(&self) -> Result<bool, String> {
+        match self.request_payer.as_deref() {
+            None => Ok(false),
+            Some("requester") => Ok(true),
+            Some(other) => Err(format!(
+                "request_payer = {other:?} in --config: the only payer S3 takes is \"requester\""
+            )),
+        }
     }
 
     /// The proxy settings (`proxy`, `no_proxy`).

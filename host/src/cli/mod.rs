@@ -47,7 +47,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::audit::{AuditSink, FileSink, StderrSink};
 use crate::connector::{Connector, ConnectorBuilder};
 use crate::credentials::{
-    AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileSettings,
+    Anonymous, AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileSettings,
     RoleSessionSettings, RolesAnywhereProvider, Secret, SessionPolicySettings, StaticCredentials,
     default_chain,
 };
@@ -186,6 +186,14 @@ struct Cli {
     /// check keep the name. Repeatable.
     #[arg(long, global = true, value_name = "HOST:PORT:ADDR")]
     resolve: Vec<String>,
+    /// Send requests unsigned, without looking for credentials (public buckets), as the aws
+    /// CLI's --no-sign-request; still under the --allow rules (else no_sign_request in --config).
+    #[arg(long, global = true, conflicts_with_all = ["access_key_id", "secret_access_key", "session_token", "role_arn"])]
+    no_sign_request: bool,
+    /// Confirm that you pay for requests to a requester-pays bucket: every request says
+    /// x-amz-request-payer: requester (else request_payer in --config).
+    #[arg(long, global = true, value_name = "PAYER", value_parser = ["requester"])]
+    request_payer: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -641,7 +649,11 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         ));
     }
 
-    let (credentials, source): (Arc<dyn CredentialsProvider>, String) =
+    let unsigned = cli.no_sign_request || file.no_sign_request();
+    let (credentials, source): (Arc<dyn CredentialsProvider>, String) = if unsigned {
+        let source = if cli.no_sign_request { "--no-sign-request" } else { "no_sign_request in --config" };
+        (Arc::new(Anonymous), format!("nowhere: requests go unsigned ({source})"))
+    } else {
         match (&cli.access_key_id, &cli.secret_access_key) {
             (Some(id), Some(secret)) => (
                 Arc::new(StaticCredentials::new(
@@ -709,7 +721,8 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
                     (Arc::new(chain), source)
                 }
             },
-        };
+        }
+    };
     let (credentials, source) = match &cli.role_arn {
         Some(arn) => {
             let usage = Error::Credentials;
@@ -741,7 +754,9 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
             print::error_line(format_args!("s3-connector: {warning}"));
         }
     }
+    let requester_pays = cli.request_payer.is_some() || file.request_payer().map_err(Error::Usage)?;
     let mut connector = Connector::builder(connection, policy.clone(), credentials)
+        .requester_pays(requester_pays)
         .tenant(cli.tenant.clone())
         .max_attempts(cli.max_attempts)
         .request_credentials(cli.allow_request_credentials);

@@ -48,6 +48,7 @@ pub struct ConnectorBuilder {
     pinned_time: Option<SystemTime>,
     call_timeout: Duration,
     max_attempts: u32,
+    requester_pays: bool,
     retry_budget: Arc<RetryBudget>,
     limits: Limits,
     max_presign_seconds: u32,
@@ -72,6 +73,7 @@ impl ConnectorBuilder {
             pinned_time: None,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            requester_pays: false,
             retry_budget: Arc::new(RetryBudget::default()),
             limits: Limits::default(),
             max_presign_seconds: MAX_PRESIGN_SECONDS,
@@ -95,6 +97,7 @@ impl ConnectorBuilder {
             pinned_time: shared.pinned_time,
             call_timeout: settings.call_timeout,
             max_attempts: shared.max_attempts,
+            requester_pays: shared.requester_pays,
             retry_budget: shared.retry_budget.clone(),
             limits: shared.limits,
             max_presign_seconds: shared.max_presign_seconds,
@@ -144,6 +147,14 @@ impl ConnectorBuilder {
     /// with the clock corrected from the server's `Date`.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// Sends `x-amz-request-payer: requester` with every request (`--request-payer
+    /// requester`): the caller agrees to pay for requests to requester-pays buckets. JSON
+    /// actions can ask for it per call (`"requestPayer": "requester"`).
+    pub fn requester_pays(mut self, pays: bool) -> Self {
+        self.requester_pays = pays;
         self
     }
 
@@ -236,6 +247,7 @@ impl ConnectorBuilder {
             audit,
             documents: self.documents,
             max_attempts: self.max_attempts,
+            requester_pays: self.requester_pays,
             limits: self.limits,
             retry_budget: self.retry_budget,
             trace: None,

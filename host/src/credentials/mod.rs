@@ -29,6 +29,7 @@ macro_rules! fetching_provider {
     };
 }
 
+mod anonymous;
 #[cfg(feature = "aws-credentials")]
 pub mod assume_role;
 mod cached;
@@ -81,6 +82,7 @@ pub use self::{
     web_identity::WebIdentityProvider,
 };
 pub use crate::secret::Secret;
+pub use anonymous::Anonymous;
 pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
 pub use signing_keys::SigningKeys;
 
@@ -118,6 +120,12 @@ pub trait CredentialsProvider: Send + Sync + fmt::Debug {
 
     /// Current credentials (providers of temporary credentials refresh them here).
     fn credentials(&self) -> CredentialsFuture<'_>;
+
+    /// Whether requests are signed with these credentials: false only for [`Anonymous`]
+    /// access, whose requests go unsigned (`--no-sign-request`).
+    fn signs(&self) -> bool {
+        true
+    }
 }
 
 /// Fixed credentials: from flags, a config file, or read once from the environment.

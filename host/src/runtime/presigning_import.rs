@@ -107,6 +107,12 @@ async fn presign(
     }
     let grant = shared.policy.decide(&unsigned).map_err(Refusal::Denied)?;
 
+    if !shared.credentials.signs() {
+        return Err(Refusal::Invalid(
+            "a presigned URL needs credentials; this connector sends unsigned requests (--no-sign-request)"
+                .to_owned(),
+        ));
+    }
     let signed_at = shared.pinned_time.unwrap_or(now);
     let credentials =
         shared.credentials.credentials().await.map_err(|e| Refusal::Credentials(e.to_string()))?;

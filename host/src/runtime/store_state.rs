@@ -43,6 +43,8 @@ pub struct Shared {
     pub audit: Option<Audit>,
     /// How many times the plugin tries a request in all.
     pub max_attempts: u32,
+    /// Whether every request says `x-amz-request-payer: requester`.
+    pub requester_pays: bool,
     /// Memory, CPU and requests per call.
     pub limits: Limits,
     /// The retry budget every call of the connector shares.
@@ -178,12 +180,16 @@ impl settings::Host for StoreState {
             region: connection.region.clone(),
             path_style: connection.path_style,
             max_attempts: self.shared.max_attempts,
+            requester_pays: self.shared.requester_pays,
         }
     }
 }
 
 impl credentials::Host for StoreState {
-    async fn get(&mut self, scope: credentials::Scope) -> Result<credentials::Credentials, types::S3Error> {
+    async fn get(
+        &mut self,
+        scope: credentials::Scope,
+    ) -> Result<Option<credentials::Credentials>, types::S3Error> {
         // The WIT enum, read into the vocabulary the policy speaks.
         let access = match scope.access {
             types::Access::Read => Access::Read,
@@ -219,6 +225,10 @@ impl credentials::Host for StoreState {
             return denied(self, denial);
         }
         let provider = self.shared.credentials.clone();
+        if !provider.signs() {
+            // Anonymous access: the plugin sends the request unsigned; the guard still checks it.
+            return Ok(None);
+        }
         match provider.credentials().await {
             Ok(c) => {
                 let identity = self.shared.signing_keys.identity(
@@ -231,7 +241,7 @@ impl credentials::Host for StoreState {
                 if let Some(token) = &c.session_token {
                     self.hand_out(token);
                 }
-                Ok(credentials::Credentials {
+                Ok(Some(credentials::Credentials {
                     access_key_id: identity.access_key_id,
                     signing_key: identity.key.as_bytes().to_vec(),
                     signing_date: identity.date,
@@ -240,7 +250,7 @@ impl credentials::Host for StoreState {
                         .expires_at
                         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                         .map(|d| d.as_secs()),
-                })
+                }))
             }
             Err(e) => Err(types::S3Error::AccessDenied(e.to_string())),
         }
@@ -264,6 +274,7 @@ mod tests {
             documents: None,
             audit: None,
             max_attempts: 3,
+            requester_pays: false,
             limits: Limits::default(),
             retry_budget: Arc::default(),
             trace: None,

@@ -48,6 +48,7 @@ pub(super) async fn answer(
     let handed_out: Vec<Secret> =
         std::iter::once(signing_key.clone()).chain(credentials.session_token.clone()).collect();
     let max_attempts = shared.max_attempts;
+    let requester_pays = shared.requester_pays;
     // Requests beyond the instance pool wait for a slot here rather than fail.
     let mut call = SandboxedCall::open(&runtime.engine, shared, |store_state| {
         for secret in &handed_out {
@@ -59,6 +60,7 @@ pub(super) async fn answer(
             .insert(edge_config::REGION, connection.region.clone())
             .insert(edge_config::PATH_STYLE, connection.path_style.to_string())
             .insert(edge_config::MAX_ATTEMPTS, max_attempts.to_string())
+            .insert(edge_config::REQUEST_PAYER, if requester_pays { "requester" } else { "" }.to_owned())
             .insert(edge_config::ACCESS_KEY_ID, credentials.access_key_id.clone())
             .insert(edge_config::SIGNING_KEY, signing_key.expose().to_owned())
             .insert(edge_config::SIGNING_DATE, today.clone());

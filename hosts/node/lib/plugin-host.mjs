@@ -115,7 +115,7 @@ const PRESIGN_ACCESS = { get: "read", head: "read", put: "write", delete: "delet
 
 /**
  * Loads the plugin component. `connection` is the settings record (endpoint, region,
- * pathStyle, maxAttempts); `credentials(scope)` answers each request's scope (`bucket`,
+ * pathStyle, maxAttempts, requesterPays); `credentials(scope)` answers each request's scope (`bucket`,
  * `access`) with `{ accessKeyId, secretAccessKey, sessionToken }` or throws a reason: the host
  * hands the component only the signing key derived for the day, and signs presigned URLs
  * itself once `credentials` allowed their scope; `documents` is a store such as
@@ -134,7 +134,7 @@ export async function loadPlugin(wasmPath, { connection, credentials, documents 
     }
   };
   const hostImports = {
-    "s3-connector:s3/settings": { connection: () => ({ ...connection }) },
+    "s3-connector:s3/settings": { connection: () => ({ requesterPays: false, ...connection }) },
     "s3-connector:s3/credentials": {
       get(scope) {
         if (!isCurrentDate(scope.signingDate, new Date())) {

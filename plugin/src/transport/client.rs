@@ -86,6 +86,8 @@ pub struct S3 {
     region: String,
     path_style: bool,
     max_attempts: u32,
+    /// Send `x-amz-request-payer: requester` with every request.
+    requester_pays: bool,
     /// How far the server's clock is ahead of ours, learned from a `RequestTimeTooSkewed`.
     clock_offset_ms: Cell<i64>,
 }
@@ -99,6 +101,7 @@ impl S3 {
             endpoint,
             region: connection.region,
             path_style: connection.path_style,
+            requester_pays: connection.requester_pays,
             max_attempts: match connection.max_attempts {
                 0 => retry::DEFAULT_MAX_ATTEMPTS,
                 n => n,
@@ -146,7 +149,23 @@ impl S3 {
             // get 411 MissingContentLength from S3 servers that require a length.
             headers.insert(CONTENT_LENGTH, HeaderValue::from(0));
         }
-        sigv4::sign_request(&mut request, &identity, payload, presign_for, now)?;
+        if self.requester_pays && presign_for.is_none() {
+            headers.insert(
+                HeaderName::from_static("x-amz-request-payer"),
+                HeaderValue::from_static("requester"),
+            );
+        }
+        match identity {
+            Some(identity) => sigv4::sign_request(&mut request, &identity, payload, presign_for, now)?,
+            // Anonymous access: sent unsigned, as `--no-sign-request` asked; nothing to presign.
+            None if presign_for.is_some() => {
+                return Err(S3Error::AccessDenied(
+                    "a presigned URL needs credentials; the host sends unsigned requests (--no-sign-request)"
+                        .to_owned(),
+                ));
+            }
+            None => {}
+        }
         Ok((request, target))
     }
 
@@ -330,6 +349,13 @@ fn judge(call: &Call<'_>, result: Result<Response, wire::Failure>) -> Result<Res
 }
 
 impl S3 {
+    /// This client, sending `x-amz-request-payer: requester` with every request (a JSON
+    /// action's `requestPayer`).
+    pub fn with_requester_pays(mut self) -> Self {
+        self.requester_pays = true;
+        self
+    }
+
     /// The configured region.
     pub fn region(&self) -> &str {
         &self.region

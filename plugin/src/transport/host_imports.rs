@@ -23,6 +23,8 @@ pub struct Connection {
     pub path_style: bool,
     /// Attempts per request including retries; 0 means the default.
     pub max_attempts: u32,
+    /// Send `x-amz-request-payer: requester` with every request.
+    pub requester_pays: bool,
 }
 
 /// What credentials are asked for: the host checks it against its policy (plugin world).
@@ -54,11 +56,13 @@ mod world {
             region: c.region,
             path_style: c.path_style,
             max_attempts: c.max_attempts,
+            requester_pays: c.requester_pays,
         }
     }
 
-    /// The host's signing key for `scope` in `region`, if its policy allows the scope.
-    pub fn signing_identity(scope: &Scope, region: &str) -> Result<SigningIdentity, S3Error> {
+    /// The host's signing key for `scope` in `region`, if its policy allows the scope; none
+    /// when the host sends unsigned requests.
+    pub fn signing_identity(scope: &Scope, region: &str) -> Result<Option<SigningIdentity>, S3Error> {
         // The rules' access class, written as the contract's enum.
         let access = match scope.access {
             Access::Read => types::Access::Read,
@@ -72,14 +76,14 @@ mod world {
             access,
             signing_date: scope.signing_date.clone(),
         };
-        let c = credentials::get(&scope)?;
-        Ok(SigningIdentity {
+        let Some(c) = credentials::get(&scope)? else { return Ok(None) };
+        Ok(Some(SigningIdentity {
             access_key_id: c.access_key_id,
             key: SigningKey::from_bytes(&c.signing_key)?,
             date: c.signing_date,
             region: region.to_owned(),
             session_token: c.session_token,
-        })
+        }))
     }
 
     /// The host signs presigned URLs: it checks the request against its policy and cap first.
@@ -123,6 +127,8 @@ mod world {
             region,
             path_style: text(edge_config::PATH_STYLE).is_some_and(|v| v.eq_ignore_ascii_case("true")),
             max_attempts: text(edge_config::MAX_ATTEMPTS).and_then(|v| v.parse().ok()).unwrap_or(0),
+            requester_pays: text(edge_config::REQUEST_PAYER)
+                .is_some_and(|v| v.eq_ignore_ascii_case("requester")),
         }
     }
 
@@ -131,7 +137,7 @@ mod world {
     /// `secret_access_key` (the key derived here). The scope is not checked here: a standard
     /// host has no policy to check it against (the reference host's `serve` still checks every
     /// request).
-    pub fn signing_identity(scope: &Scope, region: &str) -> Result<SigningIdentity, S3Error> {
+    pub fn signing_identity(scope: &Scope, region: &str) -> Result<Option<SigningIdentity>, S3Error> {
         let no_credentials = || {
             S3Error::AccessDenied(
                 "no credentials: the host's wasi:config has no access_key_id with a signing_key or a \
@@ -152,22 +158,22 @@ mod world {
             }
             let key =
                 SigningKey::from_hex(&key).map_err(|e| S3Error::AccessDenied(format!("signing_key: {e}")))?;
-            return Ok(SigningIdentity {
+            return Ok(Some(SigningIdentity {
                 access_key_id,
                 key,
                 date,
                 region: region.to_owned(),
                 session_token,
-            });
+            }));
         }
         let secret = value(edge_config::SECRET_ACCESS_KEY)?.ok_or_else(no_credentials)?;
-        Ok(SigningIdentity {
+        Ok(Some(SigningIdentity {
             access_key_id,
             key: SigningKey::derive(&secret, &scope.signing_date, region, SERVICE),
             date: scope.signing_date.clone(),
             region: region.to_owned(),
             session_token,
-        })
+        }))
     }
 
     /// A standard host has no presigner: the plugin signs presigned URLs itself.
@@ -210,9 +216,9 @@ mod world {
 
 pub use world::{DocumentMetadata, connection, create as create_document, open as open_document};
 
-/// The signing identity for `scope` in `region`: the host's derived key in the `plugin` world,
-/// the configured credentials in the `edge` world.
-pub fn signing_identity(scope: &Scope, region: &str) -> Result<SigningIdentity, S3Error> {
+/// The signing identity for `scope` in `region`: the host's derived key in the `plugin` world
+/// (none: the host sends unsigned requests), the configured credentials in the `edge` world.
+pub fn signing_identity(scope: &Scope, region: &str) -> Result<Option<SigningIdentity>, S3Error> {
     world::signing_identity(scope, region)
 }
 

@@ -30,7 +30,7 @@ impl crate::bindings::exports::s3_connector::s3::actions::Guest for crate::expor
 /// Runs one JSON action, in the project's own form or Camunda's ([`camunda`]): the response or
 /// the error object, both as JSON text.
 pub fn invoke(request: &str, max_inline_bytes: u64) -> Result<String, String> {
-    let (action, camunda) = match parse_either(request) {
+    let (action, camunda, requester_pays) = match parse_either(request) {
         Ok(parsed) => parsed,
         Err(error) => return Err(error.to_json(None, None).to_string()),
     };
@@ -38,6 +38,7 @@ pub fn invoke(request: &str, max_inline_bytes: u64) -> Result<String, String> {
     let (bucket, key) = (bucket.map(str::to_owned), key.map(str::to_owned));
     let rules = if camunda.is_some() { content::ContentRules::Camunda } else { content::ContentRules::Own };
     let outcome = S3::from_host()
+        .map(|s3| if requester_pays { s3.with_requester_pays() } else { s3 })
         .map_err(error::ActionError::from)
         .and_then(|s3| run::run(&s3, action, max_inline_bytes, rules))
         .map(|response| match camunda {
@@ -50,15 +51,17 @@ pub fn invoke(request: &str, max_inline_bytes: u64) -> Result<String, String> {
     }
 }
 
-/// The action of `request`, and which of Camunda's actions it was when it came in Camunda's form.
+/// The action of `request`, which of Camunda's actions it was when it came in Camunda's form,
+/// and whether its requests pay for a requester-pays bucket (`requestPayer`, in either form).
 fn parse_either(
     request: &str,
-) -> Result<(request::Action, Option<camunda::CamundaAction>), error::ActionError> {
+) -> Result<(request::Action, Option<camunda::CamundaAction>, bool), error::ActionError> {
     let value: Value = serde_json::from_str(request)
         .map_err(|e| error::ActionError::InvalidJson(format!("the request is not valid JSON: {e}")))?;
+    let requester_pays = request::requester_pays(&value)?;
     match camunda::translate(&value)? {
-        Some((own, action)) => Ok((request::parse(&own.to_string())?, Some(action))),
-        None => Ok((request::parse(request)?, None)),
+        Some((own, action)) => Ok((request::parse(&own.to_string())?, Some(action), requester_pays)),
+        None => Ok((request::parse(request)?, None, requester_pays)),
     }
 }
 

@@ -313,6 +313,22 @@ pub enum Encryption {
     },
 }
 
+/// The field of any action, in either form, that makes its requests say
+/// `x-amz-request-payer: requester`.
+pub const REQUEST_PAYER: &str = "requestPayer";
+
+/// Whether `request` (parsed) asks to pay for a requester-pays bucket: `"requestPayer":
+/// "requester"`, the only value S3 knows.
+pub fn requester_pays(request: &serde_json::Value) -> Result<bool, ActionError> {
+    match request.get(REQUEST_PAYER) {
+        None | Some(serde_json::Value::Null) => Ok(false),
+        Some(serde_json::Value::String(payer)) if payer == "requester" => Ok(true),
+        Some(other) => Err(ActionError::InvalidField(format!(
+            "field \"{REQUEST_PAYER}\" is {other}; the only payer S3 takes is \"requester\""
+        ))),
+    }
+}
+
 /// Parses a request: JSON syntax first, then the action name, then its fields, so that each
 /// error names what is wrong: the position, the unknown action (with the known ones), or the
 /// field and the action.
@@ -346,6 +362,8 @@ pub fn parse(request: &str) -> Result<Action, ActionError> {
     }
     let mut fields = object.clone();
     fields.remove("action");
+    // A setting of the call, not of the action: read by `requester_pays`.
+    fields.remove(REQUEST_PAYER);
     let tagged = serde_json::Value::Object(serde_json::Map::from_iter([(name.clone(), fields.into())]));
     serde_path_to_error::deserialize(tagged).map_err(|e| {
         // The path starts with the action's name, which the message already gives.

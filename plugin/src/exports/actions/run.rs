@@ -306,8 +306,15 @@ fn test_connection(s3: &S3, bucket: Option<&str>, prefix: Option<String>) -> Val
         host_imports::signing_identity(&scope, s3.region())
     });
     let (credentials, policy) = match asked {
-        Ok(_) => (
-            check(true, "the host supplied credentials".to_owned()),
+        Ok(identity) => (
+            check(
+                true,
+                if identity.is_some() {
+                    "the host supplied credentials".to_owned()
+                } else {
+                    "the host sends unsigned requests (anonymous access)".to_owned()
+                },
+            ),
             check(
                 true,
                 format!(
