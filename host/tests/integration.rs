@@ -20,6 +20,7 @@ mod cli_resolve;
 mod copy;
 mod credentials_https;
 mod credentials_providers;
+mod credentials_sso;
 mod download_links;
 mod fuzz_seeds;
 mod integrity;

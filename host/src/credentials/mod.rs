@@ -4,6 +4,7 @@
 //! `~/.aws/config` and `~/.aws/credentials` files ([`profile`]), `credential_process`
 //! ([`process`]), STS AssumeRole ([`assume_role`]), web identity ([`web_identity`]), the
 //! container credentials endpoint ([`container`]), the EC2 instance metadata service ([`imds`]),
+//! IAM Identity Center (SSO) profiles with the token of `aws sso login` ([`sso`]),
 //! IAM Roles Anywhere with an X.509 certificate ([`roles_anywhere`], [`x509`]) and the SDKs'
 //! default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
 //! refreshes before expiry, one refresh at a time.
@@ -53,6 +54,8 @@ pub mod role_session;
 pub mod roles_anywhere;
 mod signing_keys;
 #[cfg(feature = "aws-credentials")]
+pub mod sso;
+#[cfg(feature = "aws-credentials")]
 mod sts;
 #[cfg(feature = "aws-credentials")]
 mod sts_policy;
@@ -79,6 +82,7 @@ pub use self::{
     profile::{ProfileProvider, ProfileSettings},
     role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings},
     roles_anywhere::RolesAnywhereProvider,
+    sso::{SsoLogin, SsoProvider},
     web_identity::WebIdentityProvider,
 };
 pub use crate::secret::Secret;

@@ -3,14 +3,17 @@
 //! A profile supplies credentials in one of these ways, tried in this order (the SDKs' order):
 //! `role_arn` with `source_profile` (itself resolved the same way, static keys winning there so
 //! that a profile may sign for its own role) or `credential_source` (`Environment`,
-//! `Ec2InstanceMetadata`, `EcsContainer`), or with `web_identity_token_file`; static keys
+//! `Ec2InstanceMetadata`, `EcsContainer`), or with `web_identity_token_file`; IAM Identity
+//! Center (`sso_account_id` and `sso_role_name`, with `sso_session` naming a `[sso-session NAME]`
+//! section or the legacy `sso_start_url` and `sso_region`: see [`super::sso`]); static keys
 //! (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`); `credential_process`.
-//! SSO profiles (`sso_session`, `sso_start_url`) are not supported: the error says how to use
-//! them through `credential_process` instead. `mfa_serial` is refused (no prompt here).
+//! `mfa_serial` is refused (no prompt here).
 //!
 //! Role sessions go to STS in the region `AWS_REGION`, `AWS_DEFAULT_REGION`, the selected
 //! profile's `region`, else `us-east-1`; at the endpoint `AWS_ENDPOINT_URL_STS`,
-//! `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else the regional STS endpoint.
+//! `AWS_ENDPOINT_URL`, the profile's `endpoint_url`, else the regional STS endpoint. The SSO
+//! portal is the one of `sso_region`, else `AWS_ENDPOINT_URL_SSO` (only that variable: the SSO
+//! access token must not follow a general endpoint to an S3-compatible store).
 //!
 //! ```no_run
 //! use s3_connector_host::credentials::{CachedProvider, ProfileProvider};
@@ -32,7 +35,8 @@ use super::profile_files::{Profile, ProfileSet};
 use super::role_session::RoleSessionSettings;
 use super::{
     AssumeRoleProvider, CachedProvider, ContainerProvider, CredentialsError, CredentialsFuture,
-    CredentialsProvider, ImdsProvider, ProcessProvider, Secret, StaticCredentials, WebIdentityProvider,
+    CredentialsProvider, ImdsProvider, ProcessProvider, Secret, SsoLogin, SsoProvider, StaticCredentials,
+    WebIdentityProvider,
 };
 
 const NAME: &str = "profile";
@@ -71,6 +75,17 @@ pub enum BaseCredentials {
         token_file: String,
         /// `role_session_name`.
         session_name: Option<String>,
+    },
+    /// IAM Identity Center: a role of an account, with the token of `aws sso login`.
+    Sso {
+        /// The profile holding it.
+        profile: String,
+        /// Which login, and so which cached token.
+        login: SsoLogin,
+        /// `sso_account_id`.
+        account_id: String,
+        /// `sso_role_name`.
+        role_name: String,
     },
     /// `credential_source = Environment`.
     Environment,
@@ -122,6 +137,61 @@ fn static_keys(profile: &Profile) -> Result<Option<BaseCredentials>, String> {
             profile.name()
         )),
     }
+}
+
+/// The IAM Identity Center settings of `profile`, as botocore reads them: with `sso_session`, the
+/// start URL and region from its `[sso-session NAME]` section (the profile may repeat them, but
+/// not differ); without, from the profile itself.
+fn sso_base(set: &ProfileSet, profile: &Profile) -> Result<BaseCredentials, String> {
+    let name = profile.name();
+    let mut missing: Vec<String> = Vec::new();
+    let mut require = |value: Option<&str>, key: &str| -> String {
+        value.map(str::to_owned).unwrap_or_else(|| {
+            missing.push(key.to_owned());
+            String::new()
+        })
+    };
+    let login = match profile.get("sso_session") {
+        Some(session_name) => {
+            let Some(session) = set.sso_session(session_name) else {
+                return Err(format!(
+                    "profile `{name}` names sso_session `{session_name}`, but the config file has no \
+                     [sso-session {session_name}] section"
+                ));
+            };
+            for key in ["sso_start_url", "sso_region"] {
+                if let (Some(own), Some(theirs)) = (profile.get(key), session.get(key))
+                    && own != theirs
+                {
+                    return Err(format!(
+                        "profile `{name}`: {key} is {own:?} here but {theirs:?} in [sso-session {session_name}]; \
+                         keep one"
+                    ));
+                }
+            }
+            let start_url = require(
+                session.get("sso_start_url"),
+                &format!("sso_start_url (in [sso-session {session_name}])"),
+            );
+            let region =
+                require(session.get("sso_region"), &format!("sso_region (in [sso-session {session_name}])"));
+            SsoLogin::Session { name: session_name.to_owned(), start_url, region }
+        }
+        None => SsoLogin::Legacy {
+            start_url: require(profile.get("sso_start_url"), "sso_start_url (or sso_session)"),
+            region: require(profile.get("sso_region"), "sso_region"),
+        },
+    };
+    let account_id = require(profile.get("sso_account_id"), "sso_account_id");
+    let role_name = require(profile.get("sso_role_name"), "sso_role_name");
+    if !missing.is_empty() {
+        return Err(format!(
+            "profile `{name}` uses IAM Identity Center (SSO) but lacks {}; add them as `aws configure sso` \
+             writes them",
+            missing.join(", ")
+        ));
+    }
+    Ok(BaseCredentials::Sso { profile: name.to_owned(), login, account_id, role_name })
 }
 
 /// Resolves the credentials of profile `name` in `set`: `Ok(None)` when the profile exists but
@@ -222,18 +292,23 @@ pub fn resolve(set: &ProfileSet, name: &str) -> Result<Option<ResolvedProfile>, 
         if profile.get("web_identity_token_file").is_some() {
             return Err(format!("profile `{current}` has web_identity_token_file but no role_arn"));
         }
-        if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
-            return Err(format!(
-                "profile `{current}` uses IAM Identity Center (SSO), which is not supported; run `aws sso login` \
-                 and use a profile with credential_process = aws configure export-credentials --profile {current} \
-                 --format process"
-            ));
+        // The SDKs' order: SSO (a role to ask the portal for) before keys in the profile.
+        if profile.get("sso_account_id").is_some() || profile.get("sso_role_name").is_some() {
+            break sso_base(set, profile)?;
         }
         if let Some(keys) = static_keys(profile)? {
             break keys;
         }
         if let Some(command) = profile.get("credential_process") {
             break BaseCredentials::Process { profile: current.clone(), command: Secret::new(command) };
+        }
+        // A profile made only for `aws sso login` (a session, no role) gives no credentials;
+        // saying so beats "no credentials" or the next provider's error.
+        if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
+            return Err(format!(
+                "profile `{current}` signs in to IAM Identity Center (SSO) but names no role; add sso_account_id \
+                 and sso_role_name"
+            ));
         }
         if first {
             return Ok(None);
@@ -416,6 +491,26 @@ impl ProfileProvider {
                     format!("web identity from {token_file} for {role_arn} (profile `{profile}`)");
                 (Arc::new(CachedProvider::new(Arc::new(provider))), description)
             }
+            BaseCredentials::Sso { profile, login, account_id, role_name } => {
+                // The token cache is where `aws sso login` writes it: under the home directory,
+                // found as the shared files are.
+                let home = nonempty("HOME").or_else(|| nonempty("USERPROFILE")).ok_or_else(|| {
+                    error(format!(
+                        "profile `{profile}` uses IAM Identity Center, whose token is cached under \
+                         ~/.aws/sso/cache, but neither HOME nor USERPROFILE is set"
+                    ))
+                })?;
+                let mut provider =
+                    SsoProvider::new(&profile, login, account_id, role_name, std::path::Path::new(&home))
+                        .map_err(in_profile)?
+                        .with_trust(trust.clone())
+                        .with_proxies(proxies.clone());
+                if let Some(url) = nonempty("AWS_ENDPOINT_URL_SSO") {
+                    provider = provider.with_endpoint(&url).map_err(in_profile)?;
+                }
+                let description = provider.description();
+                (Arc::new(CachedProvider::new(Arc::new(provider))), description)
+            }
             BaseCredentials::Environment => {
                 let provider = StaticCredentials::from_env(lookup).map_err(in_profile)?.ok_or_else(|| {
                     error(format!(
@@ -542,6 +637,19 @@ mod tests {
         }
     }
 
+    fn sso_session_base(profile: &str) -> BaseCredentials {
+        BaseCredentials::Sso {
+            profile: profile.into(),
+            login: SsoLogin::Session {
+                name: "corp".into(),
+                start_url: "https://corp.awsapps.com/start".into(),
+                region: "eu-central-1".into(),
+            },
+            account_id: "123456789012".into(),
+            role_name: "Reader".into(),
+        }
+    }
+
     fn role(profile: &str, arn: &str) -> RoleStep {
         RoleStep {
             profile: profile.into(),
@@ -611,6 +719,34 @@ aws_access_key_id = AKHALF
 [profile sso]
 sso_session = corp
 sso_account_id = 123456789012
+sso_role_name = Reader
+region = eu-west-1
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-central-1
+sso_registration_scopes = sso:account:access
+[profile sso-legacy]
+sso_start_url = https://d-abc123.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = 210987654321
+sso_role_name = Admin
+[profile sso-ghost]
+sso_session = ghost
+sso_account_id = 123456789012
+sso_role_name = Reader
+[profile sso-half]
+sso_start_url = https://d-abc123.awsapps.com/start
+sso_account_id = 123456789012
+[profile sso-differs]
+sso_session = corp
+sso_region = us-east-1
+sso_account_id = 123456789012
+sso_role_name = Reader
+[profile sso-login-only]
+sso_session = corp
+[profile sso-role]
+role_arn = arn:aws:iam::123456789012:role/a
+source_profile = sso
 [profile mfa]
 role_arn = arn:aws:iam::123456789012:role/a
 source_profile = keys
@@ -716,7 +852,48 @@ duration_seconds = an hour
             ("both", Err("profile `both` has both source_profile and credential_source")),
             ("bad-source", Err("profile `bad-source`: credential_source \"Laptop\" is not")),
             ("half", Err("profile `half` has aws_access_key_id but no aws_secret_access_key")),
-            ("sso", Err("profile `sso` uses IAM Identity Center (SSO), which is not supported")),
+            ("sso", Ok(Some(ResolvedProfile { base: sso_session_base("sso"), roles: vec![] }))),
+            (
+                "sso-legacy",
+                Ok(Some(ResolvedProfile {
+                    base: BaseCredentials::Sso {
+                        profile: "sso-legacy".into(),
+                        login: SsoLogin::Legacy {
+                            start_url: "https://d-abc123.awsapps.com/start".into(),
+                            region: "us-east-1".into(),
+                        },
+                        account_id: "210987654321".into(),
+                        role_name: "Admin".into(),
+                    },
+                    roles: vec![],
+                })),
+            ),
+            (
+                "sso-role",
+                Ok(Some(ResolvedProfile { base: sso_session_base("sso"), roles: vec![role("sso-role", a)] })),
+            ),
+            (
+                "sso-ghost",
+                Err(
+                    "profile `sso-ghost` names sso_session `ghost`, but the config file has no [sso-session ghost]",
+                ),
+            ),
+            (
+                "sso-half",
+                Err(
+                    "profile `sso-half` uses IAM Identity Center (SSO) but lacks sso_region, sso_role_name; add",
+                ),
+            ),
+            (
+                "sso-differs",
+                Err(
+                    "profile `sso-differs`: sso_region is \"us-east-1\" here but \"eu-central-1\" in [sso-session corp]",
+                ),
+            ),
+            (
+                "sso-login-only",
+                Err("profile `sso-login-only` signs in to IAM Identity Center (SSO) but names no role"),
+            ),
             ("mfa", Err("profile `mfa` needs an MFA code")),
             ("empty-source", Err("source profile `region-only` has no credentials")),
             ("bad-duration", Err("profile `bad-duration`: duration_seconds \"an hour\" is not a number")),

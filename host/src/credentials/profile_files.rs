@@ -149,10 +149,19 @@ pub fn profile_name(kind: FileKind, header: &str) -> Option<String> {
     }
 }
 
+/// The session name a config file's `[sso-session NAME]` header names, if it is one.
+fn sso_session_name(header: &str) -> Option<String> {
+    let rest = header.strip_prefix("sso-session")?;
+    let name = rest.trim();
+    (rest.len() > rest.trim_start().len() && !name.is_empty()).then(|| name.to_owned())
+}
+
 /// Every profile of both files, and which one is selected.
 #[derive(Clone, Debug, Default)]
 pub struct ProfileSet {
     profiles: BTreeMap<String, Profile>,
+    /// The config file's `[sso-session NAME]` sections, which SSO profiles name.
+    sso_sessions: BTreeMap<String, Profile>,
     selected: String,
     explicit: bool,
     files: Vec<PathBuf>,
@@ -167,6 +176,7 @@ impl ProfileSet {
         selected: Option<&str>,
     ) -> Result<Self, String> {
         let mut profiles: BTreeMap<String, Profile> = BTreeMap::new();
+        let mut sso_sessions: BTreeMap<String, Profile> = BTreeMap::new();
         for (kind, text) in [(FileKind::Config, config), (FileKind::Credentials, credentials)] {
             let Some(text) = text else { continue };
             let label = match kind {
@@ -174,6 +184,15 @@ impl ProfileSet {
                 FileKind::Credentials => "credentials file",
             };
             for (header, properties) in parse_ini(text).map_err(|e| format!("{label}, {e}"))? {
+                if kind == FileKind::Config
+                    && let Some(name) = sso_session_name(&header)
+                {
+                    let session = sso_sessions
+                        .entry(name.clone())
+                        .or_insert_with(|| Profile { name, properties: BTreeMap::new() });
+                    session.properties.extend(properties);
+                    continue;
+                }
                 let Some(name) = profile_name(kind, &header) else { continue };
                 let profile = profiles
                     .entry(name.clone())
@@ -183,6 +202,7 @@ impl ProfileSet {
         }
         Ok(Self {
             profiles,
+            sso_sessions,
             selected: selected.unwrap_or("default").to_owned(),
             explicit: selected.is_some(),
             files: Vec::new(),
@@ -262,6 +282,11 @@ impl ProfileSet {
     /// The files that were read.
     pub fn files(&self) -> &[PathBuf] {
         &self.files
+    }
+
+    /// A `[sso-session NAME]` section of the config file by name.
+    pub fn sso_session(&self, name: &str) -> Option<&Profile> {
+        self.sso_sessions.get(name)
     }
 
     /// Every profile name.
@@ -353,6 +378,20 @@ mod tests {
         for (kind, header, expected) in table {
             assert_eq!(profile_name(*kind, header).as_deref(), *expected, "{kind:?} [{header}]");
         }
+    }
+
+    #[test]
+    fn sso_session_sections_are_kept_apart_from_profiles() {
+        let config = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+                      [profile dev]\nsso_session = corp\n[sso-sessioncorp]\nx = y\n";
+        // The credentials file has no sso-session sections: its `[sso-session corp]` is a profile.
+        let credentials = "[sso-session corp]\nsso_region = us-east-1\n";
+        let set = ProfileSet::parse(Some(config), Some(credentials), Some("dev")).unwrap();
+        let session = set.sso_session("corp").unwrap();
+        assert_eq!(session.get("sso_region"), Some("eu-west-1"));
+        assert_eq!(session.get("sso_start_url"), Some("https://corp.awsapps.com/start"));
+        assert!(set.sso_session("sessioncorp").is_none() && set.sso_session("dev").is_none());
+        assert_eq!(set.names().collect::<Vec<_>>(), ["dev", "sso-session corp"]);
     }
 
     #[test]
