@@ -30,4 +30,5 @@ mod parallel_download;
 mod parallel_upload;
 mod policy_bypass;
 mod presign;
+mod serve_fairness;
 mod serve_logs;
