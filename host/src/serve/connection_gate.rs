@@ -7,12 +7,19 @@
 //! tenant's token once held 1,030 kept-alive connections, and another tenant's requests and
 //! `/healthz` itself waited for as long as they were held). A connection in the middle of a
 //! request is never closed for room. Who to close is decided by pure functions on plain data
-//! ([`room_for_newcomer`], [`within_share`]); the gate only keeps the data and acts.
+//! ([`room_for_newcomer`], [`within_share`]); the gate only keeps the data and acts. When every
+//! connection is busy, a few more are let in for the probes ([`PROBE_ROOM`]), so that
+//! `/healthz` still answers; a request with a token on one of them is told the server is full.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
+
+/// Connections let in past a full gate whose every connection is busy: enough for the probes
+/// (`/healthz`, `/readyz`) and the API description, which need no token; a request with a token
+/// on one is answered 503 and the connection closed.
+pub(super) const PROBE_ROOM: usize = 8;
 
 /// One open connection as the decisions see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +109,9 @@ struct Open {
     busy: usize,
     /// Chosen to be closed: no longer counted as unauthenticated nor chosen again.
     closing: bool,
+    /// Let in past a full gate ([`PROBE_ROOM`]): not counted against the cap, never
+    /// authenticated.
+    probe_only: bool,
     close: Arc<Notify>,
 }
 
@@ -112,12 +122,18 @@ pub(super) struct Admission {
     evicted: Arc<Notify>,
 }
 
-/// A tenant's connection that would go over its share while all its others are busy.
+/// Why a connection may not carry a tenant's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the tenant holds {share} connections, its share of the server's; retry when one ends")]
-pub(super) struct OverShare {
-    /// The tenant's share.
-    pub share: usize,
+pub(super) enum Refused {
+    /// The tenant would go over its share while all its other connections are busy.
+    #[error("the tenant holds {share} connections, its share of the server's; retry when one ends")]
+    OverShare {
+        /// The tenant's share.
+        share: usize,
+    },
+    /// The connection was let in past a full gate, for the probes only.
+    #[error("every connection of the server is busy; retry shortly")]
+    Full,
 }
 
 /// Marks its connection busy until dropped (when the answer's body has been sent).
@@ -161,26 +177,45 @@ impl ConnectionGate {
                 for id in unauthenticated.into_iter().take(over) {
                     close(&mut open, id);
                 }
-                if open.len() < self.max_connections {
-                    let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let evicted = Arc::new(Notify::new());
-                    let entry = Open { tenant: None, busy: 0, closing: false, close: evicted.clone() };
-                    open.insert(id, entry);
-                    return Admission { gate: self.clone(), id, evicted };
+                let regular = open.values().filter(|o| !o.probe_only).count();
+                if regular < self.max_connections {
+                    return self.insert(&mut open, false);
                 }
                 // Connections already closing free their slots soon: choose no more for them.
-                if !open.values().any(|o| o.closing) {
+                if !open.values().any(|o| o.closing && !o.probe_only) {
                     let held: Vec<Held<'_>> = open
                         .iter()
+                        .filter(|(_, o)| !o.probe_only)
                         .map(|(id, o)| Held { id: *id, tenant: o.tenant.as_deref(), busy: o.busy > 0 })
                         .collect();
-                    if let Room::Close(id) = room_for_newcomer(&held) {
-                        close(&mut open, id);
+                    match room_for_newcomer(&held) {
+                        Room::Close(id) => close(&mut open, id),
+                        Room::Wait => {
+                            let probes: Vec<u64> = open
+                                .iter()
+                                .filter(|(_, o)| o.probe_only && !o.closing)
+                                .map(|(id, _)| *id)
+                                .collect();
+                            if probes.len() < PROBE_ROOM {
+                                return self.insert(&mut open, true);
+                            }
+                            // The probes' room is full too: its oldest makes room.
+                            if let Some(oldest) = probes.first() {
+                                close(&mut open, *oldest);
+                            }
+                        }
                     }
                 }
             }
             freed.await;
         }
+    }
+
+    fn insert(self: &Arc<Self>, open: &mut BTreeMap<u64, Open>, probe_only: bool) -> Admission {
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let evicted = Arc::new(Notify::new());
+        open.insert(id, Open { tenant: None, busy: 0, closing: false, probe_only, close: evicted.clone() });
+        Admission { gate: self.clone(), id, evicted }
     }
 
     /// How many admitted connections have not authenticated yet (those closing aside).
@@ -209,22 +244,24 @@ impl Admission {
     /// The connection sent a request with `tenant`'s token while `tenants` are served: it can
     /// no longer be closed for room while it is busy. Past the tenant's share of the slots, one
     /// of its idle connections is closed, or this one refused when all are busy.
-    pub(super) fn authenticated(&self, tenant: &str, tenants: usize) -> Result<(), OverShare> {
+    pub(super) fn authenticated(&self, tenant: &str, tenants: usize) -> Result<(), Refused> {
         let gate = &self.gate;
         let mut open = gate.lock();
-        if open.get(&self.id).is_some_and(|o| o.tenant.as_deref() == Some(tenant)) {
-            return Ok(());
+        match open.get(&self.id) {
+            Some(entry) if entry.probe_only => return Err(Refused::Full),
+            Some(entry) if entry.tenant.as_deref() == Some(tenant) => return Ok(()),
+            _ => {}
         }
         let share = connection_share(gate.max_connections, tenants, gate.share);
         let held: Vec<Held<'_>> = open
             .iter()
-            .filter(|(_, o)| !o.closing)
+            .filter(|(_, o)| !o.closing && !o.probe_only)
             .map(|(id, o)| Held { id: *id, tenant: o.tenant.as_deref(), busy: o.busy > 0 })
             .collect();
         match within_share(&held, tenant, self.id, share) {
             Share::Fits => {}
             Share::Close(id) => close(&mut open, id),
-            Share::Over => return Err(OverShare { share }),
+            Share::Over => return Err(Refused::OverShare { share }),
         }
         if let Some(entry) = open.get_mut(&self.id) {
             entry.tenant = Some(Arc::from(tenant));
@@ -345,11 +382,21 @@ mod tests {
     async fn a_full_gate_closes_an_idle_connection_and_waits_for_busy_ones() {
         let gate = ConnectionGate::new(2, 2, None);
         let first = gate.admit().await;
-        first.authenticated("a", 2).unwrap();
+        first.authenticated("a", 1).unwrap();
         let second = gate.admit().await;
-        second.authenticated("a", 2).unwrap();
+        second.authenticated("a", 1).unwrap();
+        assert!(!is_evicted(&first).await, "one tenant may hold every slot");
         let busy = (first.busy(), second.busy());
-        assert!(admitted(&gate).await.is_none(), "every connection is busy: the newcomer waits");
+        let mut probes = Vec::new();
+        for _ in 0..PROBE_ROOM {
+            probes.push(admitted(&gate).await.expect("every connection is busy: let in for the probes"));
+        }
+        assert_eq!(
+            probes[0].authenticated("b", 2),
+            Err(Refused::Full),
+            "a probe-only connection carries no token"
+        );
+        drop(probes);
         drop(busy);
         let newcomer = tokio::spawn({
             let gate = gate.clone();
@@ -368,7 +415,7 @@ mod tests {
         first.authenticated("a", 2).unwrap();
         second.authenticated("a", 2).unwrap();
         let busy = (first.busy(), second.busy());
-        assert_eq!(third.authenticated("a", 2), Err(OverShare { share: 2 }));
+        assert_eq!(third.authenticated("a", 2), Err(Refused::OverShare { share: 2 }));
         assert!(third.authenticated("b", 2).is_ok(), "another tenant has its own share");
         drop(busy);
         let fourth = gate.admit().await;
@@ -382,8 +429,24 @@ mod tests {
         let only = gate.admit().await;
         only.authenticated("a", 1).unwrap();
         let _busy = only.busy();
-        assert!(admitted(&gate).await.is_none(), "the cap holds");
-        drop(only);
-        assert!(admitted(&gate).await.is_some());
+        let mut probes = Vec::new();
+        for _ in 0..PROBE_ROOM {
+            probes.push(admitted(&gate).await.expect("room for the probes"));
+        }
+        let newest = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.admit().await }
+        });
+        assert!(is_evicted(&probes[0]).await, "the oldest probe-only connection makes room");
+        probes.remove(0);
+        let newest = tokio::time::timeout(Duration::from_secs(1), newest).await.unwrap().unwrap();
+        assert_eq!(
+            newest.authenticated("a", 1),
+            Err(Refused::Full),
+            "the cap holds for requests with a token"
+        );
+        drop((only, probes, newest));
+        let fresh = admitted(&gate).await.expect("a slot again");
+        assert!(fresh.authenticated("a", 1).is_ok());
     }
 }

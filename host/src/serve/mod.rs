@@ -456,10 +456,16 @@ async fn route_request(
     drop(table);
     let name = Some(tenant.name.clone());
     let connector = for_request(&tenant.connector, trace);
-    if let Err(over) = admission.authenticated(&tenant.name, tenants) {
-        let message = format!("tenant {}: {over}", tenant.name);
+    if let Err(refusal) = admission.authenticated(&tenant.name, tenants) {
+        let message = format!("tenant {}: {refusal}", tenant.name);
         refused(state, &tenant, &connector, &request, "connections", &message);
-        let mut answer = json_answer::error(ErrorCode::TooManyRequests, &message);
+        // Over the tenant's share is the tenant's doing (429); a server full of busy
+        // connections is not (503).
+        let status = match refusal {
+            connection_gate::Refused::OverShare { .. } => 429,
+            connection_gate::Refused::Full => 503,
+        };
+        let mut answer = json_answer::error_with_status(status, ErrorCode::TooManyRequests, &message);
         answer.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(1));
         // The connection is over the tenant's share: it ends with this answer.
         answer.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
