@@ -358,3 +358,30 @@ async fn simultaneous_readiness_probes_send_one_request_to_s3() {
     assert_eq!(ready, PROBES);
     assert_eq!(sent, 1, "one probe in flight at a time; the others take its answer");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_answers_while_every_connection_is_busy() {
+    const BUSY: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = store(dir.path()).await;
+    let serve =
+        Serve::start(&s3.endpoint(), &["--max-connections", "8", "--max-connections-per-tenant", "8"], None)
+            .await;
+    // Team A: stalled PUTs (the body read timeout, 30 s, is far off) on every connection.
+    let mut stalled = Vec::new();
+    for i in 0..BUSY {
+        let mut stream = TcpStream::connect(&serve.address).await.unwrap();
+        send(&mut stream, "PUT", &format!("/alpha/busy-{i}"), Some(TOKEN_A), 1000, "0123456789").await;
+        stalled.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (health, health_took) = timed(&serve.address, "GET", "/healthz", None).await;
+    let (b, b_took) = timed(&serve.address, "GET", "/beta/", Some(TOKEN_B)).await;
+    eprintln!(
+        "{BUSY} busy connections of team A fill the gate: /healthz answered {health:?} in {health_took:?}; team B \
+         {b:?} in {b_took:?}"
+    );
+    assert_eq!(health, Some(200), "/healthz waited for a busy connection to end ({health_took:?})");
+    assert_eq!(b, Some(503), "team B is told the server is full rather than left waiting ({b_took:?})");
+    drop(stalled);
+}
