@@ -32,6 +32,7 @@ mod parallel_download;
 mod parallel_upload;
 mod policy_bypass;
 mod presign;
+mod serve_fairness;
 mod serve_logs;
 mod unsigned_and_requester_pays;
 mod url_passwords;

@@ -351,6 +351,17 @@ enum Command {
         /// Sandboxes that may run at once (the pooling allocator's size); more requests wait.
         #[arg(long, default_value_t = crate::runtime::plugin_runtime::MAX_INSTANCES, value_name = "N")]
         max_instances: u32,
+        /// Client connections open at once; a full server closes an idle one (of the tenant
+        /// holding the most) for a newcomer, and is lowered to fit the file descriptor limit.
+        #[arg(long, default_value_t = 1024, value_name = "N")]
+        max_connections: usize,
+        /// Connections one tenant may hold (default: all with one tenant, half with more).
+        #[arg(long, value_name = "N")]
+        max_connections_per_tenant: Option<usize>,
+        /// Seconds a request body may go without a byte before it is answered 408 and its
+        /// sandbox freed.
+        #[arg(long, default_value_t = crate::serve::BODY_READ_TIMEOUT.as_secs(), value_name = "SECONDS")]
+        body_read_timeout: u64,
     },
     /// Run a guided tour on an embedded local S3 store: no account, no network.
     Demo,
@@ -436,9 +447,18 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
             tls_key,
             insecure_plaintext,
             metrics_listen,
+            max_connections,
+            max_connections_per_tenant,
+            body_read_timeout,
             ..
         } = cli.command
         {
+            let limits = crate::serve::ServeLimits {
+                max_connections,
+                max_connections_per_tenant,
+                body_read_timeout: std::time::Duration::from_secs(body_read_timeout),
+                ..Default::default()
+            };
             let listen = serve::Listen {
                 address: listen,
                 token,
@@ -446,6 +466,7 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
                 tls: tls_cert.zip(tls_key),
                 insecure_plaintext,
                 metrics: metrics_listen,
+                limits,
             };
             return serve::run(served, listen).await.map(|()| 0);
         }

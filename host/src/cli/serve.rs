@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::connector::Connector;
 use crate::credentials::Secret;
 use crate::error::Error;
-use crate::serve::{ClientAuth, ServeTls, Server, Tenants, metrics};
+use crate::serve::{ClientAuth, ServeLimits, ServeTls, Server, Tenants, metrics};
 use crate::telemetry::otlp_exporter::{OtlpConfig, OtlpExporter};
 
 /// How `serve` listens: the address, the client token, TLS and the metrics.
@@ -23,6 +23,8 @@ pub struct Listen {
     pub insecure_plaintext: bool,
     /// `--metrics-listen`.
     pub metrics: Option<SocketAddr>,
+    /// `--max-connections`, `--max-connections-per-tenant`, `--body-read-timeout`.
+    pub limits: ServeLimits,
 }
 
 /// Whom `serve` serves: one connector (`--token`, `--insecure-no-auth`) or a tenants file.
@@ -62,7 +64,7 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     let tls =
         ServeTls::choose(tls.map_err(|e| Error::Usage(e.to_string()))?, listen.insecure_plaintext, address)
             .map_err(|e| Error::Usage(e.to_string()))?;
-    let mut server = Server::bind_tenants(address, tenants).await?.with_tls(tls);
+    let mut server = Server::bind_tenants(address, tenants).await?.with_tls(tls).with_limits(listen.limits);
     if let Some(metrics_address) = listen.metrics {
         let listener = metrics::bind(metrics_address).await?;
         let bound = listener.local_addr().map_err(|e| Error::local_io("the listener has no address", e))?;

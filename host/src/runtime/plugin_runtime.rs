@@ -100,6 +100,12 @@ impl PluginRuntime {
             .map_err(|_| Error::Plugin("the instance pool is closed".to_owned()))
     }
 
+    /// How many sandboxes the pool holds (plugin and edge calls together), for `serve`'s
+    /// per-tenant share of them.
+    pub fn capacity() -> u32 {
+        Self::pool_size()
+    }
+
     /// Sandboxes in use and callers waiting for one, for `serve`'s metrics.
     pub fn sandbox_usage() -> (usize, usize) {
         let in_use = (Self::pool_size() as usize).saturating_sub(Self::sandboxes().available_permits());

@@ -1,7 +1,8 @@
 //! Probes for load balancers and orchestrators, answered without a token and revealing nothing
 //! secret: `GET /healthz` (the process serves) and `GET /readyz` (the component is compiled,
 //! credentials resolve, the endpoint answers HTTP the way S3 requests reach it), the latter
-//! cached briefly so that frequent probes do not hammer the credential source or the endpoint.
+//! cached briefly and checked by one probe at a time, so that frequent or simultaneous probes do
+//! not hammer the credential source or the endpoint.
 //!
 //! The exact paths `/healthz` and `/readyz` are taken: a bucket of either name is still listed
 //! at `/healthz/` and `/readyz/`.
@@ -51,9 +52,21 @@ impl Probe {
     }
 }
 
-/// The last readiness verdict and when it was reached.
+/// The last readiness verdict and when it was reached, and the one check in flight: probes
+/// that find the verdict stale wait for that check's answer instead of sending their own (200
+/// probes at once once sent 34 `HEAD`s to S3).
 #[derive(Default)]
-pub(super) struct ReadyCache(Mutex<Option<(Instant, Readiness)>>);
+pub(super) struct ReadyCache {
+    verdict: Mutex<Option<(Instant, Readiness)>>,
+    checking: tokio::sync::Mutex<()>,
+}
+
+impl ReadyCache {
+    fn fresh(&self) -> Option<Readiness> {
+        let cached = *self.verdict.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached.filter(|(at, _)| at.elapsed() < READY_CACHE).map(|(_, readiness)| readiness)
+    }
+}
 
 /// What `/readyz` checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,10 +108,12 @@ pub(super) async fn answer(
 
 /// The cached verdict, or a fresh one: every tenant's credentials must resolve.
 async fn readiness(tenants: &TenantTable, cache: &ReadyCache) -> Readiness {
-    let cached = *cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((at, readiness)) = cached
-        && at.elapsed() < READY_CACHE
-    {
+    if let Some(readiness) = cache.fresh() {
+        return readiness;
+    }
+    // One check at a time (single flight): whoever waited here takes the verdict just reached.
+    let _checking = cache.checking.lock().await;
+    if let Some(readiness) = cache.fresh() {
         return readiness;
     }
     let mut credentials = true;
@@ -111,7 +126,8 @@ async fn readiness(tenants: &TenantTable, cache: &ReadyCache) -> Readiness {
         None => false,
     };
     let readiness = Readiness { component: EdgeRuntime::shared().is_ok(), credentials, endpoint };
-    *cache.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), readiness));
+    *cache.verdict.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some((Instant::now(), readiness));
     readiness
 }
 

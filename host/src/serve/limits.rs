@@ -2,7 +2,8 @@
 //!
 //! `serve` faces clients before it knows who they are: without these bounds, idle and half-sent
 //! requests (no token needed) kept a core busy, held every file descriptor and grew memory
-//! without end, while authenticated requests went unanswered.
+//! without end, while authenticated requests went unanswered. Tenants are bounded against each
+//! other too: a share of the connections each, and a time limit on a stalled request body.
 
 use std::time::Duration;
 
@@ -21,10 +22,20 @@ pub struct ServeLimits {
     /// connection over this cap closes the oldest unauthenticated one, so that idle or slow
     /// clients cannot hold the door shut for those that authenticate.
     pub max_unauthenticated: usize,
+    /// A tenant's share of `max_connections` (`None`: all of them with one tenant, half with
+    /// more). Past it, the tenant's own oldest idle connection is closed, or the request refused
+    /// (429) when all of them are busy.
+    pub max_connections_per_tenant: Option<usize>,
+    /// A request body with no byte for this long fails: the client is answered 408 and the
+    /// sandbox reading it is freed (`--body-read-timeout`).
+    pub body_read_timeout: Duration,
     /// The largest request head read (hyper's header size limit), bounding what a client without
     /// the token can make a connection hold.
     pub max_header_bytes: usize,
 }
+
+/// How long a request body may go without a byte by default.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a shutdown waits for requests in flight by default.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,6 +47,8 @@ impl Default for ServeLimits {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             max_unauthenticated: 256,
+            max_connections_per_tenant: None,
+            body_read_timeout: BODY_READ_TIMEOUT,
             max_header_bytes: 64 * 1024,
         }
     }
@@ -49,6 +62,7 @@ impl ServeLimits {
             max_connections: self.max_connections.max(1),
             max_unauthenticated: self.max_unauthenticated.clamp(1, self.max_connections.max(1)),
             max_header_bytes: self.max_header_bytes.max(8 * 1024),
+            body_read_timeout: self.body_read_timeout.max(Duration::from_millis(100)),
             ..self
         }
     }

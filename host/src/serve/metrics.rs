@@ -21,6 +21,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 use tokio::net::TcpListener;
 
+use super::connection_gate::ConnectionGate;
 use crate::audit::{AuditRecord, AuditSink, Decision, Kind};
 use crate::error::Error;
 use crate::runtime::plugin_runtime::PluginRuntime;
@@ -60,7 +61,7 @@ pub struct TenantLabel {
 pub struct LimitLabels {
     /// The tenant.
     pub tenant: String,
-    /// `in_flight`, `rate` or `body`.
+    /// `in_flight`, `sandboxes`, `rate`, `connections`, `body` or `body_timeout`.
     pub limit: String,
 }
 
@@ -307,16 +308,33 @@ impl AuditSink for MetricsSink {
     }
 }
 
+/// Connections the metrics listener holds at once: a scraper needs one or two. A new one over
+/// the cap closes the oldest, so a scraper always gets in, and clients of the metrics port can
+/// never take the descriptors the main port needs (1,100 kept-alive connections to it once
+/// left the main port unable to accept).
+pub const MAX_METRICS_CONNECTIONS: usize = 64;
+
 /// Serves `GET /metrics` on `listener` (until the task is aborted), calling `refresh` before
-/// each scrape to set the gauges read from elsewhere.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, refresh: impl Fn() + Send + Sync + 'static) {
+/// each scrape to set the gauges read from elsewhere. Connections are capped
+/// ([`MAX_METRICS_CONNECTIONS`]) and a request head must come within `header_read_timeout`
+/// (which also closes connections idle that long), as on the main port.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    header_read_timeout: Duration,
+    refresh: impl Fn() + Send + Sync + 'static,
+) {
     let refresh = Arc::new(refresh);
+    // Nobody authenticates here: every connection counts against the cap on unauthenticated
+    // ones, which closes the oldest for a newcomer.
+    let gate = ConnectionGate::new(MAX_METRICS_CONNECTIONS, MAX_METRICS_CONNECTIONS, None);
     loop {
         let Ok((socket, _)) = listener.accept().await else {
             // Out of descriptors: the scraper retries at its next interval.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        let admission = gate.admit().await;
         let (metrics, refresh) = (metrics.clone(), refresh.clone());
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -324,11 +342,14 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, refresh: impl F
                 let answer = answer(&metrics, &request);
                 async move { Ok::<_, std::convert::Infallible>(answer) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
+            let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10))
-                .serve_connection(TokioIo::new(socket), service)
-                .await;
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(socket), service);
+            tokio::select! {
+                _ = connection => {}
+                () = admission.evicted() => {}
+            }
         });
     }
 }

@@ -6,7 +6,10 @@
 //! connector ([`tenant_connector`]) and limits ([`tenant_admission`], [`body_cap`]).
 //! `POST /actions` runs through the plugin world like a library call ([`actions_route`]); every
 //! other route runs the edge component, one fresh instance per request ([`edge_call`]).
-//! Connections are bounded before anyone has authenticated ([`ServeLimits`]). With [`ServeTls`]
+//! Connections are bounded before anyone has authenticated ([`ServeLimits`]), and tenants
+//! against each other: a share of the connections each ([`connection_gate`]), of the sandboxes
+//! ([`tenant_admission`]), a time limit on a stalled body ([`body_cap`]), descriptors enough
+//! for both listeners ([`descriptors`]). With [`ServeTls`]
 //! every connection speaks TLS first ([`tls`]). Every request gets an id ([`request_id`]: its
 //! trace's, [`crate::telemetry`]), a log line and its metrics ([`metrics`], on a listener of
 //! their own); its trace goes on to S3, and its spans go to a collector when one is configured
@@ -17,6 +20,7 @@ mod auth;
 mod body_cap;
 mod connection_gate;
 mod credential_refreshes;
+mod descriptors;
 mod edge_call;
 mod health;
 mod json_answer;
@@ -47,7 +51,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 pub use actions_route::MAX_ACTION_BYTES;
 pub use auth::ClientAuth;
-pub use limits::{DRAIN_TIMEOUT, ServeLimits};
+pub use limits::{BODY_READ_TIMEOUT, DRAIN_TIMEOUT, ServeLimits};
 pub use tenant_connector::TenantBase;
 pub use tenants::{Tenant, TenantTable, Tenants};
 pub use tenants_file::TenantsFileError;
@@ -57,11 +61,12 @@ use crate::audit::{AuditRecord, Decision, Kind};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::runtime::edge_runtime::EdgeRuntime;
+use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::telemetry::otlp_exporter::OtlpExporter;
 use crate::telemetry::span::SpanSink;
 use crate::telemetry::trace_context::TraceContext;
 use body_cap::CappedBody;
-use connection_gate::{Admission, ConnectionGate};
+use connection_gate::{Admission, Busy, ConnectionGate};
 
 /// How long a stopping server waits for its last spans to be exported.
 const SPAN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -188,18 +193,25 @@ impl Server {
         let watcher = tokio::spawn(tenants_watch::watch(self.state.tenants.clone(), std::future::pending()));
         let scraper = self.metrics_listener.map(|listener| {
             let tenants = self.state.tenants.clone();
-            tokio::spawn(metrics::serve(listener, tenants.metrics().clone(), move || {
+            let timeout = self.limits.header_read_timeout;
+            tokio::spawn(metrics::serve(listener, tenants.metrics().clone(), timeout, move || {
                 refresh_gauges(&tenants)
             }))
         });
-        let limits = self.limits;
-        let gate = ConnectionGate::new(limits.max_connections, limits.max_unauthenticated);
+        // The main port's cap lowered, if need be, to what the descriptor limit holds beside
+        // the metrics port's connections and a reserve.
+        let metrics_connections = if scraper.is_some() { metrics::MAX_METRICS_CONNECTIONS } else { 0 };
+        let fitted = descriptors::fit_process(self.limits.max_connections, metrics_connections);
+        let limits = ServeLimits { max_connections: fitted, ..self.limits }.sane();
+        let gate = ConnectionGate::new(
+            limits.max_connections,
+            limits.max_unauthenticated,
+            limits.max_connections_per_tenant,
+        );
         let mut backoff = Duration::ZERO;
         loop {
-            let slot = tokio::select! {
-                slot = gate.slot() => slot,
-                () = &mut shutdown => break,
-            };
+            // Accepted first, then admitted: a full gate makes room only for a client that is
+            // there (closing an idle connection), and waits only while every connection is busy.
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
                 () = &mut shutdown => break,
@@ -220,7 +232,10 @@ impl Server {
             // An answer's head and body go out as separate writes; with Nagle the body waited for
             // the client's delayed ACK (~40 ms per request on a kept-alive connection).
             let _ = socket.set_nodelay(true);
-            let admission = Arc::new(gate.admit(slot));
+            let admission = tokio::select! {
+                admission = gate.admit() => Arc::new(admission),
+                () = &mut shutdown => break,
+            };
             tokio::spawn(serve_socket(self.state.clone(), socket, self.tls.clone(), admission, limits));
         }
         drop(self.listener);
@@ -280,7 +295,7 @@ async fn serve_connection<S>(
     let service = hyper::service::service_fn(move |request| {
         let state = state.clone();
         let admission = connection_admission.clone();
-        async move { Ok::<_, Infallible>(handle(state, &admission, request).await) }
+        async move { Ok::<_, Infallible>(handle(state, &admission, request, limits).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -310,9 +325,12 @@ async fn handle(
     state: Arc<ServerState>,
     admission: &Admission,
     request: hyper::Request<Incoming>,
+    limits: ServeLimits,
 ) -> hyper::Response<HyperOutgoingBody> {
     let started = Instant::now();
     let started_at = SystemTime::now();
+    // Busy until the answer's body has gone out: a full gate never closes this connection.
+    let busy = admission.busy();
     let trace = TraceContext::of_headers(request.headers(), state.spans.get());
     let id = trace.trace_id().to_owned();
     let method = request.method().clone();
@@ -328,9 +346,11 @@ async fn handle(
         "objects"
     };
     let span = tracing::info_span!("request", id = %id, method = %method, route);
-    let (mut response, tenant, received) =
-        tracing::Instrument::instrument(route_request(&state, admission, request, &trace), span.clone())
-            .await;
+    let (mut response, tenant, received) = tracing::Instrument::instrument(
+        route_request(&state, admission, request, &trace, limits),
+        span.clone(),
+    )
+    .await;
     let status = response.status().as_u16();
     if let Ok(value) = http::HeaderValue::from_str(&id) {
         response.headers_mut().insert(request_id::HEADER, value);
@@ -358,25 +378,28 @@ async fn handle(
             error,
         );
     }
-    count_sent(response, metrics.clone(), tenant_name.to_owned())
+    count_sent(response, metrics.clone(), tenant_name.to_owned(), busy)
 }
 
-/// `response` with its body's bytes counted in the metrics as they go out; the body's size
-/// hint is kept, so that an answer of known length still goes out with `Content-Length`.
+/// `response` with its body's bytes counted in the metrics as they go out and its connection
+/// busy until then; the body's size hint is kept, so that an answer of known length still goes out with `Content-Length`.
 fn count_sent(
     response: hyper::Response<HyperOutgoingBody>,
     metrics: Arc<metrics::Metrics>,
     tenant: String,
+    busy: Busy,
 ) -> hyper::Response<HyperOutgoingBody> {
     use http_body_util::BodyExt;
-    response.map(move |inner| SentBody { inner, metrics, tenant }.boxed_unsync())
+    response.map(move |inner| SentBody { inner, metrics, tenant, _busy: busy }.boxed_unsync())
 }
 
-/// An answer body that counts its bytes for the metrics.
+/// An answer body that counts its bytes for the metrics, and keeps its connection marked busy
+/// until it is dropped (sent whole, or abandoned).
 struct SentBody {
     inner: HyperOutgoingBody,
     metrics: Arc<metrics::Metrics>,
     tenant: String,
+    _busy: Busy,
 }
 
 impl hyper::body::Body for SentBody {
@@ -411,6 +434,7 @@ async fn route_request(
     admission: &Admission,
     request: hyper::Request<Incoming>,
     trace: &TraceContext,
+    limits: ServeLimits,
 ) -> (hyper::Response<HyperOutgoingBody>, Option<String>, u64) {
     let table = state.tenants.current();
     // Probes and the API's description need no token and say nothing secret.
@@ -428,11 +452,27 @@ async fn route_request(
         );
         return (answer, None, 0);
     };
+    let tenants = table.tenants().len();
     drop(table);
-    admission.authenticated();
     let name = Some(tenant.name.clone());
     let connector = for_request(&tenant.connector, trace);
-    let permit = match tenant.admission.admit() {
+    if let Err(refusal) = admission.authenticated(&tenant.name, tenants) {
+        let message = format!("tenant {}: {refusal}", tenant.name);
+        refused(state, &tenant, &connector, &request, "connections", &message);
+        // Over the tenant's share is the tenant's doing (429); a server full of busy
+        // connections is not (503).
+        let status = match refusal {
+            connection_gate::Refused::OverShare { .. } => 429,
+            connection_gate::Refused::Full => 503,
+        };
+        let mut answer = json_answer::error_with_status(status, ErrorCode::TooManyRequests, &message);
+        answer.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(1));
+        // The connection is over the tenant's share: it ends with this answer.
+        answer.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+        return (answer, name, 0);
+    }
+    let share = tenant_admission::sandbox_share(PluginRuntime::capacity(), tenants);
+    let permit = match tenant.admission.admit(share) {
         Ok(permit) => permit,
         Err(refusal) => {
             let message = refusal.message(&tenant.name);
@@ -451,7 +491,7 @@ async fn route_request(
         return (json_answer::error(ErrorCode::ContentTooLarge, &message), name, 0);
     }
     let (parts, body) = request.into_parts();
-    let (body, tally) = CappedBody::new(body, max_body);
+    let (body, tally) = CappedBody::new(body, max_body, limits.body_read_timeout);
     let request = hyper::Request::from_parts(parts, body);
     let in_flight = InFlight::start(state);
     let answer = if actions_route::matches(&request) {
@@ -469,6 +509,20 @@ async fn route_request(
             },
         }
     };
+    if tally.stalled() {
+        // The body stopped coming: reading it failed, so the sandbox reading it has ended or
+        // is ending; whatever the route answered, the client hears why.
+        let seconds = limits.body_read_timeout.as_secs_f64();
+        let message = format!("no byte of the request body came for {seconds} s (the body read timeout)");
+        let mut record = AuditRecord::new(&tenant.name, Kind::Limit, Decision::Denied);
+        record.reason = Some(format!("body_timeout: {message}"));
+        write_audit(&connector, record);
+        state.tenants.metrics().limited(&tenant.name, "body_timeout");
+        let mut answer = json_answer::error_with_status(408, ErrorCode::Timeout, &message);
+        // The rest of the body may still come: the connection cannot be reused.
+        answer.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+        return (answer, name, tally.bytes());
+    }
     if tally.over() {
         // A body without a length that ran past the limit: reading it failed there, whatever
         // the route then answered.

@@ -2,6 +2,11 @@
 //! bucket). It exists so that one tenant saturating `serve` is answered 429 at once, before a
 //! sandbox or a credential is spent on it, instead of queueing in front of everyone else.
 //! The body limit is enforced where the body is read ([`super::body_cap`]).
+//!
+//! A tenant without `max_in_flight` still gets a cap when others are served
+//! ([`sandbox_share`]): every request in flight holds or waits for a sandbox, and 12 stalled
+//! PUTs of one tenant under `--max-instances 8` once held every sandbox while the other tenants
+//! waited.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,6 +22,11 @@ pub enum Refusal {
         /// The tenant's cap.
         max: u32,
     },
+    /// The tenant, without a cap of its own, has its share of the server's sandboxes in flight.
+    Sandboxes {
+        /// The share.
+        max: u32,
+    },
     /// The tenant's token bucket is empty.
     Rate {
         /// When the next token arrives.
@@ -29,6 +39,7 @@ impl Refusal {
     pub fn limit(&self) -> &'static str {
         match self {
             Refusal::InFlight { .. } => "in_flight",
+            Refusal::Sandboxes { .. } => "sandboxes",
             Refusal::Rate { .. } => "rate",
         }
     }
@@ -37,7 +48,7 @@ impl Refusal {
     /// an immediate retry). A request in flight has no known end, so 1.
     pub fn retry_after_seconds(&self) -> u64 {
         match self {
-            Refusal::InFlight { .. } => 1,
+            Refusal::InFlight { .. } | Refusal::Sandboxes { .. } => 1,
             Refusal::Rate { retry_after } => retry_after.as_secs_f64().ceil().max(1.0) as u64,
         }
     }
@@ -48,6 +59,10 @@ impl Refusal {
             Refusal::InFlight { max } => {
                 format!("tenant {tenant} has {max} requests in flight, its limit; retry when one ends")
             }
+            Refusal::Sandboxes { max } => format!(
+                "tenant {tenant} has {max} requests in flight, its share of the server's sandboxes; retry when \
+                 one ends"
+            ),
             Refusal::Rate { .. } => format!(
                 "tenant {tenant} is over its requests per second; retry after {} s",
                 self.retry_after_seconds()
@@ -102,15 +117,17 @@ impl TenantAdmission {
         self.in_flight.load(Ordering::SeqCst)
     }
 
-    /// Admits one request now, or says why not. A request refused for its rate does not hold
-    /// a place in flight, and one refused for its place does not spend a token.
-    pub fn admit(self: &Arc<Self>) -> Result<Permit, Refusal> {
+    /// Admits one request now, or says why not; `share` caps the requests in flight of a
+    /// tenant without `max_in_flight` of its own ([`sandbox_share`]). A request refused for its
+    /// rate does not hold a place in flight, and one refused for its place does not spend a
+    /// token.
+    pub fn admit(self: &Arc<Self>, share: Option<u32>) -> Result<Permit, Refusal> {
         let running = self.in_flight.fetch_add(1, Ordering::SeqCst);
         let permit = Permit(self.clone());
-        if let Some(max) = self.limits.max_in_flight
-            && running >= max
-        {
-            return Err(Refusal::InFlight { max });
+        match (self.limits.max_in_flight, share) {
+            (Some(max), _) if running >= max => return Err(Refusal::InFlight { max }),
+            (None, Some(max)) if running >= max => return Err(Refusal::Sandboxes { max }),
+            _ => {}
         }
         if let Some(rate) = self.limits.rate {
             self.take_token(rate, Instant::now())?;
@@ -132,21 +149,51 @@ impl TenantAdmission {
     }
 }
 
+/// The requests in flight a tenant without `max_in_flight` may have when `tenants` share a
+/// pool of `sandboxes`: none for a tenant alone, else three quarters of the pool (at least one,
+/// and at least one sandbox left to the others when the pool has two or more).
+pub fn sandbox_share(sandboxes: u32, tenants: usize) -> Option<u32> {
+    if tenants <= 1 {
+        return None;
+    }
+    Some(sandboxes.saturating_sub((sandboxes / 4).max(1)).max(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn a_tenant_without_a_cap_gets_a_share_of_the_sandboxes_when_others_are_served() {
+        let table =
+            [((8, 1), None), ((8, 2), Some(6)), ((256, 5), Some(192)), ((2, 2), Some(1)), ((1, 3), Some(1))];
+        for ((sandboxes, tenants), expected) in table {
+            assert_eq!(
+                sandbox_share(sandboxes, tenants),
+                expected,
+                "{sandboxes} sandboxes, {tenants} tenants"
+            );
+        }
+        let admission = TenantAdmission::new(TenantLimits::default());
+        let held: Vec<Permit> = (0..6).map(|_| admission.admit(Some(6)).unwrap()).collect();
+        assert_eq!(admission.admit(Some(6)).unwrap_err(), Refusal::Sandboxes { max: 6 });
+        assert!(admission.admit(None).is_ok(), "a tenant alone is not capped");
+        let own = TenantAdmission::new(TenantLimits { max_in_flight: Some(10), ..TenantLimits::default() });
+        let more: Vec<Permit> = (0..8).map(|_| own.admit(Some(6)).unwrap()).collect();
+        assert_eq!((held.len(), more.len()), (6, 8), "a tenant's own cap replaces the share");
+    }
+
+    #[test]
     fn places_in_flight_are_capped_and_given_back() {
         let admission =
             TenantAdmission::new(TenantLimits { max_in_flight: Some(2), ..TenantLimits::default() });
-        let first = admission.admit().unwrap();
-        let _second = admission.admit().unwrap();
-        let refused = admission.admit().unwrap_err();
+        let first = admission.admit(None).unwrap();
+        let _second = admission.admit(None).unwrap();
+        let refused = admission.admit(None).unwrap_err();
         assert_eq!((refused, refused.retry_after_seconds()), (Refusal::InFlight { max: 2 }, 1));
         assert_eq!(admission.in_flight(), 2, "a refused request holds no place");
         drop(first);
-        assert!(admission.admit().is_ok());
+        assert!(admission.admit(None).is_ok());
     }
 
     #[test]
