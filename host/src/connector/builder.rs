@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::audit::{Audit, AuditSink, DEFAULT_TENANT};
+use crate::checksum_validation::ResponseChecksumValidation;
 use crate::credentials::CredentialsProvider;
 use crate::documents::DocumentStore;
 use crate::error::{Error, InvalidSetting};
@@ -48,6 +49,7 @@ pub struct ConnectorBuilder {
     pinned_time: Option<SystemTime>,
     call_timeout: Duration,
     max_attempts: u32,
+    response_checksum_validation: ResponseChecksumValidation,
     retry_budget: Arc<RetryBudget>,
     limits: Limits,
     max_presign_seconds: u32,
@@ -72,6 +74,7 @@ impl ConnectorBuilder {
             pinned_time: None,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            response_checksum_validation: ResponseChecksumValidation::default(),
             retry_budget: Arc::new(RetryBudget::default()),
             limits: Limits::default(),
             max_presign_seconds: MAX_PRESIGN_SECONDS,
@@ -95,6 +98,7 @@ impl ConnectorBuilder {
             pinned_time: shared.pinned_time,
             call_timeout: settings.call_timeout,
             max_attempts: shared.max_attempts,
+            response_checksum_validation: shared.response_checksum_validation,
             retry_budget: shared.retry_budget.clone(),
             limits: shared.limits,
             max_presign_seconds: shared.max_presign_seconds,
@@ -144,6 +148,17 @@ impl ConnectorBuilder {
     /// with the clock corrected from the server's `Date`.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// Whether downloads verify the full-object checksum a response carries (the SDKs'
+    /// `response_checksum_validation`; default
+    /// [`ResponseChecksumValidation::WhenSupported`]: verified, and one that cannot be right,
+    /// such as 4 bytes under CRC64NVME, fails the download as the server's fault).
+    /// [`ResponseChecksumValidation::WhenRequired`] verifies none, for stores that keep wrong
+    /// checksums.
+    pub fn response_checksum_validation(mut self, validation: ResponseChecksumValidation) -> Self {
+        self.response_checksum_validation = validation;
         self
     }
 
@@ -236,6 +251,7 @@ impl ConnectorBuilder {
             audit,
             documents: self.documents,
             max_attempts: self.max_attempts,
+            response_checksum_validation: self.response_checksum_validation,
             limits: self.limits,
             retry_budget: self.retry_budget,
             trace: None,
