@@ -415,6 +415,7 @@ async fn header_smuggling_is_refused() {
         documents: None,
         audit: None,
         max_attempts: 1,
+        response_checksum_validation: Default::default(),
         limits: Default::default(),
         retry_budget: Default::default(),
         trace: None,
