@@ -32,4 +32,5 @@ mod parallel_upload;
 mod policy_bypass;
 mod presign;
 mod serve_logs;
+mod store_compat;
 mod url_passwords;
