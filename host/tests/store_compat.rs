@@ -387,7 +387,7 @@ async fn the_core_works_against_moto_with_auth_and_its_wrong_checksums_are_the_s
     let quirks = core(&store).await;
     report(&store, &quirks);
     // Without awscrt moto keeps a CRC-32 under CRC64NVME's name: the multipart download meets it.
-    let awscrt = server.parent().and_then(|bin| bin.parent()).is_some_and(|venv| has_awscrt(venv));
+    let awscrt = server.parent().and_then(|bin| bin.parent()).is_some_and(has_awscrt);
     if !awscrt {
         assert!(quirks.0.iter().any(|q| q.starts_with("big.bin")), "moto without awscrt: {:?}", quirks.0);
     }
