@@ -24,6 +24,7 @@
 pub mod actions;
 pub mod audit;
 pub mod beneath;
+pub mod checksum_validation;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod connector;
@@ -47,6 +48,7 @@ pub mod settings;
 pub mod telemetry;
 
 pub use actions::ActionFailure;
+pub use checksum_validation::ResponseChecksumValidation;
 pub use connector::{Connector, ConnectorBuilder};
 pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Secret, StaticCredentials};
 pub use documents::{DocumentStore, FsDocumentStore};

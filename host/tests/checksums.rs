@@ -233,3 +233,92 @@ async fn downloads_check_full_object_checksums_only() {
     c.get_object(&ObjectRef::new("bkt", "ranged"), sink, range).await.unwrap();
     assert_eq!(server.requests().last().unwrap().header("x-amz-checksum-mode"), None);
 }
+
+/// A store that keeps a checksum which cannot be right (moto without `awscrt` sends a 4-byte
+/// CRC-32 as `x-amz-checksum-crc64nvme`, issue 30): through the binary, the download fails as
+/// the server's fault, names the setting that skips the check, and leaves no file;
+/// `AWS_RESPONSE_CHECKSUM_VALIDATION=when_required` or the profile's
+/// `response_checksum_validation` downloads it; a value neither SDK knows exits 2 unsent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_checksum_that_cannot_be_right_is_the_servers_fault_and_when_required_skips_it() {
+    use common::cli_binary::run_with;
+    let server = RecordingServer::start().await;
+    server.answer(Answer {
+        status: 200,
+        headers: vec![
+            ("etag", "\"e\"".to_owned()),
+            ("last-modified", "Wed, 01 Jan 2025 00:00:00 GMT".to_owned()),
+            // The CRC-32 of "hello world" under CRC64NVME's name.
+            ("x-amz-checksum-crc64nvme", "DUoRhQ==".to_owned()),
+            ("x-amz-checksum-type", "FULL_OBJECT".to_owned()),
+        ],
+        body: "hello world".to_owned(),
+    });
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let target = out.join("k.txt");
+    let target = target.to_str().unwrap();
+    let endpoint = server.endpoint.clone();
+
+    for args in
+        [&["cp", "s3://bkt/k.txt", target][..], &["cp", "s3://bkt/k.txt", target, "--parallel-ranges", "4"]]
+    {
+        let done = run_with(&endpoint, args, &[]).await;
+        assert_eq!(done.code, 1, "{args:?}: {}", done.stderr);
+        for needle in [
+            "4 bytes where a CRC64NVME is 8",
+            "fault of the server",
+            "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required",
+        ] {
+            assert!(done.stderr.contains(needle), "{args:?}: {needle:?} not in {}", done.stderr);
+        }
+        assert!(!done.stderr.contains("corrupt"), "{}", done.stderr);
+        let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+
+    let profile = work.path().join("config");
+    std::fs::write(&profile, "[default]\nresponse_checksum_validation = when_required\n").unwrap();
+    let skipping: [&[(&str, &str)]; 2] = [
+        &[("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")],
+        &[("AWS_CONFIG_FILE", profile.to_str().unwrap())],
+    ];
+    for environment in skipping {
+        std::fs::remove_file(target).ok();
+        let done = run_with(&endpoint, &["cp", "s3://bkt/k.txt", target], environment).await;
+        assert_eq!(done.code, 0, "{environment:?}: {}", done.stderr);
+        assert_eq!(std::fs::read(target).unwrap(), b"hello world");
+    }
+    // The environment wins over the profile.
+    let done = run_with(
+        &endpoint,
+        &["cp", "s3://bkt/k.txt", target],
+        &[
+            ("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_supported"),
+            ("AWS_CONFIG_FILE", profile.to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(done.code, 1, "{}", done.stderr);
+
+    let before = server.requests().len();
+    let done = run_with(
+        &endpoint,
+        &["cp", "s3://bkt/k.txt", target],
+        &[("AWS_RESPONSE_CHECKSUM_VALIDATION", "never")],
+    )
+    .await;
+    assert_eq!(done.code, 2, "{}", done.stderr);
+    assert!(done.stderr.contains("AWS_RESPONSE_CHECKSUM_VALIDATION is \"never\""), "{}", done.stderr);
+    assert_eq!(server.requests().len(), before);
+
+    // The library: the builder's setting.
+    let skipping = common::builder_at(&endpoint, ACCESS_KEY, &Secret::new(SECRET), &[])
+        .response_checksum_validation(s3_connector_host::ResponseChecksumValidation::WhenRequired)
+        .build()
+        .unwrap();
+    assert_eq!(download(&skipping, "bkt", "k.txt").await.unwrap(), b"hello world");
+    let error = download(&connector(&endpoint), "bkt", "k.txt").await.unwrap_err().to_string();
+    assert!(error.contains("fault of the server"), "{error}");
+}

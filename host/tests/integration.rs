@@ -35,4 +35,5 @@ mod presign;
 mod serve_fairness;
 mod serve_logs;
 mod unsigned_and_requester_pays;
+mod store_compat;
 mod url_passwords;

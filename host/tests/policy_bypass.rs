@@ -416,6 +416,7 @@ async fn header_smuggling_is_refused() {
         audit: None,
         max_attempts: 1,
         requester_pays: false,
+        response_checksum_validation: Default::default(),
         limits: Default::default(),
         retry_budget: Default::default(),
         trace: None,

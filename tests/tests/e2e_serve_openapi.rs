@@ -216,6 +216,7 @@ async fn limited_server(s3: &TestServer, dir: &Path) -> Serving {
     let base = TenantBase {
         connection: s3.connection(),
         max_attempts: 1,
+        response_checksum_validation: Default::default(),
         allow_request_credentials: false,
         audit: None,
         lookup: Arc::new(|_: &str| None),

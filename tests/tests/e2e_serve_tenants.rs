@@ -75,6 +75,7 @@ impl Store {
         TenantBase {
             connection: self.connection(),
             max_attempts: 1,
+            response_checksum_validation: Default::default(),
             allow_request_credentials: false,
             audit: Some(sink),
             lookup: Arc::new(lookup),

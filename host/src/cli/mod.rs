@@ -569,6 +569,21 @@ fn upload_checksum_default(
     Ok(calculation.default_algorithm())
 }
 
+/// Whether downloads verify response checksums: `AWS_RESPONSE_CHECKSUM_VALIDATION`, else the
+/// profile's `response_checksum_validation`, else `when_supported`; another value is a usage
+/// error naming where it came from.
+fn response_checksum_validation(
+    profile: &ProfileSettings,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::ResponseChecksumValidation, Error> {
+    let environment = lookup(crate::checksum_validation::ENVIRONMENT);
+    crate::ResponseChecksumValidation::read(
+        environment.as_deref(),
+        profile.response_checksum_validation.as_deref(),
+    )
+    .map_err(Error::Usage)
+}
+
 /// The config file's credential tables, unless `--profile` names the credentials instead.
 fn file_credentials(
     file: &ConfigFile,
@@ -636,7 +651,7 @@ fn tenants(cli: &Cli, path: &std::path::Path) -> Result<crate::serve::Tenants, E
         )));
     }
     let lookup = |name: &str| std::env::var(name).ok();
-    let (_, _, connection) = connection(cli, &lookup)?;
+    let (_, profile, connection) = connection(cli, &lookup)?;
     let audit = match &cli.audit {
         Some(path) if path.as_os_str() == "-" => Some(Arc::new(StderrSink) as Arc<dyn AuditSink>),
         Some(path) => Some(Arc::new(FileSink::open(path).map_err(Error::Usage)?) as Arc<dyn AuditSink>),
@@ -645,6 +660,7 @@ fn tenants(cli: &Cli, path: &std::path::Path) -> Result<crate::serve::Tenants, E
     let base = crate::serve::TenantBase {
         connection,
         max_attempts: cli.max_attempts,
+        response_checksum_validation: response_checksum_validation(&profile, &lookup)?,
         allow_request_credentials: cli.allow_request_credentials,
         audit,
         lookup: Arc::new(lookup),
@@ -654,7 +670,8 @@ fn tenants(cli: &Cli, path: &std::path::Path) -> Result<crate::serve::Tenants, E
 
 /// Builds the connector from flags, the config file and the environment (`lookup`).
 async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result<ConnectorBuilder, Error> {
-    let (file, _, connection) = connection(cli, &lookup)?;
+    let (file, profile, connection) = connection(cli, &lookup)?;
+    let validation = response_checksum_validation(&profile, &lookup)?;
 
     let policy_source = PolicySource::resolve(&cli.allow, file.rules().map_err(Error::Usage)?)
         .map_err(|e| Error::Usage(e.to_string()))?;
@@ -780,6 +797,7 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         .requester_pays(requester_pays)
         .tenant(cli.tenant.clone())
         .max_attempts(cli.max_attempts)
+        .response_checksum_validation(validation)
         .request_credentials(cli.allow_request_credentials);
     if let Some(path) = &cli.audit {
         let sink: Arc<dyn AuditSink> = if path.as_os_str() == "-" {

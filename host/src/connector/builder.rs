@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::audit::{Audit, AuditSink, DEFAULT_TENANT};
+use crate::checksum_validation::ResponseChecksumValidation;
 use crate::credentials::CredentialsProvider;
 use crate::documents::DocumentStore;
 use crate::error::{Error, InvalidSetting};
@@ -49,6 +50,7 @@ pub struct ConnectorBuilder {
     call_timeout: Duration,
     max_attempts: u32,
     requester_pays: bool,
+    response_checksum_validation: ResponseChecksumValidation,
     retry_budget: Arc<RetryBudget>,
     limits: Limits,
     max_presign_seconds: u32,
@@ -74,6 +76,7 @@ impl ConnectorBuilder {
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             requester_pays: false,
+            response_checksum_validation: ResponseChecksumValidation::default(),
             retry_budget: Arc::new(RetryBudget::default()),
             limits: Limits::default(),
             max_presign_seconds: MAX_PRESIGN_SECONDS,
@@ -98,6 +101,7 @@ impl ConnectorBuilder {
             call_timeout: settings.call_timeout,
             max_attempts: shared.max_attempts,
             requester_pays: shared.requester_pays,
+            response_checksum_validation: shared.response_checksum_validation,
             retry_budget: shared.retry_budget.clone(),
             limits: shared.limits,
             max_presign_seconds: shared.max_presign_seconds,
@@ -155,6 +159,17 @@ impl ConnectorBuilder {
     /// actions can ask for it per call (`"requestPayer": "requester"`).
     pub fn requester_pays(mut self, pays: bool) -> Self {
         self.requester_pays = pays;
+        self
+    }
+
+    /// Whether downloads verify the full-object checksum a response carries (the SDKs'
+    /// `response_checksum_validation`; default
+    /// [`ResponseChecksumValidation::WhenSupported`]: verified, and one that cannot be right,
+    /// such as 4 bytes under CRC64NVME, fails the download as the server's fault).
+    /// [`ResponseChecksumValidation::WhenRequired`] verifies none, for stores that keep wrong
+    /// checksums.
+    pub fn response_checksum_validation(mut self, validation: ResponseChecksumValidation) -> Self {
+        self.response_checksum_validation = validation;
         self
     }
 
@@ -248,6 +263,7 @@ impl ConnectorBuilder {
             documents: self.documents,
             max_attempts: self.max_attempts,
             requester_pays: self.requester_pays,
+            response_checksum_validation: self.response_checksum_validation,
             limits: self.limits,
             retry_budget: self.retry_budget,
             trace: None,

@@ -338,6 +338,8 @@ pub struct ProfileSettings {
     pub use_dualstack_endpoint: Option<String>,
     /// Its `request_checksum_calculation` (`when_supported` or `when_required`).
     pub request_checksum_calculation: Option<String>,
+    /// Its `response_checksum_validation` (`when_supported` or `when_required`).
+    pub response_checksum_validation: Option<String>,
 }
 
 impl ProfileSettings {
@@ -367,6 +369,9 @@ impl ProfileSettings {
             use_dualstack_endpoint: profile.and_then(|p| p.get("use_dualstack_endpoint")).map(str::to_owned),
             request_checksum_calculation: profile
                 .and_then(|p| p.get("request_checksum_calculation"))
+                .map(str::to_owned),
+            response_checksum_validation: profile
+                .and_then(|p| p.get("response_checksum_validation"))
                 .map(str::to_owned),
         })
     }

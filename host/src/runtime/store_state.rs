@@ -45,6 +45,8 @@ pub struct Shared {
     pub max_attempts: u32,
     /// Whether every request says `x-amz-request-payer: requester`.
     pub requester_pays: bool,
+    /// Whether downloads verify the checksums responses carry.
+    pub response_checksum_validation: crate::ResponseChecksumValidation,
     /// Memory, CPU and requests per call.
     pub limits: Limits,
     /// The retry budget every call of the connector shares.
@@ -91,6 +93,9 @@ impl StoreState {
         if let Some(time) = shared.pinned_time {
             wasi.wall_clock(PinnedClock::new(time));
         }
+        // The one variable of the guest's environment: the plugin reads the setting there, a
+        // channel every host of the `plugin` world already provides (see wit/settings.wit).
+        wasi.env(crate::checksum_validation::ENVIRONMENT, shared.response_checksum_validation.as_str());
         let wasi = wasi.build();
         let egress =
             EgressGuard::new(shared.connection.endpoint.clone(), shared.policy.clone(), shared.audit.clone())
@@ -275,6 +280,7 @@ mod tests {
             audit: None,
             max_attempts: 3,
             requester_pays: false,
+            response_checksum_validation: crate::ResponseChecksumValidation::default(),
             limits: Limits::default(),
             retry_budget: Arc::default(),
             trace: None,

@@ -30,6 +30,9 @@ pub struct TenantBase {
     pub connection: Connection,
     /// Tries per request ([`crate::ConnectorBuilder::max_attempts`]).
     pub max_attempts: u32,
+    /// Whether downloads verify response checksums
+    /// ([`crate::ConnectorBuilder::response_checksum_validation`]).
+    pub response_checksum_validation: crate::ResponseChecksumValidation,
     /// Whether JSON actions may carry their own keys
     /// ([`crate::ConnectorBuilder::request_credentials`]).
     pub allow_request_credentials: bool,
@@ -53,6 +56,7 @@ pub fn build(base: &TenantBase, spec: &TenantSpec, metrics: &Arc<Metrics>) -> Re
     Connector::builder(base.connection.clone(), spec.policy.clone(), credentials)
         .tenant(spec.name.clone())
         .max_attempts(base.max_attempts)
+        .response_checksum_validation(base.response_checksum_validation)
         .request_credentials(base.allow_request_credentials)
         .audit(sink)
         .build()

@@ -50,6 +50,7 @@ pub async fn run_with(endpoint: &str, args: &[&str], environment: &[(&str, &str)
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_REQUEST_CHECKSUM_CALCULATION",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION",
     ] {
         command.env_remove(name);
     }

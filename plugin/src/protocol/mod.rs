@@ -10,5 +10,6 @@ pub mod endpoint;
 pub mod http_date;
 pub mod object_headers;
 pub mod option_defaults;
+pub mod response_validation;
 pub mod s3_error;
 pub mod xml;

@@ -85,7 +85,7 @@ fn resumable(
     options: &GetOptions,
 ) -> Result<ObjectInfo, S3Error> {
     let (info, response) = operations::get_object_response(s3, object, options)?;
-    let expected = response.full_object_checksum();
+    let expected = response.checksum_to_verify()?;
     let mut hasher = expected.as_ref().map(|(algorithm, _)| Hasher::new(*algorithm));
     let what = format!("the download of {object}");
     let rest = |from: u64| rest_of(object, options, &info.etag, from);

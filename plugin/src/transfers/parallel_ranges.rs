@@ -72,7 +72,7 @@ pub fn download(
     }
     let response = s3.send(head, Body::Empty)?;
     let info = object_info(object.key(), &response);
-    let expected = response.full_object_checksum();
+    let expected = response.checksum_to_verify()?;
     drop(response);
     if info.size <= range_size {
         // One range's worth: a plain GET (which verifies the checksum itself).

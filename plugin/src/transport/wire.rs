@@ -14,6 +14,7 @@ use crate::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError}
 use crate::protocol::aws_chunked::{self, CHUNK_SIZE};
 use crate::protocol::checksum::{self, Hasher};
 use crate::protocol::endpoint::{self, Target};
+use crate::protocol::response_validation::{self, Validation};
 use crate::transport::range_source::RangeSource;
 use crate::transport::retry::Transport;
 use crate::transport::stream_copy::{self, ChunkEnd, CopyEnd};
@@ -157,16 +158,25 @@ impl Response {
         Ok(bytes)
     }
 
-    /// The full-object checksum the response carries, to verify the body against.
+    /// The full-object checksum the response carries, as it came: what `object-info` reports.
     pub fn full_object_checksum(&self) -> Option<(ChecksumAlgorithm, String)> {
         checksum::full_object(|name| self.header(name))
             .map(|(algorithm, value)| (algorithm, value.to_owned()))
     }
 
+    /// The full-object checksum to verify the body against under this call's
+    /// `response_checksum_validation`, if any; an error (the server's fault) when the one the
+    /// response carries cannot be right ([`response_validation::to_verify`]).
+    pub fn checksum_to_verify(&self) -> Result<Option<(ChecksumAlgorithm, String)>, S3Error> {
+        response_validation::to_verify(|name| self.header(name), Validation::from_environment())
+            .map(|found| found.map(|(algorithm, value)| (algorithm, value.to_owned())))
+    }
+
     /// Streams the body into `sink`, verifying it against the response's full-object checksum
-    /// when there is one ([`Response::copy_verified_to`]), else spliced ([`Response::copy_to`]).
+    /// when there is one to verify ([`Response::copy_verified_to`]), else spliced
+    /// ([`Response::copy_to`]).
     pub fn copy_checked_to(self, sink: &OutputStream) -> Result<u64, S3Error> {
-        match self.full_object_checksum() {
+        match self.checksum_to_verify()? {
             Some((algorithm, expected)) => self.copy_verified_to(sink, algorithm, &expected),
             None => self.copy_to(sink),
         }

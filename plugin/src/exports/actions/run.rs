@@ -272,7 +272,7 @@ fn download(
     }
     // A cap beyond the guest's address space cannot be reached anyway.
     let limit = usize::try_from(max_inline_bytes).unwrap_or(usize::MAX);
-    let expected = response.full_object_checksum();
+    let expected = response.checksum_to_verify()?;
     let bytes = response.bytes(limit).map_err(|e| match e {
         S3Error::Other(_) => too_large(object, info.size, max_inline_bytes),
         other => ActionError::S3(other),
