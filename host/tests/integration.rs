@@ -21,6 +21,7 @@ mod copy;
 mod credentials_https;
 mod credentials_providers;
 mod download_links;
+mod everyday_flags;
 mod fuzz_seeds;
 mod integrity;
 mod limits;

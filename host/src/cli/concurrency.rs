@@ -118,6 +118,9 @@ fn settle(
 /// One object's failure on stderr: `s3-connector: failed: NAME: WHY`, or with `--json`
 /// `{"error": {"code", "message", "object"}}`.
 pub fn report_failure(name: &str, error: &Error, json: bool) {
+    if !super::print::shows_problems() {
+        return;
+    }
     if json {
         super::print::error_line(json!({ "error": {
             "code": error.code(), "message": error.to_string(), "object": name,

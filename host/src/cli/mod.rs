@@ -24,6 +24,7 @@ mod output;
 pub mod pinned_time;
 mod policy_source;
 mod progress;
+mod quiet_flags;
 mod recursive;
 mod recursive_run;
 pub mod s3_uri;
@@ -86,8 +87,8 @@ REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the p
   else us-east-1.
 
 EXIT CODES: 0 success, 1 the operation failed (and ls of a prefix that matched nothing, as aws
-  s3 ls), 2 usage or bad input (a missing local file, no credentials from any source), 3 refused
-  by the policy, 130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A
+  s3 ls), 2 usage or bad input (a missing local file, no credentials from any source) and, as
+  aws, a recursive download that skipped a key with a warning, 3 refused by the policy, 130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A
   closed stdout (| head) stops the printing, not the work. With --json, usage errors are JSON too.
 RECURSIVE: rm, cp and mv --recursive take s3://BUCKET/d as the folder d/ (not dx), as the aws CLI
   does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending in /) are
@@ -215,6 +216,11 @@ enum Command {
         /// folder; one call per object.
         #[arg(long)]
         recursive: bool,
+        /// Print each copy as `(dryrun) upload: A to B`, make none.
+        #[arg(long)]
+        dryrun: bool,
+        #[command(flatten)]
+        output: quiet_flags::QuietFlags,
         #[command(flatten)]
         upload: Box<UploadFlags>,
         #[command(flatten)]
@@ -234,6 +240,11 @@ enum Command {
         /// delete; every move is checked against the policy before the first is made.
         #[arg(long)]
         recursive: bool,
+        /// Print each move as `(dryrun) move: A to B` (after the policy check), make none.
+        #[arg(long)]
+        dryrun: bool,
+        #[command(flatten)]
+        output: quiet_flags::QuietFlags,
         #[command(flatten)]
         filters: filters::FilterFlags,
         #[command(flatten)]
@@ -267,6 +278,11 @@ enum Command {
         /// not (s3://b/d deletes d/a and dx too).
         #[arg(long, requires = "recursive")]
         raw_prefix: bool,
+        /// Print each delete as `(dryrun) delete: s3://B/K`, make none.
+        #[arg(long)]
+        dryrun: bool,
+        #[command(flatten)]
+        output: quiet_flags::QuietFlags,
         #[command(flatten)]
         filters: filters::FilterFlags,
     },
@@ -384,7 +400,11 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
         Ok(code) => code,
         Err(error) => {
-            output::print_error(&error, json);
+            // --quiet keeps a failed transfer silent, as the aws CLI's; a usage error is no
+            // transfer's and still says what to fix.
+            if print::shows_problems() || matches!(error, Error::Usage(_)) {
+                output::print_error(&error, json);
+            }
             error.exit_code()
         }
     }
@@ -459,6 +479,15 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
         return demo::run().await.map(|()| 0);
     }
+    // Before the connector, whose allow-all warning `--quiet` silences too.
+    let level = match &cli.command {
+        Command::Cp { output, .. } | Command::Mv { output, .. } | Command::Rm { output, .. } => {
+            output.level()
+        }
+        Command::Sync { flags, .. } => flags.output.level(),
+        _ => print::Level::All,
+    };
+    print::set_level(level);
     let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
     let json = cli.json;
     if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
@@ -475,34 +504,45 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     };
     let default_checksum = upload_checksum_default(&cli, |name| std::env::var(name).ok())?;
     let done = match cli.command {
-        Command::Cp { source, destination, recursive, mut upload, download, concurrency, .. } => {
+        Command::Cp { source, destination, recursive, dryrun, mut upload, download, concurrency, .. } => {
             filters.require_recursive(recursive, "cp")?;
             upload.default_checksum = default_checksum;
-            let transfer = cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
+            let mut transfer =
+                cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
+            transfer.dryrun = dryrun;
             let many = commands::Many { filters, concurrency: concurrency.concurrency };
-            commands::cp(&connector, &source, &destination, transfer, recursive.then_some(many), json).await
+            return commands::cp(
+                &connector,
+                &source,
+                &destination,
+                transfer,
+                recursive.then_some(many),
+                json,
+            )
+            .await;
         }
-        Command::Mv { source, destination, recursive, concurrency, .. } => {
+        Command::Mv { source, destination, recursive, dryrun, concurrency, .. } => {
             filters.require_recursive(recursive, "mv")?;
             let many = commands::Many { filters, concurrency: concurrency.concurrency };
             let many = recursive.then_some(many);
-            commands::mv(&connector, &source, &destination, many, default_checksum, json).await
+            return commands::mv(&connector, &source, &destination, many, default_checksum, dryrun, json)
+                .await;
         }
         Command::Sync { source, destination, flags } => {
             let context = sync::Given { filters: &filters, default_checksum, json };
-            sync::run(&connector, &source, &destination, &flags, context).await
+            return sync::run(&connector, &source, &destination, &flags, context).await;
         }
         Command::Presign { location, method, expires_in } => {
             commands::presign(&connector, &location, &method, expires_in, signed_at, json).await
         }
-        Command::Rm { location, recursive, raw_prefix, .. } => {
+        Command::Rm { location, recursive, raw_prefix, dryrun, .. } => {
             filters.require_recursive(recursive, "rm")?;
             let scope = match (recursive, raw_prefix) {
                 (false, _) => commands::RmScope::One,
                 (true, false) => commands::RmScope::Folder,
                 (true, true) => commands::RmScope::RawPrefix,
             };
-            commands::rm(&connector, &location, scope, &filters, json).await
+            commands::rm(&connector, &location, scope, &filters, dryrun, json).await
         }
         Command::SigningKey => signing_key::print(&connector, signed_at, json).await,
         Command::Mb { location } => commands::mb(&connector, &location, json).await,

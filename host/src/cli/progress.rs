@@ -138,7 +138,10 @@ impl Progress {
     /// Not within a many-object command whose own line shows (the two would draw over each
     /// other).
     pub fn possible() -> bool {
-        std::io::stderr().is_terminal() && !super::many_progress::under_many()
+        // `--quiet` and `--only-show-errors` show no progress, as in the aws CLI.
+        std::io::stderr().is_terminal()
+            && !super::many_progress::under_many()
+            && super::print::level() == super::print::Level::All
     }
 
     /// Wraps `inner` and, on a terminal and for a large enough `total`, shows its progress.
