@@ -13,6 +13,7 @@ mod audit;
 mod batch_delete;
 mod bucket_tagging;
 mod checksums;
+mod claims;
 mod cli;
 mod cli_endpoint_switches;
 mod cli_https;

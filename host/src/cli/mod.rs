@@ -68,7 +68,8 @@ POLICY:
   flags replace the file's rules, and an empty list (allow = []) allows nothing. Listing all
   buckets needs '*=list'. --verbose prints the rules in force.
   WITHOUT ANY --allow OR [[allow]], THE CLI ALLOWS EVERY BUCKET AND OPERATION on the configured
-  endpoint, and warns on stderr (--allow '*' says you mean it; the library has no such default).
+  endpoint, and warns on stderr (--allow '*=read,write,delete,list,admin' says you mean it; --allow
+  '*' alone leaves out admin, so mb and rb; the library has no such default).
 
 CREDENTIALS, in order: --access-key-id/--secret-access-key (with --session-token for temporary
   keys; --session-token alone is refused), the [credentials] or [roles_anywhere] table of
@@ -356,6 +357,10 @@ enum Command {
         /// Serve plain HTTP on a non-loopback address (tokens and objects unencrypted).
         #[arg(long, conflicts_with = "tls_cert")]
         insecure_plaintext: bool,
+        /// The document store directory (storeId "fs") of the JSON actions at /actions
+        /// (uploadDocument, downloadDocument); with --tenants, each tenant's `documents` instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "tenants")]
+        documents: Option<PathBuf>,
         /// Sandboxes that may run at once (the pooling allocator's size); more requests wait.
         #[arg(long, default_value_t = crate::runtime::plugin_runtime::MAX_INSTANCES, value_name = "N")]
         max_instances: u32,
@@ -431,36 +436,16 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     // `serve` drains its requests on SIGINT and SIGTERM itself.
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
-        if let Command::Serve { log_format, .. } = &cli.command {
-            serve::init_logs(log_format == "json");
-        }
-        let served = match &cli.command {
-            Command::Serve { tenants: Some(path), .. } => serve::Served::Tenants(tenants(&cli, path)?),
-            _ => {
-                serve::Served::One(Box::new(connector(&cli, |name| std::env::var(name).ok()).await?.build()?))
+        let json_logs = matches!(&cli.command, Command::Serve { log_format, .. } if log_format == "json");
+        serve::init_logs(json_logs);
+        return match serve_command(cli).await {
+            // A failure to start is one more line of the log: JSON under --log-format json.
+            Err(error) if json_logs => {
+                tracing::error!(code = error.code(), "{error}");
+                Ok(error.exit_code())
             }
+            done => done,
         };
-        if let Command::Serve {
-            listen,
-            token,
-            insecure_no_auth,
-            tls_cert,
-            tls_key,
-            insecure_plaintext,
-            metrics_listen,
-            ..
-        } = cli.command
-        {
-            let listen = serve::Listen {
-                address: listen,
-                token,
-                insecure_no_auth,
-                tls: tls_cert.zip(tls_key),
-                insecure_plaintext,
-                metrics: metrics_listen,
-            };
-            return serve::run(served, listen).await.map(|()| 0);
-        }
     }
     if let Command::ServeToken { action } = &cli.command {
         return serve_token::run(action).map(|()| 0);
@@ -472,6 +457,45 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
             Ok(signal.exit_code)
         }
     }
+}
+
+/// `serve`, once its log is set up: the connectors, then the server until a signal.
+async fn serve_command(cli: Cli) -> Result<i32, Error> {
+    let served = match &cli.command {
+        Command::Serve { tenants: Some(path), .. } => serve::Served::Tenants(tenants(&cli, path)?),
+        Command::Serve { documents, .. } => {
+            let mut builder = connector(&cli, |name| std::env::var(name).ok()).await?;
+            if let Some(dir) = documents {
+                let store = crate::documents::FsDocumentStore::new(dir)
+                    .map_err(|e| Error::Usage(format!("--documents {}: {e}", dir.display())))?;
+                builder = builder.documents(Arc::new(store));
+            }
+            serve::Served::One(Box::new(builder.build()?))
+        }
+        _ => serve::Served::One(Box::new(connector(&cli, |name| std::env::var(name).ok()).await?.build()?)),
+    };
+    if let Command::Serve {
+        listen,
+        token,
+        insecure_no_auth,
+        tls_cert,
+        tls_key,
+        insecure_plaintext,
+        metrics_listen,
+        ..
+    } = cli.command
+    {
+        let listen = serve::Listen {
+            address: listen,
+            token,
+            insecure_no_auth,
+            tls: tls_cert.zip(tls_key),
+            insecure_plaintext,
+            metrics: metrics_listen,
+        };
+        return serve::run(served, listen).await.map(|()| 0);
+    }
+    Err(Error::local("internal error: serve_command ran for another command"))
 }
 
 /// Runs every command but `serve`; dropped unfinished on SIGINT or SIGTERM.
@@ -488,11 +512,16 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
         _ => print::Level::All,
     };
     print::set_level(level);
+    if let Command::Invoke { request, documents, max_inline_bytes } = &cli.command {
+        // Whatever fails, before the action or in it, an engine reads one JSON error on stdout.
+        let ran = match connector(&cli, |name| std::env::var(name).ok()).await {
+            Ok(builder) => invoke::run(builder, request, documents.as_deref(), *max_inline_bytes).await,
+            Err(error) => Err(error),
+        };
+        return Ok(ran.unwrap_or_else(|error| invoke::print_failure(&error)));
+    }
     let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
     let json = cli.json;
-    if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
-        return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
-    }
     let connector = connector.build()?;
     if let Command::Ls { location, recursive, view, .. } = &cli.command {
         let listing = commands::Listing { recursive: *recursive, view: view.clone(), filters };
@@ -772,7 +801,11 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
     };
     // Said once the command line is known to be usable, so that a usage error stays one line.
     if let Some(warning) = policy_source.default_warning(&connection.endpoint.url()) {
-        output::print_warning("allow-all-default", &warning, cli.json);
+        match cli.command {
+            // serve's stderr is its log: every line in --log-format, JSON included.
+            Command::Serve { .. } => tracing::warn!(code = "allow-all-default", "{warning}"),
+            _ => output::print_warning("allow-all-default", &warning, cli.json),
+        }
     }
     if cli.verbose {
         print::error_line(format_args!("s3-connector: credentials from {source}"));

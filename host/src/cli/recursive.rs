@@ -3,6 +3,7 @@
 //! steps, so that `mv` can check every step against the policy before the first is taken, and
 //! each step is then its own call (its own sandbox, its own policy checks), as a single `cp`.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::concurrency::Outcome;
@@ -86,6 +87,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Keys skipped with a warning (they cannot be a path beneath the destination).
     pub warned: u64,
+    /// Each source object's size as listed, by key: the progress line's total.
+    pub sizes: HashMap<String, u64>,
 }
 
 /// The steps of `cp --recursive source destination`, in order. Folder markers (keys ending in
@@ -122,13 +125,14 @@ pub async fn plan(
                         .then(|| Step::Upload(file, S3Uri { bucket: to.bucket.clone(), key }))
                 })
                 .collect();
-            Ok(Plan { steps, warned: 0 })
+            Ok(Plan { steps, ..Plan::default() })
         }
         (Some(from), None) if destination != "-" => {
             let directory = Path::new(destination);
             let prefix = folder_prefix(&from.key);
             let mut plan = Plan::default();
-            for key in folder_keys(connector, &from.bucket, &prefix).await? {
+            for (key, size) in folder_objects(connector, &from.bucket, &prefix).await? {
+                plan.sizes.insert(key.clone(), size);
                 if key.ends_with('/') {
                     continue;
                 }
@@ -161,7 +165,8 @@ pub async fn plan(
                     "{from} and {to} overlap; a recursive copy into itself would never end"
                 )));
             }
-            let keys = folder_keys(connector, &from.bucket, &prefix).await?;
+            let objects = folder_objects(connector, &from.bucket, &prefix).await?;
+            let keys: Vec<String> = objects.iter().map(|(key, _)| key.clone()).collect();
             let steps = keys
                 .into_iter()
                 .filter(|key| filters.admits(key.strip_prefix(&prefix).unwrap_or(key)))
@@ -171,7 +176,7 @@ pub async fn plan(
                     Step::Copy(S3Uri { bucket: from.bucket.clone(), key }, copy)
                 })
                 .collect();
-            Ok(Plan { steps, warned: 0 })
+            Ok(Plan { steps, warned: 0, sizes: objects.into_iter().collect() })
         }
         _ => Err(Error::Usage(
             "--recursive copies a directory to s3://BUCKET/FOLDER, a folder to a directory, or a \
@@ -187,12 +192,21 @@ pub(super) async fn folder_keys(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<String>, Error> {
+    Ok(folder_objects(connector, bucket, prefix).await?.into_iter().map(|(key, _)| key).collect())
+}
+
+/// Every key in the folder with its size, through all pages.
+async fn folder_objects(
+    connector: &Connector,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, u64)>, Error> {
     let mut request =
         ListObjectsRequest { prefix: (!prefix.is_empty()).then(|| prefix.to_owned()), ..Default::default() };
     let mut keys = Vec::new();
     loop {
         let page = connector.list_objects(bucket, request.clone()).await?;
-        keys.extend(page.objects.into_iter().map(|o| o.key));
+        keys.extend(page.objects.into_iter().map(|o| (o.key, o.size)));
         match page.next_continuation_token {
             Some(token) if page.is_truncated => request.continuation_token = Some(token),
             _ => return Ok(keys),

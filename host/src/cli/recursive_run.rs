@@ -24,16 +24,16 @@ pub async fn run(
     limit: u16,
     json: bool,
 ) -> Result<i32, Error> {
-    let Plan { steps, warned } = plan;
+    let Plan { steps, warned, sizes } = plan;
     let moving = options.moving;
     let options = Arc::new(options);
     let jobs = steps.into_iter().map(|step| {
         let (connector, options) = (connector.clone(), Arc::clone(&options));
-        // A file's size is known before it is sent, for the progress line; an object's is not
-        // kept from the listing.
+        // Every size is known before the transfer, for the progress line's total: a file's
+        // from the file system, an object's from the listing.
         let size = match &step {
             Step::Upload(path, _) => std::fs::metadata(path).ok().map(|m| m.len()),
-            Step::Download(..) | Step::Copy(..) => None,
+            Step::Download(from, _) | Step::Copy(from, _) => sizes.get(&from.key).copied(),
         };
         let job = Job::new(step.sides().0, async move {
             let outcome = step.run(&connector, &options, json).await?;
