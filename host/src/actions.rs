@@ -69,6 +69,16 @@ impl ActionFailure {
         Self { json }
     }
 
+    /// An error found before any action ran (no credentials, a bad setting): the same JSON
+    /// error object, without the `auditId` of a call that never was, so that an engine reading
+    /// `invoke`'s stdout meets one shape whatever failed.
+    pub fn before_action(error: &Error) -> Self {
+        let message = error.to_string();
+        let mut body = ErrorBody::new(error.error_code(), &message);
+        body.retryable = error.retryable();
+        Self { json: body.to_json() }
+    }
+
     fn from_error(error: &Error, view: &RequestView, audit_id: &str) -> Self {
         let message = error.to_string();
         let mut body = ErrorBody::new(error.error_code(), &message);

@@ -101,6 +101,16 @@ impl Connection {
             None => {
                 // The SDKs' switches apply only to the endpoint they choose themselves.
                 let variant = switches.variant(&lookup);
+                if variant.fips && region.starts_with("cn-") {
+                    // Name what turned FIPS on, so that the advice undoes what was given.
+                    let undo = match switches.fips {
+                        Some(true) => "drop --use-fips-endpoint",
+                        _ => "unset AWS_USE_FIPS_ENDPOINT (or the profile's use_fips_endpoint)",
+                    };
+                    return Err(format!(
+                        "AWS has no FIPS endpoint in the China partition (region {region}); {undo}"
+                    ));
+                }
                 let url = aws_host(&region, variant)?;
                 Self { endpoint: Endpoint::parse(&url)?, path_style, ..Self::aws(&region) }
             }

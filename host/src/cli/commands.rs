@@ -9,7 +9,9 @@ use super::ls_view::{self, LsFlags};
 use super::progress::Progress;
 use super::s3_uri::S3Uri;
 use super::tally::Tally;
-use super::transfer::{LocalFile, copy_exact, copy_target, download_to, upload_file, upload_target};
+use super::transfer::{
+    LocalFile, copy_exact, copy_target, download_to, print_action, upload_file, upload_target,
+};
 use super::{move_check, output, recursive, recursive_run};
 use crate::connector::Connector;
 use crate::connector::presign_method_named;
@@ -108,6 +110,8 @@ pub struct Transfer {
     pub download: GetOptions,
     /// Options of server-side copies.
     pub copy: CopyOptions,
+    /// `--dryrun`: print what would be done, do nothing.
+    pub dryrun: bool,
 }
 
 /// What a recursive command is given beyond its locations.
@@ -119,7 +123,8 @@ pub struct Many {
 }
 
 /// `cp SRC DST`: upload (path or `-`), download (to a path or `-`) or server-side copy; with
-/// `recursive`, every object of a folder, each its own call, several at a time.
+/// `recursive`, every object of a folder, each its own call, several at a time. The exit code:
+/// 2 when a recursive download skipped a key with a warning, else 0.
 pub async fn cp(
     connector: &Connector,
     source: &str,
@@ -127,14 +132,32 @@ pub async fn cp(
     transfer: Transfer,
     recursive: Option<Many>,
     json: bool,
-) -> Result<(), Error> {
-    let Transfer { upload: options, download: get, copy: copy_options } = transfer;
+) -> Result<i32, Error> {
+    let Transfer { upload: options, download: get, copy: copy_options, dryrun } = transfer;
     if let Some(many) = recursive {
-        let options =
-            recursive::Options { upload: options.unwrap_or_default(), download: get, copy: copy_options };
-        let steps = recursive::plan(connector, source, destination, &many.filters).await?;
-        return recursive_run::run(connector, steps, options, many.concurrency, false, json).await;
+        let upload = options.unwrap_or_default();
+        let options = recursive::Options { upload, download: get, copy: copy_options, dryrun, moving: false };
+        let plan = recursive::plan(connector, source, destination, &many.filters, json).await?;
+        return recursive_run::run(connector, plan, options, many.concurrency, json).await;
     }
+    if dryrun {
+        let (operation, from, to) = dry_sides(source, destination, copy_options.metadata.is_some())?;
+        print_action(json, operation, Some(&from), &to, true);
+        return Ok(0);
+    }
+    cp_one(connector, source, destination, options, get, copy_options, json).await.map(|()| 0)
+}
+
+/// One `cp` without `--recursive` or `--dryrun`.
+async fn cp_one(
+    connector: &Connector,
+    source: &str,
+    destination: &str,
+    options: Option<PutOptions>,
+    get: GetOptions,
+    copy_options: CopyOptions,
+    json: bool,
+) -> Result<(), Error> {
     match (S3Uri::parse(source), S3Uri::parse(destination)) {
         (None, Some(to)) => {
             upload(connector, source, to.map_err(Error::Usage)?, options.unwrap_or_default(), json).await
@@ -198,6 +221,57 @@ async fn download(
     download_to(connector, &from, &LocalFile::Named(local_target(destination, &key)), get, json).await
 }
 
+/// What a `cp` or `mv` of one object would do, for `--dryrun`: the operation and both sides as
+/// its line would name them, after the checks the real one makes first (the local file exists
+/// and is no directory, a key is given, no copy onto itself unless `new_metadata`).
+fn dry_sides(
+    source: &str,
+    destination: &str,
+    new_metadata: bool,
+) -> Result<(&'static str, String, String), Error> {
+    match (S3Uri::parse(source), S3Uri::parse(destination)) {
+        (None, Some(to)) => {
+            let to = to.map_err(Error::Usage)?;
+            if source == "-" {
+                to.require_key().map_err(Error::Usage)?;
+                return Ok(("upload", "-".to_owned(), to.to_string()));
+            }
+            let path = Path::new(source);
+            if path.is_dir() {
+                return Err(Error::Usage(format!(
+                    "{source} is a directory; add --recursive to copy every file in it"
+                )));
+            }
+            if !path.exists() {
+                return Err(Error::Usage(format!("{source}: no such file")));
+            }
+            Ok(("upload", path.display().to_string(), upload_target(path, to)?.to_string()))
+        }
+        (Some(from), None) => {
+            let from = from.map_err(Error::Usage)?;
+            let key = from.require_key().map_err(Error::Usage)?;
+            let target = match destination {
+                "-" => "-".to_owned(),
+                _ => local_target(destination, key).display().to_string(),
+            };
+            Ok(("download", from.to_string(), target))
+        }
+        (Some(from), Some(to)) => {
+            let from = from.map_err(Error::Usage)?;
+            let to = copy_target(from.require_key().map_err(Error::Usage)?, to.map_err(Error::Usage)?);
+            if from == to && !new_metadata {
+                return Err(Error::Usage(format!(
+                    "{from} would be copied onto itself; choose another destination"
+                )));
+            }
+            Ok(("copy", from.to_string(), to.to_string()))
+        }
+        (None, None) => Err(Error::Usage(format!(
+            "neither {source:?} nor {destination:?} is an s3:// location; one side of cp must be S3"
+        ))),
+    }
+}
+
 /// The file a download writes: the destination, or the key's last segment inside it when the
 /// destination is a directory.
 fn local_target(destination: &str, key: &str) -> PathBuf {
@@ -226,14 +300,17 @@ async fn copy(
 /// `mv SRC DST`: copy, then delete the source once the copy succeeded. Every permission the
 /// move needs is checked first, so that the policy never stops it half-way; with `recursive`,
 /// every object of the folder is listed and every move checked before the first is made.
+/// With `dryrun`, each move is checked and printed (`(dryrun) move: A to B`, as the aws CLI),
+/// and none is made.
 pub async fn mv(
     connector: &Connector,
     source: &str,
     destination: &str,
     recursive: Option<Many>,
     checksum: Option<ChecksumAlgorithm>,
+    dryrun: bool,
     json: bool,
-) -> Result<(), Error> {
+) -> Result<i32, Error> {
     // An upload's checksum, by the calculation setting (mv takes no --checksum-algorithm).
     let upload = PutOptions { checksum, ..Default::default() };
     if source == "-" || destination == "-" {
@@ -241,17 +318,22 @@ pub async fn mv(
     }
     let Some(many) = recursive else {
         move_check::check(connector.policy(), source, destination)?;
+        if dryrun {
+            let (_, from, to) = dry_sides(source, destination, false)?;
+            print_action(json, "move", Some(&from), &to, true);
+            return Ok(0);
+        }
         let transfer = Transfer { upload: Some(upload), ..Default::default() };
         cp(connector, source, destination, transfer, None, json).await?;
-        return remove_source(connector, source, json).await;
+        return remove_source(connector, source, json).await.map(|()| 0);
     };
-    let steps = recursive::plan(connector, source, destination, &many.filters).await?;
-    for step in &steps {
+    let plan = recursive::plan(connector, source, destination, &many.filters, json).await?;
+    for step in &plan.steps {
         let (from, to) = step.sides();
         move_check::check(connector.policy(), &from, &to)?;
     }
-    let options = recursive::Options { upload, ..Default::default() };
-    recursive_run::run(connector, steps, options, many.concurrency, true, json).await
+    let options = recursive::Options { upload, dryrun, moving: true, ..Default::default() };
+    recursive_run::run(connector, plan, options, many.concurrency, json).await
 }
 
 /// The second half of a move: the source object's delete, or the local file's removal.
@@ -310,19 +392,25 @@ pub enum RmScope {
 }
 
 /// `rm s3://BUCKET/KEY`, or `rm --recursive s3://BUCKET/FOLDER` (`--raw-prefix`: any prefix).
+/// With `dryrun`, the keys are listed and each printed as `(dryrun) delete: s3://B/K`, as the
+/// aws CLI prints them, and nothing is deleted.
 pub async fn rm(
     connector: &Connector,
     location: &str,
     scope: RmScope,
     filters: &Filters,
+    dryrun: bool,
     json: bool,
 ) -> Result<(), Error> {
     let uri = S3Uri::require(location).map_err(Error::Usage)?;
     let prefix = match scope {
         RmScope::One => {
-            connector
-                .delete_object(&ObjectRef::new(&uri.bucket, uri.require_key().map_err(Error::Usage)?))
-                .await?;
+            let object = ObjectRef::new(&uri.bucket, uri.require_key().map_err(Error::Usage)?);
+            if dryrun {
+                print_action(json, "delete", None, &uri.to_string(), true);
+                return Ok(());
+            }
+            connector.delete_object(&object).await?;
             report(json, "delete", &uri.to_string());
             return Ok(());
         }
@@ -336,10 +424,13 @@ pub async fn rm(
         _ => prefix.as_str(),
     };
     keys.retain(|key| filters.admits(key.strip_prefix(root).unwrap_or(key)));
-    if keys.is_empty() {
-        // Nothing to delete: DeleteObjects refuses an empty list.
+    if keys.is_empty() || dryrun {
+        // Nothing to delete (DeleteObjects refuses an empty list), or only to show.
+        for key in keys.iter().filter(|_| dryrun) {
+            print_action(json, "delete", None, &format!("s3://{}/{key}", uri.bucket), true);
+        }
         if json {
-            Tally::default().print_json();
+            Tally { skipped: keys.len() as u64, ..Tally::default() }.print_json();
         }
         return Ok(());
     }
@@ -347,7 +438,7 @@ pub async fn rm(
     for key in &result.deleted {
         report(json, "delete", &format!("s3://{}/{key}", uri.bucket));
     }
-    for failure in &result.failed {
+    for failure in result.failed.iter().filter(|_| super::print::shows_problems()) {
         output::print_error(
             &Error::local(format!(
                 "cannot delete s3://{}/{}: {} ({})",

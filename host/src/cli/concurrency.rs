@@ -6,6 +6,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -74,9 +76,13 @@ pub async fn run(jobs: impl IntoIterator<Item = Job>, limit: u16, json: bool, ta
             settle(running.join_next().await, json, tally, &progress.counts);
         }
         let Job { name, bytes, work } = job;
+        let counter = progress.counts.start_job();
         running.spawn(async move {
-            let result = if quiet { many_progress::quietly(work).await } else { work.await };
-            (name, bytes, result)
+            let result = match quiet {
+                true => many_progress::quietly(counter.clone(), work).await,
+                false => work.await,
+            };
+            (name, bytes, counter, result)
         });
     }
     while let Some(done) = running.join_next().await {
@@ -84,8 +90,8 @@ pub async fn run(jobs: impl IntoIterator<Item = Job>, limit: u16, json: bool, ta
     }
 }
 
-/// A finished job: its name, its size if known, and what it came to.
-type Finished = (String, Option<u64>, Result<Outcome, Error>);
+/// A finished job: its name, its size if known, its byte counter, and what it came to.
+type Finished = (String, Option<u64>, Arc<AtomicU64>, Result<Outcome, Error>);
 
 /// Counts one finished job.
 fn settle(
@@ -94,19 +100,21 @@ fn settle(
     tally: &mut Tally,
     counts: &Counts,
 ) {
-    let moved = match &done {
-        Some(Ok((_, bytes, Ok(Outcome::Copied)))) => bytes.unwrap_or(0),
-        _ => 0,
-    };
-    if done.is_some() {
-        counts.finished(moved);
+    match &done {
+        // A copy moved its size (a server-side copy's bytes never pass through here).
+        Some(Ok((_, bytes, counter, Ok(Outcome::Copied)))) => {
+            counts.finished(counter, bytes.unwrap_or(0).max(counter.load(Ordering::Relaxed)))
+        }
+        Some(Ok((_, _, counter, _))) => counts.finished(counter, 0),
+        // A panicked task's counter stays in the line's sum; the command ends soon after.
+        Some(Err(_)) | None => {}
     }
     match done {
         None => {}
-        Some(Ok((_, _, Ok(Outcome::Copied)))) => tally.copied += 1,
-        Some(Ok((_, _, Ok(Outcome::Deleted)))) => tally.deleted += 1,
-        Some(Ok((_, _, Ok(Outcome::Skipped)))) => tally.skipped += 1,
-        Some(Ok((name, _, Err(error)))) => {
+        Some(Ok((_, _, _, Ok(Outcome::Copied)))) => tally.copied += 1,
+        Some(Ok((_, _, _, Ok(Outcome::Deleted)))) => tally.deleted += 1,
+        Some(Ok((_, _, _, Ok(Outcome::Skipped)))) => tally.skipped += 1,
+        Some(Ok((name, _, _, Err(error)))) => {
             tally.failed += 1;
             report_failure(&name, &error, json);
         }
@@ -118,6 +126,9 @@ fn settle(
 /// One object's failure on stderr: `s3-connector: failed: NAME: WHY`, or with `--json`
 /// `{"error": {"code", "message", "object"}}`.
 pub fn report_failure(name: &str, error: &Error, json: bool) {
+    if !super::print::shows_problems() {
+        return;
+    }
     if json {
         super::print::error_line(json!({ "error": {
             "code": error.code(), "message": error.to_string(), "object": name,

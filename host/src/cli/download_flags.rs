@@ -10,7 +10,8 @@ const MIB: u64 = 1024 * 1024;
 #[derive(Args, Debug, Default, Clone)]
 #[command(next_help_heading = "Download options")]
 pub struct DownloadFlags {
-    /// Download in ranges, this many (2 to 16) at once, written in order.
+    /// Download in ranges, this many (2 to 16) at once, each written at its offset as it
+    /// arrives (in order for an object with a SHA checksum, which does not combine).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=16))]
     parallel_ranges: Option<u32>,
     /// With --parallel-ranges: MiB per range, 1 to 256 (default 8).

@@ -36,6 +36,15 @@ pub async fn run(
     }
 }
 
+/// Prints an error found before the action ran (no credentials, an unreadable request, a bad
+/// `--documents`) as the action's JSON error object on stdout, as a failed action's; returns
+/// its exit code.
+pub fn print_failure(error: &Error) -> i32 {
+    let failure = crate::actions::ActionFailure::before_action(error);
+    out!("{:#}", failure.json());
+    failure.exit_code()
+}
+
 fn read_request(request: &str) -> Result<String, Error> {
     if request == "-" {
         let mut text = String::new();

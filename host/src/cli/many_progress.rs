@@ -3,17 +3,19 @@
 //! stderr a few times a second, as the aws CLI's `Completed ... with N file(s) remaining` line.
 //! Only on a terminal: pipes, scripts and tests see nothing of it. While it shows, the
 //! per-transfer lines of large files are kept quiet (they would draw over it), through a
-//! task-local flag that the transfers' tasks carry.
+//! task-local that the transfers' tasks carry: the job's own byte counter, which the transfer
+//! counts into as its bytes move, so that the line grows while objects are still in flight
+//! (a recursive download once showed "0 B" until it ended).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::progress::Progress;
 
 tokio::task_local! {
-    /// Set in the tasks of a many-object command whose own line is showing.
-    static UNDER_MANY: ();
+    /// Set in the tasks of a many-object command whose own line is showing: the job's bytes.
+    static UNDER_MANY: Arc<AtomicU64>;
 }
 
 /// Whether the current task belongs to a many-object command that shows its own line.
@@ -21,23 +23,51 @@ pub fn under_many() -> bool {
     UNDER_MANY.try_with(|_| ()).is_ok()
 }
 
-/// Runs `work` as part of a many-object command showing its line (per-transfer lines off).
-pub async fn quietly<F: Future>(work: F) -> F::Output {
-    UNDER_MANY.scope((), work).await
+/// The byte counter of the current task's job, when a many-object line shows.
+pub fn job_counter() -> Option<Arc<AtomicU64>> {
+    UNDER_MANY.try_with(Arc::clone).ok()
 }
 
-/// The counts the line shows, updated as objects finish.
+/// Runs `work` as part of a many-object command showing its line (per-transfer lines off),
+/// its transfers counting their bytes into `counter`.
+pub async fn quietly<F: Future>(counter: Arc<AtomicU64>, work: F) -> F::Output {
+    UNDER_MANY.scope(counter, work).await
+}
+
+/// The counts the line shows, updated as bytes move and objects finish.
 #[derive(Default)]
 pub struct Counts {
     done: AtomicU64,
+    /// The bytes of the finished objects.
     bytes: AtomicU64,
+    /// The byte counters of the objects in flight.
+    running: Mutex<Vec<Arc<AtomicU64>>>,
 }
 
 impl Counts {
-    /// One object finished (copied, skipped, deleted or failed), `bytes` of it moved.
-    pub fn finished(&self, bytes: u64) {
+    /// A counter for one object starting, counted in the line until it finishes.
+    pub fn start_job(&self) -> Arc<AtomicU64> {
+        let counter = Arc::new(AtomicU64::new(0));
+        if let Ok(mut running) = self.running.lock() {
+            running.push(counter.clone());
+        }
+        counter
+    }
+
+    /// One object finished (copied, skipped, deleted or failed): `bytes` of it moved (its
+    /// size, when it succeeded), or what its counter counted if more.
+    pub fn finished(&self, counter: &Arc<AtomicU64>, bytes: u64) {
+        if let Ok(mut running) = self.running.lock() {
+            running.retain(|other| !Arc::ptr_eq(other, counter));
+        }
         self.done.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// The bytes moved so far: the finished objects' and those in flight.
+    fn bytes(&self) -> u64 {
+        let running = self.running.lock().map(|r| r.iter().map(|c| c.load(Ordering::Relaxed)).sum());
+        self.bytes.load(Ordering::Relaxed) + running.unwrap_or(0)
     }
 }
 
@@ -59,8 +89,7 @@ impl ManyProgress {
                 let started = Instant::now();
                 loop {
                     tokio::time::sleep(Duration::from_millis(250)).await;
-                    let (done, bytes) =
-                        (counts.done.load(Ordering::Relaxed), counts.bytes.load(Ordering::Relaxed));
+                    let (done, bytes) = (counts.done.load(Ordering::Relaxed), counts.bytes());
                     let text = line(done, objects, bytes, total_bytes, started.elapsed());
                     super::print::error_text(format_args!("\r\x1b[2K{text}"));
                 }
@@ -133,7 +162,14 @@ mod tests {
     #[tokio::test]
     async fn transfers_know_when_a_many_object_line_shows() {
         assert!(!under_many());
-        assert!(quietly(async { under_many() }).await);
+        let counter = Arc::new(AtomicU64::new(0));
+        assert!(quietly(counter.clone(), async { under_many() }).await);
+        let counts = Counts::default();
+        let job = counts.start_job();
+        job.fetch_add(5, Ordering::Relaxed);
+        assert_eq!(counts.bytes(), 5, "bytes in flight count");
+        counts.finished(&job, 7);
+        assert_eq!(counts.bytes(), 7, "then the object's size, once");
         // Off a terminal (as under `cargo test`) the line never starts.
         assert!(!ManyProgress::start(10, None).showing());
     }

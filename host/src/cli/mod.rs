@@ -24,6 +24,7 @@ mod output;
 pub mod pinned_time;
 mod policy_source;
 mod progress;
+mod quiet_flags;
 mod recursive;
 mod recursive_run;
 pub mod s3_uri;
@@ -67,7 +68,8 @@ POLICY:
   flags replace the file's rules, and an empty list (allow = []) allows nothing. Listing all
   buckets needs '*=list'. --verbose prints the rules in force.
   WITHOUT ANY --allow OR [[allow]], THE CLI ALLOWS EVERY BUCKET AND OPERATION on the configured
-  endpoint, and warns on stderr (--allow '*' says you mean it; the library has no such default).
+  endpoint, and warns on stderr (--allow '*=read,write,delete,list,admin' says you mean it; --allow
+  '*' alone leaves out admin, so mb and rb; the library has no such default).
 
 CREDENTIALS, in order: --access-key-id/--secret-access-key (with --session-token for temporary
   keys; --session-token alone is refused), the [credentials] or [roles_anywhere] table of
@@ -86,8 +88,8 @@ REGION: --region, then region in --config, AWS_REGION, AWS_DEFAULT_REGION, the p
   else us-east-1.
 
 EXIT CODES: 0 success, 1 the operation failed (and ls of a prefix that matched nothing, as aws
-  s3 ls), 2 usage or bad input (a missing local file, no credentials from any source), 3 refused
-  by the policy, 130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A
+  s3 ls), 2 usage or bad input (a missing local file, no credentials from any source) and, as
+  aws, a recursive download that skipped a key with a warning, 3 refused by the policy, 130 and 143 ended by SIGINT or SIGTERM (a partial download is removed first). A
   closed stdout (| head) stops the printing, not the work. With --json, usage errors are JSON too.
 RECURSIVE: rm, cp and mv --recursive take s3://BUCKET/d as the folder d/ (not dx), as the aws CLI
   does; rm --recursive --raw-prefix matches the raw prefix. Folder markers (keys ending in /) are
@@ -223,6 +225,11 @@ enum Command {
         /// folder; one call per object.
         #[arg(long)]
         recursive: bool,
+        /// Print each copy as `(dryrun) upload: A to B`, make none.
+        #[arg(long)]
+        dryrun: bool,
+        #[command(flatten)]
+        output: quiet_flags::QuietFlags,
         #[command(flatten)]
         upload: Box<UploadFlags>,
         #[command(flatten)]
@@ -242,6 +249,11 @@ enum Command {
         /// delete; every move is checked against the policy before the first is made.
         #[arg(long)]
         recursive: bool,
+        /// Print each move as `(dryrun) move: A to B` (after the policy check), make none.
+        #[arg(long)]
+        dryrun: bool,
+        #[command(flatten)]
+        output: quiet_flags::QuietFlags,
         #[command(flatten)]
         filters: filters::FilterFlags,
         #[command(flatten)]
@@ -275,6 +287,11 @@ enum Command {
         /// not (s3://b/d deletes d/a and dx too).
         #[arg(long, requires = "recursive")]
         raw_prefix: bool,
+        /// Print each delete as `(dryrun) delete: s3://B/K`, make none.
+        #[arg(long)]
+        dryrun: bool,
+        #[command(flatten)]
+        output: quiet_flags::QuietFlags,
         #[command(flatten)]
         filters: filters::FilterFlags,
     },
@@ -348,6 +365,10 @@ enum Command {
         /// Serve plain HTTP on a non-loopback address (tokens and objects unencrypted).
         #[arg(long, conflicts_with = "tls_cert")]
         insecure_plaintext: bool,
+        /// The document store directory (storeId "fs") of the JSON actions at /actions
+        /// (uploadDocument, downloadDocument); with --tenants, each tenant's `documents` instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "tenants")]
+        documents: Option<PathBuf>,
         /// Sandboxes that may run at once (the pooling allocator's size); more requests wait.
         #[arg(long, default_value_t = crate::runtime::plugin_runtime::MAX_INSTANCES, value_name = "N")]
         max_instances: u32,
@@ -403,7 +424,11 @@ pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
         Ok(code) => code,
         Err(error) => {
-            output::print_error(&error, json);
+            // --quiet keeps a failed transfer silent, as the aws CLI's; a usage error is no
+            // transfer's and still says what to fix.
+            if print::shows_problems() || matches!(error, Error::Usage(_)) {
+                output::print_error(&error, json);
+            }
             error.exit_code()
         }
     }
@@ -430,46 +455,16 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     // `serve` drains its requests on SIGINT and SIGTERM itself.
     if let Command::Serve { max_instances, .. } = cli.command {
         crate::runtime::plugin_runtime::PluginRuntime::configure_instances(max_instances)?;
-        if let Command::Serve { log_format, .. } = &cli.command {
-            serve::init_logs(log_format == "json");
-        }
-        let served = match &cli.command {
-            Command::Serve { tenants: Some(path), .. } => serve::Served::Tenants(tenants(&cli, path)?),
-            _ => {
-                serve::Served::One(Box::new(connector(&cli, |name| std::env::var(name).ok()).await?.build()?))
+        let json_logs = matches!(&cli.command, Command::Serve { log_format, .. } if log_format == "json");
+        serve::init_logs(json_logs);
+        return match serve_command(cli).await {
+            // A failure to start is one more line of the log: JSON under --log-format json.
+            Err(error) if json_logs => {
+                tracing::error!(code = error.code(), "{error}");
+                Ok(error.exit_code())
             }
+            done => done,
         };
-        if let Command::Serve {
-            listen,
-            token,
-            insecure_no_auth,
-            tls_cert,
-            tls_key,
-            insecure_plaintext,
-            metrics_listen,
-            max_connections,
-            max_connections_per_tenant,
-            body_read_timeout,
-            ..
-        } = cli.command
-        {
-            let limits = crate::serve::ServeLimits {
-                max_connections,
-                max_connections_per_tenant,
-                body_read_timeout: std::time::Duration::from_secs(body_read_timeout),
-                ..Default::default()
-            };
-            let listen = serve::Listen {
-                address: listen,
-                token,
-                insecure_no_auth,
-                tls: tls_cert.zip(tls_key),
-                insecure_plaintext,
-                metrics: metrics_listen,
-                limits,
-            };
-            return serve::run(served, listen).await.map(|()| 0);
-        }
     }
     if let Command::ServeToken { action } = &cli.command {
         return serve_token::run(action).map(|()| 0);
@@ -483,16 +478,79 @@ async fn execute(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     }
 }
 
+/// `serve`, once its log is set up: the connectors, then the server until a signal.
+async fn serve_command(cli: Cli) -> Result<i32, Error> {
+    let served = match &cli.command {
+        Command::Serve { tenants: Some(path), .. } => serve::Served::Tenants(tenants(&cli, path)?),
+        Command::Serve { documents, .. } => {
+            let mut builder = connector(&cli, |name| std::env::var(name).ok()).await?;
+            if let Some(dir) = documents {
+                let store = crate::documents::FsDocumentStore::new(dir)
+                    .map_err(|e| Error::Usage(format!("--documents {}: {e}", dir.display())))?;
+                builder = builder.documents(Arc::new(store));
+            }
+            serve::Served::One(Box::new(builder.build()?))
+        }
+        _ => serve::Served::One(Box::new(connector(&cli, |name| std::env::var(name).ok()).await?.build()?)),
+    };
+    if let Command::Serve {
+        listen,
+        token,
+        insecure_no_auth,
+        tls_cert,
+        tls_key,
+        insecure_plaintext,
+        metrics_listen,
+        max_connections,
+        max_connections_per_tenant,
+        body_read_timeout,
+        ..
+    } = cli.command
+    {
+        let limits = crate::serve::ServeLimits {
+            max_connections,
+            max_connections_per_tenant,
+            body_read_timeout: std::time::Duration::from_secs(body_read_timeout),
+            ..Default::default()
+        };
+        let listen = serve::Listen {
+            address: listen,
+            token,
+            insecure_no_auth,
+            tls: tls_cert.zip(tls_key),
+            insecure_plaintext,
+            metrics: metrics_listen,
+            limits,
+        };
+        return serve::run(served, listen).await.map(|()| 0);
+    }
+    Err(Error::local("internal error: serve_command ran for another command"))
+}
+
 /// Runs every command but `serve`; dropped unfinished on SIGINT or SIGTERM.
 async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     if let Command::Demo = cli.command {
         return demo::run().await.map(|()| 0);
     }
+    // Before the connector, whose allow-all warning `--quiet` silences too.
+    let level = match &cli.command {
+        Command::Cp { output, .. } | Command::Mv { output, .. } | Command::Rm { output, .. } => {
+            output.level()
+        }
+        Command::Sync { flags, .. } => flags.output.level(),
+        _ => print::Level::All,
+    };
+    print::set_level(level);
+    if let Command::Invoke { request, documents, max_inline_bytes } = &cli.command {
+        // Whatever fails, before the action or in it, an engine reads one JSON error on stdout.
+        let ran = match connector(&cli, |name| std::env::var(name).ok()).await {
+            Ok(builder) => invoke::run(builder, request, documents.as_deref(), *max_inline_bytes).await,
+            Err(error) => Err(error),
+        };
+        return Ok(ran.unwrap_or_else(|error| invoke::print_failure(&error)));
+    }
     let connector = connector(&cli, |name| std::env::var(name).ok()).await?;
     let json = cli.json;
-    if let Command::Invoke { request, documents, max_inline_bytes } = cli.command {
-        return invoke::run(connector, &request, documents.as_deref(), max_inline_bytes).await;
-    }
     let connector = connector.build()?;
     if let Command::Ls { location, recursive, view, .. } = &cli.command {
         let listing = commands::Listing { recursive: *recursive, view: view.clone(), filters };
@@ -504,34 +562,45 @@ async fn command(cli: Cli, filters: filters::Filters) -> Result<i32, Error> {
     };
     let default_checksum = upload_checksum_default(&cli, |name| std::env::var(name).ok())?;
     let done = match cli.command {
-        Command::Cp { source, destination, recursive, mut upload, download, concurrency, .. } => {
+        Command::Cp { source, destination, recursive, dryrun, mut upload, download, concurrency, .. } => {
             filters.require_recursive(recursive, "cp")?;
             upload.default_checksum = default_checksum;
-            let transfer = cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
+            let mut transfer =
+                cp_flags::transfer(cp_flags::Kind::of(&source, &destination), &upload, &download)?;
+            transfer.dryrun = dryrun;
             let many = commands::Many { filters, concurrency: concurrency.concurrency };
-            commands::cp(&connector, &source, &destination, transfer, recursive.then_some(many), json).await
+            return commands::cp(
+                &connector,
+                &source,
+                &destination,
+                transfer,
+                recursive.then_some(many),
+                json,
+            )
+            .await;
         }
-        Command::Mv { source, destination, recursive, concurrency, .. } => {
+        Command::Mv { source, destination, recursive, dryrun, concurrency, .. } => {
             filters.require_recursive(recursive, "mv")?;
             let many = commands::Many { filters, concurrency: concurrency.concurrency };
             let many = recursive.then_some(many);
-            commands::mv(&connector, &source, &destination, many, default_checksum, json).await
+            return commands::mv(&connector, &source, &destination, many, default_checksum, dryrun, json)
+                .await;
         }
         Command::Sync { source, destination, flags } => {
             let context = sync::Given { filters: &filters, default_checksum, json };
-            sync::run(&connector, &source, &destination, &flags, context).await
+            return sync::run(&connector, &source, &destination, &flags, context).await;
         }
         Command::Presign { location, method, expires_in } => {
             commands::presign(&connector, &location, &method, expires_in, signed_at, json).await
         }
-        Command::Rm { location, recursive, raw_prefix, .. } => {
+        Command::Rm { location, recursive, raw_prefix, dryrun, .. } => {
             filters.require_recursive(recursive, "rm")?;
             let scope = match (recursive, raw_prefix) {
                 (false, _) => commands::RmScope::One,
                 (true, false) => commands::RmScope::Folder,
                 (true, true) => commands::RmScope::RawPrefix,
             };
-            commands::rm(&connector, &location, scope, &filters, json).await
+            commands::rm(&connector, &location, scope, &filters, dryrun, json).await
         }
         Command::SigningKey => signing_key::print(&connector, signed_at, json).await,
         Command::Mb { location } => commands::mb(&connector, &location, json).await,
@@ -783,7 +852,11 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
     };
     // Said once the command line is known to be usable, so that a usage error stays one line.
     if let Some(warning) = policy_source.default_warning(&connection.endpoint.url()) {
-        output::print_warning("allow-all-default", &warning, cli.json);
+        match cli.command {
+            // serve's stderr is its log: every line in --log-format, JSON included.
+            Command::Serve { .. } => tracing::warn!(code = "allow-all-default", "{warning}"),
+            _ => output::print_warning("allow-all-default", &warning, cli.json),
+        }
     }
     if cli.verbose {
         print::error_line(format_args!("s3-connector: credentials from {source}"));

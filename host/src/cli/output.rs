@@ -18,10 +18,28 @@ pub fn print_error(error: &Error, json: bool) {
 /// Prints a warning on stderr: `s3-connector: warning: MESSAGE`, or with `--json` a JSON line
 /// `{"warning": {"code", "message"}}`, so that stderr stays machine-readable.
 pub fn print_warning(code: &str, message: &str, json: bool) {
+    if !super::print::shows_problems() {
+        return;
+    }
     if json {
         super::print::error_line(json!({ "warning": { "code": code, "message": message } }));
     } else {
         super::print::error_line(format_args!("s3-connector: warning: {message}"));
+    }
+}
+
+/// Prints the aws CLI's warning for an object it leaves out, as aws words it
+/// (`warning: Skipping file ../x. File references a parent directory.`), or with `--json`
+/// `{"warning": {"code": "skipped", "message", "object"}}`. Not under `--quiet`.
+pub fn print_skip(object: &str, message: &str, json: bool) {
+    if !super::print::shows_problems() {
+        return;
+    }
+    if json {
+        let warning = json!({ "warning": { "code": "skipped", "message": message, "object": object } });
+        super::print::error_line(warning);
+    } else {
+        super::print::error_line(format_args!("warning: {message}"));
     }
 }
 

@@ -6,6 +6,9 @@
 
 use crate::policy::{Policy, PolicyConfigError, Rule};
 
+/// The rule that grants what the allow-all default grants: every bucket, every access class.
+pub const ALL: &str = "*=read,write,delete,list,admin";
+
 /// Where the rules in force came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -58,12 +61,14 @@ impl PolicySource {
         format!("policy from {origin}: {}", self.policy.summary())
     }
 
-    /// The warning of the allow-all default, which no rule asked for: `None` otherwise.
+    /// The warning of the allow-all default, which no rule asked for: `None` otherwise. Its
+    /// advice is the rule that allows what the default does, `admin` included: `--allow '*'`
+    /// alone grants `read,write,delete,list` and would then refuse `mb` and `rb`.
     pub fn default_warning(&self, endpoint: &str) -> Option<String> {
         (self.origin == Origin::Default).then(|| {
             format!(
                 "no --allow flag or [[allow]] rule, so the CLI allows every bucket and operation \
-                 on {endpoint}; pass --allow '*' to say you mean it, or narrow it"
+                 on {endpoint}; pass --allow '{ALL}' to say you mean it, or narrow it"
             )
         })
     }
@@ -110,7 +115,11 @@ mod tests {
         assert!(empty.default_warning("http://x").is_none());
         let default = PolicySource::resolve(&[], None).unwrap();
         assert_eq!(default.policy, Policy::allow_all());
-        assert!(default.default_warning("http://x").unwrap().contains("--allow '*'"));
+        assert!(
+            default.default_warning("http://x").unwrap().contains("--allow '*=read,write,delete,list,admin'")
+        );
+        let advised = PolicySource::resolve(&flags(&[ALL]), None).unwrap();
+        assert_eq!(advised.policy, Policy::allow_all());
         let explicit = PolicySource::resolve(&flags(&["*"]), None).unwrap();
         assert!(explicit.default_warning("http://x").is_none());
     }

@@ -7,16 +7,56 @@
 use std::fmt::Display;
 use std::io::{ErrorKind, Write};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// Set once stdout failed: nothing more is written to it.
 static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
 /// The first failure to write stdout that was not a closed pipe.
 static STDOUT_ERROR: OnceLock<String> = OnceLock::new();
 
-/// Prints one line on stdout, unless stdout failed before.
+/// How much a transfer command prints, as the aws CLI's `--quiet` and `--only-show-errors`
+/// choose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Everything: operation lines, progress, warnings and errors.
+    All,
+    /// `--only-show-errors`: warnings and errors only (no operation lines, no progress).
+    ErrorsOnly,
+    /// `--quiet`: nothing of the transfers (a usage error still prints: it is no transfer's).
+    Nothing,
+}
+
+/// The [`Level`] in force, as its index; every command but the transfers leaves it at `All`.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+/// Sets what the command prints; once, before it starts.
+pub fn set_level(level: Level) {
+    let index = match level {
+        Level::All => 0,
+        Level::ErrorsOnly => 1,
+        Level::Nothing => 2,
+    };
+    LEVEL.store(index, Ordering::Relaxed);
+}
+
+/// What the command prints.
+pub fn level() -> Level {
+    match LEVEL.load(Ordering::Relaxed) {
+        0 => Level::All,
+        1 => Level::ErrorsOnly,
+        _ => Level::Nothing,
+    }
+}
+
+/// Whether warnings and per-object failures are printed (not under `--quiet`).
+pub fn shows_problems() -> bool {
+    level() != Level::Nothing
+}
+
+/// Prints one line on stdout, unless stdout failed before or `--quiet` or `--only-show-errors`
+/// keep the output to problems (stdout only ever carries results).
 pub fn line(text: impl Display) {
-    if STDOUT_GONE.load(Ordering::Relaxed) {
+    if STDOUT_GONE.load(Ordering::Relaxed) || level() != Level::All {
         return;
     }
     let mut stdout = std::io::stdout().lock();

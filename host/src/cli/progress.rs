@@ -127,6 +127,12 @@ impl<S: SeekableSink> SeekableSink for CountedSink<S> {
     }
 }
 
+/// The counter a transfer counts its bytes into: its many-object job's, when that command's
+/// line shows (so that the line grows as bytes move), else its own.
+fn counter() -> Arc<AtomicU64> {
+    super::many_progress::job_counter().unwrap_or_else(|| Arc::new(AtomicU64::new(0)))
+}
+
 /// A progress line for one transfer; it stops and clears itself when dropped.
 pub struct Progress {
     ticker: Option<tokio::task::JoinHandle<()>>,
@@ -138,19 +144,22 @@ impl Progress {
     /// Not within a many-object command whose own line shows (the two would draw over each
     /// other).
     pub fn possible() -> bool {
-        std::io::stderr().is_terminal() && !super::many_progress::under_many()
+        // `--quiet` and `--only-show-errors` show no progress, as in the aws CLI.
+        std::io::stderr().is_terminal()
+            && !super::many_progress::under_many()
+            && super::print::level() == super::print::Level::All
     }
 
     /// Wraps `inner` and, on a terminal and for a large enough `total`, shows its progress.
     pub fn start<T>(inner: T, label: String, total: Option<u64>) -> (Counted<T>, Progress) {
-        let done = Arc::new(AtomicU64::new(0));
+        let done = counter();
         (Counted { inner, done: done.clone() }, Self::show(done, label, total))
     }
 
     /// Wraps a seekable source and, on a terminal and when it is large enough, shows its
     /// progress.
     pub fn start_source<S: SeekableSource>(inner: S, label: String) -> (CountedSource<S>, Progress) {
-        let (done, total) = (Arc::new(AtomicU64::new(0)), inner.length());
+        let (done, total) = (counter(), inner.length());
         let counted = Arc::new(Mutex::new(HashMap::new()));
         (CountedSource { inner, done: done.clone(), counted }, Self::show(done, label, Some(total)))
     }
@@ -162,7 +171,7 @@ impl Progress {
         label: String,
         total: Option<u64>,
     ) -> (CountedSink<S>, Progress) {
-        let done = Arc::new(AtomicU64::new(0));
+        let done = counter();
         (CountedSink { inner, done: done.clone() }, Self::show(done, label, total))
     }
 

@@ -3,11 +3,14 @@
 //! steps, so that `mv` can check every step against the policy before the first is taken, and
 //! each step is then its own call (its own sandbox, its own policy checks), as a single `cp`.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+use super::concurrency::Outcome;
 use super::filters::Filters;
 use super::s3_uri::S3Uri;
-use super::transfer::{LocalFile, copy_exact, download_to, upload_file};
+use super::transfer::{LocalFile, copy_exact, download_to, print_action, upload_file};
+use super::{key_path, output};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::{CopyOptions, GetOptions, ListObjectsRequest, PutOptions};
@@ -33,8 +36,20 @@ impl Step {
         }
     }
 
-    /// Takes the step: one upload, download or server-side copy.
-    pub async fn run(&self, connector: &Connector, options: &Options, json: bool) -> Result<(), Error> {
+    /// Takes the step: one upload, download or server-side copy; with `--dryrun`, only its
+    /// line (`(dryrun) upload: A to B`, `(dryrun) move: A to B` for `mv`).
+    pub async fn run(&self, connector: &Connector, options: &Options, json: bool) -> Result<Outcome, Error> {
+        if options.dryrun {
+            let operation = match (self, options.moving) {
+                (_, true) => "move",
+                (Step::Upload(..), false) => "upload",
+                (Step::Download(..), false) => "download",
+                (Step::Copy(..), false) => "copy",
+            };
+            let (from, to) = self.sides();
+            print_action(json, operation, Some(&from), &to, true);
+            return Ok(Outcome::Skipped);
+        }
         match self {
             Step::Upload(path, to) => {
                 upload_file(connector, path, to.clone(), options.upload.clone(), json).await
@@ -45,7 +60,8 @@ impl Step {
             // script still sees that the copy is incomplete.
             Step::Download(from, file) => download_to(connector, from, file, &options.download, json).await,
             Step::Copy(from, to) => copy_exact(connector, from, to, options.copy.clone(), json).await,
-        }
+        }?;
+        Ok(Outcome::Copied)
     }
 }
 
@@ -58,18 +74,36 @@ pub struct Options {
     pub download: GetOptions,
     /// Of server-side copies.
     pub copy: CopyOptions,
+    /// `--dryrun`: print each step, take none.
+    pub dryrun: bool,
+    /// `mv`: each step is a move (its dry-run line says `move`).
+    pub moving: bool,
+}
+
+/// The steps of a recursive command, and how many objects were left out with a warning.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// Keys skipped with a warning (they cannot be a path beneath the destination).
+    pub warned: u64,
+    /// Each source object's size as listed, by key: the progress line's total.
+    pub sizes: HashMap<String, u64>,
 }
 
 /// The steps of `cp --recursive source destination`, in order. Folder markers (keys ending in
 /// `/`, made by consoles) are not files and are skipped by downloads, as the aws CLI skips them;
-/// keys that would land outside the directory (`..`, absolute) are refused, not written. Paths
-/// the `filters` leave out (relative to the source's root) are not steps.
+/// keys that cannot be a plain path beneath the directory (`..`, `.`, a leading `/`, too long)
+/// are skipped with a warning, as the aws CLI skips a key that references a parent directory,
+/// and the others go on (the command then exits 2). Paths the `filters` leave out (relative to
+/// the source's root) are not steps. `json` words the warnings.
 pub async fn plan(
     connector: &Connector,
     source: &str,
     destination: &str,
     filters: &Filters,
-) -> Result<Vec<Step>, Error> {
+    json: bool,
+) -> Result<Plan, Error> {
     let parse = |text: &str| S3Uri::parse(text).transpose().map_err(Error::Usage);
     match (parse(source)?, parse(destination)?) {
         (None, Some(to)) if source != "-" => {
@@ -78,7 +112,7 @@ pub async fn plan(
             collect_files(directory, &mut files)?;
             files.sort();
             let prefix = folder_prefix(&to.key);
-            Ok(files
+            let steps = files
                 .into_iter()
                 .filter_map(|file| {
                     let relative = file.strip_prefix(directory).unwrap_or(&file);
@@ -90,13 +124,15 @@ pub async fn plan(
                         .admits(&relative)
                         .then(|| Step::Upload(file, S3Uri { bucket: to.bucket.clone(), key }))
                 })
-                .collect())
+                .collect();
+            Ok(Plan { steps, ..Plan::default() })
         }
         (Some(from), None) if destination != "-" => {
             let directory = Path::new(destination);
             let prefix = folder_prefix(&from.key);
-            let mut steps = Vec::new();
-            for key in folder_keys(connector, &from.bucket, &prefix).await? {
+            let mut plan = Plan::default();
+            for (key, size) in folder_objects(connector, &from.bucket, &prefix).await? {
+                plan.sizes.insert(key.clone(), size);
                 if key.ends_with('/') {
                     continue;
                 }
@@ -104,16 +140,23 @@ pub async fn plan(
                 if !filters.admits(relative) {
                     continue;
                 }
-                let file = local_file(directory, relative).ok_or_else(|| {
-                    Error::local(format!(
-                        "key s3://{}/{key} would be written outside {}; download it by name instead",
-                        from.bucket,
-                        directory.display()
-                    ))
-                })?;
-                steps.push(Step::Download(S3Uri { bucket: from.bucket.clone(), key }, file));
+                let Some(file) = local_file(directory, &key, relative) else {
+                    // One hostile or odd key costs the download that object, not the others.
+                    let why = match escapes(relative) {
+                        true => "File references a parent directory.".to_owned(),
+                        false => match key_path::local_path(directory, &key, relative) {
+                            Err(refused) => format!("{refused}."),
+                            Ok(_) => "It is not a plain relative path.".to_owned(),
+                        },
+                    };
+                    let object = format!("s3://{}/{key}", from.bucket);
+                    output::print_skip(&object, &format!("Skipping file {relative}. {why}"), json);
+                    plan.warned += 1;
+                    continue;
+                };
+                plan.steps.push(Step::Download(S3Uri { bucket: from.bucket.clone(), key }, file));
             }
-            Ok(steps)
+            Ok(plan)
         }
         (Some(from), Some(to)) => {
             let (prefix, target) = (folder_prefix(&from.key), folder_prefix(&to.key));
@@ -122,8 +165,9 @@ pub async fn plan(
                     "{from} and {to} overlap; a recursive copy into itself would never end"
                 )));
             }
-            let keys = folder_keys(connector, &from.bucket, &prefix).await?;
-            Ok(keys
+            let objects = folder_objects(connector, &from.bucket, &prefix).await?;
+            let keys: Vec<String> = objects.iter().map(|(key, _)| key.clone()).collect();
+            let steps = keys
                 .into_iter()
                 .filter(|key| filters.admits(key.strip_prefix(&prefix).unwrap_or(key)))
                 .map(|key| {
@@ -131,7 +175,8 @@ pub async fn plan(
                     let copy = S3Uri { bucket: to.bucket.clone(), key: format!("{target}{relative}") };
                     Step::Copy(S3Uri { bucket: from.bucket.clone(), key }, copy)
                 })
-                .collect())
+                .collect();
+            Ok(Plan { steps, warned: 0, sizes: objects.into_iter().collect() })
         }
         _ => Err(Error::Usage(
             "--recursive copies a directory to s3://BUCKET/FOLDER, a folder to a directory, or a \
@@ -147,12 +192,21 @@ pub(super) async fn folder_keys(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<String>, Error> {
+    Ok(folder_objects(connector, bucket, prefix).await?.into_iter().map(|(key, _)| key).collect())
+}
+
+/// Every key in the folder with its size, through all pages.
+async fn folder_objects(
+    connector: &Connector,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, u64)>, Error> {
     let mut request =
         ListObjectsRequest { prefix: (!prefix.is_empty()).then(|| prefix.to_owned()), ..Default::default() };
     let mut keys = Vec::new();
     loop {
         let page = connector.list_objects(bucket, request.clone()).await?;
-        keys.extend(page.objects.into_iter().map(|o| o.key));
+        keys.extend(page.objects.into_iter().map(|o| (o.key, o.size)));
         match page.next_continuation_token {
             Some(token) if page.is_truncated => request.continuation_token = Some(token),
             _ => return Ok(keys),
@@ -186,12 +240,30 @@ pub(super) fn folder_prefix(key: &str) -> String {
     if key.is_empty() || key.ends_with('/') { key.to_owned() } else { format!("{key}/") }
 }
 
-/// `relative` beneath `directory`, when `relative` is made of plain names only.
-fn local_file(directory: &Path, relative: &str) -> Option<LocalFile> {
+/// `relative` beneath `directory`, when `relative` is made of plain names only that the file
+/// system can hold ([`key_path::local_path`]'s rules, shared with `sync`).
+fn local_file(directory: &Path, key: &str, relative: &str) -> Option<LocalFile> {
+    key_path::local_path(directory, key, relative).ok()?;
     let relative = Path::new(relative);
     let plain = relative.components().all(|c| matches!(c, Component::Normal(_)));
     (plain && !relative.as_os_str().is_empty())
         .then(|| LocalFile::Beneath { root: directory.to_owned(), relative: relative.to_owned() })
+}
+
+/// Whether `relative` climbs above the directory once normalised, as the aws CLI tests it
+/// (`normpath(compare_key).startswith('../')`): the keys it warns "references a parent
+/// directory" about.
+fn escapes(relative: &str) -> bool {
+    let mut depth = 0usize;
+    for segment in relative.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." if depth == 0 => return true,
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -201,9 +273,15 @@ mod tests {
     #[test]
     fn keys_stay_inside_the_destination() {
         let dir = Path::new("/tmp/out");
-        assert_eq!(local_file(dir, "a/b.txt").map(|f| f.path()), Some(PathBuf::from("/tmp/out/a/b.txt")));
+        assert_eq!(
+            local_file(dir, "a/b.txt", "a/b.txt").map(|f| f.path()),
+            Some(PathBuf::from("/tmp/out/a/b.txt"))
+        );
         for escaping in ["../x", "a/../../x", "/etc/passwd", "", "./a"] {
-            assert_eq!(local_file(dir, escaping), None, "{escaping}");
+            assert_eq!(local_file(dir, escaping, escaping), None, "{escaping}");
+        }
+        for (relative, climbs) in [("../x", true), ("a/../../x", true), ("a/../x", false), ("./a", false)] {
+            assert_eq!(escapes(relative), climbs, "{relative}");
         }
         assert_eq!(folder_prefix("photos"), "photos/");
         assert_eq!(folder_prefix(""), "");

@@ -8,43 +8,47 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::concurrency::{self, Job, Outcome};
-use super::recursive::{Options, Step};
+use super::recursive::{Options, Plan, Step};
 use super::tally::Tally;
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::types::ObjectRef;
 
-/// Runs `steps`, `limit` at a time; with `moving`, each source is removed after its copy.
+/// Runs the plan's steps, `limit` at a time; with `options.moving`, each source is removed
+/// after its copy. The exit code: 2 when the plan skipped a key with a warning and nothing
+/// failed, else 0; a failure is the error.
 pub async fn run(
     connector: &Connector,
-    steps: Vec<Step>,
+    plan: Plan,
     options: Options,
     limit: u16,
-    moving: bool,
     json: bool,
-) -> Result<(), Error> {
+) -> Result<i32, Error> {
+    let Plan { steps, warned, sizes } = plan;
+    let moving = options.moving;
     let options = Arc::new(options);
     let jobs = steps.into_iter().map(|step| {
         let (connector, options) = (connector.clone(), Arc::clone(&options));
-        // A file's size is known before it is sent, for the progress line; an object's is not
-        // kept from the listing.
+        // Every size is known before the transfer, for the progress line's total: a file's
+        // from the file system, an object's from the listing.
         let size = match &step {
             Step::Upload(path, _) => std::fs::metadata(path).ok().map(|m| m.len()),
-            Step::Download(..) | Step::Copy(..) => None,
+            Step::Download(from, _) | Step::Copy(from, _) => sizes.get(&from.key).copied(),
         };
         let job = Job::new(step.sides().0, async move {
-            step.run(&connector, &options, json).await?;
-            if moving {
+            let outcome = step.run(&connector, &options, json).await?;
+            if moving && outcome == Outcome::Copied {
                 remove_source(&connector, &step, json).await?;
             }
-            Ok(Outcome::Copied)
+            Ok(outcome)
         });
         match size {
             Some(bytes) => job.of_size(bytes),
             None => job,
         }
     });
-    let mut tally = Tally::default();
+    // A skipped key counts as skipped in the summary, and as a warning in the exit code.
+    let mut tally = Tally { skipped: warned, warned, ..Tally::default() };
     concurrency::run(jobs, limit, json, &mut tally).await;
     tally.finish(json)
 }

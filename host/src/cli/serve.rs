@@ -68,30 +68,24 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     if let Some(metrics_address) = listen.metrics {
         let listener = metrics::bind(metrics_address).await?;
         let bound = listener.local_addr().map_err(|e| Error::local_io("the listener has no address", e))?;
-        eprintln!("s3-connector: metrics on http://{bound}/metrics");
+        tracing::info!("metrics on http://{bound}/metrics");
         server = server.with_metrics_listener(listener);
     }
     let spans =
         OtlpConfig::from_lookup(&|name| std::env::var(name).ok()).map_err(|e| Error::Usage(e.to_string()))?;
     if let Some(config) = spans {
-        eprintln!(
-            "s3-connector: exporting spans to {} (OTLP/HTTP, JSON)",
-            crate::redact::uri(&config.endpoint)
-        );
+        tracing::info!("exporting spans to {} (OTLP/HTTP, JSON)", crate::redact::uri(&config.endpoint));
         server = server.with_span_export(OtlpExporter::start(config));
     }
     let scheme = if server.is_tls() { "https" } else { "http" };
     let names: Vec<String> = server.tenants().current().tenants().iter().map(|t| t.name.clone()).collect();
-    eprintln!(
-        "s3-connector: serving on {scheme}://{} for tenants {}",
-        server.local_addr()?,
-        names.join(", ")
-    );
+    // Through the log, as every line serve writes, so that --log-format json holds for all.
+    tracing::info!("serving on {scheme}://{} for tenants {}", server.local_addr()?, names.join(", "));
     let left = server.run(signal()).await;
     if left > 0 {
         return Err(Error::local(format!("{left} requests were still running when the drain timed out")));
     }
-    eprintln!("s3-connector: stopped");
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -11,13 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::json;
-
 use super::concurrency::{self, ConcurrencyFlag, Job, Outcome};
 use super::filters::{FilterFlags, Filters};
 use super::s3_uri::S3Uri;
 use super::tally::Tally;
-use super::transfer::{LocalFile, copy_exact, download_to, upload_file};
+use super::transfer::{LocalFile, copy_exact, download_to, print_action, upload_file};
 use super::{key_path, local_checksum, output, recursive};
 use crate::connector::Connector;
 use crate::error::Error;
@@ -73,6 +71,8 @@ pub struct SyncFlags {
     pub filters: FilterFlags,
     #[command(flatten)]
     pub concurrency: ConcurrencyFlag,
+    #[command(flatten)]
+    pub output: super::quiet_flags::QuietFlags,
 }
 
 /// How two files of the same name are compared.
@@ -161,7 +161,7 @@ pub async fn run(
     destination: &str,
     flags: &SyncFlags,
     given: Given<'_>,
-) -> Result<(), Error> {
+) -> Result<i32, Error> {
     let Given { filters, default_checksum, json } = given;
     let (from, to) = (Side::parse(source)?, Side::parse(destination)?);
     if let (Side::Local(_), Side::Local(_)) = (&from, &to) {
@@ -441,25 +441,6 @@ async fn differs(context: &Context, relative: &str) -> Result<Option<bool>, Erro
 fn dry(json: bool, operation: &str, source: &str, target: &str) -> Result<Outcome, Error> {
     print_action(json, operation, Some(source), target, true);
     Ok(Outcome::Skipped)
-}
-
-fn print_action(json: bool, operation: &str, source: Option<&str>, target: &str, dryrun: bool) {
-    if json {
-        let mut line = json!({ "operation": operation, "target": target });
-        if let Some(source) = source {
-            line["source"] = json!(source);
-        }
-        if dryrun {
-            line["dryrun"] = json!(true);
-        }
-        out!("{line}");
-        return;
-    }
-    let prefix = if dryrun { "(dryrun) " } else { "" };
-    match source {
-        Some(source) => out!("{prefix}{operation}: {source} to {target}"),
-        None => out!("{prefix}{operation}: {target}"),
-    }
 }
 
 /// A side that `run` ruled out reached a copy: a bug, reported as an error, never a panic.

@@ -1,6 +1,7 @@
 //! The counts a many-object command ends with (copied, deleted, skipped, failed): one line a
 //! person reads when something failed, one JSON object a script reads with `--json`, and the
-//! exit code, 1 when any object failed, so that a partial failure is never a success.
+//! exit code, 1 when any object failed, so that a partial failure is never a success, and 2
+//! when none failed but one was skipped with a warning, as the aws CLI's.
 
 use serde_json::json;
 
@@ -17,6 +18,8 @@ pub struct Tally {
     pub skipped: u64,
     /// Failed, each reported with its key as it failed.
     pub failed: u64,
+    /// Of the skipped, those left out with a warning (a key that cannot be a local path).
+    pub warned: u64,
 }
 
 impl Tally {
@@ -40,13 +43,15 @@ impl Tally {
     }
 
     /// Prints the JSON summary (with `--json`, the last line on stdout) and turns any failure
-    /// into the command's error: exit 1, with the counts in its message.
-    pub fn finish(self, json: bool) -> Result<(), Error> {
+    /// into the command's error: exit 1, with the counts in its message. Without failures, the
+    /// exit code: 2 when an object was skipped with a warning (aws's `num_tasks_warned`), else 0.
+    pub fn finish(self, json: bool) -> Result<i32, Error> {
         if json {
             self.print_json();
         }
         match self.failed {
-            0 => Ok(()),
+            0 if self.warned > 0 => Ok(2),
+            0 => Ok(0),
             n => Err(Error::local(format!(
                 "{n} object{} failed (each named above): {}",
                 if n == 1 { "" } else { "s" },

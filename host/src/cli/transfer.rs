@@ -192,3 +192,25 @@ pub async fn copy_exact(
     }
     Ok(())
 }
+
+/// One operation's line: `upload: A to B`, `delete: B`, with `(dryrun) ` before it when it was
+/// only shown, as the aws CLI prints them (`results.py`: `DRY_RUN_FORMAT`); with `--json`,
+/// `{"operation", "source", "target"}` and `"dryrun": true`.
+pub fn print_action(json: bool, operation: &str, source: Option<&str>, target: &str, dryrun: bool) {
+    if json {
+        let mut line = json!({ "operation": operation, "target": target });
+        if let Some(source) = source {
+            line["source"] = json!(source);
+        }
+        if dryrun {
+            line["dryrun"] = json!(true);
+        }
+        out!("{line}");
+        return;
+    }
+    let prefix = if dryrun { "(dryrun) " } else { "" };
+    match source {
+        Some(source) => out!("{prefix}{operation}: {source} to {target}"),
+        None => out!("{prefix}{operation}: {target}"),
+    }
+}

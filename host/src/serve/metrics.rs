@@ -28,6 +28,8 @@ use crate::runtime::plugin_runtime::PluginRuntime;
 
 /// The content type of the text format `prometheus-client` writes.
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The content type of Prometheus's classic text format, for scrapers that ask for it.
+const CLASSIC_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Labels of a client request.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -356,13 +358,69 @@ pub async fn serve(
 
 fn answer(metrics: &Metrics, request: &hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (status, content_type, body) = match (request.method(), request.uri().path()) {
-        (&http::Method::GET, "/metrics") => (200, CONTENT_TYPE, metrics.encode()),
+        (&http::Method::GET, "/metrics") => {
+            let accept = request.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
+            match wants_classic(accept) {
+                true => (200, CLASSIC_CONTENT_TYPE, classic(&metrics.encode())),
+                false => (200, CONTENT_TYPE, metrics.encode()),
+            }
+        }
         _ => (404, "text/plain; charset=utf-8", "GET /metrics\n".to_owned()),
     };
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::NOT_FOUND);
     response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
     response
+}
+
+/// Whether `accept` prefers Prometheus's classic text format (`text/plain; version=0.0.4`) to
+/// OpenMetrics: by the media ranges' `q` values, OpenMetrics winning a tie (and when the
+/// header is missing or names neither), as Prometheus's own scrape header asks for it first.
+fn wants_classic(accept: Option<&str>) -> bool {
+    let Some(accept) = accept else { return false };
+    let (mut open, mut classic) = (0.0f32, 0.0f32);
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+            .and_then(|(_, value)| value.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match media.as_str() {
+            "application/openmetrics-text" => open = open.max(q),
+            "text/plain" => classic = classic.max(q),
+            _ => {}
+        }
+    }
+    classic > open
+}
+
+/// OpenMetrics text as Prometheus's classic format 0.0.4: no `# EOF` or `# UNIT` lines, and a
+/// counter's `HELP` and `TYPE` named as its samples are (`_total`), which 0.0.4 wants.
+fn classic(open_metrics: &str) -> String {
+    let counters: Vec<&str> = open_metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|kind| {
+            let rest = line.strip_prefix(kind)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters.contains(&name).then(|| format!("{kind}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(line) => out.push_str(&line),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Binds the metrics listener on `address`.

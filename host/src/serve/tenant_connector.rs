@@ -16,6 +16,7 @@ use crate::credentials::{
     default_chain,
 };
 use crate::credentials::{CredentialsError, CredentialsProvider, StaticCredentials};
+use crate::documents::FsDocumentStore;
 use crate::error::Error;
 use crate::settings::Connection;
 
@@ -53,14 +54,17 @@ pub fn build(base: &TenantBase, spec: &TenantSpec, metrics: &Arc<Metrics>) -> Re
     let credentials = credentials(base, spec).map_err(|e| e.to_string())?;
     let credentials = Arc::new(RefreshCounted::new(credentials, &spec.name, metrics.clone()));
     let sink: Arc<dyn AuditSink> = Arc::new(MetricsSink::new(metrics.clone(), base.audit.clone()));
-    Connector::builder(base.connection.clone(), spec.policy.clone(), credentials)
+    let mut builder = Connector::builder(base.connection.clone(), spec.policy.clone(), credentials)
         .tenant(spec.name.clone())
         .max_attempts(base.max_attempts)
         .response_checksum_validation(base.response_checksum_validation)
         .request_credentials(base.allow_request_credentials)
-        .audit(sink)
-        .build()
-        .map_err(|e: Error| e.to_string())
+        .audit(sink);
+    if let Some(dir) = &spec.documents {
+        let store = FsDocumentStore::new(dir).map_err(|e| format!("documents = {}: {e}", dir.display()))?;
+        builder = builder.documents(Arc::new(store));
+    }
+    builder.build().map_err(|e: Error| e.to_string())
 }
 
 /// `connector` (the `--token` shorthand's, built by the CLI) with its audit records and

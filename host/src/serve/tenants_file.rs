@@ -113,6 +113,9 @@ pub struct TenantSpec {
     pub limits: TenantLimits,
     /// The SHA-256 of each of its tokens.
     pub token_hashes: Vec<[u8; 32]>,
+    /// Its document store's directory (`documents = "DIR"`, storeId `fs`), for the JSON
+    /// actions' documents; one per tenant, so that no tenant reads another's files.
+    pub documents: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +135,7 @@ struct TenantTable {
     #[serde(default)]
     limits: LimitsTable,
     allow: Option<Vec<AllowTable>>,
+    documents: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -284,7 +288,16 @@ fn tenant(table: &TenantTable, line: usize) -> Result<TenantSpec, String> {
         CredentialsTable::Default {} => CredentialsSource::DefaultChain,
     };
     let limits = limits(&table.limits).map_err(in_tenant)?;
-    Ok(TenantSpec { name: name.clone(), line, policy, credentials, limits, token_hashes: Vec::new() })
+    let documents = table.documents.clone();
+    Ok(TenantSpec {
+        name: name.clone(),
+        line,
+        policy,
+        credentials,
+        limits,
+        token_hashes: Vec::new(),
+        documents,
+    })
 }
 
 fn limits(table: &LimitsTable) -> Result<TenantLimits, String> {

@@ -1,7 +1,8 @@
 //! The HTTP `Date` header (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), read to learn the
-//! server's clock when S3 answers `RequestTimeTooSkewed`.
+//! server's clock when S3 answers `RequestTimeTooSkewed`, and to answer `Last-Modified` (an
+//! HTTP date in a HEAD's headers) in ISO 8601 as S3's listings give it.
 
-use s3_connector_rules::civil_date::days_from_civil;
+use s3_connector_rules::civil_date::{civil_from_days, days_from_civil};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const MONTHS: [&str; 12] =
@@ -25,6 +26,21 @@ pub fn parse(value: &str) -> Option<SystemTime> {
     }
     let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
     Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
+}
+
+/// An IMF-fixdate as ISO 8601 in UTC with milliseconds (`2026-12-01T02:49:44.000Z`), the form
+/// of S3's XML answers (ListObjectsV2, CopyObject); `None` for anything but an IMF-fixdate.
+pub fn iso(value: &str) -> Option<String> {
+    let seconds = parse(value)?.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    let seconds = i64::try_from(seconds).ok()?;
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let time = seconds.rem_euclid(86_400);
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
+        time / 3600,
+        time % 3600 / 60,
+        time % 60
+    ))
 }
 
 /// How far the server's clock is ahead of `local` (negative when behind), in milliseconds.
@@ -64,6 +80,13 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn http_dates_become_iso_8601() {
+        assert_eq!(iso("Sun, 06 Nov 1994 08:49:37 GMT").as_deref(), Some("1994-11-06T08:49:37.000Z"));
+        assert_eq!(iso("Thu, 29 Feb 2024 23:59:59 GMT").as_deref(), Some("2024-02-29T23:59:59.000Z"));
+        assert_eq!(iso("2024-02-29T23:59:59.000Z"), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::bindings::s3_connector::s3::types::{
 };
 use crate::operations as op;
 use crate::protocol::checked_names::{Bucket, Object};
+use crate::protocol::http_date;
 use crate::protocol::option_defaults::{self, copy_options, get_options};
 use crate::transfers::copy::copy_with;
 use crate::transport::client::Access;
@@ -144,10 +145,14 @@ pub fn run(
 fn object_json(info: &ObjectInfo) -> Value {
     let metadata: Map<String, Value> =
         info.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    // A HEAD's Last-Modified is an HTTP date; every other answer's time is ISO 8601 UTC, as
+    // S3's listings write it. A time that is no HTTP date passes as S3 sent it.
+    let last_modified =
+        info.last_modified.as_deref().map(|t| http_date::iso(t).unwrap_or_else(|| t.to_owned()));
     json!({
         "size": info.size,
         "etag": info.etag,
-        "lastModified": info.last_modified,
+        "lastModified": last_modified,
         "contentType": info.content_type,
         "metadata": metadata,
         "storageClass": info.storage_class,
