@@ -86,7 +86,7 @@ impl Serve {
             .env("AWS_CONFIG_FILE", nowhere.join("config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .args(&all)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
