@@ -20,13 +20,16 @@ const MAX_RESPONSE_BYTES: usize = 1 << 20;
 pub(crate) struct Response {
     /// The HTTP status.
     pub status: http::StatusCode,
-    /// The body, at most [`MAX_RESPONSE_BYTES`].
+    /// The body, at most [`MAX_RESPONSE_BYTES`]. Read by the credentials providers only: the
+    /// OTLP exporter, the one other caller, logs a refusal by its status alone.
+    #[cfg_attr(not(feature = "aws-credentials"), allow(dead_code))]
     pub body: Bytes,
 }
 
 impl Response {
     /// The body as text for error messages: the first 300 characters, lossy. Only call it for
     /// error answers, which carry no credentials.
+    #[cfg_attr(not(feature = "aws-credentials"), allow(dead_code))]
     pub fn excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
         let text = text.trim();
