@@ -36,6 +36,6 @@ mod policy_bypass;
 mod presign;
 mod serve_fairness;
 mod serve_logs;
-mod unsigned_and_requester_pays;
 mod store_compat;
+mod unsigned_and_requester_pays;
 mod url_passwords;
