@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use super::many_progress::{self, Counts, ManyProgress};
+use super::job_scope;
+use super::many_progress::{Counts, ManyProgress};
 use super::tally::Tally;
 use crate::error::Error;
 
@@ -63,7 +64,7 @@ impl Job {
 
 /// Runs `jobs` at most `limit` at a time and counts their outcomes into `tally`; each failure
 /// is printed on stderr with its name as it happens. On a terminal, one line shows the
-/// objects and bytes done and the rate ([`many_progress`]).
+/// objects and bytes done and the rate ([`super::many_progress`]).
 pub async fn run(jobs: impl IntoIterator<Item = Job>, limit: u16, json: bool, tally: &mut Tally) {
     let jobs: Vec<Job> = jobs.into_iter().collect();
     let total_bytes = jobs.iter().map(|job| job.bytes).sum::<Option<u64>>();
@@ -79,7 +80,7 @@ pub async fn run(jobs: impl IntoIterator<Item = Job>, limit: u16, json: bool, ta
         let counter = progress.counts.start_job();
         running.spawn(async move {
             let result = match quiet {
-                true => many_progress::quietly(counter.clone(), work).await,
+                true => job_scope::quietly(counter.clone(), work).await,
                 false => work.await,
             };
             (name, bytes, counter, result)

@@ -2,37 +2,18 @@
 //! objects done of all, bytes done of all where the sizes are known, and the rate, redrawn on
 //! stderr a few times a second, as the aws CLI's `Completed ... with N file(s) remaining` line.
 //! Only on a terminal: pipes, scripts and tests see nothing of it. While it shows, the
-//! per-transfer lines of large files are kept quiet (they would draw over it), through a
-//! task-local that the transfers' tasks carry: the job's own byte counter, which the transfer
-//! counts into as its bytes move, so that the line grows while objects are still in flight
-//! (a recursive download once showed "0 B" until it ended).
+//! per-transfer lines of large files are kept quiet (they would draw over it), through the
+//! job's scope (`job_scope.rs`) that the transfers' tasks carry: the job's own byte counter,
+//! which the transfer counts into as its bytes move, so that the line grows while objects are
+//! still in flight (a recursive download once showed "0 B" until it ended).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[cfg(test)]
+use super::job_scope::{quietly, under_many};
 use super::progress::Progress;
-
-tokio::task_local! {
-    /// Set in the tasks of a many-object command whose own line is showing: the job's bytes.
-    static UNDER_MANY: Arc<AtomicU64>;
-}
-
-/// Whether the current task belongs to a many-object command that shows its own line.
-pub fn under_many() -> bool {
-    UNDER_MANY.try_with(|_| ()).is_ok()
-}
-
-/// The byte counter of the current task's job, when a many-object line shows.
-pub fn job_counter() -> Option<Arc<AtomicU64>> {
-    UNDER_MANY.try_with(Arc::clone).ok()
-}
-
-/// Runs `work` as part of a many-object command showing its line (per-transfer lines off),
-/// its transfers counting their bytes into `counter`.
-pub async fn quietly<F: Future>(counter: Arc<AtomicU64>, work: F) -> F::Output {
-    UNDER_MANY.scope(counter, work).await
-}
 
 /// The counts the line shows, updated as bytes move and objects finish.
 #[derive(Default)]

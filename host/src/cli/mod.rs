@@ -13,6 +13,7 @@ mod demo;
 mod download_flags;
 mod filters;
 mod invoke;
+mod job_scope;
 mod key_path;
 mod local_checksum;
 mod ls_view;

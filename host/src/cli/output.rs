@@ -123,7 +123,7 @@ pub fn bucket_line(bucket: &BucketInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::upload_flags::checksum_algorithm;
+    use crate::cli::upload_checksum::checksum_algorithm;
 
     #[test]
     fn checksum_names_round_trip_with_the_flag() {

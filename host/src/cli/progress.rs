@@ -130,7 +130,7 @@ impl<S: SeekableSink> SeekableSink for CountedSink<S> {
 /// The counter a transfer counts its bytes into: its many-object job's, when that command's
 /// line shows (so that the line grows as bytes move), else its own.
 fn counter() -> Arc<AtomicU64> {
-    super::many_progress::job_counter().unwrap_or_else(|| Arc::new(AtomicU64::new(0)))
+    super::job_scope::job_counter().unwrap_or_else(|| Arc::new(AtomicU64::new(0)))
 }
 
 /// A progress line for one transfer; it stops and clears itself when dropped.
@@ -146,7 +146,7 @@ impl Progress {
     pub fn possible() -> bool {
         // `--quiet` and `--only-show-errors` show no progress, as in the aws CLI.
         std::io::stderr().is_terminal()
-            && !super::many_progress::under_many()
+            && !super::job_scope::under_many()
             && super::print::level() == super::print::Level::All
     }
 

@@ -53,6 +53,20 @@ impl Calculation {
     }
 }
 
+/// The algorithm named by `--checksum-algorithm` (any case).
+pub fn checksum_algorithm(name: &str) -> Result<ChecksumAlgorithm, String> {
+    match name.to_ascii_uppercase().as_str() {
+        "CRC32" => Ok(ChecksumAlgorithm::Crc32),
+        "CRC32C" => Ok(ChecksumAlgorithm::Crc32c),
+        "SHA1" => Ok(ChecksumAlgorithm::Sha1),
+        "SHA256" => Ok(ChecksumAlgorithm::Sha256),
+        "CRC64NVME" => Ok(ChecksumAlgorithm::Crc64nvme),
+        _ => Err(format!(
+            "--checksum-algorithm {name:?} is not one S3 knows; use CRC32, CRC32C, SHA1, SHA256, CRC64NVME or none"
+        )),
+    }
+}
+
 /// The algorithm of an upload: the flag's (`none`, any case, for none), else `default`.
 pub fn choose(
     flag: Option<&str>,
@@ -61,13 +75,32 @@ pub fn choose(
     match flag {
         None => Ok(default),
         Some(name) if name.eq_ignore_ascii_case("none") => Ok(None),
-        Some(name) => super::upload_flags::checksum_algorithm(name).map(Some),
+        Some(name) => checksum_algorithm(name).map(Some),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checksum_names_map_or_are_refused() {
+        let table = [
+            ("CRC32", Ok(ChecksumAlgorithm::Crc32)),
+            ("crc32c", Ok(ChecksumAlgorithm::Crc32c)),
+            ("Sha1", Ok(ChecksumAlgorithm::Sha1)),
+            ("SHA256", Ok(ChecksumAlgorithm::Sha256)),
+            ("CRC64NVME", Ok(ChecksumAlgorithm::Crc64nvme)),
+            ("MD5", Err(())),
+        ];
+        for (name, expected) in table {
+            let got = checksum_algorithm(name);
+            assert_eq!(got.as_ref().ok(), expected.as_ref().ok(), "{name}");
+            if let Err(message) = got {
+                assert!(message.contains("\"MD5\"") && message.contains("CRC64NVME"), "{message}");
+            }
+        }
+    }
 
     #[test]
     fn the_environment_wins_over_the_profile_and_the_default_is_when_supported() {

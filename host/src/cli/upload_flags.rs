@@ -70,20 +70,6 @@ pub struct UploadFlags {
 
 const MIB: u64 = 1024 * 1024;
 
-/// The algorithm named by `--checksum-algorithm` (any case).
-pub fn checksum_algorithm(name: &str) -> Result<ChecksumAlgorithm, String> {
-    match name.to_ascii_uppercase().as_str() {
-        "CRC32" => Ok(ChecksumAlgorithm::Crc32),
-        "CRC32C" => Ok(ChecksumAlgorithm::Crc32c),
-        "SHA1" => Ok(ChecksumAlgorithm::Sha1),
-        "SHA256" => Ok(ChecksumAlgorithm::Sha256),
-        "CRC64NVME" => Ok(ChecksumAlgorithm::Crc64nvme),
-        _ => Err(format!(
-            "--checksum-algorithm {name:?} is not one S3 knows; use CRC32, CRC32C, SHA1, SHA256, CRC64NVME or none"
-        )),
-    }
-}
-
 impl UploadFlags {
     /// The options these flags ask for, `None` when no flag was given.
     pub fn to_options(&self) -> Result<Option<PutOptions>, String> {
@@ -253,25 +239,6 @@ mod tests {
             (options.part_size, options.parallel_parts, options.multipart_threshold),
             (Some(16 * MIB), Some(8), Some(64 * MIB))
         );
-    }
-
-    #[test]
-    fn checksum_names_map_or_are_refused() {
-        let table = [
-            ("CRC32", Ok(ChecksumAlgorithm::Crc32)),
-            ("crc32c", Ok(ChecksumAlgorithm::Crc32c)),
-            ("Sha1", Ok(ChecksumAlgorithm::Sha1)),
-            ("SHA256", Ok(ChecksumAlgorithm::Sha256)),
-            ("CRC64NVME", Ok(ChecksumAlgorithm::Crc64nvme)),
-            ("MD5", Err(())),
-        ];
-        for (name, expected) in table {
-            let got = checksum_algorithm(name);
-            assert_eq!(got.as_ref().ok(), expected.as_ref().ok(), "{name}");
-            if let Err(message) = got {
-                assert!(message.contains("\"MD5\"") && message.contains("CRC64NVME"), "{message}");
-            }
-        }
     }
 
     #[test]
