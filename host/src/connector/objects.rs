@@ -9,7 +9,7 @@ use wasmtime_wasi::p2::pipe::AsyncWriteStream;
 
 use crate::error::Error;
 use crate::runtime::limits::SINK_BUDGET_BYTES;
-use crate::runtime::seekable_import::{SinkHandle, SourceHandle};
+use crate::runtime::seekable_handles::{SinkHandle, SourceHandle};
 #[cfg(doc)]
 use crate::seekable::{FileSink, FileSource};
 use crate::seekable::{SeekableSink, SeekableSource};

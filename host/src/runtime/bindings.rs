@@ -17,7 +17,7 @@ wasmtime::component::bindgen!({
         "wasi:io": wasmtime_wasi::p2::bindings::io,
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-        "s3-connector:s3/seekable.source": super::seekable_import::SourceHandle,
-        "s3-connector:s3/seekable.sink": super::seekable_import::SinkHandle,
+        "s3-connector:s3/seekable.source": super::seekable_handles::SourceHandle,
+        "s3-connector:s3/seekable.sink": super::seekable_handles::SinkHandle,
     },
 });

@@ -15,5 +15,6 @@ pub mod plugin_runtime;
 pub(crate) mod presigning_import;
 pub mod retry_budget;
 pub mod sandboxed_call;
-pub(crate) mod seekable_import;
+pub(crate) mod seekable_handles;
+mod seekable_import;
 pub mod store_state;

@@ -2,11 +2,9 @@
 //! a sink it writes at any offset.
 //!
 //! The guest sees a length and fresh streams of byte ranges, never a path or a file; each
-//! range is a new reader from [`SeekableSource::read_range`], so a retried part is read again
-//! rather than kept in guest memory; or a new writer from [`SeekableSink::write_range`], so
+//! range is a new reader from [`crate::seekable::SeekableSource::read_range`], so a retried part is read again
+//! rather than kept in guest memory; or a new writer from [`crate::seekable::SeekableSink::write_range`], so
 //! ranges are written side by side where they belong.
-
-use std::sync::Arc;
 
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
@@ -14,14 +12,8 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use super::bindings::s3_connector::s3::seekable;
 use super::limits::SINK_BUDGET_BYTES;
+use super::seekable_handles::{SinkHandle, SourceHandle};
 use super::store_state::StoreState;
-use crate::seekable::{SeekableSink, SeekableSource};
-
-/// What the guest's `source` handle stands for in the instance's resource table.
-pub struct SourceHandle(pub Arc<dyn SeekableSource>);
-
-/// What the guest's `sink` handle stands for in the instance's resource table.
-pub struct SinkHandle(pub Arc<dyn SeekableSink>);
 
 impl seekable::Host for StoreState {}
 
