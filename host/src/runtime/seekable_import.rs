@@ -2,9 +2,10 @@
 //! a sink it writes at any offset.
 //!
 //! The guest sees a length and fresh streams of byte ranges, never a path or a file; each
-//! range is a new reader from [`crate::seekable::SeekableSource::read_range`], so a retried part is read again
-//! rather than kept in guest memory; or a new writer from [`crate::seekable::SeekableSink::write_range`], so
-//! ranges are written side by side where they belong.
+//! range is a new reader from [`crate::seekable::SeekableSource::read_range`], so a retried
+//! part is read again rather than kept in guest memory; or a new writer from
+//! [`crate::seekable::SeekableSink::write_range`], so ranges are written side by side where
+//! they belong. The handles' types are in `seekable_handles.rs`.
 
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
