@@ -19,6 +19,8 @@
 #              missing; give docker.io/library/debian:bookworm-slim where a registry is reachable)
 #   MIRROR     debootstrap's mirror (default http://deb.debian.org/debian)
 #   KEEP_LOGS  1: keep the temporary directory with the logs
+#   KEEP_IMAGE 1: keep the built image (localhost/s3-connector:container-test); by default it is
+#              removed on exit, so that CI's runs do not pile up 200 MB images (it builds in seconds)
 #
 # podman runs with a containers.conf of this script's own (CONTAINERS_CONF, in its temporary
 # directory; unless CONTAINERS_CONF is already set): runc as the runtime, the cgroupfs manager
@@ -27,7 +29,8 @@
 # cannot use its default storage (overlay), a storage.conf of its own selects vfs.
 #
 # Prints one PASS or FAIL line per check and `N passed, N failed`; exits 1 on any failure. The
-# container and the S3 server are removed on exit; the images stay (the base is the cache).
+# container, the S3 server and the built image are removed on exit; the base image stays (it is
+# the cache: a first run with debootstrap took 35 s here, a second one 4 s).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -65,17 +68,19 @@ if [[ ${#missing[@]} != 0 ]]; then
     fi
     echo "installing: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/container-test.XXXXXX")"
 local_s3_pid=""
 local_s3_in=""
 container_started=0
+image_built=0
 cleanup() {
     local status=$?
     set +e
     if [[ "$container_started" == 1 ]]; then podman rm -f -t 5 "$name" >/dev/null 2>&1; fi
+    if [[ "$image_built" == 1 && "${KEEP_IMAGE:-0}" != 1 ]]; then podman rmi -f "$image" >/dev/null 2>&1; fi
     if [[ -n "$local_s3_pid" ]]; then
         # EOF on its stdin stops local_s3 (and deletes its directory); the kill is a fallback.
         [[ -n "$local_s3_in" ]] && exec {local_s3_in}>&-
@@ -157,6 +162,7 @@ fi
 mkdir "$work/context"
 ln "$binary" "$work/context/s3-connector" 2>/dev/null || cp "$binary" "$work/context/s3-connector"
 t0=$SECONDS
+image_built=1
 if podman build -q --network=none -f "$root/deploy/Dockerfile" --target prebuilt \
     --build-arg "BASE=$base" --build-arg BINARY=s3-connector -t "$image" "$work/context" \
     >"$work/build.log" 2>&1; then
