@@ -34,9 +34,11 @@ function hostMatches(host, allowedHost) {
  * Wraps a `wasi:http/outgoing-handler` so that a request to anything but `allowed` (an
  * `origin`; virtual-hosted bucket subdomains included) fails with `HTTP-request-denied`
  * before any connection is made. `onDenied` hears the refused scheme and authority (never a
- * header or body).
+ * header or body). `inspect(request, { scheme, authority })`, when given, is asked about each
+ * request to the endpoint (a host's own policy, such as prefixes of object keys): a string it
+ * returns refuses the request the same way, and `onDenied` hears that reason after the target.
  */
-export function guardOutgoing(handler, allowed, onDenied = () => {}) {
+export function guardOutgoing(handler, allowed, onDenied = () => {}, inspect = undefined) {
   return {
     handle(request, options) {
       const scheme = requestScheme(request.scheme());
@@ -47,6 +49,11 @@ export function guardOutgoing(handler, allowed, onDenied = () => {}) {
       const port = match?.[2] ?? (scheme === "https" ? "443" : "80");
       if (scheme !== allowed.scheme || !hostMatches(host, allowed.host) || port !== allowed.port) {
         onDenied(`${scheme}://${authority}`);
+        throw { tag: "HTTP-request-denied" };
+      }
+      const refusal = inspect?.(request, { scheme, authority });
+      if (refusal) {
+        onDenied(`${scheme}://${authority}`, refusal);
         throw { tag: "HTTP-request-denied" };
       }
       return handler.handle(request, options);

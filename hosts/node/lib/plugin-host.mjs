@@ -121,8 +121,13 @@ const PRESIGN_ACCESS = { get: "read", head: "read", put: "write", delete: "delet
  * itself once `credentials` allowed their scope; `documents` is a store such as
  * `directoryDocuments(dir)`. Returns `call(fn)`: `fn` gets a fresh instance's
  * `{ client, actions }` and its result is returned; the instance is dropped afterwards.
+ * `credentials` may also throw an `s3-error` variant (`{ tag: "denied-by-host", val }`), which
+ * reaches the plugin as it is. Optional: `inspectRequest(request, { scheme, authority })` sees
+ * every outgoing request to the endpoint and refuses it by returning a reason (a host's
+ * policy on what the scope does not carry, such as key prefixes); `onDenied(target, reason)`
+ * hears each refused request (default: one line on stderr).
  */
-export async function loadPlugin(wasmPath, { connection, credentials, documents }) {
+export async function loadPlugin(wasmPath, { connection, credentials, documents, inspectRequest, onDenied: onDeniedHook }) {
   const component = await loadComponent(wasmPath, "plugin");
   const allowed = origin(connection.endpoint);
   // The engine's answer for a scope, or its refusal as the contract's error.
@@ -130,6 +135,7 @@ export async function loadPlugin(wasmPath, { connection, credentials, documents 
     try {
       return credentials(scope);
     } catch (reason) {
+      if (typeof reason?.tag === "string" && typeof reason?.val === "string") throw reason;
       throw accessDenied(String(reason));
     }
   };
@@ -162,10 +168,12 @@ export async function loadPlugin(wasmPath, { connection, credentials, documents 
     "s3-connector:s3/documents": documents,
     "s3-connector:s3/seekable": { Source, Sink },
   };
-  const onDenied = (target) => console.error(`plugin: refused an outgoing request to ${target}`);
+  const onDenied =
+    onDeniedHook ??
+    ((target, reason) => console.error(`plugin: refused an outgoing request to ${target}${reason ? `: ${reason}` : ""}`));
   return {
     call(fn) {
-      const instance = component.instantiate(componentImports({ allowed, onDenied, extra: hostImports }));
+      const instance = component.instantiate(componentImports({ allowed, onDenied, inspect: inspectRequest, extra: hostImports }));
       return fn(instance);
     },
     dispose: () => component.dispose(),

@@ -83,3 +83,27 @@ test("the config file must be one JSON object of strings, and errors name the fi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("inspect refuses a request to the endpoint before it is sent, and is not asked about others", () => {
+  const sent = [];
+  const denied = [];
+  const asked = [];
+  const inspect = (r, where) => {
+    asked.push(where.authority);
+    return r.path === "/secret" ? "not under an allowed prefix" : undefined;
+  };
+  const guard = guardOutgoing({ handle: (r) => sent.push(r) && "future" }, origin("http://127.0.0.1:9000"), (t, why) => denied.push([t, why]), inspect);
+  const withPath = (authority, path) => ({ scheme: () => HTTP, authority: () => authority, path });
+  let error;
+  try {
+    guard.handle(withPath("127.0.0.1:9000", "/secret"));
+  } catch (e) {
+    error = e;
+  }
+  assert.deepEqual(error, { tag: "HTTP-request-denied" });
+  assert.deepEqual(denied, [["http://127.0.0.1:9000", "not under an allowed prefix"]]);
+  assert.equal(guard.handle(withPath("127.0.0.1:9000", "/open")), "future");
+  assert.throws(() => guard.handle(withPath("127.0.0.1:9001", "/open")));
+  assert.deepEqual(asked, ["127.0.0.1:9000", "127.0.0.1:9000"]);
+  assert.equal(sent.length, 1);
+});
