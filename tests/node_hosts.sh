@@ -33,34 +33,20 @@ echo "== the plugin world: hosts/node/examples/plugin-example.mjs"
 access_key_id="AKNODEPLUGIN"
 secret_access_key="node-plugin-dev-secret"
 work="$(mktemp -d "${TMPDIR:-/tmp}/node-plugin.XXXXXX")"
-local_s3_pid=""
-local_s3_in=""
+source "$root/tests/local_s3.sh"
 cleanup() {
     local status=$?
     set +e
-    if [[ -n "$local_s3_pid" ]]; then
-        # EOF on its stdin stops local_s3 (and deletes its directory); the kill is a fallback.
-        [[ -n "$local_s3_in" ]] && exec {local_s3_in}>&-
-        for _ in $(seq 1 50); do kill -0 "$local_s3_pid" 2>/dev/null || break; sleep 0.1; done
-        kill "$local_s3_pid" 2>/dev/null
-        wait "$local_s3_pid" 2>/dev/null
-    fi
+    local_s3_stop
     rm -rf "$work"
     exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-coproc LOCAL_S3_IO {
-    S3_CONNECTOR_LOCAL_ACCESS_KEY_ID="$access_key_id" \
-        S3_CONNECTOR_LOCAL_SECRET_ACCESS_KEY="$secret_access_key" \
-        exec "$LOCAL_S3" 2>"$work/local_s3.log"
-}
-local_s3_pid="$LOCAL_S3_IO_PID"
-local_s3_in="${LOCAL_S3_IO[1]}"
-if ! read -r -t 60 line <&"${LOCAL_S3_IO[0]}" || [[ "$line" != endpoint=http://127.0.0.1:* ]]; then
+if ! local_s3_start "$LOCAL_S3" "$access_key_id" "$secret_access_key" "$work/local_s3.log"; then
     echo "FAIL: local S3 server did not print its endpoint: $(cat "$work/local_s3.log")"
     exit 1
 fi
 # Bounded: the example's own requests are bounded; this caps a hang at 5 minutes.
-(cd "$root/hosts/node" && S3_ENDPOINT="${line#endpoint=}" S3_ACCESS_KEY_ID="$access_key_id" \
+(cd "$root/hosts/node" && S3_ENDPOINT="$local_s3_endpoint" S3_ACCESS_KEY_ID="$access_key_id" \
     S3_SECRET_ACCESS_KEY="$secret_access_key" timeout 300 node examples/plugin-example.mjs "$plugin_wasm")

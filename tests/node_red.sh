@@ -27,31 +27,17 @@ fi
 access_key_id="AKNODERED"
 secret_access_key="node-red-dev-secret"
 work="$(mktemp -d "${TMPDIR:-/tmp}/node-red.XXXXXX")"
-local_s3_pid=""
-local_s3_in=""
+source "$root/tests/local_s3.sh"
 cleanup() {
     local status=$?
     set +e
-    if [[ -n "$local_s3_pid" ]]; then
-        # EOF on its stdin stops local_s3 (and deletes its directory); the kill is a fallback.
-        [[ -n "$local_s3_in" ]] && exec {local_s3_in}>&-
-        for _ in $(seq 1 50); do kill -0 "$local_s3_pid" 2>/dev/null || break; sleep 0.1; done
-        kill "$local_s3_pid" 2>/dev/null
-        wait "$local_s3_pid" 2>/dev/null
-    fi
+    local_s3_stop
     rm -rf "$work"
     exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-coproc LOCAL_S3_IO {
-    S3_CONNECTOR_LOCAL_ACCESS_KEY_ID="$access_key_id" \
-        S3_CONNECTOR_LOCAL_SECRET_ACCESS_KEY="$secret_access_key" \
-        exec "$LOCAL_S3" 2>"$work/local_s3.log"
-}
-local_s3_pid="$LOCAL_S3_IO_PID"
-local_s3_in="${LOCAL_S3_IO[1]}"
-if ! read -r -t 60 line <&"${LOCAL_S3_IO[0]}" || [[ "$line" != endpoint=http://127.0.0.1:* ]]; then
+if ! local_s3_start "$LOCAL_S3" "$access_key_id" "$secret_access_key" "$work/local_s3.log"; then
     echo "FAIL: local S3 server did not print its endpoint: $(cat "$work/local_s3.log")"
     exit 1
 fi
@@ -59,6 +45,6 @@ echo "== Node-RED (engines/node-red): node --test test/"
 # Bounded: the test's requests are few and small; this caps a hang at 5 minutes. The AWS_*
 # variables are cleared so that the test uses the config node's credentials only.
 (cd "$root/engines/node-red" && env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
-    S3_ENDPOINT="${line#endpoint=}" S3_ACCESS_KEY_ID="$access_key_id" \
+    S3_ENDPOINT="$local_s3_endpoint" S3_ACCESS_KEY_ID="$access_key_id" \
     S3_SECRET_ACCESS_KEY="$secret_access_key" S3_CONNECTOR_PLUGIN_WASM="$plugin_wasm" \
     timeout 300 node --test test/)

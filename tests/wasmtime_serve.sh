@@ -61,19 +61,12 @@ fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/wasmtime-serve.XXXXXX")"
 wasmtime_pid=""
-local_s3_pid=""
-local_s3_in=""
+source "$root/tests/local_s3.sh"
 cleanup() {
     local status=$?
     set +e
     if [[ -n "$wasmtime_pid" ]]; then kill "$wasmtime_pid" 2>/dev/null; wait "$wasmtime_pid" 2>/dev/null; fi
-    if [[ -n "$local_s3_pid" ]]; then
-        # EOF on its stdin stops local_s3 (and deletes its directory); the kill is a fallback.
-        [[ -n "$local_s3_in" ]] && exec {local_s3_in}>&-
-        for _ in $(seq 1 50); do kill -0 "$local_s3_pid" 2>/dev/null || break; sleep 0.1; done
-        kill "$local_s3_pid" 2>/dev/null
-        wait "$local_s3_pid" 2>/dev/null
-    fi
+    local_s3_stop
     if [[ "${KEEP_LOGS:-0}" == 1 ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
     exit "$status"
 }
@@ -86,17 +79,9 @@ pass() { echo "PASS: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 
 # 1. The local S3 server: its stdin is a pipe this script holds, so it stops when we exit.
-coproc LOCAL_S3_IO {
-    S3_CONNECTOR_LOCAL_ACCESS_KEY_ID="$access_key_id" \
-        S3_CONNECTOR_LOCAL_SECRET_ACCESS_KEY="$secret_access_key" \
-        exec "$LOCAL_S3" 2>"$work/local_s3.log"
-}
-local_s3_pid="$LOCAL_S3_IO_PID"
-local_s3_in="${LOCAL_S3_IO[1]}"
-local_s3_out="${LOCAL_S3_IO[0]}"
 endpoint=""
-if read -r -t 60 line <&"$local_s3_out" && [[ "$line" == endpoint=http://127.0.0.1:* ]]; then
-    endpoint="${line#endpoint=}"
+if local_s3_start "$LOCAL_S3" "$access_key_id" "$secret_access_key" "$work/local_s3.log"; then
+    endpoint="$local_s3_endpoint"
     pass "local S3 server at $endpoint"
 else
     fail "local S3 server did not print its endpoint: $(cat "$work/local_s3.log")"
