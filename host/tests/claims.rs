@@ -23,19 +23,11 @@ async fn server(dir: &Path) -> LocalS3 {
 
 /// The binary with an empty environment (no keys, no endpoint, no IMDS), and `args`.
 fn bare(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
-    let nowhere = std::env::temp_dir().join("s3-connector-tests-no-such-aws-dir");
-    command
-        .env_clear()
-        .env("AWS_CONFIG_FILE", nowhere.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env(
-            "S3_CONNECTOR_CACHE_DIR",
-            std::env::var("S3_CONNECTOR_CACHE_DIR").unwrap_or_else(|_| "off".to_owned()),
-        )
-        .args(args)
-        .kill_on_drop(true);
+    let mut command = cli_binary::bare(args);
+    command.env(
+        "S3_CONNECTOR_CACHE_DIR",
+        std::env::var("S3_CONNECTOR_CACHE_DIR").unwrap_or_else(|_| "off".to_owned()),
+    );
     if let Ok(home) = std::env::var("HOME") {
         command.env("HOME", home);
     }

@@ -18,6 +18,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
+use crate::common::cli_binary;
+
 const ACCESS_KEY: &str = "AKFAIRNESSTEST000001";
 const SECRET: &str = "secret-of-the-fairness-tests-0123456789";
 const TOKEN_A: &str = "token-of-team-a-fairness";
@@ -80,17 +82,11 @@ impl Serve {
             }
             None => Command::new(&binary),
         };
-        let nowhere = std::env::temp_dir().join("s3-connector-tests-no-such-aws-dir");
-        command
-            .env_clear()
-            .env("AWS_CONFIG_FILE", nowhere.join("config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+        cli_binary::isolated(&mut command)
             .env("RUST_LOG", "info")
             .args(&all)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let (mut log, mut metrics) = (String::new(), None);

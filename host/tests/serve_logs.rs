@@ -10,25 +10,13 @@ use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::serve::tenants_file::{hex, token_hash};
 use s3_connector_host::{Secret, serve::tenants_file};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
+
+use crate::common::cli_binary;
 
 const ACCESS_KEY: &str = "AKSERVELOGSTEST00001";
 const SECRET: &str = "SECRET-serve-logs-sentinel-4f1d9a-never-log-me";
 const TOKEN: &str = "TOKEN-serve-logs-sentinel-77c2e0-never-log-me";
 const WRONG_TOKEN: &str = "WRONG-TOKEN-sentinel-a91b3c-never-log-me";
-
-fn binary(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
-    let nowhere = std::env::temp_dir().join("s3-connector-tests-no-such-aws-dir");
-    command
-        .env_clear()
-        .env("AWS_CONFIG_FILE", nowhere.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .args(args)
-        .kill_on_drop(true);
-    command
-}
 
 /// One request over a fresh connection; the whole answer as text.
 async fn request(address: &str, method: &str, path: &str, token: &str, body: &str) -> String {
@@ -56,7 +44,7 @@ async fn serve_and_log(endpoint: &str, log_format: &str) -> (String, String) {
         hex(&token_hash(TOKEN))
     );
     std::fs::write(&tenants, text).unwrap();
-    let mut child = binary(&[
+    let mut child = cli_binary::bare(&[
         "--endpoint",
         endpoint,
         "--path-style",
@@ -166,10 +154,11 @@ async fn serve_token_add_prints_a_token_once_and_stores_its_hash() {
     let path = dir.path().join("tenants.toml");
     let original = "# the operator's comment stays\n[[tenant]]\nname = \"team-a\"\ncredentials = { source = \"default\" }\nallow = []\n";
     std::fs::write(&path, original).unwrap();
-    let added = binary(&["serve-token", "add", "--tenants", path.to_str().unwrap(), "--tenant", "team-a"])
-        .output()
-        .await
-        .unwrap();
+    let added =
+        cli_binary::bare(&["serve-token", "add", "--tenants", path.to_str().unwrap(), "--tenant", "team-a"])
+            .output()
+            .await
+            .unwrap();
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let token = String::from_utf8(added.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("s3c_") && token.len() == 68, "{token}");
@@ -178,17 +167,20 @@ async fn serve_token_add_prints_a_token_once_and_stores_its_hash() {
     let specs = tenants_file::parse(&path, &text).unwrap();
     assert_eq!(specs[0].token_hashes, vec![token_hash(&token)]);
 
-    let missing = binary(&["serve-token", "add", "--tenants", path.to_str().unwrap(), "--tenant", "team-b"])
-        .output()
-        .await
-        .unwrap();
+    let missing =
+        cli_binary::bare(&["serve-token", "add", "--tenants", path.to_str().unwrap(), "--tenant", "team-b"])
+            .output()
+            .await
+            .unwrap();
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no tenant \"team-b\""));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "a refused add changes nothing");
 
     // The command line's policy would be ignored beside the tenants': refused by name.
-    let flags =
-        binary(&["--allow", "bucket", "serve", "--tenants", path.to_str().unwrap()]).output().await.unwrap();
+    let flags = cli_binary::bare(&["--allow", "bucket", "serve", "--tenants", path.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
     assert_eq!(flags.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&flags.stderr).contains("--allow does not apply with --tenants"));
 }

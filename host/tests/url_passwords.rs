@@ -11,8 +11,8 @@ use s3_connector_host::Secret;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::serve::tenants_file::{hex, token_hash};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
 
+use crate::common::cli_binary;
 use crate::common::recording_server::{Answer, RecordingServer};
 
 const ACCESS_KEY: &str = "AKURLPASSWORDS000001";
@@ -22,20 +22,6 @@ const TOKEN: &str = "TOKEN-url-passwords-0c1d";
 const PASSWORD: &str = "PASS-url-sentinel-9e4b";
 /// The collector's API key, which the collector's refusal echoes.
 const API_KEY: &str = "KEY-url-sentinel-27fa";
-
-/// The binary with a clean environment: no developer keys, files or IMDS.
-fn binary(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
-    let nowhere = std::env::temp_dir().join("s3-connector-tests-no-such-aws-dir");
-    command
-        .env_clear()
-        .env("AWS_CONFIG_FILE", nowhere.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .args(args)
-        .kill_on_drop(true);
-    command
-}
 
 /// Whether `text` holds the password, its first or second half (a URL parser may cut it at a
 /// `/`), or its Basic-auth encoding.
@@ -66,7 +52,7 @@ async fn serve_sends_the_collectors_password_as_basic_auth_and_never_logs_it() {
     );
     std::fs::write(&tenants, text).unwrap();
     let s3_endpoint = s3.endpoint();
-    let mut child = binary(&[
+    let mut child = cli_binary::bare(&[
         "--endpoint",
         &s3_endpoint,
         "--path-style",
@@ -136,7 +122,7 @@ async fn sts_and_container_passwords_never_reach_stderr_even_with_verbose() {
     let (first, second) = PASSWORD.split_at(PASSWORD.len() / 2);
     let urls = [format!("http://u:{PASSWORD}@127.0.0.1:1"), format!("http://u:{first}/{second}@127.0.0.1:1")];
     for url in &urls {
-        let assumed = binary(&[
+        let assumed = cli_binary::bare(&[
             "--endpoint",
             "http://127.0.0.1:1",
             "--path-style",
@@ -158,7 +144,7 @@ async fn sts_and_container_passwords_never_reach_stderr_even_with_verbose() {
         assert!(!leaks(&stderr, &basic), "AWS_ENDPOINT_URL_STS={url}: {stderr}");
 
         let container = format!("{url}/creds");
-        let fetched = binary(&[
+        let fetched = cli_binary::bare(&[
             "--endpoint",
             "http://127.0.0.1:1",
             "--path-style",

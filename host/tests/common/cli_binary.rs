@@ -28,6 +28,25 @@ impl From<Output> for Run {
     }
 }
 
+/// `command` with an empty environment but for what keeps it off the developer's AWS files
+/// and the real IMDS, killed when dropped.
+pub fn isolated(command: &mut Command) -> &mut Command {
+    let nowhere = std::env::temp_dir().join("s3-connector-tests-no-such-aws-dir");
+    command
+        .env_clear()
+        .env("AWS_CONFIG_FILE", nowhere.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .kill_on_drop(true)
+}
+
+/// The binary with `args` and an [`isolated`] environment: no keys, no endpoint, no IMDS.
+pub fn bare(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+    isolated(&mut command).args(args);
+    command
+}
+
 /// Runs the binary with `args` against `endpoint`.
 pub async fn run(endpoint: &str, args: &[&str]) -> Run {
     run_with(endpoint, args, &[]).await
