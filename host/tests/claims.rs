@@ -9,12 +9,11 @@ use crate::common::cli_binary;
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use cli_binary::{ACCESS_KEY, SECRET, run};
 use s3_connector_host::Secret;
 use s3_connector_host::local_store::LocalS3;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
 async fn server(dir: &Path) -> LocalS3 {
@@ -72,20 +71,8 @@ async fn serve(endpoint: &str, args: &[&str]) -> Serving {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    let mut metrics = String::new();
-    let address = loop {
-        let mut line = String::new();
-        let read = tokio::time::timeout(Duration::from_secs(60), stderr.read_line(&mut line)).await;
-        assert!(matches!(read, Ok(Ok(n)) if n > 0), "serve did not start:\n{log}");
-        log.push_str(&line);
-        if let Some(rest) = line.split("metrics on http://").nth(1) {
-            metrics = rest.split(['/', ' ', '"']).next().unwrap().to_owned();
-        }
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            break rest.split([' ', '"']).next().unwrap().to_owned();
-        }
-    };
+    let (address, log) = cli_binary::serve_started(&mut stderr).await;
+    let metrics = cli_binary::address_after(&log, "metrics on http://").unwrap_or_default();
     let rest = tokio::spawn(async move {
         let mut rest = String::new();
         let _ = stderr.read_to_string(&mut rest).await;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::serve::tenants_file::{hex, token_hash};
 use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -89,19 +89,8 @@ impl Serve {
             .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let (mut log, mut metrics) = (String::new(), None);
-        let address = loop {
-            let mut line = String::new();
-            let read = tokio::time::timeout(Duration::from_secs(60), stderr.read_line(&mut line)).await;
-            assert!(matches!(read, Ok(Ok(n)) if n > 0), "serve did not start:\n{log}");
-            log.push_str(&line);
-            if let Some(rest) = line.split("metrics on http://").nth(1) {
-                metrics = rest.split('/').next().map(str::to_owned);
-            }
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
+        let (address, log) = cli_binary::serve_started(&mut stderr).await;
+        let metrics = cli_binary::address_after(&log, "metrics on http://");
         // Drain the rest, so that the pipe never fills.
         tokio::spawn(async move {
             let mut rest = Vec::new();

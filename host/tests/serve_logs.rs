@@ -9,7 +9,7 @@ use std::time::Duration;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::serve::tenants_file::{hex, token_hash};
 use s3_connector_host::{Secret, serve::tenants_file};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::common::cli_binary;
 
@@ -62,16 +62,7 @@ async fn serve_and_log(endpoint: &str, log_format: &str) -> (String, String) {
     .spawn()
     .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    let address = loop {
-        let mut line = String::new();
-        let read = tokio::time::timeout(Duration::from_secs(60), stderr.read_line(&mut line)).await;
-        assert!(matches!(read, Ok(Ok(n)) if n > 0), "serve did not start:\n{log}");
-        log.push_str(&line);
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let (address, mut log) = cli_binary::serve_started(&mut stderr).await;
     // Read the rest as it comes, so that the pipe never fills.
     let rest = tokio::spawn(async move {
         let mut rest = String::new();

@@ -10,7 +10,7 @@ use base64::Engine;
 use s3_connector_host::Secret;
 use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::serve::tenants_file::{hex, token_hash};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::common::cli_binary;
 use crate::common::recording_server::{Answer, RecordingServer};
@@ -70,16 +70,7 @@ async fn serve_sends_the_collectors_password_as_basic_auth_and_never_logs_it() {
     .spawn()
     .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    let address = loop {
-        let mut line = String::new();
-        let read = tokio::time::timeout(Duration::from_secs(60), stderr.read_line(&mut line)).await;
-        assert!(matches!(read, Ok(Ok(n)) if n > 0), "serve did not start:\n{log}");
-        log.push_str(&line);
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let (address, mut log) = cli_binary::serve_started(&mut stderr).await;
     let rest = tokio::spawn(async move {
         let mut rest = String::new();
         let _ = stderr.read_to_string(&mut rest).await;

@@ -47,6 +47,30 @@ pub fn bare(args: &[&str]) -> Command {
     command
 }
 
+/// Reads `serve`'s log from `stderr` until it says where it serves: that address
+/// (`127.0.0.1:PORT`) and every line read so far. Fails the test when serve ends or says
+/// nothing for 60 s.
+pub async fn serve_started<R: tokio::io::AsyncBufRead + Unpin>(stderr: &mut R) -> (String, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut log = String::new();
+    loop {
+        let mut line = String::new();
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(60), stderr.read_line(&mut line)).await;
+        assert!(matches!(read, Ok(Ok(n)) if n > 0), "serve did not start:\n{log}");
+        log.push_str(&line);
+        if let Some(address) = address_after(&line, "serving on http://") {
+            return (address, log);
+        }
+    }
+}
+
+/// The `HOST:PORT` after `prefix` in a log line, text or JSON.
+pub fn address_after(line: &str, prefix: &str) -> Option<String> {
+    let rest = line.split(prefix).nth(1)?;
+    rest.split(|c: char| c.is_whitespace() || c == '"' || c == '/').next().map(str::to_owned)
+}
+
 /// Runs the binary with `args` against `endpoint`.
 pub async fn run(endpoint: &str, args: &[&str]) -> Run {
     run_with(endpoint, args, &[]).await
