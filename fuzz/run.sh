@@ -7,7 +7,7 @@
 # `cargo install cargo-fuzz`); CI does not run it (the nightly build alone takes ~14 minutes
 # on 2 cores). New inputs go to fuzz/corpus-new/TARGET
 # (not committed), crashes to fuzz/artifacts/TARGET. The seed corpus itself also runs on stable
-# in the normal test suite (host/tests/fuzz_seeds.rs and the plugin's fuzzing unit test).
+# in the normal test suite (cli/tests/fuzz_seeds.rs and the plugin's fuzzing unit test).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

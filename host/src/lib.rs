@@ -25,38 +25,49 @@ pub mod actions;
 pub mod audit;
 pub mod beneath;
 pub mod checksum_validation;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod connector;
 pub mod credentials;
 pub mod documents;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-#[cfg(feature = "cli")]
-pub mod local_store;
+pub mod instances;
 pub mod network;
 pub mod policy;
 pub mod redact;
 pub mod request_settings;
-pub mod runtime;
+mod runtime;
 pub mod scrub;
 pub mod secret;
 pub mod seekable;
-pub mod serve;
 pub mod settings;
 pub mod telemetry;
 
 pub use actions::ActionFailure;
 pub use checksum_validation::ResponseChecksumValidation;
-pub use connector::{Connector, ConnectorBuilder};
+pub use connector::{Connector, ConnectorBuilder, EdgeCall, HostReason};
 pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Secret, StaticCredentials};
 pub use documents::{DocumentStore, FsDocumentStore};
 pub use error::{Error, InvalidSetting, LocalError};
 pub use policy::{Access, Policy, Rule, S3Action};
+pub use runtime::edge_runtime::EdgeRuntime;
+pub use runtime::limits::{Exceeded, Limits};
 pub use seekable::{FileSink, FileSource, SeekableSink, SeekableSource};
 pub use settings::{Connection, Endpoint};
 pub use types::{ObjectRef, UploadRef};
+
+/// The sandbox's internals, for this project's own white-box tests and benchmarks (feature
+/// `internals`, which no product build turns on): not a supported API.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::connector::guest_probe;
+    pub use crate::runtime::edge_runtime::EDGE_WASM;
+    pub use crate::runtime::egress::EgressGuard;
+    pub use crate::runtime::instantiation_floor::InstantiationFloor;
+    pub use crate::runtime::plugin_runtime::PLUGIN_WASM;
+    pub use crate::runtime::store_state::{Shared, StoreState};
+}
 
 /// The contract's records and error variant, as the plugin's WIT defines them.
 // bindgen derives the same traits for every type and the error variant has no default, so the

@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use s3_connector_host::serve::{ClientAuth, ServeLimits, Server, Tenants};
-use s3_connector_host::telemetry::otlp_exporter::OtlpExporter;
 use s3_connector_host::{Connector, Secret};
+use s3_connector_serve::otlp_exporter::OtlpExporter;
+use s3_connector_serve::{ClientAuth, ServeLimits, Server, Tenants};
 use tokio::sync::oneshot;
 
 use http_body_util::BodyExt;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use http_body_util::BodyExt;
 use hyper::body::{Bytes, Frame};
 use s3_connector_host::Policy;
-use s3_connector_host::serve::{ClientAuth, ServeLimits};
+use s3_connector_serve::{ClientAuth, ServeLimits};
 use s3_connector_tests::http_client::{self, Body, bytes, peak_rss};
 use s3_connector_tests::serving::{Serving, TOKEN};
 use s3_connector_tests::{TestServer, policy};

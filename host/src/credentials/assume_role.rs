@@ -31,8 +31,6 @@ use super::{CredentialsError, CredentialsProvider};
 
 const NAME: &str = "assume-role";
 
-pub use super::role_session::DURATION_RANGE;
-
 /// Assumes a role with STS, signing the request with the source provider's credentials.
 pub struct AssumeRoleProvider {
     source: Arc<dyn CredentialsProvider>,

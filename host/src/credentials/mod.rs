@@ -32,38 +32,38 @@ macro_rules! fetching_provider {
 
 mod anonymous;
 #[cfg(feature = "aws-credentials")]
-pub mod assume_role;
+mod assume_role;
 mod cached;
 #[cfg(feature = "aws-credentials")]
-pub mod chain;
+mod chain;
 #[cfg(feature = "aws-credentials")]
-pub mod container;
+mod container;
 #[cfg(feature = "aws-credentials")]
 mod der;
 #[cfg(feature = "aws-credentials")]
-pub mod imds;
+mod imds;
 #[cfg(feature = "aws-credentials")]
-pub mod process;
+mod process;
 #[cfg(feature = "aws-credentials")]
-pub mod profile;
+mod profile;
 #[cfg(feature = "aws-credentials")]
-pub mod profile_files;
+mod profile_files;
 #[cfg(feature = "aws-credentials")]
-pub mod role_session;
+mod role_session;
 #[cfg(feature = "aws-credentials")]
-pub mod roles_anywhere;
+mod roles_anywhere;
 mod signing_keys;
 #[cfg(feature = "aws-credentials")]
-pub mod sso;
+mod sso;
 #[cfg(feature = "aws-credentials")]
 mod sts;
 #[cfg(feature = "aws-credentials")]
 mod sts_policy;
 pub mod time;
 #[cfg(feature = "aws-credentials")]
-pub mod web_identity;
+mod web_identity;
 #[cfg(feature = "aws-credentials")]
-pub mod x509;
+mod x509;
 #[cfg(feature = "aws-credentials")]
 mod x509_signing;
 
@@ -82,8 +82,9 @@ pub use self::{
     profile::{ProfileProvider, ProfileSettings},
     role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings},
     roles_anywhere::RolesAnywhereProvider,
-    sso::{SsoLogin, SsoProvider},
+    sso::{SsoLogin, SsoProvider, token_cache_file},
     web_identity::WebIdentityProvider,
+    x509::X509Identity,
 };
 pub use crate::secret::Secret;
 pub use anonymous::Anonymous;
