@@ -325,7 +325,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         sse_c_key_file: Option<PathBuf>,
     },
-    /// Run one JSON action (uploadDocument, downloadDocument, listObjects, ...; see the README)
+    /// Run one JSON action (uploadDocument, downloadDocument, listObjects, ...; see docs/actions.md)
     /// and print its JSON answer, or its JSON error, on stdout.
     Invoke {
         /// The request: JSON text, @FILE, or - for stdin.
@@ -347,7 +347,7 @@ enum Command {
         #[arg(long, env = "S3_CONNECTOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
         token: Option<String>,
         /// A TOML file of tenants (name, token hashes, policy, credentials, limits), reread on
-        /// SIGHUP and when it changes; see "Operating serve" in the README.
+        /// SIGHUP and when it changes; see docs/serve.md.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["token", "insecure_no_auth"])]
         tenants: Option<PathBuf>,
         /// Serve Prometheus metrics at http://ADDR/metrics (a listener of its own).

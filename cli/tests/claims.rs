@@ -1,9 +1,10 @@
 //! Claims the README, `--help` and the OpenAPI document made that were false (issue 30, item
 //! 5), each checked through the binary: the allow-all warning's advice works as written,
-//! `serve --documents` exists, `cp --help` and the Limits say how ranged downloads are written,
-//! `headObject` answers ISO 8601, `invoke` reports an error found before its action as the JSON
-//! error object, the FIPS refusal names the flag given, and `serve --log-format json` writes
-//! nothing but JSON on stderr while `/metrics` honours a scraper's `Accept`.
+//! `serve --documents` exists, `cp --help` and the Limits (`docs/limits.md`) say how ranged
+//! downloads are written, `headObject` answers ISO 8601, `invoke` reports an error found before
+//! its action as the JSON error object, the FIPS refusal names the flag given, and
+//! `serve --log-format json` writes nothing but JSON on stderr while `/metrics` honours a
+//! scraper's `Accept`.
 
 use crate::common::cli_binary;
 
@@ -182,8 +183,7 @@ async fn cp_help_and_the_limits_say_ranges_are_written_at_their_offsets() {
     let parallel = parallel.split("--range-size-mib").next().unwrap_or_default();
     assert!(parallel.contains("at its offset"), "{parallel}");
     assert!(!parallel.contains("written in order."), "{parallel}");
-    let readme = include_str!("../../README.md");
-    let limits = readme.split("## Limits of this version").nth(1).unwrap();
+    let limits = include_str!("../../docs/limits.md");
     assert!(!limits.contains("they write in order"), "the Limits still say ranges are written in order");
 }
 

@@ -985,13 +985,18 @@ async fn cp_recursive_skips_folder_markers() {
 }
 
 /// Issue 13: prefixes are literal (`--allow photos/in` also grants `inbox/`); the help and the
-/// README say "keys starting with PREFIX", and `--verbose` warns about such a rule.
+/// docs (README.md, docs/cli.md, docs/policy.md) say "keys starting with PREFIX", and `--verbose`
+/// warns about such a rule.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefix_rules_are_literal_and_verbose_says_so() {
     let help = run("http://127.0.0.1:1", &["--help"]).await;
     assert!(help.stdout.contains("keys starting with PREFIX"), "{}", help.stdout);
-    let readme = include_str!("../../README.md");
-    for text in [&help.stdout, readme] {
+    let docs = [
+        include_str!("../../README.md"),
+        include_str!("../../docs/cli.md"),
+        include_str!("../../docs/policy.md"),
+    ];
+    for text in std::iter::once(help.stdout.as_str()).chain(docs) {
         assert!(!text.contains("keys under"), "'keys under' misdescribes a literal prefix");
     }
     let store_dir = tempfile::tempdir().unwrap();

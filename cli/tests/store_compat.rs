@@ -2,7 +2,7 @@
 //! (and the library for ranges and conditions) against each S3 store the project can start on
 //! loopback: s3s-fs in-process, and moto's server mode with authentication enforced. Users meet
 //! stores that differ from S3 in small ways; this suite says which store passed what, and each
-//! quirk it met is printed (the README's "Stores" table records them).
+//! quirk it met is printed (the "Stores" table of docs/networks.md records them).
 //!
 //! moto is a Python package: `.ci/run` installs `moto[server]` into `target/moto-venv` (or
 //! `S3_CONNECTOR_MOTO_SERVER` names a `moto_server`). Without it the moto test says SKIPPED
@@ -321,7 +321,7 @@ async fn core(store: &Store) -> Quirks {
     };
     match get_bytes(&connector, "once.txt", pinned).await {
         Err(Error::S3(S3Error::PreconditionFailed(_))) => {}
-        // s3s-fs evaluates conditions on writes only (see the README).
+        // s3s-fs evaluates conditions on writes only (see docs/networks.md, "Stores").
         Ok(bytes) if bytes == b"first" => {
             quirks.0.push("conditions: If-Match on a read is ignored (the object is sent)".to_owned());
         }

@@ -1,6 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of `serve`'s routes, errors and JSON
 //! actions, so that a client can be generated or checked against the server instead of the
-//! README. Answered without a token, like the probes; it holds nothing secret.
+//! docs (docs/serve.md). Answered without a token, like the probes; it holds nothing secret.
 //!
 //! The document is checked in (`openapi.json` beside this file) and served as written, but for
 //! one thing: `schema/actions.schema.json` is placed whole under `components/schemas/Actions`,
