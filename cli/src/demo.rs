@@ -31,10 +31,8 @@ pub async fn run() -> Result<(), Error> {
     let store = LocalS3::start(dir.path(), &access_key, secret.clone())
         .await
         .map_err(|e| Error::local_io("cannot start the embedded S3 store", e))?;
-    let connection = Connection::resolve(Some(&store.endpoint()), Some("us-east-1"), true, |_| None)
-        .map_err(Error::Usage)?;
-    let policy = Policy::from_allow_flags(&[format!("{BUCKET}=read,write,delete,list,admin")])
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    let connection = Connection::resolve(Some(&store.endpoint()), Some("us-east-1"), true, |_| None)?;
+    let policy = Policy::from_allow_flags(&[format!("{BUCKET}=read,write,delete,list,admin")])?;
     out!("s3-connector demo");
     out!("  embedded S3 store (s3s-fs) at {} in {}", store.endpoint(), dir.path().display());
     out!("  credentials: access key {access_key}, secret generated for this run (never printed)");

@@ -7,8 +7,9 @@
 mod print;
 mod commands;
 mod concurrency;
-pub mod config_file;
+mod config_file;
 mod cp_flags;
+mod credentials_source;
 mod demo;
 mod download_flags;
 mod filters;
@@ -24,13 +25,13 @@ mod move_check;
 mod network_flags;
 mod no_credentials;
 mod output;
-pub mod pinned_time;
+mod pinned_time;
 mod policy_source;
 mod progress;
 mod quiet_flags;
 mod recursive;
 mod recursive_run;
-pub mod s3_uri;
+mod s3_uri;
 mod serve;
 mod serve_token;
 mod signals;
@@ -53,11 +54,7 @@ use download_flags::DownloadFlags;
 use policy_source::PolicySource;
 use s3_connector_host::audit::{AuditSink, FileSink, StderrSink};
 use s3_connector_host::connector::{Connector, ConnectorBuilder};
-use s3_connector_host::credentials::{
-    Anonymous, AssumeRoleProvider, CachedProvider, CredentialsError, CredentialsProvider, ProfileSettings,
-    RoleSessionSettings, RolesAnywhereProvider, Secret, SessionPolicySettings, StaticCredentials,
-    default_chain,
-};
+use s3_connector_host::credentials::ProfileSettings;
 use s3_connector_host::error::Error;
 use s3_connector_host::settings::Connection;
 use upload_flags::UploadFlags;
@@ -656,14 +653,6 @@ fn response_checksum_validation(
     .map_err(Error::Usage)
 }
 
-/// The config file's credential tables, unless `--profile` names the credentials instead.
-fn file_credentials(
-    file: &ConfigFile,
-    profile_flag: bool,
-) -> (Option<StaticCredentials>, Option<Result<RolesAnywhereProvider, CredentialsError>>) {
-    if profile_flag { (None, None) } else { (file.credentials(), file.roles_anywhere()) }
-}
-
 /// The config file, the profile's settings and the connection (endpoint, region, network)
 /// from flags, the config file and the environment (`lookup`).
 fn connection(
@@ -686,8 +675,7 @@ fn connection(
         cli.path_style || file.path_style.unwrap_or(false),
         switches,
         profile.env_fallback(&lookup),
-    )
-    .map_err(Error::Usage)?
+    )?
     .with_network(network_flags::settings(
         network_flags::Flags {
             ca_bundle: cli.ca_bundle.clone(),
@@ -724,11 +712,7 @@ fn tenants(cli: &Cli, path: &std::path::Path) -> Result<s3_connector_serve::Tena
     }
     let lookup = |name: &str| std::env::var(name).ok();
     let (_, profile, connection) = connection(cli, &lookup)?;
-    let audit = match &cli.audit {
-        Some(path) if path.as_os_str() == "-" => Some(Arc::new(StderrSink) as Arc<dyn AuditSink>),
-        Some(path) => Some(Arc::new(FileSink::open(path).map_err(Error::Usage)?) as Arc<dyn AuditSink>),
-        None => None,
-    };
+    let audit = audit_sink(cli)?;
     let base = s3_connector_serve::TenantBase {
         connection,
         max_attempts: cli.max_attempts,
@@ -738,6 +722,15 @@ fn tenants(cli: &Cli, path: &std::path::Path) -> Result<s3_connector_serve::Tena
         lookup: Arc::new(lookup),
     };
     s3_connector_serve::Tenants::from_file(path, base).map_err(|e| Error::Usage(e.to_string()))
+}
+
+/// `--audit`'s sink: standard error for `-`, else the file, appended to.
+fn audit_sink(cli: &Cli) -> Result<Option<Arc<dyn AuditSink>>, Error> {
+    Ok(match &cli.audit {
+        Some(path) if path.as_os_str() == "-" => Some(Arc::new(StderrSink)),
+        Some(path) => Some(Arc::new(FileSink::open(path).map_err(Error::Usage)?)),
+        None => None,
+    })
 }
 
 /// Builds the connector from flags, the config file and the environment (`lookup`).
@@ -759,100 +752,7 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         ));
     }
 
-    let unsigned = cli.no_sign_request || file.no_sign_request();
-    let (credentials, source): (Arc<dyn CredentialsProvider>, String) = if unsigned {
-        let source = if cli.no_sign_request { "--no-sign-request" } else { "no_sign_request in --config" };
-        (Arc::new(Anonymous), format!("nowhere: requests go unsigned ({source})"))
-    } else {
-        match (&cli.access_key_id, &cli.secret_access_key) {
-            (Some(id), Some(secret)) => (
-                Arc::new(StaticCredentials::new(
-                    id.clone(),
-                    Secret::new(secret.clone()),
-                    cli.session_token.clone().map(Secret::new),
-                )),
-                "--access-key-id and --secret-access-key".to_owned(),
-            ),
-            (Some(_), None) | (None, Some(_)) => {
-                return Err(Error::Usage(
-                    "--access-key-id and --secret-access-key go together; give both".to_owned(),
-                ));
-            }
-            // A --profile flag wins over the file's credentials, as every flag wins over the file.
-            (None, None) => match file_credentials(&file, cli.profile.is_some()) {
-                (Some(_), Some(_)) => {
-                    return Err(Error::Usage(
-                        "--config has both [credentials] and [roles_anywhere]; keep one".to_owned(),
-                    ));
-                }
-                (Some(provider), None) => {
-                    (Arc::new(provider), "the [credentials] table of --config".to_owned())
-                }
-                (None, Some(provider)) => {
-                    let provider = provider
-                        .map_err(|e| Error::Usage(e.to_string()))?
-                        .with_trust(connection.network.trust.clone())
-                        .with_proxies(connection.network.proxy.clone());
-                    let source = format!(
-                        "IAM Roles Anywhere (the [roles_anywhere] table of --config) at {}",
-                        provider.url()
-                    );
-                    (Arc::new(CachedProvider::new(Arc::new(provider))), source)
-                }
-                (None, None) => {
-                    // The chain's STS and credential endpoints trust what S3 does: the bundle
-                    // chosen from the flag, --config, AWS_CA_BUNDLE or the profile.
-                    let bundle = connection.network.trust.ca_bundle().map(|b| b.path.display().to_string());
-                    // And the proxy: --proxy (else proxy in --config) stands for the proxy
-                    // variables when given, no_proxy in --config for NO_PROXY.
-                    let file_proxy = file.proxy();
-                    let proxy = cli.proxy.clone().or(file_proxy.proxy.clone());
-                    let no_proxy = file_proxy.no_proxy.map(|entries| entries.join(","));
-                    let chain_lookup = |name: &str| match name {
-                        "AWS_CA_BUNDLE" => bundle.clone(),
-                        "https_proxy" | "HTTPS_PROXY" | "http_proxy" | "HTTP_PROXY" if proxy.is_some() => {
-                            proxy.clone()
-                        }
-                        "no_proxy" | "NO_PROXY" if no_proxy.is_some() => no_proxy.clone(),
-                        _ => lookup(name),
-                    };
-                    let chain = default_chain(chain_lookup, cli.profile.as_deref()).map_err(|e| {
-                    let hint = if e.provider == "chain" {
-                        "; or pass --access-key-id and --secret-access-key, or add a [credentials] table to \
-                             --config FILE"
-                    } else {
-                        ""
-                    };
-                    Error::Usage(format!("{e}{hint}"))
-                })?;
-                    let profile = cli.profile.clone().or_else(|| lookup("AWS_PROFILE"));
-                    no_credentials::check(&chain, profile.as_deref().unwrap_or("default")).await?;
-                    let source = format!("the default chain: {}", chain.description());
-                    (Arc::new(chain), source)
-                }
-            },
-        }
-    };
-    let (credentials, source) = match &cli.role_arn {
-        Some(arn) => {
-            let usage = Error::Credentials;
-            let mut role = AssumeRoleProvider::new(credentials, arn)
-                .map_err(usage)?
-                .with_region(&connection.region)
-                .with_trust(connection.network.trust.clone())
-                .with_proxies(connection.network.proxy.clone());
-            if let Some(url) = lookup("AWS_ENDPOINT_URL_STS").filter(|v| !v.is_empty()) {
-                role = role.with_endpoint(&url).map_err(usage)?;
-            }
-            if cli.session_policy {
-                role = role.with_session_policy(policy).map_err(usage)?;
-            }
-            let limited = if cli.session_policy { ", limited to the --allow rules" } else { "" };
-            let source = format!("role {arn} (--role-arn{limited}) via {source}");
-            (Arc::new(CachedProvider::new(Arc::new(role))) as Arc<dyn CredentialsProvider>, source)
-        }
-        None => (credentials, source),
-    };
+    let (credentials, source) = credentials_source::choose(cli, &file, &connection, policy, &lookup).await?;
     // Said once the command line is known to be usable, so that a usage error stays one line.
     if let Some(warning) = policy_source.default_warning(&connection.endpoint.url()) {
         match cli.command {
@@ -875,12 +775,7 @@ async fn connector(cli: &Cli, lookup: impl Fn(&str) -> Option<String>) -> Result
         .max_attempts(cli.max_attempts)
         .response_checksum_validation(validation)
         .request_credentials(cli.allow_request_credentials);
-    if let Some(path) = &cli.audit {
-        let sink: Arc<dyn AuditSink> = if path.as_os_str() == "-" {
-            Arc::new(StderrSink)
-        } else {
-            Arc::new(FileSink::open(path).map_err(Error::Usage)?)
-        };
+    if let Some(sink) = audit_sink(cli)? {
         connector = connector.audit(sink);
     }
     if let Some(text) = &cli.at {

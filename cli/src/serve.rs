@@ -76,7 +76,7 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     if let Some(config) = spans {
         tracing::info!(
             "exporting spans to {} (OTLP/HTTP, JSON)",
-            s3_connector_host::redact::uri(&config.endpoint)
+            s3_connector_host::secrets::redact::uri(&config.endpoint)
         );
         server = server.with_span_export(OtlpExporter::start(config));
     }

@@ -88,5 +88,5 @@ fn with_host_reason(
 /// than [`MAX_ERROR_ANSWER`] or cannot be read.
 async fn scrubbed_text(response: hyper::Response<HyperOutgoingBody>, secrets: &[Secret]) -> Option<String> {
     let body = Limited::new(response.into_body(), MAX_ERROR_ANSWER).collect().await.ok()?;
-    Some(s3_connector_host::scrub::secrets(&String::from_utf8_lossy(&body.to_bytes()), secrets))
+    Some(s3_connector_host::secrets::scrub::secrets(&String::from_utf8_lossy(&body.to_bytes()), secrets))
 }

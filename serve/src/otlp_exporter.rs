@@ -43,7 +43,7 @@ impl std::fmt::Debug for OtlpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
         f.debug_struct("OtlpConfig")
-            .field("endpoint", &s3_connector_host::redact::uri(&self.endpoint))
+            .field("endpoint", &s3_connector_host::secrets::redact::uri(&self.endpoint))
             .field("headers", &names)
             .field("service_name", &self.service_name)
             .finish_non_exhaustive()
@@ -69,7 +69,7 @@ pub enum OtlpConfigError {
     Endpoint {
         /// The variable.
         variable: &'static str,
-        /// Its value, as [`s3_connector_host::redact::url`] prints it.
+        /// Its value, as [`s3_connector_host::secrets::redact::url`] prints it.
         value: String,
     },
     /// A user and password in the endpoint and an `authorization` header besides: which of the
@@ -169,7 +169,8 @@ fn parse_endpoint(
     value: &str,
     base: bool,
 ) -> Result<(http::Uri, Option<http::HeaderValue>), OtlpConfigError> {
-    let invalid = || OtlpConfigError::Endpoint { variable, value: s3_connector_host::redact::url(value) };
+    let invalid =
+        || OtlpConfigError::Endpoint { variable, value: s3_connector_host::secrets::redact::url(value) };
     let url = if base { format!("{}/v1/traces", value.trim_end_matches('/')) } else { value.to_owned() };
     let uri: http::Uri = url.parse().map_err(|_| invalid())?;
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
@@ -178,12 +179,12 @@ fn parse_endpoint(
     }
     let authority = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
     let Some((userinfo, host_port)) = authority.rsplit_once('@') else {
-        return match s3_connector_host::redact::plain_authority(&authority) {
+        return match s3_connector_host::secrets::redact::plain_authority(&authority) {
             true => Ok((uri, None)),
             false => Err(invalid()),
         };
     };
-    if !s3_connector_host::redact::plain_authority(host_port) {
+    if !s3_connector_host::secrets::redact::plain_authority(host_port) {
         return Err(invalid());
     }
     let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
@@ -233,7 +234,7 @@ impl OtlpExporter {
     pub fn start(config: OtlpConfig) -> Self {
         let (sink, spans) = SpanSink::channel();
         let (stop, stopped) = oneshot::channel();
-        tracing::info!(endpoint = %s3_connector_host::redact::uri(&config.endpoint), "exporting spans over OTLP/HTTP (JSON)");
+        tracing::info!(endpoint = %s3_connector_host::secrets::redact::uri(&config.endpoint), "exporting spans over OTLP/HTTP (JSON)");
         let task = tokio::spawn(run(config, spans, stopped));
         Self { sink, stop, task }
     }

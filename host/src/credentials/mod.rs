@@ -86,7 +86,7 @@ pub use self::{
     web_identity::WebIdentityProvider,
     x509::X509Identity,
 };
-pub use crate::secret::Secret;
+pub use crate::secrets::Secret;
 pub use anonymous::Anonymous;
 pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
 pub use signing_keys::SigningKeys;

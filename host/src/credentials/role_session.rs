@@ -180,7 +180,7 @@ impl fmt::Debug for RoleSession {
             .field("duration", &self.duration)
             .field("policy", &self.policy.describe())
             .field("region", &self.region)
-            .field("endpoint", &self.endpoint.as_ref().map(crate::redact::uri))
+            .field("endpoint", &self.endpoint.as_ref().map(crate::secrets::redact::uri))
             .finish_non_exhaustive()
     }
 }

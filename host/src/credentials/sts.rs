@@ -24,12 +24,12 @@ pub(crate) fn regional_endpoint(region: &str) -> String {
 /// a host, no query.
 /// A user name or password in it is refused: the services authenticate a request by its
 /// signature only, and a password would otherwise travel in the signed `Host` header. Errors
-/// quote the URL as [`crate::redact::url`] prints it.
+/// quote the URL as [`crate::secrets::redact::url`] prints it.
 pub(crate) fn parse_endpoint(url: &str) -> Result<http::Uri, String> {
-    let shown = crate::redact::url(url);
+    let shown = crate::secrets::redact::url(url);
     let uri: http::Uri =
         url.parse().map_err(|e| format!("endpoint {shown:?} is not a URL ({e}); use https://HOST"))?;
-    if uri.authority().is_some_and(|a| !crate::redact::plain_authority(a.as_str())) {
+    if uri.authority().is_some_and(|a| !crate::secrets::redact::plain_authority(a.as_str())) {
         return Err(format!(
             "endpoint {shown:?} carries a user name or password; STS takes none (requests are signed \
              with the credentials instead)"

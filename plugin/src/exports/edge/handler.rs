@@ -14,7 +14,6 @@ use crate::bindings::wasi::io::streams::InputStream;
 use crate::exports::actions::{self, error::ActionError};
 use crate::operations as op;
 use crate::protocol::checked_names::Object;
-use crate::protocol::option_defaults::{get_options, put_options};
 use crate::transport::client::S3;
 use crate::transport::stream_copy;
 use crate::transport::wire::Body;
@@ -72,7 +71,7 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
                     return respond_error(out, ActionError::InvalidField(message), Some(&bucket), Some(&key));
                 }
             };
-            let options = GetOptions { range, ..get_options() };
+            let options = GetOptions { range, ..GetOptions::default() };
             match Object::checked(&bucket, &key)
                 .and_then(|object| op::get_object_response(&s3, object, &options))
             {
@@ -95,7 +94,7 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
             }
         }
         Route::HeadObject { bucket, key } => match Object::checked(&bucket, &key)
-            .and_then(|object| op::head_object(&s3, object, &get_options()))
+            .and_then(|object| op::head_object(&s3, object, &GetOptions::default()))
         {
             Err(e) => respond_error(out, ActionError::S3(e), Some(&bucket), Some(&key)),
             Ok(info) => {
@@ -108,7 +107,8 @@ fn serve(route: Route, request: IncomingRequest, out: ResponseOutparam) {
         },
         Route::PutObject { bucket, key } => {
             let length = header(&request, "content-length").and_then(|l| l.parse::<u64>().ok());
-            let options = PutOptions { content_type: header(&request, "content-type"), ..put_options() };
+            let options =
+                PutOptions { content_type: header(&request, "content-type"), ..PutOptions::default() };
             // Known lengths up to the multipart threshold go as one PutObject; longer bodies, and
             // bodies of unknown length, as a multipart upload (parts side by side, bounded memory).
             let result = read_body(&request, |stream| match (Object::checked(&bucket, &key)?, length) {
