@@ -650,7 +650,7 @@ fn response_checksum_validation(
         environment.as_deref(),
         profile.response_checksum_validation.as_deref(),
     )
-    .map_err(Error::Usage)
+    .map_err(|e| Error::Usage(e.to_string()))
 }
 
 /// The config file, the profile's settings and the connection (endpoint, region, network)
@@ -728,7 +728,8 @@ fn tenants(cli: &Cli, path: &std::path::Path) -> Result<s3_connector_serve::Tena
 fn audit_sink(cli: &Cli) -> Result<Option<Arc<dyn AuditSink>>, Error> {
     Ok(match &cli.audit {
         Some(path) if path.as_os_str() == "-" => Some(Arc::new(StderrSink)),
-        Some(path) => Some(Arc::new(FileSink::open(path).map_err(Error::Usage)?)),
+        // A log that cannot be opened is a usage error (exit 2), as every bad flag is.
+        Some(path) => Some(Arc::new(FileSink::open(path).map_err(|e| Error::Usage(e.to_string()))?)),
         None => None,
     })
 }

@@ -56,7 +56,7 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
         Served::One(connector) => {
             let connector = *connector;
             let auth = ClientAuth::choose(listen.token.map(Secret::new), listen.insecure_no_auth, address)
-                .map_err(Error::Usage)?;
+                .map_err(|e| Error::Usage(e.to_string()))?;
             Tenants::single(connector, &auth)
         }
     };

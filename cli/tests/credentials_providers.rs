@@ -995,7 +995,7 @@ async fn no_secret_shows_in_debug_display_or_errors() {
     )
     .unwrap_err();
     texts.push(format!("{error} {error:?}"));
-    let identity = s3_connector_host::credentials::X509Identity::from_pem(
+    let identity = s3_connector_host::internals::X509Identity::from_pem(
         &std::fs::read_to_string(&pki.certificate).unwrap(),
         RSA_KEY,
         None,

@@ -82,6 +82,8 @@ pub use types::{ObjectRef, UploadRef};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::connector::guest_probe;
+    #[cfg(feature = "aws-credentials")]
+    pub use crate::credentials::x509::X509Identity;
     pub use crate::runtime::edge_runtime::EDGE_WASM;
     pub use crate::runtime::egress::EgressGuard;
     pub use crate::runtime::instantiation_floor::InstantiationFloor;

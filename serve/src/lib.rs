@@ -31,7 +31,7 @@ pub mod otlp_exporter;
 mod otlp_json;
 pub mod request_id;
 mod tenant_admission;
-pub mod tenant_connector;
+mod tenant_connector;
 pub mod tenants;
 pub mod tenants_file;
 mod tenants_watch;
@@ -52,7 +52,7 @@ use tokio::sync::Notify;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 pub use actions_route::MAX_ACTION_BYTES;
-pub use auth::ClientAuth;
+pub use auth::{ClientAuth, ClientAuthError};
 pub use limits::{BODY_READ_TIMEOUT, DRAIN_TIMEOUT, ServeLimits};
 pub use tenant_connector::TenantBase;
 pub use tenants::{Tenant, TenantTable, Tenants};

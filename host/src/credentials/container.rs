@@ -165,7 +165,7 @@ impl ContainerProvider {
 }
 
 /// Checks a full URI: `http` only to loopback and the ECS/EKS agents, `https` anywhere.
-pub fn check_full_uri(url: &str) -> Result<http::Uri, String> {
+pub(crate) fn check_full_uri(url: &str) -> Result<http::Uri, String> {
     let shown = crate::secrets::redact::url(url);
     let uri: http::Uri = url.parse().map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
     let host = uri.host().ok_or_else(|| format!("{shown:?} has no host"))?;

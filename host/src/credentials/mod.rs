@@ -63,7 +63,7 @@ pub mod time;
 #[cfg(feature = "aws-credentials")]
 mod web_identity;
 #[cfg(feature = "aws-credentials")]
-mod x509;
+pub(crate) mod x509;
 #[cfg(feature = "aws-credentials")]
 mod x509_signing;
 
@@ -84,7 +84,6 @@ pub use self::{
     roles_anywhere::RolesAnywhereProvider,
     sso::{SsoLogin, SsoProvider, token_cache_file},
     web_identity::WebIdentityProvider,
-    x509::X509Identity,
 };
 pub use crate::secrets::Secret;
 pub use anonymous::Anonymous;
