@@ -47,7 +47,7 @@ pub enum Error {
     #[error("the plugin failed: {0}")]
     Plugin(String),
     /// A transient failure was not retried: the connector's shared retry budget is empty
-    /// (see [`crate::runtime::retry_budget`]).
+    /// (see `crate::runtime::retry_budget`).
     #[error("{0}")]
     RetryBudget(String),
     /// The network failed in a way the host can name (an untrusted certificate, a timeout):

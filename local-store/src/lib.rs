@@ -104,7 +104,7 @@ impl LocalS3 {
     /// As [`LocalS3::start_tls`], on 127.0.0.1, also taking virtual-hosted requests: a `Host`
     /// of `BUCKET.DOMAIN:PORT` names the bucket. Its [`LocalS3::endpoint`] is
     /// `https://DOMAIN:PORT`, a name a client must resolve to 127.0.0.1 itself (for example
-    /// with [`crate::network::ResolveOverrides`]).
+    /// with `crate::network::ResolveOverrides`).
     pub async fn start_tls_virtual_hosted(
         root: &Path,
         keys: &[(&str, Secret)],

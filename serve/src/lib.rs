@@ -2,18 +2,18 @@
 //! credentials, policy, limits and audit applied as everywhere.
 //!
 //! A client's bearer token selects its tenant ([`tenants`]; one tenant with `--token`, many with
-//! a tenants file, [`tenants_file`], reloaded by [`tenants_watch`]); each tenant has its own
-//! connector ([`tenant_connector`]) and limits ([`tenant_admission`], [`body_cap`]).
-//! `POST /actions` runs through the plugin world like a library call ([`actions_route`]); every
-//! other route runs the edge component, one fresh instance per request ([`edge_call`]).
+//! a tenants file, [`tenants_file`], reloaded by `tenants_watch`); each tenant has its own
+//! connector (`tenant_connector`) and limits (`tenant_admission`, `body_cap`).
+//! `POST /actions` runs through the plugin world like a library call (`actions_route`); every
+//! other route runs the edge component, one fresh instance per request (`edge_call`).
 //! Connections are bounded before anyone has authenticated ([`ServeLimits`]), and tenants
-//! against each other: a share of the connections each ([`connection_gate`]), of the sandboxes
-//! ([`tenant_admission`]), a time limit on a stalled body ([`body_cap`]), descriptors enough
-//! for both listeners ([`descriptors`]). With [`ServeTls`]
-//! every connection speaks TLS first ([`tls`]). Every request gets an id ([`request_id`]: its
+//! against each other: a share of the connections each (`connection_gate`), of the sandboxes
+//! (`tenant_admission`), a time limit on a stalled body (`body_cap`), descriptors enough
+//! for both listeners (`descriptors`). With [`ServeTls`]
+//! every connection speaks TLS first (`tls`). Every request gets an id ([`request_id`]: its
 //! trace's, [`s3_connector_host::telemetry`]), a log line and its metrics ([`metrics`], on a listener of
 //! their own); its trace goes on to S3, and its spans go to a collector when one is configured
-//! ([`Server::with_span_export`]). `GET /openapi.json` describes the whole API ([`openapi`]).
+//! ([`Server::with_span_export`]). `GET /openapi.json` describes the whole API (`openapi`).
 
 mod actions_route;
 mod auth;

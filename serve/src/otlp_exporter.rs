@@ -1,6 +1,6 @@
 //! The export of `serve`'s spans to an OpenTelemetry collector: OTLP over HTTP with JSON, in
 //! batches, from a task of its own, so a slow or absent collector never slows a request (spans
-//! wait in a bounded queue, see [`super::span`]). Configured as every OpenTelemetry SDK is, by
+//! wait in a bounded queue, see `super::span`). Configured as every OpenTelemetry SDK is, by
 //! the `OTEL_*` environment variables ([`OtlpConfig::from_lookup`]); the request headers they
 //! may name (a vendor's API key) are secrets: never logged, never in an error. A user and
 //! password in the endpoint (`http://user:PASS@collector`) are sent as `Authorization: Basic`

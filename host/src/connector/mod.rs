@@ -46,7 +46,7 @@ pub use presign::presign_method_named;
 /// An S3 connector: the sandboxed plugin, bound to one endpoint, policy and credentials.
 ///
 /// Built once by [`Connector::builder`], immutable after, and cheap to clone (one reference
-/// count); every call instantiates the plugin afresh from the process-wide [`PluginRuntime`],
+/// count); every call instantiates the plugin afresh from the process-wide `PluginRuntime`,
 /// so calls are independent and may run concurrently.
 #[derive(Clone)]
 pub struct Connector {

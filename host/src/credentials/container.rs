@@ -81,7 +81,7 @@ impl ContainerProvider {
     }
 
     /// As [`Self::from_env`], with relative URIs resolved against `agent` instead of
-    /// [`ECS_AGENT`] (for tests and non-standard agents).
+    /// `ECS_AGENT` (for tests and non-standard agents).
     pub fn from_env_with_agent(
         lookup: &dyn Fn(&str) -> Option<String>,
         agent: &str,

@@ -1,12 +1,12 @@
-//! Credentials: the host owns them, the plugin gets a copy per call for the scope it asks.
+//! Credentials: the host owns them; the plugin gets only a signing key derived from them, per call, for the scope it asks.
 //!
 //! Providers sit behind one trait: static keys and the environment (here), the shared
-//! `~/.aws/config` and `~/.aws/credentials` files ([`profile`]), `credential_process`
-//! ([`process`]), STS AssumeRole ([`assume_role`]), web identity ([`web_identity`]), the
-//! container credentials endpoint ([`container`]), the EC2 instance metadata service ([`imds`]),
-//! IAM Identity Center (SSO) profiles with the token of `aws sso login` ([`sso`]),
-//! IAM Roles Anywhere with an X.509 certificate ([`roles_anywhere`], [`x509`]) and the SDKs'
-//! default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
+//! `~/.aws/config` and `~/.aws/credentials` files (`profile`), `credential_process`
+//! (`process`), STS AssumeRole (`assume_role`), web identity (`web_identity`), the
+//! container credentials endpoint (`container`), the EC2 instance metadata service (`imds`),
+//! IAM Identity Center (SSO) profiles with the token of `aws sso login` (`sso`),
+//! IAM Roles Anywhere with an X.509 certificate (`roles_anywhere`, `x509`) and the SDKs'
+//! default chain of them (`chain`). [`CachedProvider`] caches any of them and
 //! refreshes before expiry, one refresh at a time.
 //!
 //! Every provider beyond static keys and the environment is behind the feature

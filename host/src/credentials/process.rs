@@ -32,7 +32,7 @@ impl ProcessProvider {
         Self { command: Secret::new(command), profile: profile.into(), timeout: PROCESS_TIMEOUT }
     }
 
-    /// Another time limit than [`PROCESS_TIMEOUT`].
+    /// Another time limit than `PROCESS_TIMEOUT`.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

@@ -423,7 +423,7 @@ pub struct ProfileProvider {
 }
 
 impl ProfileProvider {
-    /// Loads the files and builds the selected profile's provider (see [`ProfileSet::load`]).
+    /// Loads the files and builds the selected profile's provider (see `ProfileSet::load`).
     /// `None` when the profile does not exist (and was not named) or configures no credentials.
     pub fn load(
         lookup: &dyn Fn(&str) -> Option<String>,

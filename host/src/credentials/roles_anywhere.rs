@@ -136,7 +136,7 @@ impl RolesAnywhereProvider {
     }
 
     /// The signed CreateSession request at `now` (for tests and inspection;
-    /// [`CredentialsProvider::credentials`] builds and sends it).
+    /// `CredentialsProvider::credentials` builds and sends it).
     pub fn request(&self, now: SystemTime) -> Result<http::Request<Bytes>, CredentialsError> {
         let identity = self.identity()?;
         let body = CreateSession {

@@ -20,7 +20,7 @@ const MAX_RESPONSE_BYTES: usize = 1 << 20;
 pub struct Response {
     /// The HTTP status.
     pub status: http::StatusCode,
-    /// The body, at most [`MAX_RESPONSE_BYTES`]. Read by the credentials providers only: the
+    /// The body, at most `MAX_RESPONSE_BYTES`. Read by the credentials providers only: the
     /// OTLP exporter, the one other caller, logs a refusal by its status alone.
     pub body: Bytes,
 }

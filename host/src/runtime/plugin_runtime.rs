@@ -23,7 +23,7 @@ use crate::error::Error;
 pub static PLUGIN_WASM: &[u8] = include_bytes!(env!("S3_CONNECTOR_PLUGIN_WASM_PATH"));
 
 /// How many instances may be alive at once in this process, unless
-/// [`PluginRuntime::configure_instances`] says otherwise.
+/// `PluginRuntime::configure_instances` says otherwise.
 pub const MAX_INSTANCES: u32 = 256;
 
 /// The pool size asked for before the runtime was first used.
