@@ -1,8 +1,8 @@
-// The Node-RED node's policy: the config node's allow rules (`BUCKET[/PREFIX][=ACCESS]`, one
-// per line, the CLI's `--allow` syntax) checked twice, because the Node host sees two things:
-// the scope the plugin asks credentials for (bucket and access class only) and every outgoing
-// request (where the key, the listed prefix and a copy's source are visible). A request that
-// no rule allows is refused before anything is sent to S3.
+// The policy of the Node engines' nodes (Node-RED's and n8n's, through connector.mjs): allow
+// rules (`BUCKET[/PREFIX][=ACCESS]`, one per line, the CLI's `--allow` syntax) checked twice,
+// because the Node host sees two things: the scope the plugin asks credentials for (bucket and
+// access class only) and every outgoing request (where the key, the listed prefix and a copy's
+// source are visible). A request that no rule allows is refused before anything is sent to S3.
 
 const ACCESS = ["read", "write", "delete", "list", "admin"];
 const DEFAULT_ACCESS = ["read", "write", "delete", "list"];
