@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::times;
 use s3_connector_host::error::Error;
-use s3_connector_host::types::{BucketInfo, ChecksumAlgorithm, ObjectInfo, ObjectSummary};
+use s3_connector_host::types::{BucketInfo, ObjectInfo, ObjectSummary};
 
 /// Prints an error on stderr: `s3-connector: MESSAGE`, or `{"error": {...}}` with `--json`.
 pub fn print_error(error: &Error, json: bool) {
@@ -62,21 +62,10 @@ pub fn object_info(info: &ObjectInfo) -> Value {
         "serverSideEncryption": info.server_side_encryption,
         "sseKmsKeyId": info.sse_kms_key_id,
         "checksum": info.checksum.as_ref().map(|(algorithm, value)| json!({
-            "algorithm": checksum_name(*algorithm),
+            "algorithm": algorithm.s3_name(),
             "value": value,
         })),
     })
-}
-
-/// S3's name of a checksum algorithm, as `x-amz-checksum-algorithm` spells it.
-pub fn checksum_name(algorithm: ChecksumAlgorithm) -> &'static str {
-    match algorithm {
-        ChecksumAlgorithm::Crc32 => "CRC32",
-        ChecksumAlgorithm::Crc32c => "CRC32C",
-        ChecksumAlgorithm::Sha1 => "SHA1",
-        ChecksumAlgorithm::Sha256 => "SHA256",
-        ChecksumAlgorithm::Crc64nvme => "CRC64NVME",
-    }
 }
 
 /// A bucket as JSON.
@@ -122,14 +111,13 @@ pub fn bucket_line(bucket: &BucketInfo) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::upload_checksum::checksum_algorithm;
 
     #[test]
     fn checksum_names_round_trip_with_the_flag() {
-        use ChecksumAlgorithm::{Crc32, Crc32c, Crc64nvme, Sha1, Sha256};
+        use s3_connector_host::types::ChecksumAlgorithm::{Crc32, Crc32c, Crc64nvme, Sha1, Sha256};
         for algorithm in [Crc32, Crc32c, Sha1, Sha256, Crc64nvme] {
-            assert_eq!(checksum_algorithm(checksum_name(algorithm)), Ok(algorithm));
+            assert_eq!(checksum_algorithm(algorithm.s3_name()), Ok(algorithm));
         }
     }
 }

@@ -122,6 +122,7 @@ pub mod types {
 
     // Empty options mean S3's defaults; `Default` lets callers name only what they set.
     s3_connector_rules::option_defaults!();
+    s3_connector_rules::checksum_names!();
 
     impl Default for ListObjectsRequest {
         fn default() -> Self {

@@ -8,6 +8,7 @@
 
 mod access;
 mod bucket_name;
+mod checksum_names;
 pub mod civil_date;
 pub mod edge_config;
 mod endpoint;
