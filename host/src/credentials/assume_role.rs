@@ -24,9 +24,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::role_session::{
-    RoleSession, RoleSessionSettings, SessionPolicySettings, check_role_arn, default_session_name,
-};
+use super::role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
 use super::{CredentialsError, CredentialsProvider};
 
 const NAME: &str = "assume-role";
@@ -45,10 +43,7 @@ impl AssumeRoleProvider {
         source: Arc<dyn CredentialsProvider>,
         role_arn: impl Into<String>,
     ) -> Result<Self, CredentialsError> {
-        let role_arn = role_arn.into();
-        check_role_arn(NAME, &role_arn)?;
-        let mut session = RoleSession::new(NAME, role_arn, crate::settings::DEFAULT_REGION.to_owned());
-        session.session_name = Some(default_session_name());
+        let session = RoleSession::for_role(NAME, role_arn.into())?;
         Ok(Self { source, session, external_id: None })
     }
 

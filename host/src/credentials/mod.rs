@@ -103,6 +103,24 @@ pub struct AwsCredentials {
     pub expires_at: Option<SystemTime>,
 }
 
+impl AwsCredentials {
+    /// Credentials as a service answered them (STS, Roles Anywhere): the keys trimmed, an empty
+    /// session token taken for none.
+    pub(crate) fn from_answer(
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<String>,
+        expires_at: Option<SystemTime>,
+    ) -> Self {
+        AwsCredentials {
+            access_key_id: access_key_id.trim().to_owned(),
+            secret_access_key: Secret::new(secret_access_key.trim()),
+            session_token: session_token.map(|t| Secret::new(t.trim())).filter(|t| !t.expose().is_empty()),
+            expires_at,
+        }
+    }
+}
+
 /// Why no credentials could be had. The message names the provider and what supplies it.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("no credentials from {provider}: {reason}")]
