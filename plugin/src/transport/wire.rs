@@ -5,8 +5,8 @@
 //! over a failed body write, so a denial reads as a denial and not as a broken stream.
 
 use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
-use crate::bindings::wasi::http::outgoing_handler;
-use crate::bindings::wasi::http::types::{
+use crate::bindings::wasi::http0_2_12::outgoing_handler;
+use crate::bindings::wasi::http0_2_12::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
 use crate::bindings::wasi::io::poll::Pollable;
@@ -344,7 +344,7 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
 
 /// A response head and its body stream, not read yet.
 pub(crate) fn into_response(
-    response: crate::bindings::wasi::http::types::IncomingResponse,
+    response: crate::bindings::wasi::http0_2_12::types::IncomingResponse,
 ) -> Result<Response, Failure> {
     let status = response.status();
     let headers = response.headers().entries();
@@ -476,7 +476,7 @@ fn write_chunked(
 fn wait(
     future: &FutureIncomingResponse,
     url: &str,
-) -> Result<crate::bindings::wasi::http::types::IncomingResponse, Failure> {
+) -> Result<crate::bindings::wasi::http0_2_12::types::IncomingResponse, Failure> {
     future.subscribe().block();
     match future.get() {
         Some(Ok(Ok(response))) => Ok(response),

@@ -5,9 +5,9 @@ use s3_connector_rules::{ErrorBody, ErrorCode};
 use serde_json::{Value, json};
 
 use super::route::{self, NoRoute, Route};
-use crate::bindings::exports::wasi::http::incoming_handler::Guest;
+use crate::bindings::exports::wasi::http0_2_12::incoming_handler::Guest;
 use crate::bindings::s3_connector::s3::types::{GetOptions, ObjectInfo, PutOptions, S3Error};
-use crate::bindings::wasi::http::types::{
+use crate::bindings::wasi::http0_2_12::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use crate::bindings::wasi::io::streams::InputStream;
