@@ -17,7 +17,7 @@ use crate::protocol::endpoint::{self, Target};
 use crate::protocol::response_validation::{self, Validation};
 use crate::transport::range_source::RangeSource;
 use crate::transport::retry::Transport;
-use crate::transport::stream_copy::{self, ChunkEnd, CopyEnd};
+use crate::transport::stream_copy::{self, ByteSource, ChunkEnd, CopyEnd};
 
 /// A request body. Cheap to copy: it borrows its bytes or its stream.
 #[derive(Clone, Copy)]
@@ -291,6 +291,18 @@ impl Response {
                 Err(S3Error::Other(format!("writing to the destination failed after {n} bytes: {e}")))
             }
         }
+    }
+}
+
+/// The body read a chunk at a time through guest memory, for a sink that is no `wasi:io`
+/// stream (the `edge-p3` world's response body, a WASI 0.3 `stream<u8>`).
+impl ByteSource for Response {
+    fn read_chunk(&self, limit: usize) -> (Vec<u8>, ChunkEnd) {
+        stream_copy::read_chunk(&self.stream, limit)
+    }
+
+    fn wasi_stream(&self) -> Option<&InputStream> {
+        Some(&self.stream)
     }
 }
 
