@@ -5,9 +5,9 @@
 //! `edge` world (feature `edge`, `target/plugin-edge`), the `edge-spin` world for Spin 3
 //! (feature `spin`, copied to `target/plugin-edge/edge-spin.wasm`), and the WASI 0.3 edge: the
 //! `edge-p3` world (feature `p3`, `target/plugin-edge-p3`) and `edge-p3-spin` for Spin 4
-//! (features `p3,spin`, copied to `target/plugin-edge-p3/edge-p3-spin.wasm`). `plugin` and
-//! `edge` are embedded; the others are not (the link checks, `tests/wasmtime_serve.sh`, the
-//! benchmarks and the examples use them). The nested cargo uses its own target
+//! (features `p3,spin`, copied to `target/plugin-edge-p3/edge-p3-spin.wasm`). `plugin`, `edge`
+//! and `edge-p3` are embedded; the Spin ones are not (the link checks and the examples use
+//! them). The nested cargo uses its own target
 //! directories, so it never waits on the lock of the outer build, and the `plugin` profile
 //! (opt-level "s", LTO, strip) whatever the host's profile: a debug host still loads a small,
 //! fast component.
@@ -60,15 +60,13 @@ fn main() {
         "p3,spin",
         "edge-p3-spin.wasm",
     );
-    // Not embedded: built at its usual path, unless a prebuilt one is named.
-    if std::env::var_os("S3_CONNECTOR_EDGE_P3_WASM").is_none() {
-        build_component(&workspace, &target_root.join("plugin-edge-p3"), Some("p3"));
-    }
-    // Two components embedded from one crate: the `plugin` world, and the `edge` world (feature
-    // `edge`), each in its own target directory since both are named s3_connector_plugin.wasm.
+    // Three components embedded from one crate: the `plugin` world, the `edge` world (feature
+    // `edge`) and the `edge-p3` world (feature `p3`, which `serve --edge p3` runs), each in its
+    // own target directory since all are named s3_connector_plugin.wasm.
     for (variable, features, dir) in [
         ("S3_CONNECTOR_PLUGIN_WASM", None, "plugin"),
         ("S3_CONNECTOR_EDGE_WASM", Some("edge"), "plugin-edge"),
+        ("S3_CONNECTOR_EDGE_P3_WASM", Some("p3"), "plugin-edge-p3"),
     ] {
         // A prebuilt component (for example from CI's cache) skips the nested build.
         let wasm = match std::env::var_os(variable) {

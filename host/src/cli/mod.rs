@@ -54,6 +54,7 @@ use crate::credentials::{
     default_chain,
 };
 use crate::error::Error;
+use crate::runtime::edge_runtime::EdgeWorld;
 use crate::settings::Connection;
 use config_file::ConfigFile;
 use download_flags::DownloadFlags;
@@ -384,6 +385,10 @@ enum Command {
         /// sandbox freed.
         #[arg(long, default_value_t = crate::serve::BODY_READ_TIMEOUT.as_secs(), value_name = "SECONDS")]
         body_read_timeout: u64,
+        /// The edge component: p2 (wasi:http/incoming-handler@0.2.12) or p3
+        /// (wasi:http/handler@0.3.0, async with stream bodies); the same routes and policy.
+        #[arg(long, default_value = "p2", value_name = "WASI", value_parser = ["p2", "p3"])]
+        edge: String,
     },
     /// Run a guided tour on an embedded local S3 store: no account, no network.
     Demo,
@@ -505,6 +510,7 @@ async fn serve_command(cli: Cli) -> Result<i32, Error> {
         max_connections,
         max_connections_per_tenant,
         body_read_timeout,
+        edge,
         ..
     } = cli.command
     {
@@ -522,6 +528,7 @@ async fn serve_command(cli: Cli) -> Result<i32, Error> {
             insecure_plaintext,
             metrics: metrics_listen,
             limits,
+            edge: if edge == "p3" { EdgeWorld::P3 } else { EdgeWorld::P2 },
         };
         return serve::run(served, listen).await.map(|()| 0);
     }

@@ -60,7 +60,7 @@ pub use tls::{ServeTls, ServeTlsError};
 use crate::audit::{AuditRecord, Decision, Kind};
 use crate::connector::Connector;
 use crate::error::Error;
-use crate::runtime::edge_runtime::EdgeRuntime;
+use crate::runtime::edge_runtime::{EdgeRuntime, EdgeWorld};
 use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::telemetry::otlp_exporter::OtlpExporter;
 use crate::telemetry::span::SpanSink;
@@ -160,6 +160,16 @@ impl Server {
     /// The tenants served (to reload them, or to read the metrics).
     pub fn tenants(&self) -> &Tenants {
         &self.state.tenants
+    }
+
+    /// Runs `world`'s edge component instead of the WASI 0.2 one (`serve --edge p3`): the
+    /// same routes, policy and egress guard; loaded (and compiled) here. Call before serving.
+    pub fn with_edge(mut self, world: EdgeWorld) -> Result<Self, Error> {
+        let runtime = EdgeRuntime::shared_for(world)?;
+        let state = Arc::get_mut(&mut self.state)
+            .ok_or_else(|| Error::local("internal error: the edge component changed while serving"))?;
+        state.runtime = runtime;
+        Ok(self)
     }
 
     /// Bounds connections with `limits` instead of the defaults.
