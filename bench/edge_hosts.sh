@@ -68,7 +68,8 @@ start_host() {
   local name=$1
   shift
   PORT=$((PORT + 1))
-  "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" &
+  # The host is exec'd (so that HOST_PID is its own) and does not hold the store's stdin.
+  "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" 3>&- &
   HOST_PID=$!
   for _ in $(seq 300); do
     curl -sf -o /dev/null "http://127.0.0.1:$PORT/bench/object-1k" && return 0
@@ -81,13 +82,13 @@ start_host() {
 wasmtime_serve() { # WASM [-S p3]: stock `wasmtime serve` of the edge with the store's settings
   local wasm=$1
   shift
-  "$WASMTIME" serve --addr "127.0.0.1:$PORT" -S cli -S config "$@" \
+  exec "$WASMTIME" serve --addr "127.0.0.1:$PORT" -S cli -S config "$@" \
     -S "config-var=endpoint=$ENDPOINT" -S config-var=region=us-east-1 -S config-var=path_style=true \
     -S "config-var=access_key_id=$AWS_ACCESS_KEY_ID" -S "config-var=secret_access_key=$AWS_SECRET_ACCESS_KEY" \
     "$wasm"
 }
 our_serve() { # p2|p3: `s3-connector serve` of the bucket, reads only
-  "$CLI" --endpoint "$ENDPOINT" --path-style --allow 'bench=read,list' \
+  exec "$CLI" --endpoint "$ENDPOINT" --path-style --allow 'bench=read,list' \
     serve --listen "127.0.0.1:$PORT" --insecure-no-auth --edge "$1"
 }
 
