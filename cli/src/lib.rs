@@ -52,6 +52,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use config_file::ConfigFile;
 use download_flags::DownloadFlags;
 use policy_source::PolicySource;
+use s3_connector_host::EdgeWorld;
 use s3_connector_host::audit::{AuditSink, FileSink, StderrSink};
 use s3_connector_host::connector::{Connector, ConnectorBuilder};
 use s3_connector_host::credentials::ProfileSettings;
@@ -383,6 +384,10 @@ enum Command {
         /// sandbox freed.
         #[arg(long, default_value_t = s3_connector_serve::BODY_READ_TIMEOUT.as_secs(), value_name = "SECONDS")]
         body_read_timeout: u64,
+        /// The edge component: p2 (wasi:http/incoming-handler@0.2.12) or p3
+        /// (wasi:http/handler@0.3.0, async with stream bodies); the same routes and policy.
+        #[arg(long, default_value = "p2", value_name = "WASI", value_parser = ["p2", "p3"])]
+        edge: String,
     },
     /// Run a guided tour on an embedded local S3 store: no account, no network.
     Demo,
@@ -504,6 +509,7 @@ async fn serve_command(cli: Cli) -> Result<i32, Error> {
         max_connections,
         max_connections_per_tenant,
         body_read_timeout,
+        edge,
         ..
     } = cli.command
     {
@@ -521,6 +527,7 @@ async fn serve_command(cli: Cli) -> Result<i32, Error> {
             insecure_plaintext,
             metrics: metrics_listen,
             limits,
+            edge: if edge == "p3" { EdgeWorld::P3 } else { EdgeWorld::P2 },
         };
         return serve::run(served, listen).await.map(|()| 0);
     }

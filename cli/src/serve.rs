@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use s3_connector_host::EdgeWorld;
 use s3_connector_host::connector::Connector;
 use s3_connector_host::credentials::Secret;
 use s3_connector_host::error::Error;
@@ -25,6 +26,8 @@ pub struct Listen {
     pub metrics: Option<SocketAddr>,
     /// `--max-connections`, `--max-connections-per-tenant`, `--body-read-timeout`.
     pub limits: ServeLimits,
+    /// `--edge`: the WASI 0.2 edge component (default) or the WASI 0.3 one.
+    pub edge: EdgeWorld,
 }
 
 /// Whom `serve` serves: one connector (`--token`, `--insecure-no-auth`) or a tenants file.
@@ -64,7 +67,11 @@ pub async fn run(served: Served, listen: Listen) -> Result<(), Error> {
     let tls =
         ServeTls::choose(tls.map_err(|e| Error::Usage(e.to_string()))?, listen.insecure_plaintext, address)
             .map_err(|e| Error::Usage(e.to_string()))?;
-    let mut server = Server::bind_tenants(address, tenants).await?.with_tls(tls).with_limits(listen.limits);
+    let mut server = Server::bind_tenants(address, tenants)
+        .await?
+        .with_edge(listen.edge)?
+        .with_tls(tls)
+        .with_limits(listen.limits);
     if let Some(metrics_address) = listen.metrics {
         let listener = metrics::bind(metrics_address).await?;
         let bound = listener.local_addr().map_err(|e| Error::local_io("the listener has no address", e))?;

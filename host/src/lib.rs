@@ -70,7 +70,7 @@ pub use credentials::{AwsCredentials, CredentialsError, CredentialsProvider, Sec
 pub use documents::{DocumentStore, FsDocumentStore};
 pub use error::{Error, InvalidSetting, LocalError};
 pub use policy::{Access, Policy, Rule, S3Action};
-pub use runtime::edge_runtime::EdgeRuntime;
+pub use runtime::edge_runtime::{EdgeRuntime, EdgeWorld};
 pub use runtime::limits::{Exceeded, Limits};
 pub use seekable::{FileSink, FileSource, SeekableSink, SeekableSource};
 pub use settings::{Connection, ConnectionError, Endpoint};

@@ -67,7 +67,7 @@ use s3_connector_host::connector::Connector;
 use s3_connector_host::error::Error;
 use s3_connector_host::telemetry::span::SpanSink;
 use s3_connector_host::telemetry::trace_context::TraceContext;
-use s3_connector_host::{EdgeRuntime, instances};
+use s3_connector_host::{EdgeRuntime, EdgeWorld, instances};
 
 /// How long a stopping server waits for its last spans to be exported.
 const SPAN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -161,6 +161,16 @@ impl Server {
     /// The tenants served (to reload them, or to read the metrics).
     pub fn tenants(&self) -> &Tenants {
         &self.state.tenants
+    }
+
+    /// Runs `world`'s edge component instead of the WASI 0.2 one (`serve --edge p3`): the
+    /// same routes, policy and egress guard; loaded (and compiled) here. Call before serving.
+    pub fn with_edge(mut self, world: EdgeWorld) -> Result<Self, Error> {
+        let runtime = EdgeRuntime::shared_for(world)?;
+        let state = Arc::get_mut(&mut self.state)
+            .ok_or_else(|| Error::local("internal error: the edge component changed while serving"))?;
+        state.runtime = runtime;
+        Ok(self)
     }
 
     /// Bounds connections with `limits` instead of the defaults.

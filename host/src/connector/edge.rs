@@ -2,21 +2,30 @@
 //! region and this request's signing key (derived for today: never the secret access key)
 //! through `wasi:config`. Every request it sends goes through the egress guard, as a plugin
 //! call's do. A server puts its own answers around it (`s3_connector_serve` rewrites the
-//! component's refusals with the host's reason).
+//! component's refusals with the host's reason). The WASI 0.2 and 0.3 components differ only in
+//! how the request goes in and the response comes out (`call_handle` and [`run_p3`]).
 
-use std::time::SystemTime;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
 use s3_connector_rules::{edge_config, sigv4};
+use tokio::sync::oneshot;
+use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 use super::Connector;
 use crate::credentials::Secret;
 use crate::error::Error;
-use crate::runtime::edge_runtime::EdgeRuntime;
+use crate::runtime::edge_runtime::{EdgePre, EdgeRuntime};
 use crate::runtime::sandboxed_call::{SandboxedCall, plugin_error};
+use crate::runtime::store_state::StoreState;
 
 /// What the host knows better than the component about a failed request: the component knows
 /// only that its request was refused or failed, the host knows the rule it lacked, or which
@@ -36,7 +45,7 @@ pub struct EdgeCall {
     /// Every secret this instance was given (its signing key, a session token): what must not
     /// appear in anything read from its answers.
     pub handed_out: Vec<Secret>,
-    finished: tokio::task::JoinHandle<(Result<(), Error>, Option<HostReason>)>,
+    finished: tokio::task::JoinHandle<Finished>,
 }
 
 impl EdgeCall {
@@ -149,24 +158,32 @@ impl Connector {
             }
         })
         .await?;
-        let incoming =
-            call.store.data_mut().http().new_incoming_request(Scheme::Http, request).map_err(plugin_error)?;
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        let out = call.store.data_mut().http().new_response_outparam(sender).map_err(plugin_error)?;
-        let pre = runtime.pre.clone();
+        let (sender, receiver) = oneshot::channel();
         let timeout = self.settings.call_timeout;
-        let task = tokio::spawn(async move {
-            let _in_flight = in_flight;
-            let outcome = call
-                .run(timeout, async |store| {
-                    let proxy = pre.instantiate_async(&mut *store).await?;
-                    proxy.wasi_http_incoming_handler().call_handle(store, incoming, out).await
+        let task = match &runtime.pre {
+            EdgePre::P2(pre) => {
+                let incoming = call
+                    .store
+                    .data_mut()
+                    .http()
+                    .new_incoming_request(Scheme::Http, request)
+                    .map_err(plugin_error)?;
+                let out = call.store.data_mut().http().new_response_outparam(sender).map_err(plugin_error)?;
+                let pre = pre.clone();
+                run_in_task(call, timeout, in_flight, move |store| {
+                    Box::pin(async move {
+                        let proxy = pre.instantiate_async(&mut *store).await?;
+                        proxy.wasi_http_incoming_handler().call_handle(store, incoming, out).await
+                    })
                 })
-                .await;
-            let denial = call.denial().map(|denial| call.scrub(&denial.to_string()));
-            let network = call.network_failure().map(|failure| failure.to_string());
-            (outcome, denial.map(HostReason::Denied).or(network.map(HostReason::Network)))
-        });
+            }
+            EdgePre::P3(pre) => {
+                let pre = pre.clone();
+                run_in_task(call, timeout, in_flight, move |store| {
+                    Box::pin(async move { run_p3(store, &pre, request, sender).await })
+                })
+            }
+        };
         let response = match receiver.await {
             Ok(Ok(response)) => response,
             Ok(Err(code)) => {
@@ -180,5 +197,93 @@ impl Connector {
             }
         };
         Ok((response, EdgeCall { handed_out, finished: task }))
+    }
+}
+
+/// What [`run_in_task`] runs on the store: boxed, so that the task can be spawned (`Send`).
+type StoreFuture<'a> = Pin<Box<dyn Future<Output = wasmtime::Result<()>> + Send + 'a>>;
+
+/// What the task of an edge call ends with: its outcome and the host's reason for a failure.
+type Finished = (Result<(), Error>, Option<HostReason>);
+
+/// Runs `run` in a task of its own under `timeout`, which holds `in_flight` until it ends.
+fn run_in_task(
+    mut call: SandboxedCall,
+    timeout: Duration,
+    in_flight: impl Send + 'static,
+    run: impl for<'a> FnOnce(&'a mut Store<StoreState>) -> StoreFuture<'a> + Send + 'static,
+) -> tokio::task::JoinHandle<Finished> {
+    tokio::spawn(async move {
+        let _in_flight = in_flight;
+        let outcome = call.run(timeout, async move |store| run(store).await).await;
+        // The host's own reason for a refusal, or for a network failure (an untrusted
+        // certificate, a timeout), to replace the component's in its answer.
+        let denial = call.denial().map(|denial| call.scrub(&denial.to_string()));
+        let network = call.network_failure().map(|failure| failure.to_string());
+        (outcome, denial.map(HostReason::Denied).or(network.map(HostReason::Network)))
+    })
+}
+
+/// The WASI 0.3 component on `request`: `wasi:http/handler@0.3.0` under wasmtime's concurrent
+/// run loop. The guest writes its response body after returning the response, and only while
+/// the loop runs, so the loop runs on until hyper has read the body (or dropped it).
+async fn run_p3<B>(
+    store: &mut Store<StoreState>,
+    pre: &ServicePre<StoreState>,
+    request: hyper::Request<B>,
+    sender: oneshot::Sender<Result<hyper::Response<HyperOutgoingBody>, ErrorCode>>,
+) -> wasmtime::Result<()>
+where
+    B: http_body::Body<Data = Bytes, Error = ErrorCode> + Send + 'static,
+{
+    let service = pre.instantiate_async(&mut *store).await?;
+    let (request, request_io) =
+        wasmtime_wasi_http::p3::Request::from_http(store.data_mut().http().hooks, request);
+    store
+        .run_concurrent(async move |accessor| -> wasmtime::Result<()> {
+            let response = match service.handle(accessor, request).await? {
+                Ok(response) => response,
+                Err(code) => {
+                    let _ = sender.send(Err(ErrorCode::InternalError(Some(format!("{code:?}")))));
+                    return Ok(());
+                }
+            };
+            let response = accessor.with(|mut store| response.into_http(&mut store, request_io))?;
+            let (read, body_read) = oneshot::channel();
+            let _ = sender
+                .send(Ok(response.map(|body| WatchedBody { inner: body, read: Some(read) }.boxed_unsync())));
+            let _ = body_read.await;
+            Ok(())
+        })
+        .await?
+}
+
+/// A response body that says when it has been read to its end (or failed, or been dropped).
+struct WatchedBody {
+    inner: HyperOutgoingBody,
+    read: Option<oneshot::Sender<()>>,
+}
+
+impl Body for WatchedBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
+            self.read.take().map(|read| read.send(()));
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
