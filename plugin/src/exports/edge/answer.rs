@@ -110,7 +110,8 @@ fn serve(route: Route, request: &mut impl EdgeRequest) -> Answer {
         },
         Route::PutObject { bucket, key } => {
             let length = request.header("content-length").and_then(|l| l.parse::<u64>().ok());
-            let options = PutOptions { content_type: request.header("content-type"), ..PutOptions::default() };
+            let options =
+                PutOptions { content_type: request.header("content-type"), ..PutOptions::default() };
             let Some(body) = request.take_body() else {
                 let e = S3Error::Other("the request body cannot be read".to_owned());
                 return error_answer(ActionError::S3(e), Some(&bucket), Some(&key));

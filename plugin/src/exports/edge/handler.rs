@@ -43,18 +43,7 @@ impl EdgeRequest for Incoming {
     type Body = IncomingStream;
 
     fn method(&self) -> String {
-        match self.0.method() {
-            Method::Get => "GET".to_owned(),
-            Method::Head => "HEAD".to_owned(),
-            Method::Put => "PUT".to_owned(),
-            Method::Post => "POST".to_owned(),
-            Method::Delete => "DELETE".to_owned(),
-            Method::Connect => "CONNECT".to_owned(),
-            Method::Options => "OPTIONS".to_owned(),
-            Method::Trace => "TRACE".to_owned(),
-            Method::Patch => "PATCH".to_owned(),
-            Method::Other(name) => name,
-        }
+        method_name!(Method, self.0.method())
     }
 
     fn path_with_query(&self) -> String {

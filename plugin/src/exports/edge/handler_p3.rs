@@ -46,18 +46,7 @@ struct Incoming {
 
 impl Incoming {
     fn new(request: Request) -> Self {
-        let method = match request.get_method() {
-            Method::Get => "GET".to_owned(),
-            Method::Head => "HEAD".to_owned(),
-            Method::Put => "PUT".to_owned(),
-            Method::Post => "POST".to_owned(),
-            Method::Delete => "DELETE".to_owned(),
-            Method::Connect => "CONNECT".to_owned(),
-            Method::Options => "OPTIONS".to_owned(),
-            Method::Trace => "TRACE".to_owned(),
-            Method::Patch => "PATCH".to_owned(),
-            Method::Other(name) => name,
-        };
+        let method = method_name!(Method, request.get_method());
         let path_with_query = request.get_path_with_query().unwrap_or_else(|| "/".to_owned());
         let headers = request.get_headers().copy_all();
         Self { method, path_with_query, headers, request: Some(request) }
