@@ -120,7 +120,8 @@ pub(crate) async fn call(
     trust: &crate::network::Trust,
     proxies: &crate::network::ProxySettings,
 ) -> Result<AwsCredentials, String> {
-    let response = http_client::send(request, STS_TIMEOUT, trust, proxies).await?;
+    let response =
+        http_client::send(request, STS_TIMEOUT, trust, proxies).await.map_err(|e| e.to_string())?;
     if !response.status.is_success() {
         return Err(match parse_error(&response.body) {
             Some((code, message)) => format!("STS {action} answered {}: {code}: {message}", response.status),

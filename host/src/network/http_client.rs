@@ -38,6 +38,46 @@ impl Response {
     }
 }
 
+/// Why one of the host's own requests failed: the request, as [`redact::uri`] prints it, and
+/// what went wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{target}: {failure}")]
+pub struct RequestFailed {
+    /// The method and the URI, without secrets.
+    pub target: String,
+    /// What went wrong.
+    pub failure: RequestFailure,
+}
+
+/// What went wrong with one of the host's own requests.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestFailure {
+    /// The URI names no host.
+    #[error("the URL has no host")]
+    NoHost,
+    /// The URI is neither `http` nor `https`.
+    #[error("the URL must be http:// or https://")]
+    Scheme,
+    /// The host cannot be a `Host` header.
+    #[error("the host is not valid")]
+    InvalidHost,
+    /// The host cannot be a TLS server name.
+    #[error("the host is not a valid TLS name")]
+    InvalidTlsName,
+    /// The connection, the proxy or TLS failed, in the words the S3 path uses.
+    #[error("{0}")]
+    Network(NetworkFailure),
+    /// The HTTP exchange failed.
+    #[error("{0}")]
+    Http(#[from] hyper::Error),
+    /// The answer could not be read whole (or was over the limit).
+    #[error("reading the answer failed: {0}")]
+    Read(Box<dyn std::error::Error + Send + Sync>),
+    /// No complete answer within the time limit.
+    #[error("no complete answer within {} s", .0.as_secs_f32())]
+    Timeout(Duration),
+}
+
 /// `uri` without userinfo: a password belongs in a header (`Authorization`), never in the
 /// `Host` header or the request line, where a server or proxy logs it.
 fn without_userinfo(uri: &http::Uri) -> http::Uri {
@@ -60,18 +100,19 @@ pub async fn send(
     timeout: Duration,
     trust: &Trust,
     proxies: &ProxySettings,
-) -> Result<Response, String> {
+) -> Result<Response, RequestFailed> {
     let target = format!("{} {}", request.method(), redact::uri(request.uri()));
+    let fail = |failure| RequestFailed { target: target.clone(), failure };
     let uri = without_userinfo(request.uri());
     *request.uri_mut() = uri.clone();
-    let authority = uri.authority().ok_or_else(|| format!("{target}: the URL has no host"))?.clone();
+    let authority = uri.authority().ok_or_else(|| fail(RequestFailure::NoHost))?.clone();
     let tls = match uri.scheme_str() {
         Some("https") => true,
         Some("http") => false,
-        _ => return Err(format!("{target}: the URL must be http:// or https://")),
+        _ => return Err(fail(RequestFailure::Scheme)),
     };
-    let host = http::HeaderValue::from_str(authority.as_str())
-        .map_err(|_| format!("{target}: the host is not valid"))?;
+    let host =
+        http::HeaderValue::from_str(authority.as_str()).map_err(|_| fail(RequestFailure::InvalidHost))?;
     request.headers_mut().insert(http::header::HOST, host);
     let length = request.body().len();
     request.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(length));
@@ -105,52 +146,48 @@ pub async fn send(
                 },
                 None => NetworkFailure::from_connect(&address, &e),
             };
-            format!("{target}: {failure}")
+            fail(RequestFailure::Network(failure))
         })?;
         let stream = match (proxy, tls) {
             (Some(proxy), true) => super::proxy::tunnel(stream, &address, proxy)
                 .await
-                .map_err(|failure| format!("{target}: {failure}"))?,
+                .map_err(|failure| fail(RequestFailure::Network(failure)))?,
             _ => stream,
         };
         let response = if tls {
             let name = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
             let name = rustls::pki_types::ServerName::try_from(name)
-                .map_err(|_| format!("{target}: the host is not a valid TLS name"))?;
+                .map_err(|_| fail(RequestFailure::InvalidTlsName))?;
             let stream = tokio_rustls::TlsConnector::from(trust.client_config())
                 .connect(name, stream)
                 .await
-                .map_err(|e| format!("{target}: {}", NetworkFailure::from_tls(&address, &e)))?;
-            exchange_on(TokioIo::new(stream), request, &target).await?
+                .map_err(|e| fail(RequestFailure::Network(NetworkFailure::from_tls(&address, &e))))?;
+            exchange_on(TokioIo::new(stream), request).await.map_err(|e| fail(e.into()))?
         } else {
-            exchange_on(TokioIo::new(stream), request, &target).await?
+            exchange_on(TokioIo::new(stream), request).await.map_err(|e| fail(e.into()))?
         };
         let status = response.status();
         let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
             .collect()
             .await
             .map(|body| body.to_bytes())
-            .map_err(|e| format!("{target}: reading the answer failed: {e}"))?;
+            .map_err(|e| fail(RequestFailure::Read(e)))?;
         Ok(Response { status, body })
     };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| format!("{target}: no complete answer within {} s", timeout.as_secs_f32()))?
+    tokio::time::timeout(timeout, exchange).await.map_err(|_| fail(RequestFailure::Timeout(timeout)))?
 }
 
 /// One HTTP/1.1 exchange on an open connection; the connection's driver runs beside it.
 async fn exchange_on<S>(
     io: TokioIo<S>,
     request: http::Request<Full<Bytes>>,
-    target: &str,
-) -> Result<http::Response<hyper::body::Incoming>, String>
+) -> Result<http::Response<hyper::body::Incoming>, hyper::Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(io).await.map_err(|e| format!("{target}: {e}"))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
     tokio::spawn(connection);
-    sender.send_request(request).await.map_err(|e| format!("{target}: {e}"))
+    sender.send_request(request).await
 }
 
 #[cfg(test)]
