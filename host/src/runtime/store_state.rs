@@ -218,11 +218,9 @@ impl credentials::Host for StoreState {
         if let Err(denial) = self.shared.policy.check_scope(scope.bucket.as_deref(), access) {
             return denied(self, denial);
         }
-        // The key signs only on the day it is for: today's (the plugin's clock, pinned or not),
-        // or the neighbouring day's around midnight.
-        let now = self.shared.pinned_time.unwrap_or_else(SystemTime::now);
-        if !sigv4::date_is_current(&scope.signing_date, now) {
-            let today = sigv4::signing_date(now).unwrap_or_default();
+        let now = SystemTime::now();
+        if !key_day_is_current(&scope.signing_date, now, self.shared.pinned_time) {
+            let today = sigv4::signing_date(self.shared.pinned_time.unwrap_or(now)).unwrap_or_default();
             let denial = Denial(format!(
                 "a signing key for {:?} was asked for; the host gives out today's ({today}) only",
                 scope.signing_date
@@ -262,9 +260,32 @@ impl credentials::Host for StoreState {
     }
 }
 
+/// Whether the host gives out a signing key for `date`: the day of its clock (`now`), or the
+/// neighbouring day's around midnight; with a pinned clock (`--at`), the pinned day's as well.
+/// Both, because the plugin signs by the pinned clock until a server's `Date` corrects it
+/// (`RequestTimeTooSkewed`), which moves it to the real day, possibly across midnight.
+fn key_day_is_current(date: &str, now: SystemTime, pinned: Option<SystemTime>) -> bool {
+    sigv4::date_is_current(date, now) || pinned.is_some_and(|pinned| sigv4::date_is_current(date, pinned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_given_for_the_real_day_and_the_pinned_one() {
+        use std::time::{Duration, UNIX_EPOCH};
+        // 2026-12-08T00:07:00Z, and a clock pinned an hour behind (2026-12-07T23:07:00Z).
+        let now = UNIX_EPOCH + Duration::from_secs(1_796_688_420);
+        let pinned = now - Duration::from_secs(3600);
+        assert!(key_day_is_current("20261208", now, Some(pinned)), "the real day, after a skew correction");
+        assert!(key_day_is_current("20261207", now, Some(pinned)), "the pinned day");
+        assert!(key_day_is_current("20261207", now, None), "yesterday, seven minutes after midnight");
+        assert!(!key_day_is_current("20261209", now, Some(pinned)), "tomorrow");
+        assert!(!key_day_is_current("20261206", now, Some(pinned)), "the day before the pinned one");
+        let noon = now + Duration::from_secs(12 * 3600);
+        assert!(!key_day_is_current("20261207", noon, None), "yesterday at noon");
+    }
     use crate::credentials::StaticCredentials;
 
     #[test]
