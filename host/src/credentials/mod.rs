@@ -106,6 +106,7 @@ pub struct AwsCredentials {
 impl AwsCredentials {
     /// Credentials as a service answered them (STS, Roles Anywhere): the keys trimmed, an empty
     /// session token taken for none.
+    #[cfg(feature = "aws-credentials")]
     pub(crate) fn from_answer(
         access_key_id: &str,
         secret_access_key: &str,
