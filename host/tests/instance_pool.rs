@@ -8,7 +8,8 @@ use s3_connector_host::Secret;
 use s3_connector_host::runtime::plugin_runtime::PluginRuntime;
 
 /// More calls than the pool has instances: they wait for a slot instead of failing in the
-/// allocator, and never more than the pool run at once.
+/// allocator, and never more than the pool run at once. Once they are over, the pages their
+/// slots keep resident can be released, and a call after that runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_beyond_the_instance_pool_wait_for_a_slot() {
     PluginRuntime::configure_instances(2).unwrap();
@@ -25,4 +26,14 @@ async fn calls_beyond_the_instance_pool_wait_for_a_slot() {
     }
     assert_eq!(server.requests().len(), 8);
     assert_eq!(server.max_in_flight(), 2, "two instances at a time, and both used");
+
+    // Idle now: the pages the two freed slots keep resident go back to the system, once.
+    let released = PluginRuntime::release_idle_memory().expect("no sandbox is in use");
+    assert!(released > 0, "the slots the calls used kept pages resident");
+    assert_eq!(PluginRuntime::release_idle_memory(), Some(0), "nothing is left to release");
+    // Not while a sandbox is held: the release would take slots a caller may be waiting for.
+    let held = PluginRuntime::sandbox().await.unwrap();
+    assert_eq!(PluginRuntime::release_idle_memory(), None);
+    drop(held);
+    connector.head_bucket("pool-after-release").await.unwrap();
 }
