@@ -6,7 +6,7 @@
 # key; prints the wall times and their medians as Markdown on stdout.
 #
 # Needs the binaries (release for figures worth publishing; PROFILE=debug works too):
-#   cargo build --release -p s3-connector-host --bin s3-connector --example local_s3
+#   cargo build --release -p s3-connector-cli --bin s3-connector && cargo build --release -p s3-connector-local-store --example local_s3
 #   bench/checksum_put.sh > /tmp/checksum-bench.md
 set -euo pipefail
 

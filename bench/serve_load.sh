@@ -7,7 +7,7 @@
 # Markdown on stdout. Its figures are in BENCHMARKS.md ("serve with tenants under load").
 #
 # Needs the release binaries and wrk (`apt-get install wrk`; this script installs nothing):
-#   cargo build --release -p s3-connector-host --bin s3-connector --example local_s3
+#   cargo build --release -p s3-connector-cli --bin s3-connector && cargo build --release -p s3-connector-local-store --example local_s3
 #   bench/serve_load.sh > /tmp/serve-load.md
 set -euo pipefail
 

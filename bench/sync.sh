@@ -10,7 +10,7 @@
 #
 # Needs the release binaries and the aws CLI (`pip install awscli`; this script does not
 # install anything):
-#   cargo build --release -p s3-connector-host --bin s3-connector --example local_s3
+#   cargo build --release -p s3-connector-cli --bin s3-connector && cargo build --release -p s3-connector-local-store --example local_s3
 #   bench/sync.sh > /tmp/sync-bench.md
 set -euo pipefail
 

@@ -294,11 +294,11 @@ if (errors.length) {
 }
 const accepted = check.accepted;
 
-// The README's BPMN task: the inputs and headers the template maps for "Download object", the
-// fixed ones with the template's values, and the template's id and version.
+// The BPMN task of docs/engines.md: the inputs and headers the template maps for "Download
+// object", the fixed ones with the template's values, and the template's id and version.
 function readmeErrors(template) {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("### Camunda element template"));
+  const readme = readFileSync(join(root, "docs", "engines.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Camunda element template"));
   const xml = /```xml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
   const errors = [];
   const pairs = (re) => [...xml.matchAll(re)].map((m) => [m[1], m[2]]);
@@ -310,29 +310,29 @@ function readmeErrors(template) {
   for (const p of expectedInputs) {
     const source = inputs.get(p.binding.name);
     const fixed = p.type === "Hidden" || p.type === "Dropdown" ? String(values[p.id] ?? p.value) : undefined;
-    if (source === undefined) errors.push(`README's BPMN task lacks the input ${p.binding.name}`);
-    else if (fixed !== undefined && source !== fixed) errors.push(`README's BPMN task: ${p.binding.name} is ${source}, the template's ${fixed}`);
+    if (source === undefined) errors.push(`docs/engines.md's BPMN task lacks the input ${p.binding.name}`);
+    else if (fixed !== undefined && source !== fixed) errors.push(`docs/engines.md's BPMN task: ${p.binding.name} is ${source}, the template's ${fixed}`);
   }
   for (const target of inputs.keys()) {
-    if (!expectedInputs.some((p) => p.binding.name === target)) errors.push(`README's BPMN task maps ${target}, which the template does not`);
+    if (!expectedInputs.some((p) => p.binding.name === target)) errors.push(`docs/engines.md's BPMN task maps ${target}, which the template does not`);
   }
   const headerProps = active.filter((p) => p.binding.type === "zeebe:taskHeader");
   for (const [key, value] of headers) {
     const p = headerProps.find((h) => h.binding.key === key);
     if (!p) {
-      errors.push(`README's BPMN task has the header ${key}, which the template does not`);
+      errors.push(`docs/engines.md's BPMN task has the header ${key}, which the template does not`);
       continue;
     }
     const fixed = p.type === "Hidden" || p.type === "Dropdown" ? String(values[p.id] ?? p.value) : undefined;
-    if (p && fixed !== undefined && fixed !== value) errors.push(`README's BPMN task: header ${key} is ${value}, the template's ${fixed}`);
+    if (p && fixed !== undefined && fixed !== value) errors.push(`docs/engines.md's BPMN task: header ${key} is ${value}, the template's ${fixed}`);
   }
   for (const p of headerProps.filter((h) => h.type === "Hidden" || h.type === "Dropdown")) {
-    if (!headers.has(p.binding.key)) errors.push(`README's BPMN task lacks the header ${p.binding.key}`);
+    if (!headers.has(p.binding.key)) errors.push(`docs/engines.md's BPMN task lacks the header ${p.binding.key}`);
   }
   const type = template.properties.find((p) => p.binding.type === "zeebe:taskDefinition" && p.binding.property === "type");
-  if (!xml.includes(`<zeebe:taskDefinition type="${type?.value}"`)) errors.push("README's BPMN task has another task type");
+  if (!xml.includes(`<zeebe:taskDefinition type="${type?.value}"`)) errors.push("docs/engines.md's BPMN task has another task type");
   if (!xml.includes(`zeebe:modelerTemplate="${template.id}" zeebe:modelerTemplateVersion="${template.version}"`)) {
-    errors.push("README's BPMN task names another template id or version");
+    errors.push("docs/engines.md's BPMN task names another template id or version");
   }
   return errors;
 }

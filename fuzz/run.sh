@@ -7,7 +7,7 @@
 # `cargo install cargo-fuzz`); CI does not run it (the nightly build alone takes ~14 minutes
 # on 2 cores). New inputs go to fuzz/corpus-new/TARGET
 # (not committed), crashes to fuzz/artifacts/TARGET. The seed corpus itself also runs on stable
-# in the normal test suite (host/tests/fuzz_seeds.rs and the plugin's fuzzing unit test).
+# in the normal test suite (cli/tests/fuzz_seeds.rs and the plugin's fuzzing unit test).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,6 +36,8 @@ placeholder="$(cd "$CARGO_TARGET_DIR" && pwd)/no-plugin.wasm"
 export S3_CONNECTOR_PLUGIN_WASM="${S3_CONNECTOR_PLUGIN_WASM:-$placeholder}"
 export S3_CONNECTOR_EDGE_WASM="${S3_CONNECTOR_EDGE_WASM:-$placeholder}"
 export S3_CONNECTOR_EDGE_SPIN_WASM="${S3_CONNECTOR_EDGE_SPIN_WASM:-$placeholder}"
+export S3_CONNECTOR_EDGE_P3_WASM="${S3_CONNECTOR_EDGE_P3_WASM:-$placeholder}"
+export S3_CONNECTOR_EDGE_P3_SPIN_WASM="${S3_CONNECTOR_EDGE_P3_SPIN_WASM:-$placeholder}"
 echo "== building the fuzz targets (nightly)"
 timeout 1800 cargo +nightly fuzz build --fuzz-dir fuzz
 

@@ -1,10 +1,13 @@
 //! Builds the plugin component for wasm32-wasip2, so that `cargo build` and `cargo test` of the
 //! host are single commands. The component is embedded in the host with `include_bytes!`.
 //!
-//! It builds three components from the plugin crate: the `plugin` world (`target/plugin`), the
-//! `edge` world (feature `edge`, `target/plugin-edge`), and the `edge-spin` world for Spin 3
-//! (feature `spin`, copied to `target/plugin-edge/edge-spin.wasm`; not embedded, the link checks
-//! and examples use it). The nested cargo uses its own target
+//! It builds five components from the plugin crate: the `plugin` world (`target/plugin`), the
+//! `edge` world (feature `edge`, `target/plugin-edge`), the `edge-spin` world for Spin 3
+//! (feature `spin`, copied to `target/plugin-edge/edge-spin.wasm`), and the WASI 0.3 edge: the
+//! `edge-p3` world (feature `p3`, `target/plugin-edge-p3`) and `edge-p3-spin` for Spin 4
+//! (features `p3,spin`, copied to `target/plugin-edge-p3/edge-p3-spin.wasm`). `plugin`, `edge`
+//! and `edge-p3` are embedded; the Spin ones are not (the link checks and the examples use
+//! them). The nested cargo uses its own target
 //! directories, so it never waits on the lock of the outer build, and the `plugin` profile
 //! (opt-level "s", LTO, strip) whatever the host's profile: a debug host still loads a small,
 //! fast component.
@@ -31,31 +34,39 @@ fn main() {
     println!("cargo:rerun-if-env-changed=S3_CONNECTOR_PLUGIN_WASM");
     println!("cargo:rerun-if-env-changed=S3_CONNECTOR_EDGE_WASM");
     println!("cargo:rerun-if-env-changed=S3_CONNECTOR_EDGE_SPIN_WASM");
+    println!("cargo:rerun-if-env-changed=S3_CONNECTOR_EDGE_P3_WASM");
+    println!("cargo:rerun-if-env-changed=S3_CONNECTOR_EDGE_P3_SPIN_WASM");
     let target_root = match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => workspace.join("target"),
     };
     // The edge-spin build shares the edge build's target directory (the same dependencies, only
     // the plugin crate differs), so it goes first and is copied aside: the edge build then puts
-    // its own component back at the path the scripts use.
-    let edge_spin = match std::env::var_os("S3_CONNECTOR_EDGE_SPIN_WASM") {
-        Some(prebuilt) => PathBuf::from(prebuilt),
-        None => build_component(&workspace, &target_root.join("plugin-edge"), Some("spin")),
-    };
-    let edge_spin_copy = target_root.join("plugin-edge").join("edge-spin.wasm");
-    if edge_spin != edge_spin_copy {
-        if let Some(dir) = edge_spin_copy.parent() {
-            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        }
-        std::fs::copy(&edge_spin, &edge_spin_copy).unwrap_or_else(|e| {
-            panic!("cannot copy the edge-spin component to {}: {e}", edge_spin_copy.display())
-        });
-    }
-    // Two components embedded from one crate: the `plugin` world, and the `edge` world (feature
-    // `edge`), each in its own target directory since both are named s3_connector_plugin.wasm.
+    // its own component back at the path the scripts use. The p3 pair shares its own directory
+    // the same way (wit-bindgen's async runtime makes its dependencies differ from the p2 ones).
+    set_aside(
+        &workspace,
+        &target_root,
+        "S3_CONNECTOR_EDGE_SPIN_WASM",
+        "plugin-edge",
+        "spin",
+        "edge-spin.wasm",
+    );
+    set_aside(
+        &workspace,
+        &target_root,
+        "S3_CONNECTOR_EDGE_P3_SPIN_WASM",
+        "plugin-edge-p3",
+        "p3,spin",
+        "edge-p3-spin.wasm",
+    );
+    // Three components embedded from one crate: the `plugin` world, the `edge` world (feature
+    // `edge`) and the `edge-p3` world (feature `p3`, which `serve --edge p3` runs), each in its
+    // own target directory since all are named s3_connector_plugin.wasm.
     for (variable, features, dir) in [
         ("S3_CONNECTOR_PLUGIN_WASM", None, "plugin"),
         ("S3_CONNECTOR_EDGE_WASM", Some("edge"), "plugin-edge"),
+        ("S3_CONNECTOR_EDGE_P3_WASM", Some("p3"), "plugin-edge-p3"),
     ] {
         // A prebuilt component (for example from CI's cache) skips the nested build.
         let wasm = match std::env::var_os(variable) {
@@ -63,6 +74,31 @@ fn main() {
             None => build_component(&workspace, &target_root.join(dir), features),
         };
         embed(&wasm, variable);
+    }
+}
+
+/// Builds the component of `features` in `dir` (unless `variable` names a prebuilt one) and
+/// copies it to `dir/copy_name`, since the next build in the same directory overwrites it.
+fn set_aside(
+    workspace: &Path,
+    target_root: &Path,
+    variable: &str,
+    dir: &str,
+    features: &str,
+    copy_name: &str,
+) {
+    let built = match std::env::var_os(variable) {
+        Some(prebuilt) => PathBuf::from(prebuilt),
+        None => build_component(workspace, &target_root.join(dir), Some(features)),
+    };
+    let copy = target_root.join(dir).join(copy_name);
+    if built != copy {
+        if let Some(parent) = copy.parent() {
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+        }
+        std::fs::copy(&built, &copy)
+            .unwrap_or_else(|e| panic!("cannot copy the {copy_name} component to {}: {e}", copy.display()));
     }
 }
 

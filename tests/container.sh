@@ -50,7 +50,7 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 for file in "$binary" "$local_s3"; do
     if [[ ! -x "$file" ]]; then
-        echo "FAIL: $file is missing (cargo build -p s3-connector-host --example local_s3 builds both)" >&2
+        echo "FAIL: $file is missing (cargo build -p s3-connector-cli -p s3-connector-local-store --examples --bins builds both)" >&2
         exit 2
     fi
 done

@@ -18,7 +18,7 @@ if [[ ! -d "$root/hosts/node/node_modules/@bytecodealliance/jco" ]]; then
     exit 2
 fi
 if [[ -z "${LOCAL_S3:-}" ]]; then
-    (cd "$root" && cargo build -q --example local_s3 -p s3-connector-host)
+    (cd "$root" && cargo build -q --example local_s3 -p s3-connector-local-store)
     LOCAL_S3="$root/target/debug/examples/local_s3"
 fi
 export LOCAL_S3

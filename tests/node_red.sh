@@ -20,7 +20,7 @@ for dir in hosts/node/node_modules/@bytecodealliance/jco engines/node-red/node_m
     fi
 done
 if [[ -z "${LOCAL_S3:-}" ]]; then
-    (cd "$root" && cargo build -q --example local_s3 -p s3-connector-host)
+    (cd "$root" && cargo build -q --example local_s3 -p s3-connector-local-store)
     LOCAL_S3="$root/target/debug/examples/local_s3"
 fi
 

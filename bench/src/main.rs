@@ -2,7 +2,7 @@
 //! aws-sdk-s3, on one s3s-fs server ([`LocalS3`], 127.0.0.1 only). Writes a Markdown report.
 //!
 //! ```sh
-//! cargo build --release -p s3-connector-host          # the CLI, for the cold-start figures
+//! cargo build --release -p s3-connector-cli           # the CLI, for the cold-start figures
 //! cargo run --release --manifest-path bench/Cargo.toml -- --out BENCHMARKS.md
 //! ```
 //!
@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use s3_connector_host::local_store::LocalS3;
-use s3_connector_host::runtime::instantiation_floor::InstantiationFloor;
-use s3_connector_host::serve::{ClientAuth, Server};
+use s3_connector_local_store::LocalS3;
+use s3_connector_host::internals::InstantiationFloor;
+use s3_connector_serve::{ClientAuth, Server};
 use s3_connector_host::types::{GetOptions, PresignMethod, PresignRequest, PutOptions};
 use s3_connector_host::{Connection, Connector, FileSink, FileSource, Policy, Secret, StaticCredentials};
 use tokio::io::AsyncWriteExt;
@@ -134,7 +134,7 @@ impl Options {
             }
         }
         if options.cli.is_none() {
-            // `cargo build --release -p s3-connector-host` puts it next to this binary (one
+            // `cargo build --release -p s3-connector-cli` puts it next to this binary (one
             // target directory for both workspaces, .cargo/config.toml).
             let sibling = std::env::current_exe()?.with_file_name("s3-connector");
             options.cli = sibling.is_file().then_some(sibling);
@@ -520,7 +520,7 @@ impl Bench {
         Ok(Section::new(
             "serve mode: 1 KiB GET",
             &format!(
-                "`s3_connector_host::serve::Server` on 127.0.0.1 with a bearer token, one fresh edge instance \
+                "`s3_connector_serve::Server` on 127.0.0.1 with a bearer token, one fresh edge instance \
                  per request, in front of the same s3s-fs. Load: the bench's own bounded loop \
                  (hyper HTTP/1.1 client, keep-alive, one request at a time per connection, {window:?} per \
                  run; `oha` was not tried: installing it is a release build of its own, which did not \
@@ -826,7 +826,7 @@ impl Bench {
             return Ok(Section::new(
                 "Cold start of `s3-connector head`",
                 "Not measured: no `s3-connector` binary next to the bench and no `--cli PATH`. Build it \
-                 first with `cargo build --release -p s3-connector-host`.",
+                 first with `cargo build --release -p s3-connector-cli`.",
                 Vec::new(),
             ));
         };

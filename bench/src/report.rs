@@ -124,7 +124,7 @@ impl Report {
              not S3.\n"
         )?;
         writeln!(h, "```sh")?;
-        writeln!(h, "cargo build --release -p s3-connector-host    # the CLI, for the cold-start figures")?;
+        writeln!(h, "cargo build --release -p s3-connector-cli     # the CLI, for the cold-start figures")?;
         let quick = if options.quick { " --quick" } else { "" };
         writeln!(h, "cargo run --release --manifest-path bench/Cargo.toml -- --out BENCHMARKS.md{quick}")?;
         writeln!(h, "```\n")?;
@@ -150,8 +150,8 @@ impl Report {
             h,
             "| profile | release (thin LTO, 4 codegen units); plugin: `plugin` profile (opt-level s, LTO) |"
         )?;
-        let wasm = s3_connector_host::runtime::plugin_runtime::PLUGIN_WASM.len();
-        let edge = s3_connector_host::runtime::edge_runtime::EDGE_WASM.len();
+        let wasm = s3_connector_host::internals::PLUGIN_WASM.len();
+        let edge = s3_connector_host::internals::EDGE_WASM.len();
         writeln!(
             h,
             "| components | plugin {} bytes ({:.2} MiB), edge {} bytes ({:.2} MiB): `target/plugin/wasm32-wasip2/plugin/s3_connector_plugin.wasm` and `target/plugin-edge/...`, as embedded in the host |",

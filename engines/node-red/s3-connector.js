@@ -1,7 +1,8 @@
 // The Node-RED nodes of node-red-contrib-s3-connector (issue 33, item 1): `s3-connector-config`
 // (where S3 is, the policy, the credentials) and `s3-connector` (one JSON action per message,
 // run by the plugin component in a sandbox through the Node host of hosts/node). Node-RED
-// loads nodes as CommonJS; the work is in lib/connector.mjs.
+// loads nodes as CommonJS; the work is in lib/connector.mjs (messages into JSON actions) and
+// hosts/node/lib/connector.mjs (the rest, shared with the n8n node).
 const path = require("node:path");
 
 const DEFAULT_WASM = path.join(__dirname, "..", "..", "target", "plugin", "wasm32-wasip2", "plugin", "s3_connector_plugin.wasm");

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use s3_connector_host::ObjectRef;
 use s3_connector_host::audit::AuditRecord;
-use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::types::PutOptions;
 use s3_connector_host::{Connection, Connector, Error, Policy, Secret, StaticCredentials};
+use s3_connector_local_store::LocalS3;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

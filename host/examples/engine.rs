@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::{Connection, Connector, FsDocumentStore, Policy, Secret, StaticCredentials};
+use s3_connector_local_store::LocalS3;
 
 /// One tenant of the engine.
 struct Tenant {

@@ -37,7 +37,7 @@ impl ActionFailure {
         &self.json
     }
 
-    /// The stable error code (see the README's list).
+    /// The stable error code (see the list in docs/actions.md).
     pub fn code(&self) -> &str {
         self.json["error"]["code"].as_str().unwrap_or("plugin")
     }
@@ -148,7 +148,7 @@ fn guest_json(text: &str) -> Result<Value, Error> {
 }
 
 impl Connector {
-    /// Runs one JSON action (see `schema/actions.schema.json` and the README) in a fresh
+    /// Runs one JSON action (see `schema/actions.schema.json` and docs/actions.md) in a fresh
     /// instance. The answer is the action's response object, with `auditId` added; a failure
     /// is the one error shape, never a panic or a trap.
     pub async fn invoke(&self, request: &str) -> Result<Value, ActionFailure> {

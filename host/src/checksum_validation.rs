@@ -26,11 +26,25 @@ pub enum ResponseChecksumValidation {
     WhenRequired,
 }
 
+/// A response checksum validation setting that is neither value: where it came from and what
+/// it said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin} is {value:?}; use when_supported or when_required")]
+pub struct InvalidChecksumValidation {
+    /// The variable or the profile's key it came from.
+    pub origin: String,
+    /// The value as given.
+    pub value: String,
+}
+
 impl ResponseChecksumValidation {
     /// The setting from the environment variable, else the profile's key (`profile_value`),
     /// else `when_supported`; any case, as the SDKs read it. Another value is refused, naming
     /// where it came from and the two that are understood.
-    pub fn read(environment: Option<&str>, profile_value: Option<&str>) -> Result<Self, String> {
+    pub fn read(
+        environment: Option<&str>,
+        profile_value: Option<&str>,
+    ) -> Result<Self, InvalidChecksumValidation> {
         let (value, source) = match (environment.filter(|v| !v.is_empty()), profile_value) {
             (Some(value), _) => (value, ENVIRONMENT.to_owned()),
             (None, Some(value)) => (value, format!("the profile's {PROFILE_KEY}")),
@@ -39,7 +53,7 @@ impl ResponseChecksumValidation {
         match value.trim().to_ascii_lowercase().as_str() {
             "when_supported" => Ok(Self::WhenSupported),
             "when_required" => Ok(Self::WhenRequired),
-            _ => Err(format!("{source} is {value:?}; use when_supported or when_required")),
+            _ => Err(InvalidChecksumValidation { origin: source, value: value.to_owned() }),
         }
     }
 
@@ -80,11 +94,11 @@ mod tests {
 
     #[test]
     fn a_value_neither_sdk_knows_is_refused_with_its_source() {
-        let error = ResponseChecksumValidation::read(Some("never"), None).unwrap_err();
+        let error = ResponseChecksumValidation::read(Some("never"), None).unwrap_err().to_string();
         assert!(
             error.contains(ENVIRONMENT) && error.contains("\"never\"") && error.contains("when_required")
         );
-        let error = ResponseChecksumValidation::read(None, Some("always")).unwrap_err();
+        let error = ResponseChecksumValidation::read(None, Some("always")).unwrap_err().to_string();
         assert!(error.contains(PROFILE_KEY) && error.contains("\"always\""), "{error}");
     }
 }

@@ -6,8 +6,9 @@ use s3_connector_rules::ErrorCode;
 
 use crate::credentials::CredentialsError;
 use crate::network::NetworkFailure;
-use crate::policy::Denial;
+use crate::policy::{Denial, PolicyConfigError};
 use crate::runtime::limits::Exceeded;
+use crate::settings::ConnectionError;
 use crate::types::{S3Error, ServiceError};
 
 /// Everything a connector call or the CLI can fail with. New variants may come in minor
@@ -19,7 +20,7 @@ pub enum Error {
     #[error("{0}")]
     Denied(Denial),
     /// S3 (or the way to it) failed, or the plugin refused the input.
-    #[error("{}", describe(.0))]
+    #[error("{}", describe_s3_error(.0))]
     S3(S3Error),
     /// A setting given to [`crate::connector::ConnectorBuilder`] is out of its range.
     #[error(transparent)]
@@ -27,6 +28,12 @@ pub enum Error {
     /// The credentials provider could not give credentials.
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
+    /// The connection's settings do not resolve (endpoint, region, FIPS or dual-stack).
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    /// A policy rule does not parse.
+    #[error(transparent)]
+    PolicyConfig(#[from] PolicyConfigError),
     /// The configuration or the command line is wrong.
     #[error("{0}")]
     Usage(String),
@@ -40,7 +47,7 @@ pub enum Error {
     #[error("the plugin failed: {0}")]
     Plugin(String),
     /// A transient failure was not retried: the connector's shared retry budget is empty
-    /// (see [`crate::runtime::retry_budget`]).
+    /// (see `crate::runtime::retry_budget`).
     #[error("{0}")]
     RetryBudget(String),
     /// The network failed in a way the host can name (an untrusted certificate, a timeout):
@@ -64,19 +71,12 @@ impl Error {
     pub fn error_code(&self) -> ErrorCode {
         match self {
             Error::Denied(_) => ErrorCode::DeniedByHost,
-            Error::S3(e) => match e {
-                S3Error::DeniedByHost(_) => ErrorCode::DeniedByHost,
-                S3Error::NoSuchBucket(_) => ErrorCode::NoSuchBucket,
-                S3Error::NoSuchKey(_) => ErrorCode::NoSuchKey,
-                S3Error::AccessDenied(_) => ErrorCode::AccessDenied,
-                S3Error::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
-                S3Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
-                S3Error::Service(_) => ErrorCode::Service,
-                S3Error::Transport(_) => ErrorCode::Transport,
-                S3Error::Timeout => ErrorCode::Timeout,
-                S3Error::Other(_) => ErrorCode::Other,
-            },
-            Error::InvalidSetting(_) | Error::Credentials(_) | Error::Usage(_) => ErrorCode::Usage,
+            Error::S3(e) => s3_error_code(e),
+            Error::InvalidSetting(_)
+            | Error::Credentials(_)
+            | Error::Connection(_)
+            | Error::PolicyConfig(_)
+            | Error::Usage(_) => ErrorCode::Usage,
             Error::Local(_) => ErrorCode::Local,
             Error::Limit(_) | Error::Plugin(_) => ErrorCode::Plugin,
             Error::RetryBudget(_) => ErrorCode::RetryBudgetExhausted,
@@ -130,22 +130,7 @@ pub struct LocalError {
     pub source: Option<std::io::Error>,
 }
 
-/// One readable line for an S3 error.
-pub fn describe(error: &S3Error) -> String {
-    match error {
-        S3Error::DeniedByHost(m) => format!("denied by the host: {m}"),
-        S3Error::NoSuchBucket(m) | S3Error::NoSuchKey(m) | S3Error::AccessDenied(m) => m.clone(),
-        S3Error::PreconditionFailed(m) => format!("precondition failed: {m}"),
-        S3Error::InvalidRequest(m) => format!("invalid request: {m}"),
-        S3Error::Service(ServiceError { status, code, message, request_id }) => {
-            let id = request_id.as_deref().map(|id| format!(", request id {id}")).unwrap_or_default();
-            format!("S3 error {code} (HTTP {status}{id}): {message}")
-        }
-        S3Error::Transport(m) => format!("transport error: {m}"),
-        S3Error::Timeout => "the request timed out".to_owned(),
-        S3Error::Other(m) => m.clone(),
-    }
-}
+s3_connector_rules::s3_error_mapping!(pub(crate));
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! The bodies of the fuzz targets in `fuzz/` (not a supported API): the host's parsers of
 //! untrusted input, each with the invariants it must keep. They live here so that the normal
-//! build compiles them and `host/tests/fuzz_seeds.rs` runs the committed corpus through them
+//! build compiles them and `cli/tests/fuzz_seeds.rs` runs the committed corpus through them
 //! on the stable toolchain; the fuzz targets only call them.
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
@@ -47,7 +47,8 @@ pub fn s3_address(data: &[u8]) {
     }
 }
 
-/// A `--allow` flag, and a whole configuration file. A rule that parses shows as a flag that
+/// A `--allow` flag (the CLI fuzzes its configuration file, `s3_connector_cli::fuzzing`). A rule
+/// that parses shows as a flag that
 /// parses back to the same rule.
 pub fn policy_config(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
@@ -55,9 +56,5 @@ pub fn policy_config(data: &[u8]) {
         let shown = rule.to_string();
         let again = parse_allow(&shown).unwrap_or_else(|e| panic!("{text:?} shows as {shown:?}: {e}"));
         assert_eq!(again, rule, "{text:?} shows as {shown:?}");
-    }
-    #[cfg(feature = "cli")]
-    if let Ok(config) = crate::cli::config_file::ConfigFile::parse(&text) {
-        let _ = config.rules();
     }
 }

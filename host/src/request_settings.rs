@@ -112,7 +112,7 @@ impl RequestSettings {
                     rule: format!(
                         "{:?} is not this host's endpoint {}; a request may only name the host's own (set it \
                          on the host: --endpoint)",
-                        crate::redact::url(&endpoint),
+                        crate::secrets::redact::url(&endpoint),
                         host.endpoint.url()
                     ),
                 });

@@ -1,13 +1,48 @@
 //! Where the plugin connects: endpoint, region and addressing style, resolved from flags, a
 //! config file and the standard AWS environment variables, in that order.
 
-pub use s3_connector_rules::Endpoint;
+pub use s3_connector_rules::{Endpoint, EndpointError, RegionError};
 use s3_connector_rules::{check_aws_region, endpoint_names_region};
 
 use crate::network::NetworkSettings;
 
 /// The region when nothing says otherwise.
 pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Why a connection's settings do not resolve: each names the input and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    /// Not a region name at all.
+    #[error("region {0:?} is not a region name such as us-east-1")]
+    RegionName(String),
+    /// An AWS endpoint with a region AWS does not have.
+    #[error(transparent)]
+    Region(#[from] RegionError),
+    /// The endpoint is not `scheme://host[:port]`.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// FIPS or dual-stack asked for explicitly together with an endpoint of one's own.
+    #[error(
+        "{flag} cannot be combined with an explicit endpoint ({endpoint}): as in the AWS SDKs, a custom \
+         endpoint cannot be combined with {variant}; drop one of them"
+    )]
+    VariantWithEndpoint {
+        /// The flag that asked for it.
+        flag: &'static str,
+        /// The endpoint given.
+        endpoint: String,
+        /// `FIPS` or `dual-stack`.
+        variant: &'static str,
+    },
+    /// FIPS in the China partition, which has no FIPS endpoints.
+    #[error("AWS has no FIPS endpoint in the China partition (region {region}); {undo}")]
+    NoFipsInChina {
+        /// The region.
+        region: String,
+        /// How to undo what turned FIPS on.
+        undo: &'static str,
+    },
+}
 
 /// The S3 connection every call of a [`crate::Connector`] uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +84,7 @@ impl Connection {
         region: Option<&str>,
         path_style: bool,
         lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConnectionError> {
         Self::resolve_with_switches(endpoint, region, path_style, EndpointSwitches::default(), lookup)
     }
 
@@ -64,7 +99,7 @@ impl Connection {
         path_style: bool,
         switches: EndpointSwitches,
         lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConnectionError> {
         let nonempty = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let region = region
             .map(str::to_owned)
@@ -72,7 +107,7 @@ impl Connection {
             .or_else(|| nonempty("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| DEFAULT_REGION.to_owned());
         if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(format!("region {region:?} is not a region name such as us-east-1"));
+            return Err(ConnectionError::RegionName(region));
         }
         let endpoint = endpoint
             .map(str::to_owned)
@@ -84,11 +119,8 @@ impl Connection {
                 (switches.fips, "--use-fips-endpoint", "FIPS"),
                 (switches.dual_stack, "--use-dualstack-endpoint", "dual-stack"),
             ];
-            if let Some((_, flag, what)) = asked.iter().find(|(on, _, _)| *on == Some(true)) {
-                return Err(format!(
-                    "{flag} cannot be combined with an explicit endpoint ({url}): as in the AWS SDKs, a custom \
-                     endpoint cannot be combined with {what}; drop one of them"
-                ));
+            if let Some((_, flag, variant)) = asked.iter().find(|(on, _, _)| *on == Some(true)) {
+                return Err(ConnectionError::VariantWithEndpoint { flag, endpoint: url.clone(), variant });
             }
         }
         let connection = match endpoint {
@@ -107,9 +139,7 @@ impl Connection {
                         Some(true) => "drop --use-fips-endpoint",
                         _ => "unset AWS_USE_FIPS_ENDPOINT (or the profile's use_fips_endpoint)",
                     };
-                    return Err(format!(
-                        "AWS has no FIPS endpoint in the China partition (region {region}); {undo}"
-                    ));
+                    return Err(ConnectionError::NoFipsInChina { region, undo });
                 }
                 let url = aws_host(&region, variant)?;
                 Self { endpoint: Endpoint::parse(&url)?, path_style, ..Self::aws(&region) }
@@ -117,7 +147,7 @@ impl Connection {
         };
         let named = endpoint_names_region(&connection.endpoint.host, &connection.region);
         if connection.endpoint.is_aws() && !(endpoint_given && named) {
-            check_aws_region(&connection.region).map_err(|e| e.to_string())?;
+            check_aws_region(&connection.region)?;
         }
         Ok(connection)
     }
@@ -157,12 +187,13 @@ pub struct AwsVariant {
 /// The URL of AWS's S3 endpoint of `region` in `variant`, as AWS documents them
 /// (docs.aws.amazon.com/general/latest/gr/s3.html): `s3[-fips][.dualstack].REGION.amazonaws.com`,
 /// `amazonaws.com.cn` in the China partition, which has no FIPS endpoints.
-pub fn aws_host(region: &str, variant: AwsVariant) -> Result<String, String> {
+pub fn aws_host(region: &str, variant: AwsVariant) -> Result<String, ConnectionError> {
     let china = region.starts_with("cn-");
     if china && variant.fips {
-        return Err(format!(
-            "AWS has no FIPS endpoint in the China partition (region {region}); unset AWS_USE_FIPS_ENDPOINT"
-        ));
+        return Err(ConnectionError::NoFipsInChina {
+            region: region.to_owned(),
+            undo: "unset AWS_USE_FIPS_ENDPOINT",
+        });
     }
     let service = if variant.fips { "s3-fips" } else { "s3" };
     let dual_stack = if variant.dual_stack { ".dualstack" } else { "" };
@@ -216,7 +247,7 @@ mod tests {
             let lookup = |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned());
             match (Connection::resolve(None, Some(region), false, lookup), want) {
                 (Ok(c), Ok(url)) => assert_eq!(c.endpoint.url(), *url, "{region} {env:?}"),
-                (Err(e), Err(part)) => assert!(e.contains(part), "{region} {env:?}: {e}"),
+                (Err(e), Err(part)) => assert!(e.to_string().contains(part), "{region} {env:?}: {e}"),
                 (got, _) => panic!("{region} {env:?}: {got:?}"),
             }
         }
@@ -288,7 +319,8 @@ mod tests {
         let on = EndpointSwitches { fips: Some(true), dual_stack: None };
         let error =
             Connection::resolve_with_switches(Some("https://minio.example"), None, false, on, |_| None)
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
         assert!(
             error.starts_with(
                 "--use-fips-endpoint cannot be combined with an explicit endpoint (https://minio.example)"
@@ -297,7 +329,7 @@ mod tests {
         );
         let env = |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:9".to_owned());
         let dual = EndpointSwitches { fips: None, dual_stack: Some(true) };
-        let error = Connection::resolve_with_switches(None, None, false, dual, env).unwrap_err();
+        let error = Connection::resolve_with_switches(None, None, false, dual, env).unwrap_err().to_string();
         assert!(error.contains("--use-dualstack-endpoint") && error.contains("dual-stack"), "{error}");
         // Switched off explicitly: nothing to refuse.
         let off = EndpointSwitches { fips: Some(false), dual_stack: Some(false) };
@@ -338,9 +370,17 @@ mod tests {
             (c.endpoint.url().as_str(), c.region.as_str()),
             ("https://s3.us-east-1.amazonaws.com", "us-east-1")
         );
-        assert!(Connection::resolve(Some("ftp://x"), None, false, env(&[])).unwrap_err().contains("http://"));
         assert!(
-            Connection::resolve(None, Some("eu west"), false, env(&[])).unwrap_err().contains("\"eu west\"")
+            Connection::resolve(Some("ftp://x"), None, false, env(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("http://")
+        );
+        assert!(
+            Connection::resolve(None, Some("eu west"), false, env(&[]))
+                .unwrap_err()
+                .to_string()
+                .contains("\"eu west\"")
         );
     }
 
@@ -365,13 +405,13 @@ mod tests {
             let got = Connection::resolve(*endpoint, Some(region), false, none).map(|c| c.endpoint.url());
             match (got, expected) {
                 (Ok(url), Ok(want)) => assert_eq!(url, *want, "{region}"),
-                (Err(e), Err(want)) => assert_eq!(e, *want, "{region}"),
+                (Err(e), Err(want)) => assert_eq!(e.to_string(), *want, "{region}"),
                 (got, _) => panic!("{endpoint:?} {region}: {got:?}"),
             }
         }
         // The environment's region is checked the same way.
         let env = |name: &str| (name == "AWS_REGION").then(|| "eu-centrl-1".to_owned());
-        let error = Connection::resolve(None, None, false, env).unwrap_err();
+        let error = Connection::resolve(None, None, false, env).unwrap_err().to_string();
         assert!(error.contains(r#"did you mean "eu-central-1"?"#), "{error}");
     }
 }

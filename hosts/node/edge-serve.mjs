@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Serves the s3-connector edge component (world `edge`) over HTTP in Node.js through jco:
 // a fresh instance per request, settings from a JSON file as `wasi:config/store`, no process
-// environment, outgoing requests only to the configured endpoint. See README.md.
+// environment, outgoing requests only to the configured endpoint. See hosts/node/README.md and docs/hosts.md.
 //
 //   node edge-serve.mjs --wasm edge.wasm --config config.json [--addr 127.0.0.1:8080]
 //

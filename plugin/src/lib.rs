@@ -21,16 +21,28 @@ mod bindings {
         world: "s3-connector:s3/plugin",
         generate_all,
     });
-    #[cfg(all(feature = "edge", not(feature = "spin")))]
+    #[cfg(all(feature = "edge", not(feature = "spin"), not(feature = "p3")))]
     wit_bindgen::generate!({
         path: "../wit",
         world: "s3-connector:s3/edge",
         generate_all,
     });
-    #[cfg(feature = "spin")]
+    #[cfg(all(feature = "spin", not(feature = "p3")))]
     wit_bindgen::generate!({
         path: "../wit",
         world: "s3-connector:s3/edge-spin",
+        generate_all,
+    });
+    #[cfg(all(feature = "p3", not(feature = "spin")))]
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "s3-connector:s3/edge-p3",
+        generate_all,
+    });
+    #[cfg(all(feature = "p3", feature = "spin"))]
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "s3-connector:s3/edge-p3-spin",
         generate_all,
     });
 }
@@ -51,7 +63,11 @@ pub mod fuzzing;
 use exports::client::Plugin;
 #[cfg(all(target_arch = "wasm32", not(feature = "edge")))]
 bindings::export!(Plugin with_types_in bindings);
-#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+#[cfg(all(target_arch = "wasm32", feature = "edge", not(feature = "p3")))]
 use exports::edge::handler::Edge;
-#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+#[cfg(all(target_arch = "wasm32", feature = "edge", not(feature = "p3")))]
 bindings::export!(Edge with_types_in bindings);
+#[cfg(all(target_arch = "wasm32", feature = "p3"))]
+use exports::edge::handler_p3::EdgeP3;
+#[cfg(all(target_arch = "wasm32", feature = "p3"))]
+bindings::export!(EdgeP3 with_types_in bindings);

@@ -38,30 +38,62 @@ pub struct Endpoint {
     pub port: Option<u16>,
 }
 
+/// Why a URL is not an S3 endpoint. Each names the URL as given, without its userinfo (which
+/// may hold a password), and the rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// Neither `http://` nor `https://`.
+    #[error("endpoint {endpoint:?} must start with http:// or https://")]
+    Scheme {
+        /// The URL without userinfo.
+        endpoint: String,
+    },
+    /// `user:password@` in the URL.
+    #[error(
+        "endpoint {endpoint:?} must not carry credentials (user:password@); give them as credentials, not in the URL"
+    )]
+    Credentials {
+        /// The URL without userinfo.
+        endpoint: String,
+    },
+    /// A path, query or fragment after the host, or no host.
+    #[error("endpoint {endpoint:?} must be scheme://host[:port], without a path")]
+    NotHostAndPort {
+        /// The URL without userinfo.
+        endpoint: String,
+    },
+    /// A port that is not a number from 0 to 65535.
+    #[error("endpoint {endpoint:?} has an invalid port {port:?}")]
+    Port {
+        /// The URL without userinfo.
+        endpoint: String,
+        /// The port as given.
+        port: String,
+    },
+}
+
 impl Endpoint {
     /// Parses `scheme://host[:port]` (a trailing `/` is allowed, nothing else after the host).
-    pub fn parse(url: &str) -> Result<Self, String> {
+    pub fn parse(url: &str) -> Result<Self, EndpointError> {
         // Every message quotes the URL without its userinfo, which may hold a password.
         let shown = without_userinfo(url);
         let (scheme, rest) = match url.split_once("://") {
             Some(("http", rest)) => (Scheme::Http, rest),
             Some(("https", rest)) => (Scheme::Https, rest),
-            _ => return Err(format!("endpoint {shown:?} must start with http:// or https://")),
+            _ => return Err(EndpointError::Scheme { endpoint: shown }),
         };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.split('/').next().unwrap_or_default().contains('@') {
-            return Err(format!(
-                "endpoint {shown:?} must not carry credentials (user:password@); give them as credentials, \
-                 not in the URL"
-            ));
+            return Err(EndpointError::Credentials { endpoint: shown });
         }
         if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
-            return Err(format!("endpoint {shown:?} must be scheme://host[:port], without a path"));
+            return Err(EndpointError::NotHostAndPort { endpoint: shown });
         }
         let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) if !port.contains(']') => {
-                let port: u16 =
-                    port.parse().map_err(|_| format!("endpoint {shown:?} has an invalid port {port:?}"))?;
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| EndpointError::Port { endpoint: shown.clone(), port: port.to_owned() })?;
                 (host, Some(port))
             }
             _ => (authority, None),
@@ -153,6 +185,7 @@ mod tests {
                     assert_eq!((ep.host.as_str(), ep.port), (*host, *port), "{url}")
                 }
                 (Err(e), Err(fragment)) => {
+                    let e = e.to_string();
                     assert!(e.contains(fragment), "{url}: {e}");
                     assert!(!e.contains("pa55word"), "{url}: the password is quoted: {e}");
                 }

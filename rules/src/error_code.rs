@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-/// A stable, machine-readable error code (the README lists them).
+/// A stable, machine-readable error code (docs/actions.md lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// The host's policy refused a request; nothing was sent.

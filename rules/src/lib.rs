@@ -8,19 +8,22 @@
 
 mod access;
 mod bucket_name;
+mod checksum_names;
 pub mod civil_date;
 pub mod edge_config;
 mod endpoint;
 mod error_code;
 mod key;
+mod option_defaults;
 mod region;
 mod request_target;
 mod s3_action;
+mod s3_error_mapping;
 pub mod sigv4;
 
 pub use access::Access;
 pub use bucket_name::{BucketNameError, validate_bucket_name};
-pub use endpoint::{Endpoint, Scheme};
+pub use endpoint::{Endpoint, EndpointError, Scheme};
 pub use error_code::{ErrorBody, ErrorCode, TRANSIENT_S3_CODES, TRANSIENT_STATUSES, is_transient};
 pub use key::{KeyError, MAX_KEY_BYTES, decode_path, encode_key, encode_query_component, validate_key};
 pub use region::{

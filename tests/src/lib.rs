@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rand::distr::{Alphanumeric, SampleString};
-use s3_connector_host::local_store::LocalS3;
 use s3_connector_host::network::{CaBundle, CaBundleSource, NetworkSettings, ResolveOverrides, Trust};
 use s3_connector_host::{Connection, Connector, ConnectorBuilder, Policy, Secret, StaticCredentials};
+use s3_connector_local_store::LocalS3;
 
 /// A running server with its data directory.
 pub struct TestServer {

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use s3_connector_host::serve::{ClientAuth, ServeLimits, Server, Tenants};
-use s3_connector_host::telemetry::otlp_exporter::OtlpExporter;
+use s3_connector_host::EdgeWorld;
 use s3_connector_host::{Connector, Secret};
+use s3_connector_serve::otlp_exporter::OtlpExporter;
+use s3_connector_serve::{ClientAuth, ServeLimits, Server, Tenants};
 use tokio::sync::oneshot;
 
 use http_body_util::BodyExt;
@@ -36,6 +37,12 @@ impl Serving {
     /// Serves `connector` with `limits`.
     pub async fn start_with(connector: Connector, limits: ServeLimits) -> Self {
         Self::run(Self::bind(connector).await.with_limits(limits), None)
+    }
+
+    /// Serves `connector` with `limits`, running `world`'s edge component (`serve --edge`).
+    pub async fn start_edge(connector: Connector, world: EdgeWorld, limits: ServeLimits) -> Self {
+        let server = Self::bind(connector).await.with_edge(world).expect("the edge component loads");
+        Self::run(server.with_limits(limits), None)
     }
 
     /// Serves `connector` with the default limits, exporting spans with `exporter`.

@@ -1,5 +1,5 @@
-//! The README's JSON action examples are real: every request runs, in order, against s3s-fs,
-//! and every request, every answer it got and every answer shown is checked against
+//! The JSON action examples of docs/actions.md are real: every request runs, in order, against
+//! s3s-fs, and every request, every answer it got and every answer shown is checked against
 //! `schema/actions.schema.json`.
 
 use std::path::Path;
@@ -9,7 +9,7 @@ use s3_connector_host::{FsDocumentStore, Policy};
 use s3_connector_tests::TestServer;
 use serde_json::{Value, json};
 
-/// One ```json block of the README, with the words after `json` in its info string.
+/// One ```json block of docs/actions.md, with the words after `json` in its info string.
 struct Example {
     kind: String,
     argument: Option<String>,
@@ -17,7 +17,8 @@ struct Example {
 }
 
 fn readme_examples() -> Vec<Example> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/actions.md")).unwrap();
     let mut examples = Vec::new();
     let mut lines = readme.lines();
     while let Some(line) = lines.next() {
@@ -29,7 +30,7 @@ fn readme_examples() -> Vec<Example> {
         }
         let body: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
         let json = serde_json::from_str(&body.join("\n"))
-            .unwrap_or_else(|e| panic!("README example is not JSON ({e}):\n{}", body.join("\n")));
+            .unwrap_or_else(|e| panic!("docs/actions.md example is not JSON ({e}):\n{}", body.join("\n")));
         examples.push(Example { kind, argument: words.next().map(str::to_owned), json });
     }
     examples
@@ -82,24 +83,28 @@ async fn every_readme_example_runs_and_matches_the_schema() {
             "action-request" => {
                 let action = example.json["action"].as_str().unwrap().to_owned();
                 shown_actions.insert(action.clone());
-                assert_valid(&requests, &example.json, &format!("the README's {action} request"));
+                assert_valid(&requests, &example.json, &format!("docs/actions.md's {action} request"));
                 if example.argument.as_deref() == Some("norun") {
                     continue;
                 }
                 let answer = match connector.invoke(&example.json.to_string()).await {
                     Ok(answer) => answer,
-                    Err(failure) => panic!("the README's {action} request failed: {}", failure.json()),
+                    Err(failure) => panic!("docs/actions.md's {action} request failed: {}", failure.json()),
                 };
                 let response = validator(&schema, Some(&format!("#/$defs/responses/{action}")));
-                assert_valid(&response, &answer, &format!("the answer to the README's {action} request"));
+                assert_valid(
+                    &response,
+                    &answer,
+                    &format!("the answer to docs/actions.md's {action} request"),
+                );
             }
             "action-response" => {
                 let action = example.argument.as_deref().expect("action-response names its action");
                 let response = validator(&schema, Some(&format!("#/$defs/responses/{action}")));
-                assert_valid(&response, &example.json, &format!("the README's {action} answer"));
+                assert_valid(&response, &example.json, &format!("docs/actions.md's {action} answer"));
             }
-            "action-error" => assert_valid(&error, &example.json, "the README's error"),
-            other => panic!("unknown README example kind {other}"),
+            "action-error" => assert_valid(&error, &example.json, "docs/actions.md's error"),
+            other => panic!("unknown docs/actions.md example kind {other}"),
         }
     }
     let all: Vec<&str> =
@@ -107,7 +112,7 @@ async fn every_readme_example_runs_and_matches_the_schema() {
     let shown: Vec<&str> = shown_actions.iter().map(String::as_str).collect();
     let mut all_sorted = all.clone();
     all_sorted.sort();
-    assert_eq!(shown, all_sorted, "the README shows one example per action");
+    assert_eq!(shown, all_sorted, "docs/actions.md shows one example per action");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

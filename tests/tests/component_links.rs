@@ -5,11 +5,13 @@
 //! a stable version serves any import of the same major.minor (major for 1.0 and later), a
 //! pre-release only itself. The edge component (`wasi:config@0.2.0-rc.1`) must link in
 //! `wasmtime serve` and wasmCloud and must not link in Spin; the edge-spin component
-//! (`wasi:config@0.2.0-draft-2024-09-27`) must link in Spin.
+//! (`wasi:config@0.2.0-draft-2024-09-27`) must link in Spin 3. The WASI 0.3 edge components
+//! (exporting `wasi:http/handler@0.3.0`): edge-p3 must link in `wasmtime serve -S p3`, and
+//! edge-p3-spin in Spin 4's `spin:up/http-trigger@4.1.0`.
 //!
 //! The components are the ones `cargo build -p s3-connector-host` builds (host/build.rs), or
-//! the prebuilt ones named by S3_CONNECTOR_PLUGIN_WASM, S3_CONNECTOR_EDGE_WASM and
-//! S3_CONNECTOR_EDGE_SPIN_WASM.
+//! the prebuilt ones named by S3_CONNECTOR_PLUGIN_WASM, S3_CONNECTOR_EDGE_WASM,
+//! S3_CONNECTOR_EDGE_SPIN_WASM, S3_CONNECTOR_EDGE_P3_WASM and S3_CONNECTOR_EDGE_P3_SPIN_WASM.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +41,17 @@ fn edge() -> PathBuf {
 
 fn edge_spin() -> PathBuf {
     component_path("S3_CONNECTOR_EDGE_SPIN_WASM", "plugin-edge/edge-spin.wasm")
+}
+
+fn edge_p3() -> PathBuf {
+    component_path(
+        "S3_CONNECTOR_EDGE_P3_WASM",
+        "plugin-edge-p3/wasm32-wasip2/plugin/s3_connector_plugin.wasm",
+    )
+}
+
+fn edge_p3_spin() -> PathBuf {
+    component_path("S3_CONNECTOR_EDGE_P3_SPIN_WASM", "plugin-edge-p3/edge-p3-spin.wasm")
 }
 
 fn plugin() -> PathBuf {
@@ -139,8 +152,16 @@ fn unlinked(component: &Path, host: &HostWorld) -> Result<Vec<String>> {
                 missing.push(if same_name.is_empty() {
                     format!("{what} {name}: {} has no {base}", host.name)
                 } else {
+                    // Why the versions differ: a pre-release on either side, else another 0.minor.
+                    let pre_release = !version.pre.is_empty()
+                        || same_name.iter().any(|o| split(o).is_ok_and(|(_, v)| !v.pre.is_empty()));
+                    let why = if pre_release {
+                        "a pre-release matches only itself"
+                    } else {
+                        "another 0.minor is another API"
+                    };
                     format!(
-                        "{what} {name}: {} has {} (a pre-release matches only itself)",
+                        "{what} {name}: {} has {} ({why})",
                         host.name,
                         same_name.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                     )
@@ -193,6 +214,62 @@ fn the_edge_component_does_not_link_in_spin_and_the_edge_spin_one_does() -> Resu
     Ok(())
 }
 
+#[test]
+fn the_p3_edge_component_links_in_wasmtime_serve_p3_and_not_without_it() -> Result<()> {
+    let missing = unlinked(&edge_p3(), &host_world("wasmtime-serve-p3-48.0.8.txt")?)?;
+    assert!(
+        missing.is_empty(),
+        "the edge-p3 component would not link in serve -S p3:\n{}",
+        missing.join("\n")
+    );
+    // A WASI 0.2 host has no wasi:http@0.3.0: neither its types nor a handler@0.3.0 to call.
+    let missing = unlinked(&edge_p3(), &host_world("wasmtime-serve-48.0.8.txt")?)?;
+    assert_eq!(
+        missing,
+        vec![
+            "import wasi:http/types@0.3.0: wasmtime-serve-48.0.8.txt has wasi:http/types@0.2.12 \
+             (another 0.minor is another API)"
+                .to_owned(),
+            "export wasi:http/handler@0.3.0: wasmtime-serve-48.0.8.txt has no wasi:http/handler".to_owned(),
+        ]
+    );
+    // The p2 component still links under serve -S p3 (it falls back to the 0.2 handler).
+    let missing = unlinked(&edge(), &host_world("wasmtime-serve-p3-48.0.8.txt")?)?;
+    assert!(missing.is_empty(), "the edge component would not link in serve -S p3:\n{}", missing.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn the_p3_edge_spin_component_links_in_spin_4_and_the_others_do_not() -> Result<()> {
+    let spin = host_world("spin-4.1.txt")?;
+    let missing = unlinked(&edge_p3_spin(), &spin)?;
+    assert!(
+        missing.is_empty(),
+        "the edge-p3-spin component would not link in Spin 4.1:\n{}",
+        missing.join("\n")
+    );
+    // edge-p3 has the rc.1 wasi:config, which Spin does not provide.
+    let missing = unlinked(&edge_p3(), &spin)?;
+    assert_eq!(
+        missing,
+        vec![
+            "import wasi:config/store@0.2.0-rc.1: spin-4.1.txt has wasi:config/store@0.2.0-draft-2024-09-27 \
+             (a pre-release matches only itself)"
+                .to_owned()
+        ]
+    );
+    // Spin 4's http-trigger world exports only the 0.3 handler: the WASI 0.2 edge-spin is for Spin 3.
+    let missing = unlinked(&edge_spin(), &spin)?;
+    assert_eq!(
+        missing,
+        vec![
+            "export wasi:http/incoming-handler@0.2.12: spin-4.1.txt has no wasi:http/incoming-handler"
+                .to_owned()
+        ]
+    );
+    Ok(())
+}
+
 /// The functions of every interface of a world, by interface name with version: what
 /// `wasm-tools component wit` shows of each.
 fn functions(resolve: &Resolve, world: WorldId) -> BTreeMap<String, Vec<String>> {
@@ -216,7 +293,13 @@ fn functions(resolve: &Resolve, world: WorldId) -> BTreeMap<String, Vec<String>>
 fn each_component_carries_the_world_of_wit() -> Result<()> {
     let mut contract = Resolve::default();
     let (package, _) = contract.push_dir(workspace().join("wit"))?;
-    for (path, world) in [(plugin(), "plugin"), (edge(), "edge"), (edge_spin(), "edge-spin")] {
+    for (path, world) in [
+        (plugin(), "plugin"),
+        (edge(), "edge"),
+        (edge_spin(), "edge-spin"),
+        (edge_p3(), "edge-p3"),
+        (edge_p3_spin(), "edge-p3-spin"),
+    ] {
         let (resolve, built) = component_world(&path)?;
         let declared = contract.select_world(&[package], Some(world))?;
         let (built, declared) = (functions(&resolve, built), functions(&contract, declared));

@@ -152,9 +152,8 @@ async fn a_certificate_for_another_name_is_refused() {
     let ca = TestCa::new(&["other.example"]);
     let dir = tempfile::tempdir().unwrap();
     let keys = [("AKTESTNAMEMISMATCH01", s3_connector_host::Secret::new("s".repeat(40)))];
-    let s3 = s3_connector_host::local_store::LocalS3::start_tls(dir.path(), &keys, ca.server_config())
-        .await
-        .unwrap();
+    let s3 =
+        s3_connector_local_store::LocalS3::start_tls(dir.path(), &keys, ca.server_config()).await.unwrap();
     let bundle = s3_connector_host::network::CaBundle {
         path: ca.ca_file(),
         source: s3_connector_host::network::CaBundleSource::Library,
@@ -220,8 +219,7 @@ async fn an_ipv6_loopback_endpoint_works_over_https() {
     let keys = [("AKTESTIPV6ENDPOINT01", s3_connector_host::Secret::new("v".repeat(40)))];
     let bind: std::net::SocketAddr = "[::1]:0".parse().unwrap();
     let Ok(s3) =
-        s3_connector_host::local_store::LocalS3::start_tls_at(bind, dir.path(), &keys, ca.server_config())
-            .await
+        s3_connector_local_store::LocalS3::start_tls_at(bind, dir.path(), &keys, ca.server_config()).await
     else {
         eprintln!("skipped: this machine has no ::1");
         return;

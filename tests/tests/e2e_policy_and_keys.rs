@@ -59,7 +59,7 @@ async fn awkward_keys_round_trip() {
     let server = TestServer::start().await;
     let c = server.admin();
     c.create_bucket("keys").await.unwrap();
-    // The 1024-byte key is tested on the wire (host/tests/object_options.rs): s3s-fs keeps a
+    // The 1024-byte key is tested on the wire (cli/tests/object_options.rs): s3s-fs keeps a
     // file named after the base64 of the key, which caps keys at about 170 bytes there.
     let keys =
         ["with space.txt", "ünïcødé/日本.txt", "a+b+c", "100%/done", "a//b", "x/../y", "./z", "q?x=1&y#z"];

@@ -12,9 +12,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
-use s3_connector_host::serve::tenants_file::{hex, token_hash};
-use s3_connector_host::serve::{MAX_ACTION_BYTES, TenantBase, Tenants};
 use s3_connector_rules::ErrorCode;
+use s3_connector_serve::tenants_file::{hex, token_hash};
+use s3_connector_serve::{MAX_ACTION_BYTES, TenantBase, Tenants};
 use s3_connector_tests::http_client::{self, bytes};
 use s3_connector_tests::serving::{Serving, TOKEN};
 use s3_connector_tests::{TestServer, policy};

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use s3_connector_host::ObjectRef;
 use s3_connector_host::audit::{Decision, Kind, MemorySink};
-use s3_connector_host::serve::ServeLimits;
 use s3_connector_host::types::{PresignMethod, PresignRequest};
 use s3_connector_host::{Connector, Policy, Secret, StaticCredentials};
+use s3_connector_serve::ServeLimits;
 use s3_connector_tests::http_client::{self, bytes, peak_rss};
 use s3_connector_tests::serving::{Serving, TOKEN};
 use s3_connector_tests::{TestServer, policy};

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use http_body_util::BodyExt;
 use hyper::body::Bytes;
 use s3_connector_host::audit::{AuditRecord, MemorySink};
-use s3_connector_host::local_store::LocalS3;
-use s3_connector_host::serve::tenants_file::{hex, token_hash};
-use s3_connector_host::serve::{TenantBase, Tenants};
 use s3_connector_host::{Connection, Connector, Policy, Secret, StaticCredentials};
+use s3_connector_local_store::LocalS3;
+use s3_connector_serve::tenants_file::{hex, token_hash};
+use s3_connector_serve::{TenantBase, Tenants};
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
 use s3_connector_tests::http_client::{self, bytes};
 use s3_connector_tests::serving::Serving;
@@ -506,8 +506,8 @@ fn the_deployment_example_has_a_valid_tenants_file() {
         .take_while(|line| line.starts_with("    ") || line.is_empty())
         .map(|line| format!("{}\n", line.trim_start()))
         .collect();
-    let specs = s3_connector_host::serve::tenants_file::parse(std::path::Path::new("kubernetes.yaml"), &text)
-        .unwrap();
+    let specs =
+        s3_connector_serve::tenants_file::parse(std::path::Path::new("kubernetes.yaml"), &text).unwrap();
     assert_eq!(specs.len(), 1, "{text}");
     assert_eq!(specs[0].name, "team-a");
 }

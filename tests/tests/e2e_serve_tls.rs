@@ -4,7 +4,7 @@
 //! `serve`'s error answer says so in the host's words.
 
 use s3_connector_host::Secret;
-use s3_connector_host::serve::{ClientAuth, ServeTls, Server};
+use s3_connector_serve::{ClientAuth, ServeTls, Server};
 use s3_connector_tests::TestServer;
 use s3_connector_tests::http_client::{self, bytes};
 use s3_connector_tests::tls::{TestCa, https_call};

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use http_body_util::BodyExt;
 use s3_connector_host::ObjectRef;
-use s3_connector_host::telemetry::otlp_exporter::{OtlpConfig, OtlpExporter};
+use s3_connector_serve::otlp_exporter::{OtlpConfig, OtlpExporter};
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
 use s3_connector_tests::http_client::{self, bytes};
 use s3_connector_tests::otlp_collector::OtlpCollector;

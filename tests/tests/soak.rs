@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use s3_connector_host::serve::{ClientAuth, Server};
 use s3_connector_host::{Policy, Secret};
+use s3_connector_serve::{ClientAuth, Server};
 use s3_connector_tests::TestServer;
 use s3_connector_tests::fault_proxy::{Fault, FaultProxy};
 use s3_connector_tests::http_client::{bytes, call, peak_rss};

@@ -5,7 +5,7 @@
 //! from the request, the
 //! bucket and key, the decision and its rule or reason, and for sent requests the status, the
 //! bytes each way, the duration and S3's request id. It never holds a header, a query string or
-//! a secret: only fields the host fills in itself (reasons go through [`crate::redact`]).
+//! a secret: only fields the host fills in itself (reasons go through [`crate::secrets::redact`]).
 
 mod in_flight;
 mod sinks;
@@ -177,7 +177,7 @@ impl std::fmt::Debug for Audit {
 impl Audit {
     /// Writes `record`, with its reason redacted of any presigned signature.
     pub fn write(&self, mut record: AuditRecord) {
-        record.reason = record.reason.map(|r| crate::redact::query_values(&r));
+        record.reason = record.reason.map(|r| crate::secrets::redact::query_values(&r));
         record.call_id = record.call_id.or_else(|| self.call_id.clone());
         record.serve_request_id = record.serve_request_id.or_else(|| self.serve_request_id.clone());
         self.sink.record(&record);

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use super::{AuditRecord, AuditSink};
+use crate::error::LocalError;
 
 /// Appends one JSON line per record to a file. Each line is written with one `write` call on a
 /// file opened in append mode, so concurrent writers (other processes too) do not interleave
@@ -21,12 +22,13 @@ pub struct FileSink {
 
 impl FileSink {
     /// Opens (or creates) `path` for appending.
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| {
-            format!(
-                "cannot open the audit log {} for appending: {e}; check the directory and permissions",
+    pub fn open(path: &Path) -> Result<Self, LocalError> {
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| LocalError {
+            context: format!(
+                "cannot open the audit log {} for appending (check the directory and permissions)",
                 path.display()
-            )
+            ),
+            source: Some(e),
         })?;
         Ok(Self { path: path.to_owned(), file: Mutex::new(file), warned: AtomicBool::new(false) })
     }

@@ -142,7 +142,7 @@ impl ConnectorBuilder {
     }
 
     /// How many times the plugin tries each request in all (default 3; 1 never retries; at
-    /// most [`MAX_ATTEMPTS`]). Transient failures (429, 500, 502, 503, 504, SlowDown,
+    /// most `MAX_ATTEMPTS`). Transient failures (429, 500, 502, 503, 504, SlowDown,
     /// InternalError, a reset or timed-out connection, a 200 with an error body) are retried
     /// after a backoff with full jitter (100 ms doubling, at most 20 s); each retry is signed
     /// afresh and checked by the policy again. Single PUTs up to 16 MiB and multipart parts are
@@ -174,8 +174,8 @@ impl ConnectorBuilder {
     }
 
     /// Sizes the retry budget this connector's calls (and `serve`'s requests) share: `tokens`
-    /// in all (default [`crate::runtime::retry_budget::DEFAULT_RETRY_TOKENS`]), a retry costs
-    /// [`crate::runtime::retry_budget::RETRY_COST`], a success gives some back. When it is
+    /// in all (default `crate::runtime::retry_budget::DEFAULT_RETRY_TOKENS`), a retry costs
+    /// `crate::runtime::retry_budget::RETRY_COST`, a success gives some back. When it is
     /// empty a transient failure is not retried and the call fails with [`Error::RetryBudget`].
     pub fn retry_budget(mut self, tokens: u32) -> Self {
         self.retry_budget = Arc::new(RetryBudget::new(tokens));
@@ -183,7 +183,7 @@ impl ConnectorBuilder {
     }
 
     /// Bounds the WebAssembly execution time of every call (default
-    /// [`limits::DEFAULT_CPU_BUDGET`]); time the plugin waits for the host's I/O does not count.
+    /// `limits::DEFAULT_CPU_BUDGET`); time the plugin waits for the host's I/O does not count.
     /// A call over budget fails with [`Error::Limit`] naming the budget. Must not be zero.
     pub fn cpu_budget(mut self, budget: Duration) -> Self {
         self.limits.cpu_budget = budget;
@@ -191,21 +191,21 @@ impl ConnectorBuilder {
     }
 
     /// Bounds the linear memory of every call's instance (default and maximum
-    /// [`MAX_INSTANCE_MEMORY`]). A call over the limit fails with [`Error::Limit`] naming it.
+    /// `MAX_INSTANCE_MEMORY`). A call over the limit fails with [`Error::Limit`] naming it.
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.limits.memory_bytes = bytes;
         self
     }
 
     /// Caps what the host holds for one call outside the plugin's memory: header maps and the
-    /// buffers of bodies being written (default [`limits::DEFAULT_HOST_BUFFER_BYTES`], at
-    /// least [`limits::MAX_HEADER_MAP_BYTES`]). A call over the cap fails with [`Error::Limit`].
+    /// buffers of bodies being written (default `limits::DEFAULT_HOST_BUFFER_BYTES`, at
+    /// least `limits::MAX_HEADER_MAP_BYTES`). A call over the cap fails with [`Error::Limit`].
     pub fn host_buffer_limit(mut self, bytes: usize) -> Self {
         self.limits.host_buffer_bytes = bytes;
         self
     }
 
-    /// Caps the requests one call may try (default [`limits::DEFAULT_MAX_REQUESTS`], at least
+    /// Caps the requests one call may try (default `limits::DEFAULT_MAX_REQUESTS`, at least
     /// 1); past the cap every request is denied with a reason naming it.
     pub fn max_requests_per_call(mut self, requests: u32) -> Self {
         self.limits.max_requests = requests;

@@ -8,11 +8,13 @@
 
 mod buckets;
 mod builder;
-#[doc(hidden)]
+mod edge;
+#[cfg(feature = "internals")]
 pub mod guest_probe;
 mod multipart;
 mod objects;
 mod presign;
+mod server_hooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,12 +40,13 @@ pub use builder::{
     ConnectorBuilder, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_INLINE_BYTES,
     MAX_PRESIGN_SECONDS,
 };
+pub use edge::{EdgeCall, HostReason};
 pub use presign::presign_method_named;
 
 /// An S3 connector: the sandboxed plugin, bound to one endpoint, policy and credentials.
 ///
 /// Built once by [`Connector::builder`], immutable after, and cheap to clone (one reference
-/// count); every call instantiates the plugin afresh from the process-wide [`PluginRuntime`],
+/// count); every call instantiates the plugin afresh from the process-wide `PluginRuntime`,
 /// so calls are independent and may run concurrently.
 #[derive(Clone)]
 pub struct Connector {
@@ -148,7 +151,8 @@ impl Connector {
 
     /// Instantiates the plugin once, loads its `client` interface as a typed call does, and
     /// drops the instance: what every typed call pays before the plugin runs. For the benchmarks
-    /// (`bench/`) only.
+    /// (`bench/`, feature `internals`) only.
+    #[cfg(feature = "internals")]
     #[doc(hidden)]
     pub async fn bench_instantiate(&self) -> Result<(), Error> {
         let mut call = self.sandbox().await?;
@@ -156,7 +160,8 @@ impl Connector {
     }
 
     /// Instantiates the plugin once without loading any export: [`Connector::bench_instantiate`]
-    /// less the type checks of the `client` interface. For the benchmarks (`bench/`) only.
+    /// less the type checks of the `client` interface. For the benchmarks (`bench/`, feature `internals`) only.
+    #[cfg(feature = "internals")]
     #[doc(hidden)]
     pub async fn bench_instantiate_bare(&self) -> Result<(), Error> {
         let mut call = self.sandbox().await?;
@@ -165,7 +170,8 @@ impl Connector {
 
     /// Instantiates `floor` once in a sandboxed call as the plugin is and drops it: the least
     /// any component costs, to compare [`Connector::bench_instantiate`] with. For the benchmarks
-    /// (`bench/`) only.
+    /// (`bench/`, feature `internals`) only.
+    #[cfg(feature = "internals")]
     #[doc(hidden)]
     pub async fn bench_instantiate_floor(
         &self,

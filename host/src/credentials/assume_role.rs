@@ -24,14 +24,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::role_session::{
-    RoleSession, RoleSessionSettings, SessionPolicySettings, check_role_arn, default_session_name,
-};
+use super::role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
 use super::{CredentialsError, CredentialsProvider};
 
 const NAME: &str = "assume-role";
-
-pub use super::role_session::DURATION_RANGE;
 
 /// Assumes a role with STS, signing the request with the source provider's credentials.
 pub struct AssumeRoleProvider {
@@ -47,10 +43,7 @@ impl AssumeRoleProvider {
         source: Arc<dyn CredentialsProvider>,
         role_arn: impl Into<String>,
     ) -> Result<Self, CredentialsError> {
-        let role_arn = role_arn.into();
-        check_role_arn(NAME, &role_arn)?;
-        let mut session = RoleSession::new(NAME, role_arn, crate::settings::DEFAULT_REGION.to_owned());
-        session.session_name = Some(default_session_name());
+        let session = RoleSession::for_role(NAME, role_arn.into())?;
         Ok(Self { source, session, external_id: None })
     }
 

@@ -81,7 +81,7 @@ impl ContainerProvider {
     }
 
     /// As [`Self::from_env`], with relative URIs resolved against `agent` instead of
-    /// [`ECS_AGENT`] (for tests and non-standard agents).
+    /// `ECS_AGENT` (for tests and non-standard agents).
     pub fn from_env_with_agent(
         lookup: &dyn Fn(&str) -> Option<String>,
         agent: &str,
@@ -112,9 +112,9 @@ impl ContainerProvider {
         Ok(Some(provider.with_trust(trust)))
     }
 
-    /// The endpoint as it may be printed ([`crate::redact::uri`]).
+    /// The endpoint as it may be printed ([`crate::secrets::redact::uri`]).
     pub fn endpoint(&self) -> String {
-        crate::redact::uri(&self.uri)
+        crate::secrets::redact::uri(&self.uri)
     }
 
     async fn token(&self) -> Result<Option<Secret>, CredentialsError> {
@@ -165,13 +165,13 @@ impl ContainerProvider {
 }
 
 /// Checks a full URI: `http` only to loopback and the ECS/EKS agents, `https` anywhere.
-pub fn check_full_uri(url: &str) -> Result<http::Uri, String> {
-    let shown = crate::redact::url(url);
+pub(crate) fn check_full_uri(url: &str) -> Result<http::Uri, String> {
+    let shown = crate::secrets::redact::url(url);
     let uri: http::Uri = url.parse().map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
     let host = uri.host().ok_or_else(|| format!("{shown:?} has no host"))?;
     // The agent authenticates the caller by AWS_CONTAINER_AUTHORIZATION_TOKEN; a password in
     // the URL has no meaning for it, and is refused rather than sent or silently dropped.
-    if uri.authority().is_some_and(|a| !crate::redact::plain_authority(a.as_str())) {
+    if uri.authority().is_some_and(|a| !crate::secrets::redact::plain_authority(a.as_str())) {
         return Err(format!(
             "{shown} carries a user name or password; the container agent takes none (its token is \
              AWS_CONTAINER_AUTHORIZATION_TOKEN)"
@@ -194,11 +194,11 @@ pub fn check_full_uri(url: &str) -> Result<http::Uri, String> {
                 Err(format!(
                     "{} uses plain http to {host}, which is neither loopback nor the ECS/EKS agent; use https \
                      or a loopback address",
-                    crate::redact::uri(&uri)
+                    crate::secrets::redact::uri(&uri)
                 ))
             }
         }
-        _ => Err(format!("{} must be http:// or https://", crate::redact::uri(&uri))),
+        _ => Err(format!("{} must be http:// or https://", crate::secrets::redact::uri(&uri))),
     }
 }
 

@@ -1,12 +1,12 @@
-//! Credentials: the host owns them, the plugin gets a copy per call for the scope it asks.
+//! Credentials: the host owns them; the plugin gets only a signing key derived from them, per call, for the scope it asks.
 //!
 //! Providers sit behind one trait: static keys and the environment (here), the shared
-//! `~/.aws/config` and `~/.aws/credentials` files ([`profile`]), `credential_process`
-//! ([`process`]), STS AssumeRole ([`assume_role`]), web identity ([`web_identity`]), the
-//! container credentials endpoint ([`container`]), the EC2 instance metadata service ([`imds`]),
-//! IAM Identity Center (SSO) profiles with the token of `aws sso login` ([`sso`]),
-//! IAM Roles Anywhere with an X.509 certificate ([`roles_anywhere`], [`x509`]) and the SDKs'
-//! default chain of them ([`chain`]). [`CachedProvider`] caches any of them and
+//! `~/.aws/config` and `~/.aws/credentials` files (`profile`), `credential_process`
+//! (`process`), STS AssumeRole (`assume_role`), web identity (`web_identity`), the
+//! container credentials endpoint (`container`), the EC2 instance metadata service (`imds`),
+//! IAM Identity Center (SSO) profiles with the token of `aws sso login` (`sso`),
+//! IAM Roles Anywhere with an X.509 certificate (`roles_anywhere`, `x509`) and the SDKs'
+//! default chain of them (`chain`). [`CachedProvider`] caches any of them and
 //! refreshes before expiry, one refresh at a time.
 //!
 //! Every provider beyond static keys and the environment is behind the feature
@@ -32,38 +32,38 @@ macro_rules! fetching_provider {
 
 mod anonymous;
 #[cfg(feature = "aws-credentials")]
-pub mod assume_role;
+mod assume_role;
 mod cached;
 #[cfg(feature = "aws-credentials")]
-pub mod chain;
+mod chain;
 #[cfg(feature = "aws-credentials")]
-pub mod container;
+mod container;
 #[cfg(feature = "aws-credentials")]
 mod der;
 #[cfg(feature = "aws-credentials")]
-pub mod imds;
+mod imds;
 #[cfg(feature = "aws-credentials")]
-pub mod process;
+mod process;
 #[cfg(feature = "aws-credentials")]
-pub mod profile;
+mod profile;
 #[cfg(feature = "aws-credentials")]
-pub mod profile_files;
+mod profile_files;
 #[cfg(feature = "aws-credentials")]
-pub mod role_session;
+mod role_session;
 #[cfg(feature = "aws-credentials")]
-pub mod roles_anywhere;
+mod roles_anywhere;
 mod signing_keys;
 #[cfg(feature = "aws-credentials")]
-pub mod sso;
+mod sso;
 #[cfg(feature = "aws-credentials")]
 mod sts;
 #[cfg(feature = "aws-credentials")]
 mod sts_policy;
 pub mod time;
 #[cfg(feature = "aws-credentials")]
-pub mod web_identity;
+mod web_identity;
 #[cfg(feature = "aws-credentials")]
-pub mod x509;
+pub(crate) mod x509;
 #[cfg(feature = "aws-credentials")]
 mod x509_signing;
 
@@ -82,10 +82,10 @@ pub use self::{
     profile::{ProfileProvider, ProfileSettings},
     role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings},
     roles_anywhere::RolesAnywhereProvider,
-    sso::{SsoLogin, SsoProvider},
+    sso::{SsoLogin, SsoProvider, token_cache_file},
     web_identity::WebIdentityProvider,
 };
-pub use crate::secret::Secret;
+pub use crate::secrets::Secret;
 pub use anonymous::Anonymous;
 pub use cached::{CachedProvider, DEFAULT_REFRESH_MARGIN};
 pub use signing_keys::SigningKeys;
@@ -101,6 +101,24 @@ pub struct AwsCredentials {
     pub session_token: Option<Secret>,
     /// When temporary credentials expire.
     pub expires_at: Option<SystemTime>,
+}
+
+impl AwsCredentials {
+    /// Credentials as a service answered them (STS, Roles Anywhere): the keys trimmed, an empty
+    /// session token taken for none.
+    pub(crate) fn from_answer(
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<String>,
+        expires_at: Option<SystemTime>,
+    ) -> Self {
+        AwsCredentials {
+            access_key_id: access_key_id.trim().to_owned(),
+            secret_access_key: Secret::new(secret_access_key.trim()),
+            session_token: session_token.map(|t| Secret::new(t.trim())).filter(|t| !t.expose().is_empty()),
+            expires_at,
+        }
+    }
 }
 
 /// Why no credentials could be had. The message names the provider and what supplies it.

@@ -32,7 +32,7 @@ impl ProcessProvider {
         Self { command: Secret::new(command), profile: profile.into(), timeout: PROCESS_TIMEOUT }
     }
 
-    /// Another time limit than [`PROCESS_TIMEOUT`].
+    /// Another time limit than `PROCESS_TIMEOUT`.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -97,7 +97,7 @@ struct ProcessOutput {
 }
 
 /// Parses a credential process's output (JSON, `Version` 1). Errors never quote the output.
-pub fn parse_output(stdout: &[u8]) -> Result<AwsCredentials, String> {
+pub(crate) fn parse_output(stdout: &[u8]) -> Result<AwsCredentials, String> {
     let output: ProcessOutput = serde_json::from_slice(stdout).map_err(|e| {
         format!(
             "its output is not the JSON credential_process prints (line {}, column {}); \

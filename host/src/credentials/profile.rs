@@ -197,7 +197,7 @@ fn sso_base(set: &ProfileSet, profile: &Profile) -> Result<BaseCredentials, Stri
 /// Resolves the credentials of profile `name` in `set`: `Ok(None)` when the profile exists but
 /// configures no credentials (it may hold only a region). Errors say which profile and key is
 /// wrong.
-pub fn resolve(set: &ProfileSet, name: &str) -> Result<Option<ResolvedProfile>, String> {
+pub(crate) fn resolve(set: &ProfileSet, name: &str) -> Result<Option<ResolvedProfile>, String> {
     let mut roles: Vec<RoleStep> = Vec::new();
     let mut visited: HashSet<String> = HashSet::new();
     let mut current = name.to_owned();
@@ -423,7 +423,7 @@ pub struct ProfileProvider {
 }
 
 impl ProfileProvider {
-    /// Loads the files and builds the selected profile's provider (see [`ProfileSet::load`]).
+    /// Loads the files and builds the selected profile's provider (see `ProfileSet::load`).
     /// `None` when the profile does not exist (and was not named) or configures no credentials.
     pub fn load(
         lookup: &dyn Fn(&str) -> Option<String>,

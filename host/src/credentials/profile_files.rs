@@ -77,7 +77,7 @@ pub enum FileKind {
 pub type Section = (String, Vec<(String, String)>);
 
 /// Parses INI text into sections. Errors give the 1-based line and what was expected.
-pub fn parse_ini(text: &str) -> Result<Vec<Section>, String> {
+pub(crate) fn parse_ini(text: &str) -> Result<Vec<Section>, String> {
     let mut sections: Vec<Section> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;

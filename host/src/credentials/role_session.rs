@@ -55,6 +55,15 @@ impl RoleSession {
         }
     }
 
+    /// The session an STS provider starts with: `role_arn` checked, in `us-east-1`, with a
+    /// session name `s3-connector-<unix time>`.
+    pub(crate) fn for_role(provider: &'static str, role_arn: String) -> Result<Self, CredentialsError> {
+        check_role_arn(provider, &role_arn)?;
+        let mut session = Self::new(provider, role_arn, crate::settings::DEFAULT_REGION.to_owned());
+        session.session_name = Some(default_session_name());
+        Ok(session)
+    }
+
     /// This provider's error.
     pub(crate) fn error(&self, reason: String) -> CredentialsError {
         CredentialsError { provider: self.provider, reason }
@@ -180,7 +189,7 @@ impl fmt::Debug for RoleSession {
             .field("duration", &self.duration)
             .field("policy", &self.policy.describe())
             .field("region", &self.region)
-            .field("endpoint", &self.endpoint.as_ref().map(crate::redact::uri))
+            .field("endpoint", &self.endpoint.as_ref().map(crate::secrets::redact::uri))
             .finish_non_exhaustive()
     }
 }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::role_session::check_role_arn;
 use super::role_session::{RoleSession, RoleSessionSettings};
 use super::x509::X509Identity;
-use super::{AwsCredentials, CredentialsError, Secret, time};
+use super::{AwsCredentials, CredentialsError, time};
 use crate::network::http_client;
 
 const NAME: &str = "roles-anywhere";
@@ -136,7 +136,7 @@ impl RolesAnywhereProvider {
     }
 
     /// The signed CreateSession request at `now` (for tests and inspection;
-    /// [`CredentialsProvider::credentials`] builds and sends it).
+    /// `CredentialsProvider::credentials` builds and sends it).
     pub fn request(&self, now: SystemTime) -> Result<http::Request<Bytes>, CredentialsError> {
         let identity = self.identity()?;
         let body = CreateSession {
@@ -249,15 +249,12 @@ pub(crate) fn parse_credentials(body: &[u8]) -> Result<AwsCredentials, String> {
         ),
         None => None,
     };
-    Ok(AwsCredentials {
-        access_key_id: credentials.access_key_id.trim().to_owned(),
-        secret_access_key: Secret::new(credentials.secret_access_key.trim()),
-        session_token: credentials
-            .session_token
-            .map(|t| Secret::new(t.trim()))
-            .filter(|t| !t.expose().is_empty()),
+    Ok(AwsCredentials::from_answer(
+        &credentials.access_key_id,
+        &credentials.secret_access_key,
+        credentials.session_token,
         expires_at,
-    })
+    ))
 }
 
 impl fmt::Debug for RolesAnywhereProvider {
@@ -328,7 +325,7 @@ mod tests {
         let c = parse_credentials(body).unwrap();
         assert_eq!(c.access_key_id, "ASIARA");
         assert_eq!(c.secret_access_key.expose(), "ra-secret");
-        assert_eq!(c.session_token.as_ref().map(Secret::expose), Some("ra-token"));
+        assert_eq!(c.session_token.as_ref().map(super::super::Secret::expose), Some("ra-token"));
         assert_eq!(c.expires_at.map(time::format_rfc3339).as_deref(), Some("2030-01-01T00:00:00Z"));
         let table: &[(&[u8], &str)] = &[
             (b"{}", "the answer is not a CreateSession response (no credentialSet)"),

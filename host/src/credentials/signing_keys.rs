@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use s3_connector_rules::sigv4::{SERVICE, SigningIdentity, SigningKey};
 
 use super::AwsCredentials;
-use crate::secret::Secret;
+use crate::secrets::Secret;
 
 /// How many derived keys are kept: a few credentials (request-scoped ones, a rotation) times two
 /// days around midnight.

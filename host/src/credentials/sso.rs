@@ -173,9 +173,9 @@ impl SsoProvider {
         self
     }
 
-    /// The portal as it may be printed ([`crate::redact::uri`]).
+    /// The portal as it may be printed ([`crate::secrets::redact::uri`]).
     pub fn endpoint(&self) -> String {
-        crate::redact::uri(&self.endpoint)
+        crate::secrets::redact::uri(&self.endpoint)
     }
 
     /// The cache file the token is read from.
@@ -282,14 +282,14 @@ impl SsoProvider {
 /// Checks a portal override: a URL with a host, no userinfo, no query; plain `http` only to
 /// loopback.
 fn check_endpoint(url: &str) -> Result<http::Uri, String> {
-    let shown = crate::redact::url(url);
+    let shown = crate::secrets::redact::url(url);
     let uri: http::Uri = url.parse().map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
-    if uri.authority().is_some_and(|a| !crate::redact::plain_authority(a.as_str())) {
+    if uri.authority().is_some_and(|a| !crate::secrets::redact::plain_authority(a.as_str())) {
         return Err(format!("{shown} carries a user name or password; the portal takes none"));
     }
     let Some(host) = uri.host() else { return Err(format!("{shown:?} has no host")) };
     if uri.query().is_some() {
-        return Err(format!("{} must not carry a query", crate::redact::uri(&uri)));
+        return Err(format!("{} must not carry a query", crate::secrets::redact::uri(&uri)));
     }
     match uri.scheme_str() {
         Some("https") => Ok(uri),
@@ -303,11 +303,11 @@ fn check_endpoint(url: &str) -> Result<http::Uri, String> {
                 Err(format!(
                     "{} uses plain http to {host}, which is not loopback: the SSO access token would cross the \
                      network in clear text; use https",
-                    crate::redact::uri(&uri)
+                    crate::secrets::redact::uri(&uri)
                 ))
             }
         }
-        _ => Err(format!("{} must be http:// or https://", crate::redact::uri(&uri))),
+        _ => Err(format!("{} must be http:// or https://", crate::secrets::redact::uri(&uri))),
     }
 }
 

@@ -8,7 +8,7 @@ use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{AwsCredentials, Secret, time};
+use super::{AwsCredentials, time};
 use crate::network::http_client;
 
 /// How long one STS exchange may take.
@@ -24,12 +24,12 @@ pub(crate) fn regional_endpoint(region: &str) -> String {
 /// a host, no query.
 /// A user name or password in it is refused: the services authenticate a request by its
 /// signature only, and a password would otherwise travel in the signed `Host` header. Errors
-/// quote the URL as [`crate::redact::url`] prints it.
+/// quote the URL as [`crate::secrets::redact::url`] prints it.
 pub(crate) fn parse_endpoint(url: &str) -> Result<http::Uri, String> {
-    let shown = crate::redact::url(url);
+    let shown = crate::secrets::redact::url(url);
     let uri: http::Uri =
         url.parse().map_err(|e| format!("endpoint {shown:?} is not a URL ({e}); use https://HOST"))?;
-    if uri.authority().is_some_and(|a| !crate::redact::plain_authority(a.as_str())) {
+    if uri.authority().is_some_and(|a| !crate::secrets::redact::plain_authority(a.as_str())) {
         return Err(format!(
             "endpoint {shown:?} carries a user name or password; STS takes none (requests are signed \
              with the credentials instead)"
@@ -189,15 +189,12 @@ pub(crate) fn parse_credentials(body: &[u8]) -> Result<AwsCredentials, String> {
     if credentials.access_key_id.trim().is_empty() || credentials.secret_access_key.trim().is_empty() {
         return Err("the answer's AccessKeyId or SecretAccessKey is empty".to_owned());
     }
-    Ok(AwsCredentials {
-        access_key_id: credentials.access_key_id.trim().to_owned(),
-        secret_access_key: Secret::new(credentials.secret_access_key.trim()),
-        session_token: credentials
-            .session_token
-            .map(|t| Secret::new(t.trim()))
-            .filter(|t| !t.expose().is_empty()),
+    Ok(AwsCredentials::from_answer(
+        &credentials.access_key_id,
+        &credentials.secret_access_key,
+        credentials.session_token,
         expires_at,
-    })
+    ))
 }
 
 /// The `Code` and `Message` of an STS `ErrorResponse`.
@@ -262,7 +259,7 @@ mod tests {
         let c = parse_credentials(ASSUME_ROLE.as_bytes()).unwrap();
         assert_eq!(c.access_key_id, "ASIAIOSFODNN7EXAMPLE");
         assert_eq!(c.secret_access_key.expose(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY");
-        assert_eq!(c.session_token.as_ref().map(Secret::expose), Some("IQoJb3JpZ2luX2VjEOr"));
+        assert_eq!(c.session_token.as_ref().map(super::super::Secret::expose), Some("IQoJb3JpZ2luX2VjEOr"));
         assert_eq!(c.expires_at.map(time::format_rfc3339).as_deref(), Some("2019-11-09T13:34:41Z"));
 
         let web = ASSUME_ROLE.replace("AssumeRoleResult", "AssumeRoleWithWebIdentityResult");

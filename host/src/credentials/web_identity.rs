@@ -10,9 +10,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use super::role_session::{
-    RoleSession, RoleSessionSettings, SessionPolicySettings, check_role_arn, default_session_name,
-};
+use super::role_session::{RoleSession, RoleSessionSettings, SessionPolicySettings};
 use super::{AwsCredentials, CredentialsError, Secret};
 use crate::network::{ProxySettings, Trust};
 
@@ -34,10 +32,7 @@ impl WebIdentityProvider {
         token_file: impl Into<PathBuf>,
         role_arn: impl Into<String>,
     ) -> Result<Self, CredentialsError> {
-        let role_arn = role_arn.into();
-        check_role_arn(NAME, &role_arn)?;
-        let mut session = RoleSession::new(NAME, role_arn, crate::settings::DEFAULT_REGION.to_owned());
-        session.session_name = Some(default_session_name());
+        let session = RoleSession::for_role(NAME, role_arn.into())?;
         Ok(Self { token_file: token_file.into(), session })
     }
 

@@ -11,25 +11,23 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 
 use super::{NetworkFailure, ProxySettings, Trust};
-use crate::redact;
+use crate::secrets::redact;
 
 /// The most a credentials endpoint may answer; real answers are a few KiB.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
 /// A response: status and the whole body.
-pub(crate) struct Response {
+pub struct Response {
     /// The HTTP status.
     pub status: http::StatusCode,
-    /// The body, at most [`MAX_RESPONSE_BYTES`]. Read by the credentials providers only: the
+    /// The body, at most `MAX_RESPONSE_BYTES`. Read by the credentials providers only: the
     /// OTLP exporter, the one other caller, logs a refusal by its status alone.
-    #[cfg_attr(not(feature = "aws-credentials"), allow(dead_code))]
     pub body: Bytes,
 }
 
 impl Response {
     /// The body as text for error messages: the first 300 characters, lossy. Only call it for
     /// error answers, which carry no credentials.
-    #[cfg_attr(not(feature = "aws-credentials"), allow(dead_code))]
     pub fn excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
         let text = text.trim();
@@ -57,7 +55,7 @@ fn without_userinfo(uri: &http::Uri) -> http::Uri {
 /// `https`, the absolute form for `http`). The `Host` header is set from the URI's host and
 /// port; a userinfo in the URI is never sent (a caller that means it sends it as a header of
 /// its own). Errors name the method and the URI as [`redact::uri`] prints it.
-pub(crate) async fn send(
+pub async fn send(
     mut request: http::Request<Bytes>,
     timeout: Duration,
     trust: &Trust,

@@ -5,7 +5,7 @@
 
 pub mod ca_bundle;
 pub mod failure;
-pub(crate) mod http_client;
+pub mod http_client;
 pub mod proxy;
 pub mod resolve;
 pub mod trust;

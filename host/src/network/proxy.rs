@@ -4,7 +4,7 @@
 //! guard decides on the S3 request first: a denied request never reaches the proxy.
 
 use crate::network::NetworkFailure;
-use crate::secret::Secret;
+use crate::secrets::Secret;
 
 /// The most a proxy's answer to `CONNECT` may hold before its end.
 const MAX_CONNECT_ANSWER: usize = 8 * 1024;
@@ -44,7 +44,7 @@ impl Proxy {
     pub fn parse(url: &str, source_name: &str) -> Result<Self, ProxyError> {
         let invalid = |reason: &str| ProxyError::Invalid {
             source_name: source_name.to_owned(),
-            url: crate::redact::url(url),
+            url: crate::secrets::redact::url(url),
             reason: reason.to_owned(),
         };
         // A bare host:port is read as http://, as curl does.
@@ -111,7 +111,7 @@ pub struct FileProxy {
 impl std::fmt::Debug for FileProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileProxy")
-            .field("proxy", &self.proxy.as_deref().map(crate::redact::url))
+            .field("proxy", &self.proxy.as_deref().map(crate::secrets::redact::url))
             .field("no_proxy", &self.no_proxy)
             .finish()
     }

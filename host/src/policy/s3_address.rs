@@ -6,7 +6,7 @@ use http::{HeaderMap, Method, Uri};
 use s3_connector_rules::{BucketNameError, Endpoint, decode_path, validate_bucket_name};
 
 use super::{Access, S3Action};
-use crate::redact;
+use crate::secrets::redact;
 
 /// What an S3 request does, as far as the policy is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]

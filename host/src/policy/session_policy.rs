@@ -2,7 +2,7 @@
 //! itself to the buckets, prefixes and access classes the host allows.
 //!
 //! A session policy can only narrow what the role grants. Sent with AssumeRole (see
-//! [`crate::credentials::AssumeRoleProvider::with_session_policy`]), it makes the credentials
+//! `crate::credentials::AssumeRoleProvider::with_session_policy`), it makes the credentials
 //! the plugin gets useless outside the policy even if they leave the sandbox.
 //!
 //! Access classes map to S3 actions as the host's own check maps requests to classes:

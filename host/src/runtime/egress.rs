@@ -107,7 +107,8 @@ impl EgressGuard {
         self
     }
 
-    /// Parses and checks one request.
+    /// Parses and checks one request (the white-box tests' view of the guard).
+    #[cfg(feature = "internals")]
     pub fn check(&self, request: &http::Request<WasiBody>) -> Result<(), Denial> {
         self.decide(request).1.map(drop)
     }
@@ -120,8 +121,11 @@ impl EgressGuard {
                 (Some(parsed), verdict)
             }
             Err(e) => {
-                let denial =
-                    Denial(format!("{} {}: {e}", request.method(), crate::redact::uri(request.uri())));
+                let denial = Denial(format!(
+                    "{} {}: {e}",
+                    request.method(),
+                    crate::secrets::redact::uri(request.uri())
+                ));
                 (None, Err(denial))
             }
         }
@@ -235,7 +239,7 @@ impl WasiHttpHooks for EgressGuard {
                 "the plugin tried more than {} requests in one call, the host's cap; {} {} was not sent",
                 self.max_requests,
                 request.method(),
-                crate::redact::uri(request.uri())
+                crate::secrets::redact::uri(request.uri())
             )));
         }
         let attempt = retry_budget::attempt_of(request.headers());
@@ -249,7 +253,7 @@ impl WasiHttpHooks for EgressGuard {
                 "{} {} failed and was not retried: the connector's retry budget is empty ({} retries refused \
                  so far), as too many requests failed recently; try again later",
                 request.method(),
-                crate::redact::uri(request.uri()),
+                crate::secrets::redact::uri(request.uri()),
                 budget.refused()
             );
             if let Some(audit) = &self.audit {

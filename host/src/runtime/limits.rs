@@ -62,13 +62,13 @@ impl Held {
 /// The limits of every instance of a connector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes each linear memory of an instance may grow to (at most [`MAX_INSTANCE_MEMORY`]).
+    /// Bytes each linear memory of an instance may grow to (at most `MAX_INSTANCE_MEMORY`).
     pub memory_bytes: usize,
     /// WebAssembly execution time per call.
     pub cpu_budget: Duration,
     /// Outgoing requests per call, allowed or not.
     pub max_requests: u32,
-    /// Bytes the host may hold for an instance outside its memory (see [`super::host_buffer`]).
+    /// Bytes the host may hold for an instance outside its memory (see `super::host_buffer`).
     pub host_buffer_bytes: usize,
 }
 

@@ -8,6 +8,7 @@ pub mod edge_runtime;
 pub mod egress;
 pub mod host_buffer;
 #[doc(hidden)]
+#[cfg(feature = "internals")]
 pub mod instantiation_floor;
 pub mod limits;
 pub mod pinned_clock;

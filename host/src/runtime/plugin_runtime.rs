@@ -23,7 +23,7 @@ use crate::error::Error;
 pub static PLUGIN_WASM: &[u8] = include_bytes!(env!("S3_CONNECTOR_PLUGIN_WASM_PATH"));
 
 /// How many instances may be alive at once in this process, unless
-/// [`PluginRuntime::configure_instances`] says otherwise.
+/// `PluginRuntime::configure_instances` says otherwise.
 pub const MAX_INSTANCES: u32 = 256;
 
 /// The pool size asked for before the runtime was first used.
@@ -151,6 +151,9 @@ impl PluginRuntime {
             .pagemap_scan(Enabled::Auto);
         let mut config = Config::new();
         config.wasm_component_model(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // The WASI 0.3 edge component (`serve --edge p3`) exports an async function with
+        // stream<u8> bodies: the component model's async ABI. The other components use none of it.
+        config.wasm_component_model_async(true);
         // CPU budgets: every store sets a deadline (`SandboxedCall::open`), the ticker advances it.
         config.epoch_interruption(true);
         // `S3_CONNECTOR_PERF_MAP=1` names the guest's compiled functions for `perf`

@@ -124,9 +124,9 @@ impl StoreState {
     }
 
     /// `text` with every spelling of every secret handed out in this call replaced by
-    /// `<redacted>` (see [`crate::scrub`]), except inside the URLs the host presigned.
+    /// `<redacted>` (see [`crate::secrets::scrub`]), except inside the URLs the host presigned.
     pub fn scrub(&self, text: &str) -> String {
-        crate::scrub::secrets_outside(text, &self.handed_out, &self.issued_urls)
+        crate::secrets::scrub::secrets_outside(text, &self.handed_out, &self.issued_urls)
     }
 
     /// What every instance of the connector shares.

@@ -1,6 +1,6 @@
 //! One finished span as a plain record, and the sink spans are recorded into: a bounded queue
 //! that never blocks a request (a full queue drops the span and counts it), drained by the
-//! exporter ([`super::otlp_exporter`]).
+//! exporter (`s3_connector_serve::otlp_exporter`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

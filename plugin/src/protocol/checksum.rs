@@ -28,20 +28,13 @@ pub fn header_name(algorithm: ChecksumAlgorithm) -> &'static str {
     }
 }
 
-/// The algorithm's name in `x-amz-sdk-checksum-algorithm` and `x-amz-checksum-algorithm`.
-pub fn wire_name(algorithm: ChecksumAlgorithm) -> &'static str {
-    match algorithm {
-        ChecksumAlgorithm::Crc32 => "CRC32",
-        ChecksumAlgorithm::Crc32c => "CRC32C",
-        ChecksumAlgorithm::Sha1 => "SHA1",
-        ChecksumAlgorithm::Sha256 => "SHA256",
-        ChecksumAlgorithm::Crc64nvme => "CRC64NVME",
-    }
-}
+// `ChecksumAlgorithm::s3_name`: the name in `x-amz-sdk-checksum-algorithm` and
+// `x-amz-checksum-algorithm`, as the host spells it.
+s3_connector_rules::checksum_names!();
 
 /// The element of a part's checksum in CompleteMultipartUpload's body, for example `ChecksumCRC32`.
 pub fn xml_element(algorithm: ChecksumAlgorithm) -> String {
-    format!("Checksum{}", wire_name(algorithm))
+    format!("Checksum{}", algorithm.s3_name())
 }
 
 /// The length of the checksum's base64 text: a trailer's size is known before the body is read.
@@ -244,7 +237,7 @@ mod tests {
             (Crc64nvme, "x-amz-checksum-crc64nvme", "CRC64NVME", "ChecksumCRC64NVME"),
         ];
         for (algorithm, header, name, element) in table {
-            assert_eq!((header_name(algorithm), wire_name(algorithm)), (header, name));
+            assert_eq!((header_name(algorithm), algorithm.s3_name()), (header, name));
             assert_eq!(xml_element(algorithm), element);
         }
     }

@@ -15,10 +15,7 @@ pub fn checksum_mode() -> (HeaderName, HeaderValue) {
 }
 
 fn sdk_algorithm(algorithm: ChecksumAlgorithm) -> (HeaderName, HeaderValue) {
-    (
-        HeaderName::from_static("x-amz-sdk-checksum-algorithm"),
-        HeaderValue::from_static(checksum::wire_name(algorithm)),
-    )
+    (HeaderName::from_static("x-amz-sdk-checksum-algorithm"), HeaderValue::from_static(algorithm.s3_name()))
 }
 
 /// A body in memory: its checksum in `x-amz-checksum-ALG`, with the algorithm named.
@@ -69,7 +66,7 @@ fn full_object_type() -> (HeaderName, HeaderValue) {
 pub fn for_multipart(algorithm: ChecksumAlgorithm) -> Headers {
     let mut headers = vec![(
         HeaderName::from_static("x-amz-checksum-algorithm"),
-        HeaderValue::from_static(checksum::wire_name(algorithm)),
+        HeaderValue::from_static(algorithm.s3_name()),
     )];
     if checksum::full_object_multipart(algorithm) {
         headers.push(full_object_type());

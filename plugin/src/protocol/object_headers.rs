@@ -147,10 +147,9 @@ fn customer_key_headers(key: &[u8]) -> Result<Headers, S3Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::option_defaults::{get_options, no_conditions, put_options};
 
     fn put(options: impl FnOnce(&mut PutOptions)) -> Result<Vec<(String, String)>, S3Error> {
-        let mut o = put_options();
+        let mut o = PutOptions::default();
         options(&mut o);
         put_headers(&o)
             .map(|h| h.into_iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned())).collect())
@@ -237,9 +236,9 @@ mod tests {
     #[test]
     fn get_options_send_conditions_and_the_customer_key() {
         let options = GetOptions {
-            conditions: Conditions { if_none_match: Some("\"e1\"".into()), ..no_conditions() },
+            conditions: Conditions { if_none_match: Some("\"e1\"".into()), ..Conditions::default() },
             customer_key: Some(vec![1; 32]),
-            ..get_options()
+            ..GetOptions::default()
         };
         let names: Vec<String> =
             get_headers(&options).unwrap().into_iter().map(|(n, _)| n.to_string()).collect();

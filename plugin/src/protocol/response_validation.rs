@@ -11,7 +11,7 @@
 use base64::Engine as _;
 
 use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
-use crate::protocol::checksum::{self, header_name, wire_name};
+use crate::protocol::checksum::{self, header_name};
 
 /// The environment variable of the plugin's WASI environment that holds the setting.
 pub const ENVIRONMENT: &str = "AWS_RESPONSE_CHECKSUM_VALIDATION";
@@ -74,7 +74,7 @@ pub fn to_verify<'a>(
             "the server sent {} {value:?}, {} bytes where a {} is {expected}",
             header_name(algorithm),
             digest.len(),
-            wire_name(algorithm)
+            algorithm.s3_name()
         ))),
         Err(_) => Err(server_fault(format!(
             "the server sent {} {value:?}, which is not base64",

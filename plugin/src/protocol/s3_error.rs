@@ -1,6 +1,5 @@
 //! From an S3 error response to the contract's error variant.
 
-use s3_connector_rules::ErrorCode;
 use s3_connector_rules::sigv4::SigningError;
 
 use crate::bindings::s3_connector::s3::types::{S3Error, ServiceError};
@@ -95,21 +94,8 @@ fn code_for_status(status: u16, subject: Subject<'_>) -> &'static str {
     }
 }
 
-/// The stable code of an S3 error, as every output writes it.
-pub fn code_of(error: &S3Error) -> ErrorCode {
-    match error {
-        S3Error::DeniedByHost(_) => ErrorCode::DeniedByHost,
-        S3Error::NoSuchBucket(_) => ErrorCode::NoSuchBucket,
-        S3Error::NoSuchKey(_) => ErrorCode::NoSuchKey,
-        S3Error::AccessDenied(_) => ErrorCode::AccessDenied,
-        S3Error::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
-        S3Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
-        S3Error::Service(_) => ErrorCode::Service,
-        S3Error::Transport(_) => ErrorCode::Transport,
-        S3Error::Timeout => ErrorCode::Timeout,
-        S3Error::Other(_) => ErrorCode::Other,
-    }
-}
+// `s3_error_code` and `describe_s3_error`, as the host reads the same variant.
+s3_connector_rules::s3_error_mapping!(pub);
 
 /// An input refused before anything was sent.
 pub fn invalid(message: impl std::fmt::Display) -> S3Error {
@@ -171,6 +157,6 @@ mod tests {
     }
 
     fn case_name(e: &S3Error) -> &'static str {
-        code_of(e).as_str()
+        s3_error_code(e).as_str()
     }
 }

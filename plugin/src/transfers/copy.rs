@@ -11,7 +11,6 @@ use crate::operations::head_object;
 use crate::operations::multipart;
 use crate::protocol::checked_names::Object;
 use crate::protocol::object_headers::{Headers, copy_source, put_headers};
-use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
 use crate::protocol::xml;
 use crate::transfers::transfer_plan;
@@ -62,7 +61,7 @@ pub fn source_condition_headers(conditions: &Conditions) -> Result<Headers, S3Er
 
 /// The options of a new object with only a content type and metadata.
 pub fn object_options(content_type: Option<String>, metadata: Vec<(String, String)>) -> PutOptions {
-    PutOptions { content_type, metadata, ..option_defaults::put_options() }
+    PutOptions { content_type, metadata, ..PutOptions::default() }
 }
 
 /// `x-amz-metadata-directive: REPLACE` with the new metadata and content type, or nothing.
@@ -107,8 +106,7 @@ pub fn copy_with(
 ) -> Result<CopyResult, S3Error> {
     check_not_onto_itself(source, target, options)?;
     let replace = replace_metadata_headers(options)?;
-    let head_options =
-        GetOptions { conditions: options.source_conditions.clone(), ..option_defaults::get_options() };
+    let head_options = GetOptions { conditions: options.source_conditions.clone(), ..GetOptions::default() };
     let info = head_object(s3, source, &head_options)?;
     if info.size <= MAX_SINGLE_COPY {
         let mut extra = source_condition_headers(&options.source_conditions)?;
@@ -166,7 +164,7 @@ mod tests {
 
     fn options(metadata: Option<Vec<(String, String)>>, content_type: Option<&str>) -> CopyOptions {
         CopyOptions {
-            source_conditions: option_defaults::no_conditions(),
+            source_conditions: Conditions::default(),
             metadata,
             content_type: content_type.map(str::to_owned),
         }

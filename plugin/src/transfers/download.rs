@@ -15,7 +15,6 @@ use crate::operations;
 use crate::protocol::checked_names::Object;
 use crate::protocol::checksum::Hasher;
 use crate::protocol::object_headers;
-use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
 use crate::transport::client::{Call, S3, S3Action};
 use crate::transport::range_sink::{RangeSink, stream_from};
@@ -99,9 +98,9 @@ fn resumable(
 /// The ranged GET of everything from byte `from`, only while the object is still `etag`.
 fn rest_of<'a>(object: Object<'a>, options: &GetOptions, etag: &str, from: u64) -> Result<Call<'a>, S3Error> {
     let pinned = GetOptions {
-        conditions: Conditions { if_match: Some(etag.to_owned()), ..option_defaults::no_conditions() },
+        conditions: Conditions { if_match: Some(etag.to_owned()), ..Conditions::default() },
         customer_key: options.customer_key.clone(),
-        ..option_defaults::get_options()
+        ..GetOptions::default()
     };
     let mut call = Call::on_object(S3Action::GetObject, object);
     call.headers = object_headers::get_headers(&pinned)?;

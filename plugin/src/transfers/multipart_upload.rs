@@ -3,14 +3,13 @@
 //! [`crate::operations::multipart`]'s.
 
 use crate::bindings::s3_connector::s3::types::{PutOptions, PutResult, S3Error};
-use crate::bindings::wasi::io::streams::InputStream;
 use crate::operations::multipart;
 use crate::operations::put_object;
 use crate::protocol::checked_names::Object;
 use crate::protocol::s3_error::invalid;
 use crate::transport::client::S3;
 use crate::transport::range_source::RangeSource;
-use crate::transport::stream_copy;
+use crate::transport::stream_copy::{self, ByteSource};
 use crate::transport::wire::Body;
 
 use super::parallel_parts::{self, PartReader, Parts};
@@ -23,17 +22,26 @@ use super::transfer_plan;
 pub const REPLAY_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// One PutObject of exactly `length` bytes from `source`: from memory (replayable) up to
-/// [`REPLAY_LIMIT`], else streamed once.
+/// [`REPLAY_LIMIT`], else streamed once (spliced from a `wasi:io` stream; any other source is
+/// refused there, as it cannot be spliced and is too large to hold).
 pub fn put_known_length(
     s3: &S3,
     object: Object<'_>,
-    source: &InputStream,
+    source: &dyn ByteSource,
     length: u64,
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {
-    if length == 0 || length > REPLAY_LIMIT {
-        let body = if length == 0 { Body::Empty } else { Body::Stream { source, length } };
-        return put_object(s3, object, body, options);
+    if length == 0 {
+        return put_object(s3, object, Body::Empty, options);
+    }
+    if length > REPLAY_LIMIT {
+        let Some(source) = source.wasi_stream() else {
+            return Err(S3Error::InvalidRequest(format!(
+                "a single PUT of {length} bytes (over {REPLAY_LIMIT}) is sent only from a wasi:io \
+                 stream; lower the multipart threshold"
+            )));
+        };
+        return put_object(s3, object, Body::Stream { source, length }, options);
     }
     let bytes = read_exactly(source, length)?;
     put_object(s3, object, Body::Bytes(&bytes), options)
@@ -41,7 +49,7 @@ pub fn put_known_length(
 
 /// Exactly `length` bytes of `source` (at most [`REPLAY_LIMIT`]) in memory, so that they can be
 /// sent again; a source that ends early is bad input, named as such.
-pub fn read_exactly(source: &InputStream, length: u64) -> Result<Vec<u8>, S3Error> {
+pub fn read_exactly(source: &dyn ByteSource, length: u64) -> Result<Vec<u8>, S3Error> {
     if length > REPLAY_LIMIT {
         return Err(S3Error::Other(format!("{length} bytes are over the replay limit of {REPLAY_LIMIT}")));
     }
@@ -64,7 +72,7 @@ pub fn read_exactly(source: &InputStream, length: u64) -> Result<Vec<u8>, S3Erro
 pub fn upload_stream(
     s3: &S3,
     object: Object<'_>,
-    source: &InputStream,
+    source: &dyn ByteSource,
     length: Option<u64>,
     options: &PutOptions,
 ) -> Result<PutResult, S3Error> {

@@ -11,7 +11,6 @@
 
 use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
 use crate::bindings::wasi::io::poll;
-use crate::bindings::wasi::io::streams::InputStream;
 use crate::operations::multipart::{self, part_call};
 use crate::protocol::checked_names::Object;
 use crate::protocol::checksum;
@@ -21,7 +20,7 @@ use crate::transfers::transfer_plan::{MAX_PARTS, Plan};
 use crate::transport::client::{Call, S3};
 use crate::transport::in_flight::{InFlight, Outgoing};
 use crate::transport::range_source::{self, RangeSource};
-use crate::transport::stream_copy::read_up_to;
+use crate::transport::stream_copy::{ByteSource, read_up_to};
 use crate::transport::wire::Body;
 
 /// A part as CompleteMultipartUpload names it: number, ETag, and its checksum element and value.
@@ -29,7 +28,7 @@ pub type Done = (u32, String, Option<(String, String)>);
 
 /// Reads an input part by part: up to its announced length, or to its end.
 pub struct PartReader<'a> {
-    source: &'a InputStream,
+    source: &'a dyn ByteSource,
     length: Option<u64>,
     part_size: usize,
     read: u64,
@@ -38,7 +37,7 @@ pub struct PartReader<'a> {
 
 impl<'a> PartReader<'a> {
     /// A reader of `source`, which gives exactly `length` bytes when that is known.
-    pub fn new(source: &'a InputStream, length: Option<u64>, part_size: usize) -> Self {
+    pub fn new(source: &'a dyn ByteSource, length: Option<u64>, part_size: usize) -> Self {
         Self { source, length, part_size, read: 0, ended: false }
     }
 

@@ -27,7 +27,6 @@ use crate::protocol::checked_names::Object;
 use crate::protocol::checksum::{self, Hasher};
 use crate::protocol::checksum_headers;
 use crate::protocol::object_headers;
-use crate::protocol::option_defaults;
 use crate::protocol::s3_error::invalid;
 use crate::transfers::transfer_plan;
 use crate::transport::client::{AttemptError, Call, S3, S3Action};
@@ -85,9 +84,9 @@ pub fn download(
 
     // Every range only while the object is the one the HEAD saw.
     let pinned = GetOptions {
-        conditions: Conditions { if_match: Some(info.etag.clone()), ..option_defaults::no_conditions() },
+        conditions: Conditions { if_match: Some(info.etag.clone()), ..Conditions::default() },
         customer_key: options.customer_key.clone(),
-        ..option_defaults::get_options()
+        ..GetOptions::default()
     };
     let range_call = |(first, last): (u64, u64)| -> Result<Call<'_>, S3Error> {
         let mut call = Call::on_object(S3Action::GetObject, object);

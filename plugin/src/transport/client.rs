@@ -96,7 +96,7 @@ impl S3 {
     /// Reads the host's settings.
     pub fn from_host() -> Result<Self, S3Error> {
         let connection = host_imports::connection();
-        let endpoint = Endpoint::parse(&connection.endpoint).map_err(S3Error::Other)?;
+        let endpoint = Endpoint::parse(&connection.endpoint).map_err(|e| S3Error::Other(e.to_string()))?;
         Ok(Self {
             endpoint,
             region: connection.region,

@@ -4,8 +4,8 @@
 //! [`crate::transfers::parallel_parts`]).
 
 use crate::bindings::s3_connector::s3::types::S3Error;
-use crate::bindings::wasi::http::outgoing_handler;
-use crate::bindings::wasi::http::types::{FutureIncomingResponse, OutgoingBody};
+use crate::bindings::wasi::http0_2_12::outgoing_handler;
+use crate::bindings::wasi::http0_2_12::types::{FutureIncomingResponse, OutgoingBody};
 use crate::bindings::wasi::io::poll::Pollable;
 use crate::bindings::wasi::io::streams::{InputStream, OutputStream};
 use crate::protocol::endpoint::Target;

@@ -4,7 +4,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use crate::bindings::wasi::clocks::monotonic_clock;
+use crate::bindings::wasi::clocks0_2_12::monotonic_clock;
 
 /// Sleeps for `duration`: subscribes to the monotonic clock and polls the pollable.
 pub fn sleep(duration: Duration) {

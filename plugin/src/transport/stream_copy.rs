@@ -73,10 +73,34 @@ pub fn flush(sink: &OutputStream) -> Result<(), String> {
     }
 }
 
+/// A body read a chunk at a time by the upload path: a `wasi:io` stream (every world's
+/// `client` calls, the `edge` world's requests) or a WASI 0.3 `stream<u8>` (the `edge-p3`
+/// world's requests). The uploads read through this, so that one multipart path serves both.
+pub trait ByteSource {
+    /// Reads until `limit` bytes, the end of the source or its failure (as [`read_chunk`]).
+    fn read_chunk(&self, limit: usize) -> (Vec<u8>, ChunkEnd);
+
+    /// The `wasi:io` stream behind the source, when there is one: a single PUT too large to hold
+    /// is spliced from it by the host, which only a `wasi:io` stream allows.
+    fn wasi_stream(&self) -> Option<&InputStream> {
+        None
+    }
+}
+
+impl ByteSource for InputStream {
+    fn read_chunk(&self, limit: usize) -> (Vec<u8>, ChunkEnd) {
+        read_chunk(self, limit)
+    }
+
+    fn wasi_stream(&self) -> Option<&InputStream> {
+        Some(self)
+    }
+}
+
 /// Reads until `limit` bytes or the end of the source. Returns the bytes and whether the
 /// source ended.
-pub fn read_up_to(source: &InputStream, limit: usize) -> Result<(Vec<u8>, bool), String> {
-    match read_chunk(source, limit) {
+pub fn read_up_to(source: &(impl ByteSource + ?Sized), limit: usize) -> Result<(Vec<u8>, bool), String> {
+    match source.read_chunk(limit) {
         (bytes, ChunkEnd::Full) => Ok((bytes, false)),
         (bytes, ChunkEnd::Ended) => Ok((bytes, true)),
         (_, ChunkEnd::Failed(e)) => Err(e),

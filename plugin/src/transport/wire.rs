@@ -5,8 +5,8 @@
 //! over a failed body write, so a denial reads as a denial and not as a broken stream.
 
 use crate::bindings::s3_connector::s3::types::{ChecksumAlgorithm, S3Error};
-use crate::bindings::wasi::http::outgoing_handler;
-use crate::bindings::wasi::http::types::{
+use crate::bindings::wasi::http0_2_12::outgoing_handler;
+use crate::bindings::wasi::http0_2_12::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
 use crate::bindings::wasi::io::poll::Pollable;
@@ -17,7 +17,7 @@ use crate::protocol::endpoint::{self, Target};
 use crate::protocol::response_validation::{self, Validation};
 use crate::transport::range_source::RangeSource;
 use crate::transport::retry::Transport;
-use crate::transport::stream_copy::{self, ChunkEnd, CopyEnd};
+use crate::transport::stream_copy::{self, ByteSource, ChunkEnd, CopyEnd};
 
 /// A request body. Cheap to copy: it borrows its bytes or its stream.
 #[derive(Clone, Copy)]
@@ -294,6 +294,18 @@ impl Response {
     }
 }
 
+/// The body read a chunk at a time through guest memory, for a sink that is no `wasi:io`
+/// stream (the `edge-p3` world's response body, a WASI 0.3 `stream<u8>`).
+impl ByteSource for Response {
+    fn read_chunk(&self, limit: usize) -> (Vec<u8>, ChunkEnd) {
+        stream_copy::read_chunk(&self.stream, limit)
+    }
+
+    fn wasi_stream(&self) -> Option<&InputStream> {
+        Some(&self.stream)
+    }
+}
+
 /// Sends a signed request to `target` with `body` and waits for the response head.
 pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Result<Response, Failure> {
     let outgoing = outgoing_request(request, target)?;
@@ -344,7 +356,7 @@ pub fn send(request: &http::Request<()>, target: &Target, body: Body<'_>) -> Res
 
 /// A response head and its body stream, not read yet.
 pub(crate) fn into_response(
-    response: crate::bindings::wasi::http::types::IncomingResponse,
+    response: crate::bindings::wasi::http0_2_12::types::IncomingResponse,
 ) -> Result<Response, Failure> {
     let status = response.status();
     let headers = response.headers().entries();
@@ -476,7 +488,7 @@ fn write_chunked(
 fn wait(
     future: &FutureIncomingResponse,
     url: &str,
-) -> Result<crate::bindings::wasi::http::types::IncomingResponse, Failure> {
+) -> Result<crate::bindings::wasi::http0_2_12::types::IncomingResponse, Failure> {
     future.subscribe().block();
     match future.get() {
         Some(Ok(Ok(response))) => Ok(response),

@@ -6,10 +6,9 @@
 use serde_json::{Value, json};
 
 use super::error::ActionError;
-use crate::bindings::s3_connector::s3::types::{ListObjectsRequest, ObjectSummary, S3Error};
+use crate::bindings::s3_connector::s3::types::{CopyOptions, ListObjectsRequest, ObjectSummary, S3Error};
 use crate::operations as op;
 use crate::protocol::checked_names::Bucket;
-use crate::protocol::option_defaults::copy_options;
 use crate::transfers::copy::copy_with;
 use crate::transport::client::S3;
 
@@ -176,7 +175,7 @@ pub fn sync_prefix(
 /// One object of a bulk copy, its keys checked here (a renamed key may break S3's rules).
 fn copy_one(s3: &S3, source: (Bucket<'_>, &str), target: (Bucket<'_>, &str)) -> Result<(), S3Error> {
     let (source, target) = (source.0.object(source.1)?, target.0.object(target.1)?);
-    copy_with(s3, source, target, &copy_options()).map(drop)
+    copy_with(s3, source, target, &CopyOptions::default()).map(drop)
 }
 
 /// `key` (which starts with `from`) with `from` replaced by `to`.

@@ -9,6 +9,7 @@ use s3_connector_rules::{ErrorBody, ErrorCode};
 use serde_json::Value;
 
 use crate::bindings::s3_connector::s3::types::{S3Error, ServiceError};
+use crate::protocol::s3_error::{describe_s3_error, s3_error_code};
 
 /// Why an action failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +30,7 @@ pub enum ActionError {
     #[error("{0}")]
     Document(String),
     /// The S3 call failed, or the plugin refused its input.
-    #[error("{}", describe(.0))]
+    #[error("{}", describe_s3_error(.0))]
     S3(S3Error),
 }
 
@@ -48,7 +49,7 @@ impl ActionError {
             ActionError::InvalidField(_) => ErrorCode::InvalidField,
             ActionError::ContentTooLarge(_) => ErrorCode::ContentTooLarge,
             ActionError::Document(_) => ErrorCode::Document,
-            ActionError::S3(e) => crate::protocol::s3_error::code_of(e),
+            ActionError::S3(e) => s3_error_code(e),
         }
     }
 
@@ -92,24 +93,6 @@ impl ActionError {
             key,
         }
         .to_json()
-    }
-}
-
-/// One readable line for an S3 error (the same wording as the host's).
-fn describe(error: &S3Error) -> String {
-    match error {
-        S3Error::DeniedByHost(m) => format!("denied by the host: {m}"),
-        S3Error::NoSuchBucket(m) | S3Error::NoSuchKey(m) | S3Error::AccessDenied(m) | S3Error::Other(m) => {
-            m.clone()
-        }
-        S3Error::PreconditionFailed(m) => format!("precondition failed: {m}"),
-        S3Error::InvalidRequest(m) => format!("invalid request: {m}"),
-        S3Error::Service(ServiceError { status, code, message, request_id }) => {
-            let id = request_id.as_deref().map(|id| format!(", request id {id}")).unwrap_or_default();
-            format!("S3 error {code} (HTTP {status}{id}): {message}")
-        }
-        S3Error::Transport(m) => format!("transport error: {m}"),
-        S3Error::Timeout => "the request timed out".to_owned(),
     }
 }
 

@@ -13,12 +13,11 @@ use super::content::{self, ContentRules};
 use super::error::ActionError;
 use super::request::{Action, DocumentRef, Encryption, InlineContent, ObjectOptions};
 use crate::bindings::s3_connector::s3::types::{
-    Conditions, ListObjectsRequest, ObjectInfo, PutOptions, S3Error,
+    Conditions, CopyOptions, GetOptions, ListObjectsRequest, ObjectInfo, PutOptions, S3Error,
 };
 use crate::operations as op;
 use crate::protocol::checked_names::{Bucket, Object};
 use crate::protocol::http_date;
-use crate::protocol::option_defaults::{self, copy_options, get_options};
 use crate::transfers::copy::copy_with;
 use crate::transport::client::Access;
 use crate::transport::client::S3;
@@ -79,13 +78,13 @@ pub fn run(
             })
         }
         Action::HeadObject { bucket, key } => {
-            object_json(&op::head_object(s3, Object::checked(&bucket, &key)?, &get_options())?)
+            object_json(&op::head_object(s3, Object::checked(&bucket, &key)?, &GetOptions::default())?)
         }
         Action::CopyObject { source_bucket, source_key, bucket, key } => {
             let (source, target) =
                 (Object::checked(&source_bucket, &source_key)?, Object::checked(&bucket, &key)?);
             // Any size: over 5 GiB the copy goes part by part (UploadPartCopy).
-            let copy = copy_with(s3, source, target, &copy_options())?;
+            let copy = copy_with(s3, source, target, &CopyOptions::default())?;
             json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag,
                    "lastModified": copy.last_modified})
         }
@@ -97,7 +96,7 @@ pub fn run(
                     "moveObject: the source and the destination are both {target}; name another destination"
                 )));
             }
-            let copy = copy_with(s3, source, target, &copy_options())?;
+            let copy = copy_with(s3, source, target, &CopyOptions::default())?;
             op::delete_object(s3, source, None)?;
             json!({"sourceBucket": source_bucket, "sourceKey": source_key, "etag": copy.etag})
         }
@@ -161,7 +160,7 @@ fn object_json(info: &ObjectInfo) -> Value {
 }
 
 fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptions {
-    let defaults = option_defaults::put_options();
+    let defaults = PutOptions::default();
     PutOptions {
         content_type: options.content_type.or(content_type),
         metadata: options.metadata.into_iter().collect(),
@@ -177,7 +176,7 @@ fn put_options(options: ObjectOptions, content_type: Option<String>) -> PutOptio
         }),
         conditions: Conditions {
             if_none_match: options.if_not_exists.then(|| "*".to_owned()),
-            ..option_defaults::no_conditions()
+            ..Conditions::default()
         },
         ..defaults
     }
@@ -251,7 +250,7 @@ fn download(
     max_inline_bytes: u64,
     rules: ContentRules,
 ) -> Result<Value, ActionError> {
-    let (info, response) = op::get_object_response(s3, object, &get_options())?;
+    let (info, response) = op::get_object_response(s3, object, &GetOptions::default())?;
     if create_document {
         let file_name = object.key().rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned);
         let metadata =
