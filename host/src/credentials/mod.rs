@@ -106,6 +106,8 @@ pub struct AwsCredentials {
 impl AwsCredentials {
     /// Credentials as a service answered them (STS, Roles Anywhere): the keys trimmed, an empty
     /// session token taken for none.
+    // Its callers, STS and Roles Anywhere, are of the `aws-credentials` feature.
+    #[cfg(feature = "aws-credentials")]
     pub(crate) fn from_answer(
         access_key_id: &str,
         secret_access_key: &str,
