@@ -35,6 +35,9 @@ placeholder="$(cd "$CARGO_TARGET_DIR" && pwd)/no-plugin.wasm"
 : > "$placeholder"
 export S3_CONNECTOR_PLUGIN_WASM="${S3_CONNECTOR_PLUGIN_WASM:-$placeholder}"
 export S3_CONNECTOR_EDGE_WASM="${S3_CONNECTOR_EDGE_WASM:-$placeholder}"
+export S3_CONNECTOR_EDGE_SPIN_WASM="${S3_CONNECTOR_EDGE_SPIN_WASM:-$placeholder}"
+export S3_CONNECTOR_EDGE_P3_WASM="${S3_CONNECTOR_EDGE_P3_WASM:-$placeholder}"
+export S3_CONNECTOR_EDGE_P3_SPIN_WASM="${S3_CONNECTOR_EDGE_P3_SPIN_WASM:-$placeholder}"
 echo "== building the fuzz targets (nightly)"
 timeout 1800 cargo +nightly fuzz build --fuzz-dir fuzz
 

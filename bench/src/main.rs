@@ -21,11 +21,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use s3_connector_local_store::LocalS3;
 use s3_connector_host::internals::InstantiationFloor;
-use s3_connector_serve::{ClientAuth, Server};
 use s3_connector_host::types::{GetOptions, PresignMethod, PresignRequest, PutOptions};
 use s3_connector_host::{Connection, Connector, FileSink, FileSource, Policy, Secret, StaticCredentials};
+use s3_connector_local_store::LocalS3;
+use s3_connector_serve::{ClientAuth, Server};
 use tokio::io::AsyncWriteExt;
 
 use charts::{BarGroup, LatencyPanel};

@@ -22,3 +22,12 @@ pub fn capacity() -> u32 {
 pub fn usage() -> (usize, usize) {
     PluginRuntime::sandbox_usage()
 }
+
+/// Hands back to the system the pages that freed instances keep resident for the next one (up
+/// to 1 MiB of each memory ever used), once nothing runs: how many bytes, or `None` when an
+/// instance is in use or awaited (it holds every slot of the pool while it releases, as wasmtime
+/// takes the slots out of its free list meanwhile). A server calls it when idle; the next
+/// instance in a released slot takes page faults in its first call.
+pub fn release_idle_memory() -> Option<usize> {
+    PluginRuntime::release_idle_memory()
+}

@@ -75,6 +75,13 @@ const SPAN_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest pause after failed accepts (out of file descriptors, say) before trying again.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
+/// The period of the idle check: once a whole period has passed with no request started, and
+/// none is in flight, the server hands back the pages the instance pool's freed slots keep
+/// resident ([`instances::release_idle_memory`]), one to two periods after the last
+/// request. Long enough that steady traffic keeps its fault-free instantiations, short enough
+/// that a burst's memory does not stay with an idle server.
+const IDLE_CHECK_PERIOD: Duration = Duration::from_secs(60);
+
 /// A bound server, not yet accepting.
 pub struct Server {
     listener: TcpListener,
@@ -89,6 +96,8 @@ struct ServerState {
     tenants: Tenants,
     runtime: &'static EdgeRuntime,
     in_flight: AtomicUsize,
+    /// Requests started since the server was bound, so that its idle path sees a quiet spell.
+    started: AtomicUsize,
     idle: Notify,
     ready: health::ReadyCache,
     /// Where the spans of sampled requests go, when they are exported.
@@ -101,6 +110,7 @@ struct InFlight(Arc<ServerState>);
 impl InFlight {
     fn start(state: &Arc<ServerState>) -> Self {
         state.in_flight.fetch_add(1, Ordering::SeqCst);
+        state.started.fetch_add(1, Ordering::SeqCst);
         Self(state.clone())
     }
 }
@@ -130,6 +140,7 @@ impl Server {
             tenants,
             runtime,
             in_flight: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
             idle: Notify::new(),
             ready: health::ReadyCache::default(),
             spans: OnceLock::new(),
@@ -202,6 +213,7 @@ impl Server {
         tokio::pin!(shutdown);
         // Both end with the server: aborted once the drain is over.
         let watcher = tokio::spawn(tenants_watch::watch(self.state.tenants.clone(), std::future::pending()));
+        let releaser = tokio::spawn(release_when_quiet(self.state.clone()));
         let scraper = self.metrics_listener.map(|listener| {
             let tenants = self.state.tenants.clone();
             let timeout = self.limits.header_read_timeout;
@@ -261,6 +273,7 @@ impl Server {
         };
         let _ = tokio::time::timeout(limits.drain_timeout, drained).await;
         watcher.abort();
+        releaser.abort();
         if let Some(scraper) = scraper {
             scraper.abort();
         }
@@ -268,6 +281,30 @@ impl Server {
             exporter.shutdown(SPAN_FLUSH_TIMEOUT).await;
         }
         self.state.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// At each [`IDLE_CHECK_PERIOD`] that passed with no request started, with none in flight and
+/// requests run since the last release, hands the pages the pool's freed slots keep resident
+/// back to the system. A release refused because a sandbox is busy (a library call of the same
+/// process) is tried again at the next quiet tick.
+async fn release_when_quiet(state: Arc<ServerState>) {
+    let mut ticks = tokio::time::interval(IDLE_CHECK_PERIOD);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen = state.started.load(Ordering::SeqCst);
+    let mut released_at = seen;
+    loop {
+        ticks.tick().await;
+        let started = state.started.load(Ordering::SeqCst);
+        let quiet = started == seen && state.in_flight.load(Ordering::SeqCst) == 0;
+        seen = started;
+        if quiet
+            && started != released_at
+            && let Some(bytes) = instances::release_idle_memory()
+        {
+            tracing::debug!(bytes, "idle: released the instance pool's resident pages");
+            released_at = started;
+        }
     }
 }
 

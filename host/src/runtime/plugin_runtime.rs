@@ -28,6 +28,8 @@ pub const MAX_INSTANCES: u32 = 256;
 
 /// The pool size asked for before the runtime was first used.
 static CONFIGURED_INSTANCES: OnceLock<u32> = OnceLock::new();
+/// The process-wide runtime, loaded on first use (or the reason it could not be).
+static RUNTIME: OnceLock<Result<PluginRuntime, String>> = OnceLock::new();
 /// Bytes of each memory and table a freed slot keeps mapped for the next instance: what a small
 /// call dirties (1, 2 and 4 MiB measured the same per-call times), and at most this much RSS per
 /// slot ever used.
@@ -48,7 +50,6 @@ pub struct PluginRuntime {
 impl PluginRuntime {
     /// The process-wide runtime, compiled on first use.
     pub fn shared() -> Result<&'static PluginRuntime, Error> {
-        static RUNTIME: OnceLock<Result<PluginRuntime, String>> = OnceLock::new();
         RUNTIME
             .get_or_init(|| Self::load().map_err(|e| format!("{e:#}")))
             .as_ref()
@@ -110,6 +111,22 @@ impl PluginRuntime {
     pub fn sandbox_usage() -> (usize, usize) {
         let in_use = (Self::pool_size() as usize).saturating_sub(Self::sandboxes().available_permits());
         (in_use, SANDBOXES_WAITING.load(Ordering::SeqCst))
+    }
+
+    /// Hands back to the system the pages that freed slots of the pool keep resident for the
+    /// next instance (up to [`KEEP_RESIDENT`] of each memory ever used: after a burst of calls,
+    /// that much per slot of the burst, however long the process then idles). Returns how many
+    /// bytes it released, or `None` when a sandbox is in use or awaited, or the runtime was
+    /// never loaded. The next instance in a released slot takes page faults its first call.
+    ///
+    /// It holds every slot of the pool while it releases: wasmtime takes the warm slots out of
+    /// its free list meanwhile, and an instantiation then could find the pool exhausted and
+    /// fail; with the slots held, a caller waits for them instead, for as long as the release
+    /// takes.
+    pub fn release_idle_memory() -> Option<usize> {
+        let Some(Ok(runtime)) = RUNTIME.get() else { return None };
+        let _every_slot = Self::sandboxes().clone().try_acquire_many_owned(Self::pool_size()).ok()?;
+        Some(runtime.engine.release_idle_pool_memory())
     }
 
     /// The semaphore of the pool's slots, sized once with the pool.
