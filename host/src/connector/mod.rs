@@ -27,7 +27,7 @@ use wasmtime_wasi::p2::pipe::AsyncReadStream;
 
 use crate::error::Error;
 use crate::policy::Policy;
-use crate::runtime::bindings::exports::s3_connector::s3::client::Guest;
+use crate::runtime::client_exports::Client;
 use crate::runtime::plugin_runtime::PluginRuntime;
 use crate::runtime::retry_budget::RetryBudget;
 use crate::runtime::sandboxed_call::SandboxedCall;
@@ -137,7 +137,7 @@ impl Connector {
     pub(crate) async fn run_plugin<G, T>(
         &self,
         call: &mut SandboxedCall,
-        load: impl FnOnce(&PluginRuntime, &mut Store<StoreState>, &Instance) -> wasmtime::Result<G>,
+        load: impl FnOnce(&'static PluginRuntime, &mut Store<StoreState>, &Instance) -> wasmtime::Result<G>,
         export: impl AsyncFnOnce(&G, &mut Store<StoreState>) -> wasmtime::Result<T>,
     ) -> Result<T, Error> {
         let runtime = self.settings.runtime;
@@ -149,18 +149,19 @@ impl Connector {
         .await
     }
 
-    /// Instantiates the plugin once, loads its `client` interface as a typed call does, and
-    /// drops the instance: what every typed call pays before the plugin runs. For the benchmarks
+    /// Instantiates the plugin once, looks up and type-checks one function of its `client`
+    /// interface as a typed call does, and drops the instance: what every typed call pays
+    /// before the plugin runs. For the benchmarks
     /// (`bench/`, feature `internals`) only.
     #[cfg(feature = "internals")]
     #[doc(hidden)]
     pub async fn bench_instantiate(&self) -> Result<(), Error> {
         let mut call = self.sandbox().await?;
-        self.run_plugin(&mut call, load_client, async |_, _| Ok(())).await
+        self.run_plugin(&mut call, load_client, async |client, store| client.look_up_one(store)).await
     }
 
     /// Instantiates the plugin once without loading any export: [`Connector::bench_instantiate`]
-    /// less the type checks of the `client` interface. For the benchmarks (`bench/`, feature `internals`) only.
+    /// less the lookup of the function a call runs. For the benchmarks (`bench/`, feature `internals`) only.
     #[cfg(feature = "internals")]
     #[doc(hidden)]
     pub async fn bench_instantiate_bare(&self) -> Result<(), Error> {
@@ -186,7 +187,7 @@ impl Connector {
     /// the host sees it.
     async fn call<T>(
         &self,
-        export: impl AsyncFnOnce(&Guest, &mut Store<StoreState>) -> wasmtime::Result<Result<T, S3Error>>,
+        export: impl AsyncFnOnce(&Client, &mut Store<StoreState>) -> wasmtime::Result<Result<T, S3Error>>,
     ) -> Result<T, Error> {
         let mut call = self.sandbox().await?;
         let result = self.run_plugin(&mut call, load_client, export);
@@ -195,13 +196,13 @@ impl Connector {
     }
 }
 
-/// The `client` interface of `instance`, type-checked.
+/// The `client` interface of `instance`; each call looks up and type-checks its own function.
 fn load_client(
-    runtime: &PluginRuntime,
-    store: &mut Store<StoreState>,
+    runtime: &'static PluginRuntime,
+    _: &mut Store<StoreState>,
     instance: &Instance,
-) -> wasmtime::Result<Guest> {
-    runtime.client.load(store, instance)
+) -> wasmtime::Result<Client> {
+    Ok(runtime.client.load(instance))
 }
 
 /// Hands `reader` to the instance as a `wasi:io` input stream, borrowed by the call.
@@ -219,6 +220,32 @@ mod tests {
     /// Engines run calls on multi-threaded runtimes: every call's future must be `Send`, and
     /// the connector itself `Send + Sync` to be shared.
     use crate::types::ObjectRef;
+
+    /// The typed calls of `runtime/client_exports.rs` are the plugin's `client` interface:
+    /// every function found by its name and its Rust signature accepted by wasmtime's type
+    /// check against the built component.
+    #[tokio::test]
+    async fn every_client_function_is_listed_with_the_plugin_s_signature() {
+        let connection =
+            crate::settings::Connection::resolve(Some("http://127.0.0.1:9"), None, true, |_| None)
+                .expect("endpoint");
+        let credentials = std::sync::Arc::new(crate::credentials::StaticCredentials::new(
+            "AKID",
+            crate::credentials::Secret::new("SECRET"),
+            None,
+        ));
+        let connector =
+            super::Connector::builder(connection, crate::policy::Policy::allow_all(), credentials)
+                .build()
+                .expect("connector");
+        let mut call = connector.sandbox().await.expect("sandbox");
+        let checked = connector.run_plugin(
+            &mut call,
+            |runtime, store, instance| runtime.client.check_every_function(store, instance),
+            async |_, _| Ok(()),
+        );
+        checked.await.expect("every function of the list type-checks");
+    }
 
     #[allow(dead_code)]
     fn calls_are_send(c: &super::Connector) {

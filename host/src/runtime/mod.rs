@@ -1,6 +1,7 @@
 //! The wasmtime side: bindings, the compiled plugin, per-instance state and the egress guard.
 
 pub(crate) mod bindings;
+pub(crate) mod client_exports;
 pub mod compiled_cache;
 pub mod connection_pool;
 mod documents_import;

@@ -12,8 +12,9 @@ static SANDBOXES_WAITING: AtomicUsize = AtomicUsize::new(0);
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::exports::s3_connector::s3::{actions, client};
+use super::bindings::exports::s3_connector::s3::actions;
 use super::bindings::s3_connector::s3::{credentials, documents, presigning, seekable, settings, types};
+use super::client_exports::ClientIndices;
 use super::compiled_cache;
 use super::limits::{self, MAX_INSTANCE_MEMORY};
 use super::store_state::StoreState;
@@ -40,9 +41,10 @@ pub struct PluginRuntime {
     pub(crate) engine: Engine,
     pub(crate) pre: InstancePre<StoreState>,
     /// The `client` interface's functions among the component's exports, found once. A call
-    /// loads (and type-checks) only the interface it uses: the generated `PluginPre` loaded
-    /// every export of the world at every instantiation.
-    pub(crate) client: client::GuestIndices,
+    /// looks up (and type-checks) only the function it runs: the generated `PluginPre` loaded
+    /// every export of the world at every instantiation, its `GuestIndices` every function of
+    /// the interface.
+    pub(crate) client: ClientIndices,
     /// The `actions` interface's, likewise.
     pub(crate) actions: actions::GuestIndices,
 }
@@ -178,7 +180,7 @@ impl PluginRuntime {
         documents::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         seekable::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let pre = linker.instantiate_pre(&component)?;
-        let (client, actions) = (client::GuestIndices::new(&pre)?, actions::GuestIndices::new(&pre)?);
+        let (client, actions) = (ClientIndices::new(&pre)?, actions::GuestIndices::new(&pre)?);
         Ok(Self { engine, pre, client, actions })
     }
 }
