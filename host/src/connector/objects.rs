@@ -5,9 +5,9 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::DynOutputStream;
-use wasmtime_wasi::p2::pipe::AsyncWriteStream;
 
 use crate::error::Error;
+use crate::runtime::inline_write_stream::InlineWriteStream;
 use crate::runtime::limits::SINK_BUDGET_BYTES;
 use crate::runtime::seekable_handles::{SinkHandle, SourceHandle};
 #[cfg(doc)]
@@ -74,7 +74,7 @@ impl Connector {
         options: GetOptions,
     ) -> Result<ObjectInfo, Error> {
         self.call(async |client, store| {
-            let stream: DynOutputStream = Box::new(AsyncWriteStream::new(SINK_BUDGET_BYTES, sink));
+            let stream: DynOutputStream = Box::new(InlineWriteStream::new(SINK_BUDGET_BYTES, sink));
             let sink = store.data_mut().table.push(stream)?;
             client.call_get_object(store, object, Resource::new_borrow(sink.rep()), &options).await
         })
