@@ -195,6 +195,12 @@ mod tests {
             let error = PluginRuntime::configure_instances(bad).unwrap_err();
             assert!(error.to_string().contains("1 to 10000"), "{error}");
         }
-        assert_eq!(CONFIGURED_INSTANCES.get(), None);
+        // Unset, or the default if another test of this process has loaded the runtime since:
+        // never a refused size.
+        assert!(
+            matches!(CONFIGURED_INSTANCES.get(), None | Some(&MAX_INSTANCES)),
+            "{:?}",
+            CONFIGURED_INSTANCES.get()
+        );
     }
 }
