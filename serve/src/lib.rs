@@ -78,9 +78,10 @@ const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// The period of the idle check: once a whole period has passed with no request started, and
 /// none is in flight, the server hands back the pages the instance pool's freed slots keep
 /// resident ([`instances::release_idle_memory`]), one to two periods after the last
-/// request. Long enough that steady traffic keeps its fault-free instantiations, short enough
-/// that a burst's memory does not stay with an idle server.
-const IDLE_CHECK_PERIOD: Duration = Duration::from_secs(60);
+/// request. Long enough that steady traffic keeps its fault-free instantiations (a release
+/// costs the next instances page faults, about a microsecond per page), short enough that a
+/// burst's memory is handed back within 30 s of quiet (bench/serve_memory.sh).
+const IDLE_CHECK_PERIOD: Duration = Duration::from_secs(10);
 
 /// A bound server, not yet accepting.
 pub struct Server {

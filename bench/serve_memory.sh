@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Does `s3-connector serve` give memory back? (issue 34, item 7) Resident memory (VmRSS) of the
+# server right after it starts, after three wrk load rounds of 1 KiB GETs (1, 16 and 64
+# connections) and one 200 MiB PUT through it, and after it then sits idle: the target is at
+# most twice the resident memory after start, 30 s into the idle time. Loopback only, each
+# load round bounded in time (DURATION seconds). Prints Markdown on stdout; its figures are in
+# BENCHMARKS.md ("serve gives memory back").
+#
+# Needs the release binaries, wrk and curl (this script installs nothing):
+#   cargo build --release -p s3-connector-cli --bin s3-connector && cargo build --release -p s3-connector-local-store --example local_s3
+#   bench/serve_memory.sh > /tmp/serve-memory.md
+set -euo pipefail
+
+TARGET=${CARGO_TARGET_DIR:-target}
+PROFILE=${PROFILE:-release}
+CLI=${CLI:-$TARGET/$PROFILE/s3-connector}
+SERVER=${SERVER:-$TARGET/$PROFILE/examples/local_s3}
+DURATION=${DURATION:-10}
+IDLE=${IDLE:-30}
+PUT_MIB=${PUT_MIB:-200}
+[ -x "$CLI" ] && [ -x "$SERVER" ] || { echo "build the release binaries first (see the head of $0)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "no wrk on PATH: apt-get install wrk" >&2; exit 2; }
+
+WORK=$(mktemp -d)
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=AKLOCALDEV AWS_SECRET_ACCESS_KEY=local-dev-secret AWS_REGION=us-east-1
+export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
+
+# The store lives as long as its stdin: a FIFO held open by this script.
+mkfifo "$WORK/server-stdin"
+"$SERVER" < "$WORK/server-stdin" > "$WORK/server-out" &
+SERVER_PID=$!
+exec 3> "$WORK/server-stdin"
+SERVE_PID=""
+cleanup() {
+  [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null || true
+  exec 3>&-; wait "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"
+}
+trap cleanup EXIT
+for _ in $(seq 50); do grep -q endpoint= "$WORK/server-out" 2>/dev/null && break; sleep 0.1; done
+ENDPOINT=$(sed -n 's/^endpoint=//p' "$WORK/server-out")
+case "$ENDPOINT" in http://127.0.0.1:*) ;; *) echo "the store gave no loopback endpoint" >&2; exit 1 ;; esac
+
+s3c() { "$CLI" --endpoint "$ENDPOINT" --path-style --allow '*=read,write,list,admin' "$@"; }
+s3c mb s3://bench > /dev/null
+head -c 1024 /dev/urandom > "$WORK/object"
+s3c cp "$WORK/object" s3://bench/object-1k > /dev/null
+head -c $((PUT_MIB << 20)) /dev/urandom > "$WORK/large"
+
+RUST_LOG=error "$CLI" --endpoint "$ENDPOINT" --path-style --allow 'bench=read,write' serve \
+  --listen 127.0.0.1:0 2> "$WORK/serve-err" &
+SERVE_PID=$!
+for _ in $(seq 100); do grep -q 'serving on' "$WORK/serve-err" 2>/dev/null && break; sleep 0.1; done
+ADDRESS=$(sed -n 's|.*serving on http://\([0-9.:]*\).*|\1|p' "$WORK/serve-err")
+case "$ADDRESS" in 127.0.0.1:*) ;; *) echo "serve did not start: $(cat "$WORK/serve-err")" >&2; exit 1 ;; esac
+
+rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVE_PID/status"; }
+sleep 1
+START=$(rss_mib)
+echo "| moment | serve's resident memory (MiB) |"
+echo "|---|---|"
+echo "| after start | $START |"
+for c in 1 16 64; do
+  threads=2; [ "$c" -lt 2 ] && threads=1
+  wrk -t"$threads" -c"$c" -d"${DURATION}s" "http://$ADDRESS/bench/object-1k" > "$WORK/wrk"
+  echo "| after $DURATION s of 1 KiB GETs at $c connections ($(awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk") req/s) | $(rss_mib) |"
+done
+status=$(curl -sS -o /dev/null -w '%{http_code}' -T "$WORK/large" "http://$ADDRESS/bench/large")
+case "$status" in 2*) ;; *) echo "the $PUT_MIB MiB PUT through serve answered $status" >&2; exit 1 ;; esac
+LOADED=$(rss_mib)
+echo "| after a $PUT_MIB MiB PUT | $LOADED |"
+for waited in 10 20 "$IDLE"; do
+  sleep $((waited - ${last:-0})); last=$waited
+  echo "| idle $waited s | $(rss_mib) |"
+done
+IDLE_RSS=$(rss_mib)
+verdict=$(awk -v s="$START" -v i="$IDLE_RSS" 'BEGIN { printf "%.2f", i / s }')
+echo
+echo "Idle after $IDLE s / after start: ${verdict}x (target at most 2x). $(nproc) cores, wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')."
