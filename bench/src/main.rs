@@ -269,8 +269,8 @@ impl Bench {
                 "A fresh instance of the plugin from the process-wide `InstancePre` with the pooling \
                  allocator, dropped at once (`Connector::bench_instantiate`, `#[doc(hidden)]`: a slot of \
                  the pool, `Store::new` with the call's state and limits, `instantiate_async`, and the \
-                 `client` interface loaded and type-checked, as a typed call does; the row \"without loading \
-                 an export\" leaves that out). The floor: \
+                 function a typed call runs (`head-object`) looked up and type-checked, as a typed call \
+                 does; the row \"without looking up the function\" leaves that out). The floor: \
                  `bench/floor/`, a wasm32-wasip2 program that does nothing ({floor_bytes} bytes), compiled by \
                  the same engine, linked with WASI and instantiated the same way in the same run \
                  (`Connector::bench_instantiate_floor`). Up to {count} instantiations a run; {runs} runs. \
@@ -282,7 +282,7 @@ impl Bench {
             vec![
                 Row::plugin_only("instantiate p50", "µs", p50),
                 Row::plugin_only("instantiate p99", "µs", p99),
-                Row::plugin_only("instantiate without loading an export p50", "µs", bare_p50),
+                Row::plugin_only("instantiate without looking up the function p50", "µs", bare_p50),
                 Row::plugin_only("floor: do-nothing component p50", "µs", floor_p50),
                 Row::plugin_only("floor: do-nothing component p99", "µs", floor_p99),
                 Row::plugin_only("plugin p50 / floor p50", "x", ratio),
