@@ -247,6 +247,81 @@ mod tests {
         checked.await.expect("every function of the list type-checks");
     }
 
+    /// A server on 127.0.0.1 that answers every request `200 OK` with an ETag and no body,
+    /// after reading the request's body; the requests' lines, in order.
+    async fn answering_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let lines = lines.clone();
+                tokio::spawn(async move {
+                    let mut socket = BufReader::new(socket);
+                    loop {
+                        let (mut head, mut length) = (Vec::new(), 0usize);
+                        loop {
+                            let mut line = String::new();
+                            if socket.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                            head.push(line);
+                        }
+                        let mut body = vec![0; length];
+                        socket.read_exact(&mut body).await.expect("body");
+                        lines.lock().expect("lines").push(head[0].trim().to_owned());
+                        let answer = "HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Length: 0\r\n\r\n";
+                        socket.get_mut().write_all(answer.as_bytes()).await.expect("answer");
+                    }
+                });
+            }
+        });
+        (endpoint, seen)
+    }
+
+    /// `inline_send.rs` shadows `outgoing-handler.handle`: the plugin's HEAD (no body) is sent
+    /// on the call's own task, its PUT (a body the guest writes) through wasmtime-wasi-http's
+    /// `handle`; both reach the server.
+    #[tokio::test]
+    async fn bodiless_requests_are_sent_inline_and_requests_with_a_body_are_not() {
+        let (endpoint, seen) = answering_server().await;
+        let connection =
+            crate::settings::Connection::resolve(Some(&endpoint), None, true, |_| None).expect("endpoint");
+        let credentials = std::sync::Arc::new(crate::credentials::StaticCredentials::new(
+            "AKID",
+            crate::credentials::Secret::new("SECRET"),
+            None,
+        ));
+        let connector =
+            super::Connector::builder(connection, crate::policy::Policy::allow_all(), credentials)
+                .max_attempts(1)
+                .build()
+                .expect("connector");
+        let object = ObjectRef::new("bucket", "key");
+        let mut head = connector.sandbox().await.expect("sandbox");
+        let headed = connector.run_plugin(&mut head, super::load_client, async |client, store| {
+            client.call_head_object(store, &object, &Default::default()).await
+        });
+        headed.await.expect("no trap").expect("the head answered");
+        let mut put = connector.sandbox().await.expect("sandbox");
+        let body = b"hello".as_slice();
+        let putted = connector.run_plugin(&mut put, super::load_client, async |client, store| {
+            client.call_put_object_bytes(store, &object, body, &Default::default()).await
+        });
+        putted.await.expect("no trap").expect("the put answered");
+        assert_eq!(head.store.data().inline_sends, 1, "the HEAD went inline");
+        assert_eq!(put.store.data().inline_sends, 0, "the PUT kept wasmtime-wasi-http's handle");
+        assert_eq!(*seen.lock().expect("lines"), ["HEAD /bucket/key HTTP/1.1", "PUT /bucket/key HTTP/1.1"]);
+    }
+
     #[allow(dead_code)]
     fn calls_are_send(c: &super::Connector) {
         fn send<T: Send>(_: T) {}
