@@ -47,8 +47,8 @@ head -c 1024 /dev/urandom > "$WORK/object"
 s3c cp "$WORK/object" s3://bench/object-1k > /dev/null
 head -c $((PUT_MIB << 20)) /dev/urandom > "$WORK/large"
 
-RUST_LOG=error "$CLI" --endpoint "$ENDPOINT" --path-style --allow 'bench=read,write' serve \
-  --listen 127.0.0.1:0 2> "$WORK/serve-err" &
+RUST_LOG=${RUST_LOG:-error,s3_connector_cli=info} "$CLI" --endpoint "$ENDPOINT" --path-style --allow 'bench=read,write' serve \
+  --listen 127.0.0.1:0 --token bench-token 2> "$WORK/serve-err" &
 SERVE_PID=$!
 for _ in $(seq 100); do grep -q 'serving on' "$WORK/serve-err" 2>/dev/null && break; sleep 0.1; done
 ADDRESS=$(sed -n 's|.*serving on http://\([0-9.:]*\).*|\1|p' "$WORK/serve-err")
@@ -62,10 +62,10 @@ echo "|---|---|"
 echo "| after start | $START |"
 for c in 1 16 64; do
   threads=2; [ "$c" -lt 2 ] && threads=1
-  wrk -t"$threads" -c"$c" -d"${DURATION}s" "http://$ADDRESS/bench/object-1k" > "$WORK/wrk"
+  wrk -t"$threads" -c"$c" -d"${DURATION}s" -H "Authorization: Bearer bench-token" "http://$ADDRESS/bench/object-1k" > "$WORK/wrk"
   echo "| after $DURATION s of 1 KiB GETs at $c connections ($(awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk") req/s) | $(rss_mib) |"
 done
-status=$(curl -sS -o /dev/null -w '%{http_code}' -T "$WORK/large" "http://$ADDRESS/bench/large")
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer bench-token" -T "$WORK/large" "http://$ADDRESS/bench/large")
 case "$status" in 2*) ;; *) echo "the $PUT_MIB MiB PUT through serve answered $status" >&2; exit 1 ;; esac
 LOADED=$(rss_mib)
 echo "| after a $PUT_MIB MiB PUT | $LOADED |"

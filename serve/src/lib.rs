@@ -304,8 +304,21 @@ async fn release_when_quiet(state: Arc<ServerState>) {
             && let Some(bytes) = instances::release_idle_memory()
         {
             tracing::debug!(bytes, "idle: released the instance pool's resident pages");
+            trim_allocator();
             released_at = started;
         }
+    }
+}
+
+/// Hands the allocator's free pages back to the system as well: after a burst, glibc's malloc
+/// keeps the heap its arenas grew to (connection buffers, request state), which is most of what
+/// an idle server still holds once the pool's pages are back (bench/serve_memory.sh).
+fn trim_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of glibc's heap to the system; it takes no
+    // pointer and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
