@@ -138,13 +138,7 @@ fn assumed_role(
     policy: &Policy,
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<Source, Error> {
-    let mut role = AssumeRoleProvider::new(credentials, arn)?
-        .with_region(&connection.region)
-        .with_trust(connection.network.trust.clone())
-        .with_proxies(connection.network.proxy.clone());
-    if let Some(url) = lookup("AWS_ENDPOINT_URL_STS").filter(|v| !v.is_empty()) {
-        role = role.with_endpoint(&url)?;
-    }
+    let mut role = AssumeRoleProvider::new(credentials, arn)?.for_connection(connection, lookup)?;
     if cli.session_policy {
         role = role.with_session_policy(policy)?;
     }

@@ -114,14 +114,8 @@ fn credentials(
                 Some(profile) => profile_provider(&lookup, profile)?,
                 None => Arc::new(default_chain(&lookup, None)?),
             };
-            let network = &base.connection.network;
-            let mut role = AssumeRoleProvider::new(source, role_arn)?
-                .with_region(&base.connection.region)
-                .with_trust(network.trust.clone())
-                .with_proxies(network.proxy.clone());
-            if let Some(url) = lookup("AWS_ENDPOINT_URL_STS").filter(|v| !v.is_empty()) {
-                role = role.with_endpoint(&url)?;
-            }
+            let mut role =
+                AssumeRoleProvider::new(source, role_arn)?.for_connection(&base.connection, &lookup)?;
             if let Some(id) = external_id {
                 role = role.with_external_id(id.clone());
             }

@@ -245,6 +245,25 @@ pub trait RoleSessionSettings: Sized {
         self.role_session().proxies = proxies;
         self
     }
+
+    /// Reaches STS as `connection` reaches S3 (its region, trust and proxies), at the endpoint
+    /// `AWS_ENDPOINT_URL_STS` in `lookup` names, if it names one, as the AWS SDKs do: what the
+    /// CLI's `--role-arn` and a `serve` tenant's `assume_role` both build.
+    fn for_connection(
+        self,
+        connection: &crate::settings::Connection,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, CredentialsError> {
+        let network = &connection.network;
+        let session = self
+            .with_region(&connection.region)
+            .with_trust(network.trust.clone())
+            .with_proxies(network.proxy.clone());
+        match lookup("AWS_ENDPOINT_URL_STS").filter(|url| !url.is_empty()) {
+            Some(url) => session.with_endpoint(&url),
+            None => Ok(session),
+        }
+    }
 }
 
 /// The session policy of the STS providers (AssumeRole, AssumeRoleWithWebIdentity): the
