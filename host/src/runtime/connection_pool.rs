@@ -6,14 +6,8 @@
 //! has been read to the end, at most [`MAX_IDLE_PER_HOST`] per scheme and authority, each for
 //! at most [`IDLE_TIMEOUT`]. A pooled connection the server has closed meanwhile is detected
 //! when the request cannot be written, and the request goes out on a fresh one.
-//!
-//! The response body itself takes its connection back to the pool when it ends, on the task
-//! that reads it: no task per request waits for the connection to become ready (each one was
-//! a wake-up and a context switch on a small call's path). The next request waits briefly for
-//! the connection's own task to have seen that end.
 
 use std::collections::HashMap;
-use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,7 +15,6 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body::Body as _;
 use http_body_util::BodyExt;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -35,10 +28,6 @@ use crate::network::{NetworkFailure, Proxy, ProxySettings, ResolveOverrides, Tru
 pub const MAX_IDLE_PER_HOST: usize = 64;
 /// How long an idle connection is kept.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a request waits for a pooled connection whose last response just ended to be
-/// ready for the next one (its connection task has yet to see the end), before it opens a
-/// fresh connection instead.
-const READY_WAIT: Duration = Duration::from_millis(50);
 
 /// The key of a pool: TLS or not, `host:port`, the trust the connection was verified with (a
 /// connection checked against one CA is never handed to a client trusting another), the
@@ -61,13 +50,12 @@ fn pool() -> &'static Arc<Pool> {
 }
 
 impl Pool {
-    /// A live idle connection for `key`, if any; stale ones are dropped on the way. It may not
-    /// be ready yet: its last response ended a moment ago (see [`when_ready`]).
+    /// A live idle connection for `key`, if any; stale ones are dropped on the way.
     fn take(&self, key: &Key) -> Option<SendRequest<WasiBody>> {
         let mut idle = self.idle.lock().ok()?;
         let list = idle.get_mut(key)?;
         while let Some(entry) = list.pop() {
-            if entry.since.elapsed() < IDLE_TIMEOUT && !entry.sender.is_closed() {
+            if entry.since.elapsed() < IDLE_TIMEOUT && entry.sender.is_ready() && !entry.sender.is_closed() {
                 return Some(entry.sender);
             }
         }
@@ -141,10 +129,7 @@ pub async fn send(
     // At most two tries: a pooled connection that turns out closed, then a fresh one.
     for fresh in [false, true] {
         let mut sender = match (fresh, pool.take(&key)) {
-            (false, Some(sender)) => match when_ready(sender).await {
-                Some(sender) => sender,
-                None => continue,
-            },
+            (false, Some(sender)) => sender,
             (false, None) => continue,
             (true, _) => {
                 let timeout = options.connect_timeout.unwrap_or(Duration::from_secs(600));
@@ -162,7 +147,15 @@ pub async fn send(
             })?;
         match sent {
             Ok(answer) => {
-                response = Some((answer, Homecoming { pool: pool.clone(), key: key.clone(), sender }));
+                response = Some(answer);
+                let pool = pool.clone();
+                let key = key.clone();
+                // Back to the pool once the response has been read to its end.
+                tokio::spawn(async move {
+                    if sender.ready().await.is_ok() {
+                        pool.put(key, sender);
+                    }
+                });
                 break;
             }
             Err(mut error) => match error.take_message() {
@@ -172,16 +165,12 @@ pub async fn send(
             },
         }
     }
-    let (response, home) = response.ok_or(HttpError::ConnectionTerminated)?;
+    let response = response.ok_or(HttpError::ConnectionTerminated)?;
     let mut timer = tokio::time::interval(between_bytes);
     timer.reset();
     let (host, failures) = (key.1, failures.clone());
-    let response = response.map(|incoming| {
-        let mut body = TimedBody { incoming, timer, host, after: between_bytes, failures, home: Some(home) };
-        // A body that is over before it starts (HEAD, 204, 304, length 0) may never be read.
-        body.home_if_ended();
-        body.boxed_unsync()
-    });
+    let response = response
+        .map(|incoming| TimedBody { incoming, timer, host, after: between_bytes, failures }.boxed_unsync());
     Ok((response, Box::new(async { Ok(()) }) as Worker))
 }
 
@@ -277,46 +266,13 @@ fn split_authority(authority: &str) -> (&str, u16) {
     (host.trim_start_matches('[').trim_end_matches(']'), port)
 }
 
-/// `sender` once it is ready for a request, or `None` if it closed or did not become ready
-/// within [`READY_WAIT`].
-async fn when_ready(mut sender: SendRequest<WasiBody>) -> Option<SendRequest<WasiBody>> {
-    if sender.is_ready() {
-        return Some(sender);
-    }
-    match tokio::time::timeout(READY_WAIT, poll_fn(|cx| sender.poll_ready(cx))).await {
-        Ok(Ok(())) => Some(sender),
-        _ => None,
-    }
-}
-
-/// A connection on its way back to the pool, carried by the response it is answering.
-struct Homecoming {
-    pool: Arc<Pool>,
-    key: Key,
-    sender: SendRequest<WasiBody>,
-}
-
-/// A response body that fails when no bytes arrive for the between-bytes timeout, and says so;
-/// once it has ended, it puts its connection back in the pool. A body dropped before its end
-/// drops the connection, which the server is still sending on.
+/// A response body that fails when no bytes arrive for the between-bytes timeout, and says so.
 struct TimedBody {
     incoming: hyper::body::Incoming,
     timer: tokio::time::Interval,
     host: String,
     after: Duration,
     failures: FailureLog,
-    home: Option<Homecoming>,
-}
-
-impl TimedBody {
-    /// Puts the connection back in the pool if the body has ended.
-    fn home_if_ended(&mut self) {
-        if self.incoming.is_end_stream()
-            && let Some(Homecoming { pool, key, sender }) = self.home.take()
-        {
-            pool.put(key, sender);
-        }
-    }
 }
 
 impl http_body::Body for TimedBody {
@@ -330,16 +286,10 @@ impl http_body::Body for TimedBody {
         match Pin::new(&mut self.incoming).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 self.timer.reset();
-                self.home_if_ended();
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(HttpError::from(error)))),
-            Poll::Ready(None) => {
-                if let Some(Homecoming { pool, key, sender }) = self.home.take() {
-                    pool.put(key, sender);
-                }
-                Poll::Ready(None)
-            }
+            Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 ready!(self.timer.poll_tick(cx));
                 self.failures

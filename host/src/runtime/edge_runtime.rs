@@ -82,7 +82,6 @@ impl EdgeRuntime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         super::host_buffer::add_to_linker(&mut linker)?;
-        super::inline_send::add_to_linker(&mut linker)?;
         wasmtime_wasi_config::add_to_linker(&mut linker, |state| WasiConfig::from(&state.config))?;
         let pre = match world {
             EdgeWorld::P2 => EdgePre::P2(ProxyPre::new(linker.instantiate_pre(&component)?)?),

@@ -8,7 +8,6 @@ mod documents_import;
 pub mod edge_runtime;
 pub mod egress;
 pub mod host_buffer;
-pub(crate) mod inline_send;
 pub(crate) mod inline_write_stream;
 #[doc(hidden)]
 #[cfg(feature = "internals")]

@@ -172,7 +172,6 @@ impl PluginRuntime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         super::host_buffer::add_to_linker(&mut linker)?;
-        super::inline_send::add_to_linker(&mut linker)?;
         // The world's own imports; WASI comes from the two crates above.
         credentials::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         presigning::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;

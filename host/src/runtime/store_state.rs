@@ -79,9 +79,6 @@ pub struct StoreState {
     pub limits: InstanceLimits,
     /// The slot of the instance pool this instance holds, freed with the store.
     pub sandbox: Option<tokio::sync::OwnedSemaphorePermit>,
-    /// Requests of this call sent on the guest's own task (`inline_send.rs`): what shows that
-    /// its shadowing of `outgoing-handler.handle` holds.
-    pub inline_sends: u32,
     shared: Shared,
 }
 
@@ -122,7 +119,6 @@ impl StoreState {
             config: WasiConfigVariables::new(),
             limits: InstanceLimits::new(shared.limits),
             sandbox: None,
-            inline_sends: 0,
             shared,
         }
     }
