@@ -20,25 +20,8 @@ RATE=${RATE:-50}
 [ -x "$CLI" ] && [ -x "$SERVER" ] || { echo "build the release binaries first (see the head of $0)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "no wrk on PATH: apt-get install wrk" >&2; exit 2; }
 
-WORK=$(mktemp -d)
-export AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=AKLOCALDEV AWS_SECRET_ACCESS_KEY=local-dev-secret AWS_REGION=us-east-1
-export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
-
-# The store lives as long as its stdin: a FIFO held open by this script.
-mkfifo "$WORK/server-stdin"
-"$SERVER" < "$WORK/server-stdin" > "$WORK/server-out" &
-SERVER_PID=$!
-exec 3> "$WORK/server-stdin"
-SERVE_PID=""
-cleanup() {
-  [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null || true
-  exec 3>&-; wait "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 50); do grep -q endpoint= "$WORK/server-out" 2>/dev/null && break; sleep 0.1; done
-ENDPOINT=$(sed -n 's/^endpoint=//p' "$WORK/server-out")
-case "$ENDPOINT" in http://127.0.0.1:*) ;; *) echo "the store gave no loopback endpoint" >&2; exit 1 ;; esac
+# WORK, the local store at ENDPOINT, credentials and the cleanup on exit.
+source "$(dirname "$0")/local_store.sh"
 
 s3c() { "$CLI" --endpoint "$ENDPOINT" --path-style --allow '*=read,write,list,admin' "$@"; }
 s3c mb s3://bench > /dev/null
@@ -67,7 +50,7 @@ tenant = "noisy"
 sha256 = "$(hash noisy-token)"
 TOML
 
-RUST_LOG=error "$CLI" --endpoint "$ENDPOINT" --path-style serve --listen 127.0.0.1:0 \
+RUST_LOG=error,s3_connector_cli=info "$CLI" --endpoint "$ENDPOINT" --path-style serve --listen 127.0.0.1:0 \
   --tenants "$WORK/tenants.toml" 2> "$WORK/serve-err" &
 SERVE_PID=$!
 for _ in $(seq 100); do grep -q 'serving on' "$WORK/serve-err" 2>/dev/null && break; sleep 0.1; done
