@@ -11,22 +11,11 @@
 #   bench/serve_load.sh > /tmp/serve-load.md
 set -euo pipefail
 
-TARGET=${CARGO_TARGET_DIR:-target}
-PROFILE=${PROFILE:-release}
-CLI=${CLI:-$TARGET/$PROFILE/s3-connector}
-SERVER=${SERVER:-$TARGET/$PROFILE/examples/local_s3}
 DURATION=${DURATION:-10}
 RATE=${RATE:-50}
-[ -x "$CLI" ] && [ -x "$SERVER" ] || { echo "build the release binaries first (see the head of $0)" >&2; exit 2; }
-command -v wrk >/dev/null || { echo "no wrk on PATH: apt-get install wrk" >&2; exit 2; }
 
-# WORK, the local store at ENDPOINT, credentials and the cleanup on exit.
-source "$(dirname "$0")/local_store.sh"
-
-s3c() { "$CLI" --endpoint "$ENDPOINT" --path-style --allow '*=read,write,list,admin' "$@"; }
-s3c mb s3://bench > /dev/null
-head -c 1024 /dev/urandom > "$WORK/object"
-s3c cp "$WORK/object" s3://bench/object-1k > /dev/null
+# The binaries, the store at ENDPOINT with s3://bench/object-1k, start_serve, the cleanup on exit.
+source "$(dirname "$0")/serve_setup.sh"
 
 hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 cat > "$WORK/tenants.toml" <<TOML
@@ -50,12 +39,7 @@ tenant = "noisy"
 sha256 = "$(hash noisy-token)"
 TOML
 
-RUST_LOG=error,s3_connector_cli=info "$CLI" --endpoint "$ENDPOINT" --path-style serve --listen 127.0.0.1:0 \
-  --tenants "$WORK/tenants.toml" 2> "$WORK/serve-err" &
-SERVE_PID=$!
-for _ in $(seq 100); do grep -q 'serving on' "$WORK/serve-err" 2>/dev/null && break; sleep 0.1; done
-ADDRESS=$(sed -n 's|.*serving on http://\([0-9.:]*\).*|\1|p' "$WORK/serve-err")
-case "$ADDRESS" in 127.0.0.1:*) ;; *) echo "serve did not start: $(cat "$WORK/serve-err")" >&2; exit 1 ;; esac
+start_serve serve --listen 127.0.0.1:0 --tenants "$WORK/tenants.toml"
 URL="http://$ADDRESS/bench/object-1k"
 
 # wrk's own figures: requests/s, p99 latency, and answers other than 2xx/3xx.

@@ -11,31 +11,15 @@
 #   bench/serve_memory.sh > /tmp/serve-memory.md
 set -euo pipefail
 
-TARGET=${CARGO_TARGET_DIR:-target}
-PROFILE=${PROFILE:-release}
-CLI=${CLI:-$TARGET/$PROFILE/s3-connector}
-SERVER=${SERVER:-$TARGET/$PROFILE/examples/local_s3}
 DURATION=${DURATION:-10}
 IDLE=${IDLE:-30}
 PUT_MIB=${PUT_MIB:-200}
-[ -x "$CLI" ] && [ -x "$SERVER" ] || { echo "build the release binaries first (see the head of $0)" >&2; exit 2; }
-command -v wrk >/dev/null || { echo "no wrk on PATH: apt-get install wrk" >&2; exit 2; }
 
-# WORK, the local store at ENDPOINT, credentials and the cleanup on exit.
-source "$(dirname "$0")/local_store.sh"
-
-s3c() { "$CLI" --endpoint "$ENDPOINT" --path-style --allow '*=read,write,list,admin' "$@"; }
-s3c mb s3://bench > /dev/null
-head -c 1024 /dev/urandom > "$WORK/object"
-s3c cp "$WORK/object" s3://bench/object-1k > /dev/null
+# The binaries, the store at ENDPOINT with s3://bench/object-1k, start_serve, the cleanup on exit.
+source "$(dirname "$0")/serve_setup.sh"
 head -c $((PUT_MIB << 20)) /dev/urandom > "$WORK/large"
 
-RUST_LOG=${RUST_LOG:-error,s3_connector_cli=info} "$CLI" --endpoint "$ENDPOINT" --path-style --allow 'bench=read,write' serve \
-  --listen 127.0.0.1:0 --token bench-token 2> "$WORK/serve-err" &
-SERVE_PID=$!
-for _ in $(seq 100); do grep -q 'serving on' "$WORK/serve-err" 2>/dev/null && break; sleep 0.1; done
-ADDRESS=$(sed -n 's|.*serving on http://\([0-9.:]*\).*|\1|p' "$WORK/serve-err")
-case "$ADDRESS" in 127.0.0.1:*) ;; *) echo "serve did not start: $(cat "$WORK/serve-err")" >&2; exit 1 ;; esac
+start_serve --allow 'bench=read,write' serve --listen 127.0.0.1:0 --token bench-token
 
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVE_PID/status"; }
 sleep 1
